@@ -1,0 +1,28 @@
+# The two commands of the README:
+#   make study   build, export, time on this CPU, analyze, plot (results/)
+#   make test    the test suite (what CI runs)
+# Both create .venv and install mobench into it the first time.
+
+VENV ?= .venv
+STAMP := $(VENV)/.mobench-installed
+PRESET ?= quick
+
+.PHONY: study test test-all install clean
+
+$(STAMP): pyproject.toml scripts/install.sh
+	MOBENCH_VENV=$(VENV) bash scripts/install.sh
+	touch $(STAMP)
+
+install: $(STAMP)
+
+study: $(STAMP)
+	$(VENV)/bin/mobench run --preset $(PRESET)
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+test-all: $(STAMP)
+	$(VENV)/bin/python -m pytest -m ""
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Analysis: complexity metrics, correlation with latency, plots and the report."""

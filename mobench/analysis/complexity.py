@@ -1,0 +1,128 @@
+"""Params and MACs of a model, counted with torch's own FLOP counter, and cached.
+
+MACs are multiply-adds (the convention behind the paper's "FLOPs", which it
+counted with fvcore): ``torch.utils.flop_counter.FlopCounterMode`` counts a
+multiply-add as 2 flops, so MACs = flops / 2. Two pitfalls of that counter are
+handled here:
+
+* fused attention on the CPU (``scaled_dot_product_attention``) is not counted,
+  so modules that can use it (timm's ``fused_attn`` flag) are switched to explicit
+  attention while counting (DeiT-tiny then counts 1254 M, not 1075 M);
+* its module tracker fails on some models (PiT) under ``torch.no_grad()``, so the
+  counting forward runs with autograd enabled (nothing is backpropagated).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+CACHE_VERSION = 1
+
+
+def count_params(model) -> int:
+    """Number of parameters (buffers such as BN running stats excluded)."""
+    return int(sum(p.numel() for p in model.parameters()))
+
+
+@contextlib.contextmanager
+def explicit_attention(model) -> Iterator[None]:
+    """Temporarily switch every module with a ``fused_attn`` flag to explicit attention."""
+    changed = []
+    for m in model.modules():
+        if getattr(m, "fused_attn", None) is True:
+            m.fused_attn = False
+            changed.append(m)
+    try:
+        yield
+    finally:
+        for m in changed:
+            m.fused_attn = True
+
+
+def count_flops_by_op(model, input_size: int = 224) -> dict[str, int]:
+    """FLOPs per aten op for one forward pass on a 1x3xSxS input (flops, not MACs)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    x = torch.randn(1, 3, input_size, input_size)
+    was_training = model.training
+    model.eval()
+    counter = FlopCounterMode(display=False)
+    try:
+        with explicit_attention(model), counter:
+            model(x)
+    finally:
+        model.train(was_training)
+    return {str(k): int(v) for k, v in counter.get_flop_counts().get("Global", {}).items()}
+
+
+def count_macs(model, input_size: int = 224) -> int:
+    """Multiply-adds of one forward pass at ``input_size`` (flops / 2)."""
+    return sum(count_flops_by_op(model, input_size).values()) // 2
+
+
+def _cache_path() -> Path:
+    base = os.environ.get("MOBENCH_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mobench"
+    )
+    return Path(base) / "complexity.json"
+
+
+def _cache_key(name: str, input_size: int) -> str:
+    from .._util import package_version
+    from .. import __version__
+
+    return f"{name}@{input_size}|mobench={__version__}|torch={package_version('torch')}|timm={package_version('timm')}|v{CACHE_VERSION}"
+
+
+def _read_cache() -> dict[str, Any]:
+    try:
+        return json.loads(_cache_path().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_cache_entry(key: str, value: dict[str, Any]) -> None:
+    from .._util import atomic_write_json
+
+    cache = _read_cache()  # re-read: another process may have added entries
+    cache[key] = value
+    try:
+        atomic_write_json(_cache_path(), cache)
+    except OSError:
+        pass  # a read-only cache folder only costs recounting
+
+
+def model_complexity(name: str, input_size: int = 224, *, use_cache: bool = True) -> dict[str, Any]:
+    """Params (M) and MACs (M) of the deployed (fused) model, cached on disk.
+
+    Returns ``{"model", "input_size", "params", "macs", "params_m", "macs_m"}``.
+    The cache (``~/.cache/mobench/complexity.json``, or ``$MOBENCH_CACHE_DIR``)
+    is keyed by model, input size and the mobench/torch/timm versions.
+    """
+    from ..models import build_deployed, resolve_name
+
+    name = resolve_name(name)
+    key = _cache_key(name, input_size)
+    if use_cache:
+        hit = _read_cache().get(key)
+        if hit:
+            return hit
+    model = build_deployed(name)
+    params = count_params(model)
+    macs = count_macs(model, input_size)
+    value = {
+        "model": name,
+        "input_size": input_size,
+        "params": params,
+        "macs": macs,
+        "params_m": round(params / 1e6, 3),
+        "macs_m": round(macs / 1e6, 1),
+    }
+    if use_cache:
+        _write_cache_entry(key, value)
+    return value

@@ -1,0 +1,156 @@
+"""`mobench models`: list the zoo with params and MACs, show one model's configuration."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Optional
+
+import typer
+
+models_app = typer.Typer(
+    help="List the model zoo (params and MACs of the deployed, fused form at 224x224) or show one model.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(models_app, name="models")
+
+
+def _rows(names: list[str], counts: bool, resolution: int) -> list[dict]:
+    from rich.progress import Progress
+
+    from ..analysis.complexity import model_complexity
+    from ..models import model_info
+
+    rows = []
+    with Progress(transient=True, disable=not counts) as progress:
+        task = progress.add_task("counting params and MACs (cached after the first time)", total=len(names))
+        for name in names:
+            info = model_info(name)
+            row = {
+                "name": info.name,
+                "family": info.family,
+                "kind": info.kind,
+                "source": info.source,
+                "reparameterizable": info.reparameterizable,
+                "aliases": list(info.aliases),
+            }
+            if counts:
+                c = model_complexity(name, resolution)
+                row["params_m"] = c["params_m"]
+                row["macs_m"] = c["macs_m"]
+            rows.append(row)
+            progress.advance(task)
+    return rows
+
+
+@models_app.callback()
+def list_cmd(
+    ctx: typer.Context,
+    pattern: str = typer.Option("*", "--pattern", "-p", help="fnmatch pattern on names, e.g. 'mobileone*'."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="Only the models of a preset: mobileone, quick, figure2, paper."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (a list of objects) instead of a table."),
+    counts: bool = typer.Option(True, "--counts/--no-counts", help="Count params and MACs (slow the first time, then cached)."),
+    resolution: int = typer.Option(224, "--resolution", min=32, max=1024, help="Input size for the MAC count."),
+) -> None:
+    """List every registered model: name, family, source, params (M) and MACs (M).
+
+    Examples:
+
+      mobench models
+
+      mobench models --pattern 'mobileone*' --json
+
+      mobench models show s0
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..errors import UsageError
+    from ..models import list_models, resolve_models
+
+    names = resolve_models(preset=preset) if preset else list_models(pattern)
+    if preset and pattern != "*":
+        import fnmatch
+
+        names = [n for n in names if fnmatch.fnmatch(n, pattern)]
+    if not names:
+        raise UsageError(f"no model matches {pattern!r}")
+    rows = _rows(names, counts, resolution)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"mobench models ({len(rows)}; params and MACs of the fused model at {resolution}x{resolution})")
+    table.add_column("name", no_wrap=True)
+    table.add_column("family")
+    table.add_column("kind")
+    table.add_column("source", overflow="fold")
+    if counts:
+        table.add_column("params (M)", justify="right")
+        table.add_column("MACs (M)", justify="right")
+    table.add_column("reparam", justify="center")
+    for r in rows:
+        cells = [r["name"] + (f" ({', '.join(r['aliases'])})" if r["aliases"] else ""), r["family"], r["kind"], r["source"]]
+        if counts:
+            cells += [f"{r['params_m']:.2f}", f"{r['macs_m']:.0f}"]
+        cells.append("yes" if r["reparameterizable"] else "")
+        table.add_row(*cells)
+    Console().print(table)
+
+
+def _jsonable(obj):
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(o) for o in obj]
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return repr(obj)
+
+
+@models_app.command("show")
+def show_cmd(
+    name: str = typer.Argument(..., help="Model name or alias, e.g. s0, mobileone_s0, timm:resnet18."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    counts: bool = typer.Option(True, "--counts/--no-counts", help="Include params and MACs."),
+) -> None:
+    """Show one model's registry entry and configuration."""
+    from rich.console import Console
+    from rich.pretty import Pretty
+    from rich.table import Table
+
+    from ..models import model_info
+
+    info = model_info(name)
+    data = {
+        "name": info.name,
+        "aliases": list(info.aliases),
+        "family": info.family,
+        "kind": info.kind,
+        "source": info.source,
+        "reparameterizable": info.reparameterizable,
+        "paper_name": info.paper_name,
+        "description": info.description,
+        "input_size": info.input_size,
+        "config": _jsonable(info.config),
+    }
+    if counts:
+        from ..analysis.complexity import model_complexity
+
+        data.update({k: v for k, v in model_complexity(info.name).items() if k in ("params_m", "macs_m")})
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    table = Table(show_header=False, title=info.name)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for k, v in data.items():
+        table.add_row(k, Pretty(v) if isinstance(v, (dict, list)) else str(v))
+    Console().print(table)

@@ -1,0 +1,45 @@
+"""One error root for everything a user can cause or fix.
+
+The CLI maps every :class:`MobenchError` to a one-line message and a non-zero
+exit code in one place (``mobench.cli.main``); library users catch
+``MobenchError``. Messages say what went wrong *and* what to do.
+"""
+
+from __future__ import annotations
+
+
+class MobenchError(Exception):
+    """Base class of mobench's user-facing errors."""
+
+    exit_code = 2
+
+
+class UsageError(MobenchError):
+    """Bad input: an unknown name, a malformed option, an unusable path."""
+
+
+class ModelNotFoundError(UsageError, KeyError):
+    """An unknown model or preset name (the message lists close matches)."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class CheckpointError(MobenchError):
+    """A checkpoint that cannot be read or does not fit the model."""
+
+
+class ExportError(MobenchError):
+    """An export failed (converter error, failed check, output exists)."""
+
+
+class DeviceError(MobenchError):
+    """A device backend is unavailable or failed while timing."""
+
+
+class StoreError(MobenchError):
+    """The results store cannot be read or written (or has a newer schema)."""
+
+
+class SchemaError(MobenchError):
+    """A plan or report that does not match its JSON schema."""

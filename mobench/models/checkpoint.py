@@ -1,0 +1,97 @@
+"""Checkpoint loading with errors a person can act on.
+
+The official MobileOne files (apple/ml-mobileone) hold a plain ``state_dict``;
+other trainers wrap it in ``{"state_dict": ...}`` or ``{"model": ...}`` and may
+prefix keys with ``module.`` (DataParallel). All of these load.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import CheckpointError
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, Any]:
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist or is not a file")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a corrupt file
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"cannot read checkpoint {path}: {msg}") from None
+    for key in ("state_dict", "model", "model_state_dict"):
+        if isinstance(obj, dict) and key in obj and isinstance(obj[key], dict):
+            obj = obj[key]
+            break
+    if not isinstance(obj, dict) or not all(isinstance(k, str) for k in obj):
+        raise CheckpointError(f"checkpoint {path} does not hold a state_dict")
+    if obj and all(k.startswith("module.") for k in obj):
+        obj = {k[len("module."):]: v for k, v in obj.items()}
+    return obj
+
+
+def _shape_sig(sd: dict[str, Any]) -> dict[str, tuple]:
+    return {k: tuple(getattr(v, "shape", ())) for k, v in sd.items()}
+
+
+def guess_model(state: dict[str, Any], family: str) -> str | None:
+    """Name the registered model (and form) whose state_dict layout matches ``state``."""
+    from . import create_model, list_models
+
+    sig = _shape_sig(state)
+    best, best_score = None, 0.0
+    for name in list_models(family=family):
+        for fused in (False, True):
+            try:
+                ref = _shape_sig(create_model(name, inference_mode=fused).state_dict())
+            except Exception:  # a model that fails to build cannot be the match
+                continue
+            common = sum(1 for k, s in sig.items() if ref.get(k) == s)
+            score = common / max(len(sig), len(ref))
+            if score > best_score:
+                best_score = score
+                best = f"{name} ({'fused, inference_mode=True' if fused else 'train-time, inference_mode=False'})"
+    return best if best_score > 0.5 else None
+
+
+def load_checkpoint(model, path: str | os.PathLike, *, model_name: str, inference_mode: bool) -> None:
+    """Load ``path`` strictly into ``model``; a mismatch is one :class:`CheckpointError` line."""
+    from ._registry import model_info
+
+    state = read_state_dict(path)
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    wrong = [
+        k for k in own
+        if k in state and tuple(getattr(state[k], "shape", ())) != tuple(own[k].shape)
+    ]
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} keys (first: {', '.join(missing[:3])})")
+        if unexpected:
+            parts.append(f"unexpected {len(unexpected)} keys (first: {', '.join(unexpected[:3])})")
+        if wrong:
+            k = wrong[0]
+            parts.append(
+                f"{len(wrong)} shape mismatches (first: {k} is {tuple(state[k].shape)}, "
+                f"model wants {tuple(own[k].shape)})"
+            )
+        form = "fused (inference_mode=True)" if inference_mode else "train-time (inference_mode=False)"
+        guess = guess_model(state, model_info(model_name).family)
+        hint = f"; it looks like {guess}" if guess else ""
+        raise CheckpointError(
+            f"checkpoint {Path(path).name} does not fit {model_name} {form}: "
+            + "; ".join(parts) + hint
+        )
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:  # dtype or other problems torch refuses
+        raise CheckpointError(f"cannot load {Path(path).name} into {model_name}: {str(exc).splitlines()[0]}") from None

@@ -1,0 +1,63 @@
+"""Named model sets that every command accepts as ``--preset``."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..errors import UsageError
+from ._registry import _suggest, resolve_name
+
+MOBILEONE = ["mobileone_s0", "mobileone_s1", "mobileone_s2", "mobileone_s3", "mobileone_s4"]
+
+# The paper's Figure 2 / Table 1 correlation set (shared/reference/README.md).
+FIGURE2 = [
+    "mobilenet_v1", "efficientnet_b0", "shufflenet_v2_x2_0", "shufflenet_v2_x1_0",
+    "mobilenext_140", "mobilenet_v2_100", "mobilenet_v3_small", "mobilenet_v3_large",
+    "mixnet_s", "mnasnet_a1", *MOBILEONE, "mobilevit_s", "mobilevit_xs", "mobilevit_xxs",
+    "deit_tiny", "pit_ti", "mobileformer_52m",
+]
+
+# Every model of the paper's Table 9 (mobench/data/paper_table9_models.csv) plus Figure 2.
+PAPER = [
+    *MOBILEONE,
+    "mobilenet_v1", "mobilenet_v2_100", "mobilenet_v2_140", "mobilenet_v3_small",
+    "mobilenet_v3_large", "efficientnet_b0", "mixnet_s", "mnasnet_a1",
+    "shufflenet_v2_x1_0", "shufflenet_v2_x2_0", "mobilenext_100", "mobilenext_140",
+    "repvgg_a0", "repvgg_a1", "repvgg_a2", "repvgg_b0", "repvgg_b1",
+    "mobilevit_xxs", "mobilevit_xs", "mobilevit_s", "deit_tiny", "pit_ti", "convit_tiny",
+    "mobileformer_52m", "mobileformer_96m",
+]
+
+# A few small, quick models for smoke runs and tests.
+QUICK = ["mobileone_s0", "mobilenet_v3_small", "mobilenet_v2_100"]
+
+PRESETS: dict[str, list[str]] = {
+    "mobileone": MOBILEONE,
+    "quick": QUICK,
+    "figure2": FIGURE2,
+    "paper": PAPER,
+}
+
+
+def preset_models(preset: str) -> list[str]:
+    try:
+        return list(PRESETS[preset])
+    except KeyError:
+        close = _suggest(preset, list(PRESETS))
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UsageError(
+            f"unknown preset {preset!r}{hint} (presets: {', '.join(PRESETS)})"
+        ) from None
+
+
+def resolve_models(models: Iterable[str] | None = None, preset: str | None = None) -> list[str]:
+    """Canonical names from ``--model`` values and/or a ``--preset``, de-duplicated, in order."""
+    names: list[str] = []
+    if preset:
+        names.extend(preset_models(preset))
+    for m in models or ():
+        names.append(resolve_name(m))
+    if not names:
+        raise UsageError("no models given: pass --model NAME (repeatable) or --preset NAME")
+    seen: set[str] = set()
+    return [n for n in names if not (n in seen or seen.add(n))]
