@@ -1,0 +1,147 @@
+"""Timing protocols: :class:`BenchConfig` and the named presets.
+
+A protocol says how a model is timed, never which models (``--preset`` names a
+model set, ``--protocol`` a timing protocol). Every stored run records the
+protocol name and the full config, and runs are reused only for the same
+config (:func:`config_key`).
+
+Named protocols (``protocol(name)``):
+
+``modelbench``
+    The reference app of apple/ml-mobileone: 20 rounds x 50 inferences, the
+    model re-loaded every round, 1 discarded warm-up per round, the 10 lowest
+    and 10 highest samples of each round dropped; headline = mean of the
+    per-round trimmed means.
+``paper``
+    The paper's method: load once, one warm-up, 1000 runs; headline = minimum.
+``quick``
+    Smoke runs and tests: 3 rounds x 10, headline = median.
+``study``
+    The default of ``mobench run``: up to 50 rounds x 20 inferences, stopping
+    after ``time_budget_s`` of timing once at least ``min_inferences`` samples
+    are in (so a 0.2 s model costs seconds, not minutes); headline = median.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from ..errors import UsageError
+
+HEADLINES = ("min", "median", "trimmed_mean", "mean")
+INPUT_KINDS = ("tensor", "image")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """How one model is timed (see the module docstring for the named protocols).
+
+    * ``warmup``: discarded inferences at the start of every round. The first
+      inference after a (re)load is always timed separately as
+      ``first_inference_ms`` and counts as the first warm-up.
+    * ``rounds`` x ``inferences``: the timed samples (all kept raw).
+    * ``trim``: per round, this many lowest and highest samples are dropped for
+      the trimmed mean and low/high (ModelBench's statistic).
+    * ``reload_per_round``: re-create the session/model every round.
+    * ``seed``: seeds the input tensor and the bootstrap.
+    * ``time_budget_s`` / ``min_inferences``: stop after the last round that
+      took the timed phase past the budget, once at least ``min_inferences``
+      samples are in (``None`` = run every round).
+    * ``headline``: the statistic tables lead with (min, median, trimmed_mean, mean).
+    """
+
+    name: str = "custom"
+    warmup: int = 1
+    rounds: int = 3
+    inferences: int = 10
+    trim: int = 0
+    reload_per_round: bool = False
+    seed: int = 0
+    input_kind: str = "tensor"
+    time_budget_s: float | None = None
+    min_inferences: int = 0
+    headline: str = "median"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.warmup < 0:
+            problems.append("warmup must be >= 0")
+        if self.rounds < 1:
+            problems.append("rounds must be >= 1")
+        if self.inferences < 1:
+            problems.append("inferences must be >= 1")
+        if self.trim < 0 or 2 * self.trim >= self.inferences:
+            problems.append("trim must be >= 0 and leave samples (2 * trim < inferences)")
+        if self.time_budget_s is not None and self.time_budget_s <= 0:
+            problems.append("time_budget_s must be > 0 or None")
+        if self.min_inferences < 0:
+            problems.append("min_inferences must be >= 0")
+        if self.headline not in HEADLINES:
+            problems.append(f"headline must be one of {', '.join(HEADLINES)}")
+        if self.input_kind not in INPUT_KINDS:
+            problems.append(f"input_kind must be one of {', '.join(INPUT_KINDS)}")
+        if problems:
+            raise UsageError(f"bad benchmark config {self.name!r}: " + "; ".join(problems))
+
+    @property
+    def max_samples(self) -> int:
+        return self.rounds * self.inferences
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "BenchConfig":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def with_(self, **changes: Any) -> "BenchConfig":
+        """A copy with ``changes``; the name gets a ``+custom`` suffix so stored runs stay honest."""
+        if not changes:
+            return self
+        name = changes.pop("name", None) or (self.name if self.name.endswith("+custom") else f"{self.name}+custom")
+        return replace(self, name=name, **changes)
+
+
+PROTOCOLS: dict[str, BenchConfig] = {
+    "modelbench": BenchConfig(
+        name="modelbench", warmup=1, rounds=20, inferences=50, trim=10,
+        reload_per_round=True, headline="trimmed_mean",
+    ),
+    "paper": BenchConfig(
+        name="paper", warmup=1, rounds=1, inferences=1000, trim=0,
+        reload_per_round=False, headline="min",
+    ),
+    "quick": BenchConfig(
+        name="quick", warmup=1, rounds=3, inferences=10, trim=1,
+        reload_per_round=False, headline="median",
+    ),
+    "study": BenchConfig(
+        name="study", warmup=1, rounds=50, inferences=20, trim=2,
+        reload_per_round=False, time_budget_s=5.0, min_inferences=40, headline="median",
+    ),
+}
+
+
+def protocol(name: str) -> BenchConfig:
+    """The named protocol's :class:`BenchConfig` (``UsageError`` lists the names)."""
+    try:
+        return PROTOCOLS[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown protocol {name!r}; choose one of {', '.join(PROTOCOLS)}"
+        ) from None
+
+
+def config_key(config: BenchConfig, **extra: Any) -> str:
+    """A stable key for "the same measurement": the config plus device options.
+
+    Two runs with equal keys on the same model, device and artifact are the same
+    experiment, and a sweep reuses the stored one unless ``force``.
+    """
+    payload = {"config": config.to_dict(), **{k: extra[k] for k in sorted(extra)}}
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]

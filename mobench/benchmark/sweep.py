@@ -1,0 +1,204 @@
+"""``run_sweep``: export what is needed, time every model, store every run.
+
+For each model: find or make the artifact the device needs (reusing an export
+whose manifest matches), check it against its manifest's sha256, skip the
+model if the store already holds a successful run of the same measurement
+(model, device, artifact sha256 and config key) unless ``force``, time it, and
+store the run in its own transaction. A failure of one model (export or
+runtime) becomes a stored ``failed`` run and the sweep goes on; bad input
+(unknown device or model, unusable store) raises before anything is done.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from ..errors import DeviceError, MobenchError
+from .config import BenchConfig, config_key, protocol
+from .record import RunRecord
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, MobenchError):
+        return msg or type(exc).__name__
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+def _failed(model: str, device, config: BenchConfig, error: str, stage: str, **fields: Any) -> RunRecord:
+    from .._util import host_provenance
+
+    try:
+        info = device.info()
+    except Exception:  # the failure record must not fail
+        info = {}
+    rec = RunRecord(
+        model=model, device=device.name, status="failed", error=f"{stage}: {error}",
+        protocol=config.name, config=config.to_dict(), device_info=info,
+        provenance=host_provenance(), created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    for k, v in fields.items():
+        setattr(rec, k, v)
+    rec.extra["stage"] = stage
+    return rec
+
+
+def _artifact(model: str, device, config: BenchConfig, export_config: Any):
+    """The verified artifact for ``model`` on ``device`` (exported if not found)."""
+    from .._util import sha256_path
+    from ..exporters import ExportConfig, export, find_artifact
+
+    ec = export_config if export_config is not None else ExportConfig(input_kind=config.input_kind)
+    fmt = device.artifact_format
+    art = None if getattr(ec, "force", False) else find_artifact(model, fmt, ec)
+    if art is None:
+        art = export(model, fmt, ec)
+    want = (art.manifest or {}).get("sha256")
+    if not os.path.exists(art.path):
+        raise DeviceError(f"artifact {art.path} is missing; re-export with --force")
+    if want and sha256_path(art.path) != want:
+        raise DeviceError(
+            f"artifact {art.path} does not match the sha256 in its manifest (corrupt or changed); re-export with --force"
+        )
+    return art
+
+
+def run_sweep(
+    models: Iterable[str],
+    device: str = "cpu",
+    config: BenchConfig | None = None,
+    *,
+    db: Any = None,
+    export_config: Any = None,
+    force: bool = False,
+    device_options: dict[str, Any] | None = None,
+    progress: bool = True,
+    console: Any = None,
+) -> list[RunRecord]:
+    """Time ``models`` on ``device`` with ``config`` and store every run (see module docstring).
+
+    Returns one :class:`RunRecord` per model, in order; reused runs come from
+    the store with ``extra["reused"] = True``; every record carries
+    ``extra["run_id"]``. ``db`` is a path, a :class:`~mobench.results.Store` or
+    ``None`` (``results/mobench.sqlite``).
+    """
+    from ..devices import get_device
+    from ..models import resolve_models
+    from ..results import Store
+
+    config = config or protocol("modelbench")
+    names = resolve_models(list(models))
+    opts = dict(device_options or {})
+    dev_cls_name = device
+    if dev_cls_name == "torch" and export_config is not None:
+        opts.setdefault("fuse", getattr(export_config, "reparameterize", True))
+        opts.setdefault("resolution", getattr(export_config, "resolution", 224))
+        opts.setdefault("checkpoint", getattr(export_config, "checkpoint", None))
+    dev = get_device(device, **opts)
+    ok, reason = dev.available()
+    if not ok:
+        raise DeviceError(f"device {device!r} is not usable here: {reason}")
+    store = db if isinstance(db, Store) else Store(db)
+    own_store = not isinstance(db, Store)
+    if dev.artifact_format is not None:
+        try:
+            import mobench.exporters  # noqa: F401
+        except ImportError as exc:
+            raise DeviceError(f"device {device!r} needs exported models but mobench.exporters is unavailable ({exc})") from None
+    key = config_key(config, **dev.options_key())
+    results: list[RunRecord] = []
+    bar = _Bar(progress, console, len(names))
+    try:
+        with bar:
+            for name in names:
+                bar.start(name)
+                rec = _one(name, dev, config, key, store, export_config, force, bar)
+                results.append(rec)
+                bar.advance(name, rec)
+    finally:
+        if own_store:
+            store.close()
+    return results
+
+
+def _one(name, dev, config, key, store, export_config, force, bar) -> RunRecord:
+    art = None
+    if dev.artifact_format is not None:
+        bar.stage(name, "export")
+        try:
+            art = _artifact(name, dev, config, export_config)
+        except Exception as exc:
+            rec = _failed(name, dev, config, _one_line(exc), "export", artifact_format=dev.artifact_format)
+            rec.extra["traceback"] = traceback.format_exc(limit=8) if not isinstance(exc, MobenchError) else None
+            rec.extra["config_key"] = key
+            rec.extra["run_id"] = store.add_run(rec, config_key=key)
+            return rec
+    sha = (art.manifest or {}).get("sha256") if art is not None else None
+    if not force:
+        found = store.find_run(name, dev.name, sha, key)
+        if found is not None:
+            rec = store.get_run(found)
+            rec.extra["reused"] = True
+            return rec
+    bar.stage(name, "timing")
+    try:
+        rec = dev.run(name, art, config, progress=bar.rounds(name))
+    except Exception as exc:
+        fields = dev.artifact_fields(art) if hasattr(dev, "artifact_fields") else {}
+        rec = _failed(name, dev, config, _one_line(exc), "run", **fields)
+        if not isinstance(exc, MobenchError):
+            rec.extra["traceback"] = traceback.format_exc(limit=8)
+    rec.extra["config_key"] = key
+    rec.extra["run_id"] = store.add_run(rec, config_key=key)
+    return rec
+
+
+class _Bar:
+    """A rich progress bar over the models (silent when ``enabled`` is false)."""
+
+    def __init__(self, enabled: bool, console: Any, total: int) -> None:
+        self.enabled = enabled
+        self.total = total
+        self._p = None
+        if enabled:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
+                                       TextColumn, TimeElapsedColumn)
+
+            self._p = Progress(
+                SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=False,
+            )
+            self._task = self._p.add_task("sweep", total=total)
+
+    def __enter__(self) -> "_Bar":
+        if self._p is not None:
+            self._p.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._p is not None:
+            self._p.__exit__(*exc)
+
+    def start(self, name: str) -> None:
+        self.stage(name, "start")
+
+    def stage(self, name: str, what: str) -> None:
+        if self._p is not None:
+            self._p.update(self._task, description=f"{name}: {what}")
+
+    def rounds(self, name: str):
+        if self._p is None:
+            return None
+
+        def cb(done: int, total: int) -> None:
+            self._p.update(self._task, description=f"{name}: round {done}/{total}")
+
+        return cb
+
+    def advance(self, name: str, rec: RunRecord) -> None:
+        if self._p is not None:
+            state = "reused" if rec.extra.get("reused") else rec.status
+            self._p.update(self._task, advance=1, description=f"{name}: {state}")

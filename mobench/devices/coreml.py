@@ -1,0 +1,100 @@
+"""``coreml``: Core ML on a Mac through coremltools' ``MLModel.predict``.
+
+Compute units: ``all`` (Core ML's default), ``cpu`` (CPU_ONLY), ``gpu``
+(CPU_AND_GPU) and ``ane`` (CPU_AND_NE, i.e. ``cpuAndNeuralEngine``). Core ML
+prediction exists only on macOS: on Linux the device is listed as unavailable
+with that reason. Timing wraps ``MLModel.predict`` (including coremltools'
+Python-side input conversion, which a native app does not pay: the
+``iphone`` device is the native measurement).
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import DeviceError
+from .base import LocalDevice, seeded_tensor
+
+COMPUTE_UNITS = {"all": "ALL", "cpu": "CPU_ONLY", "gpu": "CPU_AND_GPU", "ane": "CPU_AND_NE"}
+
+
+class CoreMLDevice(LocalDevice):
+    name = "coreml"
+    artifact_format = "coreml"
+    description = "Core ML on this Mac via coremltools (option: compute_units all|cpu|gpu|ane)"
+
+    def __init__(self, compute_units: str = "all") -> None:
+        if compute_units not in COMPUTE_UNITS:
+            raise DeviceError(
+                f"unknown compute units {compute_units!r}; choose one of {', '.join(COMPUTE_UNITS)}"
+            )
+        self.compute_units = compute_units
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        if platform.system() != "Darwin":
+            return False, "Core ML prediction needs macOS; coremltools cannot predict on Linux"
+        try:
+            import coremltools  # noqa: F401
+        except ImportError as exc:
+            return False, f"coremltools is not installed ({exc}); pip install coremltools"
+        try:
+            from coremltools import libcoremlpython  # noqa: F401
+        except ImportError as exc:
+            return False, f"coremltools has no native prediction library here ({exc})"
+        return True, ""
+
+    def options_key(self) -> dict[str, Any]:
+        return {"compute_units": self.compute_units}
+
+    def info(self) -> dict[str, Any]:
+        from .._util import cpu_model, package_version
+
+        return {
+            "runtime": "coreml",
+            "coremltools_version": package_version("coremltools"),
+            "compute_units": self.compute_units,
+            "coreml_compute_unit": COMPUTE_UNITS[self.compute_units],
+            "macos_version": platform.mac_ver()[0] or None,
+            "device_model": platform.machine(),
+            "cpu_model": cpu_model(),
+        }
+
+    def load(self, model_name: str, artifact: Any):
+        import coremltools as ct
+
+        path = Path(artifact.path)
+        if not path.exists():
+            raise DeviceError(f"Core ML artifact {path} is missing; re-export it (mobench export --model {model_name} --format coreml --force)")
+        cu = getattr(ct.ComputeUnit, COMPUTE_UNITS[self.compute_units])
+        try:
+            return ct.models.MLModel(str(path), compute_units=cu)
+        except Exception as exc:  # coremltools raises bare Exceptions/RuntimeErrors
+            raise DeviceError(f"Core ML cannot load {path} ({exc}); re-export it with --force") from None
+
+    def make_input(self, handle, artifact: Any, config: Any):
+        man = getattr(artifact, "manifest", None) or {}
+        spec_in = man.get("input") or {}
+        desc = handle.get_spec().description.input[0]
+        name = spec_in.get("name") or desc.name
+        shape = spec_in.get("shape") or [1, 3, 224, 224]
+        if config.input_kind == "image" or desc.type.WhichOneof("Type") == "imageType":
+            import numpy as np
+            from PIL import Image
+
+            h, w = int(shape[-2]), int(shape[-1])
+            rng = np.random.default_rng(config.seed)
+            img = Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB")
+            return {name: img}
+        return {name: seeded_tensor(shape, config.seed)}
+
+    def bind(self, handle, inputs) -> Callable[[], Any]:
+        predict_fn = handle.predict
+        feed = inputs
+
+        def predict():
+            return predict_fn(feed)
+
+        return predict

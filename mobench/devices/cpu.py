@@ -1,0 +1,122 @@
+"""``cpu``: ONNX Runtime's CPU execution provider, the embedded default device.
+
+Session options follow what makes a latency figure reproducible: intra-op
+threads = ``threads`` (default: the physical core count, recorded), one
+inter-op thread, sequential execution, and an explicit graph optimization
+level (``all`` by default). ONNX Runtime gives no per-session memory figure
+through its Python API, so memory is the process RSS (see ``devices.base``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import DeviceError
+from .base import LocalDevice, seeded_tensor
+
+GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
+
+
+class OrtCpuDevice(LocalDevice):
+    name = "cpu"
+    artifact_format = "onnx"
+    description = "ONNX Runtime, CPU execution provider (options: threads, graph_opt)"
+
+    def __init__(self, threads: int | None = None, graph_opt: str = "all") -> None:
+        from .._util import physical_cores
+
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise DeviceError(f"--threads must be a positive integer, not {threads!r}")
+        if graph_opt not in GRAPH_OPT_LEVELS:
+            raise DeviceError(
+                f"unknown graph optimization level {graph_opt!r}; choose one of {', '.join(GRAPH_OPT_LEVELS)}"
+            )
+        self.threads = threads or physical_cores()
+        self.threads_default = threads is None
+        self.graph_opt = graph_opt
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            return False, f"onnxruntime is not installed ({exc}); pip install onnxruntime"
+        if "CPUExecutionProvider" not in ort.get_available_providers():
+            return False, "this onnxruntime build has no CPUExecutionProvider"
+        return True, ""
+
+    def options_key(self) -> dict[str, Any]:
+        return {"threads": self.threads, "graph_opt": self.graph_opt}
+
+    def info(self) -> dict[str, Any]:
+        from .._util import cpu_model, physical_cores, package_version
+        import os
+
+        return {
+            "runtime": "onnxruntime",
+            "ort_version": package_version("onnxruntime"),
+            "execution_provider": "CPUExecutionProvider",
+            "threads": self.threads,
+            "threads_default": self.threads_default,
+            "inter_op_threads": 1,
+            "execution_mode": "sequential",
+            "graph_optimization": self.graph_opt,
+            "cpu_model": cpu_model(),
+            "physical_cores": physical_cores(),
+            "logical_cores": os.cpu_count(),
+        }
+
+    def session_options(self):
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = self.threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = {
+            "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+            "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+            "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+            "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+        }[self.graph_opt]
+        so.log_severity_level = 3
+        return so
+
+    def load(self, model_name: str, artifact: Any):
+        import onnxruntime as ort
+
+        path = Path(artifact.path)
+        if not path.is_file():
+            raise DeviceError(f"ONNX artifact {path} is missing; re-export it (mobench export --model {model_name} --format onnx --force)")
+        try:
+            return ort.InferenceSession(str(path), self.session_options(), providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DeviceError(
+                f"ONNX Runtime cannot load {path} ({msg}); the artifact may be corrupt: re-export it with --force"
+            ) from None
+
+    def make_input(self, handle, artifact: Any, config: Any):
+        if config.input_kind != "tensor":
+            raise DeviceError(f"the cpu device takes tensor input, not {config.input_kind!r}")
+        (inp,) = handle.get_inputs()[:1] or (None,)
+        if inp is None:
+            raise DeviceError("the ONNX model has no input")
+        man = getattr(artifact, "manifest", None) or {}
+        shape = (man.get("input") or {}).get("shape") or inp.shape
+        if any(not isinstance(s, int) or s < 1 for s in shape):
+            raise DeviceError(f"cannot make an input for dynamic shape {shape}; export with a fixed shape")
+        dtype = {"tensor(float)": "float32", "tensor(float16)": "float16"}.get(inp.type)
+        if dtype is None:
+            raise DeviceError(f"unsupported ONNX input type {inp.type}")
+        return {inp.name: seeded_tensor(shape, config.seed, dtype)}
+
+    def bind(self, handle, inputs) -> Callable[[], Any]:
+        run = handle.run
+        feed = inputs
+
+        def predict():
+            return run(None, feed)
+
+        return predict

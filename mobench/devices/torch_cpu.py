@@ -1,0 +1,92 @@
+"""``torch``: eager PyTorch on the CPU.
+
+For comparing graphs where ONNX is not the question, e.g. MobileOne's
+train-time (unfused) and deployed (fused) forms. Takes no artifact: the model
+is built from the registry (``fuse`` picks the deployed or train-time form).
+Runs under ``torch.inference_mode()`` with ``threads`` intra-op threads.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..errors import DeviceError
+from .base import LocalDevice, seeded_tensor
+
+
+class TorchCpuDevice(LocalDevice):
+    name = "torch"
+    artifact_format = None
+    description = "eager PyTorch on the CPU (options: threads, fuse, resolution, checkpoint)"
+
+    def __init__(self, threads: int | None = None, fuse: bool = True, resolution: int = 224,
+                 checkpoint: str | None = None) -> None:
+        from .._util import physical_cores
+
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise DeviceError(f"--threads must be a positive integer, not {threads!r}")
+        if not isinstance(resolution, int) or resolution < 16:
+            raise DeviceError(f"resolution must be an integer >= 16, not {resolution!r}")
+        self.threads = threads or physical_cores()
+        self.threads_default = threads is None
+        self.fuse = bool(fuse)
+        self.resolution = resolution
+        self.checkpoint = checkpoint
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        try:
+            import torch  # noqa: F401
+        except ImportError as exc:
+            return False, f"torch is not installed ({exc})"
+        return True, ""
+
+    def options_key(self) -> dict[str, Any]:
+        return {"threads": self.threads, "fuse": self.fuse, "resolution": self.resolution,
+                "checkpoint": self.checkpoint}
+
+    def info(self) -> dict[str, Any]:
+        import os
+
+        from .._util import cpu_model, package_version, physical_cores
+
+        return {
+            "runtime": "torch-eager",
+            "torch_version": package_version("torch"),
+            "threads": self.threads,
+            "threads_default": self.threads_default,
+            "fused": self.fuse,
+            "resolution": self.resolution,
+            "cpu_model": cpu_model(),
+            "physical_cores": physical_cores(),
+            "logical_cores": os.cpu_count(),
+        }
+
+    def artifact_fields(self, artifact: Any) -> dict[str, Any]:
+        return {"artifact_format": "torch", "precision": "fp32", "reparameterized": self.fuse}
+
+    def load(self, model_name: str, artifact: Any):
+        import torch
+
+        from ..models import build_deployed
+
+        torch.set_num_threads(self.threads)
+        return build_deployed(model_name, checkpoint=self.checkpoint, fuse=self.fuse).eval()
+
+    def make_input(self, handle, artifact: Any, config: Any):
+        import torch
+
+        if config.input_kind != "tensor":
+            raise DeviceError(f"the torch device takes tensor input, not {config.input_kind!r}")
+        return torch.from_numpy(seeded_tensor((1, 3, self.resolution, self.resolution), config.seed))
+
+    def bind(self, handle, inputs) -> Callable[[], Any]:
+        import torch
+
+        model = handle
+
+        def predict():
+            with torch.inference_mode():
+                return model(inputs)
+
+        return predict

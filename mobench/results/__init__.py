@@ -1,0 +1,22 @@
+"""The results store (SQLite) and its pandas views.
+
+Public API::
+
+    Store(path=None)            # default results/mobench.sqlite; creates/migrates
+    store.add_run(record) -> id # one transaction: run row + raw samples + statistics
+    store.find_run(model, device, artifact_sha256, config_key) -> id | None
+    store.list_runs(...), store.get_run(id) -> RunRecord, store.delete_run(id)
+    load(db=None) -> DataFrame          # one row per run
+    load_samples(db=None) -> DataFrame  # one row per raw sample
+"""
+
+from __future__ import annotations
+
+from .frames import EXPORT_FORMATS, RUN_COLUMNS, export, load, load_samples
+from .schema import SCHEMA_VERSION
+from .store import Store, default_db_path
+
+__all__ = [
+    "EXPORT_FORMATS", "RUN_COLUMNS", "SCHEMA_VERSION", "Store", "default_db_path",
+    "export", "load", "load_samples",
+]

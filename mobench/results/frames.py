@@ -1,0 +1,135 @@
+"""The store as pandas tables, for notebooks, the analysis and ``results export``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError, UsageError
+from .store import Store
+
+RUN_COLUMNS = [
+    "run_id", "created", "status", "error", "model", "device", "format", "precision",
+    "reparameterized", "protocol", "headline", "headline_ms", "n_samples", "rounds",
+    "min_ms", "mean_ms", "median_ms", "p90_ms", "p99_ms", "std_ms", "cv", "trimmed_mean_ms",
+    "low_ms", "high_ms", "median_ci_low_ms", "median_ci_high_ms", "outlier_fraction",
+    "load_ms", "first_inference_ms", "compile_ms",
+    "load_rss_delta_mb", "load_peak_rss_delta_mb", "inference_peak_rss_delta_mb",
+    "threads", "graph_optimization", "compute_units", "device_model", "os_version", "runtime",
+    "artifact_sha256", "config_key", "host", "cpu", "os", "python_version", "torch_version",
+    "ort_version", "coremltools_version", "mobench_version", "git_commit",
+]
+
+_DEVICE_FIELDS = ("threads", "graph_optimization", "compute_units", "device_model", "os_version", "runtime")
+_MEMORY_FIELDS = ("load_rss_delta_mb", "load_peak_rss_delta_mb", "inference_peak_rss_delta_mb")
+
+
+def _median(values: list[float]) -> float | None:
+    import statistics
+
+    return float(statistics.median(values)) if values else None
+
+
+def _open(db: str | os.PathLike | Store | None) -> tuple[Store, bool]:
+    if isinstance(db, Store):
+        return db, False
+    return Store(db, readonly=True), True
+
+
+def load(db: str | os.PathLike | Store | None = None):
+    """One row per run (see ``RUN_COLUMNS``): statistics, provenance, device fields flattened.
+
+    ``load_ms`` / ``first_inference_ms`` are medians over the run's (re)loads.
+    Failed runs are rows too, with ``status == "failed"`` and their ``error``.
+    """
+    import pandas as pd
+
+    store, close = _open(db)
+    try:
+        rows = store._query(
+            "SELECT r.*, s.n, s.rounds, s.min_ms, s.mean_ms, s.median_ms, s.p90_ms, s.p99_ms, s.std_ms, "
+            "s.cv, s.trimmed_mean_ms, s.low_ms, s.high_ms, s.median_ci_low_ms, s.median_ci_high_ms, "
+            "s.outlier_fraction, s.headline, s.headline_ms FROM runs r LEFT JOIN stats s ON s.run_id = r.id "
+            "ORDER BY r.id"
+        )
+    finally:
+        if close:
+            store.close()
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        d = dict(r)
+        info = json.loads(d.pop("device_info_json") or "{}")
+        mem = json.loads(d.pop("memory_json") or "{}")
+        rec = {
+            "run_id": d["id"], "format": d["artifact_format"],
+            "reparameterized": None if d["reparameterized"] is None else bool(d["reparameterized"]),
+            "load_ms": _median(json.loads(d["load_ms_json"])),
+            "first_inference_ms": _median(json.loads(d["first_inference_ms_json"])),
+        }
+        for k in RUN_COLUMNS:
+            if k not in rec:
+                rec[k] = d.get(k)
+        for k in _DEVICE_FIELDS:
+            rec[k] = info.get(k, rec.get(k))
+        if rec["device_model"] is None:
+            rec["device_model"] = info.get("model_identifier")
+        for k in _MEMORY_FIELDS:
+            rec[k] = mem.get(k)
+        out.append(rec)
+    df = pd.DataFrame(out, columns=RUN_COLUMNS)
+    if len(df):
+        df["created"] = pd.to_datetime(df["created"], utc=True, errors="coerce", format="ISO8601")
+    return df
+
+
+def load_samples(db: str | os.PathLike | Store | None = None, *, run_ids: list[int] | None = None):
+    """Every raw sample: ``run_id, model, device, protocol, round, index, latency_ms``."""
+    import pandas as pd
+
+    store, close = _open(db)
+    try:
+        sql = (
+            "SELECT x.run_id, r.model, r.device, r.protocol, x.round, x.idx AS 'index', x.latency_ms "
+            "FROM samples x JOIN runs r ON r.id = x.run_id"
+        )
+        args: tuple = ()
+        if run_ids:
+            sql += f" WHERE x.run_id IN ({', '.join('?' for _ in run_ids)})"
+            args = tuple(int(i) for i in run_ids)
+        rows = store._query(sql + " ORDER BY x.run_id, x.round, x.idx", args)
+    finally:
+        if close:
+            store.close()
+    return pd.DataFrame([dict(r) for r in rows],
+                        columns=["run_id", "model", "device", "protocol", "round", "index", "latency_ms"])
+
+
+EXPORT_FORMATS = ("csv", "parquet", "json")
+
+
+def export(db: str | os.PathLike | None, out: str | os.PathLike, fmt: str, *, samples: bool = False) -> Path:
+    """Write the runs table (or, with ``samples``, every raw sample) to ``out`` atomically."""
+    import io
+
+    from .._util import atomic_write_bytes, atomic_write_text
+
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    df = load_samples(db) if samples else load(db)
+    out = Path(out)
+    if out.exists() and out.is_dir():
+        raise UsageError(f"{out} is a folder; give a file name, e.g. {out / ('runs.' + fmt)}")
+    try:
+        if fmt == "csv":
+            atomic_write_text(out, df.to_csv(index=False))
+        elif fmt == "json":
+            atomic_write_text(out, df.to_json(orient="records", date_format="iso", indent=1))
+        else:
+            buf = io.BytesIO()
+            df.to_parquet(buf, index=False)
+            atomic_write_bytes(out, buf.getvalue())
+    except OSError as exc:
+        raise StoreError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return out
