@@ -1,0 +1,248 @@
+"""``analyze()``: correlation of latency with cost metrics per device, the paper's Table 1 layout.
+
+Library entry point behind ``mobench analyze`` (and the report). Reference devices
+(``paper:*``) are correlated with the paper's own published FLOPs/params columns by
+default (the paper counted with fvcore); measured devices with mobench's counted
+metrics of the deployed graph (:mod:`mobench.analysis.metrics`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import UsageError
+from .correlation import (
+    TABLE1_EXPLANATION,
+    TABLE1_TOLERANCE,
+    Agreement,
+    Correlation,
+    PaperComparison,
+    compare_with_paper,
+    correlate,
+    device_agreement,
+)
+from .metrics import METRICS, Metric, parse_metrics
+from .reference import is_reference, published_complexity
+from .tables import DEFAULT_STAT, available_devices, latency_table, load_runs, validate_devices
+
+COMPLEXITY_SOURCES = ("auto", "paper", "counted")
+REFERENCE_SET = "figure2"   # the paper's Table 1 / Figure 2 correlation set
+
+
+@dataclass
+class AnalysisResult:
+    stat: str
+    devices: list[str]
+    metrics: list[str]
+    rows: list[Correlation]
+    comparisons: list[PaperComparison]
+    agreements: list[Agreement]
+    latency: Any                                   # DataFrame model x device (ms)
+    complexity: Any = None                         # counted metrics DataFrame (or None)
+    complexity_errors: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "statistic": self.stat,
+            "devices": self.devices,
+            "metrics": self.metrics,
+            "correlations": [r.to_dict() for r in self.rows],
+            "paper_table1": [c.to_dict() for c in self.comparisons],
+            "paper_table1_tolerance": TABLE1_TOLERANCE,
+            "agreement": [a.to_dict() for a in self.agreements],
+            "complexity_errors": self.complexity_errors,
+            "notes": self.notes,
+        }
+
+    def to_frame(self):
+        import pandas as pd
+
+        df = pd.DataFrame([r.to_dict() for r in self.rows])
+        if not df.empty:
+            df["models"] = df["models"].map(lambda m: " ".join(m))
+            df.insert(1, "kind", df["device"].map(lambda d: "reference" if is_reference(d) else "measured"))
+        return df
+
+
+def _reference_models(models: list[str] | None) -> list[str] | None:
+    if models is not None:
+        return models
+    from ..models.presets import PRESETS
+
+    return list(PRESETS[REFERENCE_SET])
+
+
+def analyze(
+    devices: list[str] | None = None,
+    metrics: str | list[str] | None = None,
+    *,
+    db=None,
+    runs=None,
+    stat: str = DEFAULT_STAT,
+    complexity: str = "auto",
+    models: list[str] | None = None,
+    counted=None,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> AnalysisResult:
+    """Correlate latency with each metric on each device.
+
+    ``devices``: measured device names in the store and/or ``paper:iphone12|cpu|gpu``
+    (default: every measured device, then ``paper:iphone12`` and ``paper:cpu``).
+    ``models`` restricts every device to those models; by default reference devices use
+    the paper's correlation set (preset ``figure2``) and measured devices what was measured.
+    ``counted``: a precomputed metrics DataFrame (index model) to avoid rebuilding models.
+    """
+    import pandas as pd
+
+    if complexity not in COMPLEXITY_SOURCES:
+        raise UsageError(f"--complexity must be one of {', '.join(COMPLEXITY_SOURCES)}, not {complexity!r}")
+    chosen: list[Metric] = parse_metrics(metrics)
+    if runs is None:
+        try:
+            runs = load_runs(db)
+        except Exception as exc:
+            if devices and all(is_reference(d) for d in devices):
+                runs = pd.DataFrame()   # reference devices need no store
+            else:
+                raise exc
+    if not devices:
+        devices = [d for d in available_devices(runs) if d != "paper:gpu"]
+    validate_devices(devices)
+    lat = latency_table(devices, runs, stat)
+
+    ref_models = _reference_models(models)
+    use: dict[str, list[str]] = {}
+    for d in devices:
+        have = list(lat[d].dropna().index)
+        wanted = ref_models if is_reference(d) else models
+        use[d] = [m for m in have if wanted is None or m in wanted]
+
+    def source_for(d: str, m: Metric) -> str:
+        if m.name in ("macs", "params") and (complexity == "paper" or (complexity == "auto" and is_reference(d))):
+            return "paper"
+        return "counted"
+
+    need_counted = sorted({m for d in devices for m in use[d]
+                           if any(source_for(d, met) == "counted" for met in chosen)})
+    errors: dict[str, str] = {}
+    if need_counted:
+        if counted is None:
+            from .metrics import metrics_table
+
+            counted, errors = metrics_table(need_counted, progress=progress)
+        else:
+            missing = [m for m in need_counted if m not in counted.index]
+            if missing:
+                from .metrics import metrics_table
+
+                extra, errors = metrics_table(missing, progress=progress)
+                counted = pd.concat([counted, extra]) if not extra.empty else counted
+    published = published_complexity()
+
+    rows: list[Correlation] = []
+    for d in devices:
+        for met in chosen:
+            src = source_for(d, met)
+            table = published if src == "paper" else counted
+            if table is None or table.empty or met.column not in table:
+                series = pd.Series(dtype=float)
+            else:
+                series = table[met.column]
+            series = series[series.index.isin(use[d])]
+            rows.append(correlate(lat[d][use[d]], series, device=d, metric_name=met.name, source=src,
+                                  n_resamples=n_resamples, seed=seed))
+
+    agreements = []
+    for d in devices:
+        if is_reference(d):
+            continue
+        for ref in ("paper:cpu", "paper:iphone12"):
+            ref_lat = latency_table([ref], None, stat)[ref]
+            mine = lat[d].dropna()
+            if models is not None:
+                mine = mine[mine.index.isin(models)]
+            agreements.append(device_agreement(mine, ref_lat, device_a=d, device_b=ref))
+
+    notes = []
+    comps = compare_with_paper(rows)
+    if comps:
+        notes.append(TABLE1_EXPLANATION)
+    if errors:
+        notes.append(f"metrics could not be counted for {len(errors)} model(s): {', '.join(sorted(errors))}")
+    for d in devices:
+        if not is_reference(d):
+            notes.append(f"{d}: latency = per-run {stat} of the newest stored run per model (measured on this host)")
+    return AnalysisResult(stat=stat, devices=devices, metrics=[m.name for m in chosen], rows=rows,
+                          comparisons=comps, agreements=agreements, latency=lat, complexity=counted,
+                          complexity_errors=errors, notes=notes)
+
+
+def _fmt(x: float, nd: int = 2) -> str:
+    return "-" if x != x else f"{x:.{nd}f}"
+
+
+def render(result: AnalysisResult, console=None) -> None:
+    """Print the paper's Table 1 layout, details, the comparison with the paper and device agreement."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .tables import device_label
+
+    console = console or Console()
+    t = Table(title="Spearman rank correlation of latency with cost metrics (the paper's Table 1 "
+                    "layout: rho, p-value)",
+              caption=f"measured latency = per-run {result.stat}; reference = as published "
+                      "(iPhone 12: minimum of 1000 runs)")
+    t.add_column("latency measured on")
+    for m in result.metrics:
+        t.add_column(f"vs {m} (rho, p)", justify="right")
+    t.add_column("n", justify="right")
+    for d in result.devices:
+        cells = []
+        n = 0
+        for m in result.metrics:
+            r = next(r for r in result.rows if r.device == d and r.metric == m)
+            cells.append(f"{_fmt(r.spearman_rho)}, {_fmt(r.spearman_p)}")
+            n = max(n, r.n)
+        t.add_row(device_label(d, short=True), *cells, str(n))
+    console.print(t)
+
+    dt = Table(title="Details: Spearman rho with bootstrap 95% CI, Kendall tau, Pearson r of log-log",
+               caption="source: paper = the paper's published FLOPs/params columns (fvcore); "
+                       "counted = mobench on the deployed graph")
+    for c in ("device", "metric", "source", "n", "rho", "95% CI", "p", "tau",
+              "r log-log"):
+        dt.add_column(c, justify="right" if c not in ("device", "metric", "source") else "left")
+    for r in result.rows:
+        dt.add_row(r.device, METRICS[r.metric].name, r.source, str(r.n),
+                   _fmt(r.spearman_rho), f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]", _fmt(r.spearman_p, 3),
+                   _fmt(r.kendall_tau), _fmt(r.pearson_log_r))
+    console.print(dt)
+
+    if result.comparisons:
+        ct = Table(title=f"Against the paper's Table 1 (tolerance |delta rho| <= {TABLE1_TOLERANCE})")
+        for c in ("device", "metric", "paper rho (p)", "ours rho (p)", "delta", "n", "verdict"):
+            ct.add_column(c)
+        for c in result.comparisons:
+            ct.add_row(c.device, c.metric, f"{c.paper_rho:.2f} ({c.paper_p:.2f})", f"{c.rho:.3f} ({c.p:.3f})",
+                       f"{c.diff:+.3f}", str(c.n),
+                       "[green]reproduced[/]" if c.within else "[yellow]outside tolerance[/]")
+        console.print(ct)
+    if result.agreements:
+        at = Table(title="Agreement between devices (rank correlation of latencies over shared models)")
+        for c in ("measured", "reference", "n", "Spearman rho", "p", "Kendall tau"):
+            at.add_column(c)
+        for a in result.agreements:
+            at.add_row(a.device_a, a.device_b, str(a.n), _fmt(a.spearman_rho), _fmt(a.spearman_p, 3),
+                       _fmt(a.kendall_tau))
+        console.print(at)
+    for d in result.devices:
+        r = next((r for r in result.rows if r.device == d), None)
+        if r is not None:
+            console.print(f"[dim]{d} models (n={r.n}): {', '.join(r.models)}[/]")
+    for note in result.notes:
+        console.print(f"[dim]{note}[/]")

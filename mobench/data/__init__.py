@@ -1,0 +1,74 @@
+"""Packaged reference tables: the MobileOne paper's published numbers.
+
+Source (cite this when you use the numbers)::
+
+    P. K. A. Vasu, J. Gabriel, J. Zhu, O. Tuzel, A. Ranjan,
+    "MobileOne: An Improved One millisecond Mobile Backbone", CVPR 2023,
+    arXiv:2206.04040. Code and iOS app: https://github.com/apple/ml-mobileone
+
+Files (read-only, shipped with the package):
+
+- ``paper_table9_models.csv``: Table 9 - model, family (convnet/transformer), top-1 (%),
+  FLOPs (M, fvcore, i.e. multiply-adds), params (M), CPU / GPU / mobile latency (ms).
+  Empty GPU cell = the paper could not export the model to TensorRT.
+- ``paper_mobileone_variants.csv``: MobileOne S0-S4 configuration and figures.
+- ``mobileformer_variants.csv``: Mobile-Former (Chen et al., CVPR 2022) variants.
+
+The ``model`` column uses mobench's registry names.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+CITATION = (
+    "Vasu, Gabriel, Zhu, Tuzel, Ranjan. MobileOne: An Improved One millisecond Mobile "
+    "Backbone. CVPR 2023 (arXiv:2206.04040), Table 9"
+)
+CITATION_SHORT = "Vasu et al., CVPR 2023, Table 9"
+
+# Where and how the paper measured each latency column (shared/reference/README.md).
+PAPER_DEVICES = {
+    "mobile_ms": "iPhone 12, Core ML, minimum of 1000 runs after 1 warm-up",
+    "cpu_ms": "Intel Xeon Gold 5118 @ 2.3 GHz desktop CPU, batch 1 (runtime, threads not stated)",
+    "gpu_ms": "RTX 2080 Ti, TensorRT 8.0.1.6, median of 100 runs",
+}
+
+
+def _read(name: str):
+    import pandas as pd
+
+    with resources.files(__name__).joinpath(name).open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh)
+
+
+@lru_cache(maxsize=None)
+def _table9():
+    df = _read("paper_table9_models.csv")
+    return df.set_index("model", verify_integrity=True)
+
+
+def paper_table9():
+    """The paper's Table 9 as a DataFrame indexed by model name (a copy: edit freely)."""
+    return _table9().copy()
+
+
+def paper_mobileone_variants():
+    """MobileOne S0-S4 as published (width multipliers, k, fused params, MACs, iPhone 12 ms)."""
+    return _read("paper_mobileone_variants.csv")
+
+
+def mobileformer_variants():
+    """Mobile-Former variants as published by Chen et al. (params, MAdds, top-1, ...)."""
+    return _read("mobileformer_variants.csv")
+
+
+__all__ = [
+    "CITATION",
+    "CITATION_SHORT",
+    "PAPER_DEVICES",
+    "mobileformer_variants",
+    "paper_mobileone_variants",
+    "paper_table9",
+]
