@@ -1,0 +1,167 @@
+"""Reports from the harness app -> :class:`~mobench.benchmark.record.RunRecord` -> results store.
+
+Every ingest validates first (schema + cross-field rules, and against the plan
+when the host has it), so a malformed, truncated or wrong-version report stores
+nothing. Each run of a report becomes one stored run (``device="iphone"``);
+the same report ingested twice is stored once: every run carries
+``extra.report_key`` (plan_id/run_id) and ``extra.report_run_sha256`` (hash of
+the run's canonical JSON), and a run whose key and hash are already in the
+store is skipped. A run with the same key but different content (e.g. the plan
+was run again) is stored as a new run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable
+
+from ...benchmark.record import RunRecord
+from ...errors import SchemaError, UsageError
+from .schema import loads_json, report_from_lines, validate_report
+
+DEVICE_NAME = "iphone"
+
+
+@dataclass
+class IngestResult:
+    stored: list[int] = field(default_factory=list)        # store run ids of newly stored runs
+    duplicates: list[int] = field(default_factory=list)    # store run ids that already held a run
+    records: list[RunRecord] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        return {"stored": len(self.stored), "duplicates": len(self.duplicates)}
+
+
+def run_sha256(run: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(run, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def report_key(plan_id: str, run_id: str) -> str:
+    return f"{plan_id}/{run_id}"
+
+
+def _config(report: dict[str, Any]) -> dict[str, Any]:
+    from ...benchmark.config import PROTOCOLS, BenchConfig
+
+    proto = report["protocol"]
+    fields = {k: proto[k] for k in ("warmup", "rounds", "inferences", "trim", "reload_per_round")}
+    name = proto.get("name") or "custom"
+    base = PROTOCOLS.get(name)
+    try:
+        if base is not None and all(getattr(base, k) == v for k, v in fields.items()):
+            cfg = replace(base, input_kind=report["input_kind"])
+        else:
+            cfg = BenchConfig(name=name if base is None else f"{name}+custom", input_kind=report["input_kind"], **fields)
+    except UsageError as exc:
+        raise SchemaError(f"report protocol is not usable: {exc}") from None
+    return cfg.to_dict()
+
+
+def to_records(report: dict[str, Any], *, source: str | None = None) -> list[RunRecord]:
+    """One RunRecord per run of a validated report."""
+    from ..._util import host_provenance
+
+    dev = report["device"]
+    config = _config(report)
+    prov = host_provenance()
+    prov["measured_on"] = {"device": DEVICE_NAME, **dev}
+    records = []
+    for run in report["runs"]:
+        mem = dict(run.get("memory") or {})
+        if mem:
+            mem["method"] = "task_vm_info.phys_footprint (MiB)"
+        extra: dict[str, Any] = {
+            "report_key": report_key(report["plan_id"], run["run_id"]),
+            "report_run_sha256": run_sha256(run),
+            "plan_id": report["plan_id"],
+            "plan_run_id": run["run_id"],
+            "file": run["file"],
+            "sha256_verified": run.get("sha256_verified"),
+            "clock": report["clock"],
+            "report_started": report["started"],
+            "report_finished": report["finished"],
+        }
+        for key in ("compute_plan", "inputs", "started", "finished"):
+            if key in run:
+                extra[key] = run[key]
+        if source:
+            extra["report_source"] = source
+        records.append(RunRecord(
+            model=run["model"], device=DEVICE_NAME, status=run["status"], error=run["error"],
+            artifact_format="coreml", artifact_sha256=run["sha256"], artifact_path=run["file"],
+            protocol=config["name"], config=config,
+            device_info={
+                "device_model": dev["model_identifier"], "os_name": dev["os_name"],
+                "os_version": dev["os_version"], "os_build": dev.get("os_build"),
+                "compute_units": run["compute_units"], "app_version": report["app_version"],
+                "protocol_version": report["protocol_version"], "runtime": "Core ML",
+                "low_power_mode": dev["low_power_mode"], "thermal_state": dev["thermal_state"],
+                "physical_memory_mb": dev.get("physical_memory_mb"), "processor_count": dev.get("processor_count"),
+            },
+            provenance=prov,
+            compile_ms=run["compile_ms"], load_ms=list(run["load_ms"]),
+            first_inference_ms=list(run["first_prediction_ms"]),
+            warmup_ms=[list(r) for r in run["warmup_ms"]], samples_ms=[list(r) for r in run["samples_ms"]],
+            memory=mem, rounds_info=[dict(r) for r in run["rounds"]], extra=extra,
+            created=run.get("finished") or report["finished"],
+        ))
+    return records
+
+
+def _find_duplicate(store, key: str, digest: str) -> int | None:
+    rows = store._query(
+        "SELECT id FROM runs WHERE device = ? AND json_extract(extra_json, '$.report_key') = ? "
+        "AND json_extract(extra_json, '$.report_run_sha256') = ? ORDER BY id LIMIT 1",
+        (DEVICE_NAME, key, digest),
+    )
+    return int(rows[0]["id"]) if rows else None
+
+
+def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dict[str, Any] | None = None,
+                  source: str | None = None, store=None) -> IngestResult:
+    """Validate ``report`` (against ``plan`` if given) and store its runs once."""
+    from ...results import Store
+
+    validate_report(report, plan)
+    records = to_records(report, source=source)
+    result = IngestResult(records=records)
+    own = store is None
+    store = Store(db) if own else store
+    try:
+        for rec in records:
+            dup = _find_duplicate(store, rec.extra["report_key"], rec.extra["report_run_sha256"])
+            if dup is not None:
+                result.duplicates.append(dup)
+                continue
+            result.stored.append(store.add_run(rec))
+    finally:
+        if own:
+            store.close()
+    return result
+
+
+def read_report_file(path: str | os.PathLike) -> dict[str, Any]:
+    """A report JSON file, or a console/farm log holding the app's run lines."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    text = data.lstrip()
+    if text.startswith(b"{"):
+        try:
+            obj = json.loads(data)
+            if not (isinstance(obj, dict) and "mobench_run" in obj):
+                return obj
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            if b'"mobench_run"' not in data.split(b"\n", 1)[0]:
+                return loads_json(data, str(path))  # raises SchemaError: truncated / malformed
+    return report_from_lines(_lines(data), what=str(path))
+
+
+def _lines(data: bytes) -> Iterable[str]:
+    return data.decode("utf-8", errors="replace").splitlines()

@@ -1,0 +1,391 @@
+"""How the host reaches the harness app's Documents folder and launches the app.
+
+One interface, :class:`Transport`, with three implementations:
+
+* :class:`Pymobiledevice3Transport`: Linux, macOS or Windows with a USB cable.
+  Files through house_arrest + AFC (``pymobiledevice3 apps push/pull/rm --documents``),
+  launch through DVT process control (``pymobiledevice3 developer dvt launch``; on
+  iOS 17+ pymobiledevice3 brings up the tunnel it needs by itself, or pass ``tunnel``).
+* :class:`DevicectlTransport`: a Mac with Xcode 15+ (``xcrun devicectl``).
+* :class:`FolderTransport`: a local folder stands in for the app's Documents and
+  "launching" runs a local command (the Python stand-in app of the tests, or any
+  program that follows PROTOCOL.md).
+
+Everything above the transport (plan, push, launch, poll ``progress.json``,
+pull ``report.json``, validate, store) is the same for all three
+(:mod:`mobench.devices.iphone.session`). Every external command runs with an
+argument list and a timeout; a failure raises :class:`~mobench.errors.DeviceError`
+whose message carries the tool's own message and the next step to take.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from ...errors import DeviceError, UsageError
+from .constants import BUNDLE_ID
+
+# (pattern in the tool's output, what the user should do), first match wins.
+_NEXT_STEPS: list[tuple[str, str]] = [
+    (r"PasswordProtected|PasscodeRequired|device is locked|Locked", "unlock the iPhone and keep it unlocked while the harness runs"),
+    (r"PairingDialogResponsePending|NotTrusted|not trusted|Trust", "tap 'Trust' on the iPhone (and enter the passcode), then retry"),
+    (r"UserDeniedPairing|NotPaired|InvalidHostID|not paired|pairing", "pair the phone: unlock it, run `pymobiledevice3 lockdown pair` (or connect it to Xcode/Finder once) and tap 'Trust'"),
+    (r"DeveloperMode|developer mode|Developer Mode", "enable Developer Mode: `pymobiledevice3 amfi reveal-developer-mode`, then Settings > Privacy & Security > Developer Mode, reboot and confirm"),
+    (r"DeveloperDiskImage|NotMounted|InvalidService|image.*mount|mount.*image", "mount the developer disk image: `pymobiledevice3 mounter auto-mount`"),
+    (r"[Tt]unnel|RemoteServiceDiscovery|\bRSD\b|tunneld", "start the iOS 17 tunnel: `sudo pymobiledevice3 remote tunneld` (iOS 17.0-17.3) and pass --tunnel, or retry (17.4+ uses a userspace tunnel)"),
+    (r"ApplicationLookupFailed|AppNotInstalled|No app with bundle|not installed|application.*not found|Unable to locate", f"install the harness app ({BUNDLE_ID}) first: see ios_harness/README.md"),
+    (r"ConnectionFailedToUsbmuxd|usbmuxd", "start usbmuxd (Linux: `sudo systemctl start usbmuxd`) and connect the iPhone by USB"),
+    (r"NoDeviceConnected|DeviceNotFound|No device|no devices|not found.*device|device.*not found|Could not find", "connect the iPhone by USB, unlock it, and check `mobench ios devices`"),
+]
+
+
+def next_step(text: str) -> str:
+    """The advice for a device tool's error output ("" when nothing matches)."""
+    for pattern, advice in _NEXT_STEPS:
+        if re.search(pattern, text):
+            return advice
+    return ""
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:400] if lines else ""
+
+
+def run_tool(argv: Sequence[str], *, timeout: float, what: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run an external device tool; raise DeviceError with its message and the next step."""
+    try:
+        proc = subprocess.run(
+            list(argv), capture_output=True, text=True, timeout=timeout,
+            env=None if env is None else {**os.environ, **env},
+        )
+    except FileNotFoundError:
+        raise DeviceError(f"{what}: {argv[0]!r} not found; install it (pymobiledevice3: `pip install pymobiledevice3`; devicectl: Xcode 15+)") from None
+    except subprocess.TimeoutExpired:
+        raise DeviceError(
+            f"{what}: no answer within {timeout:.0f} s; unlock the iPhone, check the cable and "
+            "`mobench ios devices`, then retry (or raise --timeout)"
+        ) from None
+    if proc.returncode != 0:
+        out = (proc.stderr or "") + "\n" + (proc.stdout or "")
+        msg = _last_line(proc.stderr) or _last_line(proc.stdout) or f"exit code {proc.returncode}"
+        advice = next_step(out)
+        raise DeviceError(f"{what} failed: {msg}" + (f"; next step: {advice}" if advice else ""))
+    return proc
+
+
+class Transport(abc.ABC):
+    """The app's Documents folder and process, as seen from the host."""
+
+    name = ""
+
+    @abc.abstractmethod
+    def push(self, local_path: Path, remote_name: str) -> None:
+        """Copy a file or folder to ``Documents/<remote_name>`` (replacing it)."""
+
+    @abc.abstractmethod
+    def pull(self, remote_name: str, local_path: Path) -> bool:
+        """Copy ``Documents/<remote_name>`` to ``local_path``; False if it does not exist."""
+
+    @abc.abstractmethod
+    def remove(self, remote_name: str) -> None:
+        """Delete ``Documents/<remote_name>`` if it exists."""
+
+    @abc.abstractmethod
+    def list_files(self) -> list[str]:
+        """Names directly in Documents."""
+
+    @abc.abstractmethod
+    def launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> None:
+        """Start the app (terminating a running instance) with launch arguments; return once started."""
+
+    def app_exited(self) -> bool | None:
+        """True if the launched app has exited, False if running, None if unknown."""
+        return None
+
+    def console(self) -> str:
+        """What the app printed, where the transport can capture it ("" otherwise)."""
+        return ""
+
+    def close(self) -> None:
+        """Stop anything the transport started."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"transport": self.name}
+
+
+def _check_name(remote_name: str) -> str:
+    if not remote_name or remote_name.startswith("/") or ".." in Path(remote_name).parts or "\\" in remote_name:
+        raise UsageError(f"bad file name for the app's Documents: {remote_name!r}")
+    return remote_name
+
+
+class Pymobiledevice3Transport(Transport):
+    """USB (usbmux) with pymobiledevice3's command line: AFC for files, DVT for launch."""
+
+    name = "pymobiledevice3"
+
+    def __init__(self, udid: str | None = None, *, tunnel: str | None = None, timeout: float = 120.0,
+                 launch_timeout: float = 90.0, executable: Sequence[str] | None = None) -> None:
+        self.udid = udid
+        self.tunnel = tunnel
+        self.timeout = timeout
+        self.launch_timeout = launch_timeout
+        if executable is None:
+            found = shutil.which("pymobiledevice3")
+            executable = [found] if found else [sys.executable, "-m", "pymobiledevice3"]
+        self.executable = list(executable)
+
+    def _device_opts(self, *, rsd: bool = False) -> list[str]:
+        if rsd and self.tunnel:
+            return ["--tunnel", self.tunnel]
+        return ["--udid", self.udid] if self.udid else []
+
+    def argv_push(self, local_path: Path, remote_name: str) -> list[str]:
+        local_path = Path(local_path)
+        # A folder is copied *into* the remote folder under its own basename.
+        if local_path.is_dir():
+            if local_path.name != remote_name:
+                raise UsageError(f"a folder is pushed under its own name: {local_path.name} != {remote_name}")
+            dest = "/Documents"
+        else:
+            dest = f"/Documents/{remote_name}"
+        return [*self.executable, "apps", "push", "--documents", *self._device_opts(), BUNDLE_ID, str(local_path), dest]
+
+    def argv_pull(self, remote_name: str, local_path: Path) -> list[str]:
+        return [*self.executable, "apps", "pull", "--documents", *self._device_opts(), BUNDLE_ID,
+                f"/Documents/{remote_name}", str(local_path)]
+
+    def argv_remove(self, remote_name: str) -> list[str]:
+        return [*self.executable, "apps", "rm", "--documents", *self._device_opts(), BUNDLE_ID, f"/Documents/{remote_name}"]
+
+    def argv_launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> list[str]:
+        import shlex
+
+        argv = [*self.executable, "developer", "dvt", "launch", "--kill-existing", *self._device_opts(rsd=True)]
+        for k, v in (env or {}).items():
+            argv += ["--env", f"{k}={v}"]
+        argv.append(shlex.join([bundle_id, *args]))  # dvt launch takes one shell-quoted string
+        return argv
+
+    def push(self, local_path: Path, remote_name: str) -> None:
+        _check_name(remote_name)
+        if Path(local_path).is_dir():
+            self.remove(remote_name)  # AFC merges into an existing folder; start clean
+        run_tool(self.argv_push(Path(local_path), remote_name), timeout=self.timeout, what=f"copying {remote_name} to the iPhone")
+
+    def pull(self, remote_name: str, local_path: Path) -> bool:
+        _check_name(remote_name)
+        try:
+            run_tool(self.argv_pull(remote_name, local_path), timeout=self.timeout, what=f"copying {remote_name} from the iPhone")
+        except DeviceError as exc:
+            if re.search(r"ObjectNotFound|FileNotFound|No such file|does not exist", str(exc)):
+                return False
+            raise
+        return Path(local_path).exists()
+
+    def remove(self, remote_name: str) -> None:
+        _check_name(remote_name)
+        try:
+            run_tool(self.argv_remove(remote_name), timeout=self.timeout, what=f"removing {remote_name} on the iPhone")
+        except DeviceError as exc:
+            if not re.search(r"ObjectNotFound|FileNotFound|No such file|does not exist", str(exc)):
+                raise
+
+    def list_files(self) -> list[str]:
+        import asyncio
+
+        async def _ls() -> list[str]:
+            from pymobiledevice3.lockdown import create_using_usbmux
+            from pymobiledevice3.services.house_arrest import HouseArrestService
+
+            lockdown = await create_using_usbmux(serial=self.udid)
+            async with await HouseArrestService.create(lockdown, BUNDLE_ID, documents_only=True) as svc:
+                return sorted(await svc.listdir("/Documents"))
+
+        try:
+            return asyncio.run(asyncio.wait_for(_ls(), self.timeout))
+        except Exception as exc:  # pymobiledevice3 raises many types; map them all to one message
+            text = f"{type(exc).__name__}: {exc}"
+            advice = next_step(text)
+            raise DeviceError(f"listing the app's Documents failed: {text}" + (f"; next step: {advice}" if advice else "")) from None
+
+    def launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> None:
+        run_tool(self.argv_launch(bundle_id, args, env), timeout=self.launch_timeout, what="launching the harness app")
+
+    def describe(self) -> dict[str, Any]:
+        return {"transport": self.name, "udid": self.udid, "tunnel": self.tunnel}
+
+
+class DevicectlTransport(Transport):
+    """A Mac with Xcode 15+: ``xcrun devicectl`` (JSON results read from files, not stdout)."""
+
+    name = "devicectl"
+
+    def __init__(self, udid: str, *, timeout: float = 120.0, launch_timeout: float = 90.0,
+                 xcrun: str = "xcrun") -> None:
+        if not udid:
+            raise UsageError("devicectl needs the device: pass --udid (see `xcrun devicectl list devices`)")
+        self.udid = udid
+        self.timeout = timeout
+        self.launch_timeout = launch_timeout
+        self.xcrun = xcrun
+
+    def _container(self) -> list[str]:
+        return ["--device", self.udid, "--domain-type", "appDataContainer", "--domain-identifier", BUNDLE_ID]
+
+    def argv_push(self, local_path: Path, remote_name: str) -> list[str]:
+        return [self.xcrun, "devicectl", "device", "copy", "to", *self._container(),
+                "--source", str(local_path), "--destination", f"Documents/{remote_name}"]
+
+    def argv_pull(self, remote_name: str, local_path: Path) -> list[str]:
+        return [self.xcrun, "devicectl", "device", "copy", "from", *self._container(),
+                "--source", f"Documents/{remote_name}", "--destination", str(local_path)]
+
+    def argv_remove(self, remote_name: str) -> list[str]:
+        # devicectl has no delete in the app container; pushing an empty file is the portable fallback.
+        return []
+
+    def argv_list(self, json_out: Path) -> list[str]:
+        return [self.xcrun, "devicectl", "device", "info", "files", *self._container(),
+                "--subdirectory", "Documents", "--json-output", str(json_out)]
+
+    def argv_launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> list[str]:
+        argv = [self.xcrun, "devicectl", "device", "process", "launch", "--terminate-existing", "--device", self.udid]
+        if env:
+            argv += ["--environment-variables", json.dumps(env, sort_keys=True)]
+        return [*argv, bundle_id, *(["--", *args] if args else [])]
+
+    def push(self, local_path: Path, remote_name: str) -> None:
+        _check_name(remote_name)
+        run_tool(self.argv_push(local_path, remote_name), timeout=self.timeout, what=f"copying {remote_name} to the iPhone")
+
+    def pull(self, remote_name: str, local_path: Path) -> bool:
+        _check_name(remote_name)
+        try:
+            run_tool(self.argv_pull(remote_name, local_path), timeout=self.timeout, what=f"copying {remote_name} from the iPhone")
+        except DeviceError as exc:
+            if re.search(r"No such file|does not exist|doesn.t exist|couldn.t be opened|not found", str(exc), re.I) and not next_step(str(exc)).startswith("install"):
+                return False
+            raise
+        return Path(local_path).exists()
+
+    def remove(self, remote_name: str) -> None:
+        # The app deletes its old report/progress when a plan starts (PROTOCOL.md); the host
+        # additionally checks plan_id, so a stale file is never taken for a new result.
+        _check_name(remote_name)
+
+    def list_files(self) -> list[str]:
+        with tempfile.TemporaryDirectory(prefix="mobench-devicectl-") as tmp:
+            out = Path(tmp) / "files.json"
+            run_tool(self.argv_list(out), timeout=self.timeout, what="listing the app's Documents")
+            try:
+                data = json.loads(out.read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise DeviceError(f"devicectl wrote no readable JSON ({exc}); update Xcode (15+)") from None
+        files = data.get("result", {}).get("files", [])
+        names = set()
+        for f in files:
+            rel = str(f.get("relativePath") or f.get("name") or "")
+            if rel:
+                names.add(rel.split("/", 1)[0])
+        return sorted(names)
+
+    def launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> None:
+        run_tool(self.argv_launch(bundle_id, args, env), timeout=self.launch_timeout, what="launching the harness app")
+
+    def describe(self) -> dict[str, Any]:
+        return {"transport": self.name, "udid": self.udid}
+
+
+class FolderTransport(Transport):
+    """A local folder as the app's Documents; "launch" runs ``app_command`` + launch arguments.
+
+    The command runs with the working directory and ``MOBENCH_DOCUMENTS`` set to the
+    folder; its stdout (the app's console) is kept in ``console()``.
+    """
+
+    name = "folder"
+
+    def __init__(self, documents: str | os.PathLike, app_command: Sequence[str]) -> None:
+        if not app_command:
+            raise UsageError("the folder transport needs an app command (e.g. the Python stand-in app)")
+        self.documents = Path(documents).resolve()
+        self.documents.mkdir(parents=True, exist_ok=True)
+        self.app_command = list(app_command)
+        self._proc: subprocess.Popen | None = None
+        self._log_path = self.documents.parent / f".{self.documents.name}.console.log"
+        self._log = None
+
+    def _path(self, remote_name: str) -> Path:
+        return self.documents / _check_name(remote_name)
+
+    def push(self, local_path: Path, remote_name: str) -> None:
+        dest = self._path(remote_name)
+        if dest.is_dir():
+            shutil.rmtree(dest)
+        if Path(local_path).is_dir():
+            shutil.copytree(local_path, dest)
+        else:
+            shutil.copyfile(local_path, dest)
+
+    def pull(self, remote_name: str, local_path: Path) -> bool:
+        src = self._path(remote_name)
+        if not src.exists():
+            return False
+        shutil.copyfile(src, local_path)
+        return True
+
+    def remove(self, remote_name: str) -> None:
+        p = self._path(remote_name)
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+
+    def list_files(self) -> list[str]:
+        return sorted(p.name for p in self.documents.iterdir())
+
+    def launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> None:
+        self.close()
+        self._log = open(self._log_path, "w+", encoding="utf-8")
+        try:
+            self._proc = subprocess.Popen(
+                [*self.app_command, *args], cwd=self.documents, stdout=self._log, stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {}), "MOBENCH_DOCUMENTS": str(self.documents), "MOBENCH_BUNDLE_ID": bundle_id},
+            )
+        except OSError as exc:
+            raise DeviceError(f"cannot start the app command {self.app_command[0]!r}: {exc.strerror or exc}") from None
+
+    def app_exited(self) -> bool | None:
+        return None if self._proc is None else self._proc.poll() is not None
+
+    def console(self) -> str:
+        try:
+            return self._log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"transport": self.name, "documents": str(self.documents), "app_command": self.app_command}
