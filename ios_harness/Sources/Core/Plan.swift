@@ -1,0 +1,189 @@
+import Foundation
+
+// Codable mirror of mobench/devices/iphone/schema/plan.schema.json (schema_version 1).
+//
+// The JSON Schema is the one source of truth; these types follow it key for key
+// through explicit `CodingKeys` whose raw values are the schema's snake_case keys
+// (tests/ios_harness checks that they match, for every object of the schema).
+// Changes to the schema are requested in ios_harness/SCHEMA_REQUESTS.md.
+
+/// The schema version this app reads and writes.
+let supportedSchemaVersion = 1
+
+/// `MLComputeUnits` case names, as the plan and the report spell them.
+enum ComputeUnits: String, Codable, CaseIterable, Sendable {
+    case all
+    case cpuOnly
+    case cpuAndGPU
+    case cpuAndNeuralEngine
+
+    /// Whether Core ML may place operations on the Neural Engine.
+    var allowsNeuralEngine: Bool {
+        self == .all || self == .cpuAndNeuralEngine
+    }
+}
+
+/// What the host exported: image inputs (`CVPixelBuffer`) or tensors (`MLMultiArray`).
+enum InputKind: String, Codable, Sendable {
+    case image
+    case tensor
+}
+
+/// The measurement protocol (PROTOCOL.md, "Measurement procedure").
+struct MeasurementProtocol: Codable, Equatable, Sendable {
+    var name: String?
+    var warmup: Int
+    var rounds: Int
+    var inferences: Int
+    var trim: Int
+    var reloadPerRound: Bool
+    var cooldownS: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case warmup
+        case rounds
+        case inferences
+        case trim
+        case reloadPerRound = "reload_per_round"
+        case cooldownS = "cooldown_s"
+    }
+}
+
+/// One model with one compute-unit setting.
+struct PlanRun: Codable, Equatable, Sendable {
+    var runId: String
+    var model: String
+    var file: String
+    var sha256: String
+    var computeUnits: ComputeUnits
+
+    enum CodingKeys: String, CodingKey {
+        case runId = "run_id"
+        case model
+        case file
+        case sha256
+        case computeUnits = "compute_units"
+    }
+}
+
+/// What the app runs, written by `mobench ios plan`.
+struct Plan: Codable, Equatable, Sendable {
+    var schemaVersion: Int
+    var planId: String
+    var created: String
+    var measurementProtocol: MeasurementProtocol
+    var inputKind: InputKind
+    var runs: [PlanRun]
+    var reportUrl: String?
+    var token: String?
+    var host: JSONValue?
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version"
+        case planId = "plan_id"
+        case created
+        case measurementProtocol = "protocol"
+        case inputKind = "input_kind"
+        case runs
+        case reportUrl = "report_url"
+        case token
+        case host
+    }
+}
+
+/// A plan the app cannot run, with what to do about it.
+struct PlanError: Error, CustomStringConvertible, Equatable {
+    let description: String
+}
+
+extension Plan {
+    /// Decodes a plan and checks what the app relies on (the host validated it
+    /// against the schema already; this catches a hand-edited or stale plan).
+    static func decode(from data: Data) throws -> Plan {
+        // Read the version first, so a newer plan gets a clear message instead
+        // of a decoding error about some key this app does not know.
+        struct VersionProbe: Decodable {
+            var schemaVersion: Int?
+
+            enum CodingKeys: String, CodingKey {
+                case schemaVersion = "schema_version"
+            }
+        }
+        let probe: VersionProbe
+        do {
+            probe = try JSONDecoder().decode(VersionProbe.self, from: data)
+        } catch {
+            throw PlanError(description: "plan is not a JSON object: \(error.localizedDescription); rewrite it with `mobench ios plan`")
+        }
+        guard probe.schemaVersion == supportedSchemaVersion else {
+            let found = probe.schemaVersion.map(String.init) ?? "missing"
+            throw PlanError(
+                description: "plan schema_version \(found) is not supported (this app reads \(supportedSchemaVersion)); update the app or the host so they match"
+            )
+        }
+        let plan: Plan
+        do {
+            plan = try JSONDecoder().decode(Plan.self, from: data)
+        } catch {
+            throw PlanError(description: "plan does not match the schema: \(describeDecodingError(error)); rewrite it with `mobench ios plan`")
+        }
+        try plan.validate()
+        return plan
+    }
+
+    /// The checks of plan.schema.json the runner depends on.
+    func validate() throws {
+        let p = measurementProtocol
+        guard !runs.isEmpty else {
+            throw PlanError(description: "plan \(planId) has no runs")
+        }
+        guard p.rounds >= 1, p.inferences >= 1, p.warmup >= 0, p.trim >= 0 else {
+            throw PlanError(description: "plan protocol needs rounds >= 1, inferences >= 1, warmup >= 0, trim >= 0")
+        }
+        if let cooldown = p.cooldownS, !(0...600).contains(cooldown) {
+            throw PlanError(description: "plan protocol cooldown_s must be within 0...600 seconds")
+        }
+        var seen = Set<String>()
+        for run in runs {
+            guard seen.insert(run.runId).inserted else {
+                throw PlanError(description: "plan has run_id \(run.runId) twice")
+            }
+            guard Plan.isSafeFileName(run.file) else {
+                throw PlanError(description: "run \(run.runId): file '\(run.file)' must be a plain .mlpackage/.mlmodel/.mlmodelc name in Documents")
+            }
+        }
+    }
+
+    /// A plain file name directly in Documents: no separators, no `..`, a Core ML extension.
+    static func isSafeFileName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.count <= 210, !name.hasPrefix("."),
+              !name.contains("/"), !name.contains("\\"), !name.contains("..") else {
+            return false
+        }
+        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard name.unicodeScalars.allSatisfy({ allowed.contains($0) }) else {
+            return false
+        }
+        return ["mlpackage", "mlmodel", "mlmodelc"].contains((name as NSString).pathExtension)
+    }
+}
+
+/// A short, readable description of a `DecodingError` (which key, what went wrong).
+func describeDecodingError(_ error: Error) -> String {
+    guard let decodingError = error as? DecodingError else {
+        return error.localizedDescription
+    }
+    func path(_ context: DecodingError.Context) -> String {
+        let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+        return keys.isEmpty ? "top level" : keys.joined(separator: ".")
+    }
+    switch decodingError {
+    case .keyNotFound(let key, let context):
+        return "missing key '\(key.stringValue)' at \(path(context))"
+    case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+        return "\(context.debugDescription) at \(path(context))"
+    @unknown default:
+        return error.localizedDescription
+    }
+}
