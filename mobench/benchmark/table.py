@@ -1,0 +1,110 @@
+"""Rich tables of runs: the headline statistic is named in every table."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+HEADLINE_LABEL = {"min": "min", "median": "median", "trimmed_mean": "trimmed mean", "mean": "mean"}
+_STAT_COL = {"min": "min_ms", "median": "median_ms", "trimmed_mean": "trimmed_mean_ms", "mean": "mean_ms"}
+
+
+def _f(v: Any, nd: int | None = None) -> str:
+    """Milliseconds with about four significant digits (``nd`` fixes the decimals)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if nd is None:
+        nd = 3 if abs(v) < 10 else 2 if abs(v) < 100 else 1
+    return f"{v:.{nd}f}"
+
+
+def _pct(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{100 * v:.1f}%"
+
+
+def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show_device: bool = False):
+    """A rich Table; ``rows`` are dicts with the stats keys (``results.load`` rows or sweep rows).
+
+    The headline statistic (it depends on the protocol) is starred in its column
+    header and named in the caption; when the rows mix protocols with different
+    headlines, a ``headline`` column names it per row.
+    """
+    from rich.table import Table
+
+    rows = list(rows)
+    heads = sorted({r.get("headline") or "median" for r in rows if r.get("status") == "ok"}) or ["median"]
+    single = heads[0] if len(heads) == 1 else None
+    if single:
+        caption = f"* headline statistic: {HEADLINE_LABEL.get(single, single)} (ms)."
+    else:
+        caption = "headline statistic per run in the 'headline' column."
+    caption += " Times in ms; 95% CI = bootstrap CI of the median; CV = std/mean; load/1st = load and first inference."
+    table = Table(title=title, caption=caption, caption_justify="left")
+
+    def star(stat: str, label: str) -> str:
+        return f"{label} *" if single == stat else label
+
+    cols: list[tuple[str, dict]] = [("run", {"justify": "right"}), ("model", {"no_wrap": True})]
+    if show_device:
+        cols += [("device", {}), ("protocol", {})]
+    if not single:
+        cols.append(("headline", {"no_wrap": True}))
+    cols += [
+        ("n", {"justify": "right"}),
+        (star("min", "min"), {"justify": "right"}),
+        (star("median", "median"), {"justify": "right"}),
+        ("95% CI", {"justify": "right", "no_wrap": True}),
+        ("CV", {"justify": "right"}),
+        (star("trimmed_mean", "trim. mean"), {"justify": "right"}),
+        ("load", {"justify": "right"}), ("1st", {"justify": "right"}),
+        ("mem MB", {"justify": "right"}), ("status", {}),
+    ]
+    if single == "mean":
+        cols.insert(-7, ("mean *", {"justify": "right"}))
+    for name, kw in cols:
+        table.add_column(name, **kw)
+    for r in rows:
+        ok = r.get("status") == "ok"
+        head = r.get("headline") or "median"
+        status = "ok" if ok else f"[red]failed[/] {r.get('error') or ''}"
+        if r.get("reused"):
+            status = "[cyan]stored[/]"
+        mems = [v for v in (r.get("inference_peak_rss_delta_mb"), r.get("load_peak_rss_delta_mb")) if v is not None]
+
+        def cell(stat: str, nd: int | None = None) -> str:
+            txt = _f(r.get(_STAT_COL[stat]), nd) if ok else "-"
+            return f"[bold]{txt}[/]" if ok and stat == head else txt
+
+        vals = [str(r.get("run_id") or "-"), str(r.get("model"))]
+        if show_device:
+            vals += [str(r.get("device")), str(r.get("protocol") or "-")]
+        if not single:
+            vals.append(f"{HEADLINE_LABEL.get(head, head)} {_f(r.get(_STAT_COL.get(head, 'median_ms')))}" if ok else "-")
+        vals += [str(r.get("n_samples") or r.get("n") or 0), cell("min"), cell("median"),
+                 f"{_f(r.get('median_ci_low_ms'))}-{_f(r.get('median_ci_high_ms'))}" if ok else "-",
+                 _pct(r.get("cv")) if ok else "-", cell("trimmed_mean"),
+                 _f(r.get("load_ms"), 0), _f(r.get("first_inference_ms")),
+                 _f(max(mems), 1) if mems else "-", status]
+        if single == "mean":
+            vals.insert(-7, cell("mean"))
+        table.add_row(*vals)
+    return table
+
+
+def record_row(rec, stats: dict[str, Any] | None) -> dict[str, Any]:
+    """A table row for a RunRecord and its statistics."""
+    import statistics
+
+    row: dict[str, Any] = {
+        "run_id": rec.extra.get("run_id"), "model": rec.model, "device": rec.device,
+        "protocol": rec.protocol, "status": rec.status, "error": rec.error,
+        "n_samples": rec.n_samples, "reused": rec.extra.get("reused", False),
+        "load_ms": statistics.median(rec.load_ms) if rec.load_ms else None,
+        "first_inference_ms": statistics.median(rec.first_inference_ms) if rec.first_inference_ms else None,
+        "inference_peak_rss_delta_mb": (rec.memory or {}).get("inference_peak_rss_delta_mb"),
+        "load_peak_rss_delta_mb": (rec.memory or {}).get("load_peak_rss_delta_mb"),
+    }
+    row.update(stats or {})
+    return row

@@ -1,0 +1,80 @@
+"""``mobench bench``: time models on a device with a named protocol and store the runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+HELP = """Time models on a device, print a table, and store every run (raw samples + provenance).
+
+--preset names a MODEL SET (quick, mobileone, figure2, paper); --protocol names a TIMING PROTOCOL: modelbench (the reference app: 20 rounds x 50, reload each round, 10+10 trimmed, headline trimmed mean), paper (load, 1 warm-up, 1000 runs, headline min), quick (3 x 10, headline median), study (time-budgeted, headline median).
+
+What the device needs is exported first (an export whose manifest matches is reused); a run already stored for the same model, artifact and config is skipped unless --force. A model that fails to export or run is stored as failed and the sweep goes on.
+
+Examples:
+
+  mobench bench --model mobileone_s0 --device cpu --protocol quick
+
+  mobench bench --preset mobileone --protocol modelbench --threads 1 --db results/s.sqlite
+
+  mobench bench -m s0 -m mobilenet_v3_small --device torch --unfused --json
+"""
+
+
+def bench(
+    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable), e.g. mobileone_s0, s1, timm:resnet18."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper."),
+    device: str = typer.Option("cpu", "--device", "-d", help="Device backend (see `mobench devices`): cpu, torch, coreml, iphone."),
+    protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help="Timing protocol: modelbench, paper, quick, study."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores; recorded)."),
+    graph_opt: Optional[str] = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization: disable, basic, extended, all (default)."),
+    compute_units: Optional[str] = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone: all, cpu, gpu, ane."),
+    unfused: bool = typer.Option(False, "--unfused", help="Time the train-time (not reparameterized) graph."),
+    precision: Optional[str] = typer.Option(None, "--precision", help="Export precision (fp32, fp16); default: the format's default."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    force: bool = typer.Option(False, "--force", help="Time again even if the same run is stored."),
+    as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON on stdout (table and progress go to stderr)."),
+) -> None:
+    from rich.console import Console
+
+    from ..benchmark import compute_stats, protocol, run_sweep
+    from ..benchmark.table import record_row, runs_table
+    from ..models import resolve_models
+
+    config = protocol(protocol_name)
+    names = resolve_models(model, preset)
+    options = {"threads": threads, "graph_opt": graph_opt, "compute_units": compute_units}
+    export_config = None
+    if device == "torch":
+        options["fuse"] = not unfused
+        if precision not in (None, "fp32"):
+            from ..errors import UsageError
+
+            raise UsageError("the torch device runs fp32 only; drop --precision")
+    elif unfused or precision:
+        from ..exporters import ExportConfig
+
+        export_config = ExportConfig(precision=precision, input_kind=config.input_kind, reparameterize=not unfused)
+    console = Console(stderr=as_json)
+    if not console.is_terminal:  # logs and pipes get the whole table, not ellipses
+        console = Console(stderr=as_json, width=160)
+    records = run_sweep(names, device, config, db=db, export_config=export_config, force=force,
+                        device_options=options, progress=True, console=console)
+    rows = []
+    for rec in records:
+        stats = compute_stats(rec.samples_ms, config) if rec.status == "ok" and rec.n_samples else None
+        rows.append(record_row(rec, stats))
+    title = f"{device} - protocol {config.name} - {len(records)} run(s) stored in {db or 'results/mobench.sqlite'}"
+    console.print(runs_table(rows, title=title))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1, default=str))
+    failed = [r for r in records if r.status != "ok"]
+    if failed and len(failed) == len(records):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench", help=HELP)(bench)
