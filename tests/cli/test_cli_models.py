@@ -1,0 +1,66 @@
+"""`mobench models` as a user runs it: table, JSON, show, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mobench.cli import main
+
+
+def run_cli(args, capsys):
+    code = 0
+    try:
+        main(args)
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_models_json_is_valid_with_counts(capsys):
+    code, out, _ = run_cli(["models", "--preset", "quick", "--json"], capsys)
+    assert code == 0
+    rows = json.loads(out)
+    by_name = {r["name"]: r for r in rows}
+    assert set(by_name) == {"mobileone_s0", "mobilenet_v3_small", "mobilenet_v2_100"}
+    assert by_name["mobileone_s0"]["params_m"] == pytest.approx(2.08, rel=0.01)
+    assert by_name["mobileone_s0"]["macs_m"] == pytest.approx(275, rel=0.01)
+    assert by_name["mobileone_s0"]["reparameterizable"] is True
+    assert by_name["mobilenet_v3_small"]["source"] == "timm:mobilenetv3_small_100"
+
+
+def test_models_table_lists_names(capsys):
+    code, out, _ = run_cli(["models", "--pattern", "repvgg*", "--no-counts"], capsys)
+    assert code == 0
+    for n in ("repvgg_a0", "repvgg_b1"):
+        assert n in out
+
+
+def test_models_show_alias(capsys):
+    code, out, _ = run_cli(["models", "show", "s1", "--json", "--no-counts"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["name"] == "mobileone_s1"
+    assert data["config"]["num_conv_branches"] == 1
+
+
+def test_unknown_model_is_one_line_with_suggestions():
+    proc = subprocess.run(
+        [sys.executable, "-m", "mobench", "models", "show", "mobilone_s0"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "did you mean" in lines[0] and "mobileone_s0" in lines[0]
+
+
+def test_unknown_preset_exits_nonzero(capsys):
+    code, _, err = run_cli(["models", "--preset", "nope"], capsys)
+    assert code == 2
+    assert "unknown preset" in err
