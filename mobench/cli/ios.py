@@ -1,0 +1,351 @@
+"""``mobench ios``: the harness app on an iPhone (devices, plan, run, serve, ingest)."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+HELP = """Time Core ML models on an iPhone with the mobench harness app (ios_harness/, see its README).
+
+The host exports Core ML models (image input) into a PLAN folder; the app runs the plan (compute units and protocol are plan fields) and writes a REPORT with every raw sample; the host validates the report against the schema and stores its runs (device `iphone`) in the results store.
+
+Examples:
+
+  mobench ios devices
+
+  mobench ios plan --model mobileone_s0 --compute-units all,ane -o plans/s0
+
+  mobench ios run --model mobileone_s0 --compute-units all,ane --protocol modelbench
+
+  mobench ios run --plan plans/s0 --transport devicectl --udid 00008101-000A1234
+
+  mobench ios serve --plan plans/s0 --host 0.0.0.0 --port 8765
+
+  mobench ios ingest report.json --db results/mobench.sqlite
+"""
+
+ios_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
+
+DB_HELP = "Results database (default results/mobench.sqlite)."
+CU_HELP = "Compute units, comma-separated: all, cpu (cpuOnly), gpu (cpuAndGPU), ane (cpuAndNeuralEngine). One run per model and setting."
+PROTO_HELP = "Timing protocol: modelbench (20 x 50, reload per round, trim 10), paper (1 x 1000, min), quick (3 x 10)."
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    c = Console(stderr=stderr)
+    return c if c.is_terminal else Console(stderr=stderr, width=160)
+
+
+def _config(protocol_name: str, rounds: Optional[int], inferences: Optional[int], warmup: Optional[int],
+            trim: Optional[int], reload_per_round: Optional[bool]):
+    from ..benchmark.config import protocol
+
+    cfg = protocol(protocol_name)
+    changes = {k: v for k, v in dict(rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
+                                     reload_per_round=reload_per_round).items() if v is not None}
+    return cfg.with_(input_kind="image", **changes) if changes else cfg.with_(name=cfg.name, input_kind="image")
+
+
+def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, force: bool, console):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..devices.iphone.plan import build_plan, parse_compute_units
+    from ..models import resolve_models
+
+    units = parse_compute_units(compute_units)
+    names = resolve_models(models, preset)
+    with Progress(TextColumn("[bold]export[/] {task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("", total=len(names))
+
+        def on_model(name: str, i: int, n: int) -> None:
+            bar.update(task, completed=i, description=name)
+
+        result = build_plan(names, out, compute_units=units, config=cfg, with_onnx=with_onnx, force=force, progress=on_model)
+    for model, err in result.skipped.items():
+        console.print(f"[yellow]skipped[/] {model}: {err}")
+    return result
+
+
+# -- devices -------------------------------------------------------------------------------
+@ios_app.command("devices", help="iPhones attached over USB (usbmux): model, iOS, Developer Mode, iOS 17 tunnel, next step.\n\nExample: mobench ios devices --json")
+def devices_cmd(
+    udid: Optional[str] = typer.Option(None, "--udid", help="Only this device."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    import json
+
+    from rich.table import Table
+
+    from ..devices.iphone.discovery import list_iphones
+
+    phones = list_iphones(udid)
+    if as_json:
+        typer.echo(json.dumps([p.to_dict() for p in phones], indent=1))
+        return
+    console = _console()
+    if not phones:
+        console.print("no iPhone attached: connect it by USB, unlock it and tap 'Trust'")
+        raise typer.Exit(1)
+    t = Table(title="iPhones (usbmux)")
+    for col in ("udid", "model", "iOS", "paired", "developer mode", "iOS 17 tunnel", "ready", "next step"):
+        t.add_column(col, overflow="fold")
+    yn = {True: "yes", False: "no", None: "?"}
+    for p in phones:
+        model = p.model_identifier or "?"
+        if p.model_name:
+            model += f" ({p.model_name})"
+        t.add_row(p.udid, model, p.os_version or "?", yn[p.paired], yn[p.developer_mode], p.tunnel,
+                  "[green]yes[/]" if p.ready else "[red]no[/]", p.next_step)
+    console.print(t)
+
+
+# -- plan ----------------------------------------------------------------------------------
+PLAN_HELP = """Export Core ML models (image input) and write a plan folder for the harness app.
+
+The folder (plan.json + one .mlpackage per model) is what `mobench ios run` pushes into the app's Documents and `mobench ios serve` serves. --with-onnx also puts each model's ONNX export next to it, for the Python stand-in app (tests/devices/iphone/standin.py) on machines without an iPhone.
+
+Examples:
+
+  mobench ios plan --model mobileone_s0 --compute-units all,ane -o plans/s0
+
+  mobench ios plan --preset mobileone --protocol modelbench -o plans/mobileone
+
+  mobench ios plan -m mobilenet_v3_small --rounds 2 --inferences 5 --with-onnx -o plans/demo
+"""
+
+
+def plan_cmd(
+    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable), e.g. mobileone_s0, s1, timm:resnet18."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper."),
+    compute_units: str = typer.Option("all", "--compute-units", "-c", help=CU_HELP),
+    protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help=PROTO_HELP),
+    rounds: Optional[int] = typer.Option(None, "--rounds", help="Override the protocol's rounds."),
+    inferences: Optional[int] = typer.Option(None, "--inferences", help="Override the protocol's timed inferences per round."),
+    warmup: Optional[int] = typer.Option(None, "--warmup", help="Override the protocol's warm-up inferences per round."),
+    trim: Optional[int] = typer.Option(None, "--trim", help="Override the protocol's trim (lowest/highest per round dropped in statistics)."),
+    reload_per_round: Optional[bool] = typer.Option(None, "--reload-per-round/--no-reload-per-round", help="Override: re-create the model every round."),
+    out: Path = typer.Option(..., "--out", "-o", help="Plan folder to write."),
+    with_onnx: bool = typer.Option(False, "--with-onnx", help="Also export ONNX next to each model (for the Python stand-in app)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing plan folder."),
+) -> None:
+    console = _console()
+    cfg = _config(protocol_name, rounds, inferences, warmup, trim, reload_per_round)
+    result = _build_plan(model, preset, compute_units, cfg, out, with_onnx, force, console)
+    p = result.plan
+    console.print(f"plan {p['plan_id']}: {len(p['runs'])} run(s) of {len({r['model'] for r in p['runs']})} model(s), "
+                  f"protocol {p['protocol']['name']} ({p['protocol']['rounds']} x {p['protocol']['inferences']}) -> {out}")
+    console.print(f"next: mobench ios run --plan {shlex.quote(str(out))}   (or: mobench ios serve --plan {shlex.quote(str(out))})")
+
+
+# -- run -----------------------------------------------------------------------------------
+RUN_HELP = """Run a plan on an iPhone through the harness app, then validate, store and show the results.
+
+Pushes the models and plan.json into the app's Documents, launches the app with `--plan plan.json --autostart`, follows Documents/progress.json, pulls report.json (kept under results/ios_reports/), validates it against the schema and stores every run (device `iphone`). Give either --plan DIR (from `mobench ios plan`) or models (a plan is made first).
+
+Transports: pymobiledevice3 (Linux/macOS/Windows over USB: house_arrest + DVT launch; iOS 17+ needs Developer Mode, and 17.0-17.3 `sudo pymobiledevice3 remote tunneld`), devicectl (a Mac with Xcode 15+; needs --udid), folder (a local folder as Documents and --app-command as the app, e.g. the Python stand-in).
+
+Examples:
+
+  mobench ios run --model mobileone_s0 --compute-units all,ane
+
+  mobench ios run --plan plans/s0 --udid 00008101-000A1234 --timeout 1800
+
+  mobench ios run --plan plans/s0 --transport devicectl --udid 00008101-000A1234
+
+  mobench ios run --plan plans/demo --transport folder --documents /tmp/app-docs --app-command "python tests/devices/iphone/standin.py"
+"""
+
+
+def run_cmd(
+    plan: Optional[Path] = typer.Option(None, "--plan", help="Plan folder from `mobench ios plan` (else one is made from --model/--preset)."),
+    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper."),
+    compute_units: str = typer.Option("all", "--compute-units", "-c", help=CU_HELP),
+    protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help=PROTO_HELP),
+    rounds: Optional[int] = typer.Option(None, "--rounds", help="Override the protocol's rounds."),
+    inferences: Optional[int] = typer.Option(None, "--inferences", help="Override the protocol's timed inferences per round."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the new plan (default results/ios_plans/<time>)."),
+    udid: Optional[str] = typer.Option(None, "--udid", help="Device UDID (default: the first USB device; required for devicectl)."),
+    transport: str = typer.Option("pymobiledevice3", "--transport", "-t", help="pymobiledevice3, devicectl or folder."),
+    tunnel: Optional[str] = typer.Option(None, "--tunnel", help="pymobiledevice3: launch through tunneld for this UDID (iOS 17.0-17.3)."),
+    documents: Optional[Path] = typer.Option(None, "--documents", help="folder transport: the folder standing in for the app's Documents."),
+    app_command: Optional[str] = typer.Option(None, "--app-command", help="folder transport: the command that plays the app."),
+    timeout: float = typer.Option(3600.0, "--timeout", help="Seconds to wait for the app to finish the plan."),
+    poll: float = typer.Option(2.0, "--poll", help="Seconds between progress checks."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    from datetime import datetime, timezone
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .._util import default_results_dir
+    from ..devices.iphone import make_transport
+    from ..devices.iphone.session import run_session
+    from ..errors import UsageError
+
+    console = _console()
+    if plan is None:
+        if not model and not preset:
+            raise UsageError("give --plan DIR or --model NAME (see `mobench ios run --help`)")
+        cfg = _config(protocol_name, rounds, inferences, None, None, None)
+        out = out or default_results_dir() / "ios_plans" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        plan = _build_plan(model, preset, compute_units, cfg, out, transport == "folder", False, console).path
+    elif model or preset:
+        raise UsageError("give either --plan or --model/--preset, not both")
+    tr = make_transport(transport, udid=udid, tunnel=tunnel, documents=str(documents) if documents else None,
+                        app_command=shlex.split(app_command) if app_command else None)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("pushing", total=None)
+
+        def on_file(name: str) -> None:
+            bar.update(task, description=f"pushing {name}")
+
+        def on_progress(p: dict[str, Any]) -> None:
+            cur = f"{p['current']} round {p.get('round')}" if p.get("current") else p["state"]
+            bar.update(task, total=p["total"], completed=p["done"], description=cur)
+
+        result = run_session(plan, tr, db=db, timeout=timeout, poll=poll, on_progress=on_progress, on_file=on_file)
+    _print_runs(console, result.ingest.records, title=f"{result.report['device']['model_identifier']} iOS "
+                f"{result.report['device']['os_version']} - plan {result.report['plan_id']}")
+    s = result.ingest.summary()
+    console.print(f"stored {s['stored']} run(s) ({s['duplicates']} already stored) in {db or default_results_dir() / 'mobench.sqlite'}; "
+                  f"report kept at {result.report_path}")
+    if all(r.status != "ok" for r in result.ingest.records):
+        raise typer.Exit(1)
+
+
+def _print_runs(console, records, *, title: str) -> None:
+    from rich.table import Table
+
+    from ..benchmark.config import BenchConfig
+    from ..benchmark.stats import compute_stats
+
+    def f(v, nd=3):
+        return "-" if v is None else f"{v:.{nd}f}"
+
+    t = Table(title=title)
+    for col in ("model", "compute units", "n", "min", "median", "trim. mean", "compile", "load", "1st", "peak MB", "thermal", "status"):
+        t.add_column(col, justify="left" if col in ("model", "compute units", "thermal", "status") else "right")
+    for rec in records:
+        st = compute_stats(rec.samples_ms, BenchConfig.from_dict(rec.config)) if rec.status == "ok" else {}
+        thermal = sorted({r.get("thermal_state_after") for r in rec.rounds_info if r.get("thermal_state_after")})
+        t.add_row(rec.model, rec.device_info.get("compute_units", "?"), str(rec.n_samples),
+                  f(st.get("min_ms")), f(st.get("median_ms")), f(st.get("trimmed_mean_ms")),
+                  f(rec.compile_ms, 1), f(min(rec.load_ms), 1) if rec.load_ms else "-",
+                  f(rec.first_inference_ms[0], 2) if rec.first_inference_ms else "-",
+                  f((rec.memory or {}).get("peak_footprint_mb"), 1), ",".join(thermal) or "-",
+                  "[green]ok[/]" if rec.status == "ok" else f"[red]failed[/]: {rec.error}")
+    console.print(t)
+
+
+# -- serve ---------------------------------------------------------------------------------
+SERVE_HELP = """Serve a plan to the harness app over HTTP (network mode) and store the reports it posts.
+
+Binds to 127.0.0.1 unless --host says otherwise (use --host 0.0.0.0 for a phone on the same Wi-Fi). Prints the URL and a fresh per-session token; start the app with `--server URL --token TOKEN --autostart` (or type both into the app). Every request needs the token; bad or unknown-version reports get a 4xx and nothing is stored; a report posted twice is stored once. Ctrl-C stops the server.
+
+Examples:
+
+  mobench ios serve --plan plans/s0
+
+  mobench ios serve --plan plans/s0 --host 0.0.0.0 --port 8765 --max-reports 1
+"""
+
+
+def serve_cmd(
+    plan: Path = typer.Option(..., "--plan", help="Plan folder from `mobench ios plan`."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default loopback only)."),
+    port: int = typer.Option(8765, "--port", help="TCP port (0 = any free port)."),
+    token: Optional[str] = typer.Option(None, "--token", help="Session token (default: a fresh random one; at least 16 characters)."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    max_reports: int = typer.Option(0, "--max-reports", help="Stop after this many stored reports (0 = run until Ctrl-C)."),
+) -> None:
+    import threading
+
+    from ..devices.iphone.server import make_server
+
+    console = _console()
+    done = threading.Event()
+
+    def on_event(kind: str, data: dict[str, Any]) -> None:
+        if kind == "progress":
+            console.print(f"progress {data['done']}/{data['total']} {data.get('current') or data['state']}")
+        elif kind == "report":
+            console.print(f"[green]report[/] plan {data['plan_id']}: {data['stored']} run(s) stored, {data['duplicates']} duplicate(s)")
+            if max_reports and len(server.state.reports) >= max_reports:
+                done.set()
+        elif kind in ("rejected", "error"):
+            console.print(f"[red]{kind}[/] {data.get('error')}")
+
+    server = make_server(plan, host=host, port=port, token=token, db=db, on_event=on_event)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]warning:[/] listening on {host}: anyone on this network can reach the server (the token still guards every request)")
+    url = server.url()
+    console.print(f"serving plan {server.state.plan['plan_id']} ({len(server.state.listing)} files) at {url}")
+    console.print(f"token: {server.state.token}")
+    console.print(f"app launch arguments: --server {url} --token {server.state.token} --autostart")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        console.print("stopping")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# -- ingest --------------------------------------------------------------------------------
+INGEST_HELP = """Validate and store reports collected by hand or from a device farm.
+
+Accepts report.json files and console/farm logs holding the app's one-JSON-line-per-run output. Invalid, truncated or unknown-version reports are rejected with the reason and nothing of them is stored; a report ingested twice is stored once.
+
+Examples:
+
+  mobench ios ingest report.json
+
+  mobench ios ingest devicefarm.log --db results/farm.sqlite
+
+  mobench ios ingest report.json --plan plans/s0/plan.json
+"""
+
+
+def ingest_cmd(
+    reports: List[Path] = typer.Argument(..., help="report.json files or logs with the app's run lines."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    plan: Optional[Path] = typer.Option(None, "--plan", help="Check the report against this plan.json (plan id, files, hashes)."),
+) -> None:
+    from ..devices.iphone.ingest import ingest_report, read_report_file
+    from ..devices.iphone.schema import read_json, validate_plan
+
+    console = _console()
+    plan_obj = None
+    if plan is not None:
+        p = plan / "plan.json" if plan.is_dir() else plan
+        plan_obj = validate_plan(read_json(p), str(p))
+    # validate every file first: one bad file stores nothing
+    loaded = [(path, read_report_file(path)) for path in reports]
+    from ..devices.iphone.schema import validate_report
+
+    for path, rep in loaded:
+        validate_report(rep, plan_obj, what=str(path))
+    for path, rep in loaded:
+        res = ingest_report(rep, db, plan=plan_obj, source=str(path))
+        dev = rep["device"]
+        _print_runs(console, res.records, title=f"{path}: {dev['model_identifier']} iOS {dev['os_version']} - plan {rep['plan_id']}")
+        console.print(f"{path}: stored {len(res.stored)} run(s), {len(res.duplicates)} already stored")
+
+
+def register(app: typer.Typer) -> None:
+    ios_app.command("plan", help=PLAN_HELP)(plan_cmd)
+    ios_app.command("run", help=RUN_HELP)(run_cmd)
+    ios_app.command("serve", help=SERVE_HELP)(serve_cmd)
+    ios_app.command("ingest", help=INGEST_HELP)(ingest_cmd)
+    app.add_typer(ios_app, name="ios")

@@ -1,0 +1,121 @@
+"""The tethered iPhone: host side of the mobench harness app (``ios_harness/``).
+
+The app runs a *plan* (Core ML models + compute units + protocol) and writes a
+*report* with every raw sample; both are defined by the JSON Schemas in
+``schema/`` and the contract in ``PROTOCOL.md``. This package builds plans
+(:mod:`.plan`), moves them to the phone and starts the app through one
+:class:`~.transport.Transport` (pymobiledevice3, devicectl, or a local folder
+for the Python stand-in), follows the run (:mod:`.session`), validates and
+stores reports (:mod:`.schema`, :mod:`.ingest`) and serves plans over Wi-Fi
+(:mod:`.server`). CLI: ``mobench ios devices|plan|run|serve|ingest``.
+
+:class:`IPhoneDevice` is the ``iphone`` backend of the device registry: it
+times one exported Core ML artifact on the phone through the same session.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from ...benchmark.record import RunRecord
+from ...errors import DeviceError, UsageError
+from ..base import Device
+from .constants import BUNDLE_ID, PLAN_FILE, PROTOCOL_VERSION, SCHEMA_VERSION
+
+__all__ = ["BUNDLE_ID", "IPhoneDevice", "PROTOCOL_VERSION", "SCHEMA_VERSION", "make_transport"]
+
+
+def make_transport(kind: str = "pymobiledevice3", *, udid: str | None = None, tunnel: str | None = None,
+                   documents: str | None = None, app_command: list[str] | None = None, timeout: float = 120.0):
+    """A transport by name: ``pymobiledevice3`` (default), ``devicectl`` or ``folder``."""
+    from .transport import DevicectlTransport, FolderTransport, Pymobiledevice3Transport
+
+    if kind == "pymobiledevice3":
+        return Pymobiledevice3Transport(udid, tunnel=tunnel, timeout=timeout)
+    if kind == "devicectl":
+        return DevicectlTransport(udid or "", timeout=timeout)
+    if kind == "folder":
+        if not documents or not app_command:
+            raise UsageError("--transport folder needs --documents DIR and --app-command CMD (e.g. the Python stand-in app)")
+        return FolderTransport(documents, app_command)
+    raise UsageError(f"unknown transport {kind!r}; choose pymobiledevice3, devicectl or folder")
+
+
+class IPhoneDevice(Device):
+    """Core ML on a tethered iPhone, through the harness app."""
+
+    name = "iphone"
+    artifact_format = "coreml"
+    description = "a tethered iPhone running the mobench harness app (Core ML)"
+
+    def __init__(self, *, udid: str | None = None, compute_units: str = "all", transport: str = "pymobiledevice3",
+                 timeout: float = 3600.0) -> None:
+        from .plan import parse_compute_units
+
+        units = parse_compute_units(compute_units)
+        if len(units) != 1:
+            raise UsageError("the iphone device times one compute-units setting per run; use `mobench ios run` for several")
+        self.udid = udid
+        self.compute_units = units[0]
+        self.transport_kind = transport
+        self.timeout = timeout
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        try:
+            import pymobiledevice3  # noqa: F401
+        except ImportError:
+            return False, "pymobiledevice3 is not installed (`pip install pymobiledevice3`)"
+        from .discovery import list_iphones
+
+        try:
+            phones = list_iphones(timeout=10)
+        except DeviceError as exc:
+            return False, str(exc)
+        if not phones:
+            return False, "no iPhone attached over USB (connect it, unlock it, tap Trust; see `mobench ios devices`)"
+        ready = [p for p in phones if p.ready]
+        if not ready:
+            return False, f"iPhone {phones[0].udid} is not ready: {phones[0].next_step}"
+        return True, ""
+
+    def info(self) -> dict[str, Any]:
+        return {"udid": self.udid, "compute_units": self.compute_units, "transport": self.transport_kind,
+                "runtime": "Core ML", "app_bundle_id": BUNDLE_ID, "protocol_version": PROTOCOL_VERSION}
+
+    def options_key(self) -> dict[str, Any]:
+        return {"compute_units": self.compute_units, "udid": self.udid}
+
+    def run(self, model_name: str, artifact: Any, config: Any, *, progress: Callable | None = None) -> RunRecord:
+        from ..._util import atomic_write_json, sha256_path
+        from .ingest import to_records
+        from .plan import file_stem, make_plan
+        from .session import run_session
+
+        if artifact is None or getattr(artifact, "path", None) is None:
+            raise DeviceError("the iphone device needs an exported Core ML artifact (.mlpackage)")
+        src = Path(artifact.path)
+        if not src.exists():
+            raise DeviceError(f"artifact {src} does not exist; export the model again")
+        with tempfile.TemporaryDirectory(prefix="mobench-iphone-") as tmp:
+            plan_dir = Path(tmp) / "plan"
+            plan_dir.mkdir()
+            dest = plan_dir / f"{file_stem(model_name)}{src.suffix or '.mlpackage'}"
+            (shutil.copytree if src.is_dir() else shutil.copyfile)(src, dest)
+            plan = make_plan([(model_name, dest.name, sha256_path(dest))], [self.compute_units], config,
+                             input_kind=getattr(config, "input_kind", "image"))
+            atomic_write_json(plan_dir / PLAN_FILE, plan)
+
+            def on_progress(p: dict[str, Any]) -> None:
+                if progress is not None and p.get("round") is not None:
+                    progress(int(p["round"]), int(getattr(config, "rounds", 1)))
+
+            transport = make_transport(self.transport_kind, udid=self.udid)
+            result = run_session(plan_dir, transport, timeout=self.timeout, store=False, on_progress=on_progress)
+        rec = to_records(result.report, source=str(result.report_path))[0]
+        rec.config = config.to_dict() if hasattr(config, "to_dict") else rec.config
+        rec.protocol = getattr(config, "name", rec.protocol)
+        return rec
