@@ -1,0 +1,178 @@
+import Foundation
+
+/// What the UI (or a test) is told while a plan runs.
+enum SessionEvent: Sendable {
+    case status(String)
+    case planLoaded(Plan)
+    case runStarted(index: Int, total: Int, runId: String)
+    case roundStarted(index: Int, total: Int, runId: String, round: Int)
+    case runFinished(index: Int, total: Int, result: RunResult)
+    case finished(Report)
+    case failed(String)
+}
+
+/// Runs one plan end to end, the same way for the app and for XCTest: find the
+/// plan, (network mode) fetch it and its models, run every entry with
+/// `BenchmarkRunner`, keep report.json / progress.json current, print a run
+/// line per finished run, and (network mode) post the report.
+///
+/// `@unchecked Sendable`: its settings are fixed before `start` and it holds no
+/// other mutable state, so handing it to a detached task is safe.
+final class HarnessSession: @unchecked Sendable {
+    let documents: URL
+    let options: LaunchOptions
+    var verifyHashes = true
+    var echoRunLines = true
+
+    init(documents: URL, options: LaunchOptions) {
+        self.documents = documents
+        self.options = options
+    }
+
+    /// The app's Documents folder (what house_arrest / devicectl push into).
+    static func documentsDirectory() throws -> URL {
+        try FileManager.default.url(for: .documentDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
+    }
+
+    var planURL: URL {
+        documents.appendingPathComponent(options.planPath)
+    }
+
+    var writer: ReportWriter {
+        ReportWriter(directory: documents, reportName: options.reportName, echoRunLines: echoRunLines)
+    }
+
+    /// Reads and checks the plan named by the launch options.
+    func loadPlan() throws -> Plan {
+        guard FileManager.default.fileExists(atPath: planURL.path) else {
+            throw PlanError(
+                description: "no plan at Documents/\(options.planPath); push one with `mobench ios run` or start `mobench ios serve` and launch with --server/--token"
+            )
+        }
+        return try Plan.decode(from: Data(contentsOf: planURL))
+    }
+
+    /// Network mode: downloads the plan and its models into Documents.
+    func fetchFromHost(events: @escaping @Sendable (SessionEvent) -> Void) async throws -> Plan {
+        guard let server = options.server, let token = options.token else {
+            throw PlanError(description: "network mode needs --server and --token")
+        }
+        let connection = HostConnection(server: server, token: token)
+        events(.status("Fetching the plan from \(server.absoluteString)"))
+        let fetched = try await connection.fetchPlan()
+        let listing = try await connection.fetchListing()
+        try await connection.downloadFiles(listing, into: documents) { done, total, path in
+            events(.status(path.isEmpty ? "Downloaded \(total) files" : "Downloading \(done + 1)/\(total): \(path)"))
+        }
+        try FileManager.default.createDirectory(
+            at: planURL.deletingLastPathComponent(),
+            withIntermediateDirectories: true
+        )
+        try fetched.data.write(to: planURL, options: [.atomic])
+        return fetched.plan
+    }
+
+    /// Fetches (network mode) or loads the plan, runs it and returns the report.
+    /// Failures to get a plan at all are reported through `.failed` and progress.json.
+    @discardableResult
+    func start(events: @escaping @Sendable (SessionEvent) -> Void) async -> Report? {
+        let plan: Plan
+        do {
+            plan = options.isNetworkMode ? try await fetchFromHost(events: events) : try loadPlan()
+        } catch {
+            let message = BenchmarkRunner.describe(error)
+            try? writer.write(ProgressMarker(planId: "unknown", done: 0, total: 0, state: .failed, error: message))
+            events(.failed(message))
+            return nil
+        }
+        let report = await run(plan, modelsDirectory: planURL.deletingLastPathComponent(), events: events)
+        if options.isNetworkMode, let server = options.server, let token = options.token {
+            let connection = HostConnection(server: server, token: token)
+            do {
+                let answer = try await connection.postReport(report, to: plan.reportUrl.flatMap { URL(string: $0) })
+                events(.status("Report sent: \(answer)"))
+            } catch {
+                events(.failed("The report is saved in Documents/\(options.reportName) but could not be sent: \(BenchmarkRunner.describe(error))"))
+            }
+        }
+        return report
+    }
+
+    /// Runs every entry of `plan`, in order, with models from `modelsDirectory`.
+    func run(_ plan: Plan, modelsDirectory: URL, events: @escaping @Sendable (SessionEvent) -> Void) async -> Report {
+        let writer = self.writer
+        writer.removeStaleOutputs()
+        events(.planLoaded(plan))
+        let started = WallClock.timestamp()
+        var report = Report(
+            schemaVersion: supportedSchemaVersion,
+            planId: plan.planId,
+            appVersion: String(DeviceInfo.appVersion().prefix(64)),
+            protocolVersion: harnessProtocolVersion,
+            clock: .continuousClock,
+            started: started,
+            finished: started,
+            device: DeviceInfo.describe(),
+            measurementProtocol: plan.measurementProtocol,
+            inputKind: plan.inputKind,
+            runs: []
+        )
+        let total = plan.runs.count
+        var progress = ProgressMarker(planId: plan.planId, done: 0, total: total, state: .running)
+        writeProgress(progress, writer: writer)
+
+        let runner = BenchmarkRunner(
+            modelsDirectory: modelsDirectory,
+            measurementProtocol: plan.measurementProtocol,
+            verifyHashes: verifyHashes
+        )
+        let connection = options.server.flatMap { server in
+            options.token.map { HostConnection(server: server, token: $0) }
+        }
+        for (index, planRun) in plan.runs.enumerated() {
+            let result = await runner.run(planRun, index: index) { event in
+                switch event {
+                case .runStarted(let index, let runId):
+                    progress.current = runId
+                    progress.round = nil
+                    writeProgress(progress, writer: writer)
+                    events(.runStarted(index: index, total: total, runId: runId))
+                case .roundStarted(let index, let runId, let round):
+                    progress.current = runId
+                    progress.round = round
+                    writeProgress(progress, writer: writer)
+                    events(.roundStarted(index: index, total: total, runId: runId, round: round))
+                case .runFinished:
+                    break
+                }
+            }
+            report.runs.append(result)
+            report.finished = WallClock.timestamp()
+            do {
+                try writer.write(report)
+                try writer.emitRunLine(report: report, run: result)
+            } catch {
+                events(.status("Could not write the report: \(BenchmarkRunner.describe(error))"))
+            }
+            progress.done = index + 1
+            progress.current = nil
+            progress.round = nil
+            writeProgress(progress, writer: writer)
+            if let connection {
+                await connection.postProgress(progress)
+            }
+            events(.runFinished(index: index, total: total, result: result))
+        }
+        progress.state = .finished
+        writeProgress(progress, writer: writer)
+        if let connection {
+            await connection.postProgress(progress)
+        }
+        events(.finished(report))
+        return report
+    }
+
+    private func writeProgress(_ marker: ProgressMarker, writer: ReportWriter) {
+        try? writer.write(marker)
+    }
+}

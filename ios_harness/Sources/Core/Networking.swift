@@ -1,0 +1,169 @@
+import Foundation
+
+/// Network mode: talks to `mobench ios serve` on the host (PROTOCOL.md
+/// "Network mode"). Every request carries `Authorization: Bearer <token>`.
+///
+///     GET  /plan.json         the plan (report_url set, token not included)
+///     GET  /files             {"files": [{"path", "size", "sha256"}]}
+///     GET  /files/<path>      one file, saved under Documents/<path>
+///     POST /progress          progress.json object (best effort)
+///     POST /report            the report -> 200 {"stored": n, "duplicates": m}
+struct HostConnection: Sendable {
+    var server: URL
+    var token: String
+    var session: URLSession = .shared
+
+    struct NetworkError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// One entry of `GET /files`.
+    struct RemoteFile: Codable, Equatable, Sendable {
+        var path: String
+        var size: Int
+        var sha256: String
+    }
+
+    struct FileListing: Codable, Sendable {
+        var files: [RemoteFile]
+    }
+
+    /// Downloads the plan, returning its bytes (to save as plan.json) and the decoded plan.
+    func fetchPlan() async throws -> (data: Data, plan: Plan) {
+        let data = try await get("plan.json", timeout: 60)
+        return (data, try Plan.decode(from: data))
+    }
+
+    func fetchListing() async throws -> [RemoteFile] {
+        let data = try await get("files", timeout: 60)
+        do {
+            return try JSONDecoder().decode(FileListing.self, from: data).files
+        } catch {
+            throw NetworkError(description: "GET /files returned an unexpected body: \(describeDecodingError(error))")
+        }
+    }
+
+    /// Downloads every listed file into `documents`, verifying size and sha256.
+    /// Model folders named in the listing are replaced as a whole, so no stale
+    /// file from an earlier push changes a folder's hash.
+    func downloadFiles(
+        _ files: [RemoteFile],
+        into documents: URL,
+        progress: (_ done: Int, _ total: Int, _ path: String) -> Void
+    ) async throws {
+        for file in files {
+            guard LaunchOptions.isSafeRelativePath(file.path) else {
+                throw NetworkError(description: "the host listed an unsafe path '\(file.path)'; refusing to write it")
+            }
+        }
+        let manager = FileManager.default
+        let topLevel = Set(files.compactMap { $0.path.split(separator: "/").first.map(String.init) })
+        for name in topLevel where name != "plan.json" {
+            let url = documents.appendingPathComponent(name)
+            if manager.fileExists(atPath: url.path) {
+                try manager.removeItem(at: url)
+            }
+        }
+        for (index, file) in files.enumerated() {
+            progress(index, files.count, file.path)
+            let destination = documents.appendingPathComponent(file.path)
+            try manager.createDirectory(
+                at: destination.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
+            let request = try makeRequest(path: "files/" + file.path, method: "GET", timeout: 600)
+            let (temporary, response) = try await session.download(for: request)
+            try check(response, body: nil, what: "GET /files/\(file.path)")
+            if manager.fileExists(atPath: destination.path) {
+                try manager.removeItem(at: destination)
+            }
+            try manager.moveItem(at: temporary, to: destination)
+            let attributes = try manager.attributesOfItem(atPath: destination.path)
+            let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
+            let digest = try ModelHasher.sha256(of: destination)
+            guard size == file.size, digest == file.sha256 else {
+                try? manager.removeItem(at: destination)
+                throw NetworkError(
+                    description: "\(file.path) arrived damaged (size \(size) of \(file.size), sha256 \(digest)); check the Wi-Fi and run again"
+                )
+            }
+        }
+        progress(files.count, files.count, "")
+    }
+
+    /// Sends progress; failures are ignored (progress is informational).
+    func postProgress(_ marker: ProgressMarker) async {
+        guard let body = try? ReportWriter.encoder(pretty: false).encode(marker),
+              var request = try? makeRequest(path: "progress", method: "POST", timeout: 10) else {
+            return
+        }
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = body
+        _ = try? await session.data(for: request)
+    }
+
+    /// Posts the report; returns the host's answer (`{"stored": n, "duplicates": m}`).
+    func postReport(_ report: Report, to reportURL: URL?) async throws -> String {
+        var request: URLRequest
+        if let reportURL {
+            request = URLRequest(url: reportURL, timeoutInterval: 120)
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        } else {
+            request = try makeRequest(path: "report", method: "POST", timeout: 120)
+        }
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try ReportWriter.encoder(pretty: false).encode(report)
+        let (data, response) = try await session.data(for: request)
+        try check(response, body: data, what: "POST /report")
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    // MARK: - Plumbing
+
+    private func get(_ path: String, timeout: TimeInterval) async throws -> Data {
+        let request = try makeRequest(path: path, method: "GET", timeout: timeout)
+        let (data, response) = try await session.data(for: request)
+        try check(response, body: data, what: "GET /\(path)")
+        return data
+    }
+
+    func makeRequest(path: String, method: String, timeout: TimeInterval) throws -> URLRequest {
+        let encoded = path.split(separator: "/").map { component in
+            String(component).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String(component)
+        }.joined(separator: "/")
+        guard let url = URL(string: encoded, relativeTo: serverRoot)?.absoluteURL else {
+            throw NetworkError(description: "cannot build a URL for \(path) on \(server)")
+        }
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        request.httpMethod = method
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        return request
+    }
+
+    /// The server URL with a trailing slash, so relative paths resolve below it.
+    private var serverRoot: URL {
+        server.absoluteString.hasSuffix("/") ? server : URL(string: server.absoluteString + "/") ?? server
+    }
+
+    private func check(_ response: URLResponse, body: Data?, what: String) throws {
+        guard let http = response as? HTTPURLResponse else {
+            throw NetworkError(description: "\(what): not an HTTP response")
+        }
+        guard (200..<300).contains(http.statusCode) else {
+            let text = body.map { String(decoding: $0.prefix(500), as: UTF8.self) } ?? ""
+            let hint: String
+            switch http.statusCode {
+            case 401:
+                hint = "; the token is wrong or missing, copy it again from `mobench ios serve`"
+            case 413:
+                hint = "; the report is larger than the server accepts"
+            case 422:
+                hint = "; the host rejected the report (schema or plan_id), see the host's console"
+            default:
+                hint = ""
+            }
+            throw NetworkError(description: "\(what) failed with HTTP \(http.statusCode) \(text)\(hint)")
+        }
+    }
+}
