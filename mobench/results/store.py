@@ -61,7 +61,7 @@ class Store:
                 p.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create folder {p.parent} for the results database: {exc.strerror or exc}") from None
-            if p.exists() and not os.access(p, os.R_OK | os.W_OK):
+            if p.exists() and (not os.access(p, os.R_OK | os.W_OK) or not p.stat().st_mode & 0o222):
                 raise StoreError(f"results database {p} is read-only or unreadable; fix its permissions or pass --db PATH")
             if not p.exists() and not os.access(p.parent, os.W_OK):
                 raise StoreError(f"cannot create {p}: folder {p.parent} is not writable; pass --db PATH")

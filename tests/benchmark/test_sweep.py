@@ -1,0 +1,130 @@
+"""run_sweep on a fake device and a fake exporter: reuse, force, failures, bad input."""
+
+import sys
+import types
+from types import SimpleNamespace
+
+import pytest
+
+from mobench.benchmark import BenchConfig, run_sweep
+from mobench.devices import BACKENDS
+from mobench.devices.base import LocalDevice
+from mobench.errors import DeviceError, ModelNotFoundError, StoreError, UsageError
+from mobench.results import Store, load
+
+CFG = BenchConfig(name="t", warmup=1, rounds=2, inferences=3)
+M1, M2, M3 = "timm:test_vit", "timm:test_vit2", "timm:test_resnet"
+
+
+class FakeDevice(LocalDevice):
+    """Fails at run time for M3; counts its loads."""
+
+    name = "fake"
+    artifact_format = None
+    loads = 0
+
+    def __init__(self, threads: int = 1):
+        self.threads = threads
+
+    def options_key(self):
+        return {"threads": self.threads}
+
+    def load(self, model_name, artifact):
+        if model_name == M3:
+            raise RuntimeError("kaboom")
+        FakeDevice.loads += 1
+        return object()
+
+    def make_input(self, handle, artifact, config):
+        return None
+
+    def bind(self, handle, inputs):
+        return lambda: None
+
+
+class FakeOnnxDevice(FakeDevice):
+    name = "fakeonnx"
+    artifact_format = "onnx"
+
+
+@pytest.fixture
+def fake_devices(monkeypatch):
+    monkeypatch.setitem(BACKENDS, "fake", (f"{__name__}:FakeDevice", "fake"))
+    monkeypatch.setitem(BACKENDS, "fakeonnx", (f"{__name__}:FakeOnnxDevice", "fake onnx"))
+    FakeDevice.loads = 0
+
+
+@pytest.fixture
+def fake_exporter(monkeypatch, tiny_onnx):
+    calls = []
+
+    def find_artifact(model, fmt, config):
+        return None
+
+    def export(model, fmt, config):
+        calls.append(model)
+        if model == M2:
+            raise RuntimeError("converter exploded")
+        return tiny_onnx
+
+    mod = types.ModuleType("mobench.exporters")
+    mod.ExportConfig = lambda **kw: SimpleNamespace(force=False, **kw)
+    mod.find_artifact, mod.export = find_artifact, export
+    monkeypatch.setitem(sys.modules, "mobench.exporters", mod)
+    return calls
+
+
+def test_stores_reuses_and_forces(tmp_path, fake_devices):
+    db = tmp_path / "r.sqlite"
+    recs = run_sweep([M1, M2, M3], "fake", CFG, db=db, progress=False)
+    assert [r.status for r in recs] == ["ok", "ok", "failed"]
+    assert "kaboom" in recs[2].error and recs[2].error.startswith("run:")
+    df = load(db)
+    assert list(df["status"]) == ["ok", "ok", "failed"] and list(df["n_samples"]) == [6, 6, 0]
+    assert FakeDevice.loads == 2
+    again = run_sweep([M1, M2, M3], "fake", CFG, db=db, progress=False)
+    assert [r.extra.get("reused", False) for r in again] == [True, True, False]   # failures retried
+    assert again[0].samples_ms == recs[0].samples_ms
+    assert FakeDevice.loads == 2 and len(load(db)) == 4
+    other = run_sweep([M1], "fake", CFG, db=db, progress=False, device_options={"threads": 2})
+    assert not other[0].extra.get("reused")                    # different options, new run
+    forced = run_sweep([M1], "fake", CFG, db=db, progress=False, force=True)
+    assert not forced[0].extra.get("reused") and len(load(db)) == 6
+
+
+def test_export_failure_is_stored_and_sweep_goes_on(tmp_path, fake_devices, fake_exporter):
+    db = tmp_path / "r.sqlite"
+    recs = run_sweep([M1, M2], "fakeonnx", CFG, db=db, progress=False)
+    assert [r.status for r in recs] == ["ok", "failed"]
+    assert recs[1].error.startswith("export:") and "converter exploded" in recs[1].error
+    assert recs[0].artifact_sha256 and recs[0].artifact_format == "onnx"
+    assert fake_exporter == [M1, M2]
+    again = run_sweep([M1], "fakeonnx", CFG, db=db, progress=False)
+    assert again[0].extra.get("reused")
+
+
+def test_corrupt_artifact_is_caught_before_timing(tmp_path, fake_devices, fake_exporter, tiny_onnx, monkeypatch):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"garbage")
+    monkeypatch.setattr(sys.modules["mobench.exporters"], "export",
+                        lambda m, f, c: SimpleNamespace(**{**vars(tiny_onnx), "path": bad}))
+    (rec,) = run_sweep([M1], "fakeonnx", CFG, db=tmp_path / "r.sqlite", progress=False)
+    assert rec.status == "failed" and "sha256" in rec.error and FakeDevice.loads == 0
+
+
+def test_bad_input_raises_before_touching_the_store(tmp_path, fake_devices):
+    db = tmp_path / "r.sqlite"
+    with pytest.raises(ModelNotFoundError):
+        run_sweep(["no_such_model_xyz"], "fake", CFG, db=db, progress=False)
+    with pytest.raises(UsageError, match="unknown device"):
+        run_sweep([M1], "gpu9", CFG, db=db, progress=False)
+    assert not db.exists()
+    if sys.platform != "darwin":
+        with pytest.raises(DeviceError, match="not usable here: Core ML prediction needs macOS"):
+            run_sweep([M1], "coreml", CFG, db=db, progress=False)
+        assert not db.exists()
+    ro = tmp_path / "ro.sqlite"
+    Store(ro).close()
+    ro.chmod(0o444)
+    with pytest.raises(StoreError):
+        run_sweep([M1], "fake", CFG, db=ro, progress=False)

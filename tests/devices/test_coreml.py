@@ -1,0 +1,49 @@
+import platform
+
+import pytest
+
+from mobench.devices import get_device
+from mobench.devices.coreml import COMPUTE_UNITS, CoreMLDevice
+from mobench.errors import DeviceError
+
+
+def test_compute_units_map_to_coremltools():
+    import coremltools as ct
+
+    assert set(COMPUTE_UNITS) == {"all", "cpu", "gpu", "ane"}
+    for cu in COMPUTE_UNITS.values():
+        assert hasattr(ct.ComputeUnit, cu)
+    assert COMPUTE_UNITS["ane"] == "CPU_AND_NE"
+    with pytest.raises(DeviceError, match="compute units"):
+        CoreMLDevice(compute_units="npu")
+    dev = get_device("coreml", compute_units="ane")
+    assert dev.info()["coreml_compute_unit"] == "CPU_AND_NE"
+    assert dev.options_key() == {"compute_units": "ane"}
+
+
+@pytest.mark.skipif(platform.system() == "Darwin", reason="Linux behaviour")
+def test_unavailable_on_linux():
+    ok, reason = CoreMLDevice.available()
+    assert not ok and "needs macOS" in reason
+
+
+@pytest.mark.macos
+def test_real_prediction(tmp_path):
+    import coremltools as ct
+    import torch
+    from types import SimpleNamespace
+
+    from mobench._util import sha256_path
+    from mobench.benchmark import protocol
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU()).eval()
+    traced = torch.jit.trace(model, torch.randn(1, 3, 32, 32))
+    ml = ct.convert(traced, inputs=[ct.TensorType(name="input", shape=(1, 3, 32, 32))],
+                    convert_to="mlprogram", minimum_deployment_target=ct.target.iOS16)
+    path = tmp_path / "tiny.mlpackage"
+    ml.save(str(path))
+    art = SimpleNamespace(model="tiny", format="coreml", path=path, manifest_path=None,
+                          manifest={"sha256": sha256_path(path), "input": {"name": "input", "shape": [1, 3, 32, 32]}})
+    for cu in ("cpu", "all"):
+        rec = get_device("coreml", compute_units=cu).run("tiny", art, protocol("quick"))
+        assert rec.n_samples == 30 and rec.device_info["compute_units"] == cu

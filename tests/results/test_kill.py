@@ -1,0 +1,71 @@
+"""kill -9 a sweep in the middle: every finished run intact, no half-written run."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from mobench.results import Store, load
+
+CHILD = textwrap.dedent("""
+    import sys
+    from mobench.benchmark import BenchConfig, run_sweep
+    cfg = BenchConfig(name="kill", warmup=1, rounds=4, inferences=5)
+    models = ["timm:test_vit", "timm:test_vit2", "timm:test_vit3", "timm:test_vit4", "timm:test_convnext",
+              "timm:test_efficientnet", "timm:test_byobnet"]
+    run_sweep(models, "torch", cfg, db=sys.argv[1], progress=False,
+              device_options={"threads": 1, "resolution": 32})
+""")
+
+
+def _finished(db) -> int:
+    if not db.exists():
+        return 0
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return con.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_kill_9_mid_sweep(tmp_path):
+    db = tmp_path / "k.sqlite"
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(db)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 120
+        while _finished(db) < 2:
+            if proc.poll() is not None:
+                pytest.fail(f"sweep ended before it could be killed: {proc.stderr.read().decode()[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail("sweep stored no run within 120 s")
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+    with Store(db) as st:
+        assert st.integrity_problems() == []
+        runs = st.list_runs()
+        assert 2 <= len(runs) < 7                       # killed mid-sweep
+        for r in runs:                                  # each stored run is whole
+            rec = st.get_run(r["run_id"])
+            assert rec.status == "ok" and rec.n_samples == 20 == r["n"]
+            assert [len(x) for x in rec.samples_ms] == [5, 5, 5, 5]
+    df = load(db)
+    assert (df["n_samples"] == 20).all() and df["median_ms"].notna().all()

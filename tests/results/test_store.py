@@ -1,0 +1,155 @@
+import os
+import sqlite3
+
+import pytest
+
+from mobench.benchmark import protocol
+from mobench.benchmark.record import RunRecord
+from mobench.errors import StoreError
+from mobench.results import RUN_COLUMNS, SCHEMA_VERSION, Store, export, load, load_samples
+
+PROMISED = [
+    "run_id", "created", "status", "error", "model", "device", "format", "precision", "reparameterized",
+    "protocol", "n_samples", "min_ms", "mean_ms", "median_ms", "p90_ms", "p99_ms", "std_ms", "cv",
+    "trimmed_mean_ms", "low_ms", "high_ms", "median_ci_low_ms", "median_ci_high_ms", "outlier_fraction",
+    "load_ms", "first_inference_ms", "host", "cpu", "os", "threads", "compute_units", "device_model",
+]
+
+
+def record(model="m0", samples=((1.0, 2.0, 3.0, 4.0), (2.0, 3.0, 4.0, 5.0)), status="ok", **kw):
+    cfg = protocol("quick").with_(rounds=2, inferences=4)
+    return RunRecord(
+        model=model, device="cpu", status=status, protocol=cfg.name, config=cfg.to_dict(),
+        artifact_format="onnx", artifact_sha256="ab" * 32, precision="fp32", reparameterized=True,
+        device_info={"threads": 2, "runtime": "onnxruntime"},
+        provenance={"host": "h", "cpu": "c", "os": "Linux", "versions": {"python": "3.11", "onnxruntime": "1.2"},
+                    "git_commit": "deadbeef"},
+        load_ms=[10.0, 12.0, 14.0], first_inference_ms=[3.0], samples_ms=[list(s) for s in samples],
+        memory={"load_peak_rss_delta_mb": 5.0, "inference_peak_rss_delta_mb": 0.5}, **kw,
+    )
+
+
+def test_roundtrip_find_delete(tmp_path):
+    db = tmp_path / "r.sqlite"
+    with Store(db) as st:
+        assert st.schema_version == SCHEMA_VERSION
+        rid = st.add_run(record(), config_key="k1")
+        back = st.get_run(rid)
+        assert back.samples_ms == [[1.0, 2.0, 3.0, 4.0], [2.0, 3.0, 4.0, 5.0]]
+        assert back.provenance["git_commit"] == "deadbeef" and back.reparameterized is True
+        assert st.find_run("m0", "cpu", "ab" * 32, "k1") == rid
+        assert st.find_run("m0", "cpu", "ab" * 32, "k2") is None
+        assert st.find_run("m0", "torch", "ab" * 32, "k1") is None
+        stats = st.get_stats(rid)
+        assert stats["n"] == 8 and stats["median_ms"] == 3.0 and stats["headline"] == "median"
+        fid = st.add_run(record(model="m1", samples=(), status="failed", error="export: boom"), config_key="k1")
+        assert st.find_run("m1", "cpu", "ab" * 32, "k1") is None        # failures are never reused
+        assert st.integrity_problems() == []
+        st.delete_run(rid)
+        with pytest.raises(StoreError, match="no run"):
+            st.get_run(rid)
+        n = st._conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+        assert n == 0 and st.get_stats(rid) is None
+        with pytest.raises(StoreError):
+            st.delete_run(rid)
+        assert st.get_run(fid).error == "export: boom"
+    assert st._conn is not None
+    assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_ok_run_without_samples_is_refused(tmp_path):
+    with Store(tmp_path / "r.sqlite") as st:
+        with pytest.raises(StoreError, match="no samples"):
+            st.add_run(record(samples=()))
+        assert st.list_runs() == []
+
+
+def test_failure_inside_the_transaction_leaves_nothing(tmp_path, monkeypatch):
+    import mobench.benchmark.stats as stats_mod
+
+    real = stats_mod.compute_stats
+    monkeypatch.setattr(stats_mod, "compute_stats", lambda *a, **k: {**real(*a, **k), "no_such_column": 1})
+    with Store(tmp_path / "r.sqlite") as st:
+        with pytest.raises(StoreError, match="nothing of this run was stored"):
+            st.add_run(record())
+        assert st._conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+        assert st._conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 0
+
+
+def test_load_frames_and_export(tmp_path):
+    import pandas as pd
+
+    db = tmp_path / "r.sqlite"
+    with Store(db) as st:
+        st.add_run(record())
+        st.add_run(record(model="bad", samples=(), status="failed", error="run: x"))
+    df = load(db)
+    assert set(PROMISED) <= set(df.columns) and list(df.columns) == RUN_COLUMNS
+    assert list(df["status"]) == ["ok", "failed"]
+    ok = df.iloc[0]
+    assert ok["load_ms"] == 12.0 and ok["threads"] == 2 and ok["median_ms"] == 3.0 and ok["n_samples"] == 8
+    assert ok["host"] == "h" and ok["ort_version"] == "1.2"
+    assert df.iloc[1]["error"] == "run: x" and pd.isna(df.iloc[1]["median_ms"])
+    smp = load_samples(db)
+    assert list(smp.columns)[:3] == ["run_id", "model", "device"]
+    assert {"round", "index", "latency_ms"} <= set(smp.columns) and len(smp) == 8
+    for fmt in ("csv", "json", "parquet"):
+        out = export(db, tmp_path / f"runs.{fmt}", fmt)
+        back = {"csv": pd.read_csv, "json": pd.read_json, "parquet": pd.read_parquet}[fmt](out)
+        assert len(back) == 2 and "median_ms" in back.columns
+    out = export(db, tmp_path / "s.csv", "csv", samples=True)
+    assert len(pd.read_csv(out)) == 8
+
+
+def _snapshot(path):
+    """The database file's bytes (SQLite may add empty -wal/-shm companions when it opens a WAL file)."""
+    return path.read_bytes()
+
+
+def test_newer_schema_refused_and_unchanged(tmp_path):
+    db = tmp_path / "r.sqlite"
+    with Store(db) as st:
+        st.add_run(record())
+    con = sqlite3.connect(db)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.close()
+    before = _snapshot(db)
+    with pytest.raises(StoreError, match="newer"):
+        Store(db)
+    with pytest.raises(StoreError, match="newer"):
+        load(db)
+    assert _snapshot(db) == before
+
+
+def test_corrupt_foreign_and_readonly_files(tmp_path):
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="corrupt"):
+        Store(junk)
+    assert junk.read_bytes() == b"this is not sqlite" * 100
+
+    other = tmp_path / "other.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="not a mobench results store"):
+        Store(other)
+
+    ro = tmp_path / "ro.sqlite"
+    with Store(ro) as st:
+        st.add_run(record())
+    os.chmod(ro, 0o444)
+    try:
+        before = ro.read_bytes()
+        with pytest.raises(StoreError, match="read-only"):
+            Store(ro)
+        assert ro.read_bytes() == before
+        assert len(load(ro)) == 1                     # reading still works
+    finally:
+        os.chmod(ro, 0o644)
+
+    with pytest.raises(StoreError, match="no results database"):
+        load(tmp_path / "none.sqlite")
+    with pytest.raises(StoreError, match="folder"):
+        Store(tmp_path)
