@@ -1,0 +1,112 @@
+"""Structural checks on a converted graph and numerical parity against PyTorch.
+
+Structural checks compare the converted graph's op histogram with the PyTorch
+module it came from. For reparameterizable models (MobileOne, RepVGG) they are
+hard checks, because they are the point of the paper's fusion:
+
+* fused: no batch-norm op left, and exactly one conv per block (plus the block's
+  squeeze-excite convs); MobileOne S0 -> 43 convs;
+* unfused (``--no-reparam``): the graph really holds the branches (as many convs
+  as the train-time module, more than one per block, and the adds that sum them).
+
+For other models the conv count is recorded as information (converters may
+legitimately rewrite convs of, e.g., attention blocks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import PARITY_ATOL, PARITY_RTOL
+
+# Op names per format (ONNX op_type / Core ML MIL op type).
+OPS = {
+    "onnx": {"conv": ("Conv",), "batch_norm": ("BatchNormalization",), "add": ("Add", "Sum")},
+    "coreml": {"conv": ("conv",), "batch_norm": ("batch_norm",), "add": ("add",)},
+}
+
+
+def count(histogram: dict[str, int], fmt: str, kind: str) -> int:
+    return sum(histogram.get(op, 0) for op in OPS[fmt][kind])
+
+
+def _check(name: str, passed: bool, expected: Any, actual: Any, detail: str) -> dict[str, Any]:
+    return {"name": name, "passed": bool(passed), "expected": expected, "actual": actual, "detail": detail}
+
+
+def structural_checks(histogram: dict[str, int], fmt: str, exp: dict[str, Any], reparameterized: bool) -> dict[str, Any]:
+    """Checks of the converted graph against the PyTorch module; ``status`` is ``failed`` if any hard check fails."""
+    convs = count(histogram, fmt, "conv")
+    bns = count(histogram, fmt, "batch_norm")
+    adds = count(histogram, fmt, "add")
+    blocks = exp.get("reparameterizable_blocks", 0)
+    checks: list[dict[str, Any]] = []
+    info: dict[str, Any] = {"graph_convs": convs, "graph_batch_norms": bns, "graph_adds": adds, **exp}
+    if blocks and reparameterized:
+        checks.append(_check(
+            "no_batch_norm", bns == 0, 0, bns,
+            "a fused model has every BatchNorm folded into its block's conv",
+        ))
+        checks.append(_check(
+            "one_conv_per_block",
+            exp.get("blocks_with_one_conv") == exp.get("fused_blocks") == blocks,
+            blocks, exp.get("blocks_with_one_conv"),
+            "every reparameterizable block is a single conv after fusion (squeeze-excite convs aside)",
+        ))
+        checks.append(_check(
+            "conv_count", convs == exp["torch_convs"], exp["torch_convs"], convs,
+            "graph convs = the fused module's convs (one per block + squeeze-excite + others)",
+        ))
+    elif blocks:
+        checks.append(_check(
+            "conv_count", convs == exp["torch_convs"], exp["torch_convs"], convs,
+            "graph convs = the train-time module's convs: the converter kept every branch",
+        ))
+        checks.append(_check(
+            "branches_present", exp.get("block_convs", 0) > blocks and convs > blocks, f"> {blocks}", convs,
+            "an unfused model has more than one conv per block (k conv branches + scale branch)",
+        ))
+        checks.append(_check(
+            "branch_adds", adds >= blocks, f">= {blocks}", adds,
+            "the branches of every block are summed by add ops",
+        ))
+    status = "passed" if all(c["passed"] for c in checks) else "failed"
+    return {"status": status, "checks": checks, "counts": info}
+
+
+def failed_summary(result: dict[str, Any]) -> str:
+    bad = [c for c in result["checks"] if not c["passed"]]
+    return "; ".join(f"{c['name']}: expected {c['expected']}, got {c['actual']} ({c['detail']})" for c in bad)
+
+
+def compare(out, ref, precision: str, runtime: str) -> dict[str, Any]:
+    """Parity of ``out`` against the PyTorch reference ``ref`` (numpy arrays).
+
+    Passes when ``max|out - ref| <= PARITY_RTOL[precision] * max|ref| + PARITY_ATOL``
+    (fp32: 1e-4, fp16: 2e-2 of the largest reference logit; see :mod:`.config`).
+    """
+    import numpy as np
+
+    out = np.asarray(out, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    rtol = PARITY_RTOL[precision]
+    base = {"runtime": runtime, "rtol": rtol, "atol": PARITY_ATOL, "precision": precision,
+            "criterion": "max|out-ref| <= rtol * max|ref| + atol"}
+    if out.shape != ref.shape:
+        return {**base, "status": "failed", "reason": f"output shape {list(out.shape)} != PyTorch {list(ref.shape)}"}
+    if not np.all(np.isfinite(out)):
+        return {**base, "status": "failed", "reason": "output has inf/NaN (fp16 overflow?)"}
+    diff = float(np.max(np.abs(out - ref))) if out.size else 0.0
+    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+    limit = rtol * scale + PARITY_ATOL
+    top1 = bool(np.array_equal(out.reshape(out.shape[0], -1).argmax(1), ref.reshape(ref.shape[0], -1).argmax(1)))
+    ok = diff <= limit
+    return {
+        **base,
+        "status": "passed" if ok else "failed",
+        "reason": None if ok else f"max|out-ref| = {diff:.3g} exceeds {limit:.3g} ({rtol:g} x max|ref| {scale:.3g})",
+        "max_abs_diff": diff,
+        "max_abs_ref": scale,
+        "rel_err": diff / scale if scale else None,
+        "top1_agrees": top1,
+    }

@@ -1,0 +1,224 @@
+"""Core ML export: torch.export -> coremltools ML program (.mlpackage).
+
+Converted through ``torch.export.export(model, args).run_decompositions({})``
+(TorchScript tracing fails on some ops with torch >= 2.8), as an ML program with
+fp16 compute precision by default (what the Neural Engine runs) and a selectable
+minimum deployment target. coremltools converts on any OS, but predicts only on
+macOS: there the export checks parity against PyTorch; elsewhere the manifest
+records ``"skipped: Core ML prediction needs macOS"``.
+
+The op histogram is read back from the saved package's MIL program
+(``spec.mlProgram.functions["main"]``), so it describes the file on disk.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import functools
+import io
+import logging
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import ExportError
+from .checks import compare
+from .prepare import Prepared, image_preprocessing
+
+TENSOR_INPUT = "input"
+IMAGE_INPUT = "image"
+OUTPUT_NAME = "logits"
+PARITY_SKIPPED = "Core ML prediction needs macOS"
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence coremltools' import warnings (untested torch, no libcoremlpython) and tqdm bars."""
+    loggers = [logging.getLogger(n) for n in ("coremltools", "root")]
+    levels = [lg.level for lg in loggers]
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for lg, lvl in zip(loggers, levels):
+                lg.setLevel(lvl)
+
+
+@functools.lru_cache(maxsize=1)
+def import_coremltools():
+    """Import coremltools quietly and turn its tqdm progress bars off (we draw our own)."""
+    with _quiet():
+        import coremltools as ct
+        from tqdm import tqdm
+
+        silent = functools.partial(tqdm, disable=True)
+        try:
+            from coremltools.converters.mil.frontend.torch import ops as _torch_ops
+            from coremltools.converters.mil.mil.passes import pass_pipeline as _pipeline
+
+            _torch_ops._tqdm = silent
+            _pipeline.tqdm = silent
+        except (ImportError, AttributeError):  # a coremltools without those bars
+            pass
+    return ct
+
+
+def op_histogram_from_spec(spec) -> dict[str, int]:
+    """MIL op type -> count over every function and nested block of an ML program spec."""
+    counter: collections.Counter[str] = collections.Counter()
+
+    def walk(block) -> None:
+        for op in block.operations:
+            counter[op.type] += 1
+            for inner in op.blocks:
+                walk(inner)
+
+    if not spec.HasField("mlProgram"):
+        raise ExportError("the converted model is not an ML program (no mlProgram in its spec)")
+    for fn in spec.mlProgram.functions.values():
+        for block in fn.block_specializations.values():
+            walk(block)
+    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    for line in text.splitlines():
+        if line.strip():
+            return f"{type(exc).__name__}: {line.strip()[:300]}"
+    return type(exc).__name__
+
+
+def convert(
+    prep: Prepared, config, precision: str, out_dir: Path, stem: str, name: str,
+    metadata: dict[str, str], step: Callable[[str], None],
+) -> dict[str, Any]:
+    """Write ``out_dir/<stem>.mlpackage``; return what the manifest needs to know about it."""
+    import torch
+
+    step("loading coremltools")
+    ct = import_coremltools()
+    path = out_dir / f"{stem}.mlpackage"
+    shape = tuple(int(d) for d in prep.example.shape)
+
+    step("torch.export")
+    try:
+        with _quiet():
+            program = torch.export.export(prep.model, (prep.example,)).run_decompositions({})
+    except Exception as exc:
+        raise ExportError(f"{name}: torch.export cannot capture this model for Core ML: {_first_line(exc)}") from exc
+
+    if config.input_kind == "image":
+        pre = image_preprocessing("coreml")
+        ct_input = ct.ImageType(
+            name=IMAGE_INPUT, shape=shape, scale=pre["image_type_scale"], bias=pre["image_type_bias"],
+            color_layout=ct.colorlayout.RGB,
+        )
+        input_name = IMAGE_INPUT
+    else:
+        ct_input = ct.TensorType(name=TENSOR_INPUT, shape=shape)
+        input_name = TENSOR_INPUT
+
+    step("converting to Core ML")
+    try:
+        with _quiet():
+            mlmodel = ct.convert(
+                program,
+                inputs=[ct_input],
+                outputs=[ct.TensorType(name=OUTPUT_NAME)],
+                convert_to="mlprogram",
+                minimum_deployment_target=getattr(ct.target, config.target),
+                compute_precision=ct.precision.FLOAT16 if precision == "fp16" else ct.precision.FLOAT32,
+                skip_model_load=True,
+            )
+    except Exception as exc:
+        raise ExportError(f"{name}: coremltools cannot convert this model: {_first_line(exc)}") from exc
+
+    spec_inputs = [i.name for i in mlmodel.get_spec().description.input]
+    spec_outputs = [o.name for o in mlmodel.get_spec().description.output]
+    if spec_inputs != [input_name] or spec_outputs != [OUTPUT_NAME]:
+        raise ExportError(
+            f"{name}: converted model has inputs {spec_inputs} / outputs {spec_outputs}, "
+            f"expected ['{input_name}'] / ['{OUTPUT_NAME}']"
+        )
+
+    mlmodel.short_description = metadata["description"]
+    mlmodel.author = metadata["author"]
+    mlmodel.license = metadata["license"]
+    mlmodel.version = metadata["version"]
+    mlmodel.input_description[input_name] = metadata["input_description"]
+    mlmodel.output_description[OUTPUT_NAME] = metadata["output_description"]
+    for k, v in metadata.items():
+        if k.startswith("mobench."):
+            mlmodel.user_defined_metadata[k] = str(v)
+
+    step("saving .mlpackage")
+    try:
+        with _quiet():
+            mlmodel.save(str(path))
+            spec = ct.utils.load_spec(str(path))  # read back: the checks describe the file on disk
+    except Exception as exc:
+        raise ExportError(f"{name}: cannot save or re-read the .mlpackage: {_first_line(exc)}") from exc
+    histogram = op_histogram_from_spec(spec)
+
+    parity: dict[str, Any]
+    if not config.check_parity:
+        parity = {"status": "skipped", "reason": "parity check disabled (check_parity=False)"}
+    elif sys.platform != "darwin":
+        parity = {"status": "skipped", "reason": PARITY_SKIPPED}
+    else:
+        step("Core ML parity")
+        parity = run_parity(path, prep, precision, input_name, config.input_kind)
+        if parity["status"] != "passed":
+            raise ExportError(f"{name}: Core ML output differs from PyTorch: {parity['reason']}")
+
+    out_desc = spec.description.output[0]
+    out_shape = [int(d) for d in out_desc.type.multiArrayType.shape] or [int(d) for d in prep.reference_output.shape]
+    in_desc = spec.description.input[0]
+    if config.input_kind == "image":
+        in_dtype, layout = "uint8 image", "RGB image (H x W)"
+    else:
+        in_dtype = {65568: "float32", 65552: "float16"}.get(in_desc.type.multiArrayType.dataType, "float32")
+        layout = "NCHW"
+    return {
+        "path": path,
+        "op_histogram": histogram,
+        "parity": parity,
+        "opset": None,
+        "target": config.target,
+        "input": {"name": input_name, "shape": list(shape), "dtype": in_dtype, "layout": layout},
+        "output": {"name": OUTPUT_NAME, "shape": out_shape, "dtype": "float32"},
+        "exporter": {
+            "name": "coremltools ct.convert of torch.export program (run_decompositions({}))",
+            "convert_to": "mlprogram",
+            "compute_precision": precision,
+            "minimum_deployment_target": config.target,
+            "spec_version": int(spec.specificationVersion),
+        },
+    }
+
+
+def run_parity(path: Path, prep: Prepared, precision: str, input_name: str, input_kind: str) -> dict[str, Any]:
+    """Predict with Core ML (macOS only, CPU compute units) and compare with PyTorch."""
+    import numpy as np
+
+    ct = import_coremltools()
+    try:
+        model = ct.models.MLModel(str(path), compute_units=ct.ComputeUnit.CPU_ONLY)
+        if input_kind == "image":
+            from PIL import Image
+
+            pixels = prep.reference_input[0].permute(1, 2, 0).numpy().astype(np.uint8)
+            feed = Image.fromarray(pixels, mode="RGB")
+        else:
+            feed = prep.reference_input.numpy()
+        out = model.predict({input_name: feed})[OUTPUT_NAME]
+    except Exception as exc:
+        return {"status": "failed", "reason": f"Core ML cannot predict: {_first_line(exc)}",
+                "runtime": f"coremltools {ct.__version__}"}
+    return compare(out, prep.reference_output.numpy(), precision, f"Core ML (coremltools {ct.__version__}, CPU_ONLY)")

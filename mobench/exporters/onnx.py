@@ -1,0 +1,188 @@
+"""ONNX export: torch.onnx -> onnx.checker -> op histogram -> ONNX Runtime parity.
+
+Exporter choice: the TorchScript-based exporter (``dynamo=False``) first. On
+torch 2.14 it writes the requested opset exactly (the dynamo exporter only
+implements opset >= 18 and its down-conversion to 17 fails on MobileOne's
+ReduceMean), folds eval-mode BatchNorm into the preceding conv like every
+deployment toolchain does, and is ~3x faster (MobileOne S0: 2.6 s vs 7.8 s).
+When it cannot handle a model, the ``torch.export``-based dynamo exporter is
+tried; the manifest records which one wrote the file and the opset it has.
+
+fp16 (``--precision fp16``) converts the weights and activations with ONNX
+Runtime's float16 tool, keeping the float32 ``input``/``logits`` interface.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import io
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import ExportError
+from .checks import compare
+from .config import ExportConfig
+from .prepare import Prepared
+
+INPUT_NAME = "input"
+OUTPUT_NAME = "logits"
+
+
+def op_histogram(model) -> dict[str, int]:
+    """Op type -> count over the main graph, its subgraphs and local functions."""
+    counter: collections.Counter[str] = collections.Counter()
+
+    def walk(graph) -> None:
+        for node in graph.node:
+            counter[node.op_type] += 1
+            for attr in node.attribute:
+                if attr.g is not None and attr.g.node:
+                    walk(attr.g)
+                for g in attr.graphs:
+                    walk(g)
+
+    walk(model.graph)
+    for fn in model.functions:
+        for node in fn.node:
+            counter[node.op_type] += 1
+    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _export_torchscript(module, example, path: Path, opset: int) -> None:
+    import torch
+
+    torch.onnx.export(
+        module, (example,), str(path), input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+        opset_version=opset, do_constant_folding=True, dynamo=False,
+    )
+
+
+def _export_dynamo(module, example, path: Path, opset: int) -> None:
+    import torch
+
+    torch.onnx.export(
+        module, (example,), str(path), input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+        opset_version=opset, dynamo=True, external_data=False, optimize=True, verbose=False,
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    for line in text.splitlines():
+        if line.strip():
+            return f"{type(exc).__name__}: {line.strip()[:300]}"
+    return type(exc).__name__
+
+
+def _quiet():
+    """Silence exporter chatter (deprecation warnings, dynamo's progress prints)."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+    stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
+    return stack
+
+
+def _model_opset(model) -> int | None:
+    for imp in model.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            return int(imp.version)
+    return None
+
+
+def convert(
+    prep: Prepared, config: ExportConfig, precision: str, out_dir: Path, stem: str, name: str,
+    metadata: dict[str, str], step: Callable[[str], None],
+) -> dict[str, Any]:
+    """Write ``out_dir/<stem>.onnx``; return what the manifest needs to know about it."""
+    import onnx
+
+    path = out_dir / f"{stem}.onnx"
+    step("exporting to ONNX")
+    errors = []
+    exporter = None
+    for label, fn in (("torch.onnx TorchScript exporter (dynamo=False)", _export_torchscript),
+                      ("torch.onnx dynamo exporter (dynamo=True)", _export_dynamo)):
+        try:
+            with _quiet():
+                fn(prep.model, prep.example, path, config.opset)
+            exporter = label
+            break
+        except Exception as exc:  # converter failure: try the other exporter, keep the reason
+            errors.append(f"{label.split(' (')[0]}: {_first_line(exc)}")
+            for leftover in out_dir.glob(f"{stem}.onnx*"):
+                leftover.unlink()
+    if exporter is None:
+        raise ExportError(f"{name}: torch.onnx cannot export this model: " + " | ".join(errors))
+
+    step("checking ONNX graph")
+    model = onnx.load(str(path))
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer):
+        model = onnx.load(str(path), load_external_data=True)
+    if precision == "fp16":
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+
+        with _quiet():
+            model = convert_float_to_float16(model, keep_io_types=True, disable_shape_infer=False)
+    model.doc_string = metadata.get("description", "")
+    del model.metadata_props[:]
+    for k, v in metadata.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = k, str(v)
+    for extra in out_dir.iterdir():  # a single self-contained file: drop any external-data side files
+        if extra != path and extra.is_file():
+            extra.unlink()
+    onnx.save_model(model, str(path), save_as_external_data=False)
+    try:
+        onnx.checker.check_model(str(path), full_check=True)
+    except Exception as exc:
+        raise ExportError(f"{name}: the exported ONNX graph fails onnx.checker: {_first_line(exc)}") from exc
+
+    histogram = op_histogram(model)
+    graph_in = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+    if [i.name for i in graph_in] != [INPUT_NAME] or [o.name for o in model.graph.output] != [OUTPUT_NAME]:
+        raise ExportError(
+            f"{name}: exported graph has inputs {[i.name for i in graph_in]} / outputs "
+            f"{[o.name for o in model.graph.output]}, expected ['{INPUT_NAME}'] / ['{OUTPUT_NAME}']"
+        )
+
+    parity: dict[str, Any] = {"status": "skipped", "reason": "parity check disabled (check_parity=False)"}
+    if config.check_parity:
+        step("ONNX Runtime parity")
+        parity = run_parity(path, prep, precision)
+        if parity["status"] != "passed":
+            raise ExportError(f"{name}: ONNX Runtime output differs from PyTorch: {parity['reason']}")
+    out_shape = [int(d) for d in prep.reference_output.shape]
+    return {
+        "path": path,
+        "op_histogram": histogram,
+        "parity": parity,
+        "opset": _model_opset(model),
+        "target": None,
+        "input": {"name": INPUT_NAME, "shape": [int(d) for d in prep.example.shape], "dtype": "float32", "layout": "NCHW"},
+        "output": {"name": OUTPUT_NAME, "shape": out_shape, "dtype": "float32"},
+        "exporter": {
+            "name": exporter,
+            "opset_requested": config.opset,
+            "fp16_conversion": "onnxruntime.transformers.float16 (keep_io_types)" if precision == "fp16" else None,
+            "fallback_reasons": errors or None,
+        },
+    }
+
+
+def run_parity(path: Path, prep: Prepared, precision: str) -> dict[str, Any]:
+    """Run the saved file with ONNX Runtime (CPU) on the reference input and compare with PyTorch."""
+    import onnxruntime as ort
+
+    try:
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        out = session.run([OUTPUT_NAME], {INPUT_NAME: prep.reference_input.numpy()})[0]
+    except Exception as exc:
+        return {"status": "failed", "reason": f"ONNX Runtime cannot run the graph: {_first_line(exc)}",
+                "runtime": f"onnxruntime {ort.__version__}"}
+    return compare(out, prep.reference_output.numpy(), precision, f"onnxruntime {ort.__version__} CPU")

@@ -1,0 +1,329 @@
+"""export -> structural check -> parity -> metadata stamp -> atomic commit.
+
+Every export is built in a temporary folder next to the target
+(``OUT/.<stem>.<format>.XXXX.partial``) and renamed into ``OUT/<stem>/`` only
+once it passed its checks, so an interrupted or failed export never leaves half
+a package and never touches an existing artifact (with ``force`` the old one is
+replaced only after the new one is complete).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .. import __version__
+from .._util import sha256_path, tool_versions
+from ..errors import ExportError, MobenchError, UsageError
+from . import manifest as _manifest
+from .checks import failed_summary, structural_checks
+from .config import (
+    EXTENSIONS, Artifact, ExportConfig, ExportResult, artifact_stem, check_format,
+    config_dict, config_fingerprint, expand_formats,
+)
+
+LICENSE_NOTE = (
+    "Architecture as published by its authors (MobileOne: Apple Sample Code License, "
+    "github.com/apple/ml-mobileone; baselines: their timm/torchvision licenses); "
+    "weights as stated in mobench.weights."
+)
+
+Step = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    pass
+
+
+def _checkpoint_sha(config: ExportConfig) -> str | None:
+    return sha256_path(config.checkpoint) if config.checkpoint else None
+
+
+def _target_paths(model: str, fmt: str, config: ExportConfig, ckpt_sha: str | None) -> tuple[str, Path, Path]:
+    stem = artifact_stem(model, fmt, config, ckpt_sha)
+    folder = Path(config.out_dir) / stem
+    return stem, folder, folder / f"{stem}{EXTENSIONS[fmt]}"
+
+
+def _check_writable(out_dir: Path) -> None:
+    """Fail before any work if ``out_dir`` cannot be created or written."""
+    probe = out_dir
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise UsageError(f"output folder {out_dir}: {probe} is a file, not a folder; pass --out DIR")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"output folder {out_dir} is not writable; pass --out DIR with a folder you can write")
+
+
+def _exists(folder: Path, target: Path, fmt: str) -> bool:
+    if target.exists():
+        return True
+    mp = _manifest.manifest_path(folder)
+    if mp.exists():
+        with contextlib.suppress(MobenchError):
+            return fmt in _manifest.read_manifest(mp)["artifacts"]
+    return False
+
+
+def _variant(info) -> str:
+    name = info.name.split(":", 1)[-1]
+    prefix = f"{info.family}_"
+    return name[len(prefix):] if name.startswith(prefix) else name
+
+
+def _metadata(info, fmt: str, precision: str, config: ExportConfig, prep, stem: str) -> dict[str, str]:
+    weights = prep.weights
+    wdesc = (f"checkpoint {Path(weights['checkpoint']).name}" if weights["source"] == "checkpoint"
+             else f"random weights (seed {weights['seed']}{', BatchNorm calibrated' if weights['bn_calibrated'] else ''})")
+    form = "reparameterized (fused)" if prep.reparameterized else (
+        "unfused train-time graph (--no-reparam)" if prep.reparameterizable else "as built")
+    res = config.resolution
+    if config.input_kind == "image":
+        in_desc = f"{res}x{res} RGB image (BGRA/ARGB pixel buffers accepted); ImageNet normalization is applied inside the model"
+    else:
+        in_desc = f"float32 tensor 1x3x{res}x{res} (NCHW), ImageNet-normalized RGB: (pixel/255 - mean) / std"
+    return {
+        "description": f"{info.name} ({info.description or info.family}), {form}, {precision}, {wdesc}. Exported by mobench {__version__}.",
+        "author": "mobench",
+        "license": LICENSE_NOTE,
+        "version": __version__,
+        "input_description": in_desc,
+        "output_description": f"logits over {int(prep.reference_output.shape[-1])} ImageNet classes (no softmax)",
+        "mobench.model": info.name,
+        "mobench.family": info.family,
+        "mobench.stem": stem,
+        "mobench.format": fmt,
+        "mobench.precision": precision,
+        "mobench.reparameterized": str(prep.reparameterized).lower(),
+        "mobench.input_kind": config.input_kind,
+        "mobench.resolution": str(res),
+        "mobench.weights": wdesc,
+        "mobench.version": __version__,
+    }
+
+
+def _converter(fmt: str):
+    if fmt == "coreml":
+        from . import coreml as module
+    else:
+        from . import onnx as module
+    return module
+
+
+def _commit(tmp_artifact: Path, folder: Path, target: Path, fmt: str, entry: dict, force: bool) -> dict:
+    """Rename the finished artifact into place and record it in the manifest, atomically.
+
+    With ``force`` the previous artifact is moved aside first and restored if
+    anything fails before the manifest is written.
+    """
+    with _manifest.manifest_lock(folder):
+        old: Path | None = None
+        if _exists(folder, target, fmt):
+            if not force:
+                raise ExportError(f"{target} already exists; pass --force to replace it")
+            if target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=folder)) / target.name
+                os.replace(target, old)
+        try:
+            os.replace(tmp_artifact, target)
+            doc = _manifest.write_entry(folder, fmt, entry)
+        except BaseException:
+            if target.exists():
+                shutil.rmtree(target) if target.is_dir() else target.unlink()
+            if old is not None:
+                os.replace(old, target)
+            raise
+        finally:
+            if old is not None:
+                shutil.rmtree(old.parent, ignore_errors=True)
+    return doc
+
+
+def export(model_name: str, fmt: str, config: ExportConfig | None = None, progress: Step | None = None) -> Artifact:
+    """Export one model to one format; raise :class:`ExportError` / :class:`UsageError` on failure.
+
+    ``progress`` (optional) is called with a short description of each step.
+    Nothing is written unless every check passed.
+    """
+    from ..models import model_info
+
+    step = progress or _noop
+    config = config if config is not None else ExportConfig()
+    check_format(fmt)
+    config.validate()
+    info = model_info(model_name)          # ModelNotFoundError for unknown names
+    out_dir = Path(config.out_dir)
+    _check_writable(out_dir)
+    ckpt_sha = _checkpoint_sha(config)
+    precision = config.precision_for(fmt)
+    stem, folder, target = _target_paths(info.name, fmt, config, ckpt_sha)
+    if _exists(folder, target, fmt) and not config.force:
+        raise ExportError(f"{target} already exists; pass --force to replace it")
+
+    t0 = time.perf_counter()
+    step("building model")
+    from .prepare import complexity, prepare
+
+    prep = prepare(info.name, fmt, config, ckpt_sha)
+    metadata = _metadata(info, fmt, precision, config, prep, stem)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.{fmt}.", suffix=".partial", dir=out_dir))
+    except OSError as exc:
+        raise UsageError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from None
+    try:
+        result = _converter(fmt).convert(prep, config, precision, tmp, stem, info.name, metadata, step)
+        step("structural checks")
+        structure = structural_checks(result["op_histogram"], fmt, prep.expectations, prep.reparameterized)
+        if structure["status"] != "passed":
+            raise ExportError(f"{info.name}: structural check failed: {failed_summary(structure)}")
+        step("counting params and MACs")
+        params, macs = complexity(prep.core, config.resolution)
+        step("hashing")
+        artifact_tmp = Path(result["path"])
+        size = sum(p.stat().st_size for p in artifact_tmp.rglob("*") if p.is_file()) if artifact_tmp.is_dir() \
+            else artifact_tmp.stat().st_size
+        if config.input_kind == "image":
+            from .prepare import image_preprocessing
+
+            preprocessing = image_preprocessing(fmt)
+        else:
+            from .prepare import tensor_preprocessing
+
+            preprocessing = tensor_preprocessing()
+        entry: dict[str, Any] = {
+            "model": info.name,
+            "family": info.family,
+            "variant": _variant(info),
+            "kind": info.kind,
+            "source": info.source,
+            "paper_name": info.paper_name,
+            "format": fmt,
+            "stem": stem,
+            "file": target.name,
+            "size_bytes": int(size),
+            "reparameterizable": prep.reparameterizable,
+            "reparameterized": prep.reparameterized,
+            "weights": prep.weights,
+            "input": {**result["input"], "kind": config.input_kind, "preprocessing": preprocessing},
+            "output": result["output"],
+            "precision": precision,
+            "target": result["target"],
+            "opset": result["opset"],
+            "resolution": config.resolution,
+            "params": params,
+            "macs": macs,
+            "op_histogram": result["op_histogram"],
+            "structural_check": structure,
+            "parity": result["parity"],
+            "sha256": sha256_path(artifact_tmp),
+            "versions": tool_versions(),
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "export_seconds": round(time.perf_counter() - t0, 3),
+            "exporter": result["exporter"],
+            "config": config_fingerprint(fmt, config, ckpt_sha),
+            "options": config_dict(config),
+        }
+        step("writing")
+        _commit(artifact_tmp, folder, target, fmt, entry, config.force)
+    except MobenchError:
+        raise
+    except Exception as exc:  # a converter's own exception: one line, with its reason
+        text = str(exc).strip().splitlines()
+        raise ExportError(f"{info.name}: {fmt} export failed: {type(exc).__name__}: {text[0] if text else ''}") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return Artifact(model=info.name, format=fmt, path=target, manifest_path=_manifest.manifest_path(folder), manifest=entry)
+
+
+def find_artifact(model_name: str, fmt: str, config: ExportConfig | None = None) -> Artifact | None:
+    """An existing artifact exported with these options whose file still has the recorded sha256."""
+    from ..models import model_info
+
+    config = config if config is not None else ExportConfig()
+    check_format(fmt)
+    config.validate()
+    info = model_info(model_name)
+    ckpt_sha = _checkpoint_sha(config)
+    _, folder, target = _target_paths(info.name, fmt, config, ckpt_sha)
+    mp = _manifest.manifest_path(folder)
+    if not target.exists() or not mp.exists():
+        return None
+    try:
+        entry = _manifest.read_manifest(mp)["artifacts"].get(fmt)
+    except MobenchError:
+        return None
+    if not entry or entry.get("config") != config_fingerprint(fmt, config, ckpt_sha):
+        return None
+    if entry.get("sha256") != sha256_path(target):
+        return None
+    return Artifact(model=info.name, format=fmt, path=target, manifest_path=mp, manifest=entry)
+
+
+def export_many(
+    model_names: Iterable[str], formats: str | Iterable[str], config: ExportConfig | None = None,
+    progress: bool = True, reuse: bool = False,
+) -> list[ExportResult]:
+    """Export every model to every format; a converter failure becomes that cell's ``error``.
+
+    Bad options, unknown models or formats and an unwritable folder raise before
+    anything is written. With ``reuse`` an existing matching artifact (see
+    :func:`find_artifact`) is returned instead of re-exported.
+    """
+    from ..models import resolve_name
+
+    config = config if config is not None else ExportConfig()
+    fmts = expand_formats(formats if isinstance(formats, str) else list(formats))
+    config.validate()
+    names: list[str] = []
+    for n in model_names:
+        canonical = resolve_name(n)
+        if canonical not in names:
+            names.append(canonical)
+    if not names:
+        raise UsageError("no models given: pass --model NAME (repeatable) or --preset NAME")
+    if config.checkpoint and len(names) > 1:
+        raise UsageError("--checkpoint applies to one model; export checkpointed models one at a time")
+    _check_writable(Path(config.out_dir))
+
+    jobs = [(n, f) for n in names for f in fmts]
+    results: list[ExportResult] = []
+    bar = _progress_bar() if progress else None
+    with (bar if bar is not None else contextlib.nullcontext()):
+        task = bar.add_task("exporting", total=len(jobs)) if bar is not None else None
+        for name, fmt in jobs:
+            def step(text: str, _n=name, _f=fmt) -> None:
+                if bar is not None:
+                    bar.update(task, description=f"{_n} [{_f}] {text}")
+
+            t0 = time.perf_counter()
+            try:
+                found = find_artifact(name, fmt, config) if (reuse and not config.force) else None
+                if found is not None:
+                    results.append(ExportResult(name, fmt, found, None, time.perf_counter() - t0, reused=True))
+                else:
+                    art = export(name, fmt, config, progress=step)
+                    results.append(ExportResult(name, fmt, art, None, time.perf_counter() - t0))
+            except MobenchError as exc:  # converter failure, existing output, bad checkpoint: this cell only
+                results.append(ExportResult(name, fmt, None, str(exc).splitlines()[0], time.perf_counter() - t0))
+            if bar is not None:
+                bar.advance(task)
+    return results
+
+
+def _progress_bar():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), transient=False,
+    )
