@@ -52,16 +52,16 @@ def _target_paths(model: str, fmt: str, config: ExportConfig, ckpt_sha: str | No
 
 
 def _check_writable(out_dir: Path) -> None:
-    """Fail before any work if ``out_dir`` cannot be created or written."""
-    probe = out_dir
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    if probe.exists() and not probe.is_dir():
-        raise UsageError(f"output folder {out_dir}: {probe} is a file, not a folder; pass --out DIR")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(f"output folder {out_dir} is not writable; pass --out DIR with a folder you can write")
+    """Fail before any work if ``out_dir`` cannot be created or written (probes with a real file)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".mobench-write-probe.", dir=out_dir)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(
+            f"output folder {out_dir} is not writable ({exc.strerror or exc}); pass --out DIR with a folder you can write"
+        ) from None
 
 
 def _exists(folder: Path, target: Path, fmt: str) -> bool:
