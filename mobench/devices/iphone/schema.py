@@ -36,7 +36,35 @@ def _validator(kind: str, ref: str | None = None):
     if ref is not None:  # a sub-schema of the same document, e.g. the stdout run line
         schema = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{ref}"}
     cls = jsonschema.Draft202012Validator
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    return cls(schema, format_checker=_format_checker())
+
+
+@lru_cache(maxsize=None)
+def _format_checker():
+    """jsonschema's checker, plus a dependency-free RFC 3339 ``date-time`` check.
+
+    (jsonschema checks ``date-time`` only when the optional rfc3339-validator is
+    installed; the host must reject a bad timestamp either way.)
+    """
+    import copy
+    import re
+    from datetime import datetime
+
+    import jsonschema
+
+    checker = copy.deepcopy(jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    rfc3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+    @checker.checks("date-time", raises=ValueError)
+    def _date_time(value: object) -> bool:
+        if not isinstance(value, str):
+            return True
+        if not rfc3339.match(value):
+            return False
+        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))  # ValueError for e.g. month 13
+        return True
+
+    return checker
 
 
 def _path(err) -> str:
