@@ -46,7 +46,7 @@ def _failed(model: str, device, config: BenchConfig, error: str, stage: str, **f
     return rec
 
 
-def _artifact(model: str, device, config: BenchConfig, export_config: Any):
+def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=None):
     """The verified artifact for ``model`` on ``device`` (exported if not found)."""
     from .._util import sha256_path
     from ..exporters import ExportConfig, export, find_artifact
@@ -55,7 +55,10 @@ def _artifact(model: str, device, config: BenchConfig, export_config: Any):
     fmt = device.artifact_format
     art = None if getattr(ec, "force", False) else find_artifact(model, fmt, ec)
     if art is None:
-        art = export(model, fmt, ec)
+        import inspect
+
+        kw = {"progress": step} if step and "progress" in inspect.signature(export).parameters else {}
+        art = export(model, fmt, ec, **kw)
     want = (art.manifest or {}).get("sha256")
     if not os.path.exists(art.path):
         raise DeviceError(f"artifact {art.path} is missing; re-export with --force")
@@ -129,7 +132,7 @@ def _one(name, dev, config, key, store, export_config, force, bar) -> RunRecord:
     if dev.artifact_format is not None:
         bar.stage(name, "export")
         try:
-            art = _artifact(name, dev, config, export_config)
+            art = _artifact(name, dev, config, export_config, step=bar.step(name))
         except Exception as exc:
             rec = _failed(name, dev, config, _one_line(exc), "export", artifact_format=dev.artifact_format)
             rec.extra["traceback"] = traceback.format_exc(limit=8) if not isinstance(exc, MobenchError) else None
@@ -188,6 +191,11 @@ class _Bar:
     def stage(self, name: str, what: str) -> None:
         if self._p is not None:
             self._p.update(self._task, description=f"{name}: {what}")
+
+    def step(self, name: str):
+        if self._p is None:
+            return None
+        return lambda what: self.stage(name, f"export: {what}")
 
     def rounds(self, name: str):
         if self._p is None:

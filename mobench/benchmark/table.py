@@ -40,7 +40,8 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
         caption = f"* headline statistic: {HEADLINE_LABEL.get(single, single)} (ms)."
     else:
         caption = "headline statistic per run in the 'headline' column."
-    caption += " Times in ms; 95% CI = bootstrap CI of the median; CV = std/mean; load/1st = load and first inference."
+    caption += (" Times in ms; 95% CI = bootstrap CI of the median; CV = std/mean; load/1st = load and first inference; "
+                "ΔRSS = peak resident-memory growth of the process during load or timed inference.")
     table = Table(title=title, caption=caption, caption_justify="left")
 
     def star(stat: str, label: str) -> str:
@@ -59,7 +60,7 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
         ("CV", {"justify": "right"}),
         (star("trimmed_mean", "trim. mean"), {"justify": "right"}),
         ("load", {"justify": "right"}), ("1st", {"justify": "right"}),
-        ("mem MB", {"justify": "right"}), ("status", {}),
+        ("ΔRSS MB", {"justify": "right"}), ("status", {}),
     ]
     if single == "mean":
         cols.insert(-7, ("mean *", {"justify": "right"}))
