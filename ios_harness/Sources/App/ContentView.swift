@@ -82,7 +82,7 @@ struct ContentView: View {
                     Text("\(row.model) - \(row.computeUnits)").font(.headline)
                     if let summary = row.summary {
                         Text(String(
-                            format: "min %.3f  median %.3f  trimmed mean %.3f  (n=%d)",
+                            format: "min %.3f  median %.3f  trimmed mean %.3f  (n=%ld)",
                             summary.minimum, summary.median, summary.trimmedMean, summary.count
                         ))
                         .font(.footnote.monospacedDigit())

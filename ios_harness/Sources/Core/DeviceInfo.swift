@@ -20,7 +20,7 @@ enum DeviceInfo {
         guard uname(&system) == 0 else {
             return "unknown"
         }
-        let machine = withUnsafeBytes(of: system.machine) { raw in
+        let machine = withUnsafeBytes(of: &system.machine) { raw in
             String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
         return machine.isEmpty ? "unknown" : machine

@@ -78,7 +78,11 @@ final class HarnessSession: @unchecked Sendable {
     func start(events: @escaping @Sendable (SessionEvent) -> Void) async -> Report? {
         let plan: Plan
         do {
-            plan = options.isNetworkMode ? try await fetchFromHost(events: events) : try loadPlan()
+            if options.isNetworkMode {
+                plan = try await fetchFromHost(events: events)
+            } else {
+                plan = try loadPlan()
+            }
         } catch {
             let message = BenchmarkRunner.describe(error)
             try? writer.write(ProgressMarker(planId: "unknown", done: 0, total: 0, state: .failed, error: message))
@@ -86,16 +90,29 @@ final class HarnessSession: @unchecked Sendable {
             return nil
         }
         let report = await run(plan, modelsDirectory: planURL.deletingLastPathComponent(), events: events)
-        if options.isNetworkMode, let server = options.server, let token = options.token {
-            let connection = HostConnection(server: server, token: token)
+        if let destination = reportDestination(for: plan) {
             do {
-                let answer = try await connection.postReport(report, to: plan.reportUrl.flatMap { URL(string: $0) })
+                let answer = try await destination.connection.postReport(report, to: destination.reportURL)
                 events(.status("Report sent: \(answer)"))
             } catch {
                 events(.failed("The report is saved in Documents/\(options.reportName) but could not be sent: \(BenchmarkRunner.describe(error))"))
             }
         }
         return report
+    }
+
+    /// Where to POST the finished report: in network mode the host we fetched
+    /// from (its `report_url`, else `<server>/report`) with the launch token; a
+    /// pushed plan that carries both `report_url` and `token` is posted there too.
+    func reportDestination(for plan: Plan) -> (connection: HostConnection, reportURL: URL?)? {
+        let planReportURL = plan.reportUrl.flatMap { URL(string: $0) }
+        if let server = options.server, let token = options.token {
+            return (HostConnection(server: server, token: token), planReportURL)
+        }
+        if let planReportURL, let token = plan.token {
+            return (HostConnection(server: planReportURL.deletingLastPathComponent(), token: token), planReportURL)
+        }
+        return nil
     }
 
     /// Runs every entry of `plan`, in order, with models from `modelsDirectory`.

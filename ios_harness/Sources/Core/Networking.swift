@@ -57,7 +57,7 @@ struct HostConnection: Sendable {
             }
         }
         let manager = FileManager.default
-        let topLevel = Set(files.compactMap { $0.path.split(separator: "/").first.map(String.init) })
+        let topLevel = Set(files.compactMap { $0.path.split(separator: "/").first.map { String($0) } })
         for name in topLevel where name != "plan.json" {
             let url = documents.appendingPathComponent(name)
             if manager.fileExists(atPath: url.path) {

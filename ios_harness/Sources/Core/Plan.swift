@@ -117,7 +117,7 @@ extension Plan {
             throw PlanError(description: "plan is not a JSON object: \(error.localizedDescription); rewrite it with `mobench ios plan`")
         }
         guard probe.schemaVersion == supportedSchemaVersion else {
-            let found = probe.schemaVersion.map(String.init) ?? "missing"
+            let found = probe.schemaVersion.map { String($0) } ?? "missing"
             throw PlanError(
                 description: "plan schema_version \(found) is not supported (this app reads \(supportedSchemaVersion)); update the app or the host so they match"
             )
@@ -175,7 +175,12 @@ func describeDecodingError(_ error: Error) -> String {
         return error.localizedDescription
     }
     func path(_ context: DecodingError.Context) -> String {
-        let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+        let keys = context.codingPath.map { key -> String in
+            if let index = key.intValue {
+                return "[\(index)]"
+            }
+            return key.stringValue
+        }
         return keys.isEmpty ? "top level" : keys.joined(separator: ".")
     }
     switch decodingError {
