@@ -42,6 +42,8 @@ def _shape_sig(sd: dict[str, Any]) -> dict[str, tuple]:
 
 def guess_model(state: dict[str, Any], family: str) -> str | None:
     """Name the registered model (and form) whose state_dict layout matches ``state``."""
+    import torch
+
     from . import create_model, list_models
 
     sig = _shape_sig(state)
@@ -49,7 +51,8 @@ def guess_model(state: dict[str, Any], family: str) -> str | None:
     for name in list_models(family=family):
         for fused in (False, True):
             try:
-                ref = _shape_sig(create_model(name, inference_mode=fused).state_dict())
+                with torch.device("meta"):  # shapes only: no memory, no init cost
+                    ref = _shape_sig(create_model(name, inference_mode=fused).state_dict())
             except Exception:  # a model that fails to build cannot be the match
                 continue
             common = sum(1 for k, s in sig.items() if ref.get(k) == s)
