@@ -144,22 +144,23 @@ def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dic
     return result
 
 
-def read_report_file(path: str | os.PathLike) -> dict[str, Any]:
+def read_report_file(path: str | os.PathLike) -> Any:
     """A report JSON file, or a console/farm log holding the app's run lines."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    text = data.lstrip()
-    if text.startswith(b"{"):
-        try:
-            obj = json.loads(data)
-            if not (isinstance(obj, dict) and "mobench_run" in obj):
-                return obj
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            if b'"mobench_run"' not in data.split(b"\n", 1)[0]:
-                return loads_json(data, str(path))  # raises SchemaError: truncated / malformed
+    try:
+        obj = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        obj = None
+    else:
+        if not (isinstance(obj, dict) and "mobench_run" in obj):
+            return obj  # a report (or something else the validation will name)
+    first_line = data.lstrip().split(b"\n", 1)[0]
+    if obj is None and data.lstrip().startswith(b"{") and b'"mobench_run"' not in first_line:
+        return loads_json(data, str(path))  # raises SchemaError: truncated / malformed report
     return report_from_lines(_lines(data), what=str(path))
 
 

@@ -36,6 +36,12 @@ def run_cli(args, capsys):
 
 
 @pytest.fixture
+def cli(capsys):
+    """``cli(*args) -> (exit code, stdout, stderr)`` through the real entry point."""
+    return lambda *args: run_cli(list(args), capsys)
+
+
+@pytest.fixture
 def golden_plan() -> dict:
     return json.loads((EXAMPLES_DIR / "plan.json").read_text())
 
