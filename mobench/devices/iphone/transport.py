@@ -251,10 +251,6 @@ class DevicectlTransport(Transport):
         return [self.xcrun, "devicectl", "device", "copy", "from", *self._container(),
                 "--source", f"Documents/{remote_name}", "--destination", str(local_path)]
 
-    def argv_remove(self, remote_name: str) -> list[str]:
-        # devicectl has no delete in the app container; pushing an empty file is the portable fallback.
-        return []
-
     def argv_list(self, json_out: Path) -> list[str]:
         return [self.xcrun, "devicectl", "device", "info", "files", *self._container(),
                 "--subdirectory", "Documents", "--json-output", str(json_out)]
