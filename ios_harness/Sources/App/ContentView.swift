@@ -4,6 +4,8 @@ import SwiftUI
 /// nothing on screen animates while the benchmark runs.
 struct ContentView: View {
     @ObservedObject var model: HarnessViewModel
+    @AppStorage("serverURL") private var serverURL = ""
+    @State private var token = ""
 
     var body: some View {
         NavigationStack {
@@ -14,6 +16,7 @@ struct ContentView: View {
                     }
                 }
                 planSection
+                networkSection
                 progressSection
                 if !model.rows.isEmpty {
                     resultsSection
@@ -57,6 +60,24 @@ struct ContentView: View {
             } else {
                 Text("No plan loaded").foregroundStyle(.secondary)
             }
+        }
+    }
+
+    /// For a phone on the same Wi-Fi as `mobench ios serve --host 0.0.0.0`:
+    /// type the URL and token it prints (the token is never stored).
+    private var networkSection: some View {
+        Section("From a computer (mobench ios serve)") {
+            TextField("http://192.168.1.20:8765", text: $serverURL)
+                .keyboardType(.URL)
+                .textInputAutocapitalization(.never)
+                .autocorrectionDisabled()
+            SecureField("Token", text: $token)
+            Button("Fetch plan and run") {
+                Task {
+                    await model.runFromHost(server: serverURL, token: token)
+                }
+            }
+            .disabled(model.isRunning || serverURL.isEmpty || token.isEmpty)
         }
     }
 

@@ -113,6 +113,23 @@ final class HarnessViewModel: ObservableObject {
         return report
     }
 
+    /// Network mode typed into the app: the URL and token `mobench ios serve` prints.
+    func runFromHost(server: String, token: String) async {
+        do {
+            var parsed = try LaunchOptions.parse([
+                "--server", server.trimmingCharacters(in: .whitespacesAndNewlines),
+                "--token", token.trimmingCharacters(in: .whitespacesAndNewlines),
+            ])
+            parsed.reportName = options.reportName
+            options = parsed
+            optionsError = nil
+        } catch {
+            status = "\(error)"
+            return
+        }
+        await run()
+    }
+
     private func makeSession() throws -> HarnessSession {
         HarnessSession(documents: try HarnessSession.documentsDirectory(), options: options)
     }

@@ -85,7 +85,7 @@ final class HarnessSession: @unchecked Sendable {
             }
         } catch {
             let message = BenchmarkRunner.describe(error)
-            try? writer.write(ProgressMarker(planId: "unknown", done: 0, total: 0, state: .failed, error: message))
+            try? writer.write(ProgressMarker(planId: planIdHint(), done: 0, total: 0, state: .failed, error: message))
             events(.failed(message))
             return nil
         }
@@ -187,6 +187,17 @@ final class HarnessSession: @unchecked Sendable {
         }
         events(.finished(report))
         return report
+    }
+
+    /// The plan_id of a plan file that could not be decoded, so the host that
+    /// polls progress.json for that plan sees the failure.
+    private func planIdHint() -> String {
+        guard let data = try? Data(contentsOf: planURL),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let planId = object["plan_id"] as? String else {
+            return "unknown"
+        }
+        return planId
     }
 
     private func writeProgress(_ marker: ProgressMarker, writer: ReportWriter) {
