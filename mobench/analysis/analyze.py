@@ -84,6 +84,7 @@ def analyze(
     complexity: str = "auto",
     models: list[str] | None = None,
     counted=None,
+    count_missing: bool = True,
     n_resamples: int = 2000,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
@@ -94,7 +95,8 @@ def analyze(
     (default: every measured device, then ``paper:iphone12`` and ``paper:cpu``).
     ``models`` restricts every device to those models; by default reference devices use
     the paper's correlation set (preset ``figure2``) and measured devices what was measured.
-    ``counted``: a precomputed metrics DataFrame (index model) to avoid rebuilding models.
+    ``counted``: a precomputed metrics DataFrame (index model) to avoid rebuilding models;
+    with ``count_missing=False`` models missing from it are left out instead of built.
     """
     import pandas as pd
 
@@ -136,7 +138,7 @@ def analyze(
             counted, errors = metrics_table(need_counted, progress=progress)
         else:
             missing = [m for m in need_counted if m not in counted.index]
-            if missing:
+            if missing and count_missing:
                 from .metrics import metrics_table
 
                 extra, errors = metrics_table(missing, progress=progress)

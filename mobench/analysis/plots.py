@@ -315,11 +315,14 @@ def plot_fused(data: PlotData):
     return fig
 
 
-def make_plots(data: PlotData, out_dir, kinds=None, *, progress=None) -> tuple[dict[str, list[Path]], dict[str, str]]:
+def make_plots(data: PlotData, out_dir, kinds=None, *, metrics: list[str] | None = None,
+               progress=None) -> tuple[dict[str, list[Path]], dict[str, str]]:
     """Draw and save the requested kinds into ``out_dir``.
 
     Returns ``(written, skipped)``: file name stem -> [png, svg] paths, and kind -> reason
-    for kinds that had nothing to show (e.g. no unfused runs for ``fused``).
+    for kinds that had nothing to show (e.g. no unfused runs for ``fused``) or failed.
+    ``metrics`` limits the ``complexity`` kind (default: every analysed metric).
+    One failing plot does not stop the others.
     """
     out_dir = Path(out_dir)
     written: dict[str, list[Path]] = {}
@@ -327,7 +330,7 @@ def make_plots(data: PlotData, out_dir, kinds=None, *, progress=None) -> tuple[d
     jobs = []
     for k in parse_kinds(kinds):
         if k == "complexity":
-            for m in data.analysis.metrics:
+            for m in [m for m in data.analysis.metrics if metrics is None or m in metrics]:
                 jobs.append((k, f"latency_vs_{m}", lambda m=m: plot_complexity(data, m)))
         elif k == "pareto":
             jobs.append((k, "top1_vs_latency", lambda: plot_pareto(data)))
@@ -349,9 +352,16 @@ def make_plots(data: PlotData, out_dir, kinds=None, *, progress=None) -> tuple[d
     for kind, stem, fn in jobs:
         if progress is not None:
             progress(stem)
-        fig = fn()
+        try:
+            fig = fn()
+        except Exception as exc:  # a plot bug must not cost the report the other plots
+            skipped[stem] = f"failed: {type(exc).__name__}: {exc}"
+            continue
         if fig is None:
             skipped[kind] = why.get(kind, "nothing to plot")
             continue
-        written[stem] = save_figure(fig, out_dir, stem)
+        try:
+            written[stem] = save_figure(fig, out_dir, stem)
+        except OSError as exc:
+            raise UsageError(f"cannot write plots to {out_dir}: {exc.strerror or exc}") from None
     return written, skipped

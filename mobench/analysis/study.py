@@ -1,0 +1,204 @@
+"""``run_study``: the whole local study behind ``mobench run``, end to end and resumable.
+
+build -> export -> time on the local device -> store (with raw samples) -> count
+metrics -> analyse against the paper's numbers -> plot -> HTML report, all under
+one output folder::
+
+    OUT/mobench.sqlite   the results store (every run, raw samples, provenance)
+    OUT/exports/         the exported artifacts with their manifests
+    OUT/plots/           PNG + SVG figures
+    OUT/report.html      the self-contained report
+
+A second run reuses stored runs, exports and cached metrics, so it only does
+what is missing. A model that fails to export or run is stored as a failed run
+and the study goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+
+# --preset -> default --protocol. ``quick`` is the smoke test (30 samples per model);
+# everything else uses ``study``: rounds of 20 until 5 s of timing per model once at
+# least 40 samples are in (RepVGG-B1, ~0.2 s per run here, costs seconds, not minutes).
+PRESET_PROTOCOL = {"quick": "quick"}
+DEFAULT_PROTOCOL = "study"
+# Metrics analysed by ``mobench run`` and the ones drawn as latency-vs-metric figures.
+RUN_METRICS = ["macs", "params", "memory", "activations", "layers", "branches", "depth"]
+PLOT_METRICS = ["macs", "params", "memory"]
+
+
+@dataclass
+class StudyResult:
+    out: Path
+    db: Path
+    report: Path | None
+    plots: dict[str, list[Path]]
+    skipped_plots: dict[str, str]
+    records: list[Any]                    # RunRecords of the deployed graphs
+    unfused_records: list[Any]
+    analysis: Any
+    protocol: str
+    models: list[str]
+    metric_errors: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[Any]:
+        return [r for r in self.records + self.unfused_records if r.status != "ok"]
+
+
+def protocol_for(preset: str | None, protocol_name: str | None) -> str:
+    return protocol_name or PRESET_PROTOCOL.get(preset or "", DEFAULT_PROTOCOL)
+
+
+def _reparameterizable(names: list[str]) -> list[str]:
+    from ..models import model_info
+
+    out = []
+    for n in names:
+        try:
+            if model_info(n).reparameterizable:
+                out.append(n)
+        except Exception:
+            continue
+    return out
+
+
+def run_study(
+    *,
+    preset: str | None = "quick",
+    models: list[str] | None = None,
+    protocol_name: str | None = None,
+    device: str = "cpu",
+    out: str | Path = "results",
+    force: bool = False,
+    unfused: bool = True,
+    threads: int | None = None,
+    progress: bool = True,
+    console: Any = None,
+) -> StudyResult:
+    """Run the whole study; see the module docstring. Raises only for bad input."""
+    from ..benchmark import protocol, run_sweep
+    from ..exporters import ExportConfig
+    from ..models import resolve_models
+    from .analyze import analyze
+    from .metrics import metrics_table
+    from .plots import PlotData, make_plots
+    from .report import write_report
+    from .tables import load_runs, load_samples_df
+
+    if device.startswith("paper:"):
+        raise UsageError(f"{device} is a reference device (published numbers); run on a local device, e.g. --device cpu")
+    names = resolve_models(models, preset)
+    proto = protocol_for(preset, protocol_name)
+    config = protocol(proto)
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create output folder {out}: {exc.strerror or exc}") from None
+    db = out / "mobench.sqlite"
+    seconds: dict[str, float] = {}
+    opts = {"threads": threads} if threads else None
+    ec = ExportConfig(out_dir=out / "exports", input_kind=config.input_kind)
+
+    t0 = time.perf_counter()
+    records = run_sweep(names, device, config, db=db, export_config=ec, force=force,
+                        device_options=opts, progress=progress, console=console)
+    seconds["benchmark"] = time.perf_counter() - t0
+
+    unfused_records = []
+    rep = _reparameterizable(names) if unfused else []
+    if rep:
+        t0 = time.perf_counter()
+        unfused_records = run_sweep(rep, device, config, db=db, export_config=replace(ec, reparameterize=False),
+                                    force=force, device_options=opts, progress=progress, console=console)
+        seconds["benchmark_unfused"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    counted, metric_errors = _metrics_with_progress(metrics_table, names, progress, console)
+    seconds["metrics"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    runs = load_runs(db)
+    runs = runs[runs["device"] == device]
+    result = analyze([device, "paper:iphone12", "paper:cpu"], RUN_METRICS, runs=runs, counted=counted,
+                     count_missing=False, models=None)
+    result.notes.append(f"{device}: protocol {config.name!r} ({_describe(config)})")
+    seconds["analysis"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    samples = load_samples_df(db)
+    samples = samples[samples["device"] == device]
+    plots, skipped = _plots_with_progress(make_plots, PlotData(result, runs, samples), out / "plots",
+                                          progress, console)
+    seconds["plots"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    n_ok = sum(r.status == "ok" for r in records)
+    summary = (f"mobench run: preset {preset or '-'}, {len(names)} models, device {device}, "
+               f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed.")
+    report = write_report(out / "report.html", result, runs, plots, title="mobench study report",
+                          summary=summary)
+    seconds["report"] = time.perf_counter() - t0
+    return StudyResult(out=out, db=db, report=report, plots=plots, skipped_plots=skipped, records=records,
+                       unfused_records=unfused_records, analysis=result, protocol=config.name, models=names,
+                       metric_errors=metric_errors, seconds=seconds)
+
+
+def _describe(config) -> str:
+    if config.time_budget_s:
+        return (f"up to {config.rounds} rounds x {config.inferences} inferences, stopping after "
+                f"{config.time_budget_s:g} s of timing once >= {config.min_inferences} samples; "
+                f"{config.warmup} warm-up per round; headline {config.headline}")
+    return (f"{config.rounds} rounds x {config.inferences} inferences, {config.warmup} warm-up per round"
+            f"{', reload per round' if config.reload_per_round else ''}; headline {config.headline}")
+
+
+def _bar(progress: bool, console: Any):
+    if not progress:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console)
+
+
+def _metrics_with_progress(metrics_table, names, progress, console):
+    bar = _bar(progress, console)
+    if bar is None:
+        return metrics_table(names)
+    with bar:
+        task = bar.add_task("metrics", total=len(names))
+        seen = []
+
+        def cb(model):
+            if seen:
+                bar.advance(task)
+            seen.append(model)
+            bar.update(task, description=f"metrics: {model}")
+
+        df, errors = metrics_table(names, progress=cb)
+        bar.update(task, completed=len(names), description="metrics: done")
+    return df, errors
+
+
+def _plots_with_progress(make_plots, data, out_dir, progress, console):
+    bar = _bar(progress, console)
+    if bar is None:
+        return make_plots(data, out_dir, metrics=PLOT_METRICS)
+    with bar:
+        task = bar.add_task("plots", total=None)
+
+        def cb(stem):
+            bar.update(task, description=f"plot: {stem}")
+
+        res = make_plots(data, out_dir, metrics=PLOT_METRICS, progress=cb)
+        bar.update(task, total=1, completed=1, description="plots: done")
+    return res

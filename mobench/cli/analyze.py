@@ -1,0 +1,168 @@
+"""``mobench analyze | plot | report``: correlation tables, figures and the HTML report from the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+ANALYZE_HELP = """Correlate latency with cost metrics per device: the paper's Table 1, on your numbers.
+
+For every device: Spearman rho with p-value and bootstrap 95% CI, Kendall tau and Pearson r of log-log, of latency against each metric, with n and the model list; then how close the paper's own Table 1 is reproduced (reference devices), and how this machine's ranking agrees with the paper's CPU and iPhone 12.
+
+Devices: measured devices in the store (e.g. cpu) and the paper's published reference devices paper:iphone12, paper:cpu, paper:gpu (no hardware needed). Reference devices use the paper's correlation set (Figure 2, 21 models) and its own FLOPs/params columns unless --complexity counted.
+
+Metrics: macs, params, memory (traffic per inference), activations, layers, branches (multi-input nodes), depth, or all.
+
+Examples:
+
+  mobench analyze --device paper:iphone12          # reproduce Table 1 (rho 0.47 / 0.30)
+
+  mobench analyze                                  # every measured device + the paper's
+
+  mobench analyze --device cpu --metric all --json
+
+  mobench analyze --device paper:cpu --complexity counted --csv > table1.csv
+"""
+
+PLOT_HELP = """Draw the study's figures as PNG and SVG.
+
+Kinds: complexity (latency vs MACs / params / ... per device), pareto (top-1 vs latency with the Pareto front), paper (measured vs published latency, identity line), distribution (every raw sample per model), drift (per-round median: warm-up, throttling), fused (fused vs unfused). Reference panels are labelled as such.
+
+Examples:
+
+  mobench plot                                     # every kind, into results/plots
+
+  mobench plot --kind complexity --device paper:iphone12 --device paper:cpu --out figs
+
+  mobench plot --kind drift,distribution --db results/mobench.sqlite
+"""
+
+REPORT_HELP = """Write one self-contained HTML report (plots embedded): environment, protocol, correlation table, latency table, fused vs unfused, complexity metrics, every plot.
+
+Examples:
+
+  mobench report                                   # results/report.html from results/mobench.sqlite
+
+  mobench report --db lab.sqlite --out lab_report
+"""
+
+_DEVICE_HELP = "Device (repeatable): a measured device in the store (cpu, torch, coreml, iphone) or paper:iphone12, paper:cpu, paper:gpu."
+
+
+def _default_db(db: Optional[Path]) -> Path:
+    from ..results import default_db_path
+
+    return Path(db) if db is not None else Path(default_db_path())
+
+
+def _analysis(device, metric, db, stat, complexity, model, preset, n_boot, progress=True):
+    from ..analysis.analyze import analyze
+    from ..analysis.reference import is_reference
+    from ..analysis.tables import load_runs
+    from ..models import resolve_models
+
+    db = _default_db(db)
+    models = resolve_models(model, preset) if (model or preset) else None
+    if device and all(is_reference(d) for d in device):
+        import pandas as pd
+
+        runs = pd.DataFrame()
+    else:
+        runs = load_runs(db)
+    cb = None
+    if progress:
+        from rich.console import Console
+
+        err = Console(stderr=True)
+        cb = lambda m: err.print(f"[dim]counting metrics: {m}[/]")  # noqa: E731
+    result = analyze(list(device or []) or None, metric, runs=runs, stat=stat, complexity=complexity,
+                     models=models, n_resamples=n_boot, progress=cb)
+    return result, runs, db
+
+
+def analyze_cmd(
+    device: Optional[List[str]] = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
+    metric: Optional[str] = typer.Option(None, "--metric", help="Comma-separated metrics (default macs,params; 'all' for every one)."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    stat: str = typer.Option("median", "--stat", help="Per-run statistic used as a measured device's latency: median, min, mean, trimmed_mean, p90."),
+    complexity: str = typer.Option("auto", "--complexity", help="Where MACs/params come from: auto (paper columns for reference devices, counted for measured), paper, counted."),
+    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Restrict to these models (repeatable)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="Restrict to a model set (quick, mobileone, figure2, paper)."),
+    n_boot: int = typer.Option(2000, "--bootstrap", help="Bootstrap resamples for the 95% CI of rho."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print one CSV row per (device, metric)."),
+) -> None:
+    from ..errors import UsageError
+
+    if as_json and as_csv:
+        raise UsageError("choose one of --json and --csv")
+    if n_boot < 100:
+        raise UsageError("--bootstrap must be at least 100 resamples")
+    result, _, _ = _analysis(device, metric, db, stat, complexity, model, preset, n_boot)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=1, default=str))
+    elif as_csv:
+        typer.echo(result.to_frame().to_csv(index=False), nl=False)
+    else:
+        from rich.console import Console
+
+        from ..analysis.analyze import render
+
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=160)
+        render(result, console)
+
+
+def plot_cmd(
+    kind: Optional[List[str]] = typer.Option(None, "--kind", "-k", help="Plot kinds (repeatable or comma-separated): complexity, pareto, paper, distribution, drift, fused, all."),
+    device: Optional[List[str]] = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
+    metric: Optional[str] = typer.Option(None, "--metric", help="Metrics for the complexity kind (default macs,params)."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    stat: str = typer.Option("median", "--stat", help="Per-run statistic for measured latency."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: plots/ next to the database)."),
+) -> None:
+    from ..analysis.plots import PlotData, make_plots, parse_kinds
+    from ..analysis.tables import load_samples_df
+
+    kinds = parse_kinds(kind)
+    result, runs, dbp = _analysis(device, metric, db, stat, "auto", None, None, 2000)
+    samples = load_samples_df(dbp) if runs is not None and not runs.empty else None
+    out = out or dbp.parent / "plots"
+    written, skipped = make_plots(PlotData(result, runs, samples), out, kinds)
+    for stem, paths in written.items():
+        typer.echo(f"wrote {', '.join(str(p) for p in paths)}")
+    for k, why in skipped.items():
+        typer.echo(f"skipped {k}: {why}", err=True)
+    if not written:
+        raise typer.Exit(1)
+
+
+def report_cmd(
+    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    device: Optional[List[str]] = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
+    metric: Optional[str] = typer.Option("macs,params,memory", "--metric", help="Metrics to correlate and plot."),
+    stat: str = typer.Option("median", "--stat", help="Per-run statistic for measured latency."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder for report.html and plots/ (default: next to the database)."),
+) -> None:
+    from ..analysis.plots import PlotData, make_plots
+    from ..analysis.report import write_report
+    from ..analysis.tables import load_samples_df
+
+    result, runs, dbp = _analysis(device, metric, db, stat, "auto", None, None, 2000)
+    samples = load_samples_df(dbp) if runs is not None and not runs.empty else None
+    out = out or dbp.parent
+    written, skipped = make_plots(PlotData(result, runs, samples), out / "plots")
+    path = write_report(out / "report.html", result, runs, written, title="mobench report")
+    typer.echo(f"wrote {path} ({len(written)} plots embedded)")
+    for k, why in skipped.items():
+        typer.echo(f"skipped plot {k}: {why}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze", help=ANALYZE_HELP)(analyze_cmd)
+    app.command("plot", help=PLOT_HELP)(plot_cmd)
+    app.command("report", help=REPORT_HELP)(report_cmd)

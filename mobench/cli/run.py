@@ -1,0 +1,98 @@
+"""``mobench run``: the whole local study (build, export, time, store, analyse, plot, report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+HELP = """The main job: the whole study on this machine, end to end, into one folder.
+
+Builds the models, exports them (ONNX for the cpu device), times them, stores every run with its raw samples, counts complexity metrics, correlates latency with FLOPs/params beside the paper's published numbers (reference devices paper:iphone12 and paper:cpu), draws the plots and writes one HTML report.
+
+--preset picks the model set and a matching timing protocol: quick -> protocol quick (3 x 10 inferences, a smoke run: ~2-3 minutes here); paper, figure2, mobileone -> protocol study (rounds of 20 inferences until 5 s of timing per model once >= 40 samples are in: trustworthy medians without a fixed 1000 runs; RepVGG-B1 alone takes ~0.2 s a run). --protocol overrides it. MobileOne models are also timed unfused (the fused-vs-unfused figure).
+
+Resumable: a second run reuses stored runs, exports and cached metrics (--force re-times). A model that fails is stored as failed and the study goes on.
+
+Output (--out, default results/): mobench.sqlite, exports/, plots/*.png|svg, report.html.
+
+Examples:
+
+  mobench run                                  # quick preset, cpu, into results/
+
+  mobench run --preset paper                   # the paper's ~30 models (~15 min on 2 cores)
+
+  mobench run --preset mobileone --protocol modelbench --out results/s
+
+  mobench run -m s0 -m mobilenet_v3_large --threads 1
+"""
+
+
+def run(
+    preset: Optional[str] = typer.Option(None, "--preset", help="Model set: quick (default when no --model), mobileone, figure2, paper."),
+    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."),
+    protocol_name: Optional[str] = typer.Option(None, "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper (default: from --preset)."),
+    device: str = typer.Option("cpu", "--device", "-d", help="Local device backend: cpu (ONNX Runtime, default), torch, coreml (macOS)."),
+    out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),
+    no_unfused: bool = typer.Option(False, "--no-unfused", help="Skip timing the unfused MobileOne graphs."),
+    force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
+) -> None:
+    import time
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..analysis.study import run_study
+
+    if preset is None and not model:
+        preset = "quick"
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=150)
+    t0 = time.perf_counter()
+    res = run_study(preset=preset, models=model, protocol_name=protocol_name, device=device, out=out,
+                    force=force, unfused=not no_unfused, threads=threads, progress=True, console=console)
+    total = time.perf_counter() - t0
+
+    lat = res.analysis.latency
+    t = Table(title=f"{device}: protocol {res.protocol}, headline = median per run (ms); paper columns are reference")
+    for c in ("model", "status", "n", "median (ms)", "paper CPU (ms)", "paper iPhone 12 (ms)"):
+        t.add_column(c, justify="left" if c in ("model", "status") else "right")
+    from ..analysis.reference import reference_latencies
+
+    pc, pi = reference_latencies("paper:cpu"), reference_latencies("paper:iphone12")
+    for r in res.records:
+        med = lat[device].get(r.model) if device in lat else None
+        status = ("reused" if r.extra.get("reused") else "ok") if r.status == "ok" else f"[red]failed[/]: {r.error}"
+        t.add_row(r.model, status, str(r.n_samples or "-"), "-" if med is None or med != med else f"{med:.3f}",
+                  _f(pc.get(r.model)), _f(pi.get(r.model)))
+    console.print(t)
+    for row in res.analysis.rows:
+        if row.metric in ("macs", "params"):
+            console.print(f"Spearman rho latency vs {row.metric:<6} on {row.device:<15} = "
+                          f"{row.spearman_rho:.2f} (p {row.spearman_p:.3f}, n {row.n}, source {row.source})")
+    for c in res.analysis.comparisons:
+        console.print(f"  paper's Table 1 {c.device} {c.metric}: {c.paper_rho:.2f}; recomputed {c.rho:.3f} "
+                      f"({'within' if c.within else 'outside'} +/-0.05)")
+    if res.skipped_plots:
+        for k, why in res.skipped_plots.items():
+            console.print(f"[yellow]plot {k} skipped:[/] {why}")
+    if res.metric_errors:
+        console.print(f"[yellow]metrics not counted for:[/] {', '.join(res.metric_errors)}")
+    times = ", ".join(f"{k} {v:.0f} s" for k, v in res.seconds.items())
+    console.print(f"\nstore   {res.db}\nexports {res.out / 'exports'}\nplots   {res.out / 'plots'} "
+                  f"({len(res.plots)} figures)\nreport  {res.report}\n"
+                  f"took {total:.0f} s ({times}); {len(res.failed)} failed run(s)")
+    ok = [r for r in res.records if r.status == "ok"]
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _f(x) -> str:
+    return "-" if x is None or x != x else f"{x:.2f}"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run", help=HELP)(run)
