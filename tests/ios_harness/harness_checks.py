@@ -465,3 +465,38 @@ def project_problems(pbxproj_path: Path, harness_root: Path = HARNESS) -> list[s
             if str(value) != "16.0":
                 problems.append(f"{name} {config.name}: IPHONEOS_DEPLOYMENT_TARGET is {value}, not 16.0")
     return problems
+
+
+# --------------------------------------------------------------------------- compiler-only errors
+
+_OPERATOR_EXPRESSIONS = {
+    "ternary_expression", "nil_coalescing_expression", "additive_expression", "multiplicative_expression",
+    "comparison_expression", "equality_expression", "conjunction_expression", "disjunction_expression",
+    "range_expression", "infix_expression", "bitwise_operation", "check_expression",
+}
+
+
+def lint_problems(source: str) -> list[str]:
+    """Errors swiftc reports but a parser accepts, found in past edits of this code:
+
+    - ``try`` / ``await`` to the right of a non-assignment operator
+      (``c ? try a() : try b()``, ``x ?? try f()``);
+    - tuple destructuring in an optional binding (``if let (a, b) = f()``).
+    """
+    problems: list[str] = []
+
+    def walk(node) -> None:
+        if node.type in ("try_expression", "await_expression") and node.parent is not None \
+                and node.parent.type in _OPERATOR_EXPRESSIONS:
+            first = next((c for c in node.parent.children if c.is_named), None)
+            if first is not None and first.id != node.id:
+                line = node.start_point[0] + 1
+                problems.append(f"{line}: '{node.children[0].type}' to the right of an operator in {node.parent.type}")
+        for child in node.children:
+            walk(child)
+
+    walk(parse(source))
+    for match in re.finditer(r"\b(if|guard|while)\s+(let|var)\s*\(", _strip_comments(source)):
+        line = _strip_comments(source)[: match.start()].count("\n") + 1
+        problems.append(f"{line}: tuple destructuring in an optional binding")
+    return problems

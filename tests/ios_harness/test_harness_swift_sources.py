@@ -133,3 +133,22 @@ def test_info_plist_lets_the_host_reach_documents():
     assert info["CFBundleIdentifier"] == "$(PRODUCT_BUNDLE_IDENTIFIER)"
     assert info["NSAppTransportSecurity"]["NSAllowsLocalNetworking"] is True   # network mode over http
     assert info["NSLocalNetworkUsageDescription"]
+
+
+@pytest.mark.parametrize("path", SWIFT_FILES, ids=lambda p: p.relative_to(hc.HARNESS).as_posix())
+def test_swift_file_has_no_known_compiler_only_errors(path):
+    assert hc.lint_problems(path.read_text()) == []
+
+
+@pytest.mark.parametrize("snippet, expected", [
+    ("func f() throws { let a = c ? try g() : try h() }", "to the right of an operator in ternary_expression"),
+    ("func f() async { let b = x ?? await g() }", "to the right of an operator in nil_coalescing_expression"),
+    ("func f() { if let (p, q) = t() { } }", "tuple destructuring"),
+])
+def test_lint_flags_compiler_only_errors(snippet, expected):
+    problems = hc.lint_problems(snippet)
+    assert any(expected in p for p in problems), problems
+
+
+def test_lint_accepts_valid_forms():
+    assert hc.lint_problems("func f() throws { let d = try g() + 1\n let e = foo(try g())\n if let p = t() { } }") == []

@@ -214,7 +214,7 @@ struct BenchmarkRunner {
 
     /// The `inputs` entries of the report, from the model's description.
     static func describeInputs(_ description: MLModelDescription) -> [InputDescription] {
-        description.inputDescriptionsByName.keys.sorted().compactMap { name in
+        description.inputDescriptionsByName.keys.sorted().compactMap { name -> InputDescription? in
             guard let feature = description.inputDescriptionsByName[name] else {
                 return nil
             }
