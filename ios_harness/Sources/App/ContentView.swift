@@ -2,6 +2,7 @@ import SwiftUI
 
 /// Plan, progress and the last results, with a Run button. Deliberately plain:
 /// nothing on screen animates while the benchmark runs.
+@MainActor
 struct ContentView: View {
     @ObservedObject var model: HarnessViewModel
     @AppStorage("serverURL") private var serverURL = ""
