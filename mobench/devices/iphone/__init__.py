@@ -23,24 +23,25 @@ from typing import Any, Callable
 from ...benchmark.record import RunRecord
 from ...errors import DeviceError, UsageError
 from ..base import Device
-from .constants import BUNDLE_ID, PLAN_FILE, PROTOCOL_VERSION, SCHEMA_VERSION
+from .constants import BUNDLE_ID, PLAN_FILE, PROTOCOL_VERSION, SCHEMA_VERSION, default_bundle_id
 
 __all__ = ["BUNDLE_ID", "IPhoneDevice", "PROTOCOL_VERSION", "SCHEMA_VERSION", "make_transport"]
 
 
 def make_transport(kind: str = "pymobiledevice3", *, udid: str | None = None, tunnel: str | None = None,
-                   documents: str | None = None, app_command: list[str] | None = None, timeout: float = 120.0):
+                   documents: str | None = None, app_command: list[str] | None = None, timeout: float = 120.0,
+                   bundle_id: str | None = None):
     """A transport by name: ``pymobiledevice3`` (default), ``devicectl`` or ``folder``."""
     from .transport import DevicectlTransport, FolderTransport, Pymobiledevice3Transport
 
     if kind == "pymobiledevice3":
-        return Pymobiledevice3Transport(udid, tunnel=tunnel, timeout=timeout)
+        return Pymobiledevice3Transport(udid, tunnel=tunnel, timeout=timeout, bundle_id=bundle_id)
     if kind == "devicectl":
-        return DevicectlTransport(udid or "", timeout=timeout)
+        return DevicectlTransport(udid or "", timeout=timeout, bundle_id=bundle_id)
     if kind == "folder":
         if not documents or not app_command:
             raise UsageError("--transport folder needs --documents DIR and --app-command CMD (e.g. the Python stand-in app)")
-        return FolderTransport(documents, app_command)
+        return FolderTransport(documents, app_command, bundle_id=bundle_id)
     raise UsageError(f"unknown transport {kind!r}; choose pymobiledevice3, devicectl or folder")
 
 
@@ -52,7 +53,7 @@ class IPhoneDevice(Device):
     description = "a tethered iPhone running the mobench harness app (Core ML)"
 
     def __init__(self, *, udid: str | None = None, compute_units: str = "all", transport: str = "pymobiledevice3",
-                 timeout: float = 3600.0) -> None:
+                 timeout: float = 3600.0, bundle_id: str | None = None) -> None:
         from .plan import parse_compute_units
 
         units = parse_compute_units(compute_units)
@@ -62,6 +63,7 @@ class IPhoneDevice(Device):
         self.compute_units = units[0]
         self.transport_kind = transport
         self.timeout = timeout
+        self.bundle_id = bundle_id
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
@@ -84,7 +86,7 @@ class IPhoneDevice(Device):
 
     def info(self) -> dict[str, Any]:
         return {"udid": self.udid, "compute_units": self.compute_units, "transport": self.transport_kind,
-                "runtime": "Core ML", "app_bundle_id": BUNDLE_ID, "protocol_version": PROTOCOL_VERSION}
+                "runtime": "Core ML", "app_bundle_id": self.bundle_id or default_bundle_id(), "protocol_version": PROTOCOL_VERSION}
 
     def options_key(self) -> dict[str, Any]:
         return {"compute_units": self.compute_units, "udid": self.udid}
@@ -113,7 +115,7 @@ class IPhoneDevice(Device):
                 if progress is not None and p.get("round") is not None:
                     progress(int(p["round"]), int(getattr(config, "rounds", 1)))
 
-            transport = make_transport(self.transport_kind, udid=self.udid)
+            transport = make_transport(self.transport_kind, udid=self.udid, bundle_id=self.bundle_id)
             result = run_session(plan_dir, transport, timeout=self.timeout, store=False, on_progress=on_progress)
         rec = to_records(result.report, source=str(result.report_path))[0]
         rec.config = config.to_dict() if hasattr(config, "to_dict") else rec.config

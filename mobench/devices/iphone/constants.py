@@ -5,6 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 BUNDLE_ID = "org.mobench.harness"
+BUNDLE_ID_ENV = "MOBENCH_IOS_BUNDLE_ID"   # users who re-sign the app under their own team change the id
+
+
+def default_bundle_id() -> str:
+    """``$MOBENCH_IOS_BUNDLE_ID`` or ``org.mobench.harness``."""
+    import os
+
+    return os.environ.get(BUNDLE_ID_ENV) or BUNDLE_ID
 SCHEMA_VERSION = 1
 PROTOCOL_VERSION = 1
 

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from ..._util import atomic_write_bytes, default_results_dir
 from ...errors import DeviceError, SchemaError
-from .constants import ARG_AUTOSTART, ARG_PLAN, ARG_REPORT, BUNDLE_ID, PLAN_FILE, PROGRESS_FILE, REPORT_FILE
+from .constants import ARG_AUTOSTART, ARG_PLAN, ARG_REPORT, PLAN_FILE, PROGRESS_FILE, REPORT_FILE
 from .ingest import IngestResult, ingest_report
 from .plan import plan_files
 from .schema import loads_json, read_json, validate_plan, validate_progress, validate_report
@@ -111,7 +111,7 @@ def run_session(plan_dir: str | os.PathLike, transport: Transport, *, db: str | 
     plan = validate_plan(read_json(plan_dir / PLAN_FILE), f"{plan_dir / PLAN_FILE}")
     try:
         push_plan(transport, plan_dir, plan, on_file=on_file)
-        transport.launch(BUNDLE_ID, launch_args())
+        transport.launch(transport.bundle_id, launch_args())
         raw = wait_for_report(transport, plan, timeout=timeout, poll=poll, on_progress=on_progress)
     finally:
         transport.close()

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ...errors import DeviceError, UsageError
-from .constants import BUNDLE_ID
+from .constants import BUNDLE_ID, default_bundle_id
 
 # (pattern in the tool's output, what the user should do), first match wins.
 _NEXT_STEPS: list[tuple[str, str]] = [
@@ -42,7 +42,7 @@ _NEXT_STEPS: list[tuple[str, str]] = [
     (r"DeveloperMode|developer mode|Developer Mode", "enable Developer Mode: `pymobiledevice3 amfi reveal-developer-mode`, then Settings > Privacy & Security > Developer Mode, reboot and confirm"),
     (r"DeveloperDiskImage|NotMounted|InvalidService|image.*mount|mount.*image", "mount the developer disk image: `pymobiledevice3 mounter auto-mount`"),
     (r"[Tt]unnel|RemoteServiceDiscovery|\bRSD\b|tunneld", "start the iOS 17 tunnel: `sudo pymobiledevice3 remote tunneld` (iOS 17.0-17.3) and pass --tunnel, or retry (17.4+ uses a userspace tunnel)"),
-    (r"ApplicationLookupFailed|AppNotInstalled|No app with bundle|not installed|application.*not found|Unable to locate", f"install the harness app ({BUNDLE_ID}) first: see ios_harness/README.md"),
+    (r"ApplicationLookupFailed|AppNotInstalled|No app with bundle|not installed|application.*not found|Unable to locate", "install the harness app first (see ios_harness/README.md), or pass --bundle-id / set MOBENCH_IOS_BUNDLE_ID if you re-signed it under another id"),
     (r"ConnectionFailedToUsbmuxd|usbmuxd", "start usbmuxd (Linux: `sudo systemctl start usbmuxd`) and connect the iPhone by USB"),
     (r"NoDeviceConnected|DeviceNotFound|No device|no devices|not found.*device|device.*not found|Could not find", "connect the iPhone by USB, unlock it, and check `mobench ios devices`"),
 ]
@@ -87,6 +87,7 @@ class Transport(abc.ABC):
     """The app's Documents folder and process, as seen from the host."""
 
     name = ""
+    bundle_id = BUNDLE_ID
 
     @abc.abstractmethod
     def push(self, local_path: Path, remote_name: str) -> None:
@@ -123,6 +124,12 @@ class Transport(abc.ABC):
         return {"transport": self.name}
 
 
+def _check_bundle_id(bundle_id: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]{0,154}", bundle_id or ""):
+        raise UsageError(f"bad bundle id {bundle_id!r}; use the app's reverse-DNS id, e.g. {BUNDLE_ID}")
+    return bundle_id
+
+
 def _check_name(remote_name: str) -> str:
     if not remote_name or remote_name.startswith("/") or ".." in Path(remote_name).parts or "\\" in remote_name:
         raise UsageError(f"bad file name for the app's Documents: {remote_name!r}")
@@ -135,8 +142,10 @@ class Pymobiledevice3Transport(Transport):
     name = "pymobiledevice3"
 
     def __init__(self, udid: str | None = None, *, tunnel: str | None = None, timeout: float = 120.0,
-                 launch_timeout: float = 90.0, executable: Sequence[str] | None = None) -> None:
+                 launch_timeout: float = 90.0, executable: Sequence[str] | None = None,
+                 bundle_id: str | None = None) -> None:
         self.udid = udid
+        self.bundle_id = _check_bundle_id(bundle_id or default_bundle_id())
         self.tunnel = tunnel
         self.timeout = timeout
         self.launch_timeout = launch_timeout
@@ -159,14 +168,14 @@ class Pymobiledevice3Transport(Transport):
             dest = "/Documents"
         else:
             dest = f"/Documents/{remote_name}"
-        return [*self.executable, "apps", "push", "--documents", *self._device_opts(), BUNDLE_ID, str(local_path), dest]
+        return [*self.executable, "apps", "push", "--documents", *self._device_opts(), self.bundle_id, str(local_path), dest]
 
     def argv_pull(self, remote_name: str, local_path: Path) -> list[str]:
-        return [*self.executable, "apps", "pull", "--documents", *self._device_opts(), BUNDLE_ID,
+        return [*self.executable, "apps", "pull", "--documents", *self._device_opts(), self.bundle_id,
                 f"/Documents/{remote_name}", str(local_path)]
 
     def argv_remove(self, remote_name: str) -> list[str]:
-        return [*self.executable, "apps", "rm", "--documents", *self._device_opts(), BUNDLE_ID, f"/Documents/{remote_name}"]
+        return [*self.executable, "apps", "rm", "--documents", *self._device_opts(), self.bundle_id, f"/Documents/{remote_name}"]
 
     def argv_launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> list[str]:
         import shlex
@@ -209,7 +218,7 @@ class Pymobiledevice3Transport(Transport):
             from pymobiledevice3.services.house_arrest import HouseArrestService
 
             lockdown = await create_using_usbmux(serial=self.udid)
-            async with await HouseArrestService.create(lockdown, BUNDLE_ID, documents_only=True) as svc:
+            async with await HouseArrestService.create(lockdown, self.bundle_id, documents_only=True) as svc:
                 return sorted(await svc.listdir("/Documents"))
 
         try:
@@ -223,7 +232,7 @@ class Pymobiledevice3Transport(Transport):
         run_tool(self.argv_launch(bundle_id, args, env), timeout=self.launch_timeout, what="launching the harness app")
 
     def describe(self) -> dict[str, Any]:
-        return {"transport": self.name, "udid": self.udid, "tunnel": self.tunnel}
+        return {"transport": self.name, "udid": self.udid, "tunnel": self.tunnel, "bundle_id": self.bundle_id}
 
 
 class DevicectlTransport(Transport):
@@ -232,7 +241,8 @@ class DevicectlTransport(Transport):
     name = "devicectl"
 
     def __init__(self, udid: str, *, timeout: float = 120.0, launch_timeout: float = 90.0,
-                 xcrun: str = "xcrun") -> None:
+                 xcrun: str = "xcrun", bundle_id: str | None = None) -> None:
+        self.bundle_id = _check_bundle_id(bundle_id or default_bundle_id())
         if not udid:
             raise UsageError("devicectl needs the device: pass --udid (see `xcrun devicectl list devices`)")
         self.udid = udid
@@ -241,7 +251,7 @@ class DevicectlTransport(Transport):
         self.xcrun = xcrun
 
     def _container(self) -> list[str]:
-        return ["--device", self.udid, "--domain-type", "appDataContainer", "--domain-identifier", BUNDLE_ID]
+        return ["--device", self.udid, "--domain-type", "appDataContainer", "--domain-identifier", self.bundle_id]
 
     def argv_push(self, local_path: Path, remote_name: str) -> list[str]:
         return [self.xcrun, "devicectl", "device", "copy", "to", *self._container(),
@@ -300,7 +310,7 @@ class DevicectlTransport(Transport):
         run_tool(self.argv_launch(bundle_id, args, env), timeout=self.launch_timeout, what="launching the harness app")
 
     def describe(self) -> dict[str, Any]:
-        return {"transport": self.name, "udid": self.udid}
+        return {"transport": self.name, "udid": self.udid, "bundle_id": self.bundle_id}
 
 
 class FolderTransport(Transport):
@@ -312,7 +322,8 @@ class FolderTransport(Transport):
 
     name = "folder"
 
-    def __init__(self, documents: str | os.PathLike, app_command: Sequence[str]) -> None:
+    def __init__(self, documents: str | os.PathLike, app_command: Sequence[str], *, bundle_id: str | None = None) -> None:
+        self.bundle_id = _check_bundle_id(bundle_id or default_bundle_id())
         if not app_command:
             raise UsageError("the folder transport needs an app command (e.g. the Python stand-in app)")
         self.documents = Path(documents).resolve()

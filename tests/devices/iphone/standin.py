@@ -53,7 +53,7 @@ def _sha256_tree(path: Path) -> str:
 
     h = hashlib.sha256()
     if path.is_dir():
-        for f in sorted((p for p in path.rglob("*") if p.is_file()), key=lambda p: p.relative_to(path).as_posix().encode()):
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):  # by path components, as the host does
             h.update(f.relative_to(path).as_posix().encode() + b"\0")
             h.update(f.read_bytes())
     else:

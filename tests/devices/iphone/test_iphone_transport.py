@@ -217,3 +217,34 @@ def test_folder_transport_runs_the_app_command(tmp_path):
     assert t.app_exited() is True
     assert "args ['--plan', 'plan.json'] True" in t.console()
     t.close()
+
+
+def test_bundle_id_option_and_environment(tmp_path, monkeypatch):
+    t = Pymobiledevice3Transport("U", executable=["pmd3"], bundle_id="com.example.mybench")
+    assert "com.example.mybench" in t.argv_pull("report.json", tmp_path / "r")
+    monkeypatch.setenv("MOBENCH_IOS_BUNDLE_ID", "com.example.env")
+    d = DevicectlTransport("U")
+    argv = d.argv_push(tmp_path / "p", "plan.json")
+    assert argv[argv.index("--domain-identifier") + 1] == "com.example.env"
+    assert FolderTransport(tmp_path / "d", ["x"]).bundle_id == "com.example.env"
+    with pytest.raises(UsageError, match="bad bundle id"):
+        Pymobiledevice3Transport("U", executable=["pmd3"], bundle_id="evil; rm -rf /")
+
+
+def test_stand_in_hashes_folders_like_the_host(tmp_path):
+    """Path-component order (a/b.bin before a.txt), as PROTOCOL.md and sha256_path define it."""
+    import importlib.util
+
+    from iphone_helpers import STANDIN
+
+    from mobench._util import sha256_path
+
+    spec = importlib.util.spec_from_file_location("standin_mod", STANDIN)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    pkg = tmp_path / "m.mlpackage"
+    (pkg / "a").mkdir(parents=True)
+    (pkg / "a" / "b.bin").write_bytes(b"1")
+    (pkg / "a.txt").write_bytes(b"2")
+    (pkg / "a-b").write_bytes(b"3")
+    assert mod._sha256_tree(pkg) == sha256_path(pkg)
