@@ -140,11 +140,13 @@ struct InputSynthesizer {
                 }
             }
         case .float16:
-            // Written as raw half-precision bits: `Float16` is unavailable on
-            // Intel Macs, and the values only need to be finite.
-            array.withUnsafeMutableBufferPointer(ofType: UInt16.self) { buffer, _ in
-                for index in buffer.indices {
-                    buffer[index] = halfBits(Float.random(in: -1..<1, using: &generator))
+            // Written as raw half-precision bits through the untyped buffer:
+            // `Float16` is unavailable on Intel Macs, and `UInt16` is not an
+            // `MLShapedArrayScalar`; the values only need to be finite.
+            array.withUnsafeMutableBytes { raw, _ in
+                let halves = raw.bindMemory(to: UInt16.self)
+                for index in halves.indices {
+                    halves[index] = halfBits(Float.random(in: -1..<1, using: &generator))
                 }
             }
         case .int32:
