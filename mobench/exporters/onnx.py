@@ -50,6 +50,35 @@ def op_histogram(model) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def toposort(graph) -> None:
+    """Reorder ``graph.node`` topologically in place (ORT's fp16 tool appends its input casts last)."""
+    available = {i.name for i in graph.input} | {t.name for t in graph.initializer} | {""}
+    producers: dict[str, int] = {}
+    for idx, node in enumerate(graph.node):
+        for out in node.output:
+            producers[out] = idx
+    nodes = list(graph.node)
+    deps = [{producers[i] for i in n.input if i not in available and i in producers} for n in nodes]
+    users: dict[int, list[int]] = collections.defaultdict(list)
+    for idx, ds in enumerate(deps):
+        for d in ds:
+            users[d].append(idx)
+    remaining = [len(ds) for ds in deps]
+    ready = collections.deque(i for i, r in enumerate(remaining) if r == 0)
+    order: list[int] = []
+    while ready:
+        i = ready.popleft()
+        order.append(i)
+        for u in users[i]:
+            remaining[u] -= 1
+            if remaining[u] == 0:
+                ready.append(u)
+    if len(order) != len(nodes):
+        raise ExportError("the ONNX graph has a cycle after fp16 conversion")
+    del graph.node[:]
+    graph.node.extend(nodes[i] for i in order)
+
+
 def _export_torchscript(module, example, path: Path, opset: int) -> None:
     import torch
 
@@ -127,6 +156,7 @@ def convert(
 
         with _quiet():
             model = convert_float_to_float16(model, keep_io_types=True, disable_shape_infer=False)
+        toposort(model.graph)
     model.doc_string = metadata.get("description", "")
     del model.metadata_props[:]
     for k, v in metadata.items():
