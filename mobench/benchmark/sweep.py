@@ -134,7 +134,8 @@ def _one(name, dev, config, key, store, export_config, force, bar) -> RunRecord:
         try:
             art = _artifact(name, dev, config, export_config, step=bar.step(name))
         except Exception as exc:
-            rec = _failed(name, dev, config, _one_line(exc), "export", artifact_format=dev.artifact_format)
+            rec = _failed(name, dev, config, _one_line(exc), "export", artifact_format=dev.artifact_format,
+                          reparameterized=getattr(export_config, "reparameterize", True))
             rec.extra["traceback"] = traceback.format_exc(limit=8) if not isinstance(exc, MobenchError) else None
             rec.extra["config_key"] = key
             rec.extra["run_id"] = store.add_run(rec, config_key=key)

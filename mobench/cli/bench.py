@@ -69,11 +69,25 @@ def bench(
         rows.append(record_row(rec, stats))
     title = f"{device} - protocol {config.name} - {len(records)} run(s) stored in {db or 'results/mobench.sqlite'}"
     console.print(runs_table(rows, title=title))
+    busy = _busy(records)
+    if busy:
+        console.print(f"[yellow]note:[/] the 1-minute load average reached {busy[0]:.1f} on {busy[1]} cores while "
+                      "timing: other processes shared the CPU, so expect noisy figures (compare mins and CIs).")
     if as_json:
         typer.echo(json.dumps(rows, indent=1, default=str))
     failed = [r for r in records if r.status != "ok"]
     if failed and len(failed) == len(records):
         raise typer.Exit(1)
+
+
+def _busy(records) -> tuple[float, int] | None:
+    """(max load average, cores) if the machine was busier than its core count during timing."""
+    import os
+
+    loads = [r.get("loadavg_1m") for rec in records if not rec.extra.get("reused")
+             for r in rec.rounds_info if isinstance(r, dict) and r.get("loadavg_1m") is not None]
+    cores = os.cpu_count() or 1
+    return (max(loads), cores) if loads and max(loads) > cores else None
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,9 @@ starts, raw samples are kept as integers of nanoseconds during a round and
 converted afterwards, and the garbage collector is paused during each round
 (as ``timeit`` does) so a collection does not land inside a sample.
 
+Per round, ``rounds_info`` records the 1-minute load average, so a figure taken on
+a busy machine says so.
+
 Memory: resident set size (psutil). On Linux the kernel's peak-RSS mark
 (``VmHWM``) is reset through ``/proc/self/clear_refs`` before the load and
 before the timed rounds, so ``load_peak_rss_delta_mb`` and
@@ -215,6 +218,7 @@ class LocalDevice(Device):
                     gc.enable()
             infer_peak = max(infer_peak, mem.peak() - base)
             rec.samples_ms.append([b / 1e6 for b in buf])
+            rec.rounds_info.append(_round_info(rnd))
             if progress is not None:
                 progress(rnd + 1, config.rounds)
             done = sum(len(r) for r in rec.samples_ms)
@@ -234,6 +238,16 @@ class LocalDevice(Device):
         rec.extra.setdefault("gc_disabled_during_rounds", True)
         rec.extra["pid"] = os.getpid()
         return rec
+
+
+def _round_info(index: int) -> dict[str, Any]:
+    """What is cheap to know about the machine after a round (read outside the timed loop)."""
+    info: dict[str, Any] = {"index": index}
+    try:
+        info["loadavg_1m"] = round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):
+        pass
+    return info
 
 
 def seeded_tensor(shape: list[int] | tuple[int, ...], seed: int, dtype: str = "float32"):

@@ -47,6 +47,8 @@ def test_counts_and_separation_of_load_first_warmup():
     assert all(s < 30 for r in rec.samples_ms for s in r)   # load time never leaks into samples
     assert rec.protocol == "t" and rec.config["rounds"] == 3
     assert rec.provenance["host"] and rec.memory["inference_peak_rss_delta_mb"] is not None
+    assert [r["index"] for r in rec.rounds_info] == [0, 1, 2]
+    assert all(r["loadavg_1m"] >= 0 for r in rec.rounds_info)
 
 
 def test_no_reload_loads_once_and_warms_every_round():
