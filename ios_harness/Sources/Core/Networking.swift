@@ -29,9 +29,24 @@ struct HostConnection: Sendable {
     }
 
     /// Downloads the plan, returning its bytes (to save as plan.json) and the decoded plan.
-    func fetchPlan() async throws -> (data: Data, plan: Plan) {
-        let data = try await get("plan.json", timeout: 60)
-        return (data, try Plan.decode(from: data))
+    ///
+    /// The first request of a fresh install can fail while iOS shows the Local
+    /// Network permission prompt, so connection errors are retried for a while.
+    func fetchPlan(attempts: Int = 10, pause: Duration = .seconds(3)) async throws -> (data: Data, plan: Plan) {
+        var attempt = 1
+        while true {
+            do {
+                let data = try await get("plan.json", timeout: 30)
+                return (data, try Plan.decode(from: data))
+            } catch is URLError where attempt < attempts {
+                attempt += 1
+                try await Task.sleep(for: pause)
+            } catch let error as URLError {
+                throw NetworkError(
+                    description: "cannot reach \(server.absoluteString) (\(error.localizedDescription)); is `mobench ios serve --host 0.0.0.0` running, on the same Wi-Fi, with Local Network access allowed for mobench in Settings > Privacy & Security?"
+                )
+            }
+        }
     }
 
     func fetchListing() async throws -> [RemoteFile] {
