@@ -500,3 +500,71 @@ def lint_problems(source: str) -> list[str]:
         line = _strip_comments(source)[: match.start()].count("\n") + 1
         problems.append(f"{line}: tuple destructuring in an optional binding")
     return problems
+
+
+# --------------------------------------------------------------------------- availability
+
+# APIs newer than the iOS 16.0 deployment target, and the version that has them.
+NEWER_THAN_DEPLOYMENT = {
+    "MLComputePlan": (17, 4),
+    "MLModelStructure": (17, 4),
+    "MLComputeDevice": (17, 0),
+    "MLCPUComputeDevice": (17, 0),
+    "MLGPUComputeDevice": (17, 0),
+    "MLNeuralEngineComputeDevice": (17, 0),
+}
+_IOS_VERSION = re.compile(r"iOS\s+(\d+)(?:\.(\d+))?")
+
+
+def _declared_ios(text: str) -> tuple[int, int] | None:
+    match = _IOS_VERSION.search(text)
+    return (int(match.group(1)), int(match.group(2) or 0)) if match else None
+
+
+def availability_problems(source: str) -> list[str]:
+    """Every use of an API newer than iOS 16 sits in a declaration marked
+    ``@available(iOS X...)`` or after a ``guard #available(iOS X...)`` / inside an
+    ``if #available(iOS X...)`` of the same function, with X at least the API's version."""
+    problems: list[str] = []
+
+    def guarded(node, needed: tuple[int, int]) -> bool:
+        current = node
+        while current.parent is not None:
+            parent = current.parent
+            if parent.type in ("function_declaration", "class_declaration", "property_declaration"):
+                for child in parent.children:
+                    if child.type == "modifiers":
+                        for attribute in (c for c in child.children if c.type == "attribute"):
+                            version = _declared_ios(_text(attribute)) if "@available" in _text(attribute) else None
+                            if version and version >= needed:
+                                return True
+            if parent.type == "if_statement":
+                condition = next((c for c in parent.children if c.type == "availability_condition"), None)
+                version = _declared_ios(_text(condition)) if condition is not None else None
+                if version and version >= needed and current.start_byte > condition.end_byte:
+                    return True
+            if parent.type == "statements":
+                # an earlier `guard #available(...) else { ... }` in the same block
+                for sibling in parent.children:
+                    if sibling.start_byte >= current.start_byte:
+                        break
+                    if sibling.type == "guard_statement":
+                        condition = next((c for c in sibling.children if c.type == "availability_condition"), None)
+                        version = _declared_ios(_text(condition)) if condition is not None else None
+                        if version and version >= needed:
+                            return True
+            current = parent
+        return False
+
+    def walk(node) -> None:
+        if node.type == "type_identifier" or node.type == "simple_identifier":
+            name = _text(node)
+            needed = NEWER_THAN_DEPLOYMENT.get(name)
+            if needed and not guarded(node, needed):
+                problems.append(f"{node.start_point[0] + 1}: {name} needs iOS {needed[0]}.{needed[1]} "
+                                "but is used outside @available / #available")
+        for child in node.children:
+            walk(child)
+
+    walk(parse(source))
+    return problems

@@ -152,3 +152,30 @@ def test_lint_flags_compiler_only_errors(snippet, expected):
 
 def test_lint_accepts_valid_forms():
     assert hc.lint_problems("func f() throws { let d = try g() + 1\n let e = foo(try g())\n if let p = t() { } }") == []
+
+
+@pytest.mark.parametrize("path", SWIFT_FILES, ids=lambda p: p.relative_to(hc.HARNESS).as_posix())
+def test_apis_newer_than_ios16_are_availability_guarded(path):
+    assert hc.availability_problems(path.read_text()) == []
+
+
+def test_compute_plan_code_is_checked_for_availability():
+    source = (hc.CORE / "ComputePlanInspector.swift").read_text()
+    assert "MLComputePlan" in source and hc.availability_problems(source) == []
+    # Without its @available attributes the same file is flagged.
+    stripped = source.replace("@available(iOS 17.4, macOS 14.4, *)", "")
+    assert len(hc.availability_problems(stripped)) >= 3
+
+
+@pytest.mark.parametrize("snippet, ok", [
+    ("func f(u: URL) async throws { let p = try await MLComputePlan.load(contentsOf: u, configuration: c) }", False),
+    ("func f(u: URL) async throws {\n guard #available(iOS 17.4, *) else { return }\n"
+     " let p = try await MLComputePlan.load(contentsOf: u, configuration: c) }", True),
+    ("func f(u: URL) async throws {\n guard #available(iOS 17.0, *) else { return }\n"
+     " let p = try await MLComputePlan.load(contentsOf: u, configuration: c) }", False),
+    ("func f(u: URL) async throws {\n if #available(iOS 17.4, *) {\n"
+     " let p = try await MLComputePlan.load(contentsOf: u, configuration: c) } }", True),
+    ("@available(iOS 17.4, *)\nfunc f(s: MLModelStructure) { }", True),
+])
+def test_availability_checker(snippet, ok):
+    assert (hc.availability_problems(snippet) == []) is ok
