@@ -81,6 +81,8 @@ def label_points(ax, xs, ys, labels, *, fontsize: float = 7.0) -> None:
     from matplotlib.transforms import Bbox
 
     fig = ax.figure
+    ax.margins(x=0.08, y=0.1)   # room for labels of points at the edges
+    ax.autoscale_view()
     renderer = fig.canvas.get_renderer()
     pt = fig.dpi / 72.0
     offsets = [(4, 4, "left", "bottom"), (4, -4, "left", "top"), (-4, 4, "right", "bottom"),
@@ -116,14 +118,22 @@ def label_points(ax, xs, ys, labels, *, fontsize: float = 7.0) -> None:
 
 
 def plain_log_ticks(ax, axis: str = "both") -> None:
-    """Log axes with plain numbers (2, 5, 10, 20 ...) instead of 2x10^0."""
-    from matplotlib.ticker import FuncFormatter, LogLocator
+    """Log axes labelled with plain numbers (1, 2, 5, 10 ...) instead of 2x10^0.
+
+    Call after the data is drawn: an axis spanning less than a factor 4 also labels
+    its minor ticks (0.8, 0.9, ...), a wider one only 1-2-5 steps.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     fmt = FuncFormatter(lambda v, _: f"{v:g}")
-    for a in ([ax.xaxis, ax.yaxis] if axis == "both" else [getattr(ax, f"{axis}axis")]):
+    for name in (["x", "y"] if axis == "both" else [axis]):
+        a = getattr(ax, f"{name}axis")
+        lo, hi = (ax.get_xlim() if name == "x" else ax.get_ylim())
+        a.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         a.set_major_formatter(fmt)
-        a.set_minor_locator(LogLocator(subs=(2, 3, 5)))
-        a.set_minor_formatter(fmt)
+        a.set_minor_locator(LogLocator(subs=tuple(range(1, 10))))
+        narrow = lo > 0 and hi / lo < 4
+        a.set_minor_formatter(fmt if narrow else NullFormatter())
 
 
 def family_legend(fig, axes) -> None:

@@ -140,8 +140,8 @@ def plot_pareto(data: PlotData):
         ax.step(lat[front].values, a[front].values, where="post", color="black", lw=1.2, alpha=0.7,
                 label="Pareto front", zorder=2)
         ax.set_xscale("log")
-        plain_log_ticks(ax, "x")
         label_points(ax, list(lat.values), list(a.values), [short_name(x) for x in lat.index])
+        plain_log_ticks(ax, "x")
         ax.set_xlabel(_ylabel(data, d) + " (log)")
         ax.set_ylabel("ImageNet top-1 (%, published)")
         ax.set_title(device_label(d), fontsize=10)
@@ -178,8 +178,8 @@ def plot_measured_vs_paper(data: PlotData):
         ax.set_yscale("log")
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
-        plain_log_ticks(ax)
         label_points(ax, list(x.values), list(y.values), [short_name(m) for m in common])
+        plain_log_ticks(ax)
         agr = next((a for a in data.analysis.agreements if a.device_a == d and a.device_b == r), None)
         if agr is not None and agr.spearman_rho == agr.spearman_rho:
             ax.plot([], [], ls="none", label=f"Spearman rho = {agr.spearman_rho:.2f} (n = {agr.n})")

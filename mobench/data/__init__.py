@@ -45,8 +45,10 @@ def _read(name: str):
 
 @lru_cache(maxsize=None)
 def _table9():
-    df = _read("paper_table9_models.csv")
-    return df.set_index("model", verify_integrity=True)
+    df = _read("paper_table9_models.csv").set_index("model")
+    if not df.index.is_unique:
+        raise ValueError("paper_table9_models.csv lists a model twice")
+    return df
 
 
 def paper_table9():
