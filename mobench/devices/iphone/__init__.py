@@ -117,6 +117,9 @@ class IPhoneDevice(Device):
 
             transport = make_transport(self.transport_kind, udid=self.udid, bundle_id=self.bundle_id)
             result = run_session(plan_dir, transport, timeout=self.timeout, store=False, on_progress=on_progress)
+        if progress is not None:
+            rounds = int(getattr(config, "rounds", 1))
+            progress(rounds, rounds)
         rec = to_records(result.report, source=str(result.report_path))[0]
         rec.config = config.to_dict() if hasattr(config, "to_dict") else rec.config
         rec.protocol = getattr(config, "name", rec.protocol)
