@@ -10,10 +10,14 @@ explicit null. The checker is also shown broken input to prove it can fail.
 from __future__ import annotations
 
 import copy
+import sys
+from pathlib import Path
 
 import pytest
 
-import harness_checks as hc
+# Importable under any pytest import mode (prepend, importlib) and layout.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness_checks as hc  # noqa: E402
 
 
 @pytest.fixture(scope="module")

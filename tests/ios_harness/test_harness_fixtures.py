@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
 
-import harness_checks as hc
+# Importable under any pytest import mode (prepend, importlib) and layout.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness_checks as hc  # noqa: E402
 from mobench._util import sha256_path
 
 FIXTURES = hc.HARNESS / "Tests" / "Fixtures"

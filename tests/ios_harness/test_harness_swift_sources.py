@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import plistlib
 import re
+import sys
+from pathlib import Path
 
 import pytest
 
-import harness_checks as hc
+# Importable under any pytest import mode (prepend, importlib) and layout.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness_checks as hc  # noqa: E402
 from mobench.devices.iphone import constants
 
 SWIFT_FILES = sorted(hc.HARNESS.rglob("*.swift"))

@@ -12,11 +12,15 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
-import harness_checks as hc
+# Importable under any pytest import mode (prepend, importlib) and layout.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness_checks as hc  # noqa: E402
 from mobench.devices.iphone import constants
 
 PBXPROJ = hc.PROJECT / "project.pbxproj"
