@@ -1,0 +1,36 @@
+"""`mobench bench` end to end on the torch device (no export needed): table, store, skip, --force."""
+
+import json
+
+import pytest
+
+from mobench.cli import main
+from mobench.results import load
+
+
+def bench(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_bench_table_store_skip_force(tmp_path, capsys):
+    db = tmp_path / "r.sqlite"
+    argv = ["bench", "-m", "timm:test_vit", "--device", "torch", "--protocol", "quick", "--threads", "1", "--db", str(db)]
+    code, out, _ = bench(argv, capsys)
+    assert code == 0
+    assert "protocol quick" in out and "median *" in out and "headline statistic: median (ms)" in out
+    for col in ("n", "min", "95% CI", "CV"):
+        assert col in out
+    df = load(db)
+    assert len(df) == 1 and df.loc[0, "n_samples"] == 30 and df.loc[0, "protocol"] == "quick"
+    assert df.loc[0, "threads"] == 1 and df.loc[0, "reparameterized"]
+    code, out, _ = bench(argv, capsys)
+    assert code == 0 and "stored" in out and len(load(db)) == 1            # skipped: already stored
+    code, out, err = bench(argv + ["--force", "--json", "--unfused"], capsys)
+    rows = json.loads(out)
+    assert code == 0 and rows[0]["n_samples"] == 30 and not rows[0]["reused"] and "median *" in err
+    df = load(db)
+    assert len(df) == 2 and list(df["reparameterized"]) == [True, False]
