@@ -1,0 +1,109 @@
+"""``mobench analyze | plot | report | run`` through the console entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from mobench.cli import main
+
+
+def _run(argv, capsys):
+    code = 0
+    try:
+        main(argv)
+    except SystemExit as exc:
+        code = exc.code or 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_analyze_reference_json_reproduces_table1(capsys):
+    code, out, _ = _run(["analyze", "--device", "paper:iphone12", "--json", "--bootstrap", "200"], capsys)
+    assert code == 0
+    d = json.loads(out)
+    rho = {c["metric"]: c for c in d["paper_table1"]}
+    assert rho["macs"]["paper_rho"] == 0.47 and abs(rho["macs"]["rho"] - 0.47) <= 0.05
+    assert rho["params"]["within_tolerance"] is True
+    assert any("Differences from the paper" in n for n in d["notes"])
+
+
+def test_analyze_table_and_csv(capsys):
+    code, out, _ = _run(["analyze", "--device", "paper:iphone12", "--device", "paper:cpu",
+                         "--bootstrap", "200"], capsys)
+    assert code == 0
+    assert "Table 1" in out and "reproduced" in out and "0.46, 0.04" in out
+    code, out, _ = _run(["analyze", "--device", "paper:cpu", "--csv", "--bootstrap", "200"], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [r["metric"] for r in rows] == ["macs", "params"]
+    assert rows[0]["kind"] == "reference" and rows[0]["n"] == "21"
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["analyze", "--device", "paper:cpu", "--metric", "flops"], "unknown metric 'flops'"),
+        (["analyze", "--device", "paper:ipad"], "unknown reference device 'paper:ipad'"),
+        (["analyze", "--device", "paper:cpu", "--json", "--csv"], "choose one of --json and --csv"),
+        (["plot", "--kind", "pie", "--device", "paper:cpu"], "unknown plot kind 'pie'"),
+        (["run", "--preset", "quik"], "unknown preset 'quik'"),
+        (["run", "--device", "paper:cpu"], "reference device"),
+    ],
+)
+def test_bad_input_is_one_line(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(argv, capsys)
+    assert code == 2
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "results").exists()          # nothing written
+
+
+def test_analyze_missing_store_is_one_line(capsys, tmp_path):
+    db = tmp_path / "nope.sqlite"
+    code, _, err = _run(["analyze", "--db", str(db)], capsys)
+    assert code == 2 and "no results store" in err and not db.exists()
+
+
+def test_analyze_measured_device_not_in_store(capsys, fake_store):
+    code, _, err = _run(["analyze", "--db", str(fake_store), "--device", "iphone"], capsys)
+    assert code == 2 and "no measured runs for device 'iphone'" in err and "measured devices: cpu" in err
+
+
+def test_report_from_store(capsys, fake_store, tmp_path, fake_metrics, monkeypatch):
+    # counted metrics come from the fake table instead of building models
+    import mobench.analysis.metrics as M
+
+    monkeypatch.setattr(M, "metrics_table",
+                        lambda models, *a, **k: (fake_metrics.loc[[m for m in models if m in fake_metrics.index]], {}))
+    code, out, err = _run(["report", "--db", str(fake_store), "--device", "cpu", "--metric", "macs",
+                           "--out", str(tmp_path / "rep")], capsys)
+    assert code == 0, err
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "data:image/png;base64," in html and "latency_vs_macs" in html
+    assert (tmp_path / "rep" / "plots" / "latency_vs_macs.svg").exists()
+
+
+@pytest.mark.slow
+def test_run_quick_end_to_end(capsys, tmp_path):
+    """The README's first command: the whole quick study into a fresh folder, then resumed."""
+    out = tmp_path / "results"
+    code, stdout, err = _run(["run", "--preset", "quick", "--out", str(out)], capsys)
+    assert code == 0, err
+    assert (out / "mobench.sqlite").exists() and (out / "report.html").exists()
+    pngs = sorted(p.stem for p in (out / "plots").glob("*.png"))
+    for stem in ("latency_vs_macs", "latency_vs_params", "top1_vs_latency", "measured_vs_paper",
+                 "latency_distribution", "latency_drift", "fused_vs_unfused"):
+        assert stem in pngs
+    from mobench.results import load
+
+    runs = load(out / "mobench.sqlite")
+    ok = runs[runs["status"] == "ok"]
+    assert set(ok["model"]) >= {"mobileone_s0", "mobilenet_v3_small", "mobilenet_v2_100"}
+    assert (~ok["reparameterized"].astype(bool)).sum() == 1      # unfused MobileOne-S0 timed too
+    n_runs = len(runs)
+    code, stdout, _ = _run(["run", "--preset", "quick", "--out", str(out)], capsys)
+    assert code == 0 and "reused" in stdout
+    assert len(load(out / "mobench.sqlite")) == n_runs            # resumed: nothing re-timed
