@@ -48,6 +48,9 @@ def _config(protocol_name: str, rounds: Optional[int], inferences: Optional[int]
     cfg = protocol(protocol_name)
     changes = {k: v for k, v in dict(rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
                                      reload_per_round=reload_per_round).items() if v is not None}
+    if inferences is not None and trim is None and 2 * cfg.trim >= inferences:
+        # e.g. modelbench's trim 10 with --inferences 5: keep the protocol's intent, trim what fits
+        changes["trim"] = max(0, min(cfg.trim, (inferences - 1) // 2, round(cfg.trim * inferences / cfg.inferences)))
     return cfg.with_(input_kind="image", **changes) if changes else cfg.with_(name=cfg.name, input_kind="image")
 
 
@@ -116,7 +119,7 @@ Examples:
 
   mobench ios plan --preset mobileone --protocol modelbench -o plans/mobileone
 
-  mobench ios plan -m mobilenet_v3_small --rounds 2 --inferences 5 --with-onnx -o plans/demo
+  mobench ios plan -m mobilenet_v3_small --protocol quick --rounds 2 --inferences 5 --with-onnx -o plans/demo
 """
 
 
@@ -128,7 +131,7 @@ def plan_cmd(
     rounds: Optional[int] = typer.Option(None, "--rounds", help="Override the protocol's rounds."),
     inferences: Optional[int] = typer.Option(None, "--inferences", help="Override the protocol's timed inferences per round."),
     warmup: Optional[int] = typer.Option(None, "--warmup", help="Override the protocol's warm-up inferences per round."),
-    trim: Optional[int] = typer.Option(None, "--trim", help="Override the protocol's trim (lowest/highest per round dropped in statistics)."),
+    trim: Optional[int] = typer.Option(None, "--trim", help="Override the protocol's trim (lowest/highest per round dropped in statistics; scaled down with --inferences when not given)."),
     reload_per_round: Optional[bool] = typer.Option(None, "--reload-per-round/--no-reload-per-round", help="Override: re-create the model every round."),
     out: Path = typer.Option(..., "--out", "-o", help="Plan folder to write."),
     with_onnx: bool = typer.Option(False, "--with-onnx", help="Also export ONNX next to each model (for the Python stand-in app)."),

@@ -317,7 +317,8 @@ class FolderTransport(Transport):
     """A local folder as the app's Documents; "launch" runs ``app_command`` + launch arguments.
 
     The command runs with the working directory and ``MOBENCH_DOCUMENTS`` set to the
-    folder; its stdout (the app's console) is kept in ``console()``.
+    folder (relative paths in the command that exist in the caller's directory are made
+    absolute first); its stdout (the app's console) is kept in ``console()``.
     """
 
     name = "folder"
@@ -328,7 +329,9 @@ class FolderTransport(Transport):
             raise UsageError("the folder transport needs an app command (e.g. the Python stand-in app)")
         self.documents = Path(documents).resolve()
         self.documents.mkdir(parents=True, exist_ok=True)
-        self.app_command = list(app_command)
+        # The command runs inside the Documents folder: make relative paths that exist here absolute.
+        self.app_command = [str(Path(a).resolve()) if not Path(a).is_absolute() and ("/" in a or Path(a).suffix)
+                            and Path(a).exists() else a for a in app_command]
         self._proc: subprocess.Popen | None = None
         self._log_path = self.documents.parent / f".{self.documents.name}.console.log"
         self._log = None

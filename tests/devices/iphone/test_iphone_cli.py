@@ -146,3 +146,28 @@ def test_new_user_flow_with_real_exports(cli, tmp_path):
     assert code == 0 and out.count("mobilenet_v3_small") == 2
     df = load(db)
     assert (df["device"] == "iphone").all() and (df["median_ms"] > 0).all()
+
+
+def test_inference_override_scales_the_trim():
+    from mobench.cli.ios import _config
+
+    cfg = _config("modelbench", 2, 5, None, None, None)   # modelbench trims 10 of 50
+    assert (cfg.rounds, cfg.inferences, cfg.trim, cfg.reload_per_round) == (2, 5, 1, True)
+    assert cfg.input_kind == "image" and cfg.name == "modelbench+custom"
+    assert _config("modelbench", None, None, None, None, None).name == "modelbench"
+    assert _config("quick", None, 7, None, 3, None).trim == 3
+
+
+def test_run_help_example_with_a_relative_app_command(cli, tmp_path, plan_dir, monkeypatch):
+    """The --help example passes the stand-in by a relative path; it must work from the repo root."""
+    import os
+
+    from iphone_helpers import STANDIN
+
+    monkeypatch.chdir(STANDIN.parents[3])
+    rel = os.path.relpath(STANDIN)
+    assert not os.path.isabs(rel)
+    code, out, err = cli("ios", "run", "--plan", plan_dir, "--transport", "folder", "--documents", tmp_path / "docs",
+                         "--app-command", f"{sys.executable} {rel}", "--db", tmp_path / "r.sqlite", "--poll", "0.1")
+    assert code == 0, err
+    assert "stored 2 run(s)" in out
