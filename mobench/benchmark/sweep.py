@@ -46,25 +46,43 @@ def _failed(model: str, device, config: BenchConfig, error: str, stage: str, **f
     return rec
 
 
+class ArtifactIntegrityError(DeviceError):
+    """An artifact on disk is missing or does not match its manifest: bad input, not a model failure.
+
+    Not stored as a failed run (the model did nothing wrong); the sweep goes on
+    and ``mobench bench`` exits non-zero with this message.
+    """
+
+
 def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=None):
     """The verified artifact for ``model`` on ``device`` (exported if not found)."""
     from .._util import sha256_path
+    from ..errors import ExportError
     from ..exporters import ExportConfig, export, find_artifact
 
     ec = export_config if export_config is not None else ExportConfig(input_kind=config.input_kind)
     fmt = device.artifact_format
+    fix = f"re-export it: mobench export --model {model} --format {fmt} --force"
     art = None if getattr(ec, "force", False) else find_artifact(model, fmt, ec)
     if art is None:
         import inspect
 
         kw = {"progress": step} if step and "progress" in inspect.signature(export).parameters else {}
-        art = export(model, fmt, ec, **kw)
+        try:
+            art = export(model, fmt, ec, **kw)
+        except ExportError as exc:
+            if "already exists" not in str(exc):
+                raise
+            # find_artifact refused the file that is there: it no longer matches its manifest
+            raise ArtifactIntegrityError(
+                f"the {fmt} export of {model} on disk does not match its manifest (corrupt or changed); {fix}"
+            ) from None
     want = (art.manifest or {}).get("sha256")
     if not os.path.exists(art.path):
-        raise DeviceError(f"artifact {art.path} is missing; re-export with --force")
+        raise ArtifactIntegrityError(f"artifact {art.path} of {model} is missing; {fix}")
     if want and sha256_path(art.path) != want:
-        raise DeviceError(
-            f"artifact {art.path} does not match the sha256 in its manifest (corrupt or changed); re-export with --force"
+        raise ArtifactIntegrityError(
+            f"artifact {art.path} of {model} does not match the sha256 in its manifest (corrupt or changed); {fix}"
         )
     return art
 
@@ -84,8 +102,9 @@ def run_sweep(
     """Time ``models`` on ``device`` with ``config`` and store every run (see module docstring).
 
     Returns one :class:`RunRecord` per model, in order; reused runs come from
-    the store with ``extra["reused"] = True``; every record carries
-    ``extra["run_id"]``. ``db`` is a path, a :class:`~mobench.results.Store` or
+    the store with ``extra["reused"] = True``; every stored record carries
+    ``extra["run_id"]``. A missing or corrupt artifact is bad input, not a model
+    failure: its record has ``status="failed"`` and ``extra["stored"] = False``. ``db`` is a path, a :class:`~mobench.results.Store` or
     ``None`` (``results/mobench.sqlite``).
     """
     from ..devices import get_device
@@ -133,6 +152,10 @@ def _one(name, dev, config, key, store, export_config, force, bar) -> RunRecord:
         bar.stage(name, "export")
         try:
             art = _artifact(name, dev, config, export_config, step=bar.step(name))
+        except ArtifactIntegrityError as exc:
+            rec = _failed(name, dev, config, str(exc), "artifact", artifact_format=dev.artifact_format)
+            rec.extra["stored"] = False
+            return rec
         except Exception as exc:
             rec = _failed(name, dev, config, _one_line(exc), "export", artifact_format=dev.artifact_format,
                           reparameterized=getattr(export_config, "reparameterize", True))

@@ -41,6 +41,7 @@ def bench(
     from rich.console import Console
 
     from ..benchmark import compute_stats, protocol, run_sweep
+    from ..errors import DeviceError
     from ..benchmark.table import record_row, runs_table
     from ..models import resolve_models
 
@@ -63,6 +64,9 @@ def bench(
         console = Console(stderr=as_json, width=160)
     records = run_sweep(names, device, config, db=db, export_config=export_config, force=force,
                         device_options=options, progress=True, console=console)
+    bad = [r for r in records if r.extra.get("stored") is False]
+    if bad and len(bad) == len(records):
+        raise DeviceError(bad[0].error.split(": ", 1)[-1])
     rows = []
     for rec in records:
         stats = compute_stats(rec.samples_ms, config) if rec.status == "ok" and rec.n_samples else None
@@ -75,6 +79,9 @@ def bench(
                       "timing: other processes shared the CPU, so expect noisy figures (compare mins and CIs).")
     if as_json:
         typer.echo(json.dumps(rows, indent=1, default=str))
+    if bad:
+        raise DeviceError(f"{len(bad)} artifact(s) missing or corrupt, nothing stored for them: "
+                          + bad[0].error.split(": ", 1)[-1])
     failed = [r for r in records if r.status != "ok"]
     if failed and len(failed) == len(records):
         raise typer.Exit(1)

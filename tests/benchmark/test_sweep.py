@@ -107,9 +107,25 @@ def test_corrupt_artifact_is_caught_before_timing(tmp_path, fake_devices, fake_e
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"garbage")
     monkeypatch.setattr(sys.modules["mobench.exporters"], "export",
-                        lambda m, f, c: SimpleNamespace(**{**vars(tiny_onnx), "path": bad}))
+                        lambda m, f, c: SimpleNamespace(**{**vars(tiny_onnx), "path": bad}) if m == M1 else tiny_onnx)
+    db = tmp_path / "r.sqlite"
+    rec, ok = run_sweep([M1, M2], "fakeonnx", CFG, db=db, progress=False)
+    assert rec.status == "failed" and "sha256" in rec.error and "--force" in rec.error
+    assert rec.extra["stored"] is False and FakeDevice.loads == 1          # M2 still ran
+    assert list(load(db)["model"]) == [M2]                                 # nothing stored for M1
+
+
+def test_refused_existing_export_is_an_integrity_error(tmp_path, fake_devices, fake_exporter, monkeypatch):
+    from mobench.errors import ExportError
+
+    def export(m, f, c):
+        raise ExportError("results/exports/x/x.onnx already exists; pass --force to replace it")
+
+    monkeypatch.setattr(sys.modules["mobench.exporters"], "export", export)
     (rec,) = run_sweep([M1], "fakeonnx", CFG, db=tmp_path / "r.sqlite", progress=False)
-    assert rec.status == "failed" and "sha256" in rec.error and FakeDevice.loads == 0
+    assert rec.extra["stored"] is False and "does not match its manifest" in rec.error
+    assert "mobench export --model timm:test_vit --format onnx --force" in rec.error
+    assert len(load(tmp_path / "r.sqlite")) == 0
 
 
 def test_bad_input_raises_before_touching_the_store(tmp_path, fake_devices):

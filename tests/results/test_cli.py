@@ -99,3 +99,24 @@ def test_results_list_show_export_delete(capsys, tmp_path):
     assert code == 0 and Store(db).list_runs() == []
     code, _, err = run(["results", "list", "--db", str(tmp_path / "missing.sqlite")], capsys)
     one_line_error(code, err)
+
+
+def test_bench_corrupt_artifact_is_one_line_and_stores_nothing(capsys, tmp_path, monkeypatch, tiny_onnx):
+    import sys
+    import types
+    from types import SimpleNamespace
+
+    bad = tmp_path / "tiny.onnx"
+    bad.write_bytes(tiny_onnx.path.read_bytes()[:-100])          # truncated after its manifest was written
+    mod = types.ModuleType("mobench.exporters")
+    mod.ExportConfig = lambda **kw: SimpleNamespace(force=False, **kw)
+    mod.find_artifact = lambda m, f, c: SimpleNamespace(**{**vars(tiny_onnx), "path": bad})
+    mod.export = lambda m, f, c: pytest.fail("must not re-export")
+    monkeypatch.setitem(sys.modules, "mobench.exporters", mod)
+    db = tmp_path / "r.sqlite"
+    seed_db(db)
+    before = len(Store(db).list_runs())
+    code, _, err = run(["bench", "-m", "timm:test_vit", "--device", "cpu", "--protocol", "quick", "--db", str(db)], capsys)
+    one_line_error(code, err)
+    assert "does not match the sha256" in err and "--force" in err
+    assert len(Store(db).list_runs()) == before
