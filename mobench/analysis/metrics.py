@@ -204,7 +204,9 @@ def _cache_path(name: str, input_size: int, fused: bool) -> Path:
 
 
 def _versions() -> dict[str, str | None]:
-    return {"torch": package_version("torch"), "timm": package_version("timm")}
+    from .. import __version__
+
+    return {"mobench": __version__, "torch": package_version("torch"), "timm": package_version("timm")}
 
 
 def _count_macs_params(model, input_size: int) -> tuple[float, float]:
@@ -220,7 +222,7 @@ def model_metrics(
 
     Returns a flat dict: model, input_size, fused, params_m, macs_m, memory_mb,
     activations_m, layers, branches, depth, plus the raw counts of :func:`graph_metrics`.
-    The cache is invalidated when ``METRIC_VERSION``, torch or timm change.
+    The cache is invalidated when ``METRIC_VERSION``, mobench, torch or timm change.
     """
     from ..models import build_deployed, resolve_name
 

@@ -184,7 +184,7 @@ def plot_measured_vs_paper(data: PlotData):
         if agr is not None and agr.spearman_rho == agr.spearman_rho:
             ax.plot([], [], ls="none", label=f"Spearman rho = {agr.spearman_rho:.2f} (n = {agr.n})")
         lines = [h for h in ax.get_legend_handles_labels()[0] if not hasattr(h, "get_offsets")]
-        ax.legend(lines, [h.get_label() for h in lines], fontsize=7, loc="upper left", framealpha=0.85)
+        ax.legend(lines, [h.get_label() for h in lines], fontsize=7, loc="best", framealpha=0.85)
         ax.set_xlabel(f"{r} latency (ms, published, log)")
         ax.set_ylabel(f"{d} latency (ms, {data.analysis.stat}, measured, log)")
         ax.grid(True, which="both", alpha=0.25)

@@ -127,7 +127,8 @@ def run_study(
 
     t0 = time.perf_counter()
     runs = load_runs(db)
-    runs = runs[runs["device"] == device]
+    # this study's runs only: the same folder may hold runs of other presets or protocols
+    runs = runs[(runs["device"] == device) & (runs["protocol"] == config.name) & runs["model"].isin(names)]
     result = analyze([device, "paper:iphone12", "paper:cpu"], RUN_METRICS, runs=runs, counted=counted,
                      count_missing=False, models=None)
     result.notes.append(f"{device}: protocol {config.name!r} ({_describe(config)})")
@@ -135,7 +136,7 @@ def run_study(
 
     t0 = time.perf_counter()
     samples = load_samples_df(db)
-    samples = samples[samples["device"] == device]
+    samples = samples[samples["run_id"].isin(runs["run_id"])]
     plots, skipped = _plots_with_progress(make_plots, PlotData(result, runs, samples), out / "plots",
                                           progress, console)
     seconds["plots"] = time.perf_counter() - t0
