@@ -216,7 +216,7 @@ def run_cmd(
             bar.update(task, total=p["total"], completed=p["done"], description=cur)
 
         result = run_session(plan, tr, db=db, timeout=timeout, poll=poll, on_progress=on_progress, on_file=on_file)
-    _print_runs(console, result.ingest.records, title=f"{result.report['device']['model_identifier']} iOS "
+    _print_runs(console, result.ingest.records, title=f"{result.report['device']['model_identifier']} {result.report['device']['os_name']} "
                 f"{result.report['device']['os_version']} - plan {result.report['plan_id']}")
     s = result.ingest.summary()
     console.print(f"stored {s['stored']} run(s) ({s['duplicates']} already stored) in {db or default_results_dir() / 'mobench.sqlite'}; "
@@ -279,7 +279,8 @@ def serve_cmd(
 
     def on_event(kind: str, data: dict[str, Any]) -> None:
         if kind == "progress":
-            console.print(f"progress {data['done']}/{data['total']} {data.get('current') or data['state']}")
+            rnd = f" round {data['round']}" if data.get("round") is not None and data.get("current") else ""
+            console.print(f"progress {data['done']}/{data['total']} {data.get('current') or data['state']}{rnd}")
         elif kind == "report":
             console.print(f"[green]report[/] plan {data['plan_id']}: {data['stored']} run(s) stored, {data['duplicates']} duplicate(s)")
             if max_reports and len(server.state.reports) >= max_reports:
@@ -343,7 +344,7 @@ def ingest_cmd(
     for path, rep in loaded:
         res = ingest_report(rep, db, plan=plan_obj, source=str(path))
         dev = rep["device"]
-        _print_runs(console, res.records, title=f"{path}: {dev['model_identifier']} iOS {dev['os_version']} - plan {rep['plan_id']}")
+        _print_runs(console, res.records, title=f"{path}: {dev['model_identifier']} {dev['os_name']} {dev['os_version']} - plan {rep['plan_id']}")
         console.print(f"{path}: stored {len(res.stored)} run(s), {len(res.duplicates)} already stored")
 
 

@@ -56,9 +56,16 @@ def next_step(text: str) -> str:
     return ""
 
 
+_LOG_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2} [\d:.,]+ \S+ \S+\[\d+\] (?P<level>[A-Z]+) ")
+
+
 def _last_line(text: str) -> str:
+    """The tool's most telling line: the last ERROR log line or traceback message, else the last line."""
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1][:400] if lines else ""
+    lines = [ln for ln in lines if "Run again with -v" not in ln]
+    errors = [ln for ln in lines if (m := _LOG_PREFIX.match(ln)) and m.group("level") in ("ERROR", "CRITICAL")]
+    best = errors[-1] if errors else (lines[-1] if lines else "")
+    return _LOG_PREFIX.sub("", best)[:400]
 
 
 def run_tool(argv: Sequence[str], *, timeout: float, what: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

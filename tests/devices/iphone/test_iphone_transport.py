@@ -248,3 +248,18 @@ def test_stand_in_hashes_folders_like_the_host(tmp_path):
     (pkg / "a.txt").write_bytes(b"2")
     (pkg / "a-b").write_bytes(b"3")
     assert mod._sha256_tree(pkg) == sha256_path(pkg)
+
+
+def test_pymobiledevice3_log_lines_are_reduced_to_the_error(tmp_path, monkeypatch):
+    """pymobiledevice3 logs `DATE HOST logger[PID] ERROR msg` then an INFO hint; the message keeps the ERROR."""
+    script = tmp_path / "pmd3"
+    script.write_text(f"#!{sys.executable}\nimport sys\n"
+                      "sys.stderr.write('2026-11-21 23:39:08 vm pymobiledevice3.__main__[19963] ERROR Failed to connect "
+                      "to usbmuxd socket. Make sure it\\'s running.\\n2026-11-21 23:39:08 vm pymobiledevice3.__main__[19963] "
+                      "INFO Run again with -v for the full traceback\\n'); sys.exit(1)\n")
+    script.chmod(0o755)
+    with pytest.raises(DeviceError) as err:
+        Pymobiledevice3Transport("U", executable=[str(script)]).remove("report.json")
+    assert str(err.value) == (
+        "removing report.json on the iPhone failed: Failed to connect to usbmuxd socket. Make sure it's running.; "
+        "next step: start usbmuxd (Linux: `sudo systemctl start usbmuxd`) and connect the iPhone by USB")
