@@ -18,7 +18,7 @@ def bench(argv, capsys):
 
 def test_bench_table_store_skip_force(tmp_path, capsys):
     db = tmp_path / "r.sqlite"
-    argv = ["bench", "-m", "timm:test_vit", "--device", "torch", "--protocol", "quick", "--threads", "1", "--db", str(db)]
+    argv = ["bench", "-m", "timm:test_efficientnet", "--device", "torch", "--protocol", "quick", "--threads", "1", "--db", str(db)]
     code, out, _ = bench(argv, capsys)
     assert code == 0
     assert "protocol quick" in out and "median *" in out and "headline statistic: median (ms)" in out
