@@ -31,6 +31,7 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
     header and named in the caption; when the rows mix protocols with different
     headlines, a ``headline`` column names it per row.
     """
+    from rich.markup import escape
     from rich.table import Table
 
     rows = list(rows)
@@ -69,7 +70,8 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
     for r in rows:
         ok = r.get("status") == "ok"
         head = r.get("headline") or "median"
-        status = "ok" if ok else f"[red]failed[/] {r.get('error') or ''}"
+        err = str(r.get("error") or "")
+        status = "ok" if ok else f"[red]failed[/] {escape(err[:90] + ('...' if len(err) > 90 else ''))}"
         if r.get("reused"):
             status = "[cyan]stored[/]"
         mems = [v for v in (r.get("inference_peak_rss_delta_mb"), r.get("load_peak_rss_delta_mb")) if v is not None]

@@ -153,3 +153,26 @@ def test_corrupt_foreign_and_readonly_files(tmp_path):
         load(tmp_path / "none.sqlite")
     with pytest.raises(StoreError, match="folder"):
         Store(tmp_path)
+
+
+def test_migrations_run_in_order_and_keep_data(tmp_path, monkeypatch):
+    import mobench.results.store as store_mod
+
+    db = tmp_path / "r.sqlite"
+    with Store(db) as st:
+        rid = st.add_run(record())
+    v2 = dict(store_mod.MIGRATIONS)
+    v2[SCHEMA_VERSION + 1] = "ALTER TABLE runs ADD COLUMN note TEXT; CREATE INDEX runs_note ON runs (note)"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", v2)
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with Store(db) as st:
+        assert st.schema_version == SCHEMA_VERSION + 1
+        cols = [r[1] for r in st._conn.execute("PRAGMA table_info(runs)")]
+        assert "note" in cols and st.get_run(rid).samples_ms[0] == [1.0, 2.0, 3.0, 4.0]
+    v2[SCHEMA_VERSION + 2] = "ALTER TABLE runs ADD COLUMN bad bad bad ("     # a broken migration
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
+    with pytest.raises(StoreError):
+        Store(db)
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with Store(db) as st:                                  # rolled back: still at the last good version
+        assert st.schema_version == SCHEMA_VERSION + 1 and len(st.list_runs()) == 1
