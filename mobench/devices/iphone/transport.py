@@ -131,6 +131,17 @@ class Transport(abc.ABC):
         return {"transport": self.name}
 
 
+def _absolute_if_local_path(arg: str) -> str:
+    """``tests/x.py`` -> ``/abs/tests/x.py`` if that file exists here; any other argument unchanged."""
+    if len(arg) > 1024 or "\x00" in arg or arg.startswith("-") or not ("/" in arg or "." in arg):
+        return arg
+    try:
+        p = Path(arg)
+        return str(p.resolve()) if not p.is_absolute() and p.exists() else arg
+    except OSError:  # e.g. a name too long to be a path
+        return arg
+
+
 def _check_bundle_id(bundle_id: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]{0,154}", bundle_id or ""):
         raise UsageError(f"bad bundle id {bundle_id!r}; use the app's reverse-DNS id, e.g. {BUNDLE_ID}")
@@ -337,8 +348,7 @@ class FolderTransport(Transport):
         self.documents = Path(documents).resolve()
         self.documents.mkdir(parents=True, exist_ok=True)
         # The command runs inside the Documents folder: make relative paths that exist here absolute.
-        self.app_command = [str(Path(a).resolve()) if not Path(a).is_absolute() and ("/" in a or Path(a).suffix)
-                            and Path(a).exists() else a for a in app_command]
+        self.app_command = [_absolute_if_local_path(a) for a in app_command]
         self._proc: subprocess.Popen | None = None
         self._log_path = self.documents.parent / f".{self.documents.name}.console.log"
         self._log = None
