@@ -122,6 +122,20 @@ class _Handler(BaseHTTPRequestHandler):
         if body and self.command != "HEAD":
             self.wfile.write(body)
 
+    def _send_file(self, path: Path) -> None:
+        """Stream a (possibly large) model file without reading it into memory."""
+        import shutil
+
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(size))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if self.command != "HEAD":
+                shutil.copyfileobj(fh, self.wfile, 1 << 20)
+
     def _json(self, status: int, obj: Any) -> None:
         self._send(status, json.dumps(obj).encode())
 
@@ -184,7 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
             if local is None:
                 self._error(HTTPStatus.NOT_FOUND, "no such file in the plan")
                 return
-            self._send(HTTPStatus.OK, local.read_bytes(), ctype="application/octet-stream")
+            self._send_file(local)
         else:
             self._error(HTTPStatus.NOT_FOUND, "unknown path (GET /plan.json, /files, /files/<path>)")
 
