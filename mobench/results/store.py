@@ -222,6 +222,26 @@ class Store:
         )
         return int(rows[0]["id"]) if rows else None
 
+    def find_by_extra(self, device: str | None = None, **match: Any) -> list[int]:
+        """Ids of runs whose ``extra`` has every ``key=value`` of ``match`` (oldest first).
+
+        For de-duplicating ingested reports, e.g.
+        ``store.find_by_extra("iphone", report_key=k, report_run_sha256=h)``.
+        """
+        import re
+
+        where, args = [], []
+        if device is not None:
+            where.append("device = ?")
+            args.append(device)
+        for key, val in match.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+                raise StoreError(f"bad extra key {key!r}")
+            where.append(f"json_extract(extra_json, '$.{key}') = ?")
+            args.append(val)
+        sql = "SELECT id FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        return [int(r["id"]) for r in self._query(sql, tuple(args))]
+
     def list_runs(self, *, model: str | None = None, device: str | None = None,
                   status: str | None = None, protocol: str | None = None,
                   limit: int | None = None) -> list[dict[str, Any]]:

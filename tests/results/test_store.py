@@ -45,6 +45,12 @@ def test_roundtrip_find_delete(tmp_path):
         fid = st.add_run(record(model="m1", samples=(), status="failed", error="export: boom"), config_key="k1")
         assert st.find_run("m1", "cpu", "ab" * 32, "k1") is None        # failures are never reused
         assert st.integrity_problems() == []
+        tagged = st.add_run(record(extra={"report_key": "p1/r1", "report_run_sha256": "f00"}))
+        assert st.find_by_extra("cpu", report_key="p1/r1", report_run_sha256="f00") == [tagged]
+        assert st.find_by_extra("iphone", report_key="p1/r1") == [] and st.find_by_extra(report_key="x") == []
+        with pytest.raises(StoreError):
+            st.find_by_extra(**{"a') OR 1=1 --": 1})
+        st.delete_run(tagged)
         st.delete_run(rid)
         with pytest.raises(StoreError, match="no run"):
             st.get_run(rid)
