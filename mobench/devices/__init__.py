@@ -84,7 +84,7 @@ def list_devices() -> list[DeviceStatus]:
     for name, (_, desc) in BACKENDS.items():
         try:
             cls = device_class(name)
-        except MobenchErrorTypes as exc:
+        except (DeviceError, UsageError) as exc:
             out.append(DeviceStatus(name, False, str(exc), desc))
             continue
         try:
@@ -94,5 +94,3 @@ def list_devices() -> list[DeviceStatus]:
         out.append(DeviceStatus(name, bool(ok), "" if ok else (reason or "unavailable"), getattr(cls, "description", "") or desc))
     return out
 
-
-MobenchErrorTypes = (DeviceError, UsageError)
