@@ -177,6 +177,7 @@ def run_cmd(
     udid: Optional[str] = typer.Option(None, "--udid", help="Device UDID (default: the first USB device; required for devicectl)."),
     transport: str = typer.Option("pymobiledevice3", "--transport", "-t", help="pymobiledevice3, devicectl or folder."),
     tunnel: Optional[str] = typer.Option(None, "--tunnel", help="pymobiledevice3: launch through tunneld for this UDID (iOS 17.0-17.3)."),
+    launcher: str = typer.Option("dvt", "--launcher", help="pymobiledevice3: launch with dvt (DVT process control) or core-device (iOS 17+ CoreDevice)."),
     documents: Optional[Path] = typer.Option(None, "--documents", help="folder transport: the folder standing in for the app's Documents."),
     app_command: Optional[str] = typer.Option(None, "--app-command", help="folder transport: the command that plays the app."),
     bundle_id: Optional[str] = typer.Option(None, "--bundle-id", envvar="MOBENCH_IOS_BUNDLE_ID", help="The harness app's bundle id if you re-signed it under your own team (default org.mobench.harness)."),
@@ -203,7 +204,8 @@ def run_cmd(
     elif model or preset:
         raise UsageError("give either --plan or --model/--preset, not both")
     tr = make_transport(transport, udid=udid, tunnel=tunnel, documents=str(documents) if documents else None,
-                        app_command=shlex.split(app_command) if app_command else None, bundle_id=bundle_id)
+                        app_command=shlex.split(app_command) if app_command else None, bundle_id=bundle_id,
+                        launcher=launcher)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("pushing", total=None)

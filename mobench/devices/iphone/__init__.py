@@ -30,12 +30,12 @@ __all__ = ["BUNDLE_ID", "IPhoneDevice", "PROTOCOL_VERSION", "SCHEMA_VERSION", "m
 
 def make_transport(kind: str = "pymobiledevice3", *, udid: str | None = None, tunnel: str | None = None,
                    documents: str | None = None, app_command: list[str] | None = None, timeout: float = 120.0,
-                   bundle_id: str | None = None):
+                   bundle_id: str | None = None, launcher: str = "dvt"):
     """A transport by name: ``pymobiledevice3`` (default), ``devicectl`` or ``folder``."""
     from .transport import DevicectlTransport, FolderTransport, Pymobiledevice3Transport
 
     if kind == "pymobiledevice3":
-        return Pymobiledevice3Transport(udid, tunnel=tunnel, timeout=timeout, bundle_id=bundle_id)
+        return Pymobiledevice3Transport(udid, tunnel=tunnel, timeout=timeout, bundle_id=bundle_id, launcher=launcher)
     if kind == "devicectl":
         return DevicectlTransport(udid or "", timeout=timeout, bundle_id=bundle_id)
     if kind == "folder":

@@ -161,7 +161,10 @@ class Pymobiledevice3Transport(Transport):
 
     def __init__(self, udid: str | None = None, *, tunnel: str | None = None, timeout: float = 120.0,
                  launch_timeout: float = 90.0, executable: Sequence[str] | None = None,
-                 bundle_id: str | None = None) -> None:
+                 bundle_id: str | None = None, launcher: str = "dvt") -> None:
+        if launcher not in ("dvt", "core-device"):
+            raise UsageError(f"unknown launcher {launcher!r}; use dvt or core-device")
+        self.launcher = launcher
         self.udid = udid
         self.bundle_id = _check_bundle_id(bundle_id or default_bundle_id())
         self.tunnel = tunnel
@@ -198,6 +201,13 @@ class Pymobiledevice3Transport(Transport):
     def argv_launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> list[str]:
         import shlex
 
+        if self.launcher == "core-device":  # iOS 17+: CoreDevice over the tunnel, arguments as a list
+            # no --udid option here: pymobiledevice3 reads the target from PYMOBILEDEVICE3_UDID (see launch_env)
+            argv = [*self.executable, "developer", "core-device", "launch-application", "--kill-existing",
+                    *(["--tunnel", self.tunnel] if self.tunnel else [])]
+            for k, v in (env or {}).items():
+                argv += ["--env", f"{k}={v}"]
+            return [*argv, bundle_id, *args]
         argv = [*self.executable, "developer", "dvt", "launch", "--kill-existing", *self._device_opts(rsd=True)]
         for k, v in (env or {}).items():
             argv += ["--env", f"{k}={v}"]
@@ -246,11 +256,19 @@ class Pymobiledevice3Transport(Transport):
             advice = next_step(text)
             raise DeviceError(f"listing the app's Documents failed: {text}" + (f"; next step: {advice}" if advice else "")) from None
 
+    def launch_env(self) -> dict[str, str] | None:
+        """Environment for the launch command (core-device takes the device from PYMOBILEDEVICE3_UDID)."""
+        if self.launcher == "core-device" and self.udid and not self.tunnel:
+            return {"PYMOBILEDEVICE3_UDID": self.udid}
+        return None
+
     def launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> None:
-        run_tool(self.argv_launch(bundle_id, args, env), timeout=self.launch_timeout, what="launching the harness app")
+        run_tool(self.argv_launch(bundle_id, args, env), timeout=self.launch_timeout, what="launching the harness app",
+                 env=self.launch_env())
 
     def describe(self) -> dict[str, Any]:
-        return {"transport": self.name, "udid": self.udid, "tunnel": self.tunnel, "bundle_id": self.bundle_id}
+        return {"transport": self.name, "udid": self.udid, "tunnel": self.tunnel, "bundle_id": self.bundle_id,
+                "launcher": self.launcher}
 
 
 class DevicectlTransport(Transport):

@@ -89,6 +89,14 @@ def test_pymobiledevice3_command_lines(tmp_path):
     assert argv[:5] == ["pmd3", "developer", "dvt", "launch", "--kill-existing"]
     assert argv[argv.index("--env") + 1] == "MOBENCH_X=1"
     assert shlex.split(argv[-1]) == [BUNDLE_ID, "--plan", "my plan.json", "--autostart"]  # one quoted string
+    core = Pymobiledevice3Transport("U", executable=["pmd3"], launcher="core-device").argv_launch(
+        BUNDLE_ID, ["--plan", "my plan.json"], {"K": "V"})
+    assert core == ["pmd3", "developer", "core-device", "launch-application", "--kill-existing",
+                    "--env", "K=V", BUNDLE_ID, "--plan", "my plan.json"]  # the command has no --udid option
+    assert Pymobiledevice3Transport("U", launcher="core-device").launch_env() == {"PYMOBILEDEVICE3_UDID": "U"}
+    assert Pymobiledevice3Transport("U").launch_env() is None
+    with pytest.raises(UsageError, match="unknown launcher"):
+        Pymobiledevice3Transport("U", launcher="ssh")
     tunneled = Pymobiledevice3Transport("U", tunnel="U", executable=["pmd3"]).argv_launch(BUNDLE_ID, [])
     assert tunneled[5:7] == ["--tunnel", "U"]
     assert "--udid" not in Pymobiledevice3Transport(None, executable=["pmd3"]).argv_pull("a.json", tmp_path / "a")
