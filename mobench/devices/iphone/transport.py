@@ -287,7 +287,9 @@ class DevicectlTransport(Transport):
         self.xcrun = xcrun
 
     def _container(self) -> list[str]:
-        return ["--device", self.udid, "--domain-type", "appDataContainer", "--domain-identifier", self.bundle_id]
+        # `--user mobile`: the app container belongs to the phone's user (as coremltools' devicectl runner does)
+        return ["--device", self.udid, "--user", "mobile", "--domain-type", "appDataContainer",
+                "--domain-identifier", self.bundle_id]
 
     def argv_push(self, local_path: Path, remote_name: str) -> list[str]:
         return [self.xcrun, "devicectl", "device", "copy", "to", *self._container(),

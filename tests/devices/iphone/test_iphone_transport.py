@@ -157,7 +157,8 @@ def test_tool_timeout_and_missing_tool(tmp_path, fake_tool, monkeypatch):
 # -- devicectl --------------------------------------------------------------------------------------
 def test_devicectl_command_lines(tmp_path):
     t = DevicectlTransport("UDID-1")
-    container = ["--device", "UDID-1", "--domain-type", "appDataContainer", "--domain-identifier", BUNDLE_ID]
+    container = ["--device", "UDID-1", "--user", "mobile", "--domain-type", "appDataContainer",
+                 "--domain-identifier", BUNDLE_ID]
     assert t.argv_push(tmp_path / "plan.json", "plan.json") == [
         "xcrun", "devicectl", "device", "copy", "to", *container,
         "--source", str(tmp_path / "plan.json"), "--destination", "Documents/plan.json"]
