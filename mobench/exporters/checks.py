@@ -83,7 +83,7 @@ def compare(out, ref, precision: str, runtime: str) -> dict[str, Any]:
     """Parity of ``out`` against the PyTorch reference ``ref`` (numpy arrays).
 
     Passes when ``max|out - ref| <= PARITY_RTOL[precision] * max|ref| + PARITY_ATOL``
-    (fp32: 1e-4, fp16: 2e-2 of the largest reference logit; see :mod:`.config`).
+    (fp32: 5e-4, fp16: 2e-2 of the largest reference logit; see :mod:`.config`).
     """
     import numpy as np
 

@@ -34,12 +34,13 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # Parity tolerance: max|out - ref| <= RTOL[precision] * max|ref| + ATOL.
 # Relative to the largest reference logit, not element-wise: near-zero logits have
 # no meaningful relative error, and the scale of random-weight logits varies by
-# orders of magnitude between models. fp32 graphs agree with PyTorch to ~1e-6 of
-# the logit range (measured on MobileOne S0, MobileNetV2/V3); 1e-4 leaves room for
-# a different summation order. fp16 keeps ~3 significant digits per op and the
+# orders of magnitude between models. Measured for fp32 over the whole `paper`
+# preset (29 models, ONNX Runtime 1.31 CPU vs PyTorch 2.14): 6e-7 .. 3.5e-5 of the
+# logit range (worst: MobileNeXt; MobileOne S0 1.9e-5). 5e-4 leaves >10x room for
+# other CPUs' summation orders. fp16 keeps ~3 significant digits per op and the
 # error grows with depth; 2e-2 (2% of the logit range) still catches a wrong
 # graph (a missing branch or wrong weights is off by O(1) of the range).
-PARITY_RTOL = {"fp32": 1e-4, "fp16": 2e-2}
+PARITY_RTOL = {"fp32": 5e-4, "fp16": 2e-2}
 PARITY_ATOL = 1e-5
 
 

@@ -317,6 +317,9 @@ def export_many(
                 results.append(ExportResult(name, fmt, None, str(exc).splitlines()[0], time.perf_counter() - t0))
             if bar is not None:
                 bar.advance(task)
+        if bar is not None:
+            n_ok = sum(r.ok for r in results)
+            bar.update(task, description=f"exported {n_ok} of {len(results)}")
     return results
 
 
