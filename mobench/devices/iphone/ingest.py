@@ -61,16 +61,19 @@ def _config(report: dict[str, Any]) -> dict[str, Any]:
     return cfg.to_dict()
 
 
-def to_records(report: dict[str, Any], *, source: str | None = None) -> list[RunRecord]:
-    """One RunRecord per run of a validated report."""
+def to_records(report: dict[str, Any], *, source: str | None = None,
+               plan: dict[str, Any] | None = None) -> list[RunRecord]:
+    """One RunRecord per run of a validated report (``plan`` adds what the host knows: precision, ...)."""
     from ..._util import host_provenance
 
     dev = report["device"]
     config = _config(report)
     prov = host_provenance()
     prov["measured_on"] = {"device": DEVICE_NAME, **dev}
+    artifacts = ((plan or {}).get("host") or {}).get("artifacts") or {}
     records = []
     for run in report["runs"]:
+        art = artifacts.get(run["file"]) or {}
         mem = dict(run.get("memory") or {})
         if mem:
             mem["method"] = "task_vm_info.phys_footprint (MiB)"
@@ -93,6 +96,7 @@ def to_records(report: dict[str, Any], *, source: str | None = None) -> list[Run
         records.append(RunRecord(
             model=run["model"], device=DEVICE_NAME, status=run["status"], error=run["error"],
             artifact_format="coreml", artifact_sha256=run["sha256"], artifact_path=run["file"],
+            precision=art.get("precision"), reparameterized=art.get("reparameterized"),
             protocol=config["name"], config=config,
             device_info={
                 "device_model": dev["model_identifier"], "os_name": dev["os_name"],
@@ -127,7 +131,7 @@ def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dic
     from ...results import Store
 
     validate_report(report, plan)
-    records = to_records(report, source=source)
+    records = to_records(report, source=source, plan=plan)
     result = IngestResult(records=records)
     own = store is None
     store = Store(db) if own else store

@@ -126,6 +126,7 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
     skipped: dict[str, str] = {}
     entries: list[tuple[str, str, str]] = []
     extra_files: list[str] = []
+    artifacts: dict[str, dict[str, Any]] = {}
     with atomic_dir(out_dir, force=True) as tmp:
         work = tmp / ".exports"
         for i, model in enumerate(dict.fromkeys(models)):
@@ -136,6 +137,8 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
                 art = export_fn(model, "coreml", work / stem / "coreml", input_kind)
                 dest = tmp / f"{stem}.mlpackage"
                 shutil.move(str(art.path), dest)
+                man = getattr(art, "manifest", None) or {}
+                artifacts[dest.name] = {k: man.get(k) for k in ("precision", "reparameterized", "sha256") if k in man}
                 if with_onnx:
                     onnx_art = export_fn(model, "onnx", work / stem / "onnx", "tensor")
                     shutil.move(str(onnx_art.path), tmp / f"{stem}.onnx")
@@ -148,7 +151,8 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
         if not entries:
             detail = "; ".join(f"{m}: {e}" for m, e in skipped.items())
             raise ExportError(f"no model could be exported for the plan ({detail})")
-        host = {"provenance": host_provenance(), "extra_files": extra_files, "skipped": skipped}
+        host = {"provenance": host_provenance(), "extra_files": extra_files, "skipped": skipped,
+                "artifacts": artifacts}
         plan = make_plan(entries, compute_units, config, input_kind=input_kind, host=host)
         atomic_write_json(tmp / PLAN_FILE, plan)
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the plan folder is meant to be shared/served

@@ -147,3 +147,12 @@ def test_read_report_file_single_run_line(tmp_path, golden_report):
     p.write_text(json.dumps({**line, "run": {**line["run"], "samples_ms": [[1.0]]}}))
     with pytest.raises(SchemaError):
         read_report_file(p)
+
+
+def test_what_the_plan_knows_is_added(tmp_path, golden_report, golden_plan):
+    plan = {**golden_plan, "host": {"artifacts": {"mobileone_s0.mlpackage": {"precision": "fp16", "reparameterized": True}}}}
+    res = ingest_report(golden_report, tmp_path / "r.sqlite", plan=plan)
+    with Store(tmp_path / "r.sqlite", readonly=True) as s:
+        first, _, vit = (s.get_run(i) for i in res.stored)
+    assert (first.precision, first.reparameterized) == ("fp16", True)
+    assert (vit.precision, vit.reparameterized) == (None, None)
