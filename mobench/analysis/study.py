@@ -57,13 +57,19 @@ def protocol_for(preset: str | None, protocol_name: str | None) -> str:
     return protocol_name or PRESET_PROTOCOL.get(preset or "", DEFAULT_PROTOCOL)
 
 
+# Families whose unfused (train-time) graph ``mobench run`` also times. MobileOne only: it is
+# the paper's subject, and RepVGG's unfused B1 alone would cost more than a minute of the budget.
+UNFUSED_FAMILIES = ("mobileone",)
+
+
 def _reparameterizable(names: list[str]) -> list[str]:
     from ..models import model_info
 
     out = []
     for n in names:
         try:
-            if model_info(n).reparameterizable:
+            info = model_info(n)
+            if info.reparameterizable and info.family in UNFUSED_FAMILIES:
                 out.append(n)
         except Exception:
             continue
