@@ -32,6 +32,8 @@ figcaption{font-size:.85em;color:#555}code{background:#f6f8fa;padding:0 .2em}
 .tag{font-size:.75em;padding:.05em .4em;border-radius:.3em;background:#eef}
 """
 
+NOISY_CV = 0.10   # a run whose std/mean exceeds this is flagged in the report
+
 _PLOT_CAPTIONS = {
     "latency_vs_macs": "Latency vs MACs, one panel per device (log-log). Spearman rho in each panel.",
     "latency_vs_params": "Latency vs parameter count, one panel per device (log-log).",
@@ -160,6 +162,12 @@ def _latencies(result, runs) -> str:
     table = _table(["model", "device", "format", "precision", "protocol", "n", "median (ms)",
                     "median 95% CI", "min (ms)", "p90 (ms)", "CV", "load (ms)", "first inference (ms)",
                     "paper CPU (ms, reference)", "paper iPhone 12 (ms, reference)"], rows)
+    noisy = latest[latest["cv"] > NOISY_CV] if "cv" in latest else latest.iloc[0:0]
+    if not noisy.empty:
+        table += (f"<p class='warn'>{len(noisy)} of {len(latest)} runs have a coefficient of variation above "
+                  f"{NOISY_CV:.0%} ({_e(', '.join(noisy['model']))}): the machine was busy or throttling while "
+                  "timing; medians are robust to this, but rankings of models closer than their CIs are not "
+                  "reliable. See the drift and distribution plots.</p>")
     failed = runs[runs["status"] != "ok"]
     if not failed.empty:
         frows = [[_e(r.model), _e(r.device), _e(r.error)] for r in failed.itertuples(index=False)]
@@ -183,7 +191,8 @@ def _complexity(result) -> str:
     if df is None or getattr(df, "empty", True):
         return "<p>No counted metrics (the analysis used the paper's published columns only).</p>"
     cols = [c for c in ("params_m", "macs_m", "memory_mb", "activations_m", "layers", "branches", "depth") if c in df]
-    rows = [[_e(m)] + [_f(df.at[m, c], 1) for c in cols] for m in df.index]
+    ints = {"layers", "branches", "depth"}
+    rows = [[_e(m)] + [_f(df.at[m, c], 0 if c in ints else 1) for c in cols] for m in df.index]
     return ("<p>Counted by mobench on the deployed (fused) graph, batch 1, 224x224, fp32 "
             "(memory traffic = weights + activations read and written per op).</p>"
             + _table(["model"] + [_e(c) for c in cols], rows))
