@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from pathlib import Path
 
 import pytest
-from iphone_helpers import make_plan_dir, run_cli
+
+# iphone_helpers is imported by name; this also works under --import-mode=importlib.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from iphone_helpers import make_plan_dir, run_cli  # noqa: E402
 
 from mobench.devices.iphone.constants import EXAMPLES_DIR
 
