@@ -25,6 +25,12 @@ from iphone_helpers import make_plan_dir, run_cli  # noqa: E402
 from mobench.devices.iphone.constants import EXAMPLES_DIR
 
 
+@pytest.fixture(autouse=True)
+def _results_in_tmp(tmp_path, monkeypatch):
+    """Reports and default stores of these tests go to a temporary folder, never ./results."""
+    monkeypatch.setenv("MOBENCH_RESULTS", str(tmp_path / "results"))
+
+
 @pytest.fixture
 def cli(capsys):
     """``cli(*args) -> (exit code, stdout, stderr)`` through the real entry point."""
