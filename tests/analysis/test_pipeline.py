@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import FAKE_CPU_MS, UNFUSED_S0_MS
+from analysis_fakes import FAKE_CPU_MS, UNFUSED_S0_MS
 
 MODELS = list(FAKE_CPU_MS)
 
