@@ -54,6 +54,8 @@ class AnalysisResult:
             "agreement": [a.to_dict() for a in self.agreements],
             "complexity_errors": self.complexity_errors,
             "notes": self.notes,
+            "latency_ms": {d: {m: float(v) for m, v in self.latency[d].dropna().items()}
+                           for d in self.latency.columns},
         }
 
     def to_frame(self):
