@@ -1,4 +1,3 @@
-import shutil
 from types import SimpleNamespace
 
 import pytest
