@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-HELP = """Look at the results store (default results/mobench.sqlite; --db to choose).
+HELP = """List, show, export and delete stored runs (default store results/mobench.sqlite; --db to choose).
 
 Examples:
 
@@ -158,4 +158,4 @@ def delete_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(results_app, name="results", help="List, show, export and delete stored runs.")
+    app.add_typer(results_app, name="results", help=HELP, short_help="List, show, export and delete stored runs.")
