@@ -53,6 +53,7 @@ def median_ci(values: np.ndarray, seed: int = 0, confidence: float = 0.95) -> tu
     res = bootstrap(
         (values,), np.median, n_resamples=BOOTSTRAP_RESAMPLES, confidence_level=confidence,
         method="percentile", vectorized=True, axis=-1, rng=np.random.default_rng(seed),
+        batch=max(1, 2_000_000 // len(values)),   # at most ~16 MB of resamples at a time
     )
     lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
     return lo, hi

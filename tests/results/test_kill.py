@@ -71,3 +71,39 @@ def test_kill_9_mid_sweep(tmp_path):
             assert len(rec.warmup_ms) == len(rec.samples_ms) and rec.load_ms
     df = load(db)
     assert (df["n_samples"] >= 20).all() and df["median_ms"].notna().all()
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from mobench.benchmark.record import RunRecord
+    from mobench.results import Store
+    st = Store(sys.argv[1])
+    for i in range(10000):
+        st.add_run(RunRecord(model=f"m{i}", device="cpu", protocol="t",
+                             config={"name": "t", "rounds": 4, "inferences": 2500},
+                             samples_ms=[[float(r * 2500 + j % 97 + 1) for j in range(2500)] for r in range(4)]))
+""")
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.21])
+def test_kill_9_during_store_writes(tmp_path, delay):
+    """Runs of 10,000 samples written back to back, killed at an arbitrary moment."""
+    db = tmp_path / "w.sqlite"
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while _finished(db) < 2:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"writer did not get going: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.01)
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with Store(db) as st:
+        assert st.integrity_problems() == []
+        runs = st.list_runs()
+        assert len(runs) >= 2 and all(r["n"] == r["n_samples"] == 10000 for r in runs)
