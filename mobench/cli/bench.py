@@ -21,6 +21,8 @@ Examples:
   mobench bench --preset mobileone --protocol modelbench --threads 1 --db results/s.sqlite
 
   mobench bench -m s0 -m mobilenet_v3_small --device torch --unfused --json
+
+  mobench bench -m s0 --protocol paper --inferences 200     (stored as protocol paper+custom)
 """
 
 
@@ -37,6 +39,12 @@ def bench(
     db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same run is stored."),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON on stdout (table and progress go to stderr)."),
+    rounds: Optional[int] = typer.Option(None, "--rounds", help="Override the protocol's rounds (the run is then named PROTOCOL+custom)."),
+    inferences: Optional[int] = typer.Option(None, "--inferences", help="Override the timed inferences per round."),
+    warmup: Optional[int] = typer.Option(None, "--warmup", help="Override the discarded warm-up inferences per round."),
+    trim: Optional[int] = typer.Option(None, "--trim", help="Override how many lowest and highest samples per round the trimmed mean drops."),
+    time_budget: Optional[float] = typer.Option(None, "--time-budget", help="Stop after this many seconds of timing (once --min-inferences are in)."),
+    min_inferences: Optional[int] = typer.Option(None, "--min-inferences", help="Samples to collect before a time budget may stop the run."),
 ) -> None:
     from rich.console import Console
 
@@ -46,6 +54,10 @@ def bench(
     from ..models import resolve_models
 
     config = protocol(protocol_name)
+    overrides = {k: v for k, v in dict(rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
+                                       time_budget_s=time_budget, min_inferences=min_inferences).items()
+                 if v is not None}
+    config = config.with_(**overrides)
     names = resolve_models(model, preset)
     options = {"threads": threads, "graph_opt": graph_opt, "compute_units": compute_units}
     export_config = None

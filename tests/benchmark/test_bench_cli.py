@@ -34,3 +34,8 @@ def test_bench_table_store_skip_force(tmp_path, capsys):
     assert code == 0 and rows[0]["n_samples"] == 30 and not rows[0]["reused"] and "median *" in err
     df = load(db)
     assert len(df) == 2 and list(df["reparameterized"]) == [True, False]
+    code, out, _ = bench(argv + ["--rounds", "2", "--inferences", "5", "--trim", "1"], capsys)
+    df = load(db)
+    assert code == 0 and len(df) == 3 and df.loc[2, "protocol"] == "quick+custom" and df.loc[2, "n_samples"] == 10
+    code, _, err = bench(argv + ["--inferences", "2", "--trim", "1"], capsys)
+    assert code != 0 and "2 * trim < inferences" in err and len(load(db)) == 3
