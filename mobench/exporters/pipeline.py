@@ -148,7 +148,10 @@ def _commit(tmp_artifact: Path, folder: Path, target: Path, fmt: str, entry: dic
     return doc
 
 
-def export(model_name: str, fmt: str, config: ExportConfig | None = None, progress: Step | None = None) -> Artifact:
+def export(
+    model_name: str, fmt: str, config: ExportConfig | None = None, progress: Step | None = None,
+    *, _prepared: dict | None = None,
+) -> Artifact:
     """Export one model to one format; raise :class:`ExportError` / :class:`UsageError` on failure.
 
     ``progress`` (optional) is called with a short description of each step.
@@ -173,7 +176,16 @@ def export(model_name: str, fmt: str, config: ExportConfig | None = None, progre
     step("building model")
     from .prepare import complexity, prepare
 
-    prep = prepare(info.name, fmt, config, ckpt_sha)
+    # export_many shares one built model between the formats of a model (tensor input
+    # builds the same module for both; image input wraps it per format).
+    key = (info.name, fmt if config.input_kind == "image" else None, config.resolution,
+           config.reparameterize, ckpt_sha)
+    prep = _prepared.get(key) if _prepared is not None else None
+    if prep is None:
+        prep = prepare(info.name, fmt, config, ckpt_sha)
+        if _prepared is not None:
+            _prepared.clear()          # keep one model in memory, not the whole preset
+            _prepared[key] = prep
     metadata = _metadata(info, fmt, precision, config, prep, stem)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -187,7 +199,8 @@ def export(model_name: str, fmt: str, config: ExportConfig | None = None, progre
         if structure["status"] != "passed":
             raise ExportError(f"{info.name}: structural check failed: {failed_summary(structure)}")
         step("counting params and MACs")
-        params, macs = complexity(prep.core, config.resolution)
+        params, macs = complexity(prep.core, config.resolution, info.name,
+                                  deployed_form=prep.reparameterized or not prep.reparameterizable)
         step("hashing")
         artifact_tmp = Path(result["path"])
         size = sum(p.stat().st_size for p in artifact_tmp.rglob("*") if p.is_file()) if artifact_tmp.is_dir() \
@@ -297,6 +310,7 @@ def export_many(
 
     jobs = [(n, f) for n in names for f in fmts]
     results: list[ExportResult] = []
+    prepared: dict = {}
     bar = _progress_bar() if progress else None
     with (bar if bar is not None else contextlib.nullcontext()):
         task = bar.add_task("exporting", total=len(jobs)) if bar is not None else None
@@ -311,7 +325,7 @@ def export_many(
                 if found is not None:
                     results.append(ExportResult(name, fmt, found, None, time.perf_counter() - t0, reused=True))
                 else:
-                    art = export(name, fmt, config, progress=step)
+                    art = export(name, fmt, config, progress=step, _prepared=prepared)
                     results.append(ExportResult(name, fmt, art, None, time.perf_counter() - t0))
             except MobenchError as exc:  # converter failure, existing output, bad checkpoint: this cell only
                 results.append(ExportResult(name, fmt, None, str(exc).splitlines()[0], time.perf_counter() - t0))

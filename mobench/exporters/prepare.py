@@ -17,8 +17,8 @@ from ..errors import ExportError, MobenchError
 from .config import IMAGENET_MEAN, IMAGENET_STD, ExportConfig
 
 SEED = 0
-CALIBRATION_BATCHES = 2
-CALIBRATION_BATCH_SIZE = 4
+CALIBRATION_BATCHES = 1
+CALIBRATION_BATCH_SIZE = 2   # 2 x HxW samples per channel: enough for O(1) activations; 4x cheaper than 2 x 4
 _SE_NAME = re.compile(r"(^|_)(se|squeeze.*excit.*|seblock|semodule)($|_)", re.IGNORECASE)
 
 
@@ -113,8 +113,10 @@ def _calibrate_bn(model, resolution: int) -> bool:
     Randomly initialised deep nets with BN statistics at their defaults (mean 0,
     var 1) blow activations up layer by layer (MobileOne S0 reaches |logits| ~ 8e4,
     past fp16's 65504), which makes fp16 exports overflow and parity meaningless.
-    Calibrated statistics keep activations O(1), as trained weights would.
-    Latency does not depend on the values.
+    Calibrated statistics keep activations O(1), as trained weights would (S0:
+    max |logit| 1-3). Latency does not depend on the values. Calibrating at a
+    lower resolution is not good enough: at 64x64 the deep layers' 2x2 maps are
+    dominated by padding and S0's logits still reach ~5e3.
     """
     import torch
     import torch.nn as nn
@@ -246,25 +248,34 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
     )
 
 
-def complexity(core, resolution: int) -> tuple[int, int | None]:
-    """(params, MACs) of the exported network at ``resolution`` (MACs = multiply-adds, batch 1)."""
-    try:  # the project's counters, when present (mobench.analysis.complexity)
-        from ..analysis.complexity import count_macs, count_params  # type: ignore[import-not-found]
-    except ImportError:
-        count_macs = count_params = None
-    if count_params is not None and count_macs is not None:
-        try:
-            return int(count_params(core)), int(count_macs(core, resolution))
-        except Exception:  # fall back to our own count below
-            pass
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
+def complexity(core, resolution: int, model_name: str | None = None, deployed_form: bool = False) -> tuple[int, int | None]:
+    """(params, MACs) of the exported network at ``resolution`` (MACs = multiply-adds, batch 1).
 
+    When the exported network is the deployed form (fused, or nothing to fuse),
+    the project's cached count (``mobench.analysis.complexity.model_complexity``,
+    the numbers ``mobench models`` shows) is used; otherwise (``--no-reparam``)
+    the module itself is counted with ``count_macs``. Counting is skipped
+    (MACs = None) only if torch's FLOP counter cannot run the model.
+    """
+    try:
+        from ..analysis import complexity as cx
+    except ImportError:  # pragma: no cover - analysis is part of mobench
+        cx = None
+    if cx is not None and deployed_form and model_name:
+        try:
+            c = cx.model_complexity(model_name, resolution)
+            return int(c["params"]), int(c["macs"])
+        except Exception:  # counted below on the module itself
+            pass
     params = sum(p.numel() for p in core.parameters())
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        if cx is not None:
+            return int(params), int(cx.count_macs(core, resolution))
+        import torch
+        from torch.utils.flop_counter import FlopCounterMode
+
+        with FlopCounterMode(display=False) as counter:
             core(torch.randn(1, 3, resolution, resolution))
-        macs: int | None = int(counter.get_total_flops() // 2)
+        return int(params), int(counter.get_total_flops() // 2)
     except Exception:
-        macs = None
-    return int(params), macs
+        return int(params), None
