@@ -84,16 +84,19 @@ def export_cmd(
     else:
         console = Console(highlight=False, soft_wrap=False)
         table = Table(title=f"mobench export: {len(results) - len(failed)} of {len(results)} ok")
-        for col in ("model", "format", "status", "s", "convs", "parity", "artifact / reason"):
+        for col in ("model", "format", "status", "s", "convs", "parity", "artifact or reason"):
             table.add_column(col, overflow="fold", justify="right" if col in ("s", "convs") else "left")
         for r in results:
             if r.ok:
                 man = r.artifact.manifest
                 convs = man["structural_check"]["counts"].get("graph_convs", "")
                 par = man["parity"]
-                par_text = par["status"] if par["status"] != "passed" else f"ok ({par.get('rel_err', 0):.1e})"
-                if par["status"] == "skipped":
-                    par_text = f"skipped: {par.get('reason')}"
+                if par["status"] == "passed":
+                    par_text = f"ok ({par.get('rel_err') or 0:.0e})"
+                elif "macOS" in (par.get("reason") or ""):
+                    par_text = "needs macOS"
+                else:
+                    par_text = f"{par['status']}: {par.get('reason')}"
                 table.add_row(r.model, r.format, "[green]ok[/]", f"{r.seconds:.1f}", str(convs), par_text, str(r.artifact.path))
             else:
                 table.add_row(r.model, r.format, "[red]failed[/]", f"{r.seconds:.1f}", "", "", r.error or "")

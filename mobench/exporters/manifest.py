@@ -194,18 +194,14 @@ def write_entry(folder: Path, fmt: str, entry: dict) -> dict:
     doc = read_manifest_or_empty(folder)
     doc["artifacts"][fmt] = entry
     validate_manifest(doc, manifest_path(folder))
-    atomic_write_json(manifest_path(folder), doc)
+    _write(manifest_path(folder), doc)
     return doc
 
 
-def remove_entry(folder: Path, fmt: str) -> None:
-    """Drop ``artifacts[fmt]`` (caller holds the lock); removes the manifest when it becomes empty."""
-    p = manifest_path(folder)
-    if not p.exists():
-        return
-    doc = read_manifest(p)
-    doc["artifacts"].pop(fmt, None)
-    if doc["artifacts"]:
-        atomic_write_json(p, doc)
-    else:
-        p.unlink()
+def _write(path: Path, doc: dict) -> None:
+    """Atomic write with ordinary permissions (the temp file behind the rename is 0600)."""
+    atomic_write_json(path, doc)
+    umask = os.umask(0)
+    os.umask(umask)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o666 & ~umask)

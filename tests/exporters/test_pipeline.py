@@ -35,6 +35,9 @@ def test_export_writes_artifact_and_manifest(tiny_rep, cfg):
     assert art.path == cfg.out_dir / f"{tiny_rep}_r64" / f"{tiny_rep}_r64.onnx"
     assert set(_tree(cfg.out_dir)) == {f"{tiny_rep}_r64", f"{tiny_rep}_r64/.manifest.lock",
                                        f"{tiny_rep}_r64/{tiny_rep}_r64.onnx", f"{tiny_rep}_r64/manifest.json"}
+    umask = os.umask(0)
+    os.umask(umask)
+    assert art.manifest_path.stat().st_mode & 0o777 == 0o666 & ~umask     # not the temp file's 0600
     m = art.manifest
     assert m["structural_check"]["status"] == "passed" and m["op_histogram"]["Conv"] == 3
     assert m["parity"]["status"] == "passed"
