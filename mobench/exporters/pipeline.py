@@ -64,14 +64,9 @@ def _check_writable(out_dir: Path) -> None:
         ) from None
 
 
-def _exists(folder: Path, target: Path, fmt: str) -> bool:
-    if target.exists():
-        return True
-    mp = _manifest.manifest_path(folder)
-    if mp.exists():
-        with contextlib.suppress(MobenchError):
-            return fmt in _manifest.read_manifest(mp)["artifacts"]
-    return False
+def _exists(target: Path) -> bool:
+    """An artifact file/package is at ``target`` (a manifest entry whose file is gone protects nothing)."""
+    return target.exists()
 
 
 def _variant(info) -> str:
@@ -127,7 +122,7 @@ def _commit(tmp_artifact: Path, folder: Path, target: Path, fmt: str, entry: dic
     """
     with _manifest.manifest_lock(folder):
         old: Path | None = None
-        if _exists(folder, target, fmt):
+        if _exists(target):
             if not force:
                 raise ExportError(f"{target} already exists; pass --force to replace it")
             if target.exists():
@@ -169,7 +164,7 @@ def export(
     ckpt_sha = _checkpoint_sha(config)
     precision = config.precision_for(fmt)
     stem, folder, target = _target_paths(info.name, fmt, config, ckpt_sha)
-    if _exists(folder, target, fmt) and not config.force:
+    if _exists(target) and not config.force:
         raise ExportError(f"{target} already exists; pass --force to replace it")
 
     t0 = time.perf_counter()
