@@ -43,7 +43,8 @@ _PLOT_CAPTIONS = {
     "latency_distribution": "Every raw sample per model (box = quartiles, whiskers = p1-p99).",
     "latency_drift": "Median of each round relative to the run's median: warm-up shows as a high start, "
                      "throttling as a rising line.",
-    "fused_vs_unfused": "Latency of the reparameterized (fused) graph vs the train-time (unfused) graph.",
+    "fused_vs_unfused": "Latency of the reparameterized (fused) graph vs the train-time (unfused) graph; "
+                        "mobench run times each model's unfused graph right after its fused one.",
 }
 
 
