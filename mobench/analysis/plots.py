@@ -236,37 +236,48 @@ def _blocks(g, n_blocks: int = 10):
 
 
 def plot_drift(data: PlotData):
+    """A heat map per measured device: rows = models (in measurement order), columns = rounds,
+    colour = the round's median / the run's median (blue faster, red slower)."""
     import numpy as np
+    from matplotlib.colors import TwoSlopeNorm
 
     runs = _chosen_runs(data)
     if runs is None or runs.empty or data.samples is None or data.samples.empty:
         return None
     devices = [d for d in data.measured if d in set(runs["device"])]
-    fig, axes = new_figure(len(devices), ncols=min(len(devices), 2), panel_w=8.0)
+    n_rows = runs.groupby("device").size().max()
+    fig, axes = new_figure(len(devices), ncols=1, panel_w=9.0, panel_h=max(2.6, 0.26 * n_rows + 1.6))
     for ax, d in zip(axes, devices):
-        ids = runs[runs["device"] == d].set_index("run_id")["model"]
+        ids = runs[runs["device"] == d].sort_values("run_id").set_index("run_id")["model"]
         s = data.samples[data.samples["run_id"].isin(ids.index)]
-        unit = "round"
-        for rid, g in s.groupby("run_id"):
+        rows, unit = [], "round"
+        for rid in ids.index:
+            g = s[s["run_id"] == rid]
+            if g.empty:
+                rows.append(np.array([np.nan]))
+                continue
             med, unit = _blocks(g)
-            rel = med / float(np.median(g["latency_ms"].values))
-            from ._plotting import style_of
+            rows.append(med / float(np.median(g["latency_ms"].values)))
+        width = max(len(r) for r in rows)
+        grid = np.full((len(rows), width), np.nan)
+        for i, r in enumerate(rows):
+            grid[i, : len(r)] = r
+        import matplotlib
 
-            st = style_of(ids[rid])
-            ax.plot(np.arange(1, len(rel) + 1), rel, marker=".", lw=1, color=st["color"], alpha=0.8,
-                    label=short_name(ids[rid]))
-        ax.axhspan(0.95, 1.05, color="gray", alpha=0.15, label="+/- 5%")
-        ax.axhline(1.0, color="black", lw=0.8)
+        cmap = matplotlib.colormaps["RdBu_r"].copy()
+        cmap.set_bad("#d0d0d0")   # grey, not white: white means "as the run's median"
+        im = ax.imshow(grid, aspect="auto", cmap=cmap, interpolation="nearest",
+                       norm=TwoSlopeNorm(vcenter=1.0, vmin=0.7, vmax=1.3),
+                       extent=(0.5, width + 0.5, len(rows) - 0.5, -0.5))
+        ax.set_yticks(range(len(rows)), list(ids.values), fontsize=7)
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel(f"{unit} (in measurement order)")
-        ax.set_ylabel(f"{unit} median / run median")
-        ax.set_title(f"{device_label(d)}: drift over a run (warm-up > 1 at the start, throttling rises)",
-                     fontsize=9)
-        ax.legend(fontsize=6, ncol=2, loc="upper right", framealpha=0.85)
-        ax.grid(True, alpha=0.25)
-    fig.suptitle("Per-round drift of latency", fontsize=12)
+        ax.set_xlabel(f"{unit} (in measurement order; grey = the run stopped earlier)")
+        ax.set_title(f"{device_label(d)}: warm-up = red first {unit}, throttling or load = red later", fontsize=9)
+        cb = fig.colorbar(im, ax=ax, shrink=0.9, extend="both")
+        cb.set_label(f"{unit} median / run median (white = 1)", fontsize=8)
+    fig.suptitle("Per-round drift of latency (models top to bottom in measurement order)", fontsize=12)
     return fig
 
 
