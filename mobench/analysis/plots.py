@@ -264,8 +264,8 @@ def plot_drift(data: PlotData):
             grid[i, : len(r)] = r
         import matplotlib
 
-        cmap = matplotlib.colormaps["RdBu_r"].copy()
-        cmap.set_bad("#d0d0d0")   # grey, not white: white means "as the run's median"
+        # grey, not white, for missing rounds: white means "as the run's median"
+        cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad="#d0d0d0")
         im = ax.imshow(grid, aspect="auto", cmap=cmap, interpolation="nearest",
                        norm=TwoSlopeNorm(vcenter=1.0, vmin=0.7, vmax=1.3),
                        extent=(0.5, width + 0.5, len(rows) - 0.5, -0.5))
