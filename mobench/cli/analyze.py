@@ -66,9 +66,13 @@ def _analysis(device, metric, db, stat, complexity, model, preset, n_boot, progr
 
     db = _default_db(db)
     models = resolve_models(model, preset) if (model or preset) else None
-    if device and all(is_reference(d) for d in device):
-        import pandas as pd
+    import pandas as pd
 
+    if device and all(is_reference(d) for d in device):
+        runs = pd.DataFrame()
+    elif not device and not db.exists():
+        typer.echo(f"note: no results store at {db}; showing the paper's reference devices only "
+                   "(run `mobench run` to add this machine, or pass --db)", err=True)
         runs = pd.DataFrame()
     else:
         runs = load_runs(db)

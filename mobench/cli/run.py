@@ -11,7 +11,7 @@ HELP = """The main job: the whole study on this machine, end to end, into one fo
 
 Builds the models, exports them (ONNX for the cpu device), times them, stores every run with its raw samples, counts complexity metrics, correlates latency with FLOPs/params beside the paper's published numbers (reference devices paper:iphone12 and paper:cpu), draws the plots and writes one HTML report.
 
---preset picks the model set and a matching timing protocol: quick -> protocol quick (3 x 10 inferences, a smoke run: ~2-3 minutes here); paper, figure2, mobileone -> protocol study (rounds of 20 inferences until 5 s of timing per model once >= 40 samples are in: trustworthy medians without a fixed 1000 runs; RepVGG-B1 alone takes ~0.2 s a run). --protocol overrides it. MobileOne models are also timed unfused (the fused-vs-unfused figure).
+--preset picks the model set and a matching timing protocol: quick -> protocol quick (3 x 10 inferences, a smoke run); paper, figure2, mobileone -> protocol study (rounds of 20 inferences until 5 s of timing per model once >= 40 samples are in: trustworthy medians without a fixed 1000 runs; RepVGG-B1 alone takes ~0.2 s a run). --protocol overrides it. MobileOne models are also timed unfused (the fused-vs-unfused figure).
 
 Resumable: a second run reuses stored runs, exports and cached metrics (--force re-times). A model that fails is stored as failed and the study goes on.
 
@@ -19,13 +19,15 @@ Output (--out, default results/): mobench.sqlite, exports/, plots/*.png|svg, rep
 
 Examples:
 
-  mobench run                                  # quick preset, cpu, into results/
+  mobench run
 
-  mobench run --preset paper                   # the paper's ~30 models (~15 min on 2 cores)
+  mobench run --preset paper
 
   mobench run --preset mobileone --protocol modelbench --out results/s
 
   mobench run -m s0 -m mobilenet_v3_large --threads 1
+
+The first is the quick preset on the cpu device into results/ (about 2.5 minutes on 2 busy shared cores); the second the paper's 30 models (about 20 minutes there, exports included).
 """
 
 

@@ -61,10 +61,15 @@ def test_bad_input_is_one_line(argv, message, capsys, tmp_path, monkeypatch):
     assert not (tmp_path / "results").exists()          # nothing written
 
 
-def test_analyze_missing_store_is_one_line(capsys, tmp_path):
+def test_analyze_missing_store(capsys, tmp_path):
     db = tmp_path / "nope.sqlite"
-    code, _, err = _run(["analyze", "--db", str(db)], capsys)
+    # a measured device needs the store: one line, nothing created
+    code, _, err = _run(["analyze", "--db", str(db), "--device", "cpu"], capsys)
     assert code == 2 and "no results store" in err and not db.exists()
+    # no device named: fall back to the paper's reference devices, say so
+    code, out, err = _run(["analyze", "--db", str(db), "--json", "--bootstrap", "100"], capsys)
+    assert code == 0 and "reference devices only" in err and not db.exists()
+    assert json.loads(out)["devices"] == ["paper:iphone12", "paper:cpu"]
 
 
 def test_analyze_measured_device_not_in_store(capsys, fake_store):
