@@ -148,7 +148,7 @@ def plot_cmd(
 def report_cmd(
     db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
     device: Optional[List[str]] = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
-    metric: Optional[str] = typer.Option("macs,params,memory", "--metric", help="Metrics to correlate and plot."),
+    metric: Optional[str] = typer.Option("macs,params", "--metric", help="Metrics to correlate and plot (e.g. macs,params,memory or all; counted metrics build every model once, then cache)."),
     stat: str = typer.Option("median", "--stat", help="Per-run statistic for measured latency."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder for report.html and plots/ (default: next to the database)."),
 ) -> None:
