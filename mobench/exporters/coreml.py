@@ -86,6 +86,11 @@ def op_histogram_from_spec(spec) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _dtype(code: int) -> str:
+    """Name of a Core ML ``ArrayFeatureType.ArrayDataType`` value."""
+    return {65568: "float32", 65552: "float16", 65600: "float64", 131104: "int32"}.get(int(code), f"ArrayDataType {code}")
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     for line in text.splitlines():
@@ -183,7 +188,9 @@ def convert(
     if config.input_kind == "image":
         in_dtype, layout = "uint8 image", "RGB image (H x W)"
     else:
-        in_dtype = {65568: "float32", 65552: "float16"}.get(in_desc.type.multiArrayType.dataType, "float32")
+        # With fp16 compute precision coremltools 9 gives the torch.export program
+        # float16 multiarray I/O (iOS16+), so no cast ops around the graph.
+        in_dtype = _dtype(in_desc.type.multiArrayType.dataType)
         layout = "NCHW"
     return {
         "path": path,
@@ -192,7 +199,7 @@ def convert(
         "opset": None,
         "target": config.target,
         "input": {"name": input_name, "shape": list(shape), "dtype": in_dtype, "layout": layout},
-        "output": {"name": OUTPUT_NAME, "shape": out_shape, "dtype": "float32"},
+        "output": {"name": OUTPUT_NAME, "shape": out_shape, "dtype": _dtype(out_desc.type.multiArrayType.dataType)},
         "exporter": {
             "name": "coremltools ct.convert of torch.export program (run_decompositions({}))",
             "convert_to": "mlprogram",

@@ -35,6 +35,10 @@ def test_s0_mlpackage_interface_and_metadata(s0_coreml):
     assert [i.name for i in spec.description.input] == ["input"]
     assert [o.name for o in spec.description.output] == ["logits"]
     assert list(spec.description.input[0].type.multiArrayType.shape) == [1, 3, 224, 224]
+    # the manifest states the I/O dtypes the package really has (fp16 programs get fp16 I/O)
+    fp16 = 65552
+    assert (spec.description.input[0].type.multiArrayType.dataType == fp16) == (s0_coreml.manifest["input"]["dtype"] == "float16")
+    assert (spec.description.output[0].type.multiArrayType.dataType == fp16) == (s0_coreml.manifest["output"]["dtype"] == "float16")
     meta = spec.description.metadata
     assert "mobileone_s0" in meta.shortDescription and meta.license and meta.versionString
     assert spec.description.input[0].shortDescription and spec.description.output[0].shortDescription

@@ -192,3 +192,10 @@ def test_export_many_reuses_matching_artifacts(tiny_rep, cfg):
     first = export_many([tiny_rep], "onnx", cfg, progress=False)
     again = export_many([tiny_rep], "onnx", cfg, progress=False, reuse=True)
     assert again[0].reused and again[0].artifact.manifest == first[0].artifact.manifest
+
+
+def test_deleted_artifact_can_be_exported_again_without_force(tiny_rep, cfg):
+    art = export(tiny_rep, "onnx", cfg)
+    art.path.unlink()                          # the manifest entry now points at nothing
+    again = export(tiny_rep, "onnx", cfg)
+    assert again.path.exists() and read_manifest(again.manifest_path)["artifacts"]["onnx"] == again.manifest
