@@ -93,3 +93,33 @@ def test_image_input_bakes_in_normalization(tiny_rep, cfg):
     std = np.array(pre["std"], dtype=np.float32).reshape(1, 3, 1, 1)
     run = lambda p, x: ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]  # noqa: E731
     np.testing.assert_allclose(run(img.path, pixels), run(art.path, (pixels / 255 - mean) / std), rtol=1e-4, atol=1e-4)
+
+
+def test_dynamo_exporter_is_the_fallback(tiny_rep, cfg, monkeypatch):
+    from mobench.exporters import export
+    from mobench.exporters import onnx as onnx_exporter
+
+    def broken(*a, **k):
+        raise RuntimeError("Exporting the operator 'aten::fancy' to ONNX opset version 17 is not supported")
+
+    monkeypatch.setattr(onnx_exporter, "_export_torchscript", broken)
+    art = export(tiny_rep, "onnx", cfg)
+    ex = art.manifest["exporter"]
+    assert ex["name"].startswith("torch.onnx dynamo") and "aten::fancy" in ex["fallback_reasons"][0]
+    assert art.manifest["parity"]["status"] == "passed" and art.manifest["structural_check"]["status"] == "passed"
+    assert art.manifest["opset"] >= 17 and ex["opset_requested"] == 17     # the manifest says what was written
+
+
+def test_both_exporters_failing_is_one_clear_error(tiny_rep, cfg, monkeypatch):
+    from mobench.errors import ExportError
+    from mobench.exporters import export
+    from mobench.exporters import onnx as onnx_exporter
+
+    def broken(*a, **k):
+        raise RuntimeError("unsupported operator 'aten::fancy'")
+
+    monkeypatch.setattr(onnx_exporter, "_export_torchscript", broken)
+    monkeypatch.setattr(onnx_exporter, "_export_dynamo", broken)
+    with pytest.raises(ExportError, match=r"torch.onnx cannot export this model: .*aten::fancy.*\|.*aten::fancy"):
+        export(tiny_rep, "onnx", cfg)
+    assert not cfg.out_dir.exists() or not any(cfg.out_dir.iterdir())
