@@ -27,7 +27,7 @@ Examples:
 
   mobench run -m s0 -m mobilenet_v3_large --threads 1
 
-The first is the quick preset on the cpu device into results/ (about 2.5 minutes on 2 busy shared cores); the second the paper's 30 models (about 20 minutes there, exports included).
+The first is the quick preset on the cpu device into results/ (measured on 2 shared cores: 97 s from scratch, 150 s when the machine was busy; 10 s resumed); the second the paper's 30 models (9.6 minutes from scratch, exports and metric counting included; 20 minutes under heavy load from other jobs).
 """
 
 
