@@ -199,9 +199,5 @@ def write_entry(folder: Path, fmt: str, entry: dict) -> dict:
 
 
 def _write(path: Path, doc: dict) -> None:
-    """Atomic write with ordinary permissions (the temp file behind the rename is 0600)."""
+    """Atomic write (ordinary 0666 & ~umask permissions, as atomic_write_json gives)."""
     atomic_write_json(path, doc)
-    umask = os.umask(0)
-    os.umask(umask)
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o666 & ~umask)
