@@ -6,6 +6,7 @@ import os
 import platform
 
 import pytest
+from types import SimpleNamespace
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -23,3 +24,33 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "macos" in item.keywords:
                 item.add_marker(skip)
+
+
+# A tiny ONNX model and a fake artifact for device, sweep and store tests (no exporter needed).
+def make_tiny_onnx(path, size: int = 16):
+    import torch
+
+    from mobench._util import sha256_path
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(), torch.nn.Linear(8, 10),
+    ).eval()
+    torch.onnx.export(model, (torch.randn(1, 3, size, size),), str(path), input_names=["input"],
+                      output_names=["logits"], dynamo=False, opset_version=17)
+    return SimpleNamespace(
+        model="tiny", format="onnx", path=path, manifest_path=None,
+        manifest={"sha256": sha256_path(path), "precision": "fp32", "reparameterized": True,
+                  "input": {"name": "input", "shape": [1, 3, size, size], "dtype": "float32"},
+                  "output": {"name": "logits"}},
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tmp_path_factory):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return make_tiny_onnx(tmp_path_factory.mktemp("onnx") / "tiny.onnx")
