@@ -25,7 +25,7 @@ body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em au
 h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0}
 th,td{border:1px solid #ccc;padding:.25em .55em;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}details{text-align:left;max-width:40em}
 .note{color:#555;font-size:.9em}.ok{color:#1a7f37}.warn{color:#9a6700}.bad{color:#cf222e}
 figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eee}
 figcaption{font-size:.85em;color:#555}code{background:#f6f8fa;padding:0 .2em}
@@ -118,7 +118,8 @@ def _correlations(result) -> str:
                "; reference latency = as published.</p>" + _table(hdr, rows))
     det = [[_e(r.device), _e(r.metric), _e(r.source), str(r.n), _f(r.spearman_rho),
             f"[{_f(r.ci_low)}, {_f(r.ci_high)}]", _f(r.spearman_p, 3), _f(r.kendall_tau), _f(r.pearson_log_r),
-            _e(", ".join(r.models))] for r in result.rows]
+            f"<details><summary>{len(r.models)} models</summary>{_e(', '.join(r.models))}</details>"]
+           for r in result.rows]
     out.append("<p>Details. Source <i>paper</i> = the paper's published FLOPs/params (fvcore); "
                "<i>counted</i> = mobench on the deployed graph. CI = paired bootstrap 95%.</p>"
                + _table(["device", "metric", "source", "n", "Spearman rho", "95% CI", "p", "Kendall tau",
