@@ -88,7 +88,10 @@ class CoreMLDevice(LocalDevice):
             rng = np.random.default_rng(config.seed)
             img = Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB")
             return {name: img}
-        return {name: seeded_tensor(shape, config.seed)}
+        x = seeded_tensor(shape, config.seed)
+        if _is_fp16_array(desc):
+            x = x.astype("float16")  # fp16 ML programs declare float16 inputs (coremltools >= 8)
+        return {name: x}
 
     def bind(self, handle, inputs) -> Callable[[], Any]:
         predict_fn = handle.predict
@@ -98,3 +101,14 @@ class CoreMLDevice(LocalDevice):
             return predict_fn(feed)
 
         return predict
+
+
+def _is_fp16_array(desc) -> bool:
+    """True when a Core ML input description is a FLOAT16 multi-array."""
+    try:
+        from coremltools.proto import FeatureTypes_pb2 as ft
+
+        return (desc.type.WhichOneof("Type") == "multiArrayType"
+                and desc.type.multiArrayType.dataType == ft.ArrayFeatureType.FLOAT16)
+    except (ImportError, AttributeError):
+        return False

@@ -47,3 +47,22 @@ def test_real_prediction(tmp_path):
     for cu in ("cpu", "all"):
         rec = get_device("coreml", compute_units=cu).run("tiny", art, protocol("quick"))
         assert rec.n_samples == 30 and rec.device_info["compute_units"] == cu
+
+
+def test_fp16_inputs_are_recognised_from_the_spec():
+    """fp16 ML programs declare FLOAT16 inputs: the device must feed float16, not float32."""
+    from coremltools.proto import FeatureTypes_pb2 as ft
+    from coremltools.proto import Model_pb2
+
+    from mobench.devices.coreml import _is_fp16_array
+
+    spec = Model_pb2.Model()
+    fp16 = spec.description.input.add()
+    fp16.type.multiArrayType.dataType = ft.ArrayFeatureType.FLOAT16
+    fp32 = spec.description.input.add()
+    fp32.type.multiArrayType.dataType = ft.ArrayFeatureType.FLOAT32
+    image = spec.description.input.add()
+    image.type.imageType.width = 224
+    assert _is_fp16_array(fp16) is True
+    assert _is_fp16_array(fp32) is False
+    assert _is_fp16_array(image) is False
