@@ -88,10 +88,9 @@ class CoreMLDevice(LocalDevice):
             rng = np.random.default_rng(config.seed)
             img = Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB")
             return {name: img}
-        x = seeded_tensor(shape, config.seed)
-        if _is_fp16_array(desc):
-            x = x.astype("float16")  # fp16 ML programs declare float16 inputs (coremltools >= 8)
-        return {name: x}
+        # fp16 ML programs declare float16 inputs (coremltools >= 8)
+        dtype = "float16" if _is_fp16_array(desc) else "float32"
+        return {name: seeded_tensor(shape, config.seed, dtype)}
 
     def bind(self, handle, inputs) -> Callable[[], Any]:
         predict_fn = handle.predict
