@@ -116,15 +116,6 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
     return records
 
 
-def _find_duplicate(store, key: str, digest: str) -> int | None:
-    rows = store._query(
-        "SELECT id FROM runs WHERE device = ? AND json_extract(extra_json, '$.report_key') = ? "
-        "AND json_extract(extra_json, '$.report_run_sha256') = ? ORDER BY id LIMIT 1",
-        (DEVICE_NAME, key, digest),
-    )
-    return int(rows[0]["id"]) if rows else None
-
-
 def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dict[str, Any] | None = None,
                   source: str | None = None, store=None) -> IngestResult:
     """Validate ``report`` (against ``plan`` if given) and store its runs once."""
@@ -137,9 +128,10 @@ def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dic
     store = Store(db) if own else store
     try:
         for rec in records:
-            dup = _find_duplicate(store, rec.extra["report_key"], rec.extra["report_run_sha256"])
-            if dup is not None:
-                result.duplicates.append(dup)
+            dups = store.find_by_extra(DEVICE_NAME, report_key=rec.extra["report_key"],
+                                       report_run_sha256=rec.extra["report_run_sha256"])
+            if dups:
+                result.duplicates.append(dups[0])
                 continue
             result.stored.append(store.add_run(rec))
     finally:
