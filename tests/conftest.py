@@ -18,6 +18,23 @@ def _isolated_cache(tmp_path_factory):
     yield
 
 
+@pytest.fixture
+def run_cli(capsys):
+    """``run_cli(argv) -> (exit code, stdout, stderr)`` through the console entry point ``mobench.cli.main``."""
+    from mobench.cli import main
+
+    def run(argv):
+        code = 0
+        try:
+            main(argv)
+        except SystemExit as exc:
+            code = exc.code or 0
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
 def pytest_collection_modifyitems(config, items):
     if platform.system() != "Darwin":
         skip = pytest.mark.skip(reason="Core ML prediction needs macOS (coremltools cannot predict on Linux)")

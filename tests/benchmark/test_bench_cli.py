@@ -2,24 +2,13 @@
 
 import json
 
-import pytest
-
-from mobench.cli import main
 from mobench.results import load
 
 
-def bench(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-def test_bench_table_store_skip_force(tmp_path, capsys):
+def test_bench_table_store_skip_force(tmp_path, run_cli):
     db = tmp_path / "r.sqlite"
     argv = ["bench", "-m", "timm:test_efficientnet", "--device", "torch", "--protocol", "quick", "--threads", "1", "--db", str(db)]
-    code, out, _ = bench(argv, capsys)
+    code, out, _ = run_cli(argv)
     assert code == 0
     assert "protocol quick" in out and "median *" in out and "headline statistic: median (ms)" in out
     for col in ("n", "min", "95% CI", "CV"):
@@ -27,15 +16,15 @@ def test_bench_table_store_skip_force(tmp_path, capsys):
     df = load(db)
     assert len(df) == 1 and df.loc[0, "n_samples"] == 30 and df.loc[0, "protocol"] == "quick"
     assert df.loc[0, "threads"] == 1 and df.loc[0, "reparameterized"]
-    code, out, _ = bench(argv, capsys)
+    code, out, _ = run_cli(argv)
     assert code == 0 and "stored" in out and len(load(db)) == 1            # skipped: already stored
-    code, out, err = bench(argv + ["--force", "--json", "--unfused"], capsys)
+    code, out, err = run_cli(argv + ["--force", "--json", "--unfused"])
     rows = json.loads(out)
     assert code == 0 and rows[0]["n_samples"] == 30 and not rows[0]["reused"] and "median *" in err
     df = load(db)
     assert len(df) == 2 and list(df["reparameterized"]) == [True, False]
-    code, out, _ = bench(argv + ["--rounds", "2", "--inferences", "5", "--trim", "1"], capsys)
+    code, out, _ = run_cli(argv + ["--rounds", "2", "--inferences", "5", "--trim", "1"])
     df = load(db)
     assert code == 0 and len(df) == 3 and df.loc[2, "protocol"] == "quick+custom" and df.loc[2, "n_samples"] == 10
-    code, _, err = bench(argv + ["--inferences", "2", "--trim", "1"], capsys)
+    code, _, err = run_cli(argv + ["--inferences", "2", "--trim", "1"])
     assert code != 0 and "2 * trim < inferences" in err and len(load(db)) == 3

@@ -6,16 +6,7 @@ import sqlite3
 import pytest
 
 from mobench.benchmark.record import RunRecord
-from mobench.cli import main
 from mobench.results import SCHEMA_VERSION, Store
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
 
 
 def seed_db(path):
@@ -33,8 +24,8 @@ def one_line_error(code, err):
     assert "Traceback" not in err
 
 
-def test_devices_lists_all(capsys):
-    code, out, _ = run(["devices", "--json"], capsys)
+def test_devices_lists_all(run_cli):
+    code, out, _ = run_cli(["devices", "--json"])
     assert code == 0
     names = {d["name"]: d for d in json.loads(out)}
     assert {"cpu", "torch", "coreml", "iphone"} <= set(names)
@@ -49,19 +40,19 @@ def test_devices_lists_all(capsys):
     (["bench", "--model", "mobileone_s0", "--device", "coreml"], "needs macOS"),
     (["bench"], "no models given"),
 ])
-def test_bench_bad_input(argv, needle, capsys, tmp_path, monkeypatch):
+def test_bench_bad_input(argv, needle, run_cli, tmp_path, monkeypatch):
     import platform
 
     if "coreml" in argv and platform.system() == "Darwin":
         pytest.skip("Core ML is usable on macOS")
     db = tmp_path / "r.sqlite"
-    code, _, err = run(argv + ["--db", str(db)], capsys)
+    code, _, err = run_cli(argv + ["--db", str(db)])
     one_line_error(code, err)
     assert needle in err
     assert not db.exists()                           # nothing created, nothing half-written
 
 
-def test_bench_refuses_bad_databases(capsys, tmp_path):
+def test_bench_refuses_bad_databases(run_cli, tmp_path):
     newer = tmp_path / "newer.sqlite"
     seed_db(newer)
     con = sqlite3.connect(newer)
@@ -74,34 +65,34 @@ def test_bench_refuses_bad_databases(capsys, tmp_path):
     ro.chmod(0o444)
     for db, needle in ((newer, "newer"), (junk, "corrupt"), (ro, "read-only")):
         before = db.read_bytes()
-        code, _, err = run(["bench", "--model", "timm:test_vit", "--device", "torch", "--protocol", "quick",
-                            "--db", str(db)], capsys)
+        code, _, err = run_cli(["bench", "--model", "timm:test_vit", "--device", "torch", "--protocol", "quick",
+                                "--db", str(db)])
         one_line_error(code, err)
         assert needle in err and db.read_bytes() == before
 
 
-def test_results_list_show_export_delete(capsys, tmp_path):
+def test_results_list_show_export_delete(run_cli, tmp_path):
     db = tmp_path / "r.sqlite"
     rid = seed_db(db)
-    code, out, _ = run(["results", "list", "--db", str(db)], capsys)
+    code, out, _ = run_cli(["results", "list", "--db", str(db)])
     assert code == 0 and "mobileone_s0" in out and "median *" in out and "headline statistic: median" in out
-    code, out, _ = run(["results", "show", str(rid), "--db", str(db), "--json"], capsys)
+    code, out, _ = run_cli(["results", "show", str(rid), "--db", str(db), "--json"])
     assert code == 0 and json.loads(out)["samples_ms"] == [[1.0, 2.0, 3.0, 4.0]]
-    code, out, _ = run(["results", "export", "--format", "csv", "--db", str(db)], capsys)
+    code, out, _ = run_cli(["results", "export", "--format", "csv", "--db", str(db)])
     header, row = out.strip().splitlines()
     assert code == 0 and header.startswith("run_id,created,status") and ",mobileone_s0," in row
-    code, _, err = run(["results", "export", "--format", "xlsx", "--db", str(db)], capsys)
+    code, _, err = run_cli(["results", "export", "--format", "xlsx", "--db", str(db)])
     one_line_error(code, err)
-    code, _, err = run(["results", "show", "99", "--db", str(db)], capsys)
+    code, _, err = run_cli(["results", "show", "99", "--db", str(db)])
     one_line_error(code, err)
     assert "no run 99" in err
-    code, out, _ = run(["results", "delete", str(rid), "--yes", "--db", str(db)], capsys)
+    code, out, _ = run_cli(["results", "delete", str(rid), "--yes", "--db", str(db)])
     assert code == 0 and Store(db).list_runs() == []
-    code, _, err = run(["results", "list", "--db", str(tmp_path / "missing.sqlite")], capsys)
+    code, _, err = run_cli(["results", "list", "--db", str(tmp_path / "missing.sqlite")])
     one_line_error(code, err)
 
 
-def test_bench_corrupt_artifact_is_one_line_and_stores_nothing(capsys, tmp_path, monkeypatch, tiny_onnx):
+def test_bench_corrupt_artifact_is_one_line_and_stores_nothing(run_cli, tmp_path, monkeypatch, tiny_onnx):
     import sys
     import types
     from types import SimpleNamespace
@@ -116,7 +107,7 @@ def test_bench_corrupt_artifact_is_one_line_and_stores_nothing(capsys, tmp_path,
     db = tmp_path / "r.sqlite"
     seed_db(db)
     before = len(Store(db).list_runs())
-    code, _, err = run(["bench", "-m", "timm:test_vit", "--device", "cpu", "--protocol", "quick", "--db", str(db)], capsys)
+    code, _, err = run_cli(["bench", "-m", "timm:test_vit", "--device", "cpu", "--protocol", "quick", "--db", str(db)])
     one_line_error(code, err)
     assert "does not match the sha256" in err and "--force" in err
     assert len(Store(db).list_runs()) == before
