@@ -65,11 +65,8 @@ def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=
     fix = f"re-export it: mobench export --model {model} --format {fmt} --force"
     art = None if getattr(ec, "force", False) else find_artifact(model, fmt, ec)
     if art is None:
-        import inspect
-
-        kw = {"progress": step} if step and "progress" in inspect.signature(export).parameters else {}
         try:
-            art = export(model, fmt, ec, **kw)
+            art = export(model, fmt, ec, progress=step)
         except ExportError as exc:
             if "already exists" not in str(exc):
                 raise

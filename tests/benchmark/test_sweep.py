@@ -61,7 +61,7 @@ def fake_exporter(monkeypatch, tiny_onnx):
     def find_artifact(model, fmt, config):
         return None
 
-    def export(model, fmt, config):
+    def export(model, fmt, config, progress=None):
         calls.append(model)
         if model == M2:
             raise RuntimeError("converter exploded")
@@ -107,7 +107,7 @@ def test_corrupt_artifact_is_caught_before_timing(tmp_path, fake_devices, fake_e
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"garbage")
     monkeypatch.setattr(sys.modules["mobench.exporters"], "export",
-                        lambda m, f, c: SimpleNamespace(**{**vars(tiny_onnx), "path": bad}) if m == M1 else tiny_onnx)
+                        lambda m, f, c, progress=None: SimpleNamespace(**{**vars(tiny_onnx), "path": bad}) if m == M1 else tiny_onnx)
     db = tmp_path / "r.sqlite"
     rec, ok = run_sweep([M1, M2], "fakeonnx", CFG, db=db, progress=False)
     assert rec.status == "failed" and "sha256" in rec.error and "--force" in rec.error
@@ -118,7 +118,7 @@ def test_corrupt_artifact_is_caught_before_timing(tmp_path, fake_devices, fake_e
 def test_refused_existing_export_is_an_integrity_error(tmp_path, fake_devices, fake_exporter, monkeypatch):
     from mobench.errors import ExportError
 
-    def export(m, f, c):
+    def export(m, f, c, progress=None):
         raise ExportError("results/exports/x/x.onnx already exists; pass --force to replace it")
 
     monkeypatch.setattr(sys.modules["mobench.exporters"], "export", export)

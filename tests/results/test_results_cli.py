@@ -102,7 +102,7 @@ def test_bench_corrupt_artifact_is_one_line_and_stores_nothing(run_cli, tmp_path
     mod = types.ModuleType("mobench.exporters")
     mod.ExportConfig = lambda **kw: SimpleNamespace(force=False, **kw)
     mod.find_artifact = lambda m, f, c: SimpleNamespace(**{**vars(tiny_onnx), "path": bad})
-    mod.export = lambda m, f, c: pytest.fail("must not re-export")
+    mod.export = lambda m, f, c, progress=None: pytest.fail("must not re-export")
     monkeypatch.setitem(sys.modules, "mobench.exporters", mod)
     db = tmp_path / "r.sqlite"
     seed_db(db)
