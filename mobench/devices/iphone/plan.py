@@ -35,10 +35,6 @@ class PlanResult:
     plan: dict[str, Any]
     skipped: dict[str, str] = field(default_factory=dict)   # model -> export error
 
-    @property
-    def plan_file(self) -> Path:
-        return self.path / PLAN_FILE
-
 
 def parse_compute_units(spec: str | Sequence[str]) -> list[str]:
     """``"all,ane"`` -> ``["all", "cpuAndNeuralEngine"]`` (aliases: cpu, gpu, ane; case-insensitive)."""

@@ -63,7 +63,6 @@ def safe_relpath(path: str) -> str | None:
 
 @dataclass
 class ServerState:
-    plan_dir: Path
     plan: dict[str, Any]
     token: str
     db: str | os.PathLike | None
@@ -296,7 +295,7 @@ def make_server(plan_dir: str | os.PathLike, *, host: str = "127.0.0.1", port: i
         raise UsageError("the token must have at least 16 characters (default: a fresh random one)")
     files, listing = _index_files(plan_dir, plan)
     state = ServerState(
-        plan_dir=plan_dir, plan=plan, token=token or secrets.token_urlsafe(24), db=db,
+        plan=plan, token=token or secrets.token_urlsafe(24), db=db,
         reports_dir=Path(reports_dir) if reports_dir is not None else default_results_dir() / "ios_reports",
         max_body=max_body, files=files, listing=listing, on_event=on_event,
     )

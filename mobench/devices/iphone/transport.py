@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from ...errors import DeviceError, UsageError
 from .constants import BUNDLE_ID, default_bundle_id
@@ -126,9 +126,6 @@ class Transport(abc.ABC):
 
     def close(self) -> None:
         """Stop anything the transport started."""
-
-    def describe(self) -> dict[str, Any]:
-        return {"transport": self.name}
 
 
 def _absolute_if_local_path(arg: str) -> str:
@@ -266,10 +263,6 @@ class Pymobiledevice3Transport(Transport):
         run_tool(self.argv_launch(bundle_id, args, env), timeout=self.launch_timeout, what="launching the harness app",
                  env=self.launch_env())
 
-    def describe(self) -> dict[str, Any]:
-        return {"transport": self.name, "udid": self.udid, "tunnel": self.tunnel, "bundle_id": self.bundle_id,
-                "launcher": self.launcher}
-
 
 class DevicectlTransport(Transport):
     """A Mac with Xcode 15+: ``xcrun devicectl`` (JSON results read from files, not stdout)."""
@@ -346,9 +339,6 @@ class DevicectlTransport(Transport):
 
     def launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> None:
         run_tool(self.argv_launch(bundle_id, args, env), timeout=self.launch_timeout, what="launching the harness app")
-
-    def describe(self) -> dict[str, Any]:
-        return {"transport": self.name, "udid": self.udid, "bundle_id": self.bundle_id}
 
 
 class FolderTransport(Transport):
@@ -433,6 +423,3 @@ class FolderTransport(Transport):
         if self._log is not None:
             self._log.close()
             self._log = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"transport": self.name, "documents": str(self.documents), "app_command": self.app_command}
