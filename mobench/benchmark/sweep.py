@@ -111,8 +111,7 @@ def run_sweep(
     config = config or protocol("modelbench")
     names = resolve_models(list(models))
     opts = dict(device_options or {})
-    dev_cls_name = device
-    if dev_cls_name == "torch" and export_config is not None:
+    if device == "torch" and export_config is not None:
         opts.setdefault("fuse", getattr(export_config, "reparameterize", True))
         opts.setdefault("resolution", getattr(export_config, "resolution", 224))
         opts.setdefault("checkpoint", getattr(export_config, "checkpoint", None))
@@ -120,8 +119,6 @@ def run_sweep(
     ok, reason = dev.available()
     if not ok:
         raise DeviceError(f"device {device!r} is not usable here: {reason}")
-    store = db if isinstance(db, Store) else Store(db)
-    own_store = not isinstance(db, Store)
     if dev.artifact_format is not None:
         try:
             import mobench.exporters  # noqa: F401
@@ -130,6 +127,8 @@ def run_sweep(
     key = config_key(config, **dev.options_key())
     results: list[RunRecord] = []
     bar = _Bar(progress, console, len(names))
+    own_store = not isinstance(db, Store)
+    store = Store(db) if own_store else db
     try:
         with bar:
             for name in names:
