@@ -255,41 +255,34 @@ def build() -> dict[str, str]:
     app_list = config_list(APP, f'PBXNativeTarget "{APP}"', app_settings, app_settings)
     test_list = config_list(TESTS, f'PBXNativeTarget "{TESTS}"', test_settings, test_settings)
 
-    targets = f"""\t\t{app_target} /* {APP} */ = {{
+    def native_target(ident: str, name: str, build_list: str, phases: tuple[str, str, str], dependencies: str,
+                      product: str, product_file: str, product_type: str) -> str:
+        src, fw, res = phases
+        return f"""\t\t{ident} /* {name} */ = {{
 \t\t\tisa = PBXNativeTarget;
-\t\t\tbuildConfigurationList = {app_list} /* Build configuration list for PBXNativeTarget "{APP}" */;
+\t\t\tbuildConfigurationList = {build_list} /* Build configuration list for PBXNativeTarget "{name}" */;
 \t\t\tbuildPhases = (
-\t\t\t\t{app_src_id} /* Sources */,
-\t\t\t\t{app_fw_id} /* Frameworks */,
-\t\t\t\t{app_res_id} /* Resources */,
+\t\t\t\t{src} /* Sources */,
+\t\t\t\t{fw} /* Frameworks */,
+\t\t\t\t{res} /* Resources */,
 \t\t\t);
 \t\t\tbuildRules = (
 \t\t\t);
 \t\t\tdependencies = (
-\t\t\t);
-\t\t\tname = {APP};
-\t\t\tproductName = {APP};
-\t\t\tproductReference = {app_product} /* {APP}.app */;
-\t\t\tproductType = "com.apple.product-type.application";
-\t\t}};
-\t\t{test_target} /* {TESTS} */ = {{
-\t\t\tisa = PBXNativeTarget;
-\t\t\tbuildConfigurationList = {test_list} /* Build configuration list for PBXNativeTarget "{TESTS}" */;
-\t\t\tbuildPhases = (
-\t\t\t\t{test_src_id} /* Sources */,
-\t\t\t\t{test_fw_id} /* Frameworks */,
-\t\t\t\t{test_res_id} /* Resources */,
-\t\t\t);
-\t\t\tbuildRules = (
-\t\t\t);
-\t\t\tdependencies = (
-\t\t\t\t{dependency} /* PBXTargetDependency */,
-\t\t\t);
-\t\t\tname = {TESTS};
-\t\t\tproductName = {TESTS};
-\t\t\tproductReference = {test_product} /* {TESTS}.xctest */;
-\t\t\tproductType = "com.apple.product-type.bundle.unit-test";
+{dependencies}\t\t\t);
+\t\t\tname = {name};
+\t\t\tproductName = {name};
+\t\t\tproductReference = {product} /* {product_file} */;
+\t\t\tproductType = "{product_type}";
 \t\t}};"""
+
+    targets = "\n".join([
+        native_target(app_target, APP, app_list, (app_src_id, app_fw_id, app_res_id), "",
+                      app_product, f"{APP}.app", "com.apple.product-type.application"),
+        native_target(test_target, TESTS, test_list, (test_src_id, test_fw_id, test_res_id),
+                      f"\t\t\t\t{dependency} /* PBXTargetDependency */,\n",
+                      test_product, f"{TESTS}.xctest", "com.apple.product-type.bundle.unit-test"),
+    ])
 
     project = f"""\t\t{project_id} /* Project object */ = {{
 \t\t\tisa = PBXProject;
