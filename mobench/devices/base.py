@@ -256,3 +256,25 @@ def seeded_tensor(shape: list[int] | tuple[int, ...], seed: int, dtype: str = "f
 
     rng = np.random.default_rng(seed)
     return rng.standard_normal(tuple(int(s) for s in shape)).astype(dtype)
+
+
+def cpu_threads(threads: int | None) -> int:
+    """The intra-op thread count of a CPU backend: ``threads`` checked, or the physical cores."""
+    from .._util import physical_cores
+
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise DeviceError(f"--threads must be a positive integer, not {threads!r}")
+    return threads or physical_cores()
+
+
+def cpu_info(threads: int, threads_default: bool) -> dict[str, Any]:
+    """What a CPU backend records about its threads and the host CPU."""
+    from .._util import cpu_model, physical_cores
+
+    return {
+        "threads": threads,
+        "threads_default": threads_default,
+        "cpu_model": cpu_model(),
+        "physical_cores": physical_cores(),
+        "logical_cores": os.cpu_count(),
+    }

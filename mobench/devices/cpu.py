@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import DeviceError
-from .base import LocalDevice, seeded_tensor
+from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
 
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 
@@ -24,15 +24,11 @@ class OrtCpuDevice(LocalDevice):
     description = "ONNX Runtime, CPU execution provider (options: threads, graph_opt)"
 
     def __init__(self, threads: int | None = None, graph_opt: str = "all") -> None:
-        from .._util import physical_cores
-
-        if threads is not None and (not isinstance(threads, int) or threads < 1):
-            raise DeviceError(f"--threads must be a positive integer, not {threads!r}")
         if graph_opt not in GRAPH_OPT_LEVELS:
             raise DeviceError(
                 f"unknown graph optimization level {graph_opt!r}; choose one of {', '.join(GRAPH_OPT_LEVELS)}"
             )
-        self.threads = threads or physical_cores()
+        self.threads = cpu_threads(threads)
         self.threads_default = threads is None
         self.graph_opt = graph_opt
 
@@ -50,21 +46,16 @@ class OrtCpuDevice(LocalDevice):
         return {"threads": self.threads, "graph_opt": self.graph_opt}
 
     def info(self) -> dict[str, Any]:
-        from .._util import cpu_model, physical_cores, package_version
-        import os
+        from .._util import package_version
 
         return {
             "runtime": "onnxruntime",
             "ort_version": package_version("onnxruntime"),
             "execution_provider": "CPUExecutionProvider",
-            "threads": self.threads,
-            "threads_default": self.threads_default,
             "inter_op_threads": 1,
             "execution_mode": "sequential",
             "graph_optimization": self.graph_opt,
-            "cpu_model": cpu_model(),
-            "physical_cores": physical_cores(),
-            "logical_cores": os.cpu_count(),
+            **cpu_info(self.threads, self.threads_default),
         }
 
     def session_options(self):

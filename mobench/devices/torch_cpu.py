@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..errors import DeviceError
-from .base import LocalDevice, seeded_tensor
+from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
 
 
 class TorchCpuDevice(LocalDevice):
@@ -21,13 +21,9 @@ class TorchCpuDevice(LocalDevice):
 
     def __init__(self, threads: int | None = None, fuse: bool = True, resolution: int = 224,
                  checkpoint: str | None = None) -> None:
-        from .._util import physical_cores
-
-        if threads is not None and (not isinstance(threads, int) or threads < 1):
-            raise DeviceError(f"--threads must be a positive integer, not {threads!r}")
         if not isinstance(resolution, int) or resolution < 16:
             raise DeviceError(f"resolution must be an integer >= 16, not {resolution!r}")
-        self.threads = threads or physical_cores()
+        self.threads = cpu_threads(threads)
         self.threads_default = threads is None
         self.fuse = bool(fuse)
         self.resolution = resolution
@@ -46,20 +42,14 @@ class TorchCpuDevice(LocalDevice):
                 "checkpoint": self.checkpoint}
 
     def info(self) -> dict[str, Any]:
-        import os
-
-        from .._util import cpu_model, package_version, physical_cores
+        from .._util import package_version
 
         return {
             "runtime": "torch-eager",
             "torch_version": package_version("torch"),
-            "threads": self.threads,
-            "threads_default": self.threads_default,
             "fused": self.fuse,
             "resolution": self.resolution,
-            "cpu_model": cpu_model(),
-            "physical_cores": physical_cores(),
-            "logical_cores": os.cpu_count(),
+            **cpu_info(self.threads, self.threads_default),
         }
 
     def artifact_fields(self, artifact: Any) -> dict[str, Any]:
