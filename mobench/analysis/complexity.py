@@ -65,34 +65,35 @@ def count_macs(model, input_size: int = 224) -> int:
     return sum(count_flops_by_op(model, input_size).values()) // 2
 
 
-def _cache_path() -> Path:
+def cache_path() -> Path:
+    """The on-disk cache of counted complexity (``model_complexity`` and ``metrics.model_metrics``)."""
     base = os.environ.get("MOBENCH_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mobench"
     )
     return Path(base) / "complexity.json"
 
 
-def _cache_key(name: str, input_size: int) -> str:
+def cache_key(name: str, input_size: int) -> str:
     from .._util import package_version
     from .. import __version__
 
     return f"{name}@{input_size}|mobench={__version__}|torch={package_version('torch')}|timm={package_version('timm')}|v{CACHE_VERSION}"
 
 
-def _read_cache() -> dict[str, Any]:
+def read_cache() -> dict[str, Any]:
     try:
-        return json.loads(_cache_path().read_text())
+        return json.loads(cache_path().read_text())
     except (OSError, ValueError):
         return {}
 
 
-def _write_cache_entry(key: str, value: dict[str, Any]) -> None:
+def write_cache_entry(key: str, value: dict[str, Any]) -> None:
     from .._util import atomic_write_json
 
-    cache = _read_cache()  # re-read: another process may have added entries
+    cache = read_cache()  # re-read: another process may have added entries
     cache[key] = value
     try:
-        atomic_write_json(_cache_path(), cache)
+        atomic_write_json(cache_path(), cache)
     except OSError:
         pass  # a read-only cache folder only costs recounting
 
@@ -107,9 +108,9 @@ def model_complexity(name: str, input_size: int = 224, *, use_cache: bool = True
     from ..models import build_deployed, resolve_name
 
     name = resolve_name(name)
-    key = _cache_key(name, input_size)
+    key = cache_key(name, input_size)
     if use_cache:
-        hit = _read_cache().get(key)
+        hit = read_cache().get(key)
         if hit:
             return hit
     model = build_deployed(name)
@@ -124,5 +125,5 @@ def model_complexity(name: str, input_size: int = 224, *, use_cache: bool = True
         "macs_m": round(macs / 1e6, 1),
     }
     if use_cache:
-        _write_cache_entry(key, value)
+        write_cache_entry(key, value)
     return value

@@ -24,18 +24,14 @@ mobench). From that op stream we count, per inference:
 
 ``params_m`` and ``macs_m`` come from :mod:`mobench.analysis.complexity`
 (the lead's ``count_params`` / ``count_macs``). :func:`model_metrics` caches
-the whole dict on disk keyed by model name, input size and fused flag.
+the whole dict in that module's on-disk cache, keyed by model name, input size and fused flag.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from .._util import atomic_write_json, package_version
 from ..errors import MobenchError, UsageError
 
 METRIC_VERSION = 1
@@ -190,31 +186,6 @@ def graph_metrics(model, input_size: int = 224, *, in_chans: int = 3) -> dict[st
 
 # --------------------------------------------------------------------------- per model, cached
 
-def cache_dir() -> Path:
-    """``$MOBENCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/mobench``, else ``~/.cache/mobench``."""
-    if os.environ.get("MOBENCH_CACHE_DIR"):
-        return Path(os.environ["MOBENCH_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mobench"
-
-
-def _cache_path(name: str, input_size: int, fused: bool) -> Path:
-    tag = "" if fused else "_unfused"
-    return cache_dir() / "metrics" / f"{name.replace(':', '--').replace('/', '--')}_{input_size}{tag}.json"
-
-
-def _versions() -> dict[str, str | None]:
-    from .. import __version__
-
-    return {"mobench": __version__, "torch": package_version("torch"), "timm": package_version("timm")}
-
-
-def _count_macs_params(model, input_size: int) -> tuple[float, float]:
-    from .complexity import count_macs, count_params
-
-    return float(count_macs(model, input_size=input_size)), float(count_params(model))
-
-
 def model_metrics(
     name: str, input_size: int = 224, *, fused: bool = True, use_cache: bool = True
 ) -> dict[str, Any]:
@@ -222,19 +193,18 @@ def model_metrics(
 
     Returns a flat dict: model, input_size, fused, params_m, macs_m, memory_mb,
     activations_m, layers, branches, depth, plus the raw counts of :func:`graph_metrics`.
-    The cache is invalidated when ``METRIC_VERSION``, mobench, torch or timm change.
+    Cached in :mod:`mobench.analysis.complexity`'s cache file, under its key (model, input
+    size, mobench/torch/timm versions) plus the fused flag and ``METRIC_VERSION``.
     """
     from ..models import build_deployed, resolve_name
+    from .complexity import cache_key, count_macs, count_params, read_cache, write_cache_entry
 
     canonical = resolve_name(name)
-    path = _cache_path(canonical, input_size, fused)
-    if use_cache and path.exists():
-        try:
-            cached = json.loads(path.read_text())
-            if cached.get("metric_version") == METRIC_VERSION and cached.get("versions") == _versions():
-                return cached
-        except (OSError, ValueError):
-            pass  # unreadable cache entry: recompute and overwrite it
+    key = f"{cache_key(canonical, input_size)}|metrics={METRIC_VERSION}|{'fused' if fused else 'unfused'}"
+    if use_cache:
+        hit = read_cache().get(key)
+        if hit:
+            return hit
     try:
         model = build_deployed(canonical, fuse=fused)
     except MobenchError:
@@ -242,27 +212,21 @@ def model_metrics(
     except Exception as exc:  # a model family that fails to build is a per-model failure
         raise UsageError(f"cannot build {canonical} to count its metrics: {type(exc).__name__}: {exc}") from exc
     g = graph_metrics(model, input_size)
-    macs, params = _count_macs_params(model, input_size)
     row = {
         "model": canonical,
         "input_size": input_size,
         "fused": fused,
-        "params_m": params / 1e6,
-        "macs_m": macs / 1e6,
+        "params_m": float(count_params(model)) / 1e6,
+        "macs_m": float(count_macs(model, input_size=input_size)) / 1e6,
         "memory_mb": g["memory_bytes"] / 1e6,
         "activations_m": g["activation_elements"] / 1e6,
         "layers": g["layers"],
         "branches": g["branches"],
         "depth": g["depth"],
         **{k: v for k, v in g.items() if k not in ("layers", "branches", "depth")},
-        "metric_version": METRIC_VERSION,
-        "versions": _versions(),
     }
     if use_cache:
-        try:
-            atomic_write_json(path, row)
-        except OSError:
-            pass  # a read-only cache folder only costs time
+        write_cache_entry(key, row)
     return row
 
 
