@@ -64,11 +64,6 @@ def _check_writable(out_dir: Path) -> None:
         ) from None
 
 
-def _exists(target: Path) -> bool:
-    """An artifact file/package is at ``target`` (a manifest entry whose file is gone protects nothing)."""
-    return target.exists()
-
-
 def _variant(info) -> str:
     name = info.name.split(":", 1)[-1]
     prefix = f"{info.family}_"
@@ -122,12 +117,11 @@ def _commit(tmp_artifact: Path, folder: Path, target: Path, fmt: str, entry: dic
     """
     with _manifest.manifest_lock(folder):
         old: Path | None = None
-        if _exists(target):
+        if target.exists():
             if not force:
                 raise ExportError(f"{target} already exists; pass --force to replace it")
-            if target.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=folder)) / target.name
-                os.replace(target, old)
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=folder)) / target.name
+            os.replace(target, old)
         try:
             os.replace(tmp_artifact, target)
             doc = _manifest.write_entry(folder, fmt, entry)
@@ -164,7 +158,7 @@ def export(
     ckpt_sha = _checkpoint_sha(config)
     precision = config.precision_for(fmt)
     stem, folder, target = _target_paths(info.name, fmt, config, ckpt_sha)
-    if _exists(target) and not config.force:
+    if target.exists() and not config.force:
         raise ExportError(f"{target} already exists; pass --force to replace it")
 
     t0 = time.perf_counter()
