@@ -269,8 +269,9 @@ class PlanServer(ThreadingHTTPServer):
         self.state = state
         try:
             super().__init__((host, port), _Handler)
-        except OSError as exc:
-            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port") from None
+        except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
+            raise UsageError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}; "
+                             "choose another --port") from None
 
     @property
     def port(self) -> int:
