@@ -67,13 +67,9 @@ class IPhoneDevice(Device):
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
-        try:
-            import pymobiledevice3  # noqa: F401
-        except ImportError:
-            return False, "pymobiledevice3 is not installed (`pip install pymobiledevice3`)"
         from .discovery import list_iphones
 
-        try:
+        try:  # DeviceError also when pymobiledevice3 is not installed
             phones = list_iphones(timeout=10)
         except DeviceError as exc:
             return False, str(exc)
