@@ -12,10 +12,10 @@ Public API::
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import UsageError
-from ._registry import ModelInfo, all_infos, list_models, model_info, register_model, resolve_name
+from ._registry import ModelInfo, list_models, model_info, register_model, resolve_name
 from .checkpoint import load_checkpoint
 
 # Model families register themselves on import (one family per file).
@@ -28,7 +28,6 @@ from .presets import PRESETS, resolve_models  # noqa: E402
 __all__ = [
     "ModelInfo",
     "PRESETS",
-    "all_infos",
     "create_model",
     "list_models",
     "load_checkpoint",
@@ -73,18 +72,13 @@ def reparameterize_model(model):
         raise UsageError(f"reparameterize_model needs a torch.nn.Module, not {type(model).__name__}")
     fused = copy.deepcopy(model).eval()
     for module in list(fused.modules()):
-        if hasattr(module, "reparameterize") and callable(module.reparameterize):
+        if callable(getattr(module, "reparameterize", None)):
             module.reparameterize()
-        elif hasattr(module, "switch_to_deploy") and callable(module.switch_to_deploy):
-            module.switch_to_deploy()
     return fused
 
 
 def is_reparameterizable(model) -> bool:
-    return any(
-        callable(getattr(m, "reparameterize", None)) or callable(getattr(m, "switch_to_deploy", None))
-        for m in model.modules()
-    )
+    return any(callable(getattr(m, "reparameterize", None)) for m in model.modules())
 
 
 def build_deployed(name: str, *, checkpoint: str | None = None, fuse: bool = True, **kwargs: Any):
@@ -98,6 +92,3 @@ def build_deployed(name: str, *, checkpoint: str | None = None, fuse: bool = Tru
         model = reparameterize_model(model)
     return model.eval()
 
-
-def names_of(models: Iterable[str]) -> list[str]:
-    return [resolve_name(m) for m in models]

@@ -1,7 +1,8 @@
 """Pass-through names: ``timm:<any timm model>`` and ``torchvision:<name>``.
 
-Built with random weights (``pretrained=False``): latency does not depend on the
-weights, and these machines cannot download them anyway.
+Built like the registered baselines (``baselines.build_library_model``), with
+random weights: latency does not depend on the weights, and these machines
+cannot download them anyway.
 """
 
 from __future__ import annotations
@@ -10,54 +11,35 @@ import difflib
 
 from ..errors import ModelNotFoundError
 from ._registry import ModelInfo
+from .baselines import LibraryModel, build_library_model
 
 
-def _timm_names() -> list[str]:
-    import timm
+def _library_names(library: str) -> list[str]:
+    if library == "timm":
+        import timm
 
-    return timm.list_models()
-
-
-def _tv_names() -> list[str]:
+        return timm.list_models()
     import torchvision
 
     return torchvision.models.list_models()
 
 
-def _check(prefix: str, name: str, names: list[str]) -> None:
+def passthrough_info(key: str) -> ModelInfo:
+    library, _, name = key.partition(":")
+    if library not in ("timm", "torchvision"):  # pragma: no cover - resolve_name only passes these
+        raise ModelNotFoundError(f"unknown model source {library!r}")
+    names = _library_names(library)
     if name not in names:
         close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
-        hint = f"; did you mean {', '.join(prefix + c for c in close)}?" if close else ""
-        raise ModelNotFoundError(f"unknown {prefix[:-1]} model {name!r}{hint}")
+        hint = f"; did you mean {', '.join(f'{library}:{c}' for c in close)}?" if close else ""
+        raise ModelNotFoundError(f"unknown {library} model {name!r}{hint}")
+    cfg = LibraryModel(library, name)
 
+    def fn(*, inference_mode: bool = False, **kw):
+        return build_library_model(cfg, inference_mode, kw)
 
-def passthrough_info(key: str) -> ModelInfo:
-    prefix, _, name = key.partition(":")
-    if prefix == "timm":
-        _check("timm:", name, _timm_names())
-
-        def fn(*, inference_mode: bool = False, **kw):
-            import timm
-
-            from . import reparameterize_model
-
-            model = timm.create_model(name, pretrained=False, **kw).eval()
-            return reparameterize_model(model) if inference_mode else model
-
-        family = name.split("_")[0]
-    elif prefix == "torchvision":
-        _check("torchvision:", name, _tv_names())
-
-        def fn(*, inference_mode: bool = False, **kw):
-            import torchvision
-
-            return torchvision.models.get_model(name, weights=None, **kw).eval()
-
-        family = name.split("_")[0]
-    else:  # pragma: no cover - resolve_name only passes the two prefixes
-        raise ModelNotFoundError(f"unknown model source {prefix!r}")
     kind = "transformer" if any(t in name for t in ("vit", "deit", "swin", "former")) else "convnet"
     return ModelInfo(
-        name=key, family=family, kind=kind, source=key,
-        reparameterizable=False, description=f"{name} from {prefix} (random weights)", fn=fn,
+        name=key, family=name.split("_")[0], kind=kind, source=key, config=cfg,
+        description=f"{name} from {library} (random weights)", fn=fn,
     )

@@ -12,7 +12,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import ModelNotFoundError, UsageError
+from ..errors import ModelNotFoundError
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,6 @@ def _suggest(name: str, candidates: list[str], n: int = 5) -> list[str]:
 
 def resolve_name(name: str) -> str:
     """Canonical registry name for ``name`` (an alias, a registered name or a pass-through)."""
-    from . import _passthrough  # noqa: F401  (registers nothing; validates prefixes)
-
     if name in _MODELS:
         return name
     if name in _ALIASES:
@@ -127,13 +125,3 @@ def list_models(pattern: str = "*", *, family: str | None = None) -> list[str]:
             out.add(key)
     return sorted(out)
 
-
-def all_infos() -> list[ModelInfo]:
-    return [_MODELS[k] for k in sorted(_MODELS)]
-
-
-def build(name: str, *, inference_mode: bool = False, **kwargs: Any):
-    info = model_info(name)
-    if info.fn is None:
-        raise UsageError(f"model {name!r} has no entry point")
-    return info.fn(inference_mode=inference_mode, **kwargs)

@@ -27,7 +27,8 @@ class LibraryModel:
     note: str = ""          # known differences from the paper's figures
 
 
-def _build(cfg: LibraryModel, inference_mode: bool, kwargs: dict[str, Any]):
+def build_library_model(cfg: LibraryModel, inference_mode: bool, kwargs: dict[str, Any]):
+    """Build ``cfg`` from its library (random weights, eval mode); fused if asked and fusable."""
     if cfg.library == "timm":
         import timm
 
@@ -96,7 +97,7 @@ _BASELINES: list[tuple[str, str, str, LibraryModel, bool, str]] = [
 
 def _make_entry(name: str, cfg: LibraryModel):
     def entry(*, inference_mode: bool = False, **kwargs: Any):
-        return _build(cfg, inference_mode, kwargs)
+        return build_library_model(cfg, inference_mode, kwargs)
 
     entry.__name__ = name
     entry.__doc__ = f"{name} from {cfg.library}:{cfg.name} (random weights)."

@@ -50,7 +50,6 @@ from dataclasses import dataclass
 from typing import Union
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ._registry import register_model
