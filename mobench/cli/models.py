@@ -103,18 +103,6 @@ def list_cmd(
     Console().print(table)
 
 
-def _jsonable(obj):
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(o) for o in obj]
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (str, int, float, bool)) or obj is None:
-        return obj
-    return repr(obj)
-
-
 @models_app.command("show")
 def show_cmd(
     name: str = typer.Argument(..., help="Model name or alias, e.g. s0, mobileone_s0, timm:resnet18."),
@@ -139,14 +127,14 @@ def show_cmd(
         "paper_name": info.paper_name,
         "description": info.description,
         "input_size": info.input_size,
-        "config": _jsonable(info.config),
+        "config": dataclasses.asdict(info.config) if dataclasses.is_dataclass(info.config) else info.config,
     }
     if counts:
         from ..analysis.complexity import model_complexity
 
         data.update({k: v for k, v in model_complexity(info.name).items() if k in ("params_m", "macs_m")})
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(json.dumps(data, indent=2, default=str))
         return
     table = Table(show_header=False, title=info.name)
     table.add_column("field", style="bold")
