@@ -48,6 +48,10 @@ _NEXT_STEPS: list[tuple[str, str]] = [
 ]
 
 
+# pymobiledevice3 apps pull/rm output for a file that is not there
+_AFC_NOT_FOUND = re.compile(r"ObjectNotFound|FileNotFound|No such file|does not exist")
+
+
 def next_step(text: str) -> str:
     """The advice for a device tool's error output ("" when nothing matches)."""
     for pattern, advice in _NEXT_STEPS:
@@ -222,7 +226,7 @@ class Pymobiledevice3Transport(Transport):
         try:
             run_tool(self.argv_pull(remote_name, local_path), timeout=self.timeout, what=f"copying {remote_name} from the iPhone")
         except DeviceError as exc:
-            if re.search(r"ObjectNotFound|FileNotFound|No such file|does not exist", str(exc)):
+            if _AFC_NOT_FOUND.search(str(exc)):
                 return False
             raise
         return Path(local_path).exists()
@@ -232,7 +236,7 @@ class Pymobiledevice3Transport(Transport):
         try:
             run_tool(self.argv_remove(remote_name), timeout=self.timeout, what=f"removing {remote_name} on the iPhone")
         except DeviceError as exc:
-            if not re.search(r"ObjectNotFound|FileNotFound|No such file|does not exist", str(exc)):
+            if not _AFC_NOT_FOUND.search(str(exc)):
                 raise
 
     def list_files(self) -> list[str]:
