@@ -21,6 +21,7 @@ from typing import Any, Iterable
 
 from ...benchmark.record import RunRecord
 from ...errors import SchemaError, UsageError
+from .constants import STDOUT_LINE_KEY
 from .schema import loads_json, report_from_lines, validate_report
 
 DEVICE_NAME = "iphone"
@@ -152,10 +153,10 @@ def read_report_file(path: str | os.PathLike) -> Any:
     except (UnicodeDecodeError, json.JSONDecodeError):
         obj = None
     else:
-        if not (isinstance(obj, dict) and "mobench_run" in obj):
+        if not (isinstance(obj, dict) and STDOUT_LINE_KEY in obj):
             return obj  # a report (or something else the validation will name)
     first_line = data.lstrip().split(b"\n", 1)[0]
-    if obj is None and data.lstrip().startswith(b"{") and b'"mobench_run"' not in first_line:
+    if obj is None and data.lstrip().startswith(b"{") and f'"{STDOUT_LINE_KEY}"'.encode() not in first_line:
         return loads_json(data, str(path))  # raises SchemaError: truncated / malformed report
     return report_from_lines(_lines(data), what=str(path))
 
