@@ -52,6 +52,7 @@ def bench(
     from ..errors import DeviceError
     from ..benchmark.table import record_row, runs_table
     from ..models import resolve_models
+    from ..results import default_db_path
 
     config = protocol(protocol_name)
     overrides = {k: v for k, v in dict(rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
@@ -83,7 +84,7 @@ def bench(
     for rec in records:
         stats = compute_stats(rec.samples_ms, config) if rec.status == "ok" and rec.n_samples else None
         rows.append(record_row(rec, stats))
-    title = f"{device} - protocol {config.name} - {len(records)} run(s) stored in {db or 'results/mobench.sqlite'}"
+    title = f"{device} - protocol {config.name} - {len(records)} run(s) stored in {db or default_db_path()}"
     console.print(runs_table(rows, title=title))
     busy = _busy(records)
     if busy:

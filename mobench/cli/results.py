@@ -46,7 +46,7 @@ def list_cmd(
 ) -> None:
     from ..benchmark.table import runs_table
     from ..errors import UsageError
-    from ..results import load
+    from ..results import default_db_path, load
 
     if status not in (None, "ok", "failed"):
         raise UsageError(f"--status is ok or failed, not {status!r}")
@@ -61,7 +61,7 @@ def list_cmd(
     if not rows:
         typer.echo("no runs stored" + (" that match" if any((model, device, status, protocol)) else ""))
         return
-    _console().print(runs_table(rows, title=f"runs in {db or 'results/mobench.sqlite'}", show_device=True))
+    _console().print(runs_table(rows, title=f"runs in {db or default_db_path()}", show_device=True))
 
 
 def _isna(v) -> bool:
