@@ -26,11 +26,6 @@ enum DeviceInfo {
         return machine.isEmpty ? "unknown" : machine
     }
 
-    /// True when running in the iOS Simulator (its Core ML has no Neural Engine).
-    static var isSimulator: Bool {
-        ProcessInfo.processInfo.environment["SIMULATOR_MODEL_IDENTIFIER"] != nil
-    }
-
     /// The OS version as `major.minor[.patch]`, e.g. `17.4.1`.
     static func osVersion() -> String {
         let version = ProcessInfo.processInfo.operatingSystemVersion

@@ -35,22 +35,6 @@ struct SplitMix64: RandomNumberGenerator {
 struct InputSynthesizer {
     var seed: UInt64 = 0x6D6F_6265_6E63_6801
 
-    /// The kinds of input features a model has, e.g. `["image"]` or `["tensor"]`.
-    static func inputKinds(of description: MLModelDescription) -> Set<String> {
-        var kinds = Set<String>()
-        for feature in description.inputDescriptionsByName.values {
-            switch feature.type {
-            case .image:
-                kinds.insert("image")
-            case .multiArray:
-                kinds.insert("tensor")
-            default:
-                kinds.insert("other")
-            }
-        }
-        return kinds
-    }
-
     func makeInputs(for description: MLModelDescription) throws -> MLFeatureProvider {
         var generator = SplitMix64(seed: seed)
         var features: [String: MLFeatureValue] = [:]
