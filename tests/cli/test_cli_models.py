@@ -8,21 +8,9 @@ import sys
 
 import pytest
 
-from mobench.cli import main
 
-
-def run_cli(args, capsys):
-    code = 0
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_models_json_is_valid_with_counts(capsys):
-    code, out, _ = run_cli(["models", "--preset", "quick", "--json"], capsys)
+def test_models_json_is_valid_with_counts(run_cli):
+    code, out, _ = run_cli(["models", "--preset", "quick", "--json"])
     assert code == 0
     rows = json.loads(out)
     by_name = {r["name"]: r for r in rows}
@@ -33,15 +21,15 @@ def test_models_json_is_valid_with_counts(capsys):
     assert by_name["mobilenet_v3_small"]["source"] == "timm:mobilenetv3_small_100"
 
 
-def test_models_table_lists_names(capsys):
-    code, out, _ = run_cli(["models", "--pattern", "repvgg*", "--no-counts"], capsys)
+def test_models_table_lists_names(run_cli):
+    code, out, _ = run_cli(["models", "--pattern", "repvgg*", "--no-counts"])
     assert code == 0
     for n in ("repvgg_a0", "repvgg_b1"):
         assert n in out
 
 
-def test_models_show_alias(capsys):
-    code, out, _ = run_cli(["models", "show", "s1", "--json", "--no-counts"], capsys)
+def test_models_show_alias(run_cli):
+    code, out, _ = run_cli(["models", "show", "s1", "--json", "--no-counts"])
     assert code == 0
     data = json.loads(out)
     assert data["name"] == "mobileone_s1"
@@ -60,7 +48,7 @@ def test_unknown_model_is_one_line_with_suggestions():
     assert "did you mean" in lines[0] and "mobileone_s0" in lines[0]
 
 
-def test_unknown_preset_exits_nonzero(capsys):
-    code, _, err = run_cli(["models", "--preset", "nope"], capsys)
+def test_unknown_preset_exits_nonzero(run_cli):
+    code, _, err = run_cli(["models", "--preset", "nope"])
     assert code == 2
     assert "unknown preset" in err
