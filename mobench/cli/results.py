@@ -122,15 +122,14 @@ def export_cmd(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     from ..errors import UsageError
-    from ..results import EXPORT_FORMATS, export, load, load_samples
+    from ..results import export, load, load_samples
+    from ..results.frames import render
 
-    if fmt not in EXPORT_FORMATS:
-        raise UsageError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
     if out is None:
         if fmt == "parquet":
             raise UsageError("parquet is binary: pass --out FILE.parquet")
         df = load_samples(db) if samples else load(db)
-        typer.echo(df.to_csv(index=False) if fmt == "csv" else df.to_json(orient="records", date_format="iso", indent=1), nl=False)
+        typer.echo(render(df, fmt).decode("utf-8"), nl=False)
         return
     path = export(db, out, fmt, samples=samples)
     typer.echo(f"wrote {path}", err=True)

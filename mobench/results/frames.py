@@ -109,27 +109,32 @@ def load_samples(db: str | os.PathLike | Store | None = None, *, run_ids: list[i
 EXPORT_FORMATS = ("csv", "parquet", "json")
 
 
-def export(db: str | os.PathLike | None, out: str | os.PathLike, fmt: str, *, samples: bool = False) -> Path:
-    """Write the runs table (or, with ``samples``, every raw sample) to ``out`` atomically."""
+def render(df, fmt: str) -> bytes:
+    """``df`` as a ``fmt`` file's bytes (csv, json: one object per row, parquet)."""
     import io
-
-    from .._util import atomic_write_bytes, atomic_write_text
 
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    if fmt == "csv":
+        return df.to_csv(index=False).encode("utf-8")
+    if fmt == "json":
+        return df.to_json(orient="records", date_format="iso", indent=1).encode("utf-8")
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def export(db: str | os.PathLike | None, out: str | os.PathLike, fmt: str, *, samples: bool = False) -> Path:
+    """Write the runs table (or, with ``samples``, every raw sample) to ``out`` atomically."""
+    from .._util import atomic_write_bytes
+
     df = load_samples(db) if samples else load(db)
     out = Path(out)
     if out.exists() and out.is_dir():
         raise UsageError(f"{out} is a folder; give a file name, e.g. {out / ('runs.' + fmt)}")
+    data = render(df, fmt)
     try:
-        if fmt == "csv":
-            atomic_write_text(out, df.to_csv(index=False))
-        elif fmt == "json":
-            atomic_write_text(out, df.to_json(orient="records", date_format="iso", indent=1))
-        else:
-            buf = io.BytesIO()
-            df.to_parquet(buf, index=False)
-            atomic_write_bytes(out, buf.getvalue())
+        atomic_write_bytes(out, data)
     except OSError as exc:
         raise StoreError(f"cannot write {out}: {exc.strerror or exc}") from None
     return out
