@@ -15,12 +15,13 @@ feed it deliberately broken input and assert that it notices.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from mobench.devices.iphone.schema import load_schema
 
 REPO = Path(__file__).resolve().parents[2]
 HARNESS = REPO / "ios_harness"
@@ -182,10 +183,6 @@ def read_sources(folder: Path) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- schema
-
-def load_schema(name: str) -> dict[str, Any]:
-    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
-
 
 def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in node:
