@@ -493,8 +493,9 @@ def lint_problems(source: str) -> list[str]:
             walk(child)
 
     walk(parse(source))
-    for match in re.finditer(r"\b(if|guard|while)\s+(let|var)\s*\(", _strip_comments(source)):
-        line = _strip_comments(source)[: match.start()].count("\n") + 1
+    code = _strip_comments(source)
+    for match in re.finditer(r"\b(if|guard|while)\s+(let|var)\s*\(", code):
+        line = code[: match.start()].count("\n") + 1
         problems.append(f"{line}: tuple destructuring in an optional binding")
     return problems
 
