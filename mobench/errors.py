@@ -33,6 +33,10 @@ class ExportError(MobenchError):
     """An export failed (converter error, failed check, output exists)."""
 
 
+class ArtifactExistsError(ExportError):
+    """The export's artifact file is already on disk and ``force`` is off."""
+
+
 class DeviceError(MobenchError):
     """A device backend is unavailable or failed while timing."""
 

@@ -57,7 +57,7 @@ class ArtifactIntegrityError(DeviceError):
 def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=None):
     """The verified artifact for ``model`` on ``device`` (exported if not found)."""
     from .._util import sha256_path
-    from ..errors import ExportError
+    from ..errors import ArtifactExistsError
     from ..exporters import ExportConfig, export, find_artifact
 
     ec = export_config if export_config is not None else ExportConfig(input_kind=config.input_kind)
@@ -67,9 +67,7 @@ def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=
     if art is None:
         try:
             art = export(model, fmt, ec, progress=step)
-        except ExportError as exc:
-            if "already exists" not in str(exc):
-                raise
+        except ArtifactExistsError:
             # find_artifact refused the file that is there: it no longer matches its manifest
             raise ArtifactIntegrityError(
                 f"the {fmt} export of {model} on disk does not match its manifest (corrupt or changed); {fix}"
@@ -170,8 +168,7 @@ def _one(name, dev, config, key, store, export_config, force, bar) -> RunRecord:
     try:
         rec = dev.run(name, art, config, progress=bar.rounds(name))
     except Exception as exc:
-        fields = dev.artifact_fields(art) if hasattr(dev, "artifact_fields") else {}
-        rec = _failed(name, dev, config, _one_line(exc), "run", **fields)
+        rec = _failed(name, dev, config, _one_line(exc), "run", **dev.artifact_fields(art))
         if not isinstance(exc, MobenchError):
             rec.extra["traceback"] = traceback.format_exc(limit=8)
     rec.extra["config_key"] = key

@@ -16,6 +16,7 @@ coremltools and onnxruntime are imported only when an export runs.
 
 from __future__ import annotations
 
+from ..errors import ArtifactExistsError
 from .config import (
     DEFAULT_PRECISION, FORMATS, PARITY_ATOL, PARITY_RTOL, Artifact, ExportConfig, ExportResult,
     artifact_stem, expand_formats,
@@ -25,6 +26,7 @@ from .pipeline import export, export_many, find_artifact
 
 __all__ = [
     "Artifact",
+    "ArtifactExistsError",
     "DEFAULT_PRECISION",
     "ExportConfig",
     "ExportResult",

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 
 from .. import __version__
 from .._util import sha256_path, tool_versions
-from ..errors import ExportError, MobenchError, UsageError
+from ..errors import ArtifactExistsError, ExportError, MobenchError, UsageError
 from . import manifest as _manifest
 from .checks import failed_summary, structural_checks
 from .config import (
@@ -119,7 +119,7 @@ def _commit(tmp_artifact: Path, folder: Path, target: Path, fmt: str, entry: dic
         old: Path | None = None
         if target.exists():
             if not force:
-                raise ExportError(f"{target} already exists; pass --force to replace it")
+                raise ArtifactExistsError(f"{target} already exists; pass --force to replace it")
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=folder)) / target.name
             os.replace(target, old)
         try:
@@ -159,7 +159,7 @@ def export(
     precision = config.precision_for(fmt)
     stem, folder, target = _target_paths(info.name, fmt, config, ckpt_sha)
     if target.exists() and not config.force:
-        raise ExportError(f"{target} already exists; pass --force to replace it")
+        raise ArtifactExistsError(f"{target} already exists; pass --force to replace it")
 
     t0 = time.perf_counter()
     step("building model")

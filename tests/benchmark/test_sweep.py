@@ -116,10 +116,10 @@ def test_corrupt_artifact_is_caught_before_timing(tmp_path, fake_devices, fake_e
 
 
 def test_refused_existing_export_is_an_integrity_error(tmp_path, fake_devices, fake_exporter, monkeypatch):
-    from mobench.errors import ExportError
+    from mobench.errors import ArtifactExistsError
 
     def export(m, f, c, progress=None):
-        raise ExportError("results/exports/x/x.onnx already exists; pass --force to replace it")
+        raise ArtifactExistsError("results/exports/x/x.onnx already exists; pass --force to replace it")
 
     monkeypatch.setattr(sys.modules["mobench.exporters"], "export", export)
     (rec,) = run_sweep([M1], "fakeonnx", CFG, db=tmp_path / "r.sqlite", progress=False)

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from mobench._util import sha256_path
-from mobench.errors import ExportError, ModelNotFoundError, UsageError
+from mobench.errors import ArtifactExistsError, ExportError, ModelNotFoundError, UsageError
 from mobench.exporters import ExportConfig, export, export_many, find_artifact, read_manifest
 from mobench.exporters import onnx as onnx_exporter
 
@@ -54,7 +54,7 @@ def test_exception_mid_export_leaves_nothing(tiny_rep, cfg, monkeypatch, exc):
 def test_existing_output_needs_force_and_is_untouched(tiny_rep, cfg):
     art = export(tiny_rep, "onnx", cfg)
     before = (sha256_path(art.path), art.path.stat().st_mtime_ns, art.manifest_path.read_bytes())
-    with pytest.raises(ExportError, match="already exists; pass --force"):
+    with pytest.raises(ArtifactExistsError, match="already exists; pass --force"):
         export(tiny_rep, "onnx", cfg)
     assert (sha256_path(art.path), art.path.stat().st_mtime_ns, art.manifest_path.read_bytes()) == before
 
