@@ -23,8 +23,8 @@ from .correlation import (
     device_agreement,
 )
 from .metrics import METRICS, Metric, parse_metrics
-from .reference import is_reference, published_complexity
-from .tables import DEFAULT_STAT, available_devices, latency_table, load_runs, validate_devices
+from .reference import is_reference, published_complexity, reference_latencies
+from .tables import DEFAULT_STAT, available_devices, latency_table, load_runs
 
 COMPLEXITY_SOURCES = ("auto", "paper", "counted")
 REFERENCE_SET = "figure2"   # the paper's Table 1 / Figure 2 correlation set
@@ -115,7 +115,6 @@ def analyze(
                 raise exc
     if not devices:
         devices = [d for d in available_devices(runs) if d != "paper:gpu"]
-    validate_devices(devices)
     lat = latency_table(devices, runs, stat)
 
     ref_models = _reference_models(models)
@@ -165,7 +164,7 @@ def analyze(
         if is_reference(d):
             continue
         for ref in ("paper:cpu", "paper:iphone12"):
-            ref_lat = latency_table([ref], None, stat)[ref]
+            ref_lat = reference_latencies(ref)
             mine = lat[d].dropna()
             if models is not None:
                 mine = mine[mine.index.isin(models)]

@@ -97,7 +97,8 @@ def run_study(
     from .metrics import metrics_table
     from .plots import PlotData, make_plots
     from .report import write_report
-    from .tables import load_runs, load_samples_df
+    from ..results import load_samples
+    from .tables import load_runs
 
     if device.startswith("paper:"):
         raise UsageError(f"{device} is a reference device (published numbers); run on a local device, e.g. --device cpu")
@@ -153,7 +154,7 @@ def run_study(
     seconds["analysis"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    samples = load_samples_df(db)
+    samples = load_samples(db)
     samples = samples[samples["run_id"].isin(runs["run_id"])]
     plots, skipped = _plots_with_progress(make_plots, PlotData(result, runs, samples), out / "plots",
                                           progress, console)

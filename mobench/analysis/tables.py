@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import StoreError, UsageError
-from .reference import REFERENCE_DEVICES, is_reference, reference_device, reference_latencies
+from .reference import REFERENCE_DEVICES, is_reference, reference_latencies
 
 # CLI name -> store column of the per-run statistic used as "the" latency.
 STATS = {
@@ -40,21 +40,12 @@ def device_label(device: str, *, short: bool = False) -> str:
 
 
 def load_runs(db=None):
-    """Store rows (one per run) or an empty frame when the store does not exist yet."""
-    import pandas as pd
-
+    """Store rows (one per run); a StoreError naming ``mobench run`` when ``db`` does not exist."""
     if db is not None and not Path(db).exists():
         raise StoreError(f"no results store at {db}; run `mobench run` or `mobench bench` first, or pass --db PATH")
     from ..results import load
 
-    df = load(db)
-    return df if df is not None else pd.DataFrame()
-
-
-def load_samples_df(db=None):
-    from ..results import load_samples
-
-    return load_samples(db)
+    return load(db)
 
 
 def _reparameterizable(model: str) -> bool:
@@ -127,9 +118,3 @@ def available_devices(runs=None) -> list[str]:
         deployed, _ = split_fused(runs)
         measured = sorted(deployed["device"].unique())
     return [*measured, *REFERENCE_DEVICES]
-
-
-def validate_devices(devices: list[str]) -> None:
-    for d in devices:
-        if is_reference(d):
-            reference_device(d)  # raises with the list of names

@@ -130,11 +130,11 @@ def plot_cmd(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: plots/ next to the database)."),
 ) -> None:
     from ..analysis.plots import PlotData, make_plots, parse_kinds
-    from ..analysis.tables import load_samples_df
+    from ..results import load_samples
 
     kinds = parse_kinds(kind)
     result, runs, dbp = _analysis(device, metric, db, stat, "auto", None, None, 2000)
-    samples = load_samples_df(dbp) if runs is not None and not runs.empty else None
+    samples = load_samples(dbp) if runs is not None and not runs.empty else None
     out = out or dbp.parent / "plots"
     written, skipped = make_plots(PlotData(result, runs, samples), out, kinds)
     for stem, paths in written.items():
@@ -154,10 +154,10 @@ def report_cmd(
 ) -> None:
     from ..analysis.plots import PlotData, make_plots
     from ..analysis.report import write_report
-    from ..analysis.tables import load_samples_df
+    from ..results import load_samples
 
     result, runs, dbp = _analysis(device, metric, db, stat, "auto", None, None, 2000)
-    samples = load_samples_df(dbp) if runs is not None and not runs.empty else None
+    samples = load_samples(dbp) if runs is not None and not runs.empty else None
     out = out or dbp.parent
     written, skipped = make_plots(PlotData(result, runs, samples), out / "plots")
     path = write_report(out / "report.html", result, runs, written, title="mobench report")
