@@ -24,7 +24,7 @@ from .correlation import (
 )
 from .metrics import METRICS, Metric, parse_metrics
 from .reference import is_reference, published_complexity, reference_latencies
-from .tables import DEFAULT_STAT, available_devices, latency_table, load_runs
+from .tables import DEFAULT_STAT, available_devices, latency_table, load_runs, stat_column
 
 COMPLEXITY_SOURCES = ("auto", "paper", "counted")
 REFERENCE_SET = "figure2"   # the paper's Table 1 / Figure 2 correlation set
@@ -104,6 +104,7 @@ def analyze(
 
     if complexity not in COMPLEXITY_SOURCES:
         raise UsageError(f"--complexity must be one of {', '.join(COMPLEXITY_SOURCES)}, not {complexity!r}")
+    stat_column(stat)   # unknown --stat: an error even when only reference devices are asked for
     chosen: list[Metric] = parse_metrics(metrics)
     if runs is None:
         try:

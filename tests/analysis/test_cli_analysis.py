@@ -48,6 +48,7 @@ def test_analyze_table_and_csv(capsys):
         (["analyze", "--device", "paper:cpu", "--metric", "flops"], "unknown metric 'flops'"),
         (["analyze", "--device", "paper:ipad"], "unknown reference device 'paper:ipad'"),
         (["analyze", "--device", "paper:cpu", "--json", "--csv"], "choose one of --json and --csv"),
+        (["analyze", "--device", "paper:cpu", "--stat", "mode"], "unknown statistic 'mode'"),
         (["plot", "--kind", "pie", "--device", "paper:cpu"], "unknown plot kind 'pie'"),
         (["run", "--preset", "quik"], "unknown preset 'quik'"),
         (["run", "--device", "paper:cpu"], "reference device"),
