@@ -64,6 +64,19 @@ class Device(abc.ABC):
         """Resolved options that change the measurement (part of a run's reuse key)."""
         return {}
 
+    def artifact_fields(self, artifact: Any) -> dict[str, Any]:
+        """The RunRecord fields that say what was timed, from the artifact's manifest."""
+        if artifact is None:
+            return {}
+        man = getattr(artifact, "manifest", None) or {}
+        return {
+            "artifact_format": getattr(artifact, "format", None) or self.artifact_format,
+            "artifact_sha256": man.get("sha256"),
+            "artifact_path": str(getattr(artifact, "path", "") or "") or None,
+            "precision": man.get("precision"),
+            "reparameterized": man.get("reparameterized"),
+        }
+
     @abc.abstractmethod
     def run(self, model_name: str, artifact: Any, config: Any, *, progress: Callable | None = None) -> RunRecord:
         """Time ``model_name`` (from ``artifact`` if the device needs one) with ``config``."""
@@ -136,18 +149,6 @@ class LocalDevice(Device):
 
     def unload(self, handle: Any) -> None:
         del handle
-
-    def artifact_fields(self, artifact: Any) -> dict[str, Any]:
-        if artifact is None:
-            return {}
-        man = getattr(artifact, "manifest", None) or {}
-        return {
-            "artifact_format": getattr(artifact, "format", None) or self.artifact_format,
-            "artifact_sha256": man.get("sha256"),
-            "artifact_path": str(getattr(artifact, "path", "") or "") or None,
-            "precision": man.get("precision"),
-            "reparameterized": man.get("reparameterized"),
-        }
 
     def run(self, model_name: str, artifact: Any, config: Any, *, progress: Callable | None = None) -> RunRecord:
         from .._util import host_provenance
