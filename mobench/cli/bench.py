@@ -48,11 +48,11 @@ def bench(
 ) -> None:
     from rich.console import Console
 
-    from ..benchmark import compute_stats, protocol, run_sweep
+    from ..benchmark import protocol, run_sweep
     from ..errors import DeviceError
     from ..benchmark.table import record_row, runs_table
     from ..models import resolve_models
-    from ..results import default_db_path
+    from ..results import Store, default_db_path
 
     config = protocol(protocol_name)
     overrides = {k: v for k, v in dict(rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
@@ -80,10 +80,9 @@ def bench(
     bad = [r for r in records if r.extra.get("stored") is False]
     if bad and len(bad) == len(records):
         raise DeviceError(bad[0].error.split(": ", 1)[-1])
-    rows = []
-    for rec in records:
-        stats = compute_stats(rec.samples_ms, config) if rec.status == "ok" and rec.n_samples else None
-        rows.append(record_row(rec, stats))
+    with Store(db, readonly=True) as store:   # the statistics add_run computed and stored with each run
+        rows = [record_row(rec, store.get_stats(rec.extra["run_id"]) if rec.extra.get("run_id") else None)
+                for rec in records]
     title = f"{device} - protocol {config.name} - {len(records)} run(s) stored in {db or default_db_path()}"
     console.print(runs_table(rows, title=title))
     busy = _busy(records)
