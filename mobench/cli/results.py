@@ -144,14 +144,15 @@ def delete_cmd(
     from ..errors import UsageError
     from ..results import Store
 
-    with Store(db) as store:
+    with Store(db, readonly=True) as store:   # a missing database is an error, not created empty
         rec = store.get_run(run)
-        if not yes:
-            import sys
+    if not yes:
+        import sys
 
-            if not sys.stdin.isatty():
-                raise UsageError("refusing to delete without confirmation; pass --yes")
-            typer.confirm(f"delete run {run} ({rec.model} on {rec.device}, {rec.n_samples} samples)?", abort=True)
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to delete without confirmation; pass --yes")
+        typer.confirm(f"delete run {run} ({rec.model} on {rec.device}, {rec.n_samples} samples)?", abort=True)
+    with Store(db) as store:
         store.delete_run(run)
     typer.echo(f"deleted run {run}")
 
