@@ -57,11 +57,20 @@ def _root(
 _register_all()
 
 
+# typer >= 0.23 vendors its own click: its usage errors are not click.ClickException.
+# Catch both (with an older typer they are the same classes).
+_CLICK_ERRORS = tuple({
+    click.ClickException,
+    next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+})
+_ABORTS = tuple({click.exceptions.Abort, typer.Abort})
+
+
 def _err(message: str) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+    Console(stderr=True, highlight=False, soft_wrap=True, emoji=False).print(f"[bold red]error:[/] {escape(message)}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,13 +80,13 @@ def main(argv: list[str] | None = None) -> None:
     except MobenchError as exc:
         _err(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except _ABORTS:
         _err("aborted")
         sys.exit(130)
     except KeyboardInterrupt:
         _err("interrupted (finished work is kept; run the same command again to resume)")
         sys.exit(130)
-    except click.ClickException as exc:
+    except _CLICK_ERRORS as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except Exception as exc:  # a bug: one line unless the user asks for the traceback

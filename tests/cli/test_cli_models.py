@@ -52,3 +52,11 @@ def test_unknown_preset_exits_nonzero(run_cli):
     code, _, err = run_cli(["models", "--preset", "nope"])
     assert code == 2
     assert "unknown preset" in err
+
+
+@pytest.mark.parametrize("argv", [["nosuch"], ["models", "--resolution", "5"], ["models", "show"]])
+def test_click_usage_errors_exit_2_not_internal_error(run_cli, argv):
+    code, _, err = run_cli(argv)
+    assert code == 2
+    assert "internal error" not in err and "Traceback" not in err
+    assert "Error:" in err
