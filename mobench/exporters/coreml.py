@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import ExportError
-from .checks import compare
+from .checks import compare, first_line
 from .prepare import Prepared, image_preprocessing
 
 TENSOR_INPUT = "input"
@@ -91,14 +91,6 @@ def _dtype(code: int) -> str:
     return {65568: "float32", 65552: "float16", 65600: "float64", 131104: "int32"}.get(int(code), f"ArrayDataType {code}")
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    for line in text.splitlines():
-        if line.strip():
-            return f"{type(exc).__name__}: {line.strip()[:300]}"
-    return type(exc).__name__
-
-
 def convert(
     prep: Prepared, config, precision: str, out_dir: Path, stem: str, name: str,
     metadata: dict[str, str], step: Callable[[str], None],
@@ -116,7 +108,7 @@ def convert(
         with _quiet():
             program = torch.export.export(prep.model, (prep.example,)).run_decompositions({})
     except Exception as exc:
-        raise ExportError(f"{name}: torch.export cannot capture this model for Core ML: {_first_line(exc)}") from exc
+        raise ExportError(f"{name}: torch.export cannot capture this model for Core ML: {first_line(exc)}") from exc
 
     if config.input_kind == "image":
         pre = image_preprocessing("coreml")
@@ -142,7 +134,7 @@ def convert(
                 skip_model_load=True,
             )
     except Exception as exc:
-        raise ExportError(f"{name}: coremltools cannot convert this model: {_first_line(exc)}") from exc
+        raise ExportError(f"{name}: coremltools cannot convert this model: {first_line(exc)}") from exc
 
     spec_inputs = [i.name for i in mlmodel.get_spec().description.input]
     spec_outputs = [o.name for o in mlmodel.get_spec().description.output]
@@ -168,7 +160,7 @@ def convert(
             mlmodel.save(str(path))
             spec = ct.utils.load_spec(str(path))  # read back: the checks describe the file on disk
     except Exception as exc:
-        raise ExportError(f"{name}: cannot save or re-read the .mlpackage: {_first_line(exc)}") from exc
+        raise ExportError(f"{name}: cannot save or re-read the .mlpackage: {first_line(exc)}") from exc
     histogram = op_histogram_from_spec(spec)
 
     parity: dict[str, Any]
@@ -226,6 +218,6 @@ def run_parity(path: Path, prep: Prepared, precision: str, input_name: str, inpu
             feed = prep.reference_input.numpy()
         out = model.predict({input_name: feed})[OUTPUT_NAME]
     except Exception as exc:
-        return {"status": "failed", "reason": f"Core ML cannot predict: {_first_line(exc)}",
+        return {"status": "failed", "reason": f"Core ML cannot predict: {first_line(exc)}",
                 "runtime": f"coremltools {ct.__version__}"}
     return compare(out, prep.reference_output.numpy(), precision, f"Core ML (coremltools {ct.__version__}, CPU_ONLY)")

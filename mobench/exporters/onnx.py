@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import ExportError
-from .checks import compare
+from .checks import compare, first_line
 from .config import ExportConfig
 from .prepare import Prepared
 
@@ -97,14 +97,6 @@ def _export_dynamo(module, example, path: Path, opset: int) -> None:
     )
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    for line in text.splitlines():
-        if line.strip():
-            return f"{type(exc).__name__}: {line.strip()[:300]}"
-    return type(exc).__name__
-
-
 def _quiet():
     """Silence exporter chatter (deprecation warnings, dynamo's progress prints)."""
     stack = contextlib.ExitStack()
@@ -141,7 +133,7 @@ def convert(
             exporter = label
             break
         except Exception as exc:  # converter failure: try the other exporter, keep the reason
-            errors.append(f"{label.split(' (')[0]}: {_first_line(exc)}")
+            errors.append(f"{label.split(' (')[0]}: {first_line(exc)}")
             for leftover in out_dir.glob(f"{stem}.onnx*"):
                 leftover.unlink()
     if exporter is None:
@@ -169,7 +161,7 @@ def convert(
     try:
         onnx.checker.check_model(str(path), full_check=True)
     except Exception as exc:
-        raise ExportError(f"{name}: the exported ONNX graph fails onnx.checker: {_first_line(exc)}") from exc
+        raise ExportError(f"{name}: the exported ONNX graph fails onnx.checker: {first_line(exc)}") from exc
 
     histogram = op_histogram(model)
     graph_in = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
@@ -213,6 +205,6 @@ def run_parity(path: Path, prep: Prepared, precision: str) -> dict[str, Any]:
         session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
         out = session.run([OUTPUT_NAME], {INPUT_NAME: prep.reference_input.numpy()})[0]
     except Exception as exc:
-        return {"status": "failed", "reason": f"ONNX Runtime cannot run the graph: {_first_line(exc)}",
+        return {"status": "failed", "reason": f"ONNX Runtime cannot run the graph: {first_line(exc)}",
                 "runtime": f"onnxruntime {ort.__version__}"}
     return compare(out, prep.reference_output.numpy(), precision, f"onnxruntime {ort.__version__} CPU")

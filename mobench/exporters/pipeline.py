@@ -22,7 +22,7 @@ from .. import __version__
 from .._util import sha256_path, tool_versions
 from ..errors import ArtifactExistsError, ExportError, MobenchError, UsageError
 from . import manifest as _manifest
-from .checks import failed_summary, structural_checks
+from .checks import failed_summary, first_line, structural_checks
 from .config import (
     EXTENSIONS, Artifact, ExportConfig, ExportResult, artifact_stem, check_format,
     config_dict, config_fingerprint, expand_formats,
@@ -240,8 +240,7 @@ def export(
     except MobenchError:
         raise
     except Exception as exc:  # a converter's own exception: one line, with its reason
-        text = str(exc).strip().splitlines()
-        raise ExportError(f"{info.name}: {fmt} export failed: {type(exc).__name__}: {text[0] if text else ''}") from exc
+        raise ExportError(f"{info.name}: {fmt} export failed: {first_line(exc)}") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return Artifact(model=info.name, format=fmt, path=target, manifest_path=_manifest.manifest_path(folder), manifest=entry)

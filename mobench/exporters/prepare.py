@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ExportError, MobenchError
+from .checks import first_line
 from .config import IMAGENET_MEAN, IMAGENET_STD, ExportConfig
 
 SEED = 0
@@ -197,7 +198,7 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
         except MobenchError:
             raise
         except Exception as exc:  # a model builder that rejects the options
-            raise ExportError(f"{info.name}: cannot build the model: {type(exc).__name__}: {exc}") from exc
+            raise ExportError(f"{info.name}: cannot build the model: {first_line(exc)}") from exc
         weights: dict[str, Any] = {
             "source": "checkpoint" if config.checkpoint else "random",
             "seed": None if config.checkpoint else SEED,
@@ -234,10 +235,7 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
         except MobenchError:
             raise
         except Exception as exc:
-            raise ExportError(
-                f"{info.name}: PyTorch cannot run the model at {res}x{res}: {type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''}"
-            ) from exc
+            raise ExportError(f"{info.name}: PyTorch cannot run the model at {res}x{res}: {first_line(exc)}") from exc
     if not isinstance(reference_output, torch.Tensor):
         raise ExportError(f"{info.name}: the model returns {type(reference_output).__name__}, not one logits tensor")
     return Prepared(
