@@ -86,10 +86,6 @@ class BenchConfig:
         if problems:
             raise UsageError(f"bad benchmark config {self.name!r}: " + "; ".join(problems))
 
-    @property
-    def max_samples(self) -> int:
-        return self.rounds * self.inferences
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
