@@ -91,6 +91,7 @@ def run_study(
 ) -> StudyResult:
     """Run the whole study; see the module docstring. Raises only for bad input."""
     from ..benchmark import protocol, run_sweep
+    from ..devices import device_class
     from ..exporters import ExportConfig
     from ..models import resolve_models
     from .analyze import analyze
@@ -102,6 +103,7 @@ def run_study(
 
     if device.startswith("paper:"):
         raise UsageError(f"{device} is a reference device (published numbers); run on a local device, e.g. --device cpu")
+    device_class(device)   # an unknown device name fails before the output folder is created
     names = resolve_models(models, preset)
     proto = protocol_for(preset, protocol_name)
     config = protocol(proto)

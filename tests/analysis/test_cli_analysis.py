@@ -52,6 +52,7 @@ def test_analyze_table_and_csv(capsys):
         (["plot", "--kind", "pie", "--device", "paper:cpu"], "unknown plot kind 'pie'"),
         (["run", "--preset", "quik"], "unknown preset 'quik'"),
         (["run", "--device", "paper:cpu"], "reference device"),
+        (["run", "--device", "gpu"], "unknown device 'gpu'"),
     ],
 )
 def test_bad_input_is_one_line(argv, message, capsys, tmp_path, monkeypatch):
