@@ -29,18 +29,13 @@ def test_export_time_store_reuse(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_bench_s0_lands_in_the_store(tmp_path, monkeypatch, capsys):
-    from mobench.cli import main
-
+def test_cli_bench_s0_lands_in_the_store(tmp_path, monkeypatch, run_cli):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit) as exc:
-        main(["bench", "--model", "mobileone_s0", "--device", "cpu", "--protocol", "quick", "--json"])
-        raise SystemExit(0)
-    assert exc.value.code == 0
-    out = capsys.readouterr()
-    rows = json.loads(out.out)
+    code, out, err = run_cli(["bench", "--model", "mobileone_s0", "--device", "cpu", "--protocol", "quick", "--json"])
+    assert code == 0
+    rows = json.loads(out)
     assert rows[0]["model"] == "mobileone_s0" and rows[0]["n_samples"] == 30
-    assert "median *" in out.err and "headline statistic: median" in out.err
+    assert "median *" in err and "headline statistic: median" in err
     with Store(tmp_path / "results" / "mobench.sqlite", readonly=True) as st:
         rec = st.get_run(rows[0]["run_id"])
     assert rec.n_samples == 30 and rec.reparameterized is True and len(rec.samples_ms) == 3
