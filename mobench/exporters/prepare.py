@@ -255,25 +255,16 @@ def complexity(core, resolution: int, model_name: str | None = None, deployed_fo
     the module itself is counted with ``count_macs``. Counting is skipped
     (MACs = None) only if torch's FLOP counter cannot run the model.
     """
-    try:
-        from ..analysis import complexity as cx
-    except ImportError:  # pragma: no cover - analysis is part of mobench
-        cx = None
-    if cx is not None and deployed_form and model_name:
+    from ..analysis import complexity as cx
+
+    if deployed_form and model_name:
         try:
             c = cx.model_complexity(model_name, resolution)
             return int(c["params"]), int(c["macs"])
         except Exception:  # counted below on the module itself
             pass
-    params = sum(p.numel() for p in core.parameters())
+    params = cx.count_params(core)
     try:
-        if cx is not None:
-            return int(params), int(cx.count_macs(core, resolution))
-        import torch
-        from torch.utils.flop_counter import FlopCounterMode
-
-        with FlopCounterMode(display=False) as counter:
-            core(torch.randn(1, 3, resolution, resolution))
-        return int(params), int(counter.get_total_flops() // 2)
+        return params, int(cx.count_macs(core, resolution))
     except Exception:
-        return int(params), None
+        return params, None
