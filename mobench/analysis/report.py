@@ -15,6 +15,7 @@ from typing import Any
 
 from .._util import atomic_write_text, host_provenance
 from ..data import CITATION
+from ..errors import UsageError
 from .correlation import TABLE1_TOLERANCE
 from .reference import is_reference, reference_latencies
 from .tables import STATS, device_label, latest_per_model, split_fused
@@ -252,4 +253,7 @@ def write_report(path, result, runs=None, plots: dict[str, list[Path]] | None = 
     """Write the self-contained HTML report to ``path`` atomically."""
     path = Path(path)
     text = render_report(result, runs, plots, base=path.parent, **kw)
-    return atomic_write_text(path, text)
+    try:
+        return atomic_write_text(path, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from None

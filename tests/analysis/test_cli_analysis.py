@@ -115,3 +115,9 @@ def test_run_quick_end_to_end(capsys, tmp_path):
     code, stdout, _ = _run(["run", "--preset", "quick", "--out", str(out)], capsys)
     assert code == 0 and "reused" in stdout
     assert len(load(out / "mobench.sqlite")) == n_runs            # resumed: nothing re-timed
+
+
+def test_report_unwritable_out_is_one_line(capsys, tmp_path):
+    (tmp_path / "rep" / "report.html").mkdir(parents=True)     # a folder where the file should go
+    code, _, err = _run(["report", "--device", "paper:cpu", "--out", str(tmp_path / "rep")], capsys)
+    assert code == 2 and "cannot write the report to" in err and len(err.strip().splitlines()) == 1
