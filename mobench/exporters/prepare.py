@@ -142,9 +142,9 @@ def _calibrate_bn(model, resolution: int) -> bool:
 
 
 def reparameterizable_blocks(model) -> list[Any]:
-    """The innermost modules that have ``reparameterize()`` / ``switch_to_deploy()`` (one per block)."""
+    """The innermost modules that have ``reparameterize()`` (one per block), as ``reparameterize_model`` fuses them."""
     def has(m) -> bool:
-        return callable(getattr(m, "reparameterize", None)) or callable(getattr(m, "switch_to_deploy", None))
+        return callable(getattr(m, "reparameterize", None))
 
     blocks = [m for m in model.modules() if has(m)]
     return [b for b in blocks if not any(has(c) for c in b.modules() if c is not b)]
