@@ -194,10 +194,5 @@ def write_entry(folder: Path, fmt: str, entry: dict) -> dict:
     doc = read_manifest_or_empty(folder)
     doc["artifacts"][fmt] = entry
     validate_manifest(doc, manifest_path(folder))
-    _write(manifest_path(folder), doc)
+    atomic_write_json(manifest_path(folder), doc)
     return doc
-
-
-def _write(path: Path, doc: dict) -> None:
-    """Atomic write (ordinary 0666 & ~umask permissions, as atomic_write_json gives)."""
-    atomic_write_json(path, doc)
