@@ -8,6 +8,7 @@ prefix keys with ``module.`` (DataParallel). All of these load.
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,11 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint {path} does not exist or is not a file")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # torch's text here is advice about weights_only, not the cause
+        raise CheckpointError(
+            f"cannot read checkpoint {path}: not a PyTorch state_dict file (or one holding Python "
+            "objects besides tensors, which mobench does not unpickle for safety)"
+        ) from None
     except Exception as exc:  # torch raises many types for a corrupt file
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"cannot read checkpoint {path}: {msg}") from None

@@ -116,6 +116,7 @@ def test_checkpoint_errors_are_one_line(tmp_path):
     with pytest.raises(CheckpointError, match="cannot read checkpoint") as err:
         create_model("mobilenet_v3_small", checkpoint=str(corrupt))
     assert "\n" not in str(err.value)
+    assert "not a PyTorch state_dict file" in str(err.value)
 
 
 def test_checkpoint_wrapped_and_prefixed_state_dicts_load(tmp_path):
