@@ -30,7 +30,9 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Any]:
         ) from None
     except Exception as exc:  # torch raises many types for a corrupt file
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"cannot read checkpoint {path}: {msg}") from None
+        raise CheckpointError(
+            f"cannot read checkpoint {path}: not a PyTorch state_dict file (torch.load: {msg})"
+        ) from None
     for key in ("state_dict", "model", "model_state_dict"):
         if isinstance(obj, dict) and key in obj and isinstance(obj[key], dict):
             obj = obj[key]
