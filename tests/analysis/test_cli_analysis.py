@@ -8,21 +8,9 @@ import json
 
 import pytest
 
-from mobench.cli import main
 
-
-def _run(argv, capsys):
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_analyze_reference_json_reproduces_table1(capsys):
-    code, out, _ = _run(["analyze", "--device", "paper:iphone12", "--json", "--bootstrap", "200"], capsys)
+def test_analyze_reference_json_reproduces_table1(run_cli):
+    code, out, _ = run_cli(["analyze", "--device", "paper:iphone12", "--json", "--bootstrap", "200"])
     assert code == 0
     d = json.loads(out)
     rho = {c["metric"]: c for c in d["paper_table1"]}
@@ -31,12 +19,12 @@ def test_analyze_reference_json_reproduces_table1(capsys):
     assert any("Differences from the paper" in n for n in d["notes"])
 
 
-def test_analyze_table_and_csv(capsys):
-    code, out, _ = _run(["analyze", "--device", "paper:iphone12", "--device", "paper:cpu",
-                         "--bootstrap", "200"], capsys)
+def test_analyze_table_and_csv(run_cli):
+    code, out, _ = run_cli(["analyze", "--device", "paper:iphone12", "--device", "paper:cpu",
+                         "--bootstrap", "200"])
     assert code == 0
     assert "Table 1" in out and "reproduced" in out and "0.46, 0.04" in out
-    code, out, _ = _run(["analyze", "--device", "paper:cpu", "--csv", "--bootstrap", "200"], capsys)
+    code, out, _ = run_cli(["analyze", "--device", "paper:cpu", "--csv", "--bootstrap", "200"])
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and [r["metric"] for r in rows] == ["macs", "params"]
     assert rows[0]["kind"] == "reference" and rows[0]["n"] == "21"
@@ -55,38 +43,38 @@ def test_analyze_table_and_csv(capsys):
         (["run", "--device", "gpu"], "unknown device 'gpu'"),
     ],
 )
-def test_bad_input_is_one_line(argv, message, capsys, tmp_path, monkeypatch):
+def test_bad_input_is_one_line(argv, message, run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, out, err = _run(argv, capsys)
+    code, out, err = run_cli(argv)
     assert code == 2
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "results").exists()          # nothing written
 
 
-def test_analyze_missing_store(capsys, tmp_path):
+def test_analyze_missing_store(run_cli, tmp_path):
     db = tmp_path / "nope.sqlite"
     # a measured device needs the store: one line, nothing created
-    code, _, err = _run(["analyze", "--db", str(db), "--device", "cpu"], capsys)
+    code, _, err = run_cli(["analyze", "--db", str(db), "--device", "cpu"])
     assert code == 2 and "no results store" in err and not db.exists()
     # no device named: fall back to the paper's reference devices, say so
-    code, out, err = _run(["analyze", "--db", str(db), "--json", "--bootstrap", "100"], capsys)
+    code, out, err = run_cli(["analyze", "--db", str(db), "--json", "--bootstrap", "100"])
     assert code == 0 and "reference devices only" in err and not db.exists()
     assert json.loads(out)["devices"] == ["paper:iphone12", "paper:cpu"]
 
 
-def test_analyze_measured_device_not_in_store(capsys, fake_store):
-    code, _, err = _run(["analyze", "--db", str(fake_store), "--device", "iphone"], capsys)
+def test_analyze_measured_device_not_in_store(run_cli, fake_store):
+    code, _, err = run_cli(["analyze", "--db", str(fake_store), "--device", "iphone"])
     assert code == 2 and "no measured runs for device 'iphone'" in err and "measured devices: cpu" in err
 
 
-def test_report_from_store(capsys, fake_store, tmp_path, fake_metrics, monkeypatch):
+def test_report_from_store(run_cli, fake_store, tmp_path, fake_metrics, monkeypatch):
     # counted metrics come from the fake table instead of building models
     import mobench.analysis.metrics as M
 
     monkeypatch.setattr(M, "metrics_table",
                         lambda models, *a, **k: (fake_metrics.loc[[m for m in models if m in fake_metrics.index]], {}))
-    code, out, err = _run(["report", "--db", str(fake_store), "--device", "cpu", "--metric", "macs",
-                           "--out", str(tmp_path / "rep")], capsys)
+    code, out, err = run_cli(["report", "--db", str(fake_store), "--device", "cpu", "--metric", "macs",
+                           "--out", str(tmp_path / "rep")])
     assert code == 0, err
     html = (tmp_path / "rep" / "report.html").read_text()
     assert "data:image/png;base64," in html and "latency_vs_macs" in html
@@ -94,10 +82,10 @@ def test_report_from_store(capsys, fake_store, tmp_path, fake_metrics, monkeypat
 
 
 @pytest.mark.slow
-def test_run_quick_end_to_end(capsys, tmp_path):
+def test_run_quick_end_to_end(run_cli, tmp_path):
     """The README's first command: the whole quick study into a fresh folder, then resumed."""
     out = tmp_path / "results"
-    code, stdout, err = _run(["run", "--preset", "quick", "--out", str(out)], capsys)
+    code, stdout, err = run_cli(["run", "--preset", "quick", "--out", str(out)])
     assert code == 0, err
     assert (out / "mobench.sqlite").exists() and (out / "report.html").exists()
     pngs = sorted(p.stem for p in (out / "plots").glob("*.png"))
@@ -112,12 +100,12 @@ def test_run_quick_end_to_end(capsys, tmp_path):
     s0 = ok[ok["model"] == "mobileone_s0"]
     assert sorted(s0["reparameterized"]) == [False, True]          # S0 timed fused and unfused
     n_runs = len(runs)
-    code, stdout, _ = _run(["run", "--preset", "quick", "--out", str(out)], capsys)
+    code, stdout, _ = run_cli(["run", "--preset", "quick", "--out", str(out)])
     assert code == 0 and "reused" in stdout
     assert len(load(out / "mobench.sqlite")) == n_runs            # resumed: nothing re-timed
 
 
-def test_report_unwritable_out_is_one_line(capsys, tmp_path):
+def test_report_unwritable_out_is_one_line(run_cli, tmp_path):
     (tmp_path / "rep" / "report.html").mkdir(parents=True)     # a folder where the file should go
-    code, _, err = _run(["report", "--device", "paper:cpu", "--out", str(tmp_path / "rep")], capsys)
+    code, _, err = run_cli(["report", "--device", "paper:cpu", "--out", str(tmp_path / "rep")])
     assert code == 2 and "cannot write the report to" in err and len(err.strip().splitlines()) == 1

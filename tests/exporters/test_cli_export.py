@@ -6,16 +6,7 @@ import json
 
 import pytest
 
-from mobench.cli import main
 from mobench.exporters import onnx as onnx_exporter
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 @pytest.mark.parametrize(
@@ -29,35 +20,35 @@ def run(argv, capsys):
         (["--preset", "nosuch", "--format", "onnx"], "unknown preset"),
     ],
 )
-def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys, args, needle):
+def test_bad_input_is_one_line_and_nonzero(tmp_path, run_cli, args, needle):
     out_dir = tmp_path / "exports"
-    code, out, err = run(["export", *args, "--out", str(out_dir)], capsys)
+    code, out, err = run_cli(["export", *args, "--out", str(out_dir)])
     assert code == 2
     assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not out_dir.exists()
 
 
-def test_unwritable_folder(tmp_path, capsys):
+def test_unwritable_folder(tmp_path, run_cli):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    code, _, err = run(["export", "--model", "s0", "--format", "onnx", "--out", str(blocker / "x")], capsys)
+    code, _, err = run_cli(["export", "--model", "s0", "--format", "onnx", "--out", str(blocker / "x")])
     assert code == 2 and "not writable" in err
 
 
-def test_export_then_exists_without_force(tmp_path, capsys, tiny_rep):
+def test_export_then_exists_without_force(tmp_path, run_cli, tiny_rep):
     args = ["export", "--model", tiny_rep, "--format", "onnx", "--resolution", "64", "--out", str(tmp_path)]
-    code, out, _ = run(args, capsys)
+    code, out, _ = run_cli(args)
     assert code == 0 and "1 of 1 ok" in out
     manifest = tmp_path / f"{tiny_rep}_r64" / "manifest.json"
     before = manifest.read_bytes()
-    code, _, err = run(args, capsys)
+    code, _, err = run_cli(args)
     assert code == 2 and "already exists; pass --force" in err
     assert manifest.read_bytes() == before
-    code, out, _ = run([*args, "--force"], capsys)
+    code, out, _ = run_cli([*args, "--force"])
     assert code == 0
 
 
-def test_multi_model_failure_table_and_exit_code(tmp_path, capsys, tiny_rep, tiny_plain, monkeypatch):
+def test_multi_model_failure_table_and_exit_code(tmp_path, run_cli, tiny_rep, tiny_plain, monkeypatch):
     real = onnx_exporter.convert
 
     def convert(prep, config, precision, out_dir, stem, name, *a, **k):
@@ -66,20 +57,20 @@ def test_multi_model_failure_table_and_exit_code(tmp_path, capsys, tiny_rep, tin
         return real(prep, config, precision, out_dir, stem, name, *a, **k)
 
     monkeypatch.setattr(onnx_exporter, "convert", convert)
-    code, out, err = run(["export", "-m", tiny_plain, "-m", tiny_rep, "-f", "onnx", "--resolution", "64",
-                          "--out", str(tmp_path), "--json"], capsys)
+    code, out, err = run_cli(["export", "-m", tiny_plain, "-m", tiny_rep, "-f", "onnx", "--resolution", "64",
+                          "--out", str(tmp_path), "--json"])
     assert code == 1
     rows = json.loads(out)
     assert [(r["model"], r["ok"]) for r in rows] == [(tiny_plain, False), (tiny_rep, True)]
     assert "aten::unfold" in rows[0]["error"] and rows[1]["parity"] == "passed"
 
-    code, out, err = run(["export", "-m", tiny_plain, "-m", tiny_rep, "-f", "onnx", "--resolution", "64",
-                          "--out", str(tmp_path / "b")], capsys)
+    code, out, err = run_cli(["export", "-m", tiny_plain, "-m", tiny_rep, "-f", "onnx", "--resolution", "64",
+                          "--out", str(tmp_path / "b")])
     assert code == 1
     assert "1 of 2 ok" in out and "failed" in out and "aten::unfold" in out.replace("\n", "")
     assert "1 of 2 exports failed" in err
 
 
-def test_help_has_examples(capsys):
-    code, out, _ = run(["export", "--help"], capsys)
+def test_help_has_examples(run_cli):
+    code, out, _ = run_cli(["export", "--help"])
     assert code == 0 and "mobench export --model s0 --format coreml" in out and "--no-reparam" in out
