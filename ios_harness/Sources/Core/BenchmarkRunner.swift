@@ -1,5 +1,3 @@
-import CoreML
-import CoreVideo
 import Foundation
 
 /// Something the runner reports while it works (for progress.json and the UI).
@@ -10,51 +8,79 @@ enum RunnerEvent: Sendable {
 }
 
 /// Why a run failed; the message ends up in the run's `error`.
-struct RunFailure: Error, CustomStringConvertible {
+struct RunFailure: HarnessError {
     let description: String
 }
 
-extension ComputeUnits {
-    var mlComputeUnits: MLComputeUnits {
-        switch self {
-        case .all:
-            return .all
-        case .cpuOnly:
-            return .cpuOnly
-        case .cpuAndGPU:
-            return .cpuAndGPU
-        case .cpuAndNeuralEngine:
-            return .cpuAndNeuralEngine
+/// What the runs of one plan share: each model file is hashed and compiled
+/// once, and every compiled model is removed when the plan is done.
+final class CompileCache {
+    struct Entry {
+        let compiled: URL
+        let compileMs: Double?
+    }
+
+    private(set) var entries: [String: Entry] = [:]
+    private(set) var hashes: [String: String] = [:]
+    /// (compiled path, compute units) pairs loaded so far: the next load of one is warm.
+    var loaded: Set<String> = []
+
+    func entry(for file: URL) -> Entry? {
+        entries[file.path]
+    }
+
+    func store(_ entry: Entry, for file: URL) {
+        entries[file.path] = entry
+    }
+
+    func hash(of file: URL) throws -> String {
+        if let known = hashes[file.path] {
+            return known
         }
+        let digest = try ModelHasher.sha256(of: file)
+        hashes[file.path] = digest
+        return digest
+    }
+
+    /// Removes every compiled model the engine created.
+    func discardAll(engine: any InferenceEngine) {
+        for (source, entry) in entries {
+            engine.discardCompiled(entry.compiled, source: URL(fileURLWithPath: source))
+        }
+        entries = [:]
     }
 }
 
 /// Times one run of a plan: compile, load, first prediction, warm-up and the
 /// timed inferences, following PROTOCOL.md "Measurement procedure"
-/// (protocol_version 1). No code per model: inputs come from the model's
-/// description. Every error becomes a failed `RunResult`, never a crash.
+/// (protocol_version 1), with any `InferenceEngine`. No code per model.
+/// Every error becomes a failed `RunResult` that keeps what was measured.
 ///
-/// Call it off the main thread (the app and the tests use a detached task at
-/// `.userInitiated` priority): predictions are synchronous and block.
+/// Synchronous and blocking: `HarnessSession` calls it on a dedicated thread
+/// (`DedicatedThread`), never on Swift's cooperative thread pool.
 struct BenchmarkRunner {
     /// Where the plan's model files are (the app's Documents folder).
     var modelsDirectory: URL
     var measurementProtocol: MeasurementProtocol
+    var engine: any InferenceEngine
+    var probe: any DeviceProbe = SystemProbe()
+    var appState: AppStateLog = .shared
     /// Recompute each model's sha256 and fail the run on a mismatch.
     var verifyHashes = true
-    var synthesizer = InputSynthesizer()
+    /// How often the thermal gate looks at the thermal state.
+    var thermalPollSeconds = 1.0
 
     /// Runs one entry of the plan and returns what was measured, ok or failed.
-    func run(_ planRun: PlanRun, index: Int, events: (RunnerEvent) -> Void) async -> RunResult {
+    func run(_ planRun: PlanRun, index: Int, cache: CompileCache, events: (RunnerEvent) -> Void) -> RunResult {
         var result = RunResult(planRun: planRun, started: WallClock.timestamp())
         events(.runStarted(index: index, runId: planRun.runId))
         do {
-            try await measure(planRun, index: index, into: &result, events: events)
+            try measure(planRun, index: index, cache: cache, into: &result, events: events)
             result.status = .ok
             result.error = nil
         } catch {
             result.status = .failed
-            result.error = String(Self.describe(error).prefix(4000))
+            result.error = Text.truncated(Self.describe(error), toScalars: 4000)
         }
         result.finished = WallClock.timestamp()
         events(.runFinished(index: index, result: result))
@@ -64,9 +90,10 @@ struct BenchmarkRunner {
     private func measure(
         _ planRun: PlanRun,
         index: Int,
+        cache: CompileCache,
         into result: inout RunResult,
         events: (RunnerEvent) -> Void
-    ) async throws {
+    ) throws {
         let p = measurementProtocol
         let modelURL = modelsDirectory.appendingPathComponent(planRun.file)
         guard FileManager.default.fileExists(atPath: modelURL.path) else {
@@ -77,7 +104,7 @@ struct BenchmarkRunner {
 
         // 1. Integrity: the file the host hashed is the file we time.
         if verifyHashes {
-            let actual = try ModelHasher.sha256(of: modelURL)
+            let actual = try cache.hash(of: modelURL)
             result.sha256Verified = actual == planRun.sha256
             guard actual == planRun.sha256 else {
                 throw RunFailure(
@@ -86,78 +113,109 @@ struct BenchmarkRunner {
             }
         }
 
-        // 2. Compile (.mlpackage / .mlmodel -> .mlmodelc), timed once per run.
+        // 2. Thermal gate: wait (bounded) for a nominal or fair state.
+        if let limit = p.thermalWaitS, limit > 0 {
+            result.thermalWait = waitForThermalHeadroom(limitSeconds: limit)
+        }
+
+        // 3. Compile once per model file and plan.
         let compiledURL: URL
-        var temporaryCompiledURL: URL?
-        if modelURL.pathExtension == "mlmodelc" {
-            compiledURL = modelURL
+        if let cached = cache.entry(for: modelURL) {
+            compiledURL = cached.compiled
             result.compileMs = nil
-        } else {
+            result.compileReused = true
+        } else if engine.needsCompile(modelURL) {
             do {
-                let compiled = try await Timing.measureAsync {
-                    try await MLModel.compileModel(at: modelURL)
-                }
+                let compiled = try Timing.measure { try engine.compile(modelURL) }
                 compiledURL = compiled.value
-                temporaryCompiledURL = compiled.value
                 result.compileMs = compiled.milliseconds
+                cache.store(CompileCache.Entry(compiled: compiledURL, compileMs: compiled.milliseconds), for: modelURL)
             } catch {
                 throw RunFailure(description: "compile failed: \(Self.describe(error))")
             }
-        }
-        defer {
-            if let temporaryCompiledURL {
-                try? FileManager.default.removeItem(at: temporaryCompiledURL)
-            }
+            result.compileReused = false
+        } else {
+            compiledURL = modelURL
+            result.compileMs = nil
+            result.compileReused = false
         }
 
-        // 3. Compute units, set explicitly.
-        let configuration = MLModelConfiguration()
-        configuration.computeUnits = planRun.computeUnits.mlComputeUnits
-
-        var memory = MemoryUsage(footprintBeforeLoadMb: Memory.physFootprintMB())
+        var memory = MemoryUsage(footprintBeforeLoadMb: Memory.mebibytes(probe.footprintBytes()))
         var peak = PeakFootprint()
-        var model: MLModel?
-        var input: MLFeatureProvider?
+        var sink = OutputSink()
+        var model: (any LoadedModel)?
+        var input: PreparedInput?
+        let loadKey = compiledURL.path + "|" + planRun.computeUnits.rawValue
+        result.coldLoadMs = []
+        result.warmLoadMs = []
 
         // 4. Rounds.
         for round in 0..<p.rounds {
             events(.roundStarted(index: index, runId: planRun.runId, round: round))
             let roundStart = Timing.now()
-            let thermalBefore = DeviceInfo.thermalState()
-            let lowPowerBefore = DeviceInfo.isLowPowerModeEnabled
+            let appMark = appState.mark()
+            let thermalBefore = probe.thermalState()
+            let lowPowerBefore = probe.isLowPowerModeEnabled()
             var warmup: [Double] = []
+            var samples: [Double] = []
             var remainingWarmup = p.warmup
+            // Whatever happens in the round, what was measured is kept.
+            defer {
+                if result.warmupMs.count == round {
+                    result.warmupMs.append(warmup)
+                }
+                if result.samplesMs.count == round, !samples.isEmpty {
+                    result.samplesMs.append(samples)
+                }
+                let events = appState.events(since: appMark)
+                let lowPowerAfter = probe.isLowPowerModeEnabled()
+                result.rounds.append(RoundInfo(
+                    index: round,
+                    thermalStateBefore: thermalBefore,
+                    thermalStateAfter: probe.thermalState(),
+                    lowPowerMode: lowPowerBefore || lowPowerAfter,
+                    durationMs: Timing.milliseconds(since: roundStart),
+                    appStateEvents: events,
+                    interrupted: !events.isEmpty
+                ))
+                memory.peakFootprintMb = peak.peakMB
+                result.memory = memory
+            }
 
             if round == 0 || p.reloadPerRound {
                 // Release the previous instance first, as ModelBench re-creates it.
                 model = nil
-                let loaded: MLModel
+                let loaded: any LoadedModel
+                let cold = !cache.loaded.contains(loadKey)
                 do {
                     let timed = try Timing.measure {
-                        try MLModel(contentsOf: compiledURL, configuration: configuration)
+                        try engine.load(compiledURL, computeUnits: planRun.computeUnits)
                     }
                     loaded = timed.value
                     result.loadMs.append(timed.milliseconds)
+                    if cold {
+                        result.coldLoadMs?.append(timed.milliseconds)
+                    } else {
+                        result.warmLoadMs?.append(timed.milliseconds)
+                    }
+                    cache.loaded.insert(loadKey)
                 } catch {
                     throw RunFailure(description: "load failed (\(planRun.computeUnits.rawValue)): \(Self.describe(error))")
                 }
                 if round == 0 {
-                    memory.footprintAfterLoadMb = Memory.physFootprintMB()
-                    result.memory = memory
+                    memory.footprintAfterLoadMb = Memory.mebibytes(probe.footprintBytes())
                 }
                 if input == nil {
-                    let description = loaded.modelDescription
-                    input = try synthesizer.makeInputs(for: description)
-                    result.inputs = Self.describeInputs(description)
+                    let prepared = try loaded.prepareInput()
+                    input = prepared
+                    result.inputs = prepared.descriptions
                 }
                 guard let firstInput = input else {
-                    throw RunFailure(description: "no input could be synthesized")
+                    throw RunFailure(description: "no input could be prepared")
                 }
                 // The first prediction after a load, timed on its own; it
                 // also counts as the first warm-up inference.
-                let start = Timing.now()
-                _ = try loaded.prediction(from: firstInput)
-                let first = Timing.milliseconds(since: start)
+                let first = try timedPrediction(loaded, firstInput, sink: &sink)
                 result.firstPredictionMs.append(first)
                 if p.warmup > 0 {
                     warmup.append(first)
@@ -170,119 +228,67 @@ struct BenchmarkRunner {
             }
 
             for _ in 0..<remainingWarmup {
-                let start = Timing.now()
-                _ = try current.prediction(from: prepared)
-                warmup.append(Timing.milliseconds(since: start))
+                warmup.append(try timedPrediction(current, prepared, sink: &sink))
             }
             result.warmupMs.append(warmup)
 
-            // Timed inferences: only `prediction(from:)` is inside the timed region.
-            var samples: [Double] = []
             samples.reserveCapacity(p.inferences)
             for _ in 0..<p.inferences {
-                let start = Timing.now()
-                _ = try current.prediction(from: prepared)
-                samples.append(Timing.milliseconds(since: start))
-                peak.sample()
+                samples.append(try timedPrediction(current, prepared, sink: &sink))
+                peak.sample(probe)
             }
             result.samplesMs.append(samples)
 
-            let lowPowerAfter = DeviceInfo.isLowPowerModeEnabled
-            result.rounds.append(RoundInfo(
-                index: round,
-                thermalStateBefore: thermalBefore,
-                thermalStateAfter: DeviceInfo.thermalState(),
-                lowPowerMode: lowPowerBefore || lowPowerAfter,
-                durationMs: Timing.milliseconds(since: roundStart)
-            ))
-            memory.peakFootprintMb = peak.peakMB
-            result.memory = memory
-
             if let cooldown = p.cooldownS, cooldown > 0, round + 1 < p.rounds {
-                try await Task.sleep(for: .milliseconds(Int((cooldown * 1_000).rounded())))
+                Thread.sleep(forTimeInterval: cooldown)
             }
         }
         model = nil
 
-        // 5. Where Core ML placed the operations (iOS 17.4+), after the timed rounds.
-        result.computePlan = await ComputePlanInspector.summarize(
-            compiledModelURL: compiledURL,
-            configuration: configuration,
-            computeUnits: planRun.computeUnits
+        // 5. Where the runtime placed the operations, after the timed rounds.
+        result.computePlan = engine.computePlan(compiledURL, computeUnits: planRun.computeUnits)
+    }
+
+    /// One prediction, timed. Only `predict` is inside the timed region; the
+    /// output stays alive in `sink` until after the clock is read, so freeing
+    /// it is not timed either.
+    @inline(never)
+    private func timedPrediction(_ model: any LoadedModel, _ input: PreparedInput, sink: inout OutputSink) throws -> Double {
+        let start = Timing.now()
+        let output = try model.predict(input)
+        let elapsed = Timing.milliseconds(since: start)
+        sink.keep(output)
+        return elapsed
+    }
+
+    /// Waits, up to `limitSeconds`, for the thermal state to be nominal or fair.
+    func waitForThermalHeadroom(limitSeconds: Double) -> ThermalWait {
+        let start = Timing.now()
+        let before = probe.thermalState()
+        var state = before
+        while state == .serious || state == .critical {
+            let waited = Timing.milliseconds(since: start) / 1_000
+            if waited >= limitSeconds {
+                return ThermalWait(waitedMs: waited * 1_000, thermalStateBefore: before, thermalStateAfter: state, timedOut: true)
+            }
+            Thread.sleep(forTimeInterval: min(thermalPollSeconds, limitSeconds - waited))
+            state = probe.thermalState()
+        }
+        return ThermalWait(
+            waitedMs: Timing.milliseconds(since: start),
+            thermalStateBefore: before,
+            thermalStateAfter: state,
+            timedOut: false
         )
-    }
-
-    /// The `inputs` entries of the report, from the model's description.
-    static func describeInputs(_ description: MLModelDescription) -> [InputDescription] {
-        description.inputDescriptionsByName.keys.sorted().compactMap { name -> InputDescription? in
-            guard let feature = description.inputDescriptionsByName[name] else {
-                return nil
-            }
-            switch feature.type {
-            case .image:
-                let constraint = feature.imageConstraint
-                let size = constraint.map(InputSynthesizer.concreteSize(of:)) ?? (width: 0, height: 0)
-                return InputDescription(
-                    name: name,
-                    kind: .image,
-                    shape: [size.height, size.width],
-                    dataType: constraint.map { pixelFormatName($0.pixelFormatType) }
-                )
-            case .multiArray:
-                let constraint = feature.multiArrayConstraint
-                let shape = constraint.flatMap { try? InputSynthesizer.concreteShape(of: $0, name: name) } ?? []
-                return InputDescription(
-                    name: name,
-                    kind: .multiArray,
-                    shape: shape,
-                    dataType: constraint.map { multiArrayTypeName($0.dataType) }
-                )
-            default:
-                return nil
-            }
-        }
-    }
-
-    static func pixelFormatName(_ format: OSType) -> String {
-        switch format {
-        case kCVPixelFormatType_32BGRA:
-            return "BGRA32"
-        case kCVPixelFormatType_32ARGB:
-            return "ARGB32"
-        case kCVPixelFormatType_OneComponent8:
-            return "OneComponent8"
-        case kCVPixelFormatType_OneComponent16Half:
-            return "OneComponent16Half"
-        default:
-            return InputSynthesizer.fourCharacterCode(format)
-        }
-    }
-
-    static func multiArrayTypeName(_ type: MLMultiArrayDataType) -> String {
-        switch type {
-        case .float32:
-            return "float32"
-        case .float16:
-            return "float16"
-        case .double:
-            return "float64"
-        case .int32:
-            return "int32"
-        default:
-            return "rawValue:\(type.rawValue)"
-        }
     }
 
     /// A one-line description of any error, with the NSError domain and code.
     static func describe(_ error: Error) -> String {
-        if let failure = error as? RunFailure {
-            return failure.description
-        }
-        if let synthesis = error as? InputSynthesisError {
-            return "input synthesis failed: \(synthesis.description)"
-        }
         if let hashing = error as? ModelHasher.HashError {
             return "hashing failed: \(hashing.description)"
+        }
+        if let harness = error as? HarnessError {
+            return harness.description
         }
         let nsError = error as NSError
         let message = nsError.localizedDescription.replacingOccurrences(of: "\n", with: " ")

@@ -1,3 +1,4 @@
+#if canImport(CoreML)
 import CoreML
 import Foundation
 
@@ -8,17 +9,12 @@ import Foundation
 ///
 /// The plan is made on the device itself, so it describes that device.
 enum ComputePlanInspector {
-    /// Most operator names listed in `cpu_fallback_ops` (the schema's maxItems).
-    static let maxFallbackNames = 1000
-
-    static func summarize(
-        compiledModelURL: URL,
-        configuration: MLModelConfiguration,
-        computeUnits: ComputeUnits
-    ) async -> ComputePlanSummary {
+    static func summarize(compiledModelURL: URL, computeUnits: ComputeUnits) async -> ComputePlanSummary {
         guard #available(iOS 17.4, macOS 14.4, *) else {
             return .unavailable("requires iOS 17.4")
         }
+        let configuration = MLModelConfiguration()
+        configuration.computeUnits = computeUnits.mlComputeUnits
         do {
             let plan = try await MLComputePlan.load(contentsOf: compiledModelURL, configuration: configuration)
             var tally = OperationTally()
@@ -57,7 +53,7 @@ enum ComputePlanInspector {
     private static func visit(_ block: MLModelStructure.Program.Block, plan: MLComputePlan, tally: inout OperationTally) {
         for operation in block.operations {
             // Constants are folded into their consumers and never "run".
-            if !isConstant(operation.operatorName) {
+            if !OperationTally.isConstant(operation.operatorName) {
                 tally.record(
                     device: deviceKind(plan.deviceUsage(for: operation)?.preferred),
                     operatorName: operation.operatorName
@@ -67,11 +63,6 @@ enum ComputePlanInspector {
                 visit(nested, plan: plan, tally: &tally)
             }
         }
-    }
-
-    /// `const`, or a versioned spelling such as `ios17.const`.
-    static func isConstant(_ operatorName: String) -> Bool {
-        operatorName == "const" || operatorName.hasSuffix(".const")
     }
 
     @available(iOS 17.4, macOS 14.4, *)
@@ -91,57 +82,4 @@ enum ComputePlanInspector {
         }
     }
 }
-
-/// A compute device, as counted in `ops_by_device`.
-enum DeviceKind: Sendable {
-    case cpu
-    case gpu
-    case neuralEngine
-    case unknown
-}
-
-/// Counts of operations by preferred device; plain Swift, so it is unit-tested
-/// without a compute plan.
-struct OperationTally: Equatable, Sendable {
-    var counts = OpsByDevice()
-    var cpuOperatorNames: [String] = []
-    var unsupportedStructure = false
-
-    mutating func record(device: DeviceKind, operatorName: String) {
-        switch device {
-        case .cpu:
-            counts.cpu += 1
-            if !cpuOperatorNames.contains(operatorName),
-               cpuOperatorNames.count < ComputePlanInspector.maxFallbackNames {
-                cpuOperatorNames.append(operatorName)
-            }
-        case .gpu:
-            counts.gpu += 1
-        case .neuralEngine:
-            counts.neuralEngine += 1
-        case .unknown:
-            counts.unknown += 1
-        }
-    }
-
-    var totalOperations: Int {
-        counts.cpu + counts.gpu + counts.neuralEngine + counts.unknown
-    }
-
-    func summary(allowsNeuralEngine: Bool) -> ComputePlanSummary {
-        if totalOperations == 0 {
-            let reason = unsupportedStructure
-                ? "the model structure is not inspectable by MLComputePlan"
-                : "MLComputePlan listed no operations"
-            return .unavailable(reason)
-        }
-        let fallback = allowsNeuralEngine && counts.cpu > 0
-        return ComputePlanSummary(
-            available: true,
-            reason: nil,
-            opsByDevice: counts,
-            cpuFallbackWithAneAllowed: fallback,
-            cpuFallbackOps: fallback ? cpuOperatorNames : []
-        )
-    }
-}
+#endif

@@ -1,13 +1,20 @@
+#if canImport(Darwin)
 import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Foundation
 
-/// What the report says about the phone: model identifier, OS, power and thermal state.
+/// What the report says about the device: model identifier, OS, power and thermal state.
 ///
-/// Deliberately free of UIKit (`UIDevice`), so it also runs under XCTest and on
-/// a Mac: the model identifier comes from `uname`, the OS version and power
-/// state from `ProcessInfo`.
+/// Free of UIKit (`UIDevice`), so it also runs under XCTest, on a Mac and on
+/// Linux: the model identifier comes from `uname`, the OS version from
+/// `ProcessInfo`, the power and thermal state from a `DeviceProbe`.
 enum DeviceInfo {
-    /// The hardware model identifier, e.g. `iPhone13,2` for an iPhone 12.
+    /// The hardware model identifier, e.g. `iPhone13,2` for an iPhone 12
+    /// (on Linux the machine, e.g. `x86_64`).
     ///
     /// In the Simulator `uname` names the Mac's CPU (`arm64`), so the simulated
     /// model from `SIMULATOR_MODEL_IDENTIFIER` is used instead.
@@ -36,45 +43,22 @@ enum DeviceInfo {
         return text
     }
 
-    /// The OS build, e.g. `21E236`, read with `sysctl kern.osversion`.
+    /// The OS build, e.g. `21E236`, read with `sysctl kern.osversion` (nil on Linux).
     static func osBuild() -> String? {
+        #if canImport(Darwin)
         var size = 0
         guard sysctlbyname("kern.osversion", nil, &size, nil, 0) == 0, size > 0 else {
             return nil
         }
-        var buffer = [CChar](repeating: 0, count: size)
+        var buffer = [UInt8](repeating: 0, count: size)
         guard sysctlbyname("kern.osversion", &buffer, &size, nil, 0) == 0 else {
             return nil
         }
-        return String(cString: buffer)
-    }
-
-    /// Whether Low Power Mode is on (it lowers CPU and GPU clocks).
-    static var isLowPowerModeEnabled: Bool {
-        ProcessInfo.processInfo.isLowPowerModeEnabled
-    }
-
-    /// The current thermal state.
-    static func thermalState() -> ThermalState {
-        thermalState(ProcessInfo.processInfo.thermalState)
-    }
-
-    /// `nominal`, `fair`, `serious` or `critical`. A state added by a future iOS
-    /// is reported as `critical`, the worst the schema knows, so the host flags
-    /// the round rather than trusting it.
-    static func thermalState(_ state: ProcessInfo.ThermalState) -> ThermalState {
-        switch state {
-        case .nominal:
-            return .nominal
-        case .fair:
-            return .fair
-        case .serious:
-            return .serious
-        case .critical:
-            return .critical
-        @unknown default:
-            return .critical
-        }
+        let text = String(decoding: buffer.prefix(while: { $0 != 0 }), as: UTF8.self)
+        return text.isEmpty ? nil : text
+        #else
+        return nil
+        #endif
     }
 
     /// Physical memory in MiB.
@@ -82,7 +66,7 @@ enum DeviceInfo {
         Double(ProcessInfo.processInfo.physicalMemory) / Memory.bytesPerMebibyte
     }
 
-    /// The OS name: `iOS`, `iPadOS` (an iPad), `macOS` (Mac Catalyst / Apple silicon).
+    /// The OS name: `iOS`, `iPadOS` (an iPad), `macOS` (Mac Catalyst / Apple silicon), `Linux`.
     static func osName() -> String {
         #if os(iOS)
         if ProcessInfo.processInfo.isiOSAppOnMac {
@@ -91,26 +75,33 @@ enum DeviceInfo {
         return modelIdentifier().hasPrefix("iPad") ? "iPadOS" : "iOS"
         #elseif os(macOS)
         return "macOS"
+        #elseif os(Linux)
+        return "Linux"
         #else
         return "unknown"
         #endif
     }
 
     /// The `device` object of the report, read now.
-    static func describe() -> DeviceDescription {
+    static func describe(probe: DeviceProbe) -> DeviceDescription {
         DeviceDescription(
-            modelIdentifier: String(modelIdentifier().prefix(64)),
+            modelIdentifier: Text.truncated(modelIdentifier(), toScalars: 64),
             osName: osName(),
             osVersion: osVersion(),
             osBuild: osBuild(),
-            lowPowerMode: isLowPowerModeEnabled,
-            thermalState: thermalState(),
+            lowPowerMode: probe.isLowPowerModeEnabled(),
+            thermalState: probe.thermalState(),
             physicalMemoryMb: physicalMemoryMB,
             processorCount: ProcessInfo.processInfo.processorCount
         )
     }
 
-    /// The app's marketing version and build number from its Info.plist, e.g. `1.0 (1)`.
+    /// The harness version when no app bundle says otherwise (the command-line
+    /// build); the Xcode project's MARKETING_VERSION is the same.
+    static let harnessVersion = "1.0"
+
+    /// The app's marketing version and build number from its Info.plist, e.g.
+    /// `1.0 (1)`; the command-line build says `1.0 (mobench-harness)`.
     static func appVersion(bundle: Bundle = .main) -> String {
         let short = bundle.object(forInfoDictionaryKey: "CFBundleShortVersionString") as? String
         let build = bundle.object(forInfoDictionaryKey: "CFBundleVersion") as? String
@@ -122,7 +113,7 @@ enum DeviceInfo {
         case let (nil, build?):
             return build
         case (nil, nil):
-            return "unknown"
+            return "\(harnessVersion) (mobench-harness)"
         }
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// What the UI (or a test) is told while a plan runs.
 enum SessionEvent: Sendable {
@@ -11,22 +14,30 @@ enum SessionEvent: Sendable {
     case failed(String)
 }
 
-/// Runs one plan end to end, the same way for the app and for XCTest: find the
-/// plan, (network mode) fetch it and its models, run every entry with
-/// `BenchmarkRunner`, keep report.json / progress.json current, print a run
-/// line per finished run, and (network mode) post the report.
+/// Runs one plan end to end, the same way for the app, the command-line
+/// harness and XCTest: find the plan, (network mode) fetch it and its models,
+/// run every entry with `BenchmarkRunner` on a dedicated thread, keep
+/// report.json / progress.json current, print a run line per finished run,
+/// and (network mode) post the report.
 ///
 /// `@unchecked Sendable`: its settings are fixed before `start` and it holds no
-/// other mutable state, so handing it to a detached task is safe.
+/// other mutable state, so handing it to another thread is safe.
 final class HarnessSession: @unchecked Sendable {
     let documents: URL
     let options: LaunchOptions
+    let engine: any InferenceEngine
+    var probe: any DeviceProbe = SystemProbe()
+    var appState: AppStateLog = .shared
     var verifyHashes = true
     var echoRunLines = true
+    var thermalPollSeconds = 1.0
+    /// The URLSession for network mode (tests pass one with a stub protocol).
+    var urlSession: URLSession = .shared
 
-    init(documents: URL, options: LaunchOptions) {
+    init(documents: URL, options: LaunchOptions, engine: any InferenceEngine) {
         self.documents = documents
         self.options = options
+        self.engine = engine
     }
 
     /// The app's Documents folder (what house_arrest / devicectl push into).
@@ -40,6 +51,10 @@ final class HarnessSession: @unchecked Sendable {
 
     var writer: ReportWriter {
         ReportWriter(directory: documents, reportName: options.reportName, echoRunLines: echoRunLines)
+    }
+
+    func connection(server: URL, token: String) -> HostConnection {
+        HostConnection(server: server, token: token, session: urlSession)
     }
 
     /// Reads and checks the plan named by the launch options.
@@ -57,7 +72,7 @@ final class HarnessSession: @unchecked Sendable {
         guard let server = options.server, let token = options.token else {
             throw PlanError(description: "network mode needs --server and --token")
         }
-        let connection = HostConnection(server: server, token: token)
+        let connection = connection(server: server, token: token)
         events(.status("Fetching the plan from \(server.absoluteString)"))
         let fetched = try await connection.fetchPlan()
         let listing = try await connection.fetchListing()
@@ -96,6 +111,7 @@ final class HarnessSession: @unchecked Sendable {
                 events(.status("Report sent: \(answer)"))
             } catch {
                 events(.failed("The report is saved in Documents/\(options.reportName) but could not be sent: \(BenchmarkRunner.describe(error))"))
+                return nil
             }
         }
         return report
@@ -107,16 +123,47 @@ final class HarnessSession: @unchecked Sendable {
     func reportDestination(for plan: Plan) -> (connection: HostConnection, reportURL: URL?)? {
         let planReportURL = plan.reportUrl.flatMap { URL(string: $0) }
         if let server = options.server, let token = options.token {
-            return (HostConnection(server: server, token: token), planReportURL)
+            return (connection(server: server, token: token), planReportURL)
         }
         if let planReportURL, let token = plan.token {
-            return (HostConnection(server: planReportURL.deletingLastPathComponent(), token: token), planReportURL)
+            return (connection(server: planReportURL.deletingLastPathComponent(), token: token), planReportURL)
         }
         return nil
     }
 
-    /// Runs every entry of `plan`, in order, with models from `modelsDirectory`.
+    /// Runs every entry of `plan`, in order, with models from `modelsDirectory`,
+    /// on a dedicated thread.
     func run(_ plan: Plan, modelsDirectory: URL, events: @escaping @Sendable (SessionEvent) -> Void) async -> Report {
+        let progressConnection = options.server.flatMap { server in
+            options.token.map { connection(server: server, token: $0) }
+        }
+        let progressPoster: @Sendable (ProgressMarker) -> Void = { marker in
+            guard let progressConnection else {
+                return
+            }
+            Task.detached {
+                await progressConnection.postProgress(marker)
+            }
+        }
+        let report = await DedicatedThread.run { [self] in
+            self.runBlocking(plan, modelsDirectory: modelsDirectory, events: events, postProgress: progressPoster)
+        }
+        if let progressConnection {
+            // The final marker, awaited so the host sees it before the report.
+            await progressConnection.postProgress(ProgressMarker(
+                planId: plan.planId, done: plan.runs.count, total: plan.runs.count, state: .finished
+            ))
+        }
+        return report
+    }
+
+    /// The plan loop itself: blocking, on the calling thread.
+    func runBlocking(
+        _ plan: Plan,
+        modelsDirectory: URL,
+        events: @escaping @Sendable (SessionEvent) -> Void,
+        postProgress: (ProgressMarker) -> Void = { _ in }
+    ) -> Report {
         let writer = self.writer
         writer.removeStaleOutputs()
         events(.planLoaded(plan))
@@ -124,14 +171,15 @@ final class HarnessSession: @unchecked Sendable {
         var report = Report(
             schemaVersion: supportedSchemaVersion,
             planId: plan.planId,
-            appVersion: String(DeviceInfo.appVersion().prefix(64)),
+            appVersion: Text.truncated(DeviceInfo.appVersion(), toScalars: 64),
             protocolVersion: harnessProtocolVersion,
             clock: .continuousClock,
             started: started,
             finished: started,
-            device: DeviceInfo.describe(),
+            device: DeviceInfo.describe(probe: probe),
             measurementProtocol: plan.measurementProtocol,
             inputKind: plan.inputKind,
+            engine: engine.name,
             runs: []
         )
         let total = plan.runs.count
@@ -141,13 +189,16 @@ final class HarnessSession: @unchecked Sendable {
         let runner = BenchmarkRunner(
             modelsDirectory: modelsDirectory,
             measurementProtocol: plan.measurementProtocol,
-            verifyHashes: verifyHashes
+            engine: engine,
+            probe: probe,
+            appState: appState,
+            verifyHashes: verifyHashes,
+            thermalPollSeconds: thermalPollSeconds
         )
-        let connection = options.server.flatMap { server in
-            options.token.map { HostConnection(server: server, token: $0) }
-        }
+        let cache = CompileCache()
+        defer { cache.discardAll(engine: engine) }
         for (index, planRun) in plan.runs.enumerated() {
-            let result = await runner.run(planRun, index: index) { event in
+            let result = runner.run(planRun, index: index, cache: cache) { event in
                 switch event {
                 case .runStarted(let index, let runId):
                     progress.current = runId
@@ -174,17 +225,17 @@ final class HarnessSession: @unchecked Sendable {
             progress.done = index + 1
             progress.current = nil
             progress.round = nil
+            if index + 1 == total {
+                progress.state = .finished
+            }
             writeProgress(progress, writer: writer)
-            if let connection {
-                await connection.postProgress(progress)
+            if index + 1 < total {
+                postProgress(progress)
             }
             events(.runFinished(index: index, total: total, result: result))
         }
         progress.state = .finished
         writeProgress(progress, writer: writer)
-        if let connection {
-            await connection.postProgress(progress)
-        }
         events(.finished(report))
         return report
     }

@@ -1,27 +1,11 @@
+#if canImport(CoreML)
 import CoreML
 import CoreVideo
 import Foundation
 
 /// Why an input could not be made for a model.
-struct InputSynthesisError: Error, CustomStringConvertible {
+struct InputSynthesisError: HarnessError {
     let description: String
-}
-
-/// A small seeded generator (SplitMix64) so every run feeds the same values.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// Builds a prediction input for any model from its `MLModelDescription`.
@@ -35,7 +19,7 @@ struct SplitMix64: RandomNumberGenerator {
 struct InputSynthesizer {
     var seed: UInt64 = 0x6D6F_6265_6E63_6801
 
-    func makeInputs(for description: MLModelDescription) throws -> MLFeatureProvider {
+    func makeInputs(for description: MLModelDescription) throws -> MLDictionaryFeatureProvider {
         var generator = SplitMix64(seed: seed)
         var features: [String: MLFeatureValue] = [:]
         // Sorted so the generator hands out the same values on every run.
@@ -130,7 +114,7 @@ struct InputSynthesizer {
             array.withUnsafeMutableBytes { raw, _ in
                 let halves = raw.bindMemory(to: UInt16.self)
                 for index in halves.indices {
-                    halves[index] = halfBits(Float.random(in: -1..<1, using: &generator))
+                    halves[index] = HalfFloat.bits(Float.random(in: -1..<1, using: &generator))
                 }
             }
         case .int32:
@@ -144,21 +128,6 @@ struct InputSynthesizer {
                 array[index] = NSNumber(value: Int.random(in: 0..<16, using: &generator))
             }
         }
-    }
-
-    /// IEEE 754 half-precision bits of `value` (truncating; tiny values become zero).
-    static func halfBits(_ value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        let sign = UInt16(truncatingIfNeeded: (bits >> 16) & 0x8000)
-        let exponent = Int((bits >> 23) & 0xFF) - 127 + 15
-        let mantissa = bits & 0x007F_FFFF
-        if exponent <= 0 {
-            return sign
-        }
-        if exponent >= 0x1F {
-            return sign | 0x7C00
-        }
-        return sign | UInt16(exponent << 10) | UInt16(truncatingIfNeeded: mantissa >> 13)
     }
 
     // MARK: - Images
@@ -214,7 +183,7 @@ struct InputSynthesizer {
         if pixelFormat == kCVPixelFormatType_OneComponent16Half {
             let halves = base.bindMemory(to: UInt16.self, capacity: bytesPerRow * rows / 2)
             for index in 0..<(bytesPerRow * rows / 2) {
-                halves[index] = halfBits(Float.random(in: 0..<1, using: &generator))
+                halves[index] = HalfFloat.bits(Float.random(in: 0..<1, using: &generator))
             }
         } else {
             let bytes = base.bindMemory(to: UInt8.self, capacity: bytesPerRow * rows)
@@ -234,3 +203,4 @@ struct InputSynthesizer {
         return String(code)
     }
 }
+#endif

@@ -16,7 +16,7 @@ struct LaunchOptions: Equatable, Sendable {
     var token: String?
     var autostart = false
 
-    struct ParseError: Error, CustomStringConvertible, Equatable {
+    struct ParseError: HarnessError, Equatable {
         let description: String
     }
 
@@ -24,8 +24,10 @@ struct LaunchOptions: Equatable, Sendable {
     static func parse(_ arguments: [String]) throws -> LaunchOptions {
         var options = LaunchOptions()
         var index = 0
+        // The argument after a flag is its value, whatever it looks like: a
+        // token may begin with "--" (about 1 in 4,096 generated tokens does).
         func value(after flag: String) throws -> String {
-            guard index + 1 < arguments.count, !arguments[index + 1].hasPrefix("--") else {
+            guard index + 1 < arguments.count else {
                 throw ParseError(description: "\(flag) needs a value")
             }
             index += 1
@@ -71,11 +73,25 @@ struct LaunchOptions: Equatable, Sendable {
         case (.none, .some):
             throw ParseError(description: "--token is only used with --server")
         case (.some, .some(let token)):
-            guard (16...256).contains(token.count) else {
+            guard (16...256).contains(token.unicodeScalars.count) else {
                 throw ParseError(description: "--token must be 16 to 256 characters (copy it from `mobench ios serve`)")
             }
         case (.none, .none):
             break
+        }
+    }
+
+    /// Whether `--autostart` may run the plan in this process. Not under
+    /// XCTest: `xcodebuild test` launches the host app with the scheme's run
+    /// arguments, and the test would then race a second session in the app.
+    func shouldAutostart(environment: [String: String]) -> Bool {
+        autostart && !LaunchOptions.isRunningUnderXCTest(environment: environment)
+    }
+
+    /// XCTest sets one of these in the processes it hosts tests in.
+    static func isRunningUnderXCTest(environment: [String: String]) -> Bool {
+        ["XCTestConfigurationFilePath", "XCTestBundlePath", "XCTestSessionIdentifier"].contains {
+            environment[$0] != nil
         }
     }
 

@@ -1,4 +1,6 @@
+#if canImport(CryptoKit)
 import CryptoKit
+#endif
 import Foundation
 
 /// The sha256 of a model file or folder, computed exactly as the host does
@@ -9,8 +11,10 @@ import Foundation
 ///   below it, in the order Python's `sorted()` gives its relative paths
 ///   (component by component), each contributing the relative POSIX path's
 ///   UTF-8 bytes, one NUL byte, then the file's bytes.
+///
+/// CryptoKit's SHA256 where it exists (Apple platforms), else `PortableSHA256`.
 enum ModelHasher {
-    struct HashError: Error, CustomStringConvertible {
+    struct HashError: HarnessError {
         let description: String
     }
 
@@ -19,16 +23,23 @@ enum ModelHasher {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw HashError(description: "\(url.lastPathComponent) does not exist")
         }
-        var hasher = SHA256()
+        var hasher = Hasher256()
         if isDirectory.boolValue {
             for relativePath in try regularFiles(under: url) {
-                hasher.update(data: Data(relativePath.utf8))
-                hasher.update(data: Data([0]))
+                hasher.update(Data(relativePath.utf8))
+                hasher.update(Data([0]))
                 try stream(url.appendingPathComponent(relativePath), into: &hasher)
             }
         } else {
             try stream(url, into: &hasher)
         }
+        return hexString(hasher.finalize())
+    }
+
+    /// The sha256 of `data`, as lowercase hex.
+    static func sha256(of data: Data) -> String {
+        var hasher = Hasher256()
+        hasher.update(data)
         return hexString(hasher.finalize())
     }
 
@@ -65,11 +76,36 @@ enum ModelHasher {
         }.joined()
     }
 
-    private static func stream(_ file: URL, into hasher: inout SHA256) throws {
+    private static func stream(_ file: URL, into hasher: inout Hasher256) throws {
         let handle = try FileHandle(forReadingFrom: file)
         defer { try? handle.close() }
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
+            hasher.update(chunk)
         }
     }
+}
+
+/// One SHA-256 implementation per platform behind one interface.
+struct Hasher256 {
+    #if canImport(CryptoKit)
+    private var inner = CryptoKit.SHA256()
+
+    mutating func update(_ data: Data) {
+        inner.update(data: data)
+    }
+
+    func finalize() -> [UInt8] {
+        Array(inner.finalize())
+    }
+    #else
+    private var inner = PortableSHA256()
+
+    mutating func update(_ data: Data) {
+        inner.update(data: data)
+    }
+
+    func finalize() -> [UInt8] {
+        inner.finalize()
+    }
+    #endif
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Network mode: talks to `mobench ios serve` on the host (PROTOCOL.md
 /// "Network mode"). Every request carries `Authorization: Bearer <token>`.
@@ -13,7 +16,7 @@ struct HostConnection: Sendable {
     var token: String
     var session: URLSession = .shared
 
-    struct NetworkError: Error, CustomStringConvertible {
+    struct NetworkError: HarnessError {
         let description: String
     }
 

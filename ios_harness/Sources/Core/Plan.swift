@@ -5,7 +5,6 @@ import Foundation
 // The JSON Schema is the one source of truth; these types follow it key for key
 // through explicit `CodingKeys` whose raw values are the schema's snake_case keys
 // (tests/ios_harness checks that they match, for every object of the schema).
-// Changes to the schema are requested in ios_harness/SCHEMA_REQUESTS.md.
 
 /// The schema version this app reads and writes.
 let supportedSchemaVersion = 1
@@ -38,6 +37,7 @@ struct MeasurementProtocol: Codable, Equatable, Sendable {
     var trim: Int
     var reloadPerRound: Bool
     var cooldownS: Double?
+    var thermalWaitS: Double?
 
     enum CodingKeys: String, CodingKey {
         case name
@@ -47,6 +47,7 @@ struct MeasurementProtocol: Codable, Equatable, Sendable {
         case trim
         case reloadPerRound = "reload_per_round"
         case cooldownS = "cooldown_s"
+        case thermalWaitS = "thermal_wait_s"
     }
 }
 
@@ -93,7 +94,7 @@ struct Plan: Codable, Equatable, Sendable {
 }
 
 /// A plan the app cannot run, with what to do about it.
-struct PlanError: Error, CustomStringConvertible, Equatable {
+struct PlanError: HarnessError, Equatable {
     let description: String
 }
 
@@ -143,6 +144,9 @@ extension Plan {
         }
         if let cooldown = p.cooldownS, !(0...600).contains(cooldown) {
             throw PlanError(description: "plan protocol cooldown_s must be within 0...600 seconds")
+        }
+        if let wait = p.thermalWaitS, !(0...3600).contains(wait) {
+            throw PlanError(description: "plan protocol thermal_wait_s must be within 0...3600 seconds")
         }
         var seen = Set<String>()
         for run in runs {

@@ -29,6 +29,24 @@ enum ClockName: String, Codable, Sendable {
     case machAbsoluteTime = "mach_absolute_time"
 }
 
+/// What ran the models (`engine` in the report schema).
+enum EngineName: String, Codable, Sendable {
+    /// Core ML: the app on an iPhone, or the command-line harness on a Mac.
+    case coreml
+    /// The package's synthetic engine with a configured cost per call (tests, Linux).
+    case knownCost = "known-cost"
+}
+
+/// An application state change seen during a round (`app_state_event`).
+enum AppStateEvent: String, Codable, Sendable {
+    case inactive
+    case background
+    case foreground
+    case active
+    case screenLocked = "screen_locked"
+    case screenUnlocked = "screen_unlocked"
+}
+
 /// The phone the report was measured on.
 struct DeviceDescription: Codable, Equatable, Sendable {
     var modelIdentifier: String
@@ -59,6 +77,8 @@ struct RoundInfo: Codable, Equatable, Sendable {
     var thermalStateAfter: ThermalState
     var lowPowerMode: Bool
     var durationMs: Double?
+    var appStateEvents: [AppStateEvent]?
+    var interrupted: Bool?
 
     enum CodingKeys: String, CodingKey {
         case index
@@ -66,6 +86,23 @@ struct RoundInfo: Codable, Equatable, Sendable {
         case thermalStateAfter = "thermal_state_after"
         case lowPowerMode = "low_power_mode"
         case durationMs = "duration_ms"
+        case appStateEvents = "app_state_events"
+        case interrupted
+    }
+}
+
+/// The thermal gate before a run (`protocol.thermal_wait_s`).
+struct ThermalWait: Codable, Equatable, Sendable {
+    var waitedMs: Double
+    var thermalStateBefore: ThermalState
+    var thermalStateAfter: ThermalState
+    var timedOut: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case waitedMs = "waited_ms"
+        case thermalStateBefore = "thermal_state_before"
+        case thermalStateAfter = "thermal_state_after"
+        case timedOut = "timed_out"
     }
 }
 
@@ -174,7 +211,11 @@ struct RunResult: Codable, Equatable, Sendable {
     var status: RunStatus
     var error: String?
     var compileMs: Double?
+    var compileReused: Bool?
     var loadMs: [Double]
+    var coldLoadMs: [Double]?
+    var warmLoadMs: [Double]?
+    var thermalWait: ThermalWait?
     var firstPredictionMs: [Double]
     var warmupMs: [[Double]]
     var samplesMs: [[Double]]
@@ -195,7 +236,11 @@ struct RunResult: Codable, Equatable, Sendable {
         case status
         case error
         case compileMs = "compile_ms"
+        case compileReused = "compile_reused"
         case loadMs = "load_ms"
+        case coldLoadMs = "cold_load_ms"
+        case warmLoadMs = "warm_load_ms"
+        case thermalWait = "thermal_wait"
         case firstPredictionMs = "first_prediction_ms"
         case warmupMs = "warmup_ms"
         case samplesMs = "samples_ms"
@@ -218,7 +263,11 @@ struct RunResult: Codable, Equatable, Sendable {
         status = .failed
         error = nil
         compileMs = nil
+        compileReused = nil
         loadMs = []
+        coldLoadMs = nil
+        warmLoadMs = nil
+        thermalWait = nil
         firstPredictionMs = []
         warmupMs = []
         samplesMs = []
@@ -242,7 +291,11 @@ struct RunResult: Codable, Equatable, Sendable {
         // Required keys that may be null: always written.
         try container.encode(error, forKey: .error)
         try container.encode(compileMs, forKey: .compileMs)
+        try container.encodeIfPresent(compileReused, forKey: .compileReused)
         try container.encode(loadMs, forKey: .loadMs)
+        try container.encodeIfPresent(coldLoadMs, forKey: .coldLoadMs)
+        try container.encodeIfPresent(warmLoadMs, forKey: .warmLoadMs)
+        try container.encodeIfPresent(thermalWait, forKey: .thermalWait)
         try container.encode(firstPredictionMs, forKey: .firstPredictionMs)
         try container.encode(warmupMs, forKey: .warmupMs)
         try container.encode(samplesMs, forKey: .samplesMs)
@@ -267,6 +320,7 @@ struct Report: Codable, Equatable, Sendable {
     var device: DeviceDescription
     var measurementProtocol: MeasurementProtocol
     var inputKind: InputKind
+    var engine: EngineName?
     var runs: [RunResult]
 
     enum CodingKeys: String, CodingKey {
@@ -280,6 +334,7 @@ struct Report: Codable, Equatable, Sendable {
         case device
         case measurementProtocol = "protocol"
         case inputKind = "input_kind"
+        case engine
         case runs
     }
 }
@@ -296,6 +351,7 @@ struct RunLine: Codable, Equatable, Sendable {
     var device: DeviceDescription
     var measurementProtocol: MeasurementProtocol
     var inputKind: InputKind
+    var engine: EngineName?
     var run: RunResult
 
     enum CodingKeys: String, CodingKey {
@@ -308,6 +364,7 @@ struct RunLine: Codable, Equatable, Sendable {
         case device
         case measurementProtocol = "protocol"
         case inputKind = "input_kind"
+        case engine
         case run
     }
 
@@ -321,6 +378,7 @@ struct RunLine: Codable, Equatable, Sendable {
         device = report.device
         measurementProtocol = report.measurementProtocol
         inputKind = report.inputKind
+        engine = report.engine
         self.run = run
     }
 }

@@ -36,13 +36,4 @@ enum Timing {
         let end = clock.now
         return (value, milliseconds(start.duration(to: end)))
     }
-
-    /// The `async` variant of `measure(_:)`, for `MLModel.compileModel(at:)` and
-    /// `MLModel.load(contentsOf:configuration:)`.
-    static func measureAsync<T>(_ body: () async throws -> T) async rethrows -> (value: T, milliseconds: Double) {
-        let start = clock.now
-        let value = try await body()
-        let end = clock.now
-        return (value, milliseconds(start.duration(to: end)))
-    }
 }
