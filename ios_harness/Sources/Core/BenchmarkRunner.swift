@@ -151,9 +151,9 @@ struct BenchmarkRunner {
 
         // 4. Rounds.
         for round in 0..<p.rounds {
+            let appMark = appState.mark()
             events(.roundStarted(index: index, runId: planRun.runId, round: round))
             let roundStart = Timing.now()
-            let appMark = appState.mark()
             let thermalBefore = probe.thermalState()
             let lowPowerBefore = probe.isLowPowerModeEnabled()
             var warmup: [Double] = []

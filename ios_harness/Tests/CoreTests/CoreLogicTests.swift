@@ -1,8 +1,13 @@
+import Foundation
 import XCTest
+#if SWIFT_PACKAGE
+@testable import MobenchHarnessCore
+#else
 @testable import MobenchHarness
+#endif
 
 /// The plain-Swift pieces of Core: launch arguments, statistics, half floats,
-/// the host-compatible sha256, the compute-plan tally, plan checks.
+/// text limits, the host-compatible sha256, the compute-plan tally, plan checks.
 final class CoreLogicTests: XCTestCase {
     // MARK: Launch options
 
@@ -32,6 +37,36 @@ final class CoreLogicTests: XCTestCase {
         XCTAssertThrowsError(try LaunchOptions.parse(["--server", "ftp://10.0.0.2", "--token", String(repeating: "a", count: 20)]))
         XCTAssertThrowsError(try LaunchOptions.parse(["--server", "http://10.0.0.2:8765", "--token", "short"]))
         XCTAssertThrowsError(try LaunchOptions.parse(["--plan"]))
+        XCTAssertThrowsError(try LaunchOptions.parse(["--plan", "--autostart"]))  // not a .json path
+    }
+
+    func testAValueMayBeginWithTwoDashes() throws {
+        // secrets.token_urlsafe can start with "--" (1 in 4,096 tokens).
+        let token = "--k3J9-example-token-0123456789"
+        let options = try LaunchOptions.parse(["--server", "http://127.0.0.1:8765", "--token", token, "--autostart"])
+        XCTAssertEqual(options.token, token)
+        XCTAssertTrue(options.autostart)
+    }
+
+    func testAutostartIsSkippedUnderXCTest() throws {
+        let options = try LaunchOptions.parse(["--plan", "plan.json", "--autostart"])
+        XCTAssertTrue(options.shouldAutostart(environment: [:]))
+        XCTAssertFalse(options.shouldAutostart(environment: ["XCTestConfigurationFilePath": "/tmp/x.xctestconfiguration"]))
+        XCTAssertFalse(options.shouldAutostart(environment: ["XCTestBundlePath": "/tmp/T.xctest"]))
+        XCTAssertFalse(try LaunchOptions.parse([]).shouldAutostart(environment: [:]))
+    }
+
+    // MARK: Text limits
+
+    func testTruncationCountsUnicodeScalarsLikeTheSchema() {
+        // "e" + combining acute accent: 1 Character, 2 scalars (JSON Schema counts 2).
+        let accented = String(repeating: "e\u{301}", count: 3)
+        XCTAssertEqual(accented.count, 3)
+        let cut = Text.truncated(accented, toScalars: 5)
+        XCTAssertEqual(cut.unicodeScalars.count, 5)
+        XCTAssertEqual(Text.truncated("short", toScalars: 10), "short")
+        let flags = String(repeating: "\u{1F1E9}\u{1F1EA}", count: 2000)  // 2,000 Characters, 4,000 scalars
+        XCTAssertEqual(Text.truncated(flags + "x", toScalars: 4000).unicodeScalars.count, 4000)
     }
 
     // MARK: Statistics
@@ -50,11 +85,11 @@ final class CoreLogicTests: XCTestCase {
     // MARK: Input synthesis
 
     func testHalfBits() {
-        XCTAssertEqual(InputSynthesizer.halfBits(1.0), 0x3C00)
-        XCTAssertEqual(InputSynthesizer.halfBits(-2.0), 0xC000)
-        XCTAssertEqual(InputSynthesizer.halfBits(0.5), 0x3800)
-        XCTAssertEqual(InputSynthesizer.halfBits(0.0), 0x0000)
-        XCTAssertEqual(InputSynthesizer.halfBits(1e-10), 0x0000)
+        XCTAssertEqual(HalfFloat.bits(1.0), 0x3C00)
+        XCTAssertEqual(HalfFloat.bits(-2.0), 0xC000)
+        XCTAssertEqual(HalfFloat.bits(0.5), 0x3800)
+        XCTAssertEqual(HalfFloat.bits(0.0), 0x0000)
+        XCTAssertEqual(HalfFloat.bits(1e-10), 0x0000)
     }
 
     func testSeededGeneratorIsDeterministic() {
@@ -67,7 +102,7 @@ final class CoreLogicTests: XCTestCase {
 
     func testFolderHashMatchesTheHost() throws {
         // The same tree hashed by mobench._util.sha256_path on the host; the
-        // expected value is pinned in tests/ios_harness/test_fixtures.py too.
+        // expected value is checked against the host in tests/ios_harness too.
         let root = try TestResources.temporaryDirectory(for: self)
             .appendingPathComponent("m.mlpackage", isDirectory: true)
         let files = [
@@ -91,6 +126,43 @@ final class CoreLogicTests: XCTestCase {
         )
     }
 
+    func testPortableSHA256MatchesTheStandardVectors() {
+        func hex(_ text: String) -> String {
+            var hasher = PortableSHA256()
+            hasher.update(data: Data(text.utf8))
+            return ModelHasher.hexString(hasher.finalize())
+        }
+        // FIPS 180-4 examples.
+        XCTAssertEqual(hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(
+            hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        )
+        // A million 'a's in uneven pieces: the block buffering across updates.
+        var hasher = PortableSHA256()
+        var left = 1_000_000
+        var piece = 1
+        while left > 0 {
+            let size = min(piece, left)
+            hasher.update(data: Data(repeating: 0x61, count: size))
+            left -= size
+            piece = piece * 3 % 997 + 1
+        }
+        XCTAssertEqual(
+            ModelHasher.hexString(hasher.finalize()),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        )
+    }
+
+    func testFixtureModelHashIsTheOneTheHostWroteInItsPlan() throws {
+        // tiny_cnn.mlpackage was hashed by mobench._util.sha256_path when its plan was written.
+        let fixtures = try XCTUnwrap(TestResources.folder("Fixtures"))
+        let plan = try Plan.decode(from: Data(contentsOf: fixtures.appendingPathComponent("plan.json")))
+        let run = try XCTUnwrap(plan.runs.first { $0.file == "tiny_cnn.mlpackage" })
+        XCTAssertEqual(try ModelHasher.sha256(of: fixtures.appendingPathComponent(run.file)), run.sha256)
+    }
+
     // MARK: Compute plan tally
 
     func testFallbackIsFlaggedOnlyWhenTheNeuralEngineWasAllowed() {
@@ -104,7 +176,7 @@ final class CoreLogicTests: XCTestCase {
         XCTAssertEqual(allowed.cpuFallbackOps, ["ios16.softmax"])
         XCTAssertEqual(tally.summary(allowsNeuralEngine: false).cpuFallbackWithAneAllowed, false)
         XCTAssertFalse(OperationTally().summary(allowsNeuralEngine: true).available)
-        XCTAssertTrue(ComputePlanInspector.isConstant("ios17.const"))
+        XCTAssertTrue(OperationTally.isConstant("ios17.const"))
     }
 
     // MARK: Plan checks

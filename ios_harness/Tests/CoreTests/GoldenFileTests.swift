@@ -1,5 +1,10 @@
+import Foundation
 import XCTest
+#if SWIFT_PACKAGE
+@testable import MobenchHarnessCore
+#else
 @testable import MobenchHarness
+#endif
 
 /// The golden plan and report (mobench/devices/iphone/schema/examples/, the
 /// same files the Python tests validate against the JSON Schema) decode into
@@ -51,6 +56,33 @@ final class GoldenFileTests: XCTestCase {
                 XCTAssertTrue(run.keys.contains(key), "run \(run["run_id"] ?? "?") lacks \(key)")
             }
         }
+    }
+
+    func testGoldenPlanRoundTrips() throws {
+        let plan = try Plan.decode(from: TestResources.goldenData("plan"))
+        let encoded = try ReportWriter.encoder(pretty: false).encode(plan)
+        XCTAssertEqual(try Plan.decode(from: encoded), plan)
+        XCTAssertEqual(plan.measurementProtocol.thermalWaitS, 120)
+    }
+
+    func testGoldenFilesAndTheirRoundTripsPassTheHostSchemas() throws {
+        let planSchema = try SchemaCheck(schemaFile: TestResources.schemaDirectory.appendingPathComponent("plan.schema.json"))
+        let reportSchema = try SchemaCheck(schemaFile: TestResources.schemaDirectory.appendingPathComponent("report.schema.json"))
+        let planData = try TestResources.goldenData("plan")
+        let reportData = try TestResources.goldenData("report")
+        XCTAssertEqual(try planSchema.problems(planData), [])
+        XCTAssertEqual(try reportSchema.problems(reportData), [])
+        let report = try JSONDecoder().decode(Report.self, from: reportData)
+        XCTAssertEqual(report.engine, .coreml)
+        XCTAssertEqual(try reportSchema.problems(ReportWriter.encoder(pretty: true).encode(report)), [])
+        let plan = try Plan.decode(from: planData)
+        XCTAssertEqual(try planSchema.problems(ReportWriter.encoder(pretty: true).encode(plan)), [])
+        // The checker can fail: an unknown key and a wrong enum value.
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: reportData) as? [String: Any])
+        object["surprise"] = 1
+        object["engine"] = "tflite"
+        let broken = try reportSchema.problems(JSONSerialization.data(withJSONObject: object))
+        XCTAssertEqual(broken.count, 2, "\(broken)")
     }
 
     func testRunLineIsOneLineWithTheMarkerKey() throws {

@@ -2,7 +2,11 @@
 
 Every ingest validates first (schema + cross-field rules, and against the plan
 when the host has it), so a malformed, truncated or wrong-version report stores
-nothing. Each run of a report becomes one stored run (``device="iphone"``);
+nothing. Each run of a report becomes one stored run: ``device="iphone"`` for
+Core ML runs (``engine`` "coreml", or no engine in reports of older apps), and
+``device="harness-known-cost"`` for runs of the harness package's synthetic
+known-cost engine (tests and Linux), so those never pass for an iPhone
+measurement (:func:`device_name`);
 the same report ingested twice is stored once: every run carries
 ``extra.report_key`` (plan_id/run_id) and ``extra.report_run_sha256`` (hash of
 the run's canonical JSON), and a run whose key and hash are already in the
@@ -25,6 +29,16 @@ from .constants import STDOUT_LINE_KEY
 from .schema import loads_json, report_from_lines, validate_report
 
 DEVICE_NAME = "iphone"
+# engine (report schema) -> (store device name, runtime in device_info)
+ENGINE_DEVICES = {
+    "coreml": (DEVICE_NAME, "Core ML"),
+    "known-cost": ("harness-known-cost", "known-cost engine (synthetic, configured cost per call)"),
+}
+
+
+def device_name(report: dict[str, Any]) -> str:
+    """The store's device for a report's runs: ``iphone`` only for Core ML."""
+    return ENGINE_DEVICES[report.get("engine", "coreml")][0]
 
 
 @dataclass
@@ -69,8 +83,10 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
 
     dev = report["device"]
     config = _config(report)
+    engine = report.get("engine", "coreml")
+    device, runtime = ENGINE_DEVICES[engine]
     prov = host_provenance()
-    prov["measured_on"] = {"device": DEVICE_NAME, **dev}
+    prov["measured_on"] = {"device": device, "engine": engine, **dev}
     artifacts = ((plan or {}).get("host") or {}).get("artifacts") or {}
     records = []
     for run in report["runs"]:
@@ -88,14 +104,16 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
             "clock": report["clock"],
             "report_started": report["started"],
             "report_finished": report["finished"],
+            "engine": engine,
         }
-        for key in ("compute_plan", "inputs", "started", "finished"):
+        for key in ("compute_plan", "inputs", "started", "finished", "compile_reused", "cold_load_ms",
+                    "warm_load_ms", "thermal_wait"):
             if key in run:
                 extra[key] = run[key]
         if source:
             extra["report_source"] = source
         records.append(RunRecord(
-            model=run["model"], device=DEVICE_NAME, status=run["status"], error=run["error"],
+            model=run["model"], device=device, status=run["status"], error=run["error"],
             artifact_format="coreml", artifact_sha256=run["sha256"], artifact_path=run["file"],
             precision=art.get("precision"), reparameterized=art.get("reparameterized"),
             protocol=config["name"], config=config,
@@ -103,7 +121,7 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
                 "device_model": dev["model_identifier"], "os_name": dev["os_name"],
                 "os_version": dev["os_version"], "os_build": dev.get("os_build"),
                 "compute_units": run["compute_units"], "app_version": report["app_version"],
-                "protocol_version": report["protocol_version"], "runtime": "Core ML",
+                "protocol_version": report["protocol_version"], "runtime": runtime, "engine": engine,
                 "low_power_mode": dev["low_power_mode"], "thermal_state": dev["thermal_state"],
                 "physical_memory_mb": dev.get("physical_memory_mb"), "processor_count": dev.get("processor_count"),
             },
@@ -129,7 +147,7 @@ def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dic
     store = Store(db) if own else store
     try:
         for rec in records:
-            dups = store.find_by_extra(DEVICE_NAME, report_key=rec.extra["report_key"],
+            dups = store.find_by_extra(rec.device, report_key=rec.extra["report_key"],
                                        report_run_sha256=rec.extra["report_run_sha256"])
             if dups:
                 result.duplicates.append(dups[0])

@@ -221,4 +221,9 @@ def report_from_lines(lines: Iterable[str], what: str = "log") -> dict[str, Any]
         "input_kind": first["input_kind"],
         "runs": list(runs.values()),
     }
+    engines = sorted({f.get("engine", "coreml") for f in found})
+    if len(engines) > 1:
+        raise SchemaError(f"{what}: run lines from {len(engines)} engines ({', '.join(engines)}); split the log per engine")
+    if "engine" in first:
+        report["engine"] = first["engine"]
     return validate_report(report, what=what)
