@@ -90,12 +90,21 @@ struct HostConnection: Sendable {
                 withIntermediateDirectories: true
             )
             let request = try makeRequest(path: "files/" + file.path, method: "GET", timeout: 600)
-            let (temporary, response) = try await session.download(for: request)
-            try check(response, body: nil, what: "GET /files/\(file.path)")
             if manager.fileExists(atPath: destination.path) {
                 try manager.removeItem(at: destination)
             }
+            #if canImport(FoundationNetworking)
+            // swift-corelibs-foundation's download task crashes when a
+            // URLProtocol finishes it (Swift 6.3.1 on Linux), so the file
+            // comes through a data task there; Apple platforms stream to disk.
+            let (data, response) = try await session.data(for: request)
+            try check(response, body: data, what: "GET /files/\(file.path)")
+            try data.write(to: destination, options: [.atomic])
+            #else
+            let (temporary, response) = try await session.download(for: request)
+            try check(response, body: nil, what: "GET /files/\(file.path)")
             try manager.moveItem(at: temporary, to: destination)
+            #endif
             let attributes = try manager.attributesOfItem(atPath: destination.path)
             let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
             let digest = try ModelHasher.sha256(of: destination)

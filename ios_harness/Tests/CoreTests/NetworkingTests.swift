@@ -1,0 +1,238 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+#if SWIFT_PACKAGE
+@testable import MobenchHarnessCore
+#else
+@testable import MobenchHarness
+#endif
+
+/// Network mode against a `URLProtocol` stub that plays `mobench ios serve`:
+/// the token goes with every request, files are checked, and the 4xx answers
+/// become clear errors.
+final class NetworkingTests: XCTestCase {
+    static let token = "--stub-token-0123456789abcdef"   // begins with "--", as some real tokens do
+    static let server = URL(string: "http://127.0.0.1:8765")!
+
+    override func tearDown() {
+        StubServer.shared.reset()
+        super.tearDown()
+    }
+
+    private func urlSession() -> URLSession {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.protocolClasses = [StubProtocol.self]
+        return URLSession(configuration: configuration)
+    }
+
+    /// Serves the fixture plan and model the way the host does.
+    private func serveFixture() throws -> (plan: Data, model: URL) {
+        let fixtures = try XCTUnwrap(TestResources.folder("Fixtures"))
+        var plan = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("plan.json"))) as? [String: Any])
+        plan["runs"] = (plan["runs"] as? [[String: Any]])?.filter { ($0["file"] as? String) == "tiny_cnn.mlpackage" }
+        plan["report_url"] = "http://127.0.0.1:8765/report"
+        let planData = try JSONSerialization.data(withJSONObject: plan)
+        let model = fixtures.appendingPathComponent("tiny_cnn.mlpackage")
+        var files: [[String: Any]] = []
+        for relative in try ModelHasher.regularFiles(under: model) {
+            let data = try Data(contentsOf: model.appendingPathComponent(relative))
+            let path = "tiny_cnn.mlpackage/" + relative
+            files.append(["path": path, "size": data.count, "sha256": ModelHasher.sha256(of: data)])
+            StubServer.shared.route("GET", "/files/" + path, status: 200, body: data)
+        }
+        StubServer.shared.route("GET", "/plan.json", status: 200, body: planData)
+        StubServer.shared.route("GET", "/files", status: 200, body: try JSONSerialization.data(withJSONObject: ["files": files]))
+        StubServer.shared.route("POST", "/progress", status: 204, body: Data())
+        StubServer.shared.route("POST", "/report", status: 200, body: Data(#"{"stored": 1, "duplicates": 0}"#.utf8))
+        return (planData, model)
+    }
+
+    func testNetworkModeFetchesRunsAndPostsWithTheTokenOnEveryRequest() async throws {
+        _ = try serveFixture()
+        let documents = try TestResources.temporaryDirectory(for: self)
+        let options = try LaunchOptions.parse(["--server", Self.server.absoluteString, "--token", Self.token, "--autostart"])
+        let session = HarnessSession(
+            documents: documents, options: options,
+            engine: KnownCostEngine(costs: KnownCostEngine.Costs(predictMs: 0.1, compileMs: 0, coldLoadMs: 0, warmLoadMs: 0))
+        )
+        session.urlSession = urlSession()
+        session.echoRunLines = false
+        session.probe = ScriptedProbe()
+        let finished = await session.start { _ in }
+        let report = try XCTUnwrap(finished)
+        XCTAssertEqual(report.runs.map(\.status), [.ok, .ok])
+        XCTAssertEqual(report.runs.map(\.sha256Verified), [true, true])   // downloaded files hash as on the host
+
+        let requests = StubServer.shared.requests
+        XCTAssertFalse(requests.isEmpty)
+        for request in requests {
+            XCTAssertEqual(request.authorization, "Bearer \(Self.token)", "\(request.method) \(request.path)")
+        }
+        let paths = requests.map { "\($0.method) \($0.path)" }
+        XCTAssertEqual(paths.first, "GET /plan.json")
+        XCTAssertEqual(paths.last, "POST /report")
+        XCTAssertTrue(paths.contains("POST /progress"))
+        let posted = try XCTUnwrap(requests.last?.body)
+        XCTAssertEqual(try JSONDecoder().decode(Report.self, from: posted).planId, report.planId)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: documents.appendingPathComponent("plan.json").path))
+    }
+
+    func testAWrongTokenIsAClearError() async throws {
+        StubServer.shared.route("GET", "/plan.json", status: 401, body: Data(#"{"error": "unauthorized"}"#.utf8))
+        let connection = HostConnection(server: Self.server, token: Self.token, session: urlSession())
+        do {
+            _ = try await connection.fetchPlan(attempts: 1)
+            XCTFail("a 401 must throw")
+        } catch {
+            let message = BenchmarkRunner.describe(error)
+            XCTAssertTrue(message.contains("HTTP 401"), message)
+            XCTAssertTrue(message.contains("the token is wrong or missing"), message)
+        }
+    }
+
+    func testARejectedReportIsAnError() async throws {
+        StubServer.shared.route("POST", "/report", status: 422, body: Data(#"{"error": "schema"}"#.utf8))
+        let connection = HostConnection(server: Self.server, token: Self.token, session: urlSession())
+        let report = try JSONDecoder().decode(Report.self, from: TestResources.goldenData("report"))
+        do {
+            _ = try await connection.postReport(report, to: nil)
+            XCTFail("a 422 must throw")
+        } catch {
+            let message = BenchmarkRunner.describe(error)
+            XCTAssertTrue(message.contains("HTTP 422"), message)
+            XCTAssertTrue(message.contains("the host rejected the report"), message)
+        }
+        StubServer.shared.route("POST", "/report", status: 413, body: Data())
+        do {
+            _ = try await connection.postReport(report, to: nil)
+            XCTFail("a 413 must throw")
+        } catch {
+            XCTAssertTrue(BenchmarkRunner.describe(error).contains("larger than the server accepts"))
+        }
+    }
+
+    func testAMissingOrDamagedFileStopsTheDownload() async throws {
+        let documents = try TestResources.temporaryDirectory(for: self)
+        let connection = HostConnection(server: Self.server, token: Self.token, session: urlSession())
+        StubServer.shared.route("GET", "/files/m.mlpackage/a.bin", status: 404, body: Data(#"{"error": "no such file"}"#.utf8))
+        let listed = HostConnection.RemoteFile(path: "m.mlpackage/a.bin", size: 3, sha256: String(repeating: "0", count: 64))
+        do {
+            try await connection.downloadFiles([listed], into: documents) { _, _, _ in }
+            XCTFail("a 404 must throw")
+        } catch {
+            XCTAssertTrue(BenchmarkRunner.describe(error).contains("HTTP 404"), BenchmarkRunner.describe(error))
+        }
+        StubServer.shared.route("GET", "/files/m.mlpackage/a.bin", status: 200, body: Data("abc".utf8))
+        do {
+            try await connection.downloadFiles([listed], into: documents) { _, _, _ in }
+            XCTFail("a wrong hash must throw")
+        } catch {
+            XCTAssertTrue(BenchmarkRunner.describe(error).contains("arrived damaged"), BenchmarkRunner.describe(error))
+        }
+        let unsafe = HostConnection.RemoteFile(path: "../escape.bin", size: 3, sha256: String(repeating: "0", count: 64))
+        do {
+            try await connection.downloadFiles([unsafe], into: documents) { _, _, _ in }
+            XCTFail("an unsafe path must throw")
+        } catch {
+            XCTAssertTrue(BenchmarkRunner.describe(error).contains("unsafe path"))
+        }
+    }
+}
+
+/// What the stub saw of one request.
+struct SeenRequest: Sendable {
+    let method: String
+    let path: String
+    let authorization: String?
+    let body: Data?
+}
+
+/// The stub's routes and the requests it saw (shared by every stub protocol instance).
+final class StubServer: @unchecked Sendable {
+    static let shared = StubServer()
+
+    private let lock = NSLock()
+    private var routes: [String: (status: Int, body: Data)] = [:]
+    private var seen: [SeenRequest] = []
+
+    func route(_ method: String, _ path: String, status: Int, body: Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        routes["\(method) \(path)"] = (status, body)
+    }
+
+    func reset() {
+        lock.lock()
+        defer { lock.unlock() }
+        routes = [:]
+        seen = []
+    }
+
+    var requests: [SeenRequest] {
+        lock.lock()
+        defer { lock.unlock() }
+        return seen
+    }
+
+    func answer(_ request: SeenRequest) -> (status: Int, body: Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        seen.append(request)
+        guard request.authorization == "Bearer \(NetworkingTests.token)" else {
+            return (401, Data(#"{"error": "unauthorized"}"#.utf8))
+        }
+        return routes["\(request.method) \(request.path)"] ?? (404, Data(#"{"error": "unknown path"}"#.utf8))
+    }
+}
+
+/// Answers every request from `StubServer.shared`.
+final class StubProtocol: URLProtocol {
+    override class func canInit(with request: URLRequest) -> Bool {
+        true
+    }
+
+    override class func canonicalRequest(for request: URLRequest) -> URLRequest {
+        request
+    }
+
+    override func startLoading() {
+        let url = request.url ?? URL(fileURLWithPath: "/")
+        let seen = SeenRequest(
+            method: request.httpMethod ?? "GET",
+            path: url.path.removingPercentEncoding ?? url.path,
+            authorization: request.value(forHTTPHeaderField: "Authorization"),
+            body: request.httpBody ?? request.httpBodyStream.map(Self.read)
+        )
+        let answer = StubServer.shared.answer(seen)
+        let response = HTTPURLResponse(
+            url: url, statusCode: answer.status, httpVersion: "HTTP/1.1",
+            headerFields: ["Content-Length": "\(answer.body.count)"]
+        )
+        if let response {
+            client?.urlProtocol(self, didReceive: response, cacheStoragePolicy: .notAllowed)
+        }
+        if !answer.body.isEmpty {
+            client?.urlProtocol(self, didLoad: answer.body)
+        }
+        client?.urlProtocolDidFinishLoading(self)
+    }
+
+    override func stopLoading() {}
+
+    private static func read(_ stream: InputStream) -> Data {
+        var data = Data()
+        stream.open()
+        defer { stream.close() }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while stream.hasBytesAvailable {
+            let count = stream.read(&buffer, maxLength: buffer.count)
+            if count <= 0 {
+                break
+            }
+            data.append(buffer, count: count)
+        }
+        return data
+    }
+}
