@@ -1,0 +1,140 @@
+"""The host drives the Swift-built harness (`mobench-harness`, ios_harness/Package.swift) end to end.
+
+The executable runs the same HarnessSession as the app, with the package's
+known-cost engine (Core ML does not exist here): `mobench ios run --transport
+folder` plans, pushes, launches it, follows progress.json, pulls, validates and
+stores; in network mode it fetches the plan from `mobench ios serve`'s server on
+127.0.0.1 and posts its report, which is stored once. Its runs are stored as
+device `harness-known-cost`, never `iphone`. Skipped (with the reason) only
+where no Swift toolchain exists.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from swift_toolchain import HARNESS, build_harness, find_swift  # noqa: E402
+
+from mobench._util import atomic_write_json, sha256_path  # noqa: E402
+from mobench.benchmark.config import BenchConfig  # noqa: E402
+from mobench.devices.iphone.plan import make_plan  # noqa: E402
+from mobench.devices.iphone.schema import validate_progress, validate_report, validate_run_line  # noqa: E402
+from mobench.devices.iphone.server import make_server  # noqa: E402
+from mobench.results import Store, load  # noqa: E402
+
+FIXTURE_MODEL = HARNESS / "Tests" / "Fixtures" / "tiny_cnn.mlpackage"
+
+
+@pytest.fixture(scope="module")
+def harness_exe() -> Path:
+    swift = find_swift()
+    if swift is None:
+        pytest.skip("no Swift toolchain (swift not on PATH, not at /opt/swift/usr/bin/swift, SWIFT not set): "
+                    "the Swift harness cannot be built here")
+    return build_harness(swift)
+
+
+@pytest.fixture
+def plan_dir(tmp_path) -> Path:
+    """A plan folder with the fixture model under two compute-unit settings."""
+    import shutil
+
+    d = tmp_path / "plan"
+    d.mkdir()
+    shutil.copytree(FIXTURE_MODEL, d / FIXTURE_MODEL.name)
+    cfg = BenchConfig(name="custom", warmup=2, rounds=3, inferences=6, trim=1, reload_per_round=True, input_kind="image")
+    plan = make_plan([("tiny_cnn", FIXTURE_MODEL.name, sha256_path(d / FIXTURE_MODEL.name))], ["all", "cpuOnly"], cfg)
+    atomic_write_json(d / "plan.json", plan)
+    return d
+
+
+@pytest.fixture(autouse=True)
+def _results_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOBENCH_RESULTS", str(tmp_path / "results"))
+
+
+def _cli(args, capsys):
+    from mobench.cli import main
+
+    code = 0
+    try:
+        main([str(a) for a in args])
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_folder_transport_runs_the_swift_session_into_the_store(harness_exe, plan_dir, tmp_path, capsys):
+    db, docs = tmp_path / "r.sqlite", tmp_path / "docs"
+    code, out, err = _cli(["ios", "run", "--plan", plan_dir, "--transport", "folder", "--documents", docs,
+                           "--app-command", f"{harness_exe} --engine known-cost --cost-ms 1.5",
+                           "--db", db, "--poll", "0.1", "--timeout", "120"], capsys)
+    assert code == 0, err
+    assert "stored 2 run(s) (0 already stored)" in out
+
+    plan = json.loads((plan_dir / "plan.json").read_text())
+    report = json.loads((docs / "report.json").read_text())
+    validate_report(report, plan)                       # the host's JSON Schema + cross-field rules
+    validate_progress(json.loads((docs / "progress.json").read_text()))
+    assert report["engine"] == "known-cost" and report["clock"] == "ContinuousClock"
+    assert [r["status"] for r in report["runs"]] == ["ok", "ok"]
+    first, second = report["runs"]
+    assert first["sha256_verified"] is True             # the Swift hash of the folder equals sha256_path
+    assert first["compile_reused"] is False and second["compile_reused"] is True and second["compile_ms"] is None
+    assert len(first["load_ms"]) == 3 and len(first["cold_load_ms"]) == 1 and len(first["warm_load_ms"]) == 2
+    samples = [v for r in first["samples_ms"] for v in r]
+    assert len(samples) == 18 and min(samples) >= 1.5   # the known cost, on a monotonic clock
+    # One run line per finished run on the app's stdout, valid against the schema's run_line.
+    console = (docs.parent / f".{docs.name}.console.log").read_text()
+    lines = [json.loads(ln) for ln in console.splitlines() if ln.startswith('{"')]
+    assert [validate_run_line(ln)["run"]["run_id"] for ln in lines] == [r["run_id"] for r in plan["runs"]]
+
+    df = load(db)
+    assert list(df["device"]) == ["harness-known-cost"] * 2   # never stored as an iPhone measurement
+    code, out, err = _cli(["results", "list", "--db", db], capsys)
+    assert code == 0, err
+    assert out.count("harness-known-cost") == 2 and "iphone" not in out
+    code, out, _ = _cli(["results", "list", "--db", db, "--device", "iphone"], capsys)
+    assert "tiny_cnn" not in out
+    with Store(db, readonly=True) as s:
+        rec = s.get_run(int(df["id"].iloc[0]) if "id" in df else 1)
+    assert rec.device_info["engine"] == "known-cost" and rec.device_info["runtime"].startswith("known-cost")
+
+
+def test_network_mode_fetches_from_the_host_and_posts_once(harness_exe, plan_dir, tmp_path):
+    db = tmp_path / "r.sqlite"
+    token = "--" + "t0k3n" * 5      # a token that begins with "--", as 1 in 4,096 generated ones does
+    server = make_server(plan_dir, port=0, token=token, db=db, reports_dir=tmp_path / "reports")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        phone = tmp_path / "phone"
+        phone.mkdir()
+        app = subprocess.run([str(harness_exe), "--engine", "known-cost", "--cost-ms", "0.5", "--documents", str(phone),
+                              "--server", server.url(), "--token", token, "--autostart"],
+                             capture_output=True, text=True, timeout=120)
+        assert app.returncode == 0, app.stderr
+        assert len(server.state.reports) == 1 and server.state.reports[0]["stored"] == 2
+        assert server.state.progress is not None and server.state.progress["state"] == "finished"
+        assert (phone / "tiny_cnn.mlpackage" / "Manifest.json").is_file()   # downloaded and hash-checked
+
+        # The same report posted again is stored once.
+        body = (phone / "report.json").read_bytes()
+        req = urllib.request.Request(f"{server.url()}/report", data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert json.loads(resp.read()) == {"stored": 0, "duplicates": 2}
+    finally:
+        server.shutdown()
+        server.server_close()
+    df = load(db)
+    assert len(df) == 2 and set(df["device"]) == {"harness-known-cost"}
