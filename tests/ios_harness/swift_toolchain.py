@@ -27,8 +27,11 @@ def find_swift() -> str | None:
 
 
 def build_harness(swift: str, timeout: float = 900.0) -> Path:
-    """``swift build`` of ios_harness/ (incremental); the path of the mobench-harness executable."""
-    proc = subprocess.run([swift, "build", "--package-path", str(HARNESS), "--product", "mobench-harness"],
+    """``swift build`` of ios_harness/ (incremental); the path of the mobench-harness executable.
+
+    The same flags as scripts/swift_test.sh (``make test``), so the two share one build.
+    """
+    proc = subprocess.run([swift, "build", "--package-path", str(HARNESS), "--build-tests", "-Xswiftc", "-warnings-as-errors"],
                           capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"swift build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")

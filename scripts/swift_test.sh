@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Build the Swift harness package (ios_harness/Package.swift) and run its tests.
+#
+# The toolchain: $SWIFT, else `swift` on PATH, else /opt/swift/usr/bin/swift
+# (where this project's Linux machines install it, off PATH). Without one the
+# Swift tests are skipped with the reason, exit 0 (a user's Linux box without
+# Swift); with one, any build warning or failing test makes this fail.
+set -euo pipefail
+cd "$(dirname "$0")/../ios_harness"
+
+SWIFT="${SWIFT:-}"
+if [ -z "$SWIFT" ]; then
+    SWIFT="$(command -v swift || true)"
+fi
+if [ -z "$SWIFT" ] && [ -x /opt/swift/usr/bin/swift ]; then
+    SWIFT=/opt/swift/usr/bin/swift
+fi
+if [ -z "$SWIFT" ] || [ ! -x "$SWIFT" ]; then
+    echo "swift test: SKIPPED - no Swift toolchain (swift is not on PATH nor at /opt/swift/usr/bin/swift; set SWIFT=/path/to/swift). Install Swift 6 to build and test ios_harness/."
+    exit 0
+fi
+
+start=$(date +%s)
+echo "== swift build (ios_harness, Swift 6 language mode, warnings are errors) with $("$SWIFT" --version 2>/dev/null | head -1)"
+# The same flags as tests/ios_harness/swift_toolchain.py, so one build serves pytest and swift test.
+"$SWIFT" build --build-tests -Xswiftc -warnings-as-errors
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+"$SWIFT" test --skip-build --disable-swift-testing 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+summary="$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)"
+executed="$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')"
+failures="$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')"
+if [ -z "$summary" ]; then
+    echo "swift test: no XCTest summary (exit code $rc)"
+    exit $(( rc == 0 ? 1 : rc ))
+fi
+echo "swift test took $(( $(date +%s) - start )) s (build + tests)"
+echo "swift: $(( executed - failures )) passed, $failures failed"
+exit "$rc"
