@@ -8,13 +8,19 @@ digits of an md5), so regenerating an unchanged tree gives identical files.
     python ios_harness/tools/generate_xcodeproj.py          # rewrite
     python ios_harness/tools/generate_xcodeproj.py --check  # exit 1 if out of date
 
-Layout it encodes:
-  - target MobenchHarness (SwiftUI app, org.mobench.harness, iOS 16.0):
-    every .swift under Sources/ (App + Core), Info.plist at Sources/App/Info.plist;
+Layout it encodes (the app builds on the Swift package's own sources,
+ios_harness/Package.swift, so the Swift the phone runs is the Swift that
+`swift test` tests):
+  - target MobenchHarness (SwiftUI app, org.mobench.harness, iOS 16.0, Swift 6):
+    every .swift under Sources/Core (the package's MobenchHarnessCore target)
+    and Sources/App (the shell), Info.plist at Sources/App/Info.plist;
+    Sources/CLI (the package's command-line executable) is not part of the app;
   - target MobenchHarnessTests (XCTest bundle hosted by the app): every .swift
-    under Tests/MobenchHarnessTests, resources = the golden examples referenced
-    in place from ../mobench/devices/iphone/schema/examples/, the Tests/Fixtures
-    folder and the FarmPlan folder (folder references, copied as they are).
+    under Tests/CoreTests (the package's test target, also run by `swift test`)
+    and Tests/MobenchHarnessTests (Core ML on the device), resources = the golden
+    examples and the JSON Schemas referenced in place from
+    ../mobench/devices/iphone/schema/, the Tests/Fixtures folder and the FarmPlan
+    folder (folder references, copied as they are).
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ BUNDLE_ID = "org.mobench.harness"
 DEPLOYMENT_TARGET = "16.0"
 GOLDEN_DIR = "../mobench/devices/iphone/schema/examples"
 GOLDEN_FILES = ("plan.json", "report.json")
+SCHEMA_DIR = "../mobench/devices/iphone/schema"
+SCHEMA_FILES = ("plan.schema.json", "progress.schema.json", "report.schema.json")
+APP_SOURCE_DIRS = ("Sources/App", "Sources/Core")
+TEST_SOURCE_DIRS = ("Tests/CoreTests", "Tests/MobenchHarnessTests")
 FOLDER_RESOURCES = (("Tests/Fixtures", "Fixtures"), ("FarmPlan", "FarmPlan"))
 
 
@@ -68,8 +78,8 @@ def settings_block(settings: dict[str, object], indent: str) -> str:
 
 
 def build() -> dict[str, str]:
-    app_sources = swift_files("Sources")
-    test_sources = swift_files("Tests/MobenchHarnessTests")
+    app_sources = [f for folder in APP_SOURCE_DIRS for f in swift_files(folder)]
+    test_sources = [f for folder in TEST_SOURCE_DIRS for f in swift_files(folder)]
 
     file_refs: list[str] = []
     build_files: list[str] = []
@@ -120,6 +130,10 @@ def build() -> dict[str, str]:
         ref = file_ref("golden/" + name, name, f"{GOLDEN_DIR}/{name}", "text.json", tree="SOURCE_ROOT", show_name=True)
         golden_children.append((ref, name))
         test_resources.append((build_file("golden/" + name, ref, name, "Resources"), name))
+    for name in SCHEMA_FILES:
+        ref = file_ref("schema/" + name, name, f"{SCHEMA_DIR}/{name}", "text.json", tree="SOURCE_ROOT", show_name=True)
+        golden_children.append((ref, name))
+        test_resources.append((build_file("schema/" + name, ref, name, "Resources"), name))
     folder_refs = {}
     for path, name in FOLDER_RESOURCES:
         ref = file_ref("folder/" + path, name, name, "folder")
@@ -140,13 +154,16 @@ def build() -> dict[str, str]:
     g_app = group("Sources/App", "App", folder_children["Sources/App"], path="App")
     g_core = group("Sources/Core", "Core", folder_children["Sources/Core"], path="Core")
     g_sources = group("Sources", "Sources", [(g_app, "App"), (g_core, "Core")], path="Sources")
+    g_core_tests = group("Tests/CoreTests", "CoreTests", folder_children["Tests/CoreTests"], path="CoreTests")
     g_test_sources = group("Tests/MobenchHarnessTests", TESTS, folder_children["Tests/MobenchHarnessTests"], path=TESTS)
-    g_tests = group("Tests", "Tests", [(g_test_sources, TESTS), folder_refs["Tests/Fixtures"]], path="Tests")
-    g_golden = group("golden", "Golden examples (mobench/devices/iphone/schema/examples)", golden_children)
+    g_tests = group("Tests", "Tests", [(g_core_tests, "CoreTests"), (g_test_sources, TESTS), folder_refs["Tests/Fixtures"]],
+                    path="Tests")
+    g_golden = group("golden", "Golden examples and schemas (mobench/devices/iphone/schema)", golden_children)
     g_products = group("Products", "Products", [(app_product, f"{APP}.app"), (test_product, f"{TESTS}.xctest")])
     g_main = group(
         "main", "MobenchHarness",
-        [(g_sources, "Sources"), (g_tests, "Tests"), (g_golden, "Golden examples"), folder_refs["FarmPlan"], (g_products, "Products")],
+        [(g_sources, "Sources"), (g_tests, "Tests"), (g_golden, "Golden examples and schemas"), folder_refs["FarmPlan"],
+         (g_products, "Products")],
     )
     # The main group has neither name nor path in Xcode's own projects.
     groups[-1] = groups[-1].replace(f"\t\t\tname = {q('MobenchHarness')};\n", "")
@@ -182,7 +199,7 @@ def build() -> dict[str, str]:
         "GCC_C_LANGUAGE_STANDARD": "gnu17",
         "IPHONEOS_DEPLOYMENT_TARGET": DEPLOYMENT_TARGET,
         "SDKROOT": "iphoneos",
-        "SWIFT_VERSION": "5.0",
+        "SWIFT_VERSION": "6.0",
         # Release keeps testability so the farm runs `@testable import` tests
         # against an optimized build (the scheme tests in Release).
         "ENABLE_TESTABILITY": "YES",
@@ -210,7 +227,7 @@ def build() -> dict[str, str]:
         "CURRENT_PROJECT_VERSION": "1",
         "MARKETING_VERSION": "1.0",
         "IPHONEOS_DEPLOYMENT_TARGET": DEPLOYMENT_TARGET,
-        "SWIFT_VERSION": "5.0",
+        "SWIFT_VERSION": "6.0",
         "TARGETED_DEVICE_FAMILY": "1,2",
         "PRODUCT_NAME": "$(TARGET_NAME)",
     }

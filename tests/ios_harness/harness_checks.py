@@ -1,4 +1,10 @@
-"""Static checks of the Swift harness app that run on Linux (no Swift compiler here).
+"""Static checks of the Swift harness sources, beside what the compiler checks.
+
+``swift build`` / ``swift test`` compile and test the package on Linux
+(test_harness_swift_e2e.py, ``make test``); these checks cover what a Linux
+compiler cannot see: the Apple-only files (the Core ML engine and the SwiftUI
+shell, never compiled here), the Xcode project, and the rules of the product
+(the Codable mirror of the schemas, monotonic timing, layering).
 
 Each checker returns a list of problems (empty = fine) so the tests can also
 feed it deliberately broken input and assert that it notices.
@@ -28,7 +34,12 @@ HARNESS = REPO / "ios_harness"
 SOURCES = HARNESS / "Sources"
 CORE = SOURCES / "Core"
 APP = SOURCES / "App"
-TESTS = HARNESS / "Tests" / "MobenchHarnessTests"
+TESTS = HARNESS / "Tests" / "MobenchHarnessTests"     # Xcode only: Core ML on the device
+CORE_TESTS = HARNESS / "Tests" / "CoreTests"          # swift test (and the Xcode test target)
+# Folders of Swift sources compiled into the Xcode project's targets (Sources/CLI
+# is the package's command-line executable, not part of the app).
+APP_SOURCE_DIRS = ("Sources/App", "Sources/Core")
+TEST_SOURCE_DIRS = ("Tests/CoreTests", "Tests/MobenchHarnessTests")
 PROJECT = HARNESS / "MobenchHarness.xcodeproj"
 SCHEMA_DIR = REPO / "mobench" / "devices" / "iphone" / "schema"
 
@@ -180,6 +191,13 @@ def swift_types(sources: dict[str, str]) -> dict[str, SwiftType]:
 
 def read_sources(folder: Path) -> dict[str, str]:
     return {p.name: p.read_text() for p in sorted(folder.rglob("*.swift"))}
+
+
+def swift_files(root: Path = HARNESS) -> list[Path]:
+    """The harness's own Swift files (not SwiftPM's build folder, not Package.swift)."""
+    return sorted(p for p in root.rglob("*.swift")
+                  if ".build" not in p.relative_to(root).parts and ".swiftpm" not in p.relative_to(root).parts
+                  and p.name != "Package.swift")
 
 
 # --------------------------------------------------------------------------- schema
@@ -430,7 +448,8 @@ def project_problems(pbxproj_path: Path, harness_root: Path = HARNESS) -> list[s
 
     app_sources = phase_files(targets["MobenchHarness"], "PBXSourcesBuildPhase")
     test_sources = phase_files(targets["MobenchHarnessTests"], "PBXSourcesBuildPhase")
-    on_disk = {p.relative_to(harness_root).as_posix() for p in harness_root.rglob("*.swift")}
+    on_disk = {p.relative_to(harness_root).as_posix() for p in swift_files(harness_root)
+               if p.relative_to(harness_root).as_posix().startswith(tuple(d + "/" for d in APP_SOURCE_DIRS + TEST_SOURCE_DIRS))}
     for rel in sorted(on_disk):
         expected, other = (
             (test_sources, app_sources) if rel.startswith("Tests/") else (app_sources, test_sources)

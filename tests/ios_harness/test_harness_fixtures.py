@@ -45,7 +45,7 @@ def test_fixture_model_has_the_image_input_the_xctest_expects():
 
 
 def test_swift_folder_hash_constant_matches_the_host(tmp_path):
-    source = (hc.TESTS / "CoreLogicTests.swift").read_text()
+    source = (hc.CORE_TESTS / "CoreLogicTests.swift").read_text()
     body = source[source.index("func testFolderHashMatchesTheHost"):]
     files = dict(re.findall(r'"([^"]+)": "([^"]*)",', body.split("]", 1)[0]))
     assert files == {"Manifest.json": "{}", "a.txt": "first", "a/b.bin": "second", "Data/x": "third"}

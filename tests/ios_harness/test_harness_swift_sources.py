@@ -1,8 +1,11 @@
-"""The Swift sources of ios_harness/, checked without a Swift compiler.
+"""The Swift sources of ios_harness/, checked beside the compiler.
 
-Syntax through tree-sitter-swift, layering (Core free of UIKit/SwiftUI), timing
-only with a monotonic clock, and the names shared with the host side. Every
-checker is also run on a deliberately broken snippet, to show it can fail.
+`swift build` compiles the package here (test_harness_swift_e2e.py, `make
+test`), but not the Apple-only files (Core ML engine, SwiftUI shell). So:
+syntax of every file through tree-sitter-swift, layering (Core free of
+UIKit/SwiftUI), timing only with a monotonic clock, only the prediction inside
+the timed region, and the names shared with the host side. Every checker is
+also run on a deliberately broken snippet, to show it can fail.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness_checks as hc  # noqa: E402
 from mobench.devices.iphone import constants
 
-SWIFT_FILES = sorted(hc.HARNESS.rglob("*.swift"))
+SWIFT_FILES = hc.swift_files()
 
 
 def test_the_harness_has_swift_sources():
     names = {p.name for p in SWIFT_FILES}
-    assert {"BenchmarkRunner.swift", "Plan.swift", "Report.swift", "MobenchHarnessApp.swift",
-            "PlanRunTests.swift"} <= names
+    assert {"BenchmarkRunner.swift", "Plan.swift", "Report.swift", "MobenchHarnessApp.swift", "CoreMLEngine.swift",
+            "KnownCostEngine.swift", "main.swift", "PlanRunTests.swift", "LoopTests.swift"} <= names
+    assert all(".build" not in p.parts for p in SWIFT_FILES)
 
 
 @pytest.mark.parametrize("path", SWIFT_FILES, ids=lambda p: p.relative_to(hc.HARNESS).as_posix())
@@ -80,12 +84,13 @@ def test_clock_checker_ignores_comments():
 TIMED_REGION = re.compile(
     r"let start = Timing\.now\(\)\n(?P<body>(?:.*\n)*?)\s*(?P<end>.*Timing\.milliseconds\(since: start\).*)"
 )
-PREDICTION_ONLY = re.compile(r"^\s*_ = try \w+\.prediction\(from: \w+\)\s*$")
+PREDICTION_ONLY = re.compile(r"^\s*let output = try \w+\.predict\(\w+\)\s*$")
 
 
 def timed_region_problems(source: str) -> list[str]:
     """Every `let start = Timing.now()` ... `Timing.milliseconds(since: start)` pair in
-    the runner must enclose exactly one `prediction(from:)` call and nothing else."""
+    the runner must enclose exactly one engine `predict` call, whose output is
+    bound (so it is released after the clock read), and nothing else."""
     problems, regions = [], list(TIMED_REGION.finditer(source))
     if not regions:
         return ["no timed region found"]
@@ -99,16 +104,22 @@ def timed_region_problems(source: str) -> list[str]:
 def test_runner_times_prediction_calls_only():
     source = (hc.CORE / "BenchmarkRunner.swift").read_text()
     assert timed_region_problems(source) == []
-    # first prediction, warm-up and steady state: three timed regions
-    assert len(TIMED_REGION.findall(source)) == 3
+    # first prediction, warm-up and steady state all go through the one timed region
+    assert len(TIMED_REGION.findall(source)) == 1
+    assert len(re.findall(r"\.predict\(", source)) == 1
+    assert len(re.findall(r"try timedPrediction\(", source)) == 3
+    # the output is kept alive past the clock read
+    assert re.search(r"let elapsed = Timing\.milliseconds\(since: start\)\n\s*sink\.keep\(output\)", source)
 
 
 def test_timed_region_checker_flags_extra_work():
     bad = (
-        "let start = Timing.now()\n_ = try model.prediction(from: input)\n"
+        "let start = Timing.now()\nlet output = try model.predict(input)\n"
         "peak.sample()\nsamples.append(Timing.milliseconds(since: start))\n"
     )
     assert timed_region_problems(bad)
+    discarded = "let start = Timing.now()\n_ = try model.predict(input)\nlet t = Timing.milliseconds(since: start)\n"
+    assert timed_region_problems(discarded)   # `_ =` releases the output inside the timed region
 
 
 def test_launch_arguments_match_the_host():

@@ -70,6 +70,8 @@ def test_checker_flags_a_new_swift_file_not_in_the_project(tmp_path):
     harness = tmp_path / "ios_harness"
     shutil.copytree(hc.SOURCES, harness / "Sources")
     shutil.copytree(hc.TESTS, harness / "Tests" / "MobenchHarnessTests")
+    shutil.copytree(hc.CORE_TESTS, harness / "Tests" / "CoreTests")
+    (harness / "Package.swift").write_text("// swift-tools-version:6.0\n")   # the package manifest is no app source
     (harness / "Sources" / "Core" / "Extra.swift").write_text("struct Extra {}\n")
     problems = hc.project_problems(PBXPROJ, harness_root=harness)
     assert problems == ["Sources/Core/Extra.swift is not in the Sources phase of MobenchHarness"]
@@ -110,12 +112,14 @@ def test_test_bundle_resources_are_the_golden_examples_and_fixtures(project):
             for build_file in phase.files:
                 ref = objects[objects[build_file].fileRef]
                 resources[ref["name"] if "name" in ref else ref.path] = ref
-    assert set(resources) == {"plan.json", "report.json", "Fixtures", "FarmPlan"}
-    for name in ("plan.json", "report.json"):
+    schemas = ("plan.schema.json", "progress.schema.json", "report.schema.json")
+    assert set(resources) == {"plan.json", "report.json", *schemas, "Fixtures", "FarmPlan"}
+    for name in ("plan.json", "report.json", *schemas):
         ref = resources[name]
         assert ref.sourceTree == "SOURCE_ROOT"
         # Referenced in place: the XCTest target reads the very files the host validates.
-        assert (hc.HARNESS / ref.path).resolve() == (hc.SCHEMA_DIR / "examples" / name).resolve()
+        where = hc.SCHEMA_DIR / ("" if name in schemas else "examples") / name
+        assert (hc.HARNESS / ref.path).resolve() == where.resolve()
         assert (hc.HARNESS / ref.path).is_file()
     assert resources["Fixtures"].lastKnownFileType == "folder"
     assert (hc.HARNESS / "Tests" / "Fixtures" / "plan.json").is_file()

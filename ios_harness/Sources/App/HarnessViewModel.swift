@@ -12,9 +12,10 @@ struct RunRow: Identifiable, Equatable {
     let error: String?
 }
 
-/// The UI state. All benchmarking happens in `HarnessSession` on a detached
-/// task at `.userInitiated` priority; this object only mirrors its events on
-/// the main actor.
+/// The UI state. All benchmarking happens in `HarnessSession` (Sources/Core,
+/// the Swift package), whose loop runs on a dedicated thread; this object only
+/// mirrors its events on the main actor, and feeds app state changes
+/// (background, screen lock) to the loop through `AppStateLog`.
 @MainActor
 final class HarnessViewModel: ObservableObject {
     @Published private(set) var options: LaunchOptions
@@ -31,6 +32,7 @@ final class HarnessViewModel: ObservableObject {
     @Published private(set) var reportPath: String? = nil
 
     private var autostartHandled = false
+    private var appStateObservers: [NSObjectProtocol] = []
 
     init(arguments: [String]) {
         do {
@@ -41,6 +43,25 @@ final class HarnessViewModel: ObservableObject {
             optionsError = "Launch arguments: \(error)"
         }
         reloadPlan()
+        observeAppState()
+    }
+
+    /// Every application state change goes to `AppStateLog.shared`; the loop
+    /// records the changes of each round and flags the rounds they touch.
+    private func observeAppState() {
+        let events: [(Notification.Name, AppStateEvent)] = [
+            (UIApplication.willResignActiveNotification, .inactive),
+            (UIApplication.didEnterBackgroundNotification, .background),
+            (UIApplication.willEnterForegroundNotification, .foreground),
+            (UIApplication.didBecomeActiveNotification, .active),
+            (UIApplication.protectedDataWillBecomeUnavailableNotification, .screenLocked),
+            (UIApplication.protectedDataDidBecomeAvailableNotification, .screenUnlocked),
+        ]
+        for (name, event) in events {
+            appStateObservers.append(NotificationCenter.default.addObserver(forName: name, object: nil, queue: .main) { _ in
+                AppStateLog.shared.record(event)
+            })
+        }
     }
 
     /// Re-reads the plan in Documents (after the host pushed a new one).
@@ -62,7 +83,9 @@ final class HarnessViewModel: ObservableObject {
     }
 
     func autostartIfRequested() async {
-        guard options.autostart, !autostartHandled else {
+        // Not under XCTest: `xcodebuild test` launches this app with the
+        // scheme's run arguments, which may include --autostart.
+        guard options.shouldAutostart(environment: ProcessInfo.processInfo.environment), !autostartHandled else {
             return
         }
         autostartHandled = true
@@ -99,14 +122,12 @@ final class HarnessViewModel: ObservableObject {
             UIApplication.shared.isIdleTimerDisabled = false
             isRunning = false
         }
-        let task = Task.detached(priority: .userInitiated) { () -> Report? in
-            await session.start { event in
-                Task { @MainActor [weak self] in
-                    self?.apply(event)
-                }
+        // The session runs its loop on a dedicated thread, not on the main actor.
+        let report = await session.start { event in
+            Task { @MainActor [weak self] in
+                self?.apply(event)
             }
         }
-        let report = await task.value
         if report != nil {
             reportPath = session.writer.reportURL.path
         }
@@ -131,7 +152,7 @@ final class HarnessViewModel: ObservableObject {
     }
 
     private func makeSession() throws -> HarnessSession {
-        HarnessSession(documents: try HarnessSession.documentsDirectory(), options: options)
+        HarnessSession(documents: try HarnessSession.documentsDirectory(), options: options, engine: CoreMLEngine())
     }
 
     private func apply(_ event: SessionEvent) {

@@ -1,6 +1,7 @@
 import SwiftUI
 
-/// The harness app: a thin SwiftUI shell over `HarnessSession` (Sources/Core).
+/// The harness app: a thin SwiftUI shell over `HarnessSession` (Sources/Core,
+/// the same sources as the Swift package that `swift test` builds and tests).
 ///
 /// Launched by the host with `--plan plan.json --autostart` (PROTOCOL.md), it
 /// runs the plan at once and exits when done; launched by hand it shows the

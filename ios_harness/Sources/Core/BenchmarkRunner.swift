@@ -263,11 +263,11 @@ struct BenchmarkRunner {
 
     /// Waits, up to `limitSeconds`, for the thermal state to be nominal or fair.
     func waitForThermalHeadroom(limitSeconds: Double) -> ThermalWait {
-        let start = Timing.now()
+        let waitStart = Timing.now()
         let before = probe.thermalState()
         var state = before
         while state == .serious || state == .critical {
-            let waited = Timing.milliseconds(since: start) / 1_000
+            let waited = Timing.milliseconds(since: waitStart) / 1_000
             if waited >= limitSeconds {
                 return ThermalWait(waitedMs: waited * 1_000, thermalStateBefore: before, thermalStateAfter: state, timedOut: true)
             }
@@ -275,7 +275,7 @@ struct BenchmarkRunner {
             state = probe.thermalState()
         }
         return ThermalWait(
-            waitedMs: Timing.milliseconds(since: start),
+            waitedMs: Timing.milliseconds(since: waitStart),
             thermalStateBefore: before,
             thermalStateAfter: state,
             timedOut: false

@@ -66,8 +66,8 @@ final class GoldenFileTests: XCTestCase {
     }
 
     func testGoldenFilesAndTheirRoundTripsPassTheHostSchemas() throws {
-        let planSchema = try SchemaCheck(schemaFile: TestResources.schemaDirectory.appendingPathComponent("plan.schema.json"))
-        let reportSchema = try SchemaCheck(schemaFile: TestResources.schemaDirectory.appendingPathComponent("report.schema.json"))
+        let planSchema = try SchemaCheck(schema: "plan")
+        let reportSchema = try SchemaCheck(schema: "report")
         let planData = try TestResources.goldenData("plan")
         let reportData = try TestResources.goldenData("report")
         XCTAssertEqual(try planSchema.problems(planData), [])

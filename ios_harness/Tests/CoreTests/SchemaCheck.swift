@@ -14,8 +14,9 @@ import Foundation
 struct SchemaCheck {
     let root: JSONValue
 
-    init(schemaFile url: URL) throws {
-        root = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: url))
+    /// The host's `plan`, `report` or `progress` schema.
+    init(schema name: String) throws {
+        root = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: TestResources.schemaURL(name)))
     }
 
     /// Problems of `instance` against the schema (or the `$defs` entry `definition`).

@@ -33,8 +33,8 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(report.runs.map(\.compileReused), [false, true, nil])
         XCTAssertEqual(recorder.runsFinished, 3)
 
-        let reportSchema = try SchemaCheck(schemaFile: TestResources.schemaDirectory.appendingPathComponent("report.schema.json"))
-        let progressSchema = try SchemaCheck(schemaFile: TestResources.schemaDirectory.appendingPathComponent("progress.schema.json"))
+        let reportSchema = try SchemaCheck(schema: "report")
+        let progressSchema = try SchemaCheck(schema: "progress")
         let written = try Data(contentsOf: session.writer.reportURL)
         XCTAssertEqual(try reportSchema.problems(written), [])
         XCTAssertEqual(try JSONDecoder().decode(Report.self, from: written), report)

@@ -40,13 +40,20 @@ enum TestResources {
         try Data(contentsOf: goldenURL(name))
     }
 
-    /// A JSON Schema of the host (`plan`, `report`, `progress`); only in the repository.
-    static func schema(_ name: String) throws -> [String: Any] {
+    /// A JSON Schema file of the host (`plan`, `report`, `progress`).
+    static func schemaURL(_ name: String) throws -> URL {
+        #if SWIFT_PACKAGE
         let url = schemaDirectory.appendingPathComponent("\(name).schema.json")
+        #else
+        let url = try XCTUnwrap(
+            Bundle(for: BundleToken.self).url(forResource: "\(name).schema", withExtension: "json"),
+            "\(name).schema.json is missing from the test bundle's resources"
+        )
+        #endif
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw XCTSkip("the host's schemas are not next to this build (\(url.path))")
         }
-        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        return url
     }
 
     static func folder(_ name: String) -> URL? {

@@ -1,9 +1,11 @@
 import XCTest
 @testable import MobenchHarness
 
-/// Runs plans through the same `HarnessSession` the app uses and attaches the
-/// report to the test result, so `xcodebuild test-without-building` on a device
-/// farm returns the measurements in the .xcresult (and the run lines in the log).
+/// Core ML on the device or simulator (Xcode only: `swift test` on Linux has
+/// no Core ML). Runs plans through the same `HarnessSession` the app uses with
+/// the Core ML engine and attaches the report to the test result, so
+/// `xcodebuild test-without-building` on a device farm returns the
+/// measurements in the .xcresult (and the run lines in the log).
 final class PlanRunTests: XCTestCase {
     override func setUp() {
         super.setUp()
@@ -15,25 +17,20 @@ final class PlanRunTests: XCTestCase {
     /// procedure, the report files, the run lines and a failed entry for a
     /// missing model.
     func testTinyModelEndToEnd() async throws {
-        let fixtures = try XCTUnwrap(TestResources.folder("Fixtures"), "Fixtures folder missing from the test bundle")
-        let documents = try TestResources.temporaryDirectory(for: self)
-        for name in ["plan.json", "tiny_cnn.mlpackage"] {
-            try FileManager.default.copyItem(
-                at: fixtures.appendingPathComponent(name),
-                to: documents.appendingPathComponent(name)
-            )
-        }
-        let session = HarnessSession(documents: documents, options: LaunchOptions())
+        let documents = try TestResources.fixtureDocuments(for: self)
+        let session = HarnessSession(documents: documents, options: LaunchOptions(), engine: CoreMLEngine())
         let finished = await session.start { _ in }
         let report = try XCTUnwrap(finished, "the fixture plan could not be run")
-        TestResources.attach(try ReportWriter.encoder(pretty: true).encode(report), name: "tiny_cnn-report.json", to: self)
+        attach(try ReportWriter.encoder(pretty: true).encode(report), name: "tiny_cnn-report.json")
+        XCTAssertEqual(report.engine, .coreml)
 
         let p = report.measurementProtocol
         XCTAssertEqual(report.runs.count, 3)
         for run in report.runs.prefix(2) {
             XCTAssertEqual(run.status, .ok, run.error ?? "")
             XCTAssertEqual(run.sha256Verified, true)
-            XCTAssertNotNil(run.compileMs)
+            XCTAssertEqual(run.coldLoadMs?.count, 1)
+            XCTAssertEqual(run.warmLoadMs?.count, p.rounds - 1)
             XCTAssertEqual(run.loadMs.count, p.rounds)  // reload_per_round
             XCTAssertEqual(run.firstPredictionMs.count, p.rounds)
             XCTAssertEqual(run.samplesMs.map(\.count), Array(repeating: p.inferences, count: p.rounds))
@@ -47,6 +44,10 @@ final class PlanRunTests: XCTestCase {
             XCTAssertEqual(run.inputs?.first?.shape, [64, 64])
             XCTAssertNotNil(run.computePlan)
         }
+        // Both runs use tiny_cnn.mlpackage: compiled once, by the first.
+        XCTAssertNotNil(report.runs[0].compileMs)
+        XCTAssertEqual(report.runs[1].compileReused, true)
+        XCTAssertNil(report.runs[1].compileMs)
         let missing = report.runs[2]
         XCTAssertEqual(missing.status, .failed)
         XCTAssertTrue(missing.error?.contains("not found") == true, missing.error ?? "")
@@ -79,10 +80,10 @@ final class PlanRunTests: XCTestCase {
         }
         options.planPath = "plan.json"
         // Reports always go to the app's Documents (the bundle is read-only).
-        let session = HarnessSession(documents: documents, options: options)
+        let session = HarnessSession(documents: documents, options: options, engine: CoreMLEngine())
         let plan = try Plan.decode(from: Data(contentsOf: planFolder.appendingPathComponent("plan.json")))
         let report = await session.run(plan, modelsDirectory: planFolder) { _ in }
-        TestResources.attach(try ReportWriter.encoder(pretty: true).encode(report), name: "report.json", to: self)
+        attach(try ReportWriter.encoder(pretty: true).encode(report), name: "report.json")
 
         XCTAssertEqual(report.runs.map(\.runId), plan.runs.map(\.runId))
         if source == "golden" {
@@ -92,5 +93,15 @@ final class PlanRunTests: XCTestCase {
                 XCTFail("\(run.runId) failed: \(run.error ?? "no error message")")
             }
         }
+    }
+}
+
+extension PlanRunTests {
+    /// Attaches `data` to the test result (kept in the .xcresult, also on success).
+    func attach(_ data: Data, name: String) {
+        let attachment = XCTAttachment(data: data, uniformTypeIdentifier: "public.json")
+        attachment.name = name
+        attachment.lifetime = .keepAlways
+        add(attachment)
     }
 }
