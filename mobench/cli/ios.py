@@ -32,6 +32,7 @@ ios_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
 DB_HELP = "Results database (default results/mobench.sqlite)."
 CU_HELP = "Compute units, comma-separated: all, cpu (cpuOnly), gpu (cpuAndGPU), ane (cpuAndNeuralEngine). One run per model and setting."
 PROTO_HELP = "Timing protocol: modelbench (20 x 50, reload per round, trim 10), paper (1 x 1000, min), quick (3 x 10)."
+THERMAL_HELP = "Thermal gate: before each run the app waits up to this many seconds for a nominal or fair thermal state (recorded per run; 0 = no wait)."
 
 
 def _console(stderr: bool = False):
@@ -54,7 +55,8 @@ def _config(protocol_name: str, rounds: Optional[int], inferences: Optional[int]
     return cfg.with_(input_kind="image", **changes) if changes else cfg.with_(name=cfg.name, input_kind="image")
 
 
-def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, force: bool, console):
+def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, force: bool, console,
+                thermal_wait: Optional[float] = None):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..devices.iphone.plan import build_plan, parse_compute_units
@@ -69,7 +71,8 @@ def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, 
         def on_model(name: str, i: int, n: int) -> None:
             bar.update(task, completed=i, description=name)
 
-        result = build_plan(names, out, compute_units=units, config=cfg, with_onnx=with_onnx, force=force, progress=on_model)
+        result = build_plan(names, out, compute_units=units, config=cfg, with_onnx=with_onnx, force=force, progress=on_model,
+                            thermal_wait_s=thermal_wait)
     for model, err in result.skipped.items():
         console.print(f"[yellow]skipped[/] {model}: {err}")
     return result
@@ -136,10 +139,11 @@ def plan_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Plan folder to write."),
     with_onnx: bool = typer.Option(False, "--with-onnx", help="Also export ONNX next to each model (for the Python stand-in app)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing plan folder."),
+    thermal_wait: float = typer.Option(0.0, "--thermal-wait", min=0, max=3600, help=THERMAL_HELP),
 ) -> None:
     console = _console()
     cfg = _config(protocol_name, rounds, inferences, warmup, trim, reload_per_round)
-    result = _build_plan(model, preset, compute_units, cfg, out, with_onnx, force, console)
+    result = _build_plan(model, preset, compute_units, cfg, out, with_onnx, force, console, thermal_wait)
     p = result.plan
     console.print(f"plan {p['plan_id']}: {len(p['runs'])} run(s) of {len({r['model'] for r in p['runs']})} model(s), "
                   f"protocol {p['protocol']['name']} ({p['protocol']['rounds']} x {p['protocol']['inferences']}) -> {out}")
@@ -151,7 +155,7 @@ RUN_HELP = """Run a plan on an iPhone through the harness app, then validate, st
 
 Pushes the models and plan.json into the app's Documents, launches the app with `--plan plan.json --autostart`, follows Documents/progress.json, pulls report.json (kept under results/ios_reports/), validates it against the schema and stores every run (device `iphone`). Give either --plan DIR (from `mobench ios plan`) or models (a plan is made first).
 
-Transports: pymobiledevice3 (Linux/macOS/Windows over USB: house_arrest + DVT launch; iOS 17+ needs Developer Mode, and 17.0-17.3 `sudo pymobiledevice3 remote tunneld`), devicectl (a Mac with Xcode 15+; needs --udid), folder (a local folder as Documents and --app-command as the app, e.g. the Python stand-in).
+Transports: pymobiledevice3 (Linux/macOS/Windows over USB: house_arrest + DVT launch; iOS 17+ needs Developer Mode, and 17.0-17.3 `sudo pymobiledevice3 remote tunneld`), devicectl (a Mac with Xcode 15+; needs --udid), folder (a local folder as Documents and --app-command as the app: the Swift command-line harness built from ios_harness/ with `swift build`, or the Python stand-in). Runs of the command-line harness's known-cost engine are stored as device `harness-known-cost`, never `iphone`.
 
 Examples:
 
@@ -160,6 +164,8 @@ Examples:
   mobench ios run --plan plans/s0 --udid 00008101-000A1234 --timeout 1800
 
   mobench ios run --plan plans/s0 --transport devicectl --udid 00008101-000A1234
+
+  mobench ios run --plan plans/demo --transport folder --documents /tmp/app-docs --app-command "ios_harness/.build/debug/mobench-harness --engine known-cost"
 
   mobench ios run --plan plans/demo --transport folder --documents /tmp/app-docs --app-command "python tests/devices/iphone/standin.py"
 """
@@ -173,6 +179,7 @@ def run_cmd(
     protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help=PROTO_HELP),
     rounds: Optional[int] = typer.Option(None, "--rounds", help="Override the protocol's rounds."),
     inferences: Optional[int] = typer.Option(None, "--inferences", help="Override the protocol's timed inferences per round."),
+    thermal_wait: float = typer.Option(0.0, "--thermal-wait", min=0, max=3600, help=THERMAL_HELP + " Only when a plan is made here."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the new plan (default results/ios_plans/<time>)."),
     udid: Optional[str] = typer.Option(None, "--udid", help="Device UDID (default: the first USB device; required for devicectl)."),
     transport: str = typer.Option("pymobiledevice3", "--transport", "-t", help="pymobiledevice3, devicectl or folder."),
@@ -200,7 +207,7 @@ def run_cmd(
             raise UsageError("give --plan DIR or --model NAME (see `mobench ios run --help`)")
         cfg = _config(protocol_name, rounds, inferences, None, None, None)
         out = out or default_results_dir() / "ios_plans" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        plan = _build_plan(model, preset, compute_units, cfg, out, transport == "folder", False, console).path
+        plan = _build_plan(model, preset, compute_units, cfg, out, transport == "folder", False, console, thermal_wait).path
     elif model or preset:
         raise UsageError("give either --plan or --model/--preset, not both")
     tr = make_transport(transport, udid=udid, tunnel=tunnel, documents=str(documents) if documents else None,
@@ -218,8 +225,10 @@ def run_cmd(
             bar.update(task, total=p["total"], completed=p["done"], description=cur)
 
         result = run_session(plan, tr, db=db, timeout=timeout, poll=poll, on_progress=on_progress, on_file=on_file)
+    engine = result.report.get("engine", "coreml")
     _print_runs(console, result.ingest.records, title=f"{result.report['device']['model_identifier']} {result.report['device']['os_name']} "
-                f"{result.report['device']['os_version']} - plan {result.report['plan_id']}")
+                f"{result.report['device']['os_version']} - plan {result.report['plan_id']}"
+                + ("" if engine == "coreml" else f" - engine {engine}, stored as device {result.ingest.records[0].device}"))
     s = result.ingest.summary()
     console.print(f"stored {s['stored']} run(s) ({s['duplicates']} already stored) in {db or default_results_dir() / 'mobench.sqlite'}; "
                   f"report kept at {result.report_path}")

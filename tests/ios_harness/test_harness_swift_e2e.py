@@ -51,7 +51,8 @@ def plan_dir(tmp_path) -> Path:
     d.mkdir()
     shutil.copytree(FIXTURE_MODEL, d / FIXTURE_MODEL.name)
     cfg = BenchConfig(name="custom", warmup=2, rounds=3, inferences=6, trim=1, reload_per_round=True, input_kind="image")
-    plan = make_plan([("tiny_cnn", FIXTURE_MODEL.name, sha256_path(d / FIXTURE_MODEL.name))], ["all", "cpuOnly"], cfg)
+    plan = make_plan([("tiny_cnn", FIXTURE_MODEL.name, sha256_path(d / FIXTURE_MODEL.name))], ["all", "cpuOnly"], cfg,
+                     thermal_wait_s=30)
     atomic_write_json(d / "plan.json", plan)
     return d
 
@@ -89,6 +90,7 @@ def test_folder_transport_runs_the_swift_session_into_the_store(harness_exe, pla
     assert [r["status"] for r in report["runs"]] == ["ok", "ok"]
     first, second = report["runs"]
     assert first["sha256_verified"] is True             # the Swift hash of the folder equals sha256_path
+    assert first["thermal_wait"]["timed_out"] is False    # the gate ran (Linux reports nominal: no wait)
     assert first["compile_reused"] is False and second["compile_reused"] is True and second["compile_ms"] is None
     assert len(first["load_ms"]) == 3 and len(first["cold_load_ms"]) == 1 and len(first["warm_load_ms"]) == 2
     samples = [v for r in first["samples_ms"] for v in r]

@@ -74,8 +74,13 @@ def protocol_fields(config: Any) -> dict[str, Any]:
 
 def make_plan(entries: Sequence[tuple[str, str, str]], compute_units: Sequence[str], config: Any, *,
               input_kind: str = "image", plan_id: str | None = None, report_url: str | None = None,
-              token: str | None = None, host: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A validated plan dict from ``(model, file, sha256)`` entries x compute units."""
+              token: str | None = None, host: dict[str, Any] | None = None,
+              thermal_wait_s: float | None = None) -> dict[str, Any]:
+    """A validated plan dict from ``(model, file, sha256)`` entries x compute units.
+
+    ``thermal_wait_s``: before each run the app waits up to this long for a
+    nominal or fair thermal state (protocol ``thermal_wait_s``; the wait is recorded).
+    """
     runs = []
     for model, file, sha in entries:
         for cu in compute_units:
@@ -87,7 +92,7 @@ def make_plan(entries: Sequence[tuple[str, str, str]], compute_units: Sequence[s
         "schema_version": SCHEMA_VERSION,
         "plan_id": plan_id or new_plan_id(),
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "protocol": protocol_fields(config),
+        "protocol": {**protocol_fields(config), **({"thermal_wait_s": float(thermal_wait_s)} if thermal_wait_s else {})},
         "input_kind": input_kind,
         "runs": runs,
     }
@@ -109,7 +114,7 @@ def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str):
 def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_units: Sequence[str],
                config: Any, input_kind: str = "image", with_onnx: bool = False, force: bool = False,
                progress: Callable[[str, int, int], None] | None = None,
-               export_fn: Callable[..., Any] | None = None) -> PlanResult:
+               export_fn: Callable[..., Any] | None = None, thermal_wait_s: float | None = None) -> PlanResult:
     """Export every model to Core ML (and ONNX with ``with_onnx``) and write the plan folder."""
     from ..._util import host_provenance
 
@@ -149,7 +154,7 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
             raise ExportError(f"no model could be exported for the plan ({detail})")
         host = {"provenance": host_provenance(), "extra_files": extra_files, "skipped": skipped,
                 "artifacts": artifacts}
-        plan = make_plan(entries, compute_units, config, input_kind=input_kind, host=host)
+        plan = make_plan(entries, compute_units, config, input_kind=input_kind, host=host, thermal_wait_s=thermal_wait_s)
         atomic_write_json(tmp / PLAN_FILE, plan)
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the plan folder is meant to be shared/served
         os.chmod(tmp / PLAN_FILE, 0o644)

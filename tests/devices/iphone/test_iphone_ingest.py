@@ -156,3 +156,28 @@ def test_what_the_plan_knows_is_added(tmp_path, golden_report, golden_plan):
         first, _, vit = (s.get_run(i) for i in res.stored)
     assert (first.precision, first.reparameterized) == ("fp16", True)
     assert (vit.precision, vit.reparameterized) == (None, None)
+
+
+def test_known_cost_runs_are_never_stored_as_iphone(tmp_path, golden_report, mutate):
+    """A report of the harness's synthetic engine is stored under its own device name."""
+    db = tmp_path / "r.sqlite"
+    synthetic = mutate(golden_report, lambda r: r.update(engine="known-cost"))
+    res = ingest_report(synthetic, db)
+    assert res.summary() == {"stored": 3, "duplicates": 0}
+    with Store(db, readonly=True) as s:
+        recs = [s.get_run(i) for i in res.stored]
+    assert {r.device for r in recs} == {"harness-known-cost"}
+    assert recs[0].device_info["engine"] == "known-cost" and "Core ML" not in recs[0].device_info["runtime"]
+    assert recs[0].extra["cold_load_ms"] == golden_report["runs"][0]["cold_load_ms"]
+    assert recs[1].extra["compile_reused"] is True
+    # The Core ML report with the same plan and run ids is a different measurement: stored too.
+    assert ingest_report(golden_report, db).summary() == {"stored": 3, "duplicates": 0}
+    assert ingest_report(synthetic, db).summary() == {"stored": 0, "duplicates": 3}
+    with Store(db, readonly=True) as s:
+        assert sorted(r.device for r in (s.get_run(i) for i in range(1, 7))) == ["harness-known-cost"] * 3 + ["iphone"] * 3
+
+
+def test_a_report_without_engine_is_core_ml(tmp_path, golden_report, mutate):
+    older = mutate(golden_report, lambda r: r.pop("engine"))
+    res = ingest_report(older, tmp_path / "r.sqlite")
+    assert {r.device for r in res.records} == {"iphone"}
