@@ -4,7 +4,8 @@
 # The toolchain: $SWIFT, else `swift` on PATH, else /opt/swift/usr/bin/swift
 # (where this project's Linux machines install it, off PATH). Without one the
 # Swift tests are skipped with the reason, exit 0 (a user's Linux box without
-# Swift); with one, any build warning or failing test makes this fail.
+# Swift), unless MOBENCH_REQUIRE_SWIFT is set (CI); with one, any build warning
+# or failing test makes this fail.
 set -euo pipefail
 cd "$(dirname "$0")/../ios_harness"
 
@@ -16,7 +17,12 @@ if [ -z "$SWIFT" ] && [ -x /opt/swift/usr/bin/swift ]; then
     SWIFT=/opt/swift/usr/bin/swift
 fi
 if [ -z "$SWIFT" ] || [ ! -x "$SWIFT" ]; then
-    echo "swift test: SKIPPED - no Swift toolchain (swift is not on PATH nor at /opt/swift/usr/bin/swift; set SWIFT=/path/to/swift). Install Swift 6 to build and test ios_harness/."
+    reason="no Swift toolchain (swift is not on PATH nor at /opt/swift/usr/bin/swift; set SWIFT=/path/to/swift)"
+    if [ -n "${MOBENCH_REQUIRE_SWIFT:-}" ]; then   # CI: the Swift tests must run
+        echo "swift test: FAILED - $reason, and MOBENCH_REQUIRE_SWIFT is set"
+        exit 1
+    fi
+    echo "swift test: SKIPPED - $reason. Install Swift 6 to build and test ios_harness/."
     exit 0
 fi
 

@@ -12,6 +12,7 @@ where no Swift toolchain exists.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -36,6 +37,8 @@ FIXTURE_MODEL = HARNESS / "Tests" / "Fixtures" / "tiny_cnn.mlpackage"
 @pytest.fixture(scope="module")
 def harness_exe() -> Path:
     swift = find_swift()
+    if swift is None and os.environ.get("MOBENCH_REQUIRE_SWIFT"):
+        pytest.fail("MOBENCH_REQUIRE_SWIFT is set but no Swift toolchain was found (PATH, /opt/swift/usr/bin/swift, SWIFT)")
     if swift is None:
         pytest.skip("no Swift toolchain (swift not on PATH, not at /opt/swift/usr/bin/swift, SWIFT not set): "
                     "the Swift harness cannot be built here")
