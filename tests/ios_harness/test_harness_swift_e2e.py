@@ -3,8 +3,8 @@
 The executable runs the same HarnessSession as the app, with the package's
 known-cost engine (Core ML does not exist here): `mobench ios run --transport
 folder` plans, pushes, launches it, follows progress.json, pulls, validates and
-stores; in network mode it fetches the plan from `mobench ios serve`'s server on
-127.0.0.1 and posts its report, which is stored once. Its runs are stored as
+stores; in network mode it fetches the plan from `mobench ios serve` on 127.0.0.1 and
+posts its report, which is stored once. Its runs are stored as
 device `harness-known-cost`, never `iphone`. Skipped (with the reason) only
 where no Swift toolchain exists.
 """
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
-import threading
 import urllib.request
 from pathlib import Path
 
@@ -28,7 +29,6 @@ from mobench._util import atomic_write_json, sha256_path  # noqa: E402
 from mobench.benchmark.config import BenchConfig  # noqa: E402
 from mobench.devices.iphone.plan import make_plan  # noqa: E402
 from mobench.devices.iphone.schema import validate_progress, validate_report, validate_run_line  # noqa: E402
-from mobench.devices.iphone.server import make_server  # noqa: E402
 from mobench.results import Store, load  # noqa: E402
 
 FIXTURE_MODEL = HARNESS / "Tests" / "Fixtures" / "tiny_cnn.mlpackage"
@@ -115,31 +115,49 @@ def test_folder_transport_runs_the_swift_session_into_the_store(harness_exe, pla
     assert rec.device_info["engine"] == "known-cost" and rec.device_info["runtime"].startswith("known-cost")
 
 
-def test_network_mode_fetches_from_the_host_and_posts_once(harness_exe, plan_dir, tmp_path):
-    db = tmp_path / "r.sqlite"
+def _start_serve(plan_dir: Path, tmp_path: Path, token: str) -> tuple[subprocess.Popen, str]:
+    """`mobench ios serve` on 127.0.0.1 (any free port); returns the process and its URL."""
+    proc = subprocess.Popen([sys.executable, "-m", "mobench", "ios", "serve", "--plan", str(plan_dir), "--port", "0",
+                             "--db", str(tmp_path / "r.sqlite"), f"--token={token}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    lines = []
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            proc.kill()
+            raise AssertionError(f"mobench ios serve did not start: {lines} {proc.stderr.read()}")
+        lines.append(line)
+        if m := re.search(r"at (http://127\.0\.0\.1:\d+)", line):
+            return proc, m.group(1)
+
+
+def test_network_mode_fetches_from_mobench_ios_serve_and_posts_once(harness_exe, plan_dir, tmp_path):
     token = "--" + "t0k3n" * 5      # a token that begins with "--", as 1 in 4,096 generated ones does
-    server = make_server(plan_dir, port=0, token=token, db=db, reports_dir=tmp_path / "reports")
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    serve, url = _start_serve(plan_dir, tmp_path, token)
     try:
         phone = tmp_path / "phone"
         phone.mkdir()
         app = subprocess.run([str(harness_exe), "--engine", "known-cost", "--cost-ms", "0.5", "--documents", str(phone),
-                              "--server", server.url(), "--token", token, "--autostart"],
+                              "--server", url, "--token", token, "--autostart"],
                              capture_output=True, text=True, timeout=120)
         assert app.returncode == 0, app.stderr
-        assert len(server.state.reports) == 1 and server.state.reports[0]["stored"] == 2
-        assert server.state.progress is not None and server.state.progress["state"] == "finished"
+        assert "Report sent" in app.stderr and '"stored": 2' in app.stderr
         assert (phone / "tiny_cnn.mlpackage" / "Manifest.json").is_file()   # downloaded and hash-checked
+        validate_report(json.loads((phone / "report.json").read_text()))
 
         # The same report posted again is stored once.
-        body = (phone / "report.json").read_bytes()
-        req = urllib.request.Request(f"{server.url()}/report", data=body, method="POST",
+        req = urllib.request.Request(f"{url}/report", data=(phone / "report.json").read_bytes(), method="POST",
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             assert json.loads(resp.read()) == {"stored": 0, "duplicates": 2}
     finally:
-        server.shutdown()
-        server.server_close()
-    df = load(db)
+        serve.send_signal(signal.SIGINT)          # what Ctrl-C does
+        try:
+            out, err = serve.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            out, err = serve.communicate()
+    assert "progress 2/2 finished" in out, out
+    assert "2 run(s) stored, 0 duplicate(s)" in out and "0 run(s) stored, 2 duplicate(s)" in out, out
+    df = load(tmp_path / "r.sqlite")
     assert len(df) == 2 and set(df["device"]) == {"harness-known-cost"}
