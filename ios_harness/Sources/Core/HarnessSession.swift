@@ -137,11 +137,13 @@ final class HarnessSession: @unchecked Sendable {
         let progressConnection = options.server.flatMap { server in
             options.token.map { connection(server: server, token: $0) }
         }
+        // Posted from the loop's thread between runs (never inside a timed
+        // region), one at a time, so the host sees them in order.
         let progressPoster: @Sendable (ProgressMarker) -> Void = { marker in
             guard let progressConnection else {
                 return
             }
-            Task.detached {
+            try? BlockingAsync.run {
                 await progressConnection.postProgress(marker)
             }
         }
