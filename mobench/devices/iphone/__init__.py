@@ -5,7 +5,7 @@ The app runs a *plan* (Core ML models + compute units + protocol) and writes a
 ``schema/`` and the contract in ``PROTOCOL.md``. This package builds plans
 (:mod:`.plan`), moves them to the phone and starts the app through one
 :class:`~.transport.Transport` (pymobiledevice3, devicectl, or a local folder
-for the Python stand-in), follows the run (:mod:`.session`), validates and
+for the Swift command-line harness or the Python stand-in), follows the run (:mod:`.session`), validates and
 stores reports (:mod:`.schema`, :mod:`.ingest`) and serves plans over Wi-Fi
 (:mod:`.server`). CLI: ``mobench ios devices|plan|run|serve|ingest``.
 
@@ -40,7 +40,8 @@ def make_transport(kind: str = "pymobiledevice3", *, udid: str | None = None, tu
         return DevicectlTransport(udid or "", timeout=timeout, bundle_id=bundle_id)
     if kind == "folder":
         if not documents or not app_command:
-            raise UsageError("--transport folder needs --documents DIR and --app-command CMD (e.g. the Python stand-in app)")
+            raise UsageError("--transport folder needs --documents DIR and --app-command CMD "
+                             "(e.g. ios_harness/.build/debug/mobench-harness, built with `swift build` in ios_harness/)")
         return FolderTransport(documents, app_command, bundle_id=bundle_id)
     raise UsageError(f"unknown transport {kind!r}; choose pymobiledevice3, devicectl or folder")
 

@@ -8,8 +8,10 @@ One interface, :class:`Transport`, with three implementations:
   iOS 17+ pymobiledevice3 brings up the tunnel it needs by itself, or pass ``tunnel``).
 * :class:`DevicectlTransport`: a Mac with Xcode 15+ (``xcrun devicectl``).
 * :class:`FolderTransport`: a local folder stands in for the app's Documents and
-  "launching" runs a local command (the Python stand-in app of the tests, or any
-  program that follows PROTOCOL.md).
+  "launching" runs a local command: the Swift command-line harness
+  (``mobench-harness``, built from ios_harness/ with ``swift build``; the app's
+  own session), the Python stand-in app of the tests, or any program that
+  follows PROTOCOL.md.
 
 Everything above the transport (plan, push, launch, poll ``progress.json``,
 pull ``report.json``, validate, store) is the same for all three
