@@ -53,7 +53,7 @@ def main() -> None:
         cpu0 = time.process_time()
         # export_many is what `mobench export` runs: models in order, every format of a
         # model from one built module.
-        for r in export_many(names, formats, config, progress=False):
+        for r in export_many(names, formats, config):
             if r.ok:
                 m = r.artifact.manifest
                 rows.append((r.model, r.format, r.seconds, "ok", f"{m['size_bytes'] / 1e6:.1f} MB, parity {m['parity']['status']}"))

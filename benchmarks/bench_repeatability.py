@@ -21,14 +21,16 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
 
-    from mobench.benchmark import compute_stats, protocol, run_sweep
+    from mobench.core import protocol
+    from mobench.core.statistics import compute_stats
+    from mobench.workflows import run_sweep
 
     cfg = protocol(args.protocol)
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "rep.sqlite")
         runs = []
         for i in range(2):
-            (rec,) = run_sweep([args.model], args.device, cfg, db=db, force=True, progress=False,
+            (rec,) = run_sweep([args.model], args.device, cfg, db=db, force=True,
                                device_options={"threads": args.threads})
             if rec.status != "ok":
                 raise SystemExit(f"run {i + 1} failed: {rec.error}")

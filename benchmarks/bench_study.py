@@ -19,10 +19,10 @@ BUDGET_S = {"quick": 180.0, "paper": 900.0}
 
 
 def one(preset: str, out: Path) -> float:
-    from mobench.analysis.study import run_study
+    from mobench.workflows.study import run_study
 
     t0 = time.perf_counter()
-    res = run_study(preset=preset, out=out, progress=False)
+    res = run_study(preset=preset, out=out)
     total = time.perf_counter() - t0
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in res.seconds.items())
     ok = sum(r.status == "ok" for r in res.records)

@@ -47,7 +47,7 @@ def pytest_collection_modifyitems(config, items):
 def make_tiny_onnx(path, size: int = 16):
     import torch
 
-    from mobench._util import sha256_path
+    from mobench.core.util import sha256_path
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from ..models import model_info
+from .reference import paper_families
+from ..core.util import atomic_write_bytes
 
 # Colour per model family (tab10), marker per paper grouping (convnet / transformer).
 _FAMILY_COLORS = {
@@ -33,14 +36,12 @@ def new_figure(n_panels: int, *, panel_w: float = 6.0, panel_h: float = 4.6, nco
 def family_of(model: str) -> tuple[str, str]:
     """(family, kind) from the registry, else from the paper's table, else a guess from the name."""
     try:
-        from ..models import model_info
 
         info = model_info(model)
         return info.family, info.kind
     except Exception:
         pass
     try:
-        from .reference import paper_families
 
         kind = paper_families().get(model, "convnet")
     except Exception:
@@ -156,8 +157,6 @@ def _overlap(a, b) -> float:
 
 def save_figure(fig, out_dir: Path, name: str) -> list[Path]:
     """Write ``name.png`` (150 dpi) and ``name.svg`` atomically; returns both paths."""
-    from .._util import atomic_write_bytes
-
     import matplotlib
 
     out = []

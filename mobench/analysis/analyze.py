@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import UsageError
+from ..core.errors import UsageError
 from .correlation import (
     TABLE1_EXPLANATION,
     TABLE1_TOLERANCE,
@@ -25,6 +25,9 @@ from .correlation import (
 from .metrics import METRICS, Metric, parse_metrics
 from .reference import is_reference, published_complexity, reference_latencies
 from .tables import DEFAULT_STAT, available_devices, latency_table, load_runs, stat_column
+from ..models.presets import PRESETS
+from .metrics import metrics_table
+from .tables import device_label
 
 COMPLEXITY_SOURCES = ("auto", "paper", "counted")
 REFERENCE_SET = "figure2"   # the paper's Table 1 / Figure 2 correlation set
@@ -71,7 +74,6 @@ class AnalysisResult:
 def _reference_models(models: list[str] | None) -> list[str] | None:
     if models is not None:
         return models
-    from ..models.presets import PRESETS
 
     return list(PRESETS[REFERENCE_SET])
 
@@ -135,13 +137,11 @@ def analyze(
     errors: dict[str, str] = {}
     if need_counted:
         if counted is None:
-            from .metrics import metrics_table
 
             counted, errors = metrics_table(need_counted, progress=progress)
         else:
             missing = [m for m in need_counted if m not in counted.index]
             if missing and count_missing:
-                from .metrics import metrics_table
 
                 extra, errors = metrics_table(missing, progress=progress)
                 counted = pd.concat([counted, extra]) if not extra.empty else counted
@@ -183,70 +183,3 @@ def analyze(
     return AnalysisResult(stat=stat, devices=devices, metrics=[m.name for m in chosen], rows=rows,
                           comparisons=comps, agreements=agreements, latency=lat, complexity=counted,
                           complexity_errors=errors, notes=notes)
-
-
-def _fmt(x: float, nd: int = 2) -> str:
-    return "-" if x != x else f"{x:.{nd}f}"
-
-
-def render(result: AnalysisResult, console=None) -> None:
-    """Print the paper's Table 1 layout, details, the comparison with the paper and device agreement."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from .tables import device_label
-
-    console = console or Console()
-    t = Table(title="Spearman rank correlation of latency with cost metrics (the paper's Table 1 "
-                    "layout: rho, p-value)",
-              caption=f"measured latency = per-run {result.stat}; reference = as published "
-                      "(iPhone 12: minimum of 1000 runs)")
-    t.add_column("latency measured on")
-    for m in result.metrics:
-        t.add_column(f"vs {m} (rho, p)", justify="right")
-    t.add_column("n", justify="right")
-    for d in result.devices:
-        cells = []
-        n = 0
-        for m in result.metrics:
-            r = next(r for r in result.rows if r.device == d and r.metric == m)
-            cells.append(f"{_fmt(r.spearman_rho)}, {_fmt(r.spearman_p)}")
-            n = max(n, r.n)
-        t.add_row(device_label(d, short=True), *cells, str(n))
-    console.print(t)
-
-    dt = Table(title="Details: Spearman rho with bootstrap 95% CI, Kendall tau, Pearson r of log-log",
-               caption="source: paper = the paper's published FLOPs/params columns (fvcore); "
-                       "counted = mobench on the deployed graph")
-    for c in ("device", "metric", "source", "n", "rho", "95% CI", "p", "tau",
-              "r log-log"):
-        dt.add_column(c, justify="right" if c not in ("device", "metric", "source") else "left")
-    for r in result.rows:
-        dt.add_row(r.device, METRICS[r.metric].name, r.source, str(r.n),
-                   _fmt(r.spearman_rho), f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]", _fmt(r.spearman_p, 3),
-                   _fmt(r.kendall_tau), _fmt(r.pearson_log_r))
-    console.print(dt)
-
-    if result.comparisons:
-        ct = Table(title=f"Against the paper's Table 1 (tolerance |delta rho| <= {TABLE1_TOLERANCE})")
-        for c in ("device", "metric", "paper rho (p)", "ours rho (p)", "delta", "n", "verdict"):
-            ct.add_column(c)
-        for c in result.comparisons:
-            ct.add_row(c.device, c.metric, f"{c.paper_rho:.2f} ({c.paper_p:.2f})", f"{c.rho:.3f} ({c.p:.3f})",
-                       f"{c.diff:+.3f}", str(c.n),
-                       "[green]reproduced[/]" if c.within else "[yellow]outside tolerance[/]")
-        console.print(ct)
-    if result.agreements:
-        at = Table(title="Agreement between devices (rank correlation of latencies over shared models)")
-        for c in ("measured", "reference", "n", "Spearman rho", "p", "Kendall tau"):
-            at.add_column(c)
-        for a in result.agreements:
-            at.add_row(a.device_a, a.device_b, str(a.n), _fmt(a.spearman_rho), _fmt(a.spearman_p, 3),
-                       _fmt(a.kendall_tau))
-        console.print(at)
-    for d in result.devices:
-        r = next((r for r in result.rows if r.device == d), None)
-        if r is not None:
-            console.print(f"[dim]{d} models (n={r.n}): {', '.join(r.models)}[/]")
-    for note in result.notes:
-        console.print(f"[dim]{note}[/]")

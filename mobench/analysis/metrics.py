@@ -22,7 +22,7 @@ mobench). From that op stream we count, per inference:
 ``depth``
     Conv/linear/matmul ops on the longest path from input to output.
 
-``params_m`` and ``macs_m`` come from :mod:`mobench.analysis.complexity`
+``params_m`` and ``macs_m`` come from :mod:`mobench.models.complexity`
 (the lead's ``count_params`` / ``count_macs``). :func:`model_metrics` caches
 the whole dict in that module's on-disk cache, keyed by model name, input size and fused flag.
 """
@@ -32,7 +32,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import MobenchError, UsageError
+from ..core.errors import MobenchError, UsageError
+from ..models.complexity import explicit_attention
+from ..models import build_deployed, resolve_name
+from ..models.complexity import cache_key, count_macs, count_params, read_cache, write_cache_entry
 
 METRIC_VERSION = 1
 
@@ -98,7 +101,6 @@ def graph_metrics(model, input_size: int = 224, *, in_chans: int = 3) -> dict[st
     from torch.utils._python_dispatch import TorchDispatchMode
     from torch.utils._pytree import tree_leaves
 
-    from .complexity import explicit_attention
 
     weight_storages = {
         t.untyped_storage().data_ptr()
@@ -193,11 +195,9 @@ def model_metrics(
 
     Returns a flat dict: model, input_size, fused, params_m, macs_m, memory_mb,
     activations_m, layers, branches, depth, plus the raw counts of :func:`graph_metrics`.
-    Cached in :mod:`mobench.analysis.complexity`'s cache file, under its key (model, input
+    Cached in :mod:`mobench.models.complexity`'s cache file, under its key (model, input
     size, mobench/torch/timm versions) plus the fused flag and ``METRIC_VERSION``.
     """
-    from ..models import build_deployed, resolve_name
-    from .complexity import cache_key, count_macs, count_params, read_cache, write_cache_entry
 
     canonical = resolve_name(name)
     key = f"{cache_key(canonical, input_size)}|metrics={METRIC_VERSION}|{'fused' if fused else 'unfused'}"

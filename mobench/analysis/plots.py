@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..core.errors import UsageError
 from ._plotting import (family_legend, label_points, new_figure, plain_log_ticks, save_figure,
                         scatter_by_family, short_name)
 from .metrics import METRICS
 from .reference import citation, is_reference, published_complexity, reference_latencies, top1
 from .tables import device_label, latest_per_model, split_fused
+from .tables import stat_column
 
 KINDS = ("complexity", "pareto", "paper", "distribution", "drift", "fused")
 
@@ -300,7 +301,6 @@ def fused_table(runs, stat_col: str = "median_ms"):
 def plot_fused(data: PlotData):
     import numpy as np
 
-    from .tables import stat_column
 
     df = fused_table(data.runs, stat_column(data.analysis.stat))
     if df.empty:

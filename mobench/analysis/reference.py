@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..data import CITATION_SHORT, PAPER_DEVICES, paper_table9
-from ..errors import UsageError
+from ..core.errors import UsageError
 
 PREFIX = "paper:"
 

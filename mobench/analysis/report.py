@@ -13,12 +13,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .._util import atomic_write_text, host_provenance
+from ..core.util import atomic_write_text, host_provenance
 from ..data import CITATION
-from ..errors import UsageError
+from ..core.errors import UsageError
 from .correlation import TABLE1_TOLERANCE
 from .reference import is_reference, reference_latencies
 from .tables import STATS, device_label, latest_per_model, split_fused
+from ..core.configs import PROTOCOLS
+from .plots import fused_table
+from .. import __version__
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1400px;
@@ -89,12 +92,12 @@ def _environment(runs) -> str:
 def _protocols(runs) -> str:
     if runs is None or runs.empty:
         return "<p>No measured runs in the store; only the paper's reference devices are shown.</p>"
-    from ..benchmark.config import PROTOCOLS
 
     ok = runs[runs["status"] == "ok"]
     parts = []
     for name, g in ok.groupby("protocol"):
-        cfg = PROTOCOLS.get(str(name).split("+")[0])
+        base_name = str(name).split("+")[0]
+        cfg = PROTOCOLS.get(base_name) if base_name in PROTOCOLS else None
         desc = (f"warm-up {cfg.warmup}, {cfg.rounds} rounds x {cfg.inferences} inferences, trim {cfg.trim}, "
                 f"reload per round: {cfg.reload_per_round}, time budget per model: "
                 f"{cfg.time_budget_s if cfg.time_budget_s else 'none'} s, minimum samples {cfg.min_inferences}, "
@@ -179,7 +182,6 @@ def _latencies(result, runs) -> str:
 
 
 def _fused(runs, stat: str) -> str:
-    from .plots import fused_table
 
     df = fused_table(runs, STATS.get(stat, "median_ms"))
     if df.empty:
@@ -224,8 +226,6 @@ def _plots(plots: dict[str, list[Path]], base: Path) -> str:
 def render_report(result, runs=None, plots: dict[str, list[Path]] | None = None, *, base: Path | None = None,
                   title: str = "mobench report", summary: str = "") -> str:
     """The report as an HTML string (see :func:`write_report`)."""
-    from .. import __version__
-
     base = Path(base or ".")
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     kinds = ", ".join(sorted({"measured" if not is_reference(d) else "reference" for d in result.devices}))

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import StoreError, UsageError
+from ..core.errors import StoreError, UsageError
 from .reference import REFERENCE_DEVICES, is_reference, reference_latencies
+from ..results import load
+from ..models import model_info
 
 # CLI name -> store column of the per-run statistic used as "the" latency.
 STATS = {
@@ -43,14 +45,12 @@ def load_runs(db=None):
     """Store rows (one per run); a StoreError naming ``mobench run`` when ``db`` does not exist."""
     if db is not None and not Path(db).exists():
         raise StoreError(f"no results store at {db}; run `mobench run` or `mobench bench` first, or pass --db PATH")
-    from ..results import load
 
     return load(db)
 
 
 def _reparameterizable(model: str) -> bool:
     try:
-        from ..models import model_info
 
         return bool(model_info(model).reparameterizable)
     except Exception:  # unknown or unbuildable model: treat as plain

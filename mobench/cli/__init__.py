@@ -15,7 +15,7 @@ import sys
 import click
 import typer
 
-from ..errors import MobenchError
+from ..core.errors import MobenchError
 
 app = typer.Typer(
     name="mobench",

@@ -99,7 +99,7 @@ def analyze_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print one CSV row per (device, metric)."),
 ) -> None:
-    from ..errors import UsageError
+    from ..core.errors import UsageError
 
     if as_json and as_csv:
         raise UsageError("choose one of --json and --csv")
@@ -113,12 +113,12 @@ def analyze_cmd(
     else:
         from rich.console import Console
 
-        from ..analysis.analyze import render
+        from .analysis_view import render_analysis
 
         console = Console()
         if not console.is_terminal:
             console = Console(width=160)
-        render(result, console)
+        render_analysis(result, console)
 
 
 def plot_cmd(

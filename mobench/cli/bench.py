@@ -48,9 +48,11 @@ def bench(
 ) -> None:
     from rich.console import Console
 
-    from ..benchmark import protocol, run_sweep
-    from ..errors import DeviceError
-    from ..benchmark.table import record_row, runs_table
+    from ..core import protocol
+    from ..workflows import run_sweep
+    from ..core.errors import DeviceError
+    from .progress import RichReporter
+    from .tables import record_row, runs_table
     from ..models import resolve_models
     from ..results import Store, default_db_path
 
@@ -65,7 +67,7 @@ def bench(
     if device == "torch":
         options["fuse"] = not unfused
         if precision not in (None, "fp32"):
-            from ..errors import UsageError
+            from ..core.errors import UsageError
 
             raise UsageError("the torch device runs fp32 only; drop --precision")
     elif unfused or precision:
@@ -76,7 +78,7 @@ def bench(
     if not console.is_terminal:  # logs and pipes get the whole table, not ellipses
         console = Console(stderr=as_json, width=160)
     records = run_sweep(names, device, config, db=db, export_config=export_config, force=force,
-                        device_options=options, progress=True, console=console)
+                        device_options=options, progress=RichReporter(console))
     bad = [r for r in records if r.extra.get("stored") is False]
     if bad and len(bad) == len(records):
         raise DeviceError(bad[0].error.split(": ", 1)[-1])

@@ -52,9 +52,10 @@ def export_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from ..errors import ExportError
+    from ..core.errors import ExportError
     from ..exporters import ExportConfig, expand_formats, export_many
     from ..models import resolve_models
+    from .progress import RichReporter
 
     names = resolve_models(model, preset)
     formats = expand_formats(fmt)
@@ -66,7 +67,7 @@ def export_cmd(
         checkpoint=str(checkpoint) if checkpoint is not None else None, reparameterize=not no_reparam,
         force=force, check_parity=not no_parity, **kwargs,
     ).validate()
-    results = export_many(names, formats, config, progress=not as_json)
+    results = export_many(names, formats, config, progress=RichReporter(enabled=not as_json))
     failed = [r for r in results if not r.ok]
 
     if as_json:

@@ -44,7 +44,7 @@ def _console(stderr: bool = False):
 
 def _config(protocol_name: str, rounds: Optional[int], inferences: Optional[int], warmup: Optional[int],
             trim: Optional[int], reload_per_round: Optional[bool]):
-    from ..benchmark.config import protocol
+    from ..core.configs import protocol
 
     cfg = protocol(protocol_name)
     changes = {k: v for k, v in dict(rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
@@ -196,10 +196,10 @@ def run_cmd(
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .._util import default_results_dir
+    from ..core.util import default_results_dir
     from ..devices.iphone import make_transport
     from ..devices.iphone.session import run_session
-    from ..errors import UsageError
+    from ..core.errors import UsageError
 
     console = _console()
     if plan is None:
@@ -239,8 +239,8 @@ def run_cmd(
 def _print_runs(console, records, *, title: str) -> None:
     from rich.table import Table
 
-    from ..benchmark.config import BenchConfig
-    from ..benchmark.stats import compute_stats
+    from ..core.configs import BenchConfig
+    from ..core.statistics import compute_stats
 
     def f(v, nd=3):
         return "-" if v is None else f"{v:.{nd}f}"

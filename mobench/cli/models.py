@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 def _rows(names: list[str], counts: bool, resolution: int) -> list[dict]:
     from rich.progress import Progress
 
-    from ..analysis.complexity import model_complexity
+    from ..models.complexity import model_complexity
     from ..models import model_info
 
     rows = []
@@ -71,7 +71,7 @@ def list_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from ..errors import UsageError
+    from ..core.errors import UsageError
     from ..models import list_models, resolve_models
 
     names = resolve_models(preset=preset) if preset else list_models(pattern)
@@ -130,7 +130,7 @@ def show_cmd(
         "config": dataclasses.asdict(info.config) if dataclasses.is_dataclass(info.config) else info.config,
     }
     if counts:
-        from ..analysis.complexity import model_complexity
+        from ..models.complexity import model_complexity
 
         data.update({k: v for k, v in model_complexity(info.name).items() if k in ("params_m", "macs_m")})
     if as_json:

@@ -44,8 +44,8 @@ def list_cmd(
     protocol: Optional[str] = typer.Option(None, "--protocol", "-p", help="Only this protocol."),
     limit: int = typer.Option(50, "--limit", help="At most this many runs (0 = all)."),
 ) -> None:
-    from ..benchmark.table import runs_table
-    from ..errors import UsageError
+    from .tables import runs_table
+    from ..core.errors import UsageError
     from ..results import default_db_path, load
 
     if status not in (None, "ok", "failed"):
@@ -121,7 +121,7 @@ def export_cmd(
     samples: bool = typer.Option(False, "--samples", help="Export the raw samples (one row per inference) instead of one row per run."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    from ..errors import UsageError
+    from ..core.errors import UsageError
     from ..results import export, load, load_samples
     from ..results.frames import render
 
@@ -141,7 +141,7 @@ def delete_cmd(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
-    from ..errors import UsageError
+    from ..core.errors import UsageError
     from ..results import Store
 
     with Store(db, readonly=True) as store:   # a missing database is an error, not created empty

@@ -46,7 +46,8 @@ def run(
     from rich.console import Console
     from rich.table import Table
 
-    from ..analysis.study import run_study
+    from ..workflows.study import run_study
+    from .progress import RichReporter
 
     if preset is None and not model:
         preset = "quick"
@@ -55,7 +56,7 @@ def run(
         console = Console(width=150)
     t0 = time.perf_counter()
     res = run_study(preset=preset, models=model, protocol_name=protocol_name, device=device, out=out,
-                    force=force, unfused=not no_unfused, threads=threads, progress=True, console=console)
+                    force=force, unfused=not no_unfused, threads=threads, progress=RichReporter(console))
     total = time.perf_counter() - t0
 
     lat = res.analysis.latency

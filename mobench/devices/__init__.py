@@ -14,24 +14,25 @@ is listed as unavailable with the import error as the reason.
 
 from __future__ import annotations
 
-import difflib
-import importlib
 import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import DeviceError, UsageError
+from ..core.errors import DeviceError, UsageError
+from ..core.registry import Registry, RegistryLoadError
 from .base import Device, LocalDevice
 
-# name -> ("module:Class", one-line description shown when the module is missing)
-BACKENDS: dict[str, tuple[str, str]] = {
-    "cpu": ("mobench.devices.cpu:OrtCpuDevice", "ONNX Runtime, CPU execution provider (the default)"),
-    "torch": ("mobench.devices.torch_cpu:TorchCpuDevice", "eager PyTorch on the CPU"),
-    "coreml": ("mobench.devices.coreml:CoreMLDevice", "Core ML on this Mac via coremltools"),
-    "iphone": ("mobench.devices.iphone:IPhoneDevice", "a tethered iPhone running the mobench harness app"),
-}
+#: name -> "module:Class"; ``description`` is shown when the module cannot be imported.
+#: Other distributions add devices through the ``mobench.devices`` entry-point group.
+DEVICES: Registry[type[Device]] = Registry("device", group="mobench.devices", hint="see `mobench devices`")
+DEVICES.register("cpu", "mobench.devices.cpu:OrtCpuDevice",
+                 description="ONNX Runtime, CPU execution provider (the default)")
+DEVICES.register("torch", "mobench.devices.torch_cpu:TorchCpuDevice", description="eager PyTorch on the CPU")
+DEVICES.register("coreml", "mobench.devices.coreml:CoreMLDevice", description="Core ML on this Mac via coremltools")
+DEVICES.register("iphone", "mobench.devices.iphone:IPhoneDevice",
+                 description="a tethered iPhone running the mobench harness app")
 
-__all__ = ["BACKENDS", "Device", "DeviceStatus", "LocalDevice", "device_class", "get_device", "list_devices"]
+__all__ = ["DEVICES", "Device", "DeviceStatus", "LocalDevice", "device_class", "get_device", "list_devices"]
 
 
 @dataclass(frozen=True)
@@ -44,17 +45,10 @@ class DeviceStatus:
 
 def device_class(name: str) -> type[Device]:
     """The backend class for ``name`` (imports its module now)."""
-    if name not in BACKENDS:
-        close = difflib.get_close_matches(name, list(BACKENDS), n=3, cutoff=0.4)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UsageError(f"unknown device {name!r}{hint} (devices: {', '.join(BACKENDS)}; see `mobench devices`)")
-    target, _ = BACKENDS[name]
-    mod_name, _, cls_name = target.partition(":")
     try:
-        module = importlib.import_module(mod_name)
-        return getattr(module, cls_name)
-    except (ImportError, AttributeError) as exc:
-        raise DeviceError(f"device {name!r} cannot be loaded: {type(exc).__name__}: {exc}") from None
+        return DEVICES.get(name)
+    except RegistryLoadError as exc:
+        raise DeviceError(str(exc)) from exc
 
 
 def get_device(name: str, **options: Any) -> Device:
@@ -81,7 +75,8 @@ def get_device(name: str, **options: Any) -> Device:
 def list_devices() -> list[DeviceStatus]:
     """Every backend, whether it is usable here and why not."""
     out = []
-    for name, (_, desc) in BACKENDS.items():
+    for name in DEVICES.names():
+        desc = DEVICES.meta(name).get("description", "")
         try:
             cls = device_class(name)
         except (DeviceError, UsageError) as exc:

@@ -32,15 +32,17 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ..benchmark.record import RunRecord
-from ..errors import DeviceError
+from ..core.records import RunRecord
+from ..core.errors import DeviceError
+from ..core.util import host_provenance
+from ..core.util import physical_cores
+from ..core.util import cpu_model, physical_cores
 
 _MB = 1024 * 1024
 
 
 class Device(abc.ABC):
     """A place where models are timed (see ``mobench.devices`` for the registry)."""
-
     name: str = ""
     artifact_format: str | None = None     # "onnx", "coreml", or None (torch eager)
     description: str = ""
@@ -84,7 +86,6 @@ class Device(abc.ABC):
 
 class _Memory:
     """RSS and peak-RSS readings for one run."""
-
     def __init__(self) -> None:
         import psutil
 
@@ -137,7 +138,6 @@ class _Memory:
 
 class LocalDevice(Device):
     """A backend that runs in this process: implements the protocol around hooks."""
-
     def load(self, model_name: str, artifact: Any) -> Any:  # pragma: no cover - abstract hook
         raise NotImplementedError
 
@@ -151,7 +151,6 @@ class LocalDevice(Device):
         del handle
 
     def run(self, model_name: str, artifact: Any, config: Any, *, progress: Callable | None = None) -> RunRecord:
-        from .._util import host_provenance
 
         if self.artifact_format is not None and artifact is None:
             raise DeviceError(f"device {self.name!r} needs an exported {self.artifact_format} artifact")
@@ -261,8 +260,6 @@ def seeded_tensor(shape: list[int] | tuple[int, ...], seed: int, dtype: str = "f
 
 def cpu_threads(threads: int | None) -> int:
     """The intra-op thread count of a CPU backend: ``threads`` checked, or the physical cores."""
-    from .._util import physical_cores
-
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise DeviceError(f"--threads must be a positive integer, not {threads!r}")
     return threads or physical_cores()
@@ -270,8 +267,6 @@ def cpu_threads(threads: int | None) -> int:
 
 def cpu_info(threads: int, threads_default: bool) -> dict[str, Any]:
     """What a CPU backend records about its threads and the host CPU."""
-    from .._util import cpu_model, physical_cores
-
     return {
         "threads": threads,
         "threads_default": threads_default,

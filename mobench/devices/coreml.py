@@ -14,8 +14,9 @@ import platform
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import DeviceError
+from ..core.errors import DeviceError
 from .base import LocalDevice, seeded_tensor
+from ..core.util import cpu_model, package_version
 
 COMPUTE_UNITS = {"all": "ALL", "cpu": "CPU_ONLY", "gpu": "CPU_AND_GPU", "ane": "CPU_AND_NE"}
 
@@ -50,7 +51,6 @@ class CoreMLDevice(LocalDevice):
         return {"compute_units": self.compute_units}
 
     def info(self) -> dict[str, Any]:
-        from .._util import cpu_model, package_version
 
         return {
             "runtime": "coreml",

@@ -12,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import DeviceError
+from ..core.errors import DeviceError
 from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
+from ..core.util import package_version
 
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 
@@ -46,7 +47,6 @@ class OrtCpuDevice(LocalDevice):
         return {"threads": self.threads, "graph_opt": self.graph_opt}
 
     def info(self) -> dict[str, Any]:
-        from .._util import package_version
 
         return {
             "runtime": "onnxruntime",

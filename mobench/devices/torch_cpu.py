@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..errors import DeviceError
+from ..core.errors import DeviceError
 from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
+from ..core.util import package_version
+from ..models import build_deployed
 
 
 class TorchCpuDevice(LocalDevice):
@@ -42,7 +44,6 @@ class TorchCpuDevice(LocalDevice):
                 "checkpoint": self.checkpoint}
 
     def info(self) -> dict[str, Any]:
-        from .._util import package_version
 
         return {
             "runtime": "torch-eager",
@@ -58,7 +59,6 @@ class TorchCpuDevice(LocalDevice):
     def load(self, model_name: str, artifact: Any):
         import torch
 
-        from ..models import build_deployed
 
         torch.set_num_threads(self.threads)
         return build_deployed(model_name, checkpoint=self.checkpoint, fuse=self.fuse).eval()

@@ -16,7 +16,7 @@ coremltools and onnxruntime are imported only when an export runs.
 
 from __future__ import annotations
 
-from ..errors import ArtifactExistsError
+from ..core.errors import ArtifactExistsError
 from .config import (
     DEFAULT_PRECISION, FORMATS, PARITY_ATOL, PARITY_RTOL, Artifact, ExportConfig, ExportResult,
     artifact_stem, expand_formats,

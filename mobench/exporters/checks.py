@@ -30,14 +30,6 @@ def count(histogram: dict[str, int], fmt: str, kind: str) -> int:
     return sum(histogram.get(op, 0) for op in OPS[fmt][kind])
 
 
-def first_line(exc: BaseException) -> str:
-    """``Type: first non-empty line of the message`` (capped at 300 characters), for one-line errors."""
-    for line in str(exc).splitlines():
-        if line.strip():
-            return f"{type(exc).__name__}: {line.strip()[:300]}"
-    return type(exc).__name__
-
-
 def _check(name: str, passed: bool, expected: Any, actual: Any, detail: str) -> dict[str, Any]:
     return {"name": name, "passed": bool(passed), "expected": expected, "actual": actual, "detail": detail}
 

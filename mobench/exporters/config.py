@@ -12,10 +12,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._util import default_results_dir
-from ..errors import UsageError
+from ..core.util import default_results_dir
+from ..core.errors import UsageError
+from ..core.registry import Registry
 
-FORMATS: tuple[str, ...] = ("coreml", "onnx")
+#: Export formats: name -> the converter module (``convert(prep, name, precision, config, out)``,
+#: ``parity(...)``), imported on first use. Other distributions add formats through the
+#: ``mobench.exporters`` entry-point group.
+FORMATS: Registry[Any] = Registry("export format", group="mobench.exporters", hint="or 'all' on the command line")
+FORMATS.register("coreml", "mobench.exporters.coreml:", extension=".mlpackage", default_precision="fp16")
+FORMATS.register("onnx", "mobench.exporters.onnx:", extension=".onnx", default_precision="fp32")
 PRECISIONS: tuple[str, ...] = ("fp16", "fp32")
 INPUT_KINDS: tuple[str, ...] = ("tensor", "image")
 TARGETS: tuple[str, ...] = ("iOS15", "iOS16", "iOS17", "iOS18")
@@ -113,9 +119,7 @@ class ExportResult:
 
 
 def check_format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)} (or 'all' on the command line)")
-    return fmt
+    return FORMATS.check(fmt)
 
 
 def expand_formats(formats: str | list[str] | tuple[str, ...]) -> list[str]:

@@ -23,8 +23,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import ExportError
-from .checks import compare, first_line
+from ..core.errors import ExportError, one_line
+from .checks import compare
 from .prepare import Prepared, image_preprocessing
 
 TENSOR_INPUT = "input"
@@ -108,7 +108,7 @@ def convert(
         with _quiet():
             program = torch.export.export(prep.model, (prep.example,)).run_decompositions({})
     except Exception as exc:
-        raise ExportError(f"{name}: torch.export cannot capture this model for Core ML: {first_line(exc)}") from exc
+        raise ExportError(f"{name}: torch.export cannot capture this model for Core ML: {one_line(exc)}") from exc
 
     if config.input_kind == "image":
         pre = image_preprocessing("coreml")
@@ -134,7 +134,7 @@ def convert(
                 skip_model_load=True,
             )
     except Exception as exc:
-        raise ExportError(f"{name}: coremltools cannot convert this model: {first_line(exc)}") from exc
+        raise ExportError(f"{name}: coremltools cannot convert this model: {one_line(exc)}") from exc
 
     spec_inputs = [i.name for i in mlmodel.get_spec().description.input]
     spec_outputs = [o.name for o in mlmodel.get_spec().description.output]
@@ -160,7 +160,7 @@ def convert(
             mlmodel.save(str(path))
             spec = ct.utils.load_spec(str(path))  # read back: the checks describe the file on disk
     except Exception as exc:
-        raise ExportError(f"{name}: cannot save or re-read the .mlpackage: {first_line(exc)}") from exc
+        raise ExportError(f"{name}: cannot save or re-read the .mlpackage: {one_line(exc)}") from exc
     histogram = op_histogram_from_spec(spec)
 
     parity: dict[str, Any]
@@ -218,6 +218,6 @@ def run_parity(path: Path, prep: Prepared, precision: str, input_name: str, inpu
             feed = prep.reference_input.numpy()
         out = model.predict({input_name: feed})[OUTPUT_NAME]
     except Exception as exc:
-        return {"status": "failed", "reason": f"Core ML cannot predict: {first_line(exc)}",
+        return {"status": "failed", "reason": f"Core ML cannot predict: {one_line(exc)}",
                 "runtime": f"coremltools {ct.__version__}"}
     return compare(out, prep.reference_output.numpy(), precision, f"Core ML (coremltools {ct.__version__}, CPU_ONLY)")

@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterator
 
-from .._util import atomic_write_json
-from ..errors import SchemaError, UsageError
+from ..core.util import atomic_write_json
+from ..core.errors import SchemaError, UsageError
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"

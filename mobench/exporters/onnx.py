@@ -21,8 +21,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import ExportError
-from .checks import compare, first_line
+from ..core.errors import ExportError, one_line
+from .checks import compare
 from .config import ExportConfig
 from .prepare import Prepared
 
@@ -133,7 +133,7 @@ def convert(
             exporter = label
             break
         except Exception as exc:  # converter failure: try the other exporter, keep the reason
-            errors.append(f"{label.split(' (')[0]}: {first_line(exc)}")
+            errors.append(f"{label.split(' (')[0]}: {one_line(exc)}")
             for leftover in out_dir.glob(f"{stem}.onnx*"):
                 leftover.unlink()
     if exporter is None:
@@ -161,7 +161,7 @@ def convert(
     try:
         onnx.checker.check_model(str(path), full_check=True)
     except Exception as exc:
-        raise ExportError(f"{name}: the exported ONNX graph fails onnx.checker: {first_line(exc)}") from exc
+        raise ExportError(f"{name}: the exported ONNX graph fails onnx.checker: {one_line(exc)}") from exc
 
     histogram = op_histogram(model)
     graph_in = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
@@ -205,6 +205,6 @@ def run_parity(path: Path, prep: Prepared, precision: str) -> dict[str, Any]:
         session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
         out = session.run([OUTPUT_NAME], {INPUT_NAME: prep.reference_input.numpy()})[0]
     except Exception as exc:
-        return {"status": "failed", "reason": f"ONNX Runtime cannot run the graph: {first_line(exc)}",
+        return {"status": "failed", "reason": f"ONNX Runtime cannot run the graph: {one_line(exc)}",
                 "runtime": f"onnxruntime {ort.__version__}"}
     return compare(out, prep.reference_output.numpy(), precision, f"onnxruntime {ort.__version__} CPU")

@@ -9,7 +9,6 @@ replaced only after the new one is complete).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import os
 import shutil
@@ -19,14 +18,17 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .. import __version__
-from .._util import sha256_path, tool_versions
-from ..errors import ArtifactExistsError, ExportError, MobenchError, UsageError
+from ..core.util import sha256_path, tool_versions
+from ..core.errors import ArtifactExistsError, ExportError, MobenchError, UsageError, one_line
+from ..core.progress import Reporter, reporter_or_null
+from ..models import model_info, resolve_name
 from . import manifest as _manifest
-from .checks import failed_summary, first_line, structural_checks
+from .checks import failed_summary, structural_checks
 from .config import (
-    EXTENSIONS, Artifact, ExportConfig, ExportResult, artifact_stem, check_format,
+    EXTENSIONS, FORMATS, Artifact, ExportConfig, ExportResult, artifact_stem, check_format,
     config_dict, config_fingerprint, expand_formats,
 )
+from .prepare import complexity, image_preprocessing, prepare, tensor_preprocessing
 
 LICENSE_NOTE = (
     "Architecture as published by its authors (MobileOne: Apple Sample Code License, "
@@ -102,11 +104,7 @@ def _metadata(info, fmt: str, precision: str, config: ExportConfig, prep, stem: 
 
 
 def _converter(fmt: str):
-    if fmt == "coreml":
-        from . import coreml as module
-    else:
-        from . import onnx as module
-    return module
+    return FORMATS.get(fmt)
 
 
 def _commit(tmp_artifact: Path, folder: Path, target: Path, fmt: str, entry: dict, force: bool) -> dict:
@@ -146,7 +144,6 @@ def export(
     ``progress`` (optional) is called with a short description of each step.
     Nothing is written unless every check passed.
     """
-    from ..models import model_info
 
     step = progress or _noop
     config = config if config is not None else ExportConfig()
@@ -163,7 +160,6 @@ def export(
 
     t0 = time.perf_counter()
     step("building model")
-    from .prepare import complexity, prepare
 
     # export_many shares one built model between the formats of a model (tensor input
     # builds the same module for both; image input wraps it per format).
@@ -195,12 +191,8 @@ def export(
         size = sum(p.stat().st_size for p in artifact_tmp.rglob("*") if p.is_file()) if artifact_tmp.is_dir() \
             else artifact_tmp.stat().st_size
         if config.input_kind == "image":
-            from .prepare import image_preprocessing
-
             preprocessing = image_preprocessing(fmt)
         else:
-            from .prepare import tensor_preprocessing
-
             preprocessing = tensor_preprocessing()
         entry: dict[str, Any] = {
             "model": info.name,
@@ -240,7 +232,7 @@ def export(
     except MobenchError:
         raise
     except Exception as exc:  # a converter's own exception: one line, with its reason
-        raise ExportError(f"{info.name}: {fmt} export failed: {first_line(exc)}") from exc
+        raise ExportError(f"{info.name}: {fmt} export failed: {one_line(exc)}") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return Artifact(model=info.name, format=fmt, path=target, manifest_path=_manifest.manifest_path(folder), manifest=entry)
@@ -248,7 +240,6 @@ def export(
 
 def find_artifact(model_name: str, fmt: str, config: ExportConfig | None = None) -> Artifact | None:
     """An existing artifact exported with these options whose file still has the recorded sha256."""
-    from ..models import model_info
 
     config = config if config is not None else ExportConfig()
     check_format(fmt)
@@ -272,7 +263,7 @@ def find_artifact(model_name: str, fmt: str, config: ExportConfig | None = None)
 
 def export_many(
     model_names: Iterable[str], formats: str | Iterable[str], config: ExportConfig | None = None,
-    progress: bool = True, reuse: bool = False,
+    progress: Reporter | None = None, reuse: bool = False,
 ) -> list[ExportResult]:
     """Export every model to every format; a converter failure becomes that cell's ``error``.
 
@@ -280,7 +271,6 @@ def export_many(
     anything is written. With ``reuse`` an existing matching artifact (see
     :func:`find_artifact`) is returned instead of re-exported.
     """
-    from ..models import resolve_name
 
     config = config if config is not None else ExportConfig()
     fmts = expand_formats(formats if isinstance(formats, str) else list(formats))
@@ -299,13 +289,12 @@ def export_many(
     jobs = [(n, f) for n in names for f in fmts]
     results: list[ExportResult] = []
     prepared: dict = {}
-    bar = _progress_bar() if progress else None
-    with (bar if bar is not None else contextlib.nullcontext()):
-        task = bar.add_task("exporting", total=len(jobs)) if bar is not None else None
+    with reporter_or_null(progress).phase("exporting", total=len(jobs)) as tick:
         for name, fmt in jobs:
-            def step(text: str, _n=name, _f=fmt) -> None:
-                if bar is not None:
-                    bar.update(task, description=f"{_n} [{_f}] {text}")
+            item = f"{name} [{fmt}]"
+
+            def step(text: str, _item=item) -> None:
+                tick(_item, text)
 
             t0 = time.perf_counter()
             try:
@@ -316,19 +305,6 @@ def export_many(
                     art = export(name, fmt, config, progress=step, _prepared=prepared)
                     results.append(ExportResult(name, fmt, art, None, time.perf_counter() - t0))
             except MobenchError as exc:  # converter failure, existing output, bad checkpoint: this cell only
-                results.append(ExportResult(name, fmt, None, str(exc).splitlines()[0], time.perf_counter() - t0))
-            if bar is not None:
-                bar.advance(task)
-        if bar is not None:
-            n_ok = sum(r.ok for r in results)
-            bar.update(task, description=f"exported {n_ok} of {len(results)}")
+                results.append(ExportResult(name, fmt, None, one_line(exc), time.perf_counter() - t0))
+            tick(item, "ok" if results[-1].ok else "failed", True)
     return results
-
-
-def _progress_bar():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), transient=False,
-    )

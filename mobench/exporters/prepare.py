@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ExportError, MobenchError
-from .checks import first_line
+from ..core.errors import ExportError, MobenchError, one_line
+from ..models import complexity as cx
+from ..models import create_model, is_reparameterizable, model_info, reparameterize_model
 from .config import IMAGENET_MEAN, IMAGENET_STD, ExportConfig
 
 SEED = 0
@@ -187,7 +188,6 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
     """Build the module to export, its reference output and its structural expectations."""
     import torch
 
-    from ..models import create_model, is_reparameterizable, model_info, reparameterize_model
 
     info = model_info(model_name)
     res = config.resolution
@@ -198,7 +198,7 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
         except MobenchError:
             raise
         except Exception as exc:  # a model builder that rejects the options
-            raise ExportError(f"{info.name}: cannot build the model: {first_line(exc)}") from exc
+            raise ExportError(f"{info.name}: cannot build the model: {one_line(exc)}") from exc
         weights: dict[str, Any] = {
             "source": "checkpoint" if config.checkpoint else "random",
             "seed": None if config.checkpoint else SEED,
@@ -235,7 +235,7 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
         except MobenchError:
             raise
         except Exception as exc:
-            raise ExportError(f"{info.name}: PyTorch cannot run the model at {res}x{res}: {first_line(exc)}") from exc
+            raise ExportError(f"{info.name}: PyTorch cannot run the model at {res}x{res}: {one_line(exc)}") from exc
     if not isinstance(reference_output, torch.Tensor):
         raise ExportError(f"{info.name}: the model returns {type(reference_output).__name__}, not one logits tensor")
     return Prepared(
@@ -250,12 +250,11 @@ def complexity(core, resolution: int, model_name: str | None = None, deployed_fo
     """(params, MACs) of the exported network at ``resolution`` (MACs = multiply-adds, batch 1).
 
     When the exported network is the deployed form (fused, or nothing to fuse),
-    the project's cached count (``mobench.analysis.complexity.model_complexity``,
+    the project's cached count (``mobench.models.complexity.model_complexity``,
     the numbers ``mobench models`` shows) is used; otherwise (``--no-reparam``)
     the module itself is counted with ``count_macs``. Counting is skipped
     (MACs = None) only if torch's FLOP counter cannot run the model.
     """
-    from ..analysis import complexity as cx
 
     if deployed_form and model_name:
         try:

@@ -1,6 +1,6 @@
 """Pass-through names: ``timm:<any timm model>`` and ``torchvision:<name>``.
 
-Built like the registered baselines (``baselines.build_library_model``), with
+Built like the registered baselines (``library.build_library_model``), with
 random weights: latency does not depend on the weights, and these machines
 cannot download them anyway.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import difflib
 
-from ..errors import ModelNotFoundError
+from ..core.errors import ModelNotFoundError
 from ._registry import ModelInfo
-from .baselines import LibraryModel, build_library_model
+from .library import LibraryModel, build_library_model
 
 
 def _library_names(library: str) -> list[str]:

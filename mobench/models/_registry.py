@@ -3,16 +3,24 @@
 Every entry point is a function ``fn(*, inference_mode: bool = False, **kwargs) -> nn.Module``.
 ``inference_mode=True`` must return the deployed form (reparameterized blocks built
 fused, so fused checkpoints load); models without a train/deploy distinction ignore it.
+
+Names live in :data:`MODELS`, a :class:`mobench.core.registry.Registry`: other
+distributions can add models through the ``mobench.models`` entry-point group
+(``name = "package.module:builder"``; the builder may carry a ``model_info``
+dict of :class:`ModelInfo` fields).
 """
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from ..errors import ModelNotFoundError
+from ..core.errors import ModelNotFoundError
+from ..core.registry import Registry, suggest
+
+PASSTHROUGH_PREFIXES = ("timm:", "torchvision:")
 
 
 @dataclass(frozen=True)
@@ -32,7 +40,11 @@ class ModelInfo:
     fn: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
 
 
-_MODELS: dict[str, ModelInfo] = {}
+MODELS: Registry[Callable[..., Any]] = Registry(
+    "model", group="mobench.models", error=ModelNotFoundError,
+    hint="`mobench models` lists them all; any timm model works as timm:<name>",
+)
+_INFO: dict[str, ModelInfo] = {}
 _ALIASES: dict[str, str] = {}
 
 
@@ -56,12 +68,13 @@ def register_model(
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         key = name or fn.__name__
-        if key in _MODELS or key in _ALIASES:
+        if key in _ALIASES:
             raise ValueError(f"model {key!r} is registered twice")
         for a in aliases:
-            if a in _MODELS or a in _ALIASES:
+            if a in MODELS or a in _ALIASES:
                 raise ValueError(f"alias {a!r} of {key!r} is already taken")
-        _MODELS[key] = ModelInfo(
+        MODELS.register(key, fn)
+        _INFO[key] = ModelInfo(
             name=key, family=family, kind=kind, source=source,
             reparameterizable=reparameterizable, paper_name=paper_name,
             description=description or (fn.__doc__ or "").strip().split("\n")[0],
@@ -74,54 +87,44 @@ def register_model(
     return deco
 
 
-def _suggest(name: str, candidates: list[str], n: int = 5) -> list[str]:
-    close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.5)
-    if not close:
-        close = [c for c in candidates if name.lower() in c.lower()][:n]
-    return close
-
-
 def resolve_name(name: str) -> str:
     """Canonical registry name for ``name`` (an alias, a registered name or a pass-through)."""
-    if name in _MODELS:
+    for candidate in (name, name.lower()):
+        if candidate in _ALIASES:
+            return _ALIASES[candidate]
+        if candidate in MODELS:
+            return candidate
+    if name.startswith(PASSTHROUGH_PREFIXES):
         return name
-    if name in _ALIASES:
-        return _ALIASES[name]
-    low = name.lower()
-    if low in _MODELS:
-        return low
-    if low in _ALIASES:
-        return _ALIASES[low]
-    if name.startswith(("timm:", "torchvision:")):
-        return name
-    candidates = sorted(set(_MODELS) | set(_ALIASES))
-    close = _suggest(name, candidates)
+    err = MODELS.unknown(name)
+    close = suggest(name, sorted(set(MODELS.names()) | set(_ALIASES)))
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise ModelNotFoundError(
+    raise type(err)(
         f"unknown model {name!r}{hint} (`mobench models` lists them all; "
         "any timm model works as timm:<name>)"
     )
 
 
-def model_info(name: str) -> ModelInfo:
-    """The :class:`ModelInfo` of a registered model, alias or pass-through name."""
-    key = resolve_name(name)
-    if key in _MODELS:
-        return _MODELS[key]
-    from ._passthrough import passthrough_info
+def registered_info(key: str) -> ModelInfo:
+    """The :class:`ModelInfo` of a registered (not pass-through) canonical name."""
+    if key not in _INFO:
+        fn = MODELS.get(key)  # an entry-point model: imported now
+        fields = dict(getattr(fn, "model_info", None) or {})
+        fields.setdefault("family", key.split("_")[0])
+        fields.setdefault("source", f"entry point {MODELS.target(key)}")
+        _INFO[key] = ModelInfo(name=key, fn=fn, **fields)
+    return _INFO[key]
 
-    return passthrough_info(key)
 
-
-def list_models(pattern: str = "*", *, family: str | None = None) -> list[str]:
+def list_models(pattern: str | list[str] = "*", *, family: str | None = None) -> list[str]:
     """Sorted registered names matching an fnmatch ``pattern`` (aliases match too)."""
     pats = [pattern] if isinstance(pattern, str) else list(pattern)
     out = set()
-    for key, info in _MODELS.items():
+    for key in MODELS.names():
+        info = registered_info(key)
         if family and info.family != family:
             continue
         names = (key, *info.aliases)
         if any(fnmatch.fnmatch(n, p) for n in names for p in pats):
             out.add(key)
     return sorted(out)
-

@@ -12,38 +12,10 @@ RepVGG is reparameterizable: timm's ``RepVggBlock`` has ``reparameterize()``, so
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ._registry import register_model
-
-
-@dataclass(frozen=True)
-class LibraryModel:
-    """Where a baseline comes from and what the library calls it."""
-
-    library: str            # "timm" or "torchvision"
-    name: str               # the library's model name
-    note: str = ""          # known differences from the paper's figures
-
-
-def build_library_model(cfg: LibraryModel, inference_mode: bool, kwargs: dict[str, Any]):
-    """Build ``cfg`` from its library (random weights, eval mode); fused if asked and fusable."""
-    if cfg.library == "timm":
-        import timm
-
-        model = timm.create_model(cfg.name, pretrained=False, **kwargs)
-    else:
-        import torchvision
-
-        model = torchvision.models.get_model(cfg.name, weights=None, **kwargs)
-    model.eval()
-    if inference_mode:
-        from . import is_reparameterizable, reparameterize_model
-
-        if is_reparameterizable(model):
-            model = reparameterize_model(model)
-    return model
+from .library import LibraryModel, build_library_model
 
 
 # (registry name, family, kind, library model, reparameterizable, description)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import pickle
 from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..errors import CheckpointError
+from ..core.errors import CheckpointError
 
 
 def read_state_dict(path: str | os.PathLike) -> dict[str, Any]:
@@ -48,19 +49,20 @@ def _shape_sig(sd: dict[str, Any]) -> dict[str, tuple]:
     return {k: tuple(getattr(v, "shape", ())) for k, v in sd.items()}
 
 
-def guess_model(state: dict[str, Any], family: str) -> str | None:
-    """Name the registered model (and form) whose state_dict layout matches ``state``."""
-    import torch
+def guess_model(state: dict[str, Any], candidates: Iterable[tuple[str, Callable[..., Any]]]) -> str | None:
+    """Name the model (and form) among ``candidates`` whose state_dict layout matches ``state``.
 
-    from . import create_model, list_models
+    ``candidates`` are ``(name, builder)`` pairs; ``builder(inference_mode=...)`` builds the model.
+    """
+    import torch
 
     sig = _shape_sig(state)
     best, best_score = None, 0.0
-    for name in list_models(family=family):
+    for name, build in candidates:
         for fused in (False, True):
             try:
                 with torch.device("meta"):  # shapes only: no memory, no init cost
-                    ref = _shape_sig(create_model(name, inference_mode=fused).state_dict())
+                    ref = _shape_sig(build(inference_mode=fused).state_dict())
             except Exception:  # a model that fails to build cannot be the match
                 continue
             common = sum(1 for k, s in sig.items() if ref.get(k) == s)
@@ -71,10 +73,13 @@ def guess_model(state: dict[str, Any], family: str) -> str | None:
     return best if best_score > 0.5 else None
 
 
-def load_checkpoint(model, path: str | os.PathLike, *, model_name: str, inference_mode: bool) -> None:
-    """Load ``path`` strictly into ``model``; a mismatch is one :class:`CheckpointError` line."""
-    from ._registry import model_info
+def load_checkpoint(model, path: str | os.PathLike, *, model_name: str, inference_mode: bool,
+                    candidates: Iterable[tuple[str, Callable[..., Any]]] = ()) -> None:
+    """Load ``path`` strictly into ``model``; a mismatch is one :class:`CheckpointError` line.
 
+    ``candidates`` (``(name, builder)`` pairs, e.g. the model's family) are tried
+    to say which model the file does fit.
+    """
     state = read_state_dict(path)
     own = model.state_dict()
     missing = [k for k in own if k not in state]
@@ -96,7 +101,7 @@ def load_checkpoint(model, path: str | os.PathLike, *, model_name: str, inferenc
                 f"model wants {tuple(own[k].shape)})"
             )
         form = "fused (inference_mode=True)" if inference_mode else "train-time (inference_mode=False)"
-        guess = guess_model(state, model_info(model_name).family)
+        guess = guess_model(state, candidates)
         hint = f"; it looks like {guess}" if guess else ""
         raise CheckpointError(
             f"checkpoint {Path(path).name} does not fit {model_name} {form}: "

@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..errors import UsageError
+from ..core.errors import UsageError
 from ._registry import register_model
 
 __all__ = ["MobileOne", "MobileOneBlock", "MobileOneConfig", "SEBlock", "CONFIGS"]

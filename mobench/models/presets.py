@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from ..errors import UsageError
-from ._registry import _suggest, resolve_name
+from ..core.errors import UsageError
+from ..core.registry import Registry
+from ._registry import resolve_name
 
 MOBILEONE = ["mobileone_s0", "mobileone_s1", "mobileone_s2", "mobileone_s3", "mobileone_s4"]
 
@@ -31,23 +32,18 @@ PAPER = [
 # A few small, quick models for smoke runs and tests.
 QUICK = ["mobileone_s0", "mobilenet_v3_small", "mobilenet_v2_100"]
 
-PRESETS: dict[str, list[str]] = {
-    "mobileone": MOBILEONE,
-    "quick": QUICK,
-    "figure2": FIGURE2,
-    "paper": PAPER,
-}
+#: Named model sets; other distributions add theirs through the ``mobench.presets``
+#: entry-point group (``name = "package.module:LIST"``).
+PRESETS: Registry[list[str]] = Registry("preset", group="mobench.presets")
+PRESETS.register("mobileone", MOBILEONE)
+PRESETS.register("quick", QUICK)
+PRESETS.register("figure2", FIGURE2)
+PRESETS.register("paper", PAPER)
 
 
 def preset_models(preset: str) -> list[str]:
-    try:
-        return list(PRESETS[preset])
-    except KeyError:
-        close = _suggest(preset, list(PRESETS))
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UsageError(
-            f"unknown preset {preset!r}{hint} (presets: {', '.join(PRESETS)})"
-        ) from None
+    """The model names of ``preset`` (``RegistryError`` with close matches if unknown)."""
+    return list(PRESETS.get(preset))
 
 
 def resolve_models(models: Iterable[str] | None = None, preset: str | None = None) -> list[str]:

@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError, UsageError
+from ..core.errors import StoreError, UsageError
 from .store import Store
+from ..core.util import atomic_write_bytes
 
 RUN_COLUMNS = [
     "run_id", "created", "status", "error", "model", "device", "format", "precision",
@@ -126,8 +127,6 @@ def render(df, fmt: str) -> bytes:
 
 def export(db: str | os.PathLike | None, out: str | os.PathLike, fmt: str, *, samples: bool = False) -> Path:
     """Write the runs table (or, with ``samples``, every raw sample) to ``out`` atomically."""
-    from .._util import atomic_write_bytes
-
     df = load_samples(db) if samples else load(db)
     out = Path(out)
     if out.exists() and out.is_dir():

@@ -17,15 +17,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..benchmark.record import RunRecord
-from ..errors import StoreError
+from ..core.records import RunRecord
+from ..core.errors import StoreError
 from .schema import MIGRATIONS, SCHEMA_VERSION
+from ..core.util import default_results_dir
+from ..core.configs import BenchConfig
+from ..core.statistics import compute_stats
 
 DEFAULT_DB_NAME = "mobench.sqlite"
 
 
 def default_db_path() -> Path:
-    from .._util import default_results_dir
 
     return default_results_dir() / DEFAULT_DB_NAME
 
@@ -152,8 +154,6 @@ class Store:
     # -- writing --------------------------------------------------------------------
     def add_run(self, record: RunRecord, *, config_key: str | None = None) -> int:
         """Store ``record`` with its raw samples and statistics in one transaction; returns the run id."""
-        from ..benchmark.config import BenchConfig
-        from ..benchmark.stats import compute_stats
 
         created = record.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
         record.created = created

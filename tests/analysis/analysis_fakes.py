@@ -47,7 +47,7 @@ def _samples(median: float, rounds: int, n: int, rng) -> list[list[float]]:
 
 
 def make_store(path, *, with_unfused: bool = True, failed: bool = True):
-    from mobench.benchmark.record import RunRecord
+    from mobench.core.records import RunRecord
     from mobench.results import Store
 
     rng = np.random.default_rng(0)

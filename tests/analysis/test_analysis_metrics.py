@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from mobench.analysis.metrics import METRICS, graph_metrics, parse_metrics
-from mobench.errors import UsageError
+from mobench.core.errors import UsageError
 
 
 def test_single_conv_memory_traffic_by_hand():

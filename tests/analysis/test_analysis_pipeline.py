@@ -90,7 +90,7 @@ def test_plots_and_report(analysed, fake_store, tmp_path):
 
 def test_plot_kinds_are_validated():
     from mobench.analysis.plots import parse_kinds
-    from mobench.errors import UsageError
+    from mobench.core.errors import UsageError
 
     assert parse_kinds("pareto,drift") == ["pareto", "drift"]
     with pytest.raises(UsageError, match="unknown plot kind 'pie'"):

@@ -4,7 +4,7 @@ import pytest
 
 from mobench.devices import get_device
 from mobench.devices.coreml import COMPUTE_UNITS, CoreMLDevice
-from mobench.errors import DeviceError
+from mobench.core.errors import DeviceError
 
 
 def test_compute_units_map_to_coremltools():
@@ -33,8 +33,8 @@ def test_real_prediction(tmp_path):
     import torch
     from types import SimpleNamespace
 
-    from mobench._util import sha256_path
-    from mobench.benchmark import protocol
+    from mobench.core.util import sha256_path
+    from mobench.core import protocol
 
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU()).eval()
     traced = torch.jit.trace(model, torch.randn(1, 3, 32, 32))

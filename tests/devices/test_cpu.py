@@ -2,9 +2,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from mobench.benchmark import BenchConfig, protocol
+from mobench.core import BenchConfig, protocol
 from mobench.devices import get_device
-from mobench.errors import DeviceError
+from mobench.core.errors import DeviceError
 
 
 def test_ort_run_records_everything(tiny_onnx):

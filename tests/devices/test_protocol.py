@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from mobench.benchmark import BenchConfig
+from mobench.core import BenchConfig
 from mobench.devices.base import LocalDevice
 
 
@@ -76,7 +76,7 @@ def test_time_budget_stops_after_min_inferences():
 
 def test_device_needing_an_artifact_refuses_none():
     from mobench.devices.cpu import OrtCpuDevice
-    from mobench.errors import DeviceError
+    from mobench.core.errors import DeviceError
 
     with pytest.raises(DeviceError, match="needs an exported onnx"):
         OrtCpuDevice().run("m", None, BenchConfig(name="t"))

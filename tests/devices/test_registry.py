@@ -2,13 +2,13 @@ import platform
 
 import pytest
 
-from mobench.devices import BACKENDS, Device, get_device, list_devices
-from mobench.errors import DeviceError, UsageError
+from mobench.devices import DEVICES, Device, get_device, list_devices
+from mobench.core.errors import DeviceError, UsageError
 
 
 def test_every_backend_is_listed_with_a_reason_when_unusable():
     statuses = {s.name: s for s in list_devices()}
-    assert set(statuses) == {"cpu", "torch", "coreml", "iphone"} == set(BACKENDS)
+    assert set(statuses) == {"cpu", "torch", "coreml", "iphone"} == set(DEVICES)
     assert statuses["cpu"].available and statuses["cpu"].reason == ""
     assert statuses["torch"].available
     for s in statuses.values():
@@ -25,11 +25,14 @@ def test_coreml_unavailable_on_linux_says_why():
 
 
 def test_a_missing_backend_module_is_listed_not_raised(monkeypatch):
-    monkeypatch.setitem(BACKENDS, "ghost", ("mobench.devices.no_such_module:Ghost", "a ghost"))
-    s = {s.name: s for s in list_devices()}["ghost"]
-    assert not s.available and "no_such_module" in s.reason and s.description == "a ghost"
-    with pytest.raises(DeviceError, match="cannot be loaded"):
-        get_device("ghost")
+    DEVICES.register("ghost", "mobench.devices.no_such_module:Ghost", description="a ghost")
+    try:
+        s = {s.name: s for s in list_devices()}["ghost"]
+        assert not s.available and "no_such_module" in s.reason and s.description == "a ghost"
+        with pytest.raises(DeviceError, match="cannot be loaded"):
+            get_device("ghost")
+    finally:
+        del DEVICES["ghost"]
 
 
 def test_unknown_device_suggests():

@@ -1,4 +1,4 @@
-from mobench.benchmark import BenchConfig
+from mobench.core import BenchConfig
 from mobench.devices import get_device
 
 

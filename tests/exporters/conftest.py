@@ -45,7 +45,8 @@ def tiny_rep(monkeypatch):
         name=TINY, family="tiny", kind="convnet", source="mobench", reparameterizable=True,
         description="three MobileOne blocks (tests only)", fn=_tiny_rep,
     )
-    monkeypatch.setitem(_registry._MODELS, TINY, info)
+    monkeypatch.setitem(_registry.MODELS, TINY, _tiny_rep)
+    monkeypatch.setitem(_registry._INFO, TINY, info)
     return TINY
 
 
@@ -65,7 +66,8 @@ def tiny_plain(monkeypatch):
         name="tiny_plain_test", family="tiny", kind="convnet", source="mobench",
         description="conv-BN-ReLU + linear (tests only)", fn=_tiny_plain,
     )
-    monkeypatch.setitem(_registry._MODELS, "tiny_plain_test", info)
+    monkeypatch.setitem(_registry.MODELS, "tiny_plain_test", _tiny_plain)
+    monkeypatch.setitem(_registry._INFO, "tiny_plain_test", info)
     return "tiny_plain_test"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mobench.errors import UsageError
+from mobench.core.errors import UsageError
 from mobench.exporters import ExportConfig, artifact_stem, expand_formats
 from mobench.exporters.config import config_fingerprint
 

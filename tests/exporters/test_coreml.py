@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mobench._util import sha256_path
+from mobench.core.util import sha256_path
 from mobench.exporters import read_manifest
 from mobench.exporters.coreml import PARITY_SKIPPED, import_coremltools, op_histogram_from_spec
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mobench.errors import SchemaError, UsageError
+from mobench.core.errors import SchemaError, UsageError
 from mobench.exporters import SCHEMA_VERSION, export, read_manifest, validate_manifest
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import onnx
 import pytest
 
-from mobench._util import sha256_path
+from mobench.core.util import sha256_path
 from mobench.exporters import SCHEMA_VERSION, read_manifest
 
 
@@ -111,7 +111,7 @@ def test_dynamo_exporter_is_the_fallback(tiny_rep, cfg, monkeypatch):
 
 
 def test_both_exporters_failing_is_one_clear_error(tiny_rep, cfg, monkeypatch):
-    from mobench.errors import ExportError
+    from mobench.core.errors import ExportError
     from mobench.exporters import export
     from mobench.exporters import onnx as onnx_exporter
 

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from mobench._util import sha256_path
-from mobench.errors import ArtifactExistsError, ExportError, ModelNotFoundError, UsageError
+from mobench.core.util import sha256_path
+from mobench.core.errors import ArtifactExistsError, ExportError, ModelNotFoundError, UsageError
 from mobench.exporters import ExportConfig, export, export_many, find_artifact, read_manifest
 from mobench.exporters import onnx as onnx_exporter
 
@@ -171,7 +171,7 @@ def test_export_many_goes_on_after_a_converter_failure(tiny_rep, tiny_plain, cfg
         return real(prep, config, precision, out_dir, stem, name, *a, **k)
 
     monkeypatch.setattr(onnx_exporter, "convert", convert)
-    results = export_many([tiny_plain, tiny_rep], "onnx", cfg, progress=False)
+    results = export_many([tiny_plain, tiny_rep], "onnx", cfg)
     assert [(r.model, r.ok) for r in results] == [(tiny_plain, False), (tiny_rep, True)]
     assert "fancy_attention" in results[0].error and results[0].artifact is None
     assert results[1].artifact.path.exists() and results[0].seconds >= 0
@@ -180,17 +180,17 @@ def test_export_many_goes_on_after_a_converter_failure(tiny_rep, tiny_plain, cfg
 
 def test_export_many_validates_everything_first(tiny_rep, cfg):
     with pytest.raises(ModelNotFoundError):
-        export_many([tiny_rep, "no_such_model"], "onnx", cfg, progress=False)
+        export_many([tiny_rep, "no_such_model"], "onnx", cfg)
     with pytest.raises(UsageError, match="unknown export format"):
-        export_many([tiny_rep], ["onnx", "tflite"], cfg, progress=False)
+        export_many([tiny_rep], ["onnx", "tflite"], cfg)
     with pytest.raises(UsageError, match="one model"):
-        export_many([tiny_rep, "s0"], "onnx", dataclasses.replace(cfg, checkpoint=os.__file__), progress=False)
+        export_many([tiny_rep, "s0"], "onnx", dataclasses.replace(cfg, checkpoint=os.__file__))
     assert not cfg.out_dir.exists()
 
 
 def test_export_many_reuses_matching_artifacts(tiny_rep, cfg):
-    first = export_many([tiny_rep], "onnx", cfg, progress=False)
-    again = export_many([tiny_rep], "onnx", cfg, progress=False, reuse=True)
+    first = export_many([tiny_rep], "onnx", cfg)
+    again = export_many([tiny_rep], "onnx", cfg, reuse=True)
     assert again[0].reused and again[0].artifact.manifest == first[0].artifact.manifest
 
 

@@ -19,7 +19,7 @@ COREML_MUST = [*PRESETS["mobileone"], "mobilenet_v1", "mobilenet_v2_100", "mobil
 
 @pytest.mark.slow
 def test_paper_preset_to_onnx_with_parity(tmp_path):
-    results = export_many(PRESETS["paper"], "onnx", ExportConfig(out_dir=tmp_path), progress=False)
+    results = export_many(PRESETS["paper"], "onnx", ExportConfig(out_dir=tmp_path))
     assert [r.model for r in results] == PRESETS["paper"]
     for r in results:
         if r.ok:
@@ -34,7 +34,7 @@ def test_paper_preset_to_onnx_with_parity(tmp_path):
 
 @pytest.mark.slow
 def test_mobileone_and_cnn_baselines_to_coreml(tmp_path):
-    results = export_many(COREML_MUST, "coreml", ExportConfig(out_dir=tmp_path), progress=False)
+    results = export_many(COREML_MUST, "coreml", ExportConfig(out_dir=tmp_path))
     failed = [(r.model, r.error) for r in results if not r.ok]
     assert not failed
     for r in results:
@@ -47,7 +47,7 @@ def test_mobileone_and_cnn_baselines_to_coreml(tmp_path):
 
 @pytest.mark.slow
 def test_unfused_s0_coreml_keeps_branches(tmp_path):
-    (r,) = export_many(["s0"], "coreml", ExportConfig(out_dir=tmp_path, reparameterize=False), progress=False)
+    (r,) = export_many(["s0"], "coreml", ExportConfig(out_dir=tmp_path, reparameterize=False))
     assert r.ok, r.error
     m = r.artifact.manifest
     assert m["reparameterized"] is False and m["op_histogram"]["conv"] > 4 * 43

@@ -2,7 +2,7 @@
 
 The bundled tiny model's plan is schema-valid and its sha256 is what the host
 computes; the folder hash pinned in CoreLogicTests.swift is what
-`mobench._util.sha256_path` gives for the same tree, in the same file order.
+`mobench.core.util.sha256_path` gives for the same tree, in the same file order.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 # Importable under any pytest import mode (prepend, importlib) and layout.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness_checks as hc  # noqa: E402
-from mobench._util import sha256_path
+from mobench.core.util import sha256_path
 
 FIXTURES = hc.HARNESS / "Tests" / "Fixtures"
 

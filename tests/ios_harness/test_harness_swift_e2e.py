@@ -25,8 +25,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from swift_toolchain import HARNESS, build_harness, find_swift  # noqa: E402
 
-from mobench._util import atomic_write_json, sha256_path  # noqa: E402
-from mobench.benchmark.config import BenchConfig  # noqa: E402
+from mobench.core.util import atomic_write_json, sha256_path  # noqa: E402
+from mobench.core.configs import BenchConfig  # noqa: E402
 from mobench.devices.iphone.plan import make_plan  # noqa: E402
 from mobench.devices.iphone.schema import validate_progress, validate_report, validate_run_line  # noqa: E402
 from mobench.results import Store, load  # noqa: E402

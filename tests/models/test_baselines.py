@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mobench.analysis.complexity import count_macs, count_params
+from mobench.models.complexity import count_macs, count_params
 from mobench.models import build_deployed, create_model, list_models
 
 SAME = None  # expected = published

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from mobench.errors import CheckpointError, UsageError
+from mobench.core.errors import CheckpointError, UsageError
 from mobench.models import (
     build_deployed,
     create_model,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mobench.errors import CheckpointError, ModelNotFoundError, UsageError
+from mobench.core.errors import CheckpointError, ModelNotFoundError, UsageError
 from mobench.models import (
     PRESETS,
     create_model,

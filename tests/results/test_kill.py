@@ -14,12 +14,13 @@ from mobench.results import Store, load
 
 CHILD = textwrap.dedent("""
     import sys
-    from mobench.benchmark import BenchConfig, run_sweep
+    from mobench.core import BenchConfig
+    from mobench.workflows import run_sweep
     # a time budget makes every model take >= 0.5 s however fast the machine: a window to kill in
     cfg = BenchConfig(name="kill", warmup=1, rounds=10000, inferences=5, time_budget_s=0.5, min_inferences=20)
     models = ["timm:test_vit", "timm:test_vit2", "timm:test_vit3", "timm:test_vit4", "timm:test_convnext",
               "timm:test_efficientnet", "timm:test_byobnet"]
-    run_sweep(models, "torch", cfg, db=sys.argv[1], progress=False,
+    run_sweep(models, "torch", cfg, db=sys.argv[1],
               device_options={"threads": 1, "resolution": 32})
 """)
 
@@ -75,7 +76,7 @@ def test_kill_9_mid_sweep(tmp_path):
 
 WRITER = textwrap.dedent("""
     import sys
-    from mobench.benchmark.record import RunRecord
+    from mobench.core.records import RunRecord
     from mobench.results import Store
     st = Store(sys.argv[1])
     for i in range(10000):

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from mobench.benchmark.record import RunRecord
+from mobench.core.records import RunRecord
 from mobench.results import SCHEMA_VERSION, Store
 
 
@@ -99,11 +99,10 @@ def test_bench_corrupt_artifact_is_one_line_and_stores_nothing(run_cli, tmp_path
 
     bad = tmp_path / "tiny.onnx"
     bad.write_bytes(tiny_onnx.path.read_bytes()[:-100])          # truncated after its manifest was written
-    mod = types.ModuleType("mobench.exporters")
-    mod.ExportConfig = lambda **kw: SimpleNamespace(force=False, **kw)
-    mod.find_artifact = lambda m, f, c: SimpleNamespace(**{**vars(tiny_onnx), "path": bad})
-    mod.export = lambda m, f, c, progress=None: pytest.fail("must not re-export")
-    monkeypatch.setitem(sys.modules, "mobench.exporters", mod)
+    from mobench.workflows import sweep as sweep_mod
+
+    monkeypatch.setattr(sweep_mod, "find_artifact", lambda m, f, c: SimpleNamespace(**{**vars(tiny_onnx), "path": bad}))
+    monkeypatch.setattr(sweep_mod, "export", lambda m, f, c, progress=None: pytest.fail("must not re-export"))
     db = tmp_path / "r.sqlite"
     seed_db(db)
     before = len(Store(db).list_runs())

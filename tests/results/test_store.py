@@ -3,9 +3,9 @@ import sqlite3
 
 import pytest
 
-from mobench.benchmark import protocol
-from mobench.benchmark.record import RunRecord
-from mobench.errors import StoreError
+from mobench.core import protocol
+from mobench.core.records import RunRecord
+from mobench.core.errors import StoreError
 from mobench.results import RUN_COLUMNS, SCHEMA_VERSION, Store, export, load, load_samples
 
 PROMISED = [
@@ -71,10 +71,10 @@ def test_ok_run_without_samples_is_refused(tmp_path):
 
 
 def test_failure_inside_the_transaction_leaves_nothing(tmp_path, monkeypatch):
-    import mobench.benchmark.stats as stats_mod
+    import mobench.results.store as store_mod
 
-    real = stats_mod.compute_stats
-    monkeypatch.setattr(stats_mod, "compute_stats", lambda *a, **k: {**real(*a, **k), "no_such_column": 1})
+    real = store_mod.compute_stats
+    monkeypatch.setattr(store_mod, "compute_stats", lambda *a, **k: {**real(*a, **k), "no_such_column": 1})
     with Store(tmp_path / "r.sqlite") as st:
         with pytest.raises(StoreError, match="nothing of this run was stored"):
             st.add_run(record())

@@ -20,42 +20,48 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from ...benchmark.record import RunRecord
-from ...errors import DeviceError, UsageError
+from ...core.records import RunRecord
+from ...core.errors import DeviceError, UsageError
+from ...core.registry import Registry
 from ..base import Device
 from .constants import BUNDLE_ID, PLAN_FILE, PROTOCOL_VERSION, SCHEMA_VERSION, default_bundle_id
+from .transport import Transport
+from .plan import parse_compute_units
+from .discovery import list_iphones
+from ...core.util import atomic_write_json, sha256_path
+from .ingest import to_records
+from .plan import file_stem, make_plan
+from .session import run_session
 
-__all__ = ["BUNDLE_ID", "IPhoneDevice", "PROTOCOL_VERSION", "SCHEMA_VERSION", "make_transport"]
+__all__ = ["BUNDLE_ID", "IPhoneDevice", "PROTOCOL_VERSION", "SCHEMA_VERSION", "TRANSPORTS", "make_transport"]
+
+
+#: How the host reaches the app: name -> "module:Transport subclass". Other
+#: distributions add transports through the ``mobench.transports`` entry-point group.
+TRANSPORTS: Registry[type[Transport]] = Registry("transport", group="mobench.transports")
+TRANSPORTS.register("pymobiledevice3", "mobench.devices.iphone.transport:Pymobiledevice3Transport")
+TRANSPORTS.register("devicectl", "mobench.devices.iphone.transport:DevicectlTransport")
+TRANSPORTS.register("folder", "mobench.devices.iphone.transport:FolderTransport")
 
 
 def make_transport(kind: str = "pymobiledevice3", *, udid: str | None = None, tunnel: str | None = None,
                    documents: str | None = None, app_command: list[str] | None = None, timeout: float = 120.0,
-                   bundle_id: str | None = None, launcher: str = "dvt"):
+                   bundle_id: str | None = None, launcher: str = "dvt") -> Transport:
     """A transport by name: ``pymobiledevice3`` (default), ``devicectl`` or ``folder``."""
-    from .transport import DevicectlTransport, FolderTransport, Pymobiledevice3Transport
-
-    if kind == "pymobiledevice3":
-        return Pymobiledevice3Transport(udid, tunnel=tunnel, timeout=timeout, bundle_id=bundle_id, launcher=launcher)
-    if kind == "devicectl":
-        return DevicectlTransport(udid or "", timeout=timeout, bundle_id=bundle_id)
-    if kind == "folder":
-        if not documents or not app_command:
-            raise UsageError("--transport folder needs --documents DIR and --app-command CMD "
-                             "(e.g. ios_harness/.build/debug/mobench-harness, built with `swift build` in ios_harness/)")
-        return FolderTransport(documents, app_command, bundle_id=bundle_id)
-    raise UsageError(f"unknown transport {kind!r}; choose pymobiledevice3, devicectl or folder")
+    return TRANSPORTS.get(kind).from_options(
+        udid=udid, tunnel=tunnel, documents=documents, app_command=app_command, timeout=timeout,
+        bundle_id=bundle_id, launcher=launcher,
+    )
 
 
 class IPhoneDevice(Device):
     """Core ML on a tethered iPhone, through the harness app."""
-
     name = "iphone"
     artifact_format = "coreml"
     description = "a tethered iPhone running the mobench harness app (Core ML)"
 
     def __init__(self, *, udid: str | None = None, compute_units: str = "all", transport: str = "pymobiledevice3",
                  timeout: float = 3600.0, bundle_id: str | None = None) -> None:
-        from .plan import parse_compute_units
 
         units = parse_compute_units(compute_units)
         if len(units) != 1:
@@ -68,7 +74,6 @@ class IPhoneDevice(Device):
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
-        from .discovery import list_iphones
 
         try:  # DeviceError also when pymobiledevice3 is not installed
             phones = list_iphones(timeout=10)
@@ -89,10 +94,6 @@ class IPhoneDevice(Device):
         return {"compute_units": self.compute_units, "udid": self.udid}
 
     def run(self, model_name: str, artifact: Any, config: Any, *, progress: Callable | None = None) -> RunRecord:
-        from ..._util import atomic_write_json, sha256_path
-        from .ingest import to_records
-        from .plan import file_stem, make_plan
-        from .session import run_session
 
         if artifact is None or getattr(artifact, "path", None) is None:
             raise DeviceError("the iphone device needs an exported Core ML artifact (.mlpackage)")

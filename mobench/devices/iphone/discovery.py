@@ -13,7 +13,7 @@ import asyncio
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ...errors import DeviceError
+from ...core.errors import DeviceError
 
 # ProductType -> marketing name for the devices people benchmark most (the identifier is what is stored).
 KNOWN_MODELS = {

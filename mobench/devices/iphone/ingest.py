@@ -1,4 +1,4 @@
-"""Reports from the harness app -> :class:`~mobench.benchmark.record.RunRecord` -> results store.
+"""Reports from the harness app -> :class:`~mobench.core.records.RunRecord` -> results store.
 
 Every ingest validates first (schema + cross-field rules, and against the plan
 when the host has it), so a malformed, truncated or wrong-version report stores
@@ -23,10 +23,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from ...benchmark.record import RunRecord
-from ...errors import SchemaError, UsageError
+from ...core.records import RunRecord
+from ...core.errors import SchemaError, UsageError
 from .constants import STDOUT_LINE_KEY
 from .schema import loads_json, report_from_lines, validate_report
+from ...core.configs import PROTOCOLS, BenchConfig
+from ...core.util import host_provenance
+from ...results import Store
 
 DEVICE_NAME = "iphone"
 # engine (report schema) -> (store device name, runtime in device_info)
@@ -60,12 +63,11 @@ def report_key(plan_id: str, run_id: str) -> str:
 
 
 def _config(report: dict[str, Any]) -> dict[str, Any]:
-    from ...benchmark.config import PROTOCOLS, BenchConfig
 
     proto = report["protocol"]
     fields = {k: proto[k] for k in ("warmup", "rounds", "inferences", "trim", "reload_per_round")}
     name = proto.get("name") or "custom"
-    base = PROTOCOLS.get(name)
+    base = PROTOCOLS.get(name) if name in PROTOCOLS else None
     try:
         if base is not None and all(getattr(base, k) == v for k, v in fields.items()):
             cfg = replace(base, input_kind=report["input_kind"])
@@ -79,8 +81,6 @@ def _config(report: dict[str, Any]) -> dict[str, Any]:
 def to_records(report: dict[str, Any], *, source: str | None = None,
                plan: dict[str, Any] | None = None) -> list[RunRecord]:
     """One RunRecord per run of a validated report (``plan`` adds what the host knows: precision, ...)."""
-    from ..._util import host_provenance
-
     dev = report["device"]
     config = _config(report)
     engine = report.get("engine", "coreml")
@@ -138,8 +138,6 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
 def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dict[str, Any] | None = None,
                   source: str | None = None, store=None) -> IngestResult:
     """Validate ``report`` (against ``plan`` if given) and store its runs once."""
-    from ...results import Store
-
     validate_report(report, plan)
     records = to_records(report, source=source, plan=plan)
     result = IngestResult(records=records)

@@ -23,10 +23,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..._util import atomic_dir, atomic_write_json, sha256_path
-from ...errors import ExportError, MobenchError, UsageError
+from ...core.util import atomic_dir, atomic_write_json, sha256_path
+from ...core.errors import ExportError, MobenchError, UsageError
 from .constants import COMPUTE_UNIT_ALIASES, COMPUTE_UNITS, PLAN_FILE, SCHEMA_VERSION
 from .schema import validate_plan
+from ...exporters import ExportConfig, export
+from ...core.util import host_provenance
 
 
 @dataclass
@@ -106,7 +108,6 @@ def make_plan(entries: Sequence[tuple[str, str, str]], compute_units: Sequence[s
 
 
 def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str):
-    from ...exporters import ExportConfig, export
 
     return export(model, fmt, ExportConfig(input_kind=input_kind, out_dir=out_dir))
 
@@ -116,8 +117,6 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
                progress: Callable[[str, int, int], None] | None = None,
                export_fn: Callable[..., Any] | None = None, thermal_wait_s: float | None = None) -> PlanResult:
     """Export every model to Core ML (and ONNX with ``with_onnx``) and write the plan folder."""
-    from ..._util import host_provenance
-
     if not models:
         raise UsageError("no models given; pass --model NAME (or --preset)")
     export_fn = export_fn or _default_export

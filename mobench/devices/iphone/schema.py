@@ -4,7 +4,7 @@ The schemas in ``schema/`` are the one source of truth (the Swift Codable types
 mirror them). Validation here is JSON Schema (draft 2020-12, with format
 checks) plus the cross-field rules a schema cannot express (sample counts per
 round, unique run ids, a report matching its plan). Every problem raises
-:class:`~mobench.errors.SchemaError` with where and what, so nothing invalid
+:class:`~mobench.core.errors.SchemaError` with where and what, so nothing invalid
 reaches the store.
 """
 
@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from ...errors import SchemaError
+from ...core.errors import SchemaError
 from .constants import SCHEMA_DIR, SCHEMA_VERSION, STDOUT_LINE_KEY
 
 KINDS = ("plan", "report", "progress")

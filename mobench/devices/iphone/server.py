@@ -31,12 +31,13 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
-from ..._util import atomic_write_bytes, sha256_path
-from ...errors import MobenchError, SchemaError, UsageError
+from ...core.util import atomic_write_bytes, sha256_path
+from ...core.errors import MobenchError, SchemaError, UsageError
 from .constants import MAX_REPORT_BYTES, PLAN_FILE
 from .ingest import ingest_report, run_sha256
 from .plan import plan_files
 from .schema import loads_json, read_json, validate_plan, validate_progress, validate_report
+from ...core.util import default_results_dir
 
 MAX_PROGRESS_BYTES = 64 * 1024
 
@@ -288,8 +289,6 @@ def make_server(plan_dir: str | os.PathLike, *, host: str = "127.0.0.1", port: i
                 db: str | os.PathLike | None = None, reports_dir: str | os.PathLike | None = None,
                 max_body: int = MAX_REPORT_BYTES, on_event: Callable[[str, dict[str, Any]], None] | None = None) -> PlanServer:
     """A ready (bound, not yet serving) server for ``plan_dir``; call ``serve_forever()``."""
-    from ..._util import default_results_dir
-
     plan_dir = Path(plan_dir)
     plan = validate_plan(read_json(plan_dir / PLAN_FILE), str(plan_dir / PLAN_FILE))
     if token is not None and len(token) < 16:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..._util import atomic_write_bytes, default_results_dir
-from ...errors import DeviceError, SchemaError
+from ...core.util import atomic_write_bytes, default_results_dir
+from ...core.errors import DeviceError, SchemaError
 from .constants import ARG_AUTOSTART, ARG_PLAN, ARG_REPORT, PLAN_FILE, PROGRESS_FILE, REPORT_FILE
 from .ingest import IngestResult, ingest_report
 from .plan import plan_files

@@ -16,7 +16,7 @@ One interface, :class:`Transport`, with three implementations:
 Everything above the transport (plan, push, launch, poll ``progress.json``,
 pull ``report.json``, validate, store) is the same for all three
 (:mod:`mobench.devices.iphone.session`). Every external command runs with an
-argument list and a timeout; a failure raises :class:`~mobench.errors.DeviceError`
+argument list and a timeout; a failure raises :class:`~mobench.core.errors.DeviceError`
 whose message carries the tool's own message and the next step to take.
 """
 
@@ -31,9 +31,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
-from ...errors import DeviceError, UsageError
+from ...core.errors import DeviceError, UsageError
 from .constants import BUNDLE_ID, default_bundle_id
 
 # (pattern in the tool's output, what the user should do), first match wins.
@@ -102,6 +102,12 @@ class Transport(abc.ABC):
     name = ""
     bundle_id = BUNDLE_ID
 
+    @classmethod
+    def from_options(cls, **options: Any) -> Transport:
+        """Build from the CLI's transport options (udid, tunnel, documents, app_command,
+        timeout, bundle_id, launcher); each transport takes the ones it needs."""
+        return cls(**options)
+
     @abc.abstractmethod
     def push(self, local_path: Path, remote_name: str) -> None:
         """Copy a file or folder to ``Documents/<remote_name>`` (replacing it)."""
@@ -161,6 +167,11 @@ class Pymobiledevice3Transport(Transport):
     """USB (usbmux) with pymobiledevice3's command line: AFC for files, DVT for launch."""
 
     name = "pymobiledevice3"
+
+    @classmethod
+    def from_options(cls, *, udid: str | None = None, tunnel: str | None = None, timeout: float = 120.0,
+                     bundle_id: str | None = None, launcher: str = "dvt", **_: Any) -> Pymobiledevice3Transport:
+        return cls(udid, tunnel=tunnel, timeout=timeout, bundle_id=bundle_id, launcher=launcher)
 
     def __init__(self, udid: str | None = None, *, tunnel: str | None = None, timeout: float = 120.0,
                  launch_timeout: float = 90.0, executable: Sequence[str] | None = None,
@@ -275,6 +286,11 @@ class DevicectlTransport(Transport):
 
     name = "devicectl"
 
+    @classmethod
+    def from_options(cls, *, udid: str | None = None, timeout: float = 120.0, bundle_id: str | None = None,
+                     **_: Any) -> DevicectlTransport:
+        return cls(udid or "", timeout=timeout, bundle_id=bundle_id)
+
     def __init__(self, udid: str, *, timeout: float = 120.0, launch_timeout: float = 90.0,
                  xcrun: str = "xcrun", bundle_id: str | None = None) -> None:
         self.bundle_id = _check_bundle_id(bundle_id or default_bundle_id())
@@ -356,6 +372,14 @@ class FolderTransport(Transport):
     """
 
     name = "folder"
+
+    @classmethod
+    def from_options(cls, *, documents: str | None = None, app_command: Sequence[str] | None = None,
+                     bundle_id: str | None = None, **_: Any) -> FolderTransport:
+        if not documents or not app_command:
+            raise UsageError("--transport folder needs --documents DIR and --app-command CMD "
+                             "(e.g. ios_harness/.build/debug/mobench-harness, built with `swift build` in ios_harness/)")
+        return cls(documents, app_command, bundle_id=bundle_id)
 
     def __init__(self, documents: str | os.PathLike, app_command: Sequence[str], *, bundle_id: str | None = None) -> None:
         self.bundle_id = _check_bundle_id(bundle_id or default_bundle_id())

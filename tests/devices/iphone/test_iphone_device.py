@@ -7,12 +7,12 @@ from types import SimpleNamespace
 import pytest
 from iphone_helpers import STANDIN_CMD, write_payload_package
 
-from mobench.benchmark.config import BenchConfig
+from mobench.core.configs import BenchConfig
 from mobench.devices import device_class, get_device
 from mobench.devices.base import Device
-from mobench.devices.iphone import IPhoneDevice
+from mobench.devices.iphone import TRANSPORTS, IPhoneDevice
 from mobench.devices.iphone.discovery import IPhoneStatus, readiness
-from mobench.errors import DeviceError, UsageError
+from mobench.core.errors import DeviceError, UsageError
 
 
 def test_registered_as_the_iphone_backend():
@@ -49,9 +49,11 @@ def test_device_run_through_the_folder_transport(tmp_path, tiny_onnx, monkeypatc
     shutil.copyfile(tiny_onnx.path, docs / "tiny.onnx")   # the stand-in's sidecar, already "on the phone"
 
     class Folder(tr.FolderTransport):
-        def __init__(self, *a, **k):
-            super().__init__(docs, STANDIN_CMD)
-    monkeypatch.setattr(tr, "Pymobiledevice3Transport", Folder)
+        @classmethod
+        def from_options(cls, **_):
+            return cls(docs, STANDIN_CMD)
+
+    monkeypatch.setitem(TRANSPORTS, "pymobiledevice3", Folder)
     monkeypatch.chdir(tmp_path)
     dev = IPhoneDevice(compute_units="cpu")
     cfg = BenchConfig(name="quick", warmup=1, rounds=2, inferences=4, trim=1, input_kind="image")

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from mobench.errors import DeviceError
+from mobench.core.errors import DeviceError
 
 
 @pytest.fixture(scope="module")

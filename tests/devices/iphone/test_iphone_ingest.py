@@ -7,7 +7,7 @@ import json
 import pytest
 
 from mobench.devices.iphone.ingest import ingest_report, read_report_file
-from mobench.errors import SchemaError
+from mobench.core.errors import SchemaError
 from mobench.results import Store
 
 

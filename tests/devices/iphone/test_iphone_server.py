@@ -10,7 +10,7 @@ import threading
 import pytest
 from iphone_helpers import STANDIN_CMD
 
-from mobench._util import sha256_path
+from mobench.core.util import sha256_path
 from mobench.devices.iphone.server import make_server, safe_relpath
 from mobench.results import Store
 
@@ -222,7 +222,7 @@ def test_safe_relpath():
 
 
 def test_server_refuses_short_tokens_and_busy_ports(plan_dir, tmp_path):
-    from mobench.errors import UsageError
+    from mobench.core.errors import UsageError
 
     with pytest.raises(UsageError, match="at least 16 characters"):
         make_server(plan_dir, port=0, token="short")

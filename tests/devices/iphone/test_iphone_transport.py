@@ -20,7 +20,7 @@ from mobench.devices.iphone.constants import BUNDLE_ID
 from mobench.devices.iphone.transport import (
     DevicectlTransport, FolderTransport, Pymobiledevice3Transport, next_step, run_tool,
 )
-from mobench.errors import DeviceError, UsageError
+from mobench.core.errors import DeviceError, UsageError
 
 FAKE = textwrap.dedent("""\
     #!{python}
@@ -246,7 +246,7 @@ def test_stand_in_hashes_folders_like_the_host(tmp_path):
 
     from iphone_helpers import STANDIN
 
-    from mobench._util import sha256_path
+    from mobench.core.util import sha256_path
 
     spec = importlib.util.spec_from_file_location("standin_mod", STANDIN)
     mod = importlib.util.module_from_spec(spec)

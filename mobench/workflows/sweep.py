@@ -16,21 +16,18 @@ import traceback
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from ..errors import DeviceError, MobenchError
-from .config import BenchConfig, config_key, protocol
-from .record import RunRecord
-
-
-def _one_line(exc: BaseException) -> str:
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if isinstance(exc, MobenchError):
-        return msg or type(exc).__name__
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+from ..core.configs import BenchConfig, config_key, protocol
+from ..core.errors import ArtifactExistsError, DeviceError, MobenchError, one_line
+from ..core.progress import Reporter, Tick, reporter_or_null
+from ..core.records import RunRecord
+from ..core.util import host_provenance, sha256_path
+from ..devices import get_device
+from ..exporters import ExportConfig, export, find_artifact
+from ..models import resolve_models
+from ..results import Store
 
 
 def _failed(model: str, device, config: BenchConfig, error: str, stage: str, **fields: Any) -> RunRecord:
-    from .._util import host_provenance
-
     try:
         info = device.info()
     except Exception:  # the failure record must not fail
@@ -56,10 +53,6 @@ class ArtifactIntegrityError(DeviceError):
 
 def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=None):
     """The verified artifact for ``model`` on ``device`` (exported if not found)."""
-    from .._util import sha256_path
-    from ..errors import ArtifactExistsError
-    from ..exporters import ExportConfig, export, find_artifact
-
     ec = export_config if export_config is not None else ExportConfig(input_kind=config.input_kind)
     fmt = device.artifact_format
     fix = f"re-export it: mobench export --model {model} --format {fmt} --force"
@@ -91,8 +84,7 @@ def run_sweep(
     export_config: Any = None,
     force: bool = False,
     device_options: dict[str, Any] | None = None,
-    progress: bool = True,
-    console: Any = None,
+    progress: Reporter | None = None,
 ) -> list[RunRecord]:
     """Time ``models`` on ``device`` with ``config`` and store every run (see module docstring).
 
@@ -100,12 +92,8 @@ def run_sweep(
     the store with ``extra["reused"] = True``; every stored record carries
     ``extra["run_id"]``. A missing or corrupt artifact is bad input, not a model
     failure: its record has ``status="failed"`` and ``extra["stored"] = False``. ``db`` is a path, a :class:`~mobench.results.Store` or
-    ``None`` (``results/mobench.sqlite``).
+    ``None`` (``results/mobench.sqlite``). ``progress`` is told about every stage of every model.
     """
-    from ..devices import get_device
-    from ..models import resolve_models
-    from ..results import Store
-
     config = config or protocol("modelbench")
     names = resolve_models(list(models))
     opts = dict(device_options or {})
@@ -117,41 +105,35 @@ def run_sweep(
     ok, reason = dev.available()
     if not ok:
         raise DeviceError(f"device {device!r} is not usable here: {reason}")
-    if dev.artifact_format is not None:
-        try:
-            import mobench.exporters  # noqa: F401
-        except ImportError as exc:
-            raise DeviceError(f"device {device!r} needs exported models but mobench.exporters is unavailable ({exc})") from None
     key = config_key(config, **dev.options_key())
     results: list[RunRecord] = []
-    bar = _Bar(progress, console, len(names))
     own_store = not isinstance(db, Store)
     store = Store(db) if own_store else db
     try:
-        with bar:
+        with reporter_or_null(progress).phase("sweep", total=len(names)) as tick:
             for name in names:
-                bar.start(name)
-                rec = _one(name, dev, config, key, store, export_config, force, bar)
+                tick(name, "start")
+                rec = _one(name, dev, config, key, store, export_config, force, tick)
                 results.append(rec)
-                bar.advance(name, rec)
+                tick(name, "reused" if rec.extra.get("reused") else rec.status, True)
     finally:
         if own_store:
             store.close()
     return results
 
 
-def _one(name, dev, config, key, store, export_config, force, bar) -> RunRecord:
+def _one(name, dev, config, key, store, export_config, force, tick: Tick) -> RunRecord:
     art = None
     if dev.artifact_format is not None:
-        bar.stage(name, "export")
+        tick(name, "export")
         try:
-            art = _artifact(name, dev, config, export_config, step=bar.step(name))
+            art = _artifact(name, dev, config, export_config, step=lambda what: tick(name, f"export: {what}"))
         except ArtifactIntegrityError as exc:
             rec = _failed(name, dev, config, str(exc), "artifact", artifact_format=dev.artifact_format)
             rec.extra["stored"] = False
             return rec
         except Exception as exc:
-            rec = _failed(name, dev, config, _one_line(exc), "export", artifact_format=dev.artifact_format,
+            rec = _failed(name, dev, config, one_line(exc), "export", artifact_format=dev.artifact_format,
                           reparameterized=getattr(export_config, "reparameterize", True))
             rec.extra["traceback"] = traceback.format_exc(limit=8) if not isinstance(exc, MobenchError) else None
             rec.extra["config_key"] = key
@@ -164,66 +146,13 @@ def _one(name, dev, config, key, store, export_config, force, bar) -> RunRecord:
             rec = store.get_run(found)
             rec.extra["reused"] = True
             return rec
-    bar.stage(name, "timing")
+    tick(name, "timing")
     try:
-        rec = dev.run(name, art, config, progress=bar.rounds(name))
+        rec = dev.run(name, art, config, progress=lambda done, total: tick(name, f"round {done}/{total}"))
     except Exception as exc:
-        rec = _failed(name, dev, config, _one_line(exc), "run", **dev.artifact_fields(art))
+        rec = _failed(name, dev, config, one_line(exc), "run", **dev.artifact_fields(art))
         if not isinstance(exc, MobenchError):
             rec.extra["traceback"] = traceback.format_exc(limit=8)
     rec.extra["config_key"] = key
     rec.extra["run_id"] = store.add_run(rec, config_key=key)
     return rec
-
-
-class _Bar:
-    """A rich progress bar over the models (silent when ``enabled`` is false)."""
-
-    def __init__(self, enabled: bool, console: Any, total: int) -> None:
-        self.enabled = enabled
-        self.total = total
-        self._p = None
-        if enabled:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
-                                       TextColumn, TimeElapsedColumn)
-
-            self._p = Progress(
-                SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=False,
-            )
-            self._task = self._p.add_task("sweep", total=total)
-
-    def __enter__(self) -> "_Bar":
-        if self._p is not None:
-            self._p.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._p is not None:
-            self._p.__exit__(*exc)
-
-    def start(self, name: str) -> None:
-        self.stage(name, "start")
-
-    def stage(self, name: str, what: str) -> None:
-        if self._p is not None:
-            self._p.update(self._task, description=f"{name}: {what}")
-
-    def step(self, name: str):
-        if self._p is None:
-            return None
-        return lambda what: self.stage(name, f"export: {what}")
-
-    def rounds(self, name: str):
-        if self._p is None:
-            return None
-
-        def cb(done: int, total: int) -> None:
-            self._p.update(self._task, description=f"{name}: round {done}/{total}")
-
-        return cb
-
-    def advance(self, name: str, rec: RunRecord) -> None:
-        if self._p is not None:
-            state = "reused" if rec.extra.get("reused") else rec.status
-            self._p.update(self._task, advance=1, description=f"{name}: {state}")

@@ -21,7 +21,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..analysis.analyze import analyze
+from ..analysis.metrics import metrics_table
+from ..analysis.plots import PlotData, make_plots
+from ..analysis.report import write_report
+from ..analysis.tables import load_runs
+from ..core.configs import protocol
+from ..core.errors import UsageError
+from ..core.progress import Reporter, reporter_or_null
+from ..devices import device_class
+from ..exporters import ExportConfig
+from ..models import model_info, resolve_models
+from ..results import load_samples
+from .sweep import run_sweep
 
 # --preset -> default --protocol. ``quick`` is the smoke test (30 samples per model);
 # everything else uses ``study``: rounds of 20 until 5 s of timing per model once at
@@ -63,8 +75,6 @@ UNFUSED_FAMILIES = ("mobileone",)
 
 
 def _reparameterizable(names: list[str]) -> list[str]:
-    from ..models import model_info
-
     out = []
     for n in names:
         try:
@@ -86,20 +96,9 @@ def run_study(
     force: bool = False,
     unfused: bool = True,
     threads: int | None = None,
-    progress: bool = True,
-    console: Any = None,
+    progress: Reporter | None = None,
 ) -> StudyResult:
     """Run the whole study; see the module docstring. Raises only for bad input."""
-    from ..benchmark import protocol, run_sweep
-    from ..devices import device_class
-    from ..exporters import ExportConfig
-    from ..models import resolve_models
-    from .analyze import analyze
-    from .metrics import metrics_table
-    from .plots import PlotData, make_plots
-    from .report import write_report
-    from ..results import load_samples
-    from .tables import load_runs
 
     if device.startswith("paper:"):
         raise UsageError(f"{device} is a reference device (published numbers); run on a local device, e.g. --device cpu")
@@ -127,15 +126,15 @@ def run_study(
     unfused_s = 0.0
     for m in rep:
         records_by_model[m] = run_sweep([m], device, config, db=db, export_config=ec, force=force,
-                                        device_options=opts, progress=progress, console=console)[0]
+                                        device_options=opts, progress=progress)[0]
         t1 = time.perf_counter()
         unfused_records += run_sweep([m], device, config, db=db, export_config=replace(ec, reparameterize=False),
-                                     force=force, device_options=opts, progress=progress, console=console)
+                                     force=force, device_options=opts, progress=progress)
         unfused_s += time.perf_counter() - t1
     rest = [m for m in names if m not in records_by_model]
     if rest:
         for rec in run_sweep(rest, device, config, db=db, export_config=ec, force=force,
-                             device_options=opts, progress=progress, console=console):
+                             device_options=opts, progress=progress):
             records_by_model[rec.model] = rec
     records = [records_by_model[m] for m in names if m in records_by_model]
     seconds["benchmark"] = time.perf_counter() - t0 - unfused_s
@@ -143,7 +142,7 @@ def run_study(
         seconds["benchmark_unfused"] = unfused_s
 
     t0 = time.perf_counter()
-    counted, metric_errors = _metrics_with_progress(metrics_table, names, progress, console)
+    counted, metric_errors = _metrics_with_progress(names, progress)
     seconds["metrics"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -158,8 +157,7 @@ def run_study(
     t0 = time.perf_counter()
     samples = load_samples(db)
     samples = samples[samples["run_id"].isin(runs["run_id"])]
-    plots, skipped = _plots_with_progress(make_plots, PlotData(result, runs, samples), out / "plots",
-                                          progress, console)
+    plots, skipped = _plots_with_progress(PlotData(result, runs, samples), out / "plots", progress)
     seconds["plots"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -183,44 +181,22 @@ def _describe(config) -> str:
             f"{', reload per round' if config.reload_per_round else ''}; headline {config.headline}")
 
 
-def _bar(progress: bool, console: Any):
-    if not progress:
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+def _metrics_with_progress(names: list[str], progress: Reporter | None):
+    with reporter_or_null(progress).phase("metrics", total=len(names)) as tick:
+        seen: list[str] = []
 
-    return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console)
-
-
-def _metrics_with_progress(metrics_table, names, progress, console):
-    bar = _bar(progress, console)
-    if bar is None:
-        return metrics_table(names)
-    with bar:
-        task = bar.add_task("metrics", total=len(names))
-        seen = []
-
-        def cb(model):
+        def cb(model: str) -> None:
             if seen:
-                bar.advance(task)
+                tick(seen[-1], "counted", True)
             seen.append(model)
-            bar.update(task, description=f"metrics: {model}")
+            tick(model, "counting")
 
         df, errors = metrics_table(names, progress=cb)
-        bar.update(task, completed=len(names), description="metrics: done")
+        if seen:
+            tick(seen[-1], "counted", True)
     return df, errors
 
 
-def _plots_with_progress(make_plots, data, out_dir, progress, console):
-    bar = _bar(progress, console)
-    if bar is None:
-        return make_plots(data, out_dir, metrics=PLOT_METRICS)
-    with bar:
-        task = bar.add_task("plots", total=None)
-
-        def cb(stem):
-            bar.update(task, description=f"plot: {stem}")
-
-        res = make_plots(data, out_dir, metrics=PLOT_METRICS, progress=cb)
-        bar.update(task, total=1, completed=1, description="plots: done")
-    return res
+def _plots_with_progress(data, out_dir: Path, progress: Reporter | None):
+    with reporter_or_null(progress).phase("plots") as tick:
+        return make_plots(data, out_dir, metrics=PLOT_METRICS, progress=lambda stem: tick(stem, "plotting"))

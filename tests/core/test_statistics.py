@@ -1,12 +1,13 @@
-"""Statistics against values computed by hand (see mobench/benchmark/stats.py for the definitions)."""
+"""Statistics against values computed by hand (see mobench/core/statistics.py for the definitions)."""
 
 import math
 
 import numpy as np
 import pytest
 
-from mobench.benchmark import BenchConfig, compute_stats, protocol
-from mobench.errors import UsageError
+from mobench.core import BenchConfig, protocol
+from mobench.core.statistics import compute_stats
+from mobench.core.errors import UsageError
 
 
 def cfg(trim=0, headline="median", seed=0):

@@ -47,3 +47,30 @@ class StoreError(MobenchError):
 
 class SchemaError(MobenchError):
     """A plan or report that does not match its JSON schema."""
+
+
+class RegistryError(UsageError):
+    """A registry lookup failed: an unknown name (the message lists close matches)."""
+
+
+def one_line(exc: BaseException, *, with_type: bool | None = None, limit: int = 300) -> str:
+    """The first non-empty line of ``exc``'s message, for one-line error texts.
+
+    ``Type: line`` for exceptions that are not :class:`MobenchError` (their type
+    is part of the news), the bare line for mobench's own errors (their
+    messages are written for users); ``with_type`` overrides that. An empty
+    message gives the type name. Never raises.
+    """
+    if with_type is None:
+        with_type = not isinstance(exc, MobenchError)
+    try:
+        text = str(exc)
+    except Exception:  # a broken __str__ must not break the error path
+        text = ""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if len(line) > limit:
+        line = line[: limit - 3] + "..."
+    name = type(exc).__name__
+    if not line:
+        return name
+    return f"{name}: {line}" if with_type else line

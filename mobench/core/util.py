@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import UsageError
+from .. import __version__
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -109,8 +110,6 @@ def package_version(name: str) -> str | None:
 
 def tool_versions() -> dict[str, str | None]:
     """Versions of the tools whose behaviour changes results (no imports needed)."""
-    from . import __version__
-
     return {
         "mobench": __version__,
         "python": platform.python_version(),
@@ -126,7 +125,7 @@ def tool_versions() -> dict[str, str | None]:
 
 def git_commit() -> str | None:
     """The git commit of the mobench checkout, if it is one (``-dirty`` when modified)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return None
     try:

@@ -25,7 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import UsageError
+from .errors import UsageError
 
 STAT_KEYS = (
     "n", "min_ms", "mean_ms", "median_ms", "p90_ms", "p99_ms", "std_ms", "cv",
@@ -62,7 +62,7 @@ def median_ci(values: np.ndarray, seed: int = 0, confidence: float = 0.95) -> tu
 def compute_stats(samples_ms: Sequence[Sequence[float]], config: Any = None) -> dict[str, Any]:
     """All statistics of one run's raw samples (one list per round).
 
-    ``config`` is a :class:`~mobench.benchmark.BenchConfig` (or anything with
+    ``config`` is a :class:`~mobench.core.configs.BenchConfig` (or anything with
     ``trim``, ``seed`` and ``headline``); ``None`` means trim 0, seed 0, median.
     Raises ``UsageError`` when there is no sample at all.
     """

@@ -6,10 +6,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from mobench.benchmark import BenchConfig, run_sweep
-from mobench.devices import BACKENDS
+from mobench.core import BenchConfig
+from mobench.workflows import run_sweep
+from mobench.devices import DEVICES
+from mobench.workflows import sweep as sweep_mod
 from mobench.devices.base import LocalDevice
-from mobench.errors import DeviceError, ModelNotFoundError, StoreError, UsageError
+from mobench.core.errors import DeviceError, ModelNotFoundError, StoreError, UsageError
 from mobench.results import Store, load
 
 CFG = BenchConfig(name="t", warmup=1, rounds=2, inferences=3)
@@ -49,8 +51,8 @@ class FakeOnnxDevice(FakeDevice):
 
 @pytest.fixture
 def fake_devices(monkeypatch):
-    monkeypatch.setitem(BACKENDS, "fake", (f"{__name__}:FakeDevice", "fake"))
-    monkeypatch.setitem(BACKENDS, "fakeonnx", (f"{__name__}:FakeOnnxDevice", "fake onnx"))
+    monkeypatch.setitem(DEVICES, "fake", f"{__name__}:FakeDevice")
+    monkeypatch.setitem(DEVICES, "fakeonnx", f"{__name__}:FakeOnnxDevice")
     FakeDevice.loads = 0
 
 
@@ -67,62 +69,60 @@ def fake_exporter(monkeypatch, tiny_onnx):
             raise RuntimeError("converter exploded")
         return tiny_onnx
 
-    mod = types.ModuleType("mobench.exporters")
-    mod.ExportConfig = lambda **kw: SimpleNamespace(force=False, **kw)
-    mod.find_artifact, mod.export = find_artifact, export
-    monkeypatch.setitem(sys.modules, "mobench.exporters", mod)
+    monkeypatch.setattr(sweep_mod, "find_artifact", find_artifact)
+    monkeypatch.setattr(sweep_mod, "export", export)
     return calls
 
 
 def test_stores_reuses_and_forces(tmp_path, fake_devices):
     db = tmp_path / "r.sqlite"
-    recs = run_sweep([M1, M2, M3], "fake", CFG, db=db, progress=False)
+    recs = run_sweep([M1, M2, M3], "fake", CFG, db=db)
     assert [r.status for r in recs] == ["ok", "ok", "failed"]
     assert "kaboom" in recs[2].error and recs[2].error.startswith("run:")
     df = load(db)
     assert list(df["status"]) == ["ok", "ok", "failed"] and list(df["n_samples"]) == [6, 6, 0]
     assert FakeDevice.loads == 2
-    again = run_sweep([M1, M2, M3], "fake", CFG, db=db, progress=False)
+    again = run_sweep([M1, M2, M3], "fake", CFG, db=db)
     assert [r.extra.get("reused", False) for r in again] == [True, True, False]   # failures retried
     assert again[0].samples_ms == recs[0].samples_ms
     assert FakeDevice.loads == 2 and len(load(db)) == 4
-    other = run_sweep([M1], "fake", CFG, db=db, progress=False, device_options={"threads": 2})
+    other = run_sweep([M1], "fake", CFG, db=db, device_options={"threads": 2})
     assert not other[0].extra.get("reused")                    # different options, new run
-    forced = run_sweep([M1], "fake", CFG, db=db, progress=False, force=True)
+    forced = run_sweep([M1], "fake", CFG, db=db, force=True)
     assert not forced[0].extra.get("reused") and len(load(db)) == 6
 
 
 def test_export_failure_is_stored_and_sweep_goes_on(tmp_path, fake_devices, fake_exporter):
     db = tmp_path / "r.sqlite"
-    recs = run_sweep([M1, M2], "fakeonnx", CFG, db=db, progress=False)
+    recs = run_sweep([M1, M2], "fakeonnx", CFG, db=db)
     assert [r.status for r in recs] == ["ok", "failed"]
     assert recs[1].error.startswith("export:") and "converter exploded" in recs[1].error
     assert recs[0].artifact_sha256 and recs[0].artifact_format == "onnx"
     assert fake_exporter == [M1, M2]
-    again = run_sweep([M1], "fakeonnx", CFG, db=db, progress=False)
+    again = run_sweep([M1], "fakeonnx", CFG, db=db)
     assert again[0].extra.get("reused")
 
 
 def test_corrupt_artifact_is_caught_before_timing(tmp_path, fake_devices, fake_exporter, tiny_onnx, monkeypatch):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"garbage")
-    monkeypatch.setattr(sys.modules["mobench.exporters"], "export",
+    monkeypatch.setattr(sweep_mod, "export",
                         lambda m, f, c, progress=None: SimpleNamespace(**{**vars(tiny_onnx), "path": bad}) if m == M1 else tiny_onnx)
     db = tmp_path / "r.sqlite"
-    rec, ok = run_sweep([M1, M2], "fakeonnx", CFG, db=db, progress=False)
+    rec, ok = run_sweep([M1, M2], "fakeonnx", CFG, db=db)
     assert rec.status == "failed" and "sha256" in rec.error and "--force" in rec.error
     assert rec.extra["stored"] is False and FakeDevice.loads == 1          # M2 still ran
     assert list(load(db)["model"]) == [M2]                                 # nothing stored for M1
 
 
 def test_refused_existing_export_is_an_integrity_error(tmp_path, fake_devices, fake_exporter, monkeypatch):
-    from mobench.errors import ArtifactExistsError
+    from mobench.core.errors import ArtifactExistsError
 
     def export(m, f, c, progress=None):
         raise ArtifactExistsError("results/exports/x/x.onnx already exists; pass --force to replace it")
 
-    monkeypatch.setattr(sys.modules["mobench.exporters"], "export", export)
-    (rec,) = run_sweep([M1], "fakeonnx", CFG, db=tmp_path / "r.sqlite", progress=False)
+    monkeypatch.setattr(sweep_mod, "export", export)
+    (rec,) = run_sweep([M1], "fakeonnx", CFG, db=tmp_path / "r.sqlite")
     assert rec.extra["stored"] is False and "does not match its manifest" in rec.error
     assert "mobench export --model timm:test_vit --format onnx --force" in rec.error
     assert len(load(tmp_path / "r.sqlite")) == 0
@@ -131,16 +131,16 @@ def test_refused_existing_export_is_an_integrity_error(tmp_path, fake_devices, f
 def test_bad_input_raises_before_touching_the_store(tmp_path, fake_devices):
     db = tmp_path / "r.sqlite"
     with pytest.raises(ModelNotFoundError):
-        run_sweep(["no_such_model_xyz"], "fake", CFG, db=db, progress=False)
+        run_sweep(["no_such_model_xyz"], "fake", CFG, db=db)
     with pytest.raises(UsageError, match="unknown device"):
-        run_sweep([M1], "gpu9", CFG, db=db, progress=False)
+        run_sweep([M1], "gpu9", CFG, db=db)
     assert not db.exists()
     if sys.platform != "darwin":
         with pytest.raises(DeviceError, match="not usable here: Core ML prediction needs macOS"):
-            run_sweep([M1], "coreml", CFG, db=db, progress=False)
+            run_sweep([M1], "coreml", CFG, db=db)
         assert not db.exists()
     ro = tmp_path / "ro.sqlite"
     Store(ro).close()
     ro.chmod(0o444)
     with pytest.raises(StoreError):
-        run_sweep([M1], "fake", CFG, db=ro, progress=False)
+        run_sweep([M1], "fake", CFG, db=ro)

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from mobench.benchmark import BenchConfig, run_sweep
+from mobench.core import BenchConfig
+from mobench.workflows import run_sweep
 from mobench.results import Store, load, load_samples
 
 CFG = BenchConfig(name="t", warmup=1, rounds=2, inferences=4, trim=1)
@@ -15,12 +16,12 @@ def test_export_time_store_reuse(tmp_path):
 
     ec = ExportConfig(out_dir=tmp_path / "exports")
     db = tmp_path / "r.sqlite"
-    (rec,) = run_sweep(["timm:test_efficientnet"], "cpu", CFG, db=db, export_config=ec, progress=False,
+    (rec,) = run_sweep(["timm:test_efficientnet"], "cpu", CFG, db=db, export_config=ec,
                        device_options={"threads": 1})
     assert rec.status == "ok", rec.error
     assert rec.artifact_format == "onnx" and len(rec.artifact_sha256) == 64 and rec.n_samples == 8
     assert rec.device_info["threads"] == 1 and rec.provenance["versions"]["onnxruntime"]
-    (again,) = run_sweep(["timm:test_efficientnet"], "cpu", CFG, db=db, export_config=ec, progress=False,
+    (again,) = run_sweep(["timm:test_efficientnet"], "cpu", CFG, db=db, export_config=ec,
                          device_options={"threads": 1})
     assert again.extra.get("reused") and again.extra["run_id"] == rec.extra["run_id"]
     df = load(db)

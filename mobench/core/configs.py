@@ -29,7 +29,8 @@ import json
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from ..errors import UsageError
+from .errors import UsageError
+from .registry import Registry
 
 HEADLINES = ("min", "median", "trimmed_mean", "mean")
 INPUT_KINDS = ("tensor", "image")
@@ -102,34 +103,30 @@ class BenchConfig:
         return replace(self, name=name, **changes)
 
 
-PROTOCOLS: dict[str, BenchConfig] = {
-    "modelbench": BenchConfig(
-        name="modelbench", warmup=1, rounds=20, inferences=50, trim=10,
-        reload_per_round=True, headline="trimmed_mean",
-    ),
-    "paper": BenchConfig(
-        name="paper", warmup=1, rounds=1, inferences=1000, trim=0,
-        reload_per_round=False, headline="min",
-    ),
-    "quick": BenchConfig(
-        name="quick", warmup=1, rounds=3, inferences=10, trim=1,
-        reload_per_round=False, headline="median",
-    ),
-    "study": BenchConfig(
-        name="study", warmup=1, rounds=50, inferences=20, trim=2,
-        reload_per_round=False, time_budget_s=5.0, min_inferences=40, headline="median",
-    ),
-}
+#: Named timing protocols; other distributions add theirs through the
+#: ``mobench.protocols`` entry-point group (``name = "package.module:CONFIG"``).
+PROTOCOLS: Registry[BenchConfig] = Registry("protocol", group="mobench.protocols")
+PROTOCOLS.register("modelbench", BenchConfig(
+    name="modelbench", warmup=1, rounds=20, inferences=50, trim=10,
+    reload_per_round=True, headline="trimmed_mean",
+))
+PROTOCOLS.register("paper", BenchConfig(
+    name="paper", warmup=1, rounds=1, inferences=1000, trim=0,
+    reload_per_round=False, headline="min",
+))
+PROTOCOLS.register("quick", BenchConfig(
+    name="quick", warmup=1, rounds=3, inferences=10, trim=1,
+    reload_per_round=False, headline="median",
+))
+PROTOCOLS.register("study", BenchConfig(
+    name="study", warmup=1, rounds=50, inferences=20, trim=2,
+    reload_per_round=False, time_budget_s=5.0, min_inferences=40, headline="median",
+))
 
 
 def protocol(name: str) -> BenchConfig:
-    """The named protocol's :class:`BenchConfig` (``UsageError`` lists the names)."""
-    try:
-        return PROTOCOLS[name]
-    except KeyError:
-        raise UsageError(
-            f"unknown protocol {name!r}; choose one of {', '.join(PROTOCOLS)}"
-        ) from None
+    """The named protocol's :class:`BenchConfig` (``RegistryError`` lists the names)."""
+    return PROTOCOLS.get(name)
 
 
 def config_key(config: BenchConfig, **extra: Any) -> str:

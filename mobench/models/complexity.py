@@ -19,6 +19,11 @@ import json
 import os
 from pathlib import Path
 from typing import Any, Iterator
+from ..core.util import package_version
+from .. import __version__
+from ..core.util import atomic_write_json
+from ._registry import resolve_name
+from .factory import build_deployed
 
 CACHE_VERSION = 1
 
@@ -74,8 +79,6 @@ def cache_path() -> Path:
 
 
 def cache_key(name: str, input_size: int) -> str:
-    from .._util import package_version
-    from .. import __version__
 
     return f"{name}@{input_size}|mobench={__version__}|torch={package_version('torch')}|timm={package_version('timm')}|v{CACHE_VERSION}"
 
@@ -88,7 +91,6 @@ def read_cache() -> dict[str, Any]:
 
 
 def write_cache_entry(key: str, value: dict[str, Any]) -> None:
-    from .._util import atomic_write_json
 
     cache = read_cache()  # re-read: another process may have added entries
     cache[key] = value
@@ -105,7 +107,6 @@ def model_complexity(name: str, input_size: int = 224, *, use_cache: bool = True
     The cache (``~/.cache/mobench/complexity.json``, or ``$MOBENCH_CACHE_DIR``)
     is keyed by model, input size and the mobench/torch/timm versions.
     """
-    from ..models import build_deployed, resolve_name
 
     name = resolve_name(name)
     key = cache_key(name, input_size)

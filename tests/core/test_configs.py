@@ -2,8 +2,8 @@ import dataclasses
 
 import pytest
 
-from mobench.benchmark import PROTOCOLS, BenchConfig, config_key, protocol
-from mobench.errors import UsageError
+from mobench.core import PROTOCOLS, BenchConfig, config_key, protocol
+from mobench.core.errors import UsageError
 
 
 def test_protocols_match_their_definitions():
