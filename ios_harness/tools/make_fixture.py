@@ -6,7 +6,7 @@ Manifest.json, so a regenerated package has a new sha256: after running this,
 update "sha256" in Tests/Fixtures/plan.json (tests/ios_harness checks they agree):
 
     python ios_harness/tools/make_fixture.py
-    python -c "from mobench._util import sha256_path; print(sha256_path('ios_harness/Tests/Fixtures/tiny_cnn.mlpackage'))"
+    python -c "from mobench.core.util import sha256_path; print(sha256_path('ios_harness/Tests/Fixtures/tiny_cnn.mlpackage'))"
 """
 
 from pathlib import Path

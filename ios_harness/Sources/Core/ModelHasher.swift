@@ -4,7 +4,7 @@ import CryptoKit
 import Foundation
 
 /// The sha256 of a model file or folder, computed exactly as the host does
-/// (`mobench._util.sha256_path`, PROTOCOL.md "sha256 of a model"):
+/// (`mobench.core.util.sha256_path`, PROTOCOL.md "sha256 of a model"):
 ///
 /// - a file: sha256 of its bytes;
 /// - a folder (`.mlpackage`, `.mlmodelc`): one sha256 over every regular file

@@ -2,7 +2,7 @@ import Foundation
 
 /// SHA-256 (FIPS 180-4) in plain Swift, for platforms without CryptoKit
 /// (Linux). Where CryptoKit exists, `ModelHasher` uses CryptoKit's `SHA256`;
-/// both give the digests of `mobench._util.sha256_path` (pinned by tests
+/// both give the digests of `mobench.core.util.sha256_path` (pinned by tests
 /// against the FIPS test vectors and against folders hashed by the host).
 /// swift-crypto would provide this, but the package has no dependencies.
 struct PortableSHA256 {

@@ -101,7 +101,7 @@ final class CoreLogicTests: XCTestCase {
     // MARK: sha256 as the host computes it
 
     func testFolderHashMatchesTheHost() throws {
-        // The same tree hashed by mobench._util.sha256_path on the host; the
+        // The same tree hashed by mobench.core.util.sha256_path on the host; the
         // expected value is checked against the host in tests/ios_harness too.
         let root = try TestResources.temporaryDirectory(for: self)
             .appendingPathComponent("m.mlpackage", isDirectory: true)
@@ -156,7 +156,7 @@ final class CoreLogicTests: XCTestCase {
     }
 
     func testFixtureModelHashIsTheOneTheHostWroteInItsPlan() throws {
-        // tiny_cnn.mlpackage was hashed by mobench._util.sha256_path when its plan was written.
+        // tiny_cnn.mlpackage was hashed by mobench.core.util.sha256_path when its plan was written.
         let fixtures = try XCTUnwrap(TestResources.folder("Fixtures"))
         let plan = try Plan.decode(from: Data(contentsOf: fixtures.appendingPathComponent("plan.json")))
         let run = try XCTUnwrap(plan.runs.first { $0.file == "tiny_cnn.mlpackage" })
