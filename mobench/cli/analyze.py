@@ -8,6 +8,8 @@ from typing import List, Optional
 
 import typer
 
+from .options import DbOption, StatOption
+
 ANALYZE_HELP = """Correlate latency with cost metrics per device: the paper's Table 1, on your numbers.
 
 For every device: Spearman rho with p-value and bootstrap 95% CI, Kendall tau and Pearson r of log-log, of latency against each metric, with n and the model list; then how close the paper's own Table 1 is reproduced (reference devices), and how this machine's ranking agrees with the paper's CPU and iPhone 12.
@@ -90,8 +92,8 @@ def _analysis(device, metric, db, stat, complexity, model, preset, n_boot, progr
 def analyze_cmd(
     device: Optional[List[str]] = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
     metric: Optional[str] = typer.Option(None, "--metric", help="Comma-separated metrics (default macs,params; 'all' for every one)."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
-    stat: str = typer.Option("median", "--stat", help="Per-run statistic used as a measured device's latency: median, min, mean, trimmed_mean, p90."),
+    db: DbOption = None,
+    stat: StatOption = "median",
     complexity: str = typer.Option("auto", "--complexity", help="Where MACs/params come from: auto (paper columns for reference devices, counted for measured), paper, counted."),
     model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Restrict to these models (repeatable)."),
     preset: Optional[str] = typer.Option(None, "--preset", help="Restrict to a model set (quick, mobileone, figure2, paper)."),
@@ -125,8 +127,8 @@ def plot_cmd(
     kind: Optional[List[str]] = typer.Option(None, "--kind", "-k", help="Plot kinds (repeatable or comma-separated): complexity, pareto, paper, distribution, drift, fused, all."),
     device: Optional[List[str]] = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
     metric: Optional[str] = typer.Option(None, "--metric", help="Metrics for the complexity kind (default macs,params)."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
-    stat: str = typer.Option("median", "--stat", help="Per-run statistic for measured latency."),
+    db: DbOption = None,
+    stat: StatOption = "median",
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: plots/ next to the database)."),
 ) -> None:
     from ..analysis.plots import PlotData, make_plots, parse_kinds
@@ -146,10 +148,10 @@ def plot_cmd(
 
 
 def report_cmd(
-    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    db: DbOption = None,
     device: Optional[List[str]] = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
     metric: Optional[str] = typer.Option("macs,params", "--metric", help="Metrics to correlate and plot (e.g. macs,params,memory or all; counted metrics build every model once, then cache)."),
-    stat: str = typer.Option("median", "--stat", help="Per-run statistic for measured latency."),
+    stat: StatOption = "median",
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder for report.html and plots/ (default: next to the database)."),
 ) -> None:
     from ..analysis.plots import PlotData, make_plots

@@ -8,6 +8,8 @@ from typing import List, Optional
 
 import typer
 
+from .options import DbOption, InferencesOption, ModelsOption, PresetOption, ProtocolOption, RoundsOption, TrimOption, WarmupOption
+
 HELP = """Time models on a device, print a table, and store every run (raw samples + provenance).
 
 --preset names a MODEL SET (quick, mobileone, figure2, paper); --protocol names a TIMING PROTOCOL: modelbench (the reference app: 20 rounds x 50, reload each round, 10+10 trimmed, headline trimmed mean), paper (load, 1 warm-up, 1000 runs, headline min), quick (3 x 10, headline median), study (time-budgeted, headline median).
@@ -27,28 +29,28 @@ Examples:
 
 
 def bench(
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable), e.g. mobileone_s0, s1, timm:resnet18."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper."),
+    model: ModelsOption = None,
+    preset: PresetOption = None,
     device: str = typer.Option("cpu", "--device", "-d", help="Device backend (see `mobench devices`): cpu, torch, coreml, iphone."),
-    protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help="Timing protocol: modelbench, paper, quick, study."),
+    protocol_name: ProtocolOption = "modelbench",
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores; recorded)."),
     graph_opt: Optional[str] = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization: disable, basic, extended, all (default)."),
     compute_units: Optional[str] = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone: all, cpu, gpu, ane."),
     unfused: bool = typer.Option(False, "--unfused", help="Time the train-time (not reparameterized) graph."),
     precision: Optional[str] = typer.Option(None, "--precision", help="Export precision (fp32, fp16); default: the format's default."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    db: DbOption = None,
     force: bool = typer.Option(False, "--force", help="Time again even if the same run is stored."),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON on stdout (table and progress go to stderr)."),
-    rounds: Optional[int] = typer.Option(None, "--rounds", help="Override the protocol's rounds (the run is then named PROTOCOL+custom)."),
-    inferences: Optional[int] = typer.Option(None, "--inferences", help="Override the timed inferences per round."),
-    warmup: Optional[int] = typer.Option(None, "--warmup", help="Override the discarded warm-up inferences per round."),
-    trim: Optional[int] = typer.Option(None, "--trim", help="Override how many lowest and highest samples per round the trimmed mean drops."),
+    rounds: RoundsOption = None,
+    inferences: InferencesOption = None,
+    warmup: WarmupOption = None,
+    trim: TrimOption = None,
     time_budget: Optional[float] = typer.Option(None, "--time-budget", help="Stop after this many seconds of timing (once --min-inferences are in)."),
     min_inferences: Optional[int] = typer.Option(None, "--min-inferences", help="Samples to collect before a time budget may stop the run."),
 ) -> None:
     from rich.console import Console
 
-    from ..core import protocol
+    from ..core.configs import customize, protocol
     from ..workflows import run_sweep
     from ..core.errors import DeviceError
     from .progress import RichReporter
@@ -56,11 +58,8 @@ def bench(
     from ..models import resolve_models
     from ..results import Store, default_db_path
 
-    config = protocol(protocol_name)
-    overrides = {k: v for k, v in dict(rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
-                                       time_budget_s=time_budget, min_inferences=min_inferences).items()
-                 if v is not None}
-    config = config.with_(**overrides)
+    config = customize(protocol(protocol_name), rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
+                       time_budget_s=time_budget, min_inferences=min_inferences)
     names = resolve_models(model, preset)
     options = {"threads": threads, "graph_opt": graph_opt, "compute_units": compute_units}
     export_config = None

@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from .options import ModelsOption, PresetOption
+
 HELP = """Export models to Core ML (.mlpackage) and/or ONNX, checked and described by a manifest.
 
 Each export is fused first (MobileOne, RepVGG) unless --no-reparam, converted, checked structurally (op histogram: a fused MobileOne S0 has 43 convs and no batch_norm), checked for numerical parity against PyTorch (ONNX Runtime on every export; Core ML only on macOS), and written atomically to OUT/<stem>/<stem>.onnx|.mlpackage with OUT/<stem>/manifest.json.
@@ -32,8 +34,8 @@ def register(app: typer.Typer) -> None:
 
 
 def export_cmd(
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name or alias (repeatable), e.g. s0, mobilenet_v3_small, timm:resnet18."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="A named model set: mobileone, quick, figure2, paper."),
+    model: ModelsOption = None,
+    preset: PresetOption = None,
     fmt: str = typer.Option("all", "--format", "-f", help="coreml, onnx or all."),
     precision: Optional[str] = typer.Option(None, "--precision", help="fp16 or fp32 (default: Core ML fp16, what the Neural Engine runs; ONNX fp32)."),
     input_kind: str = typer.Option("tensor", "--input", help="tensor: float NCHW input, feed normalized data; image: RGB image input (Core ML ImageType; ONNX float 0..255) with ImageNet normalization inside the model."),

@@ -8,6 +8,8 @@ from typing import Any, List, Optional
 
 import typer
 
+from .options import DbOption, InferencesOption, ModelsOption, PresetOption, ProtocolOption, RoundsOption, TrimOption, WarmupOption
+
 HELP = """Time Core ML models on an iPhone with the mobench harness app (ios_harness/, see its README).
 
 The host exports Core ML models (image input) into a PLAN folder; the app runs the plan (compute units and protocol are plan fields) and writes a REPORT with every raw sample; the host validates the report against the schema and stores its runs (device `iphone`) in the results store.
@@ -29,9 +31,7 @@ Examples:
 
 ios_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
 
-DB_HELP = "Results database (default results/mobench.sqlite)."
 CU_HELP = "Compute units, comma-separated: all, cpu (cpuOnly), gpu (cpuAndGPU), ane (cpuAndNeuralEngine). One run per model and setting."
-PROTO_HELP = "Timing protocol: modelbench (20 x 50, reload per round, trim 10), paper (1 x 1000, min), quick (3 x 10)."
 
 
 def _console(stderr: bool = False):
@@ -43,15 +43,10 @@ def _console(stderr: bool = False):
 
 def _config(protocol_name: str, rounds: Optional[int], inferences: Optional[int], warmup: Optional[int],
             trim: Optional[int], reload_per_round: Optional[bool]):
-    from ..core.configs import protocol
+    from ..core.configs import customize, protocol
 
-    cfg = protocol(protocol_name)
-    changes = {k: v for k, v in dict(rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
-                                     reload_per_round=reload_per_round).items() if v is not None}
-    if inferences is not None and trim is None and 2 * cfg.trim >= inferences:
-        # e.g. modelbench's trim 10 with --inferences 5: keep the protocol's intent, trim what fits
-        changes["trim"] = max(0, min(cfg.trim, (inferences - 1) // 2, round(cfg.trim * inferences / cfg.inferences)))
-    return cfg.with_(input_kind="image", **changes) if changes else cfg.with_(name=cfg.name, input_kind="image")
+    return customize(protocol(protocol_name), input_kind="image", rounds=rounds, inferences=inferences,
+                     warmup=warmup, trim=trim, reload_per_round=reload_per_round)
 
 
 def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, force: bool, console):
@@ -124,14 +119,14 @@ Examples:
 
 
 def plan_cmd(
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable), e.g. mobileone_s0, s1, timm:resnet18."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper."),
+    model: ModelsOption = None,
+    preset: PresetOption = None,
     compute_units: str = typer.Option("all", "--compute-units", "-c", help=CU_HELP),
-    protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help=PROTO_HELP),
-    rounds: Optional[int] = typer.Option(None, "--rounds", help="Override the protocol's rounds."),
-    inferences: Optional[int] = typer.Option(None, "--inferences", help="Override the protocol's timed inferences per round."),
-    warmup: Optional[int] = typer.Option(None, "--warmup", help="Override the protocol's warm-up inferences per round."),
-    trim: Optional[int] = typer.Option(None, "--trim", help="Override the protocol's trim (lowest/highest per round dropped in statistics; scaled down with --inferences when not given)."),
+    protocol_name: ProtocolOption = "modelbench",
+    rounds: RoundsOption = None,
+    inferences: InferencesOption = None,
+    warmup: WarmupOption = None,
+    trim: TrimOption = None,
     reload_per_round: Optional[bool] = typer.Option(None, "--reload-per-round/--no-reload-per-round", help="Override: re-create the model every round."),
     out: Path = typer.Option(..., "--out", "-o", help="Plan folder to write."),
     with_onnx: bool = typer.Option(False, "--with-onnx", help="Also export ONNX next to each model (for the Python stand-in app)."),
@@ -167,12 +162,12 @@ Examples:
 
 def run_cmd(
     plan: Optional[Path] = typer.Option(None, "--plan", help="Plan folder from `mobench ios plan` (else one is made from --model/--preset)."),
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable)."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper."),
+    model: ModelsOption = None,
+    preset: PresetOption = None,
     compute_units: str = typer.Option("all", "--compute-units", "-c", help=CU_HELP),
-    protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help=PROTO_HELP),
-    rounds: Optional[int] = typer.Option(None, "--rounds", help="Override the protocol's rounds."),
-    inferences: Optional[int] = typer.Option(None, "--inferences", help="Override the protocol's timed inferences per round."),
+    protocol_name: ProtocolOption = "modelbench",
+    rounds: RoundsOption = None,
+    inferences: InferencesOption = None,
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the new plan (default results/ios_plans/<time>)."),
     udid: Optional[str] = typer.Option(None, "--udid", help="Device UDID (default: the first USB device; required for devicectl)."),
     transport: str = typer.Option("pymobiledevice3", "--transport", "-t", help="pymobiledevice3, devicectl or folder."),
@@ -183,7 +178,7 @@ def run_cmd(
     bundle_id: Optional[str] = typer.Option(None, "--bundle-id", envvar="MOBENCH_IOS_BUNDLE_ID", help="The harness app's bundle id if you re-signed it under your own team (default org.mobench.harness)."),
     timeout: float = typer.Option(3600.0, "--timeout", help="Seconds to wait for the app to finish the plan."),
     poll: float = typer.Option(2.0, "--poll", help="Seconds between progress checks."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: DbOption = None,
 ) -> None:
     from datetime import datetime, timezone
 
@@ -269,7 +264,7 @@ def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default loopback only)."),
     port: int = typer.Option(8765, "--port", help="TCP port (0 = any free port)."),
     token: Optional[str] = typer.Option(None, "--token", help="Session token (default: a fresh random one; at least 16 characters)."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: DbOption = None,
     max_reports: int = typer.Option(0, "--max-reports", help="Stop after this many stored reports (0 = run until Ctrl-C)."),
 ) -> None:
     import threading
@@ -326,7 +321,7 @@ Examples:
 
 def ingest_cmd(
     reports: List[Path] = typer.Argument(..., help="report.json files or logs with the app's run lines."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: DbOption = None,
     plan: Optional[Path] = typer.Option(None, "--plan", help="Check the report against this plan.json (plan id, files, hashes)."),
 ) -> None:
     from ..devices.iphone.ingest import ingest_report, read_report_file

@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from .options import DbOption
+
 HELP = """List, show, export and delete stored runs (default store results/mobench.sqlite; --db to choose).
 
 Examples:
@@ -25,7 +27,6 @@ Examples:
 
 results_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
 
-DB_HELP = "Results database (default results/mobench.sqlite)."
 
 
 def _console():
@@ -37,7 +38,7 @@ def _console():
 
 @results_app.command("list", help="One line per stored run, newest first.\n\nExample: mobench results list --device cpu --status failed")
 def list_cmd(
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: DbOption = None,
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Only this model."),
     device: Optional[str] = typer.Option(None, "--device", "-d", help="Only this device."),
     status: Optional[str] = typer.Option(None, "--status", help="Only ok or failed runs."),
@@ -76,7 +77,7 @@ def _isna(v) -> bool:
 @results_app.command("show", help="Everything stored about one run: statistics, memory, device, provenance.\n\nExample: mobench results show 3 --json")
 def show_cmd(
     run: int = typer.Argument(..., help="Run id (see `mobench results list`)."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: DbOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print the whole record (raw samples included) as JSON."),
 ) -> None:
     from rich.table import Table
@@ -119,7 +120,7 @@ def export_cmd(
     fmt: str = typer.Option("csv", "--format", "-f", help="csv, parquet or json."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default: stdout for csv/json; required for parquet)."),
     samples: bool = typer.Option(False, "--samples", help="Export the raw samples (one row per inference) instead of one row per run."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: DbOption = None,
 ) -> None:
     from ..core.errors import UsageError
     from ..results import export, load, load_samples
@@ -138,7 +139,7 @@ def export_cmd(
 @results_app.command("delete", help="Delete one run with its samples and statistics.\n\nExample: mobench results delete 3 --yes")
 def delete_cmd(
     run: int = typer.Argument(..., help="Run id (see `mobench results list`)."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: DbOption = None,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     from ..core.errors import UsageError

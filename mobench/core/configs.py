@@ -129,6 +129,26 @@ def protocol(name: str) -> BenchConfig:
     return PROTOCOLS.get(name)
 
 
+def customize(config: BenchConfig, *, input_kind: str | None = None, **overrides: Any) -> BenchConfig:
+    """``config`` with the user's overrides (``None`` values mean "keep the protocol's").
+
+    Overrides rename the config ``NAME+custom`` (:meth:`BenchConfig.with_`), so
+    stored runs say they did not follow the named protocol. When ``inferences``
+    is lowered below what the protocol's ``trim`` needs and ``trim`` is not
+    given, trim is scaled with the inferences (ModelBench's 10 of 50 becomes 1
+    of 5) instead of failing: the protocol's intent, trimmed to what fits.
+    ``input_kind`` is how the input is fed, not part of the protocol, so it
+    does not rename the config.
+    """
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    inferences = changes.get("inferences")
+    if inferences is not None and "trim" not in changes and 2 * config.trim >= inferences:
+        scaled = round(config.trim * inferences / config.inferences)
+        changes["trim"] = max(0, min(config.trim, (inferences - 1) // 2, scaled))
+    out = config.with_(**changes) if changes else config
+    return replace(out, input_kind=input_kind) if input_kind is not None else out
+
+
 def config_key(config: BenchConfig, **extra: Any) -> str:
     """A stable key for "the same measurement": the config plus device options.
 
