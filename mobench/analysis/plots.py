@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import UsageError
+from ..core.errors import UsageError, one_line
 from ._plotting import (family_legend, label_points, new_figure, plain_log_ticks, save_figure,
                         scatter_by_family, short_name)
 from .metrics import METRICS
@@ -370,7 +370,7 @@ def make_plots(data: PlotData, out_dir, kinds=None, *, metrics: list[str] | None
         try:
             fig = fn()
         except Exception as exc:  # a plot bug must not cost the report the other plots
-            skipped[stem] = f"failed: {type(exc).__name__}: {exc}"
+            skipped[stem] = f"failed: {one_line(exc, with_type=True)}"
             continue
         if fig is None:
             skipped[kind] = why.get(kind, "nothing to plot")
@@ -378,5 +378,5 @@ def make_plots(data: PlotData, out_dir, kinds=None, *, metrics: list[str] | None
         try:
             written[stem] = save_figure(fig, out_dir, stem)
         except OSError as exc:
-            raise UsageError(f"cannot write plots to {out_dir}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot write plots to {out_dir}: {exc.strerror or exc}") from exc
     return written, skipped

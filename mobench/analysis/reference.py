@@ -41,10 +41,10 @@ def is_reference(device: str) -> bool:
 def reference_device(name: str) -> ReferenceDevice:
     try:
         return REFERENCE_DEVICES[name]
-    except KeyError:
+    except KeyError as exc:
         raise UsageError(
             f"unknown reference device {name!r}; reference devices: {', '.join(REFERENCE_DEVICES)}"
-        ) from None
+        ) from exc
 
 
 def reference_latencies(name: str):

@@ -28,8 +28,8 @@ DEFAULT_STAT = "median"
 def stat_column(stat: str) -> str:
     try:
         return STATS[stat]
-    except KeyError:
-        raise UsageError(f"unknown statistic {stat!r}; choose from {', '.join(STATS)}") from None
+    except KeyError as exc:
+        raise UsageError(f"unknown statistic {stat!r}; choose from {', '.join(STATS)}") from exc
 
 
 def device_label(device: str, *, short: bool = False) -> str:

@@ -50,19 +50,18 @@ def _config(protocol_name: str, rounds: Optional[int], inferences: Optional[int]
 
 
 def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, force: bool, console):
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from .progress import progress_bar
 
     from ..devices.iphone.plan import build_plan, parse_compute_units
     from ..models import resolve_models
 
     units = parse_compute_units(compute_units)
     names = resolve_models(models, preset)
-    with Progress(TextColumn("[bold]export[/] {task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("", total=len(names))
+    with progress_bar(console, transient=True) as bar:
+        task = bar.add_task("export", total=len(names))
 
         def on_model(name: str, i: int, n: int) -> None:
-            bar.update(task, completed=i, description=name)
+            bar.update(task, completed=i, description=f"export {name}")
 
         result = build_plan(names, out, compute_units=units, config=cfg, with_onnx=with_onnx, force=force, progress=on_model)
     for model, err in result.skipped.items():
@@ -182,7 +181,7 @@ def run_cmd(
 ) -> None:
     from datetime import datetime, timezone
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from .progress import progress_bar
 
     from ..core.util import default_results_dir
     from ..devices.iphone import make_transport
@@ -201,8 +200,7 @@ def run_cmd(
     tr = make_transport(transport, udid=udid, tunnel=tunnel, documents=str(documents) if documents else None,
                         app_command=shlex.split(app_command) if app_command else None, bundle_id=bundle_id,
                         launcher=launcher)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
+    with progress_bar(console, transient=True) as bar:
         task = bar.add_task("pushing", total=None)
 
         def on_file(name: str) -> None:

@@ -20,13 +20,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _rows(names: list[str], counts: bool, resolution: int) -> list[dict]:
-    from rich.progress import Progress
-
-    from ..models.complexity import model_complexity
     from ..models import model_info
+    from ..models.complexity import model_complexity
+    from .progress import progress_bar
 
     rows = []
-    with Progress(transient=True, disable=not counts) as progress:
+    with progress_bar(transient=True, disable=not counts) as progress:
         task = progress.add_task("counting params and MACs (cached after the first time)", total=len(names))
         for name in names:
             info = model_info(name)

@@ -46,6 +46,7 @@ def run(
     from rich.console import Console
     from rich.table import Table
 
+    from ..core.util import fmt_number
     from ..workflows.study import run_study
     from .progress import RichReporter
 
@@ -69,8 +70,8 @@ def run(
     for r in res.records:
         med = lat[device].get(r.model) if device in lat else None
         status = ("reused" if r.extra.get("reused") else "ok") if r.status == "ok" else f"[red]failed[/]: {r.error}"
-        t.add_row(r.model, status, str(r.n_samples or "-"), "-" if med is None or med != med else f"{med:.3f}",
-                  _f(pc.get(r.model)), _f(pi.get(r.model)))
+        t.add_row(r.model, status, str(r.n_samples or "-"), fmt_number(med, 3),
+                  fmt_number(pc.get(r.model), 2), fmt_number(pi.get(r.model), 2))
     console.print(t)
     for row in res.analysis.rows:
         if row.metric in ("macs", "params"):
@@ -93,10 +94,6 @@ def run(
     ok = [r for r in res.records if r.status == "ok"]
     if not ok:
         raise typer.Exit(1)
-
-
-def _f(x) -> str:
-    return "-" if x is None or x != x else f"{x:.2f}"
 
 
 def register(app: typer.Typer) -> None:

@@ -27,12 +27,6 @@ import numpy as np
 
 from .errors import UsageError
 
-STAT_KEYS = (
-    "n", "min_ms", "mean_ms", "median_ms", "p90_ms", "p99_ms", "std_ms", "cv",
-    "trimmed_mean_ms", "low_ms", "high_ms", "median_ci_low_ms", "median_ci_high_ms",
-    "outlier_fraction",
-)
-
 BOOTSTRAP_RESAMPLES = 2000
 
 

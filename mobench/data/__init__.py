@@ -11,7 +11,6 @@ Files (read-only, shipped with the package):
 - ``paper_table9_models.csv``: Table 9 - model, family (convnet/transformer), top-1 (%),
   FLOPs (M, fvcore, i.e. multiply-adds), params (M), CPU / GPU / mobile latency (ms).
   Empty GPU cell = the paper could not export the model to TensorRT.
-- ``paper_mobileone_variants.csv``: MobileOne S0-S4 configuration and figures.
 - ``mobileformer_variants.csv``: Mobile-Former (Chen et al., CVPR 2022) variants.
 
 The ``model`` column uses mobench's registry names.
@@ -56,11 +55,6 @@ def paper_table9():
     return _table9().copy()
 
 
-def paper_mobileone_variants():
-    """MobileOne S0-S4 as published (width multipliers, k, fused params, MACs, iPhone 12 ms)."""
-    return _read("paper_mobileone_variants.csv")
-
-
 def mobileformer_variants():
     """Mobile-Former variants as published by Chen et al. (params, MAdds, top-1, ...)."""
     return _read("mobileformer_variants.csv")
@@ -71,6 +65,5 @@ __all__ = [
     "CITATION_SHORT",
     "PAPER_DEVICES",
     "mobileformer_variants",
-    "paper_mobileone_variants",
     "paper_table9",
 ]

@@ -72,7 +72,7 @@ class CoreMLDevice(LocalDevice):
         try:
             return ct.models.MLModel(str(path), compute_units=cu)
         except Exception as exc:  # coremltools raises bare Exceptions/RuntimeErrors
-            raise DeviceError(f"Core ML cannot load {path} ({exc}); re-export it with --force") from None
+            raise DeviceError(f"Core ML cannot load {path} ({exc}); re-export it with --force") from exc
 
     def make_input(self, handle, artifact: Any, config: Any):
         man = getattr(artifact, "manifest", None) or {}

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.util import default_results_dir
+from ..core.util import default_results_dir, safe_filename
 from ..core.errors import UsageError
 from ..core.registry import Registry
 
@@ -136,11 +136,6 @@ def expand_formats(formats: str | list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
-def safe_name(model_name: str) -> str:
-    """A file-system-safe version of a model name (``timm:resnet18`` -> ``timm-resnet18``)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", model_name).strip("-.") or "model"
-
-
 def artifact_stem(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: str | None = None) -> str:
     """The canonical name for default options, plus one suffix per non-default option.
 
@@ -150,7 +145,7 @@ def artifact_stem(model_name: str, fmt: str, config: ExportConfig, checkpoint_sh
     ``mobileone_s0_image_fp32``.
     """
     check_format(fmt)
-    parts = [safe_name(model_name)]
+    parts = [safe_filename(model_name)]
     if not config.reparameterize:
         parts.append("unfused")
     if config.input_kind != "tensor":

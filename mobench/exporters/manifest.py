@@ -160,7 +160,7 @@ def read_manifest(path: str | os.PathLike) -> dict:
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SchemaError(f"{p} is not readable JSON ({exc}); re-export with --force") from None
+        raise SchemaError(f"{p} is not readable JSON ({exc}); re-export with --force") from exc
     return validate_manifest(doc, p)
 
 

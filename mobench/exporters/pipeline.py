@@ -63,7 +63,7 @@ def _check_writable(out_dir: Path) -> None:
     except OSError as exc:
         raise UsageError(
             f"output folder {out_dir} is not writable ({exc.strerror or exc}); pass --out DIR with a folder you can write"
-        ) from None
+        ) from exc
 
 
 def _variant(info) -> str:
@@ -176,7 +176,7 @@ def export(
         out_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.{fmt}.", suffix=".partial", dir=out_dir))
     except OSError as exc:
-        raise UsageError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from exc
     try:
         result = _converter(fmt).convert(prep, config, precision, tmp, stem, info.name, metadata, step)
         step("structural checks")

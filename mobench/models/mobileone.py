@@ -32,7 +32,7 @@ __all__ = ["MobileOne", "MobileOneBlock", "MobileOneConfig", "SEBlock", "CONFIGS
 
 @dataclass(frozen=True)
 class MobileOneConfig:
-    """One MobileOne variant (paper Table 7 / ``paper_mobileone_variants.csv``).
+    """One MobileOne variant (the paper's Table 7).
 
     Stage widths are ``int(base * a)`` for bases 64/128/256/512; the stem is
     capped at 64 channels (``min(64, int(64 * a1))``), as in the original code.

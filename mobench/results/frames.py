@@ -135,5 +135,5 @@ def export(db: str | os.PathLike | None, out: str | os.PathLike, fmt: str, *, sa
     try:
         atomic_write_bytes(out, data)
     except OSError as exc:
-        raise StoreError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise StoreError(f"cannot write {out}: {exc.strerror or exc}") from exc
     return out

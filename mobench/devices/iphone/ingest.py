@@ -60,7 +60,7 @@ def _config(report: dict[str, Any]) -> dict[str, Any]:
         else:
             cfg = BenchConfig(name=name if base is None else f"{name}+custom", input_kind=report["input_kind"], **fields)
     except UsageError as exc:
-        raise SchemaError(f"report protocol is not usable: {exc}") from None
+        raise SchemaError(f"report protocol is not usable: {exc}") from exc
     return cfg.to_dict()
 
 
@@ -145,7 +145,7 @@ def read_report_file(path: str | os.PathLike) -> Any:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
         obj = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError):

@@ -23,8 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ...core.util import atomic_dir, atomic_write_json, sha256_path
-from ...core.errors import ExportError, MobenchError, UsageError
+from ...core.util import atomic_dir, atomic_write_json, safe_filename, sha256_path
+from ...core.errors import ExportError, MobenchError, UsageError, one_line
 from .constants import COMPUTE_UNIT_ALIASES, COMPUTE_UNITS, PLAN_FILE, SCHEMA_VERSION
 from .schema import validate_plan
 from ...exporters import ExportConfig, export
@@ -56,12 +56,6 @@ def parse_compute_units(spec: str | Sequence[str]) -> list[str]:
     return out
 
 
-def file_stem(model: str) -> str:
-    """A file name for a model name (``timm:foo.bar`` -> ``timm_foo.bar``)."""
-    stem = re.sub(r"[^A-Za-z0-9._-]", "_", model).strip("._-") or "model"
-    return stem[:180]
-
-
 def new_plan_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
@@ -82,7 +76,7 @@ def make_plan(entries: Sequence[tuple[str, str, str]], compute_units: Sequence[s
     for model, file, sha in entries:
         for cu in compute_units:
             runs.append({
-                "run_id": f"r{len(runs) + 1:03d}-{file_stem(model)}-{cu}"[:128],
+                "run_id": f"r{len(runs) + 1:03d}-{safe_filename(model)}-{cu}"[:128],
                 "model": model, "file": file, "sha256": sha, "compute_units": cu,
             })
     plan: dict[str, Any] = {
@@ -127,7 +121,7 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
         for i, model in enumerate(dict.fromkeys(models)):
             if progress:
                 progress(model, i, len(models))
-            stem = file_stem(model)
+            stem = safe_filename(model)
             try:
                 art = export_fn(model, "coreml", work / stem / "coreml", input_kind)
                 dest = tmp / f"{stem}.mlpackage"
@@ -139,7 +133,7 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
                     shutil.move(str(onnx_art.path), tmp / f"{stem}.onnx")
                     extra_files.append(f"{stem}.onnx")
             except MobenchError as exc:
-                skipped[model] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                skipped[model] = one_line(exc)
                 continue
             entries.append((model, dest.name, sha256_path(dest)))
         shutil.rmtree(work, ignore_errors=True)

@@ -166,7 +166,7 @@ def loads_json(data: bytes | str, what: str) -> Any:
     try:
         return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SchemaError(f"{what} is not valid JSON ({exc}); was it truncated while copying?") from None
+        raise SchemaError(f"{what} is not valid JSON ({exc}); was it truncated while copying?") from exc
 
 
 def read_json(path: str | Path, what: str | None = None) -> Any:
@@ -174,7 +174,7 @@ def read_json(path: str | Path, what: str | None = None) -> Any:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SchemaError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise SchemaError(f"cannot read {path}: {exc.strerror or exc}") from exc
     return loads_json(data, what or str(path))
 
 
@@ -194,8 +194,8 @@ def report_from_lines(lines: Iterable[str], what: str = "log") -> dict[str, Any]
             continue
         try:
             obj = json.loads(raw[start:].strip())
-        except json.JSONDecodeError:
-            raise SchemaError(f"{what}, line {n}: a mobench run line that is not valid JSON (truncated log?)") from None
+        except json.JSONDecodeError as exc:
+            raise SchemaError(f"{what}, line {n}: a mobench run line that is not valid JSON (truncated log?)") from exc
         found.append(validate_run_line(obj, f"{what}, line {n}"))
     if not found:
         raise SchemaError(f"{what}: no mobench run lines (JSON objects with \"{STDOUT_LINE_KEY}\") found")

@@ -272,7 +272,7 @@ class PlanServer(ThreadingHTTPServer):
             super().__init__((host, port), _Handler)
         except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
             raise UsageError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}; "
-                             "choose another --port") from None
+                             "choose another --port") from exc
 
     @property
     def port(self) -> int:

@@ -46,7 +46,7 @@ def _stored(tmp_path) -> int:
     if not db.exists():
         return 0
     with Store(db, readonly=True) as s:
-        return len(s.list_runs())
+        return len(s.find_by_extra())
 
 
 def _report_for(plan, golden_report):
