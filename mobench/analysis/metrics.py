@@ -23,8 +23,8 @@ mobench). From that op stream we count, per inference:
     Conv/linear/matmul ops on the longest path from input to output.
 
 ``params_m`` and ``macs_m`` come from :mod:`mobench.models.complexity`
-(the lead's ``count_params`` / ``count_macs``). :func:`model_metrics` caches
-the whole dict in that module's on-disk cache, keyed by model name, input size and fused flag.
+(``count_params`` / ``count_macs``). :func:`model_metrics` caches the whole dict in that
+module's on-disk cache, keyed by model name, input size and fused flag.
 """
 
 from __future__ import annotations

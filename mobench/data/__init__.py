@@ -27,7 +27,7 @@ CITATION = (
 )
 CITATION_SHORT = "Vasu et al., CVPR 2023, Table 9"
 
-# Where and how the paper measured each latency column (shared/reference/README.md).
+# Where and how the paper measured each latency column of its Table 9 (as the paper states).
 PAPER_DEVICES = {
     "mobile_ms": "iPhone 12, Core ML, minimum of 1000 runs after 1 warm-up",
     "cpu_ms": "Intel Xeon Gold 5118 @ 2.3 GHz desktop CPU, batch 1 (runtime, threads not stated)",
