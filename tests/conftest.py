@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import platform
+from types import SimpleNamespace
 
 import pytest
-from types import SimpleNamespace
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import MobenchError, UsageError, one_line
-from ..models.complexity import explicit_attention
 from ..models import build_deployed, resolve_name
-from ..models.complexity import cache_key, cached, count_macs, count_params
+from ..models.complexity import cache_key, cached, count_macs, count_params, explicit_attention
 
 METRIC_VERSION = 1
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..data import CITATION_SHORT, PAPER_DEVICES, paper_table9
 from ..core.errors import UsageError
+from ..data import CITATION_SHORT, PAPER_DEVICES, paper_table9
 
 PREFIX = "paper:"
 

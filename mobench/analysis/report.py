@@ -13,15 +13,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
+from ..core.configs import PROTOCOLS
+from ..core.errors import UsageError
 from ..core.util import atomic_write_text, fmt_number, host_provenance
 from ..data import CITATION
-from ..core.errors import UsageError
 from .correlation import TABLE1_TOLERANCE
+from .plots import fused_table
 from .reference import is_reference, reference_latencies
 from .tables import STATS, device_label, latest_per_model, split_fused
-from ..core.configs import PROTOCOLS
-from .plots import fused_table
-from .. import __version__
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1400px;

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.errors import StoreError, UsageError
-from .reference import REFERENCE_DEVICES, is_reference, reference_latencies
-from ..results import load
 from ..models import model_info
+from ..results import load
+from .reference import REFERENCE_DEVICES, is_reference, reference_latencies
 
 # CLI name -> store column of the per-run statistic used as "the" latency.
 STATS = {

@@ -60,7 +60,7 @@ _register_all()
 
 # typer >= 0.23 vendors its own click: its usage errors are not click.ClickException.
 # Catch both (with an older typer they are the same classes).
-_CLICK_ERRORS = tuple({
+_CLICK_ERRORS: tuple[type[click.ClickException], ...] = tuple({
     click.ClickException,
     next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
 })

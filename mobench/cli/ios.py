@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 import typer
 
-from .options import DbOption, InferencesOption, ModelsOption, PresetOption, ProtocolOption, RoundsOption, TrimOption, WarmupOption
+from .options import (
+    DbOption,
+    InferencesOption,
+    ModelsOption,
+    PresetOption,
+    ProtocolOption,
+    RoundsOption,
+    TrimOption,
+    WarmupOption,
+)
 
 HELP = """Time Core ML models on an iPhone with the mobench harness app (ios_harness/, see its README).
 
@@ -41,8 +50,8 @@ def _console(stderr: bool = False):
     return c if c.is_terminal else Console(stderr=stderr, width=160)
 
 
-def _config(protocol_name: str, rounds: Optional[int], inferences: Optional[int], warmup: Optional[int],
-            trim: Optional[int], reload_per_round: Optional[bool]):
+def _config(protocol_name: str, rounds: int | None, inferences: int | None, warmup: int | None,
+            trim: int | None, reload_per_round: bool | None):
     from ..core.configs import customize, protocol
 
     return customize(protocol(protocol_name), input_kind="image", rounds=rounds, inferences=inferences,
@@ -50,10 +59,9 @@ def _config(protocol_name: str, rounds: Optional[int], inferences: Optional[int]
 
 
 def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, force: bool, console):
-    from .progress import progress_bar
-
     from ..devices.iphone.plan import build_plan, parse_compute_units
     from ..models import resolve_models
+    from .progress import progress_bar
 
     units = parse_compute_units(compute_units)
     names = resolve_models(models, preset)
@@ -72,7 +80,7 @@ def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, 
 # -- devices -------------------------------------------------------------------------------
 @ios_app.command("devices", help="iPhones attached over USB (usbmux): model, iOS, Developer Mode, iOS 17 tunnel, next step.\n\nExample: mobench ios devices --json")
 def devices_cmd(
-    udid: Optional[str] = typer.Option(None, "--udid", help="Only this device."),
+    udid: str | None = typer.Option(None, "--udid", help="Only this device."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     import json
@@ -126,7 +134,7 @@ def plan_cmd(
     inferences: InferencesOption = None,
     warmup: WarmupOption = None,
     trim: TrimOption = None,
-    reload_per_round: Optional[bool] = typer.Option(None, "--reload-per-round/--no-reload-per-round", help="Override: re-create the model every round."),
+    reload_per_round: bool | None = typer.Option(None, "--reload-per-round/--no-reload-per-round", help="Override: re-create the model every round."),
     out: Path = typer.Option(..., "--out", "-o", help="Plan folder to write."),
     with_onnx: bool = typer.Option(False, "--with-onnx", help="Also export ONNX next to each model (for the Python stand-in app)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing plan folder."),
@@ -160,33 +168,32 @@ Examples:
 
 
 def run_cmd(
-    plan: Optional[Path] = typer.Option(None, "--plan", help="Plan folder from `mobench ios plan` (else one is made from --model/--preset)."),
+    plan: Path | None = typer.Option(None, "--plan", help="Plan folder from `mobench ios plan` (else one is made from --model/--preset)."),
     model: ModelsOption = None,
     preset: PresetOption = None,
     compute_units: str = typer.Option("all", "--compute-units", "-c", help=CU_HELP),
     protocol_name: ProtocolOption = "modelbench",
     rounds: RoundsOption = None,
     inferences: InferencesOption = None,
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the new plan (default results/ios_plans/<time>)."),
-    udid: Optional[str] = typer.Option(None, "--udid", help="Device UDID (default: the first USB device; required for devicectl)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Where to write the new plan (default results/ios_plans/<time>)."),
+    udid: str | None = typer.Option(None, "--udid", help="Device UDID (default: the first USB device; required for devicectl)."),
     transport: str = typer.Option("pymobiledevice3", "--transport", "-t", help="pymobiledevice3, devicectl or folder."),
-    tunnel: Optional[str] = typer.Option(None, "--tunnel", help="pymobiledevice3: launch through tunneld for this UDID (iOS 17.0-17.3)."),
+    tunnel: str | None = typer.Option(None, "--tunnel", help="pymobiledevice3: launch through tunneld for this UDID (iOS 17.0-17.3)."),
     launcher: str = typer.Option("dvt", "--launcher", help="pymobiledevice3: launch with dvt (DVT process control) or core-device (iOS 17+ CoreDevice)."),
-    documents: Optional[Path] = typer.Option(None, "--documents", help="folder transport: the folder standing in for the app's Documents."),
-    app_command: Optional[str] = typer.Option(None, "--app-command", help="folder transport: the command that plays the app."),
-    bundle_id: Optional[str] = typer.Option(None, "--bundle-id", envvar="MOBENCH_IOS_BUNDLE_ID", help="The harness app's bundle id if you re-signed it under your own team (default org.mobench.harness)."),
+    documents: Path | None = typer.Option(None, "--documents", help="folder transport: the folder standing in for the app's Documents."),
+    app_command: str | None = typer.Option(None, "--app-command", help="folder transport: the command that plays the app."),
+    bundle_id: str | None = typer.Option(None, "--bundle-id", envvar="MOBENCH_IOS_BUNDLE_ID", help="The harness app's bundle id if you re-signed it under your own team (default org.mobench.harness)."),
     timeout: float = typer.Option(3600.0, "--timeout", help="Seconds to wait for the app to finish the plan."),
     poll: float = typer.Option(2.0, "--poll", help="Seconds between progress checks."),
     db: DbOption = None,
 ) -> None:
     from datetime import datetime, timezone
 
-    from .progress import progress_bar
-
+    from ..core.errors import UsageError
     from ..core.util import default_results_dir
     from ..devices.iphone import make_transport
     from ..devices.iphone.session import run_session
-    from ..core.errors import UsageError
+    from .progress import progress_bar
 
     console = _console()
     if plan is None:
@@ -211,12 +218,14 @@ def run_cmd(
             bar.update(task, total=p["total"], completed=p["done"], description=cur)
 
         result = run_session(plan, tr, db=db, timeout=timeout, poll=poll, on_progress=on_progress, on_file=on_file)
-    _print_runs(console, result.ingest.records, title=f"{result.report['device']['model_identifier']} {result.report['device']['os_name']} "
+    ingest = result.ingest
+    assert ingest is not None  # run_session stores the report unless told not to
+    _print_runs(console, ingest.records, title=f"{result.report['device']['model_identifier']} {result.report['device']['os_name']} "
                 f"{result.report['device']['os_version']} - plan {result.report['plan_id']}")
-    s = result.ingest.summary()
+    s = ingest.summary()
     console.print(f"stored {s['stored']} run(s) ({s['duplicates']} already stored) in {db or default_results_dir() / 'mobench.sqlite'}; "
                   f"report kept at {result.report_path}")
-    if all(r.status != "ok" for r in result.ingest.records):
+    if all(r.status != "ok" for r in ingest.records):
         raise typer.Exit(1)
 
 
@@ -261,7 +270,7 @@ def serve_cmd(
     plan: Path = typer.Option(..., "--plan", help="Plan folder from `mobench ios plan`."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default loopback only)."),
     port: int = typer.Option(8765, "--port", help="TCP port (0 = any free port)."),
-    token: Optional[str] = typer.Option(None, "--token", help="Session token (default: a fresh random one; at least 16 characters)."),
+    token: str | None = typer.Option(None, "--token", help="Session token (default: a fresh random one; at least 16 characters)."),
     db: DbOption = None,
     max_reports: int = typer.Option(0, "--max-reports", help="Stop after this many stored reports (0 = run until Ctrl-C)."),
 ) -> None:
@@ -318,9 +327,9 @@ Examples:
 
 
 def ingest_cmd(
-    reports: List[Path] = typer.Argument(..., help="report.json files or logs with the app's run lines."),
+    reports: list[Path] = typer.Argument(..., help="report.json files or logs with the app's run lines."),
     db: DbOption = None,
-    plan: Optional[Path] = typer.Option(None, "--plan", help="Check the report against this plan.json (plan id, files, hashes)."),
+    plan: Path | None = typer.Option(None, "--plan", help="Check the report against this plan.json (plan id, files, hashes)."),
 ) -> None:
     from ..devices.iphone.ingest import ingest_report, read_report_file
     from ..devices.iphone.schema import read_json, validate_plan

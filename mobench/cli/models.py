@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Optional
 
 import typer
 
@@ -50,7 +49,7 @@ def _rows(names: list[str], counts: bool, resolution: int) -> list[dict]:
 def list_cmd(
     ctx: typer.Context,
     pattern: str = typer.Option("*", "--pattern", "-p", help="fnmatch pattern on names, e.g. 'mobileone*'."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="Only the models of a preset: mobileone, quick, figure2, paper."),
+    preset: str | None = typer.Option(None, "--preset", help="Only the models of a preset: mobileone, quick, figure2, paper."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (a list of objects) instead of a table."),
     counts: bool = typer.Option(True, "--counts/--no-counts", help="Count params and MACs (slow the first time, then cached)."),
     resolution: int = typer.Option(224, "--resolution", min=32, max=1024, help="Input size for the MAC count."),
@@ -126,7 +125,8 @@ def show_cmd(
         "paper_name": info.paper_name,
         "description": info.description,
         "input_size": info.input_size,
-        "config": dataclasses.asdict(info.config) if dataclasses.is_dataclass(info.config) else info.config,
+        "config": (dataclasses.asdict(info.config)
+                   if dataclasses.is_dataclass(info.config) and not isinstance(info.config, type) else info.config),
     }
     if counts:
         from ..models.complexity import model_complexity

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -39,15 +38,15 @@ def _console():
 @results_app.command("list", help="One line per stored run, newest first.\n\nExample: mobench results list --device cpu --status failed")
 def list_cmd(
     db: DbOption = None,
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Only this model."),
-    device: Optional[str] = typer.Option(None, "--device", "-d", help="Only this device."),
-    status: Optional[str] = typer.Option(None, "--status", help="Only ok or failed runs."),
-    protocol: Optional[str] = typer.Option(None, "--protocol", "-p", help="Only this protocol."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Only this model."),
+    device: str | None = typer.Option(None, "--device", "-d", help="Only this device."),
+    status: str | None = typer.Option(None, "--status", help="Only ok or failed runs."),
+    protocol: str | None = typer.Option(None, "--protocol", "-p", help="Only this protocol."),
     limit: int = typer.Option(50, "--limit", help="At most this many runs (0 = all)."),
 ) -> None:
-    from .tables import runs_table
     from ..core.errors import UsageError
     from ..results import default_db_path, load
+    from .tables import runs_table
 
     if status not in (None, "ok", "failed"):
         raise UsageError(f"--status is ok or failed, not {status!r}")
@@ -118,7 +117,7 @@ def show_cmd(
 @results_app.command("export", help="Write the runs (or every raw sample) as a tidy table.\n\nExample: mobench results export --format csv --out runs.csv")
 def export_cmd(
     fmt: str = typer.Option("csv", "--format", "-f", help="csv, parquet or json."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default: stdout for csv/json; required for parquet)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output file (default: stdout for csv/json; required for parquet)."),
     samples: bool = typer.Option(False, "--samples", help="Export the raw samples (one row per inference) instead of one row per run."),
     db: DbOption = None,
 ) -> None:

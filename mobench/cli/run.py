@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -32,12 +31,12 @@ The first is the quick preset on the cpu device into results/ (measured on 2 sha
 
 
 def run(
-    preset: Optional[str] = typer.Option(None, "--preset", help="Model set: quick (default when no --model), mobileone, figure2, paper."),
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."),
-    protocol_name: Optional[str] = typer.Option(None, "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper (default: from --preset)."),
+    preset: str | None = typer.Option(None, "--preset", help="Model set: quick (default when no --model), mobileone, figure2, paper."),
+    model: list[str] | None = typer.Option(None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."),
+    protocol_name: str | None = typer.Option(None, "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper (default: from --preset)."),
     device: str = typer.Option("cpu", "--device", "-d", help="Local device backend: cpu (ONNX Runtime, default), torch, coreml (macOS)."),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),
     no_unfused: bool = typer.Option(False, "--no-unfused", help="Skip timing the unfused MobileOne graphs."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
 ) -> None:

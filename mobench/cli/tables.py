@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..core.util import fmt_number
 
@@ -69,7 +70,7 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
             status = "[cyan]stored[/]"
         mems = [v for v in (r.get("inference_peak_rss_delta_mb"), r.get("load_peak_rss_delta_mb")) if v is not None]
 
-        def cell(stat: str, nd: int | None = None) -> str:
+        def cell(stat: str, nd: int | None = None, r=r, ok=ok, head=head) -> str:
             txt = fmt_number(r.get(_STAT_COL[stat]), nd) if ok else "-"
             return f"[bold]{txt}[/]" if ok and stat == head else txt
 

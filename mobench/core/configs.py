@@ -91,11 +91,11 @@ class BenchConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "BenchConfig":
+    def from_dict(cls, d: dict[str, Any]) -> BenchConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
-    def with_(self, **changes: Any) -> "BenchConfig":
+    def with_(self, **changes: Any) -> BenchConfig:
         """A copy with ``changes``; the name gets a ``+custom`` suffix so stored runs stay honest."""
         if not changes:
             return self

@@ -21,7 +21,8 @@ Definitions (documented here because every table depends on them):
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -12,12 +12,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from .errors import UsageError
 from .. import __version__
+from .errors import UsageError
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

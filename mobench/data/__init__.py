@@ -18,7 +18,7 @@ The ``model`` column uses mobench's registry names.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 CITATION = (
@@ -42,7 +42,7 @@ def _read(name: str):
         return pd.read_csv(fh)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table9():
     df = _read("paper_table9_models.csv").set_index("model")
     if not df.index.is_unique:

@@ -9,12 +9,13 @@ through its Python API, so memory is the process RSS (see ``devices.base``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..core.errors import DeviceError, one_line
-from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
 from ..core.util import package_version
+from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
 
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 

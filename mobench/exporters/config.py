@@ -7,14 +7,13 @@ one cell of a multi-model export (an artifact or the converter's reason).
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.util import default_results_dir, safe_filename
 from ..core.errors import UsageError
 from ..core.registry import Registry
+from ..core.util import default_results_dir, safe_filename
 
 #: Export formats: name -> the converter module (``convert(prep, name, precision, config, out)``,
 #: ``parity(...)``), imported on first use. Other distributions add formats through the
@@ -69,7 +68,7 @@ class ExportConfig:
     force: bool = False
     check_parity: bool = True
 
-    def validate(self) -> "ExportConfig":
+    def validate(self) -> ExportConfig:
         """Raise :class:`UsageError` for an option no exporter accepts; return self."""
         if self.precision is not None and self.precision not in PRECISIONS:
             raise UsageError(f"unknown precision {self.precision!r}; use one of: {', '.join(PRECISIONS)}")

@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from ..core.util import atomic_write_json
 from ..core.errors import SchemaError, UsageError
+from ..core.util import atomic_write_json
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import pickle
-from pathlib import Path
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from ..core.errors import CheckpointError, one_line

@@ -17,8 +17,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from .. import __version__

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import StoreError, UsageError
-from .store import Store
 from ..core.util import atomic_write_bytes
+from .store import Store
 
 RUN_COLUMNS = [
     "run_id", "created", "status", "error", "model", "device", "format", "precision",

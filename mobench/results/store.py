@@ -13,16 +13,17 @@ import contextlib
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from ..core.records import RunRecord
-from ..core.errors import StoreError
-from .schema import MIGRATIONS, SCHEMA_VERSION
-from ..core.util import default_results_dir
 from ..core.configs import BenchConfig
+from ..core.errors import StoreError
+from ..core.records import RunRecord
 from ..core.statistics import compute_stats
+from ..core.util import default_results_dir
+from .schema import MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB_NAME = "mobench.sqlite"
 
@@ -115,7 +116,7 @@ class Store:
         with contextlib.suppress(Exception):
             self._conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -191,6 +192,7 @@ class Store:
         marks = ", ".join("?" for _ in row)
         with self._transaction() as conn:
             cur = conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", tuple(row.values()))
+            assert cur.lastrowid is not None  # set by every INSERT
             run_id = int(cur.lastrowid)
             conn.executemany(
                 "INSERT INTO samples (run_id, round, idx, latency_ms) VALUES (?, ?, ?, ?)",

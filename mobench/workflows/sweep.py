@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
 from ..core.configs import BenchConfig, config_key, protocol
 from ..core.errors import ArtifactExistsError, DeviceError, MobenchError, one_line

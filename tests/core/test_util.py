@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from mobench.core.util import atomic_dir, atomic_write_text, sha256_path
 from mobench.core.errors import UsageError
+from mobench.core.util import atomic_dir, atomic_write_text, sha256_path
 
 
 def test_atomic_write_has_ordinary_permissions(tmp_path):

@@ -11,8 +11,8 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from mobench.models.complexity import count_macs, count_params
 from mobench.models import create_model, list_models, model_info
+from mobench.models.complexity import count_macs, count_params
 from mobench.models.mobilenext import MOBILENEXT_CONFIGS, SandglassBlock
 
 NAMES = ["mobilenext_100", "mobilenext_140"]

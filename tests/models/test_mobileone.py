@@ -106,7 +106,7 @@ def test_state_dict_matches_official_layout(variant: str, fused: bool) -> None:
         for k, v in _meta_model(variant, fused).state_dict().items()
     ]
     if got != expected:
-        first = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
+        first = next((i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b), min(len(got), len(expected)))
         ours = got[first] if first < len(got) else None
         theirs = expected[first] if first < len(expected) else None
         pytest.fail(

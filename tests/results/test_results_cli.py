@@ -93,8 +93,6 @@ def test_results_list_show_export_delete(run_cli, tmp_path):
 
 
 def test_bench_corrupt_artifact_is_one_line_and_stores_nothing(run_cli, tmp_path, monkeypatch, tiny_onnx):
-    import sys
-    import types
     from types import SimpleNamespace
 
     bad = tmp_path / "tiny.onnx"

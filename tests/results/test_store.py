@@ -4,8 +4,8 @@ import sqlite3
 import pytest
 
 from mobench.core import protocol
-from mobench.core.records import RunRecord
 from mobench.core.errors import StoreError
+from mobench.core.records import RunRecord
 from mobench.results import RUN_COLUMNS, SCHEMA_VERSION, Store, export, load, load_samples
 
 PROMISED = [

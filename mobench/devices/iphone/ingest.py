@@ -15,17 +15,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from ...core.records import RunRecord
-from ...core.errors import SchemaError, UsageError
-from .constants import STDOUT_LINE_KEY
-from .schema import loads_json, report_from_lines, validate_report
 from ...core.configs import PROTOCOLS, BenchConfig
+from ...core.errors import SchemaError, UsageError
+from ...core.records import RunRecord
 from ...core.util import host_provenance
 from ...results import Store
+from .constants import STDOUT_LINE_KEY
+from .schema import loads_json, report_from_lines, validate_report
 
 DEVICE_NAME = "iphone"
 

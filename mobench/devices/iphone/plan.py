@@ -15,20 +15,19 @@ only if no model exported).
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from ...core.util import atomic_dir, atomic_write_json, safe_filename, sha256_path
 from ...core.errors import ExportError, MobenchError, UsageError, one_line
+from ...core.util import atomic_dir, atomic_write_json, host_provenance, safe_filename, sha256_path
+from ...exporters import ExportConfig, export
 from .constants import COMPUTE_UNIT_ALIASES, COMPUTE_UNITS, PLAN_FILE, SCHEMA_VERSION
 from .schema import validate_plan
-from ...exporters import ExportConfig, export
-from ...core.util import host_provenance
 
 
 @dataclass

@@ -27,9 +27,9 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ...core.errors import DeviceError, UsageError
 from .constants import BUNDLE_ID, default_bundle_id
@@ -130,7 +130,7 @@ class Transport(abc.ABC):
         """What the app printed, where the transport can capture it ("" otherwise)."""
         return ""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: most transports start nothing
         """Stop anything the transport started."""
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from mobench.devices.iphone.ingest import ingest_report, read_report_file
 from mobench.core.errors import SchemaError
+from mobench.devices.iphone.ingest import ingest_report, read_report_file
 from mobench.results import Store
 
 

@@ -16,11 +16,15 @@ import textwrap
 
 import pytest
 
+from mobench.core.errors import DeviceError, UsageError
 from mobench.devices.iphone.constants import BUNDLE_ID
 from mobench.devices.iphone.transport import (
-    DevicectlTransport, FolderTransport, Pymobiledevice3Transport, next_step, run_tool,
+    DevicectlTransport,
+    FolderTransport,
+    Pymobiledevice3Transport,
+    next_step,
+    run_tool,
 )
-from mobench.core.errors import DeviceError, UsageError
 
 FAKE = textwrap.dedent("""\
     #!{python}
