@@ -1,13 +1,13 @@
 # The two commands of the README:
 #   make study   build, export, time on this CPU, analyze, plot (results/)
-#   make test    the test suite: pytest, then swift test of ios_harness/ (what CI runs)
+#   make test    lint, then the test suite: pytest, then swift test of ios_harness/ (what CI runs)
 # Both create .venv and install mobench into it the first time.
 
 VENV ?= .venv
 STAMP := $(VENV)/.mobench-installed
 PRESET ?= quick
 
-.PHONY: study test test-all install clean
+.PHONY: study test test-all lint install clean
 
 $(STAMP): pyproject.toml scripts/install.sh
 	MOBENCH_VENV=$(VENV) bash scripts/install.sh
@@ -21,7 +21,15 @@ study: $(STAMP)
 # pytest, then the Swift harness package (swift build + swift test; skipped with
 # the reason where no Swift toolchain exists); fails if either fails.
 test: $(STAMP)
+	$(MAKE) lint
 	@rc=0; $(VENV)/bin/python -m pytest || rc=$$?; bash scripts/swift_test.sh || rc=$$?; exit $$rc
+
+# ruff (lint + format check), pyright, and import-linter's layer contract (pyproject.toml)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check mobench tests benchmarks scripts
+	$(VENV)/bin/ruff format --check mobench tests benchmarks scripts
+	$(VENV)/bin/pyright --pythonpath $(VENV)/bin/python
+	$(VENV)/bin/lint-imports
 
 test-all: $(STAMP)
 	$(VENV)/bin/python -m pytest -m ""

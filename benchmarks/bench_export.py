@@ -1,4 +1,4 @@
-"""Export time per model and format (issue 3's speed target: the `quick` preset, both formats, within 60 s).
+"""Export time per model and format (the target: the `quick` preset, both formats, within 60 s).
 
 Exports into a fresh temporary folder (nothing reused), one (model, format) at a
 time, and prints seconds per export, the total and its ratio to the budget.

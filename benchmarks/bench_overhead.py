@@ -44,8 +44,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None, help="default: physical cores (as mobench)")
     args = ap.parse_args()
 
-    from mobench.core.util import physical_cores
     from mobench.core import BenchConfig
+    from mobench.core.util import physical_cores
     from mobench.devices import get_device
     from mobench.exporters import ExportConfig, export, find_artifact
 

@@ -1,6 +1,6 @@
 """How long does `mobench run` take here? Times the quick (and optionally paper) study per stage.
 
-Prints wall time per stage and the ratio to the budget of the issue (quick: 180 s,
+Prints wall time per stage and the ratio to its time budget (quick: 180 s,
 paper: 900 s, exports included), for a fresh output folder and for the resumed
 second run (which must reuse everything). Timings on a shared 2-core machine are noisy.
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+
+from ..core.util import atomic_write_bytes
 from ..models import model_info
 from .reference import paper_families
-from ..core.util import atomic_write_bytes
 
 # Colour per model family (tab10), marker per paper grouping (convnet / transformer).
 _FAMILY_COLORS = {
@@ -52,14 +53,14 @@ def family_of(model: str) -> tuple[str, str]:
 def style_of(model: str) -> dict:
     fam, kind = family_of(model)
     key = next((k for k in _FAMILY_COLORS if fam.lower().startswith(k)), None)
-    color = _FAMILY_COLORS.get(key, "#444444")
+    color = _FAMILY_COLORS[key] if key is not None else "#444444"
     return {"color": color, "marker": _MARKERS.get(kind, "s"), "family": fam, "kind": kind}
 
 
 def scatter_by_family(ax, xs, ys, models, *, size: float = 46):
     """Scatter points coloured by family, marker by kind; one legend entry per family."""
     seen = set()
-    for x, y, m in zip(xs, ys, models):
+    for x, y, m in zip(xs, ys, models, strict=False):
         st = style_of(m)
         label = st["family"] if st["family"] not in seen else None
         seen.add(st["family"])
@@ -89,7 +90,7 @@ def label_points(ax, xs, ys, labels, *, fontsize: float = 7.0) -> None:
     offsets = [(4, 4, "left", "bottom"), (4, -4, "left", "top"), (-4, 4, "right", "bottom"),
                (-4, -4, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"),
                (7, 0, "left", "center"), (-7, 0, "right", "center")]
-    pts = [ax.transData.transform((x, y)) for x, y in zip(xs, ys)]
+    pts = [ax.transData.transform((x, y)) for x, y in zip(xs, ys, strict=False)]
     axbox = ax.get_window_extent(renderer)
     placed = []
     order = sorted(range(len(labels)), key=lambda i: (pts[i][0], pts[i][1]))
@@ -111,6 +112,7 @@ def label_points(ax, xs, ys, labels, *, fontsize: float = 7.0) -> None:
                 best, best_cost = (dx, dy, ha, va, bb), cost
             if cost == 0:
                 break
+        assert best is not None  # offsets is never empty
         dx, dy, ha, va, bb = best
         ann.set_position((dx, dy))
         ann.set_horizontalalignment(ha)
@@ -141,7 +143,7 @@ def family_legend(fig, axes) -> None:
     """One legend for the whole figure (the scatter families) below the panels."""
     seen = {}
     for ax in axes:
-        for h, label in zip(*ax.get_legend_handles_labels()):
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=False):
             if hasattr(h, "get_offsets") and label and not label.startswith("_") and label not in seen:
                 seen[label] = h
     if seen:

@@ -8,10 +8,12 @@ metrics of the deployed graph (:mod:`mobench.analysis.metrics`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..core.errors import UsageError
+from ..models.presets import PRESETS
 from .correlation import (
     TABLE1_EXPLANATION,
     TABLE1_TOLERANCE,
@@ -22,12 +24,9 @@ from .correlation import (
     correlate,
     device_agreement,
 )
-from .metrics import METRICS, Metric, parse_metrics
+from .metrics import Metric, metrics_table, parse_metrics
 from .reference import is_reference, published_complexity, reference_latencies
 from .tables import DEFAULT_STAT, available_devices, latency_table, load_runs, stat_column
-from ..models.presets import PRESETS
-from .metrics import metrics_table
-from .tables import device_label
 
 COMPLEXITY_SOURCES = ("auto", "paper", "counted")
 REFERENCE_SET = "figure2"   # the paper's Table 1 / Figure 2 correlation set

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-# The paper's Table 1 (shared/reference/README.md): device -> metric -> (rho, p).
+# The paper's Table 1 (Vasu et al., CVPR 2023): device -> metric -> (rho, p).
 PAPER_TABLE1: dict[str, dict[str, tuple[float, float]]] = {
     "paper:iphone12": {"macs": (0.47, 0.03), "params": (0.30, 0.18)},
     "paper:cpu": {"macs": (0.06, 0.80), "params": (0.07, 0.77)},

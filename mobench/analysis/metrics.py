@@ -23,8 +23,8 @@ mobench). From that op stream we count, per inference:
     Conv/linear/matmul ops on the longest path from input to output.
 
 ``params_m`` and ``macs_m`` come from :mod:`mobench.models.complexity`
-(the lead's ``count_params`` / ``count_macs``). :func:`model_metrics` caches
-the whole dict in that module's on-disk cache, keyed by model name, input size and fused flag.
+(``count_params`` / ``count_macs``). :func:`model_metrics` caches the whole dict in that
+module's on-disk cache, keyed by model name, input size and fused flag.
 """
 
 from __future__ import annotations
@@ -32,10 +32,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.errors import MobenchError, UsageError
-from ..models.complexity import explicit_attention
+from ..core.errors import MobenchError, UsageError, one_line
 from ..models import build_deployed, resolve_name
-from ..models.complexity import cache_key, count_macs, count_params, read_cache, write_cache_entry
+from ..models.complexity import cache_key, cached, count_macs, count_params, explicit_attention
 
 METRIC_VERSION = 1
 
@@ -195,39 +194,37 @@ def model_metrics(
 
     Returns a flat dict: model, input_size, fused, params_m, macs_m, memory_mb,
     activations_m, layers, branches, depth, plus the raw counts of :func:`graph_metrics`.
-    Cached in :mod:`mobench.models.complexity`'s cache file, under its key (model, input
-    size, mobench/torch/timm versions) plus the fused flag and ``METRIC_VERSION``.
+    Cached in :mod:`mobench.models.complexity`'s cache file under
+    ``cache_key("metrics", ...)`` (model, input size, fused flag, ``METRIC_VERSION``,
+    mobench/torch/timm versions).
     """
 
     canonical = resolve_name(name)
-    key = f"{cache_key(canonical, input_size)}|metrics={METRIC_VERSION}|{'fused' if fused else 'unfused'}"
-    if use_cache:
-        hit = read_cache().get(key)
-        if hit:
-            return hit
-    try:
-        model = build_deployed(canonical, fuse=fused)
-    except MobenchError:
-        raise
-    except Exception as exc:  # a model family that fails to build is a per-model failure
-        raise UsageError(f"cannot build {canonical} to count its metrics: {type(exc).__name__}: {exc}") from exc
-    g = graph_metrics(model, input_size)
-    row = {
-        "model": canonical,
-        "input_size": input_size,
-        "fused": fused,
-        "params_m": float(count_params(model)) / 1e6,
-        "macs_m": float(count_macs(model, input_size=input_size)) / 1e6,
-        "memory_mb": g["memory_bytes"] / 1e6,
-        "activations_m": g["activation_elements"] / 1e6,
-        "layers": g["layers"],
-        "branches": g["branches"],
-        "depth": g["depth"],
-        **{k: v for k, v in g.items() if k not in ("layers", "branches", "depth")},
-    }
-    if use_cache:
-        write_cache_entry(key, row)
-    return row
+
+    def count() -> dict[str, Any]:
+        try:
+            model = build_deployed(canonical, fuse=fused)
+        except MobenchError:
+            raise
+        except Exception as exc:  # a model family that fails to build is a per-model failure
+            raise UsageError(f"cannot build {canonical} to count its metrics: {one_line(exc)}") from exc
+        g = graph_metrics(model, input_size)
+        return {
+            "model": canonical,
+            "input_size": input_size,
+            "fused": fused,
+            "params_m": float(count_params(model)) / 1e6,
+            "macs_m": float(count_macs(model, input_size=input_size)) / 1e6,
+            "memory_mb": g["memory_bytes"] / 1e6,
+            "activations_m": g["activation_elements"] / 1e6,
+            "layers": g["layers"],
+            "branches": g["branches"],
+            "depth": g["depth"],
+            **{k: v for k, v in g.items() if k not in ("layers", "branches", "depth")},
+        }
+
+    key = cache_key("metrics", canonical, input_size, fused=fused, version=METRIC_VERSION)
+    return cached(key, count, use_cache=use_cache)
 
 
 def metrics_table(models, input_size: int = 224, *, fused: bool = True, progress=None):
@@ -245,9 +242,9 @@ def metrics_table(models, input_size: int = 224, *, fused: bool = True, progress
         try:
             rows.append(model_metrics(m, input_size, fused=fused))
         except MobenchError as exc:
-            errors[m] = str(exc)
+            errors[m] = one_line(exc)
         except Exception as exc:  # one broken model must not stop the table
-            errors[m] = f"{type(exc).__name__}: {exc}"
+            errors[m] = one_line(exc)
     df = pd.DataFrame(rows)
     if not df.empty:
         df = df.set_index("model")

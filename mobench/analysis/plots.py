@@ -19,13 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import UsageError
-from ._plotting import (family_legend, label_points, new_figure, plain_log_ticks, save_figure,
-                        scatter_by_family, short_name)
+from ..core.errors import UsageError, one_line
+from ._plotting import (
+    family_legend,
+    label_points,
+    new_figure,
+    plain_log_ticks,
+    save_figure,
+    scatter_by_family,
+    short_name,
+)
 from .metrics import METRICS
 from .reference import citation, is_reference, published_complexity, reference_latencies, top1
-from .tables import device_label, latest_per_model, split_fused
-from .tables import stat_column
+from .tables import device_label, latest_per_model, split_fused, stat_column
 
 KINDS = ("complexity", "pareto", "paper", "distribution", "drift", "fused")
 
@@ -81,7 +87,7 @@ def plot_complexity(data: PlotData, metric: str = "macs"):
         return None
     fig, axes = new_figure(len(devices))
     m = METRICS[metric]
-    for ax, d in zip(axes, devices):
+    for ax, d in zip(axes, devices, strict=False):
         row, met = _metric_series(data, d, metric)
         lat = data.analysis.latency[d].reindex(met.index)
         keep = (met > 0) & (lat > 0)
@@ -128,7 +134,7 @@ def plot_pareto(data: PlotData):
     acc = top1()
     devices = data.analysis.devices
     fig, axes = new_figure(len(devices))
-    for ax, d in zip(axes, devices):
+    for ax, d in zip(axes, devices, strict=False):
         lat = data.analysis.latency[d].dropna()
         lat = lat[lat.index.isin(acc.index)]
         if lat.empty:
@@ -160,7 +166,7 @@ def plot_measured_vs_paper(data: PlotData):
     if not pairs:
         return None
     fig, axes = new_figure(len(pairs))
-    for ax, (d, r) in zip(axes, pairs):
+    for ax, (d, r) in zip(axes, pairs, strict=False):
         ref = reference_latencies(r)
         mine = data.analysis.latency[d].dropna()
         common = mine.index.intersection(ref.index)
@@ -208,7 +214,7 @@ def plot_distribution(data: PlotData):
     devices = [d for d in data.measured if d in set(runs["device"])]
     fig, axes = new_figure(len(devices), ncols=min(len(devices), 2), panel_w=7.0,
                            panel_h=max(3.0, 0.32 * runs.groupby("device").size().max() + 1.5))
-    for ax, d in zip(axes, devices):
+    for ax, d in zip(axes, devices, strict=False):
         ids = runs[runs["device"] == d].set_index("run_id")["model"]
         s = data.samples[data.samples["run_id"].isin(ids.index)]
         groups = {ids[i]: g["latency_ms"].values for i, g in s.groupby("run_id")}
@@ -248,7 +254,7 @@ def plot_drift(data: PlotData):
     devices = [d for d in data.measured if d in set(runs["device"])]
     n_rows = runs.groupby("device").size().max()
     fig, axes = new_figure(len(devices), ncols=1, panel_w=9.0, panel_h=max(2.6, 0.26 * n_rows + 1.6))
-    for ax, d in zip(axes, devices):
+    for ax, d in zip(axes, devices, strict=False):
         ids = runs[runs["device"] == d].sort_values("run_id").set_index("run_id")["model"]
         s = data.samples[data.samples["run_id"].isin(ids.index)]
         rows, unit = [], "round"
@@ -308,12 +314,12 @@ def plot_fused(data: PlotData):
     devices = list(dict.fromkeys(df["device"]))
     width = max(7.0, 0.9 * df.groupby("device").size().max() + 2)
     fig, axes = new_figure(len(devices), ncols=min(len(devices), 2), panel_w=width)
-    for ax, d in zip(axes, devices):
+    for ax, d in zip(axes, devices, strict=False):
         g = df[df["device"] == d].sort_values("fused_ms")
         x = np.arange(len(g))
         ax.bar(x - 0.2, g["unfused_ms"], 0.4, label="unfused (train-time branches)", color="#7f7f7f")
         ax.bar(x + 0.2, g["fused_ms"], 0.4, label="fused (reparameterized)", color="#d62728")
-        for xi, (_, r) in zip(x, g.iterrows()):
+        for xi, (_, r) in zip(x, g.iterrows(), strict=False):
             ax.annotate(f"{r['speedup']:.2f}x", (xi, max(r["unfused_ms"], r["fused_ms"])),
                         xytext=(0, 3), textcoords="offset points", ha="center", fontsize=8,
                         color="black" if r["speedup"] >= 1 else "#cf222e")
@@ -370,7 +376,7 @@ def make_plots(data: PlotData, out_dir, kinds=None, *, metrics: list[str] | None
         try:
             fig = fn()
         except Exception as exc:  # a plot bug must not cost the report the other plots
-            skipped[stem] = f"failed: {type(exc).__name__}: {exc}"
+            skipped[stem] = f"failed: {one_line(exc, with_type=True)}"
             continue
         if fig is None:
             skipped[kind] = why.get(kind, "nothing to plot")
@@ -378,5 +384,5 @@ def make_plots(data: PlotData, out_dir, kinds=None, *, metrics: list[str] | None
         try:
             written[stem] = save_figure(fig, out_dir, stem)
         except OSError as exc:
-            raise UsageError(f"cannot write plots to {out_dir}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot write plots to {out_dir}: {exc.strerror or exc}") from exc
     return written, skipped

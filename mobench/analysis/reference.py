@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..data import CITATION_SHORT, PAPER_DEVICES, paper_table9
 from ..core.errors import UsageError
+from ..data import CITATION_SHORT, PAPER_DEVICES, paper_table9
 
 PREFIX = "paper:"
 
@@ -41,10 +41,10 @@ def is_reference(device: str) -> bool:
 def reference_device(name: str) -> ReferenceDevice:
     try:
         return REFERENCE_DEVICES[name]
-    except KeyError:
+    except KeyError as exc:
         raise UsageError(
             f"unknown reference device {name!r}; reference devices: {', '.join(REFERENCE_DEVICES)}"
-        ) from None
+        ) from exc
 
 
 def reference_latencies(name: str):

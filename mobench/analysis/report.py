@@ -13,15 +13,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..core.util import atomic_write_text, host_provenance
-from ..data import CITATION
+from .. import __version__
+from ..core.configs import PROTOCOLS
 from ..core.errors import UsageError
+from ..core.util import atomic_write_text, fmt_number, host_provenance
+from ..data import CITATION
 from .correlation import TABLE1_TOLERANCE
+from .plots import fused_table
 from .reference import is_reference, reference_latencies
 from .tables import STATS, device_label, latest_per_model, split_fused
-from ..core.configs import PROTOCOLS
-from .plots import fused_table
-from .. import __version__
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1400px;
@@ -57,11 +57,7 @@ def _e(x: Any) -> str:
 
 
 def _f(x: Any, nd: int = 2) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return _e(x)
-    return "-" if v != v else f"{v:.{nd}f}"
+    return _e(fmt_number(x, nd))
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
@@ -256,4 +252,4 @@ def write_report(path, result, runs=None, plots: dict[str, list[Path]] | None = 
     try:
         return atomic_write_text(path, text)
     except OSError as exc:
-        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from exc

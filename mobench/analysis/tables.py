@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.errors import StoreError, UsageError
-from .reference import REFERENCE_DEVICES, is_reference, reference_latencies
-from ..results import load
 from ..models import model_info
+from ..results import load
+from .reference import REFERENCE_DEVICES, is_reference, reference_latencies
 
 # CLI name -> store column of the per-run statistic used as "the" latency.
 STATS = {
@@ -28,8 +28,8 @@ DEFAULT_STAT = "median"
 def stat_column(stat: str) -> str:
     try:
         return STATS[stat]
-    except KeyError:
-        raise UsageError(f"unknown statistic {stat!r}; choose from {', '.join(STATS)}") from None
+    except KeyError as exc:
+        raise UsageError(f"unknown statistic {stat!r}; choose from {', '.join(STATS)}") from exc
 
 
 def device_label(device: str, *, short: bool = False) -> str:

@@ -3,7 +3,8 @@
 Each command group lives in its own module with a ``register(app)`` function and
 imports heavy libraries (torch, coremltools, onnxruntime) inside the command, so
 ``mobench --help`` stays fast. Errors are mapped to one line and an exit code
-here, in one place.
+here, in one place; with ``MOBENCH_DEBUG=1`` every error (mobench's own too)
+shows its full chained traceback instead.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import click
 import typer
 
-from ..core.errors import MobenchError
+from ..core.errors import MobenchError, one_line
 
 app = typer.Typer(
     name="mobench",
@@ -59,7 +60,7 @@ _register_all()
 
 # typer >= 0.23 vendors its own click: its usage errors are not click.ClickException.
 # Catch both (with an older typer they are the same classes).
-_CLICK_ERRORS = tuple({
+_CLICK_ERRORS: tuple[type[click.ClickException], ...] = tuple({
     click.ClickException,
     next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
 })
@@ -75,10 +76,13 @@ def _err(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turn user errors into one line + exit code."""
+    debug = bool(os.environ.get("MOBENCH_DEBUG"))
     try:
         rv = app(args=argv, prog_name="mobench", standalone_mode=False)
     except MobenchError as exc:
-        _err(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        if debug:  # the whole chain: what mobench says and the error that caused it
+            raise
+        _err(one_line(exc))
         sys.exit(exc.exit_code)
     except _ABORTS:
         _err("aborted")
@@ -90,9 +94,9 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except Exception as exc:  # a bug: one line unless the user asks for the traceback
-        if os.environ.get("MOBENCH_DEBUG"):
+        if debug:
             raise
-        _err(f"internal error: {type(exc).__name__}: {exc} (set MOBENCH_DEBUG=1 for the traceback)")
+        _err(f"internal error: {one_line(exc, with_type=True)} (set MOBENCH_DEBUG=1 for the traceback)")
         sys.exit(1)
     if isinstance(rv, int) and rv:
         sys.exit(rv)

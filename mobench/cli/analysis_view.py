@@ -6,10 +6,7 @@ from ..analysis.analyze import AnalysisResult
 from ..analysis.correlation import TABLE1_TOLERANCE
 from ..analysis.metrics import METRICS
 from ..analysis.tables import device_label
-
-
-def _fmt(x: float, nd: int = 2) -> str:
-    return "-" if x != x else f"{x:.{nd}f}"
+from ..core.util import fmt_number
 
 
 def render_analysis(result: AnalysisResult, console=None) -> None:
@@ -31,7 +28,7 @@ def render_analysis(result: AnalysisResult, console=None) -> None:
         n = 0
         for m in result.metrics:
             r = next(r for r in result.rows if r.device == d and r.metric == m)
-            cells.append(f"{_fmt(r.spearman_rho)}, {_fmt(r.spearman_p)}")
+            cells.append(f"{fmt_number(r.spearman_rho, 2)}, {fmt_number(r.spearman_p, 2)}")
             n = max(n, r.n)
         t.add_row(device_label(d, short=True), *cells, str(n))
     console.print(t)
@@ -44,8 +41,8 @@ def render_analysis(result: AnalysisResult, console=None) -> None:
         dt.add_column(c, justify="right" if c not in ("device", "metric", "source") else "left")
     for r in result.rows:
         dt.add_row(r.device, METRICS[r.metric].name, r.source, str(r.n),
-                   _fmt(r.spearman_rho), f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]", _fmt(r.spearman_p, 3),
-                   _fmt(r.kendall_tau), _fmt(r.pearson_log_r))
+                   fmt_number(r.spearman_rho, 2), f"[{fmt_number(r.ci_low, 2)}, {fmt_number(r.ci_high, 2)}]", fmt_number(r.spearman_p, 3),
+                   fmt_number(r.kendall_tau, 2), fmt_number(r.pearson_log_r, 2))
     console.print(dt)
 
     if result.comparisons:
@@ -62,8 +59,8 @@ def render_analysis(result: AnalysisResult, console=None) -> None:
         for c in ("measured", "reference", "n", "Spearman rho", "p", "Kendall tau"):
             at.add_column(c)
         for a in result.agreements:
-            at.add_row(a.device_a, a.device_b, str(a.n), _fmt(a.spearman_rho), _fmt(a.spearman_p, 3),
-                       _fmt(a.kendall_tau))
+            at.add_row(a.device_a, a.device_b, str(a.n), fmt_number(a.spearman_rho, 2), fmt_number(a.spearman_p, 3),
+                       fmt_number(a.kendall_tau, 2))
         console.print(at)
     for d in result.devices:
         r = next((r for r in result.rows if r.device == d), None)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
 
 import typer
+
+from .options import DbOption, StatOption
 
 ANALYZE_HELP = """Correlate latency with cost metrics per device: the paper's Table 1, on your numbers.
 
@@ -52,7 +53,7 @@ Examples:
 _DEVICE_HELP = "Device (repeatable): a measured device in the store (cpu, torch, coreml, iphone) or paper:iphone12, paper:cpu, paper:gpu."
 
 
-def _default_db(db: Optional[Path]) -> Path:
+def _default_db(db: Path | None) -> Path:
     from ..results import default_db_path
 
     return Path(db) if db is not None else Path(default_db_path())
@@ -88,13 +89,13 @@ def _analysis(device, metric, db, stat, complexity, model, preset, n_boot, progr
 
 
 def analyze_cmd(
-    device: Optional[List[str]] = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
-    metric: Optional[str] = typer.Option(None, "--metric", help="Comma-separated metrics (default macs,params; 'all' for every one)."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
-    stat: str = typer.Option("median", "--stat", help="Per-run statistic used as a measured device's latency: median, min, mean, trimmed_mean, p90."),
+    device: list[str] | None = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
+    metric: str | None = typer.Option(None, "--metric", help="Comma-separated metrics (default macs,params; 'all' for every one)."),
+    db: DbOption = None,
+    stat: StatOption = "median",
     complexity: str = typer.Option("auto", "--complexity", help="Where MACs/params come from: auto (paper columns for reference devices, counted for measured), paper, counted."),
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Restrict to these models (repeatable)."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="Restrict to a model set (quick, mobileone, figure2, paper)."),
+    model: list[str] | None = typer.Option(None, "--model", "-m", help="Restrict to these models (repeatable)."),
+    preset: str | None = typer.Option(None, "--preset", help="Restrict to a model set (quick, mobileone, figure2, paper)."),
     n_boot: int = typer.Option(2000, "--bootstrap", help="Bootstrap resamples for the 95% CI of rho."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print one CSV row per (device, metric)."),
@@ -122,12 +123,12 @@ def analyze_cmd(
 
 
 def plot_cmd(
-    kind: Optional[List[str]] = typer.Option(None, "--kind", "-k", help="Plot kinds (repeatable or comma-separated): complexity, pareto, paper, distribution, drift, fused, all."),
-    device: Optional[List[str]] = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
-    metric: Optional[str] = typer.Option(None, "--metric", help="Metrics for the complexity kind (default macs,params)."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
-    stat: str = typer.Option("median", "--stat", help="Per-run statistic for measured latency."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: plots/ next to the database)."),
+    kind: list[str] | None = typer.Option(None, "--kind", "-k", help="Plot kinds (repeatable or comma-separated): complexity, pareto, paper, distribution, drift, fused, all."),
+    device: list[str] | None = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
+    metric: str | None = typer.Option(None, "--metric", help="Metrics for the complexity kind (default macs,params)."),
+    db: DbOption = None,
+    stat: StatOption = "median",
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: plots/ next to the database)."),
 ) -> None:
     from ..analysis.plots import PlotData, make_plots, parse_kinds
     from ..results import load_samples
@@ -137,7 +138,7 @@ def plot_cmd(
     samples = load_samples(dbp) if runs is not None and not runs.empty else None
     out = out or dbp.parent / "plots"
     written, skipped = make_plots(PlotData(result, runs, samples), out, kinds)
-    for stem, paths in written.items():
+    for paths in written.values():
         typer.echo(f"wrote {', '.join(str(p) for p in paths)}")
     for k, why in skipped.items():
         typer.echo(f"skipped {k}: {why}", err=True)
@@ -146,11 +147,11 @@ def plot_cmd(
 
 
 def report_cmd(
-    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
-    device: Optional[List[str]] = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
-    metric: Optional[str] = typer.Option("macs,params", "--metric", help="Metrics to correlate and plot (e.g. macs,params,memory or all; counted metrics build every model once, then cache)."),
-    stat: str = typer.Option("median", "--stat", help="Per-run statistic for measured latency."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder for report.html and plots/ (default: next to the database)."),
+    db: DbOption = None,
+    device: list[str] | None = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
+    metric: str | None = typer.Option("macs,params", "--metric", help="Metrics to correlate and plot (e.g. macs,params,memory or all; counted metrics build every model once, then cache)."),
+    stat: StatOption = "median",
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder for report.html and plots/ (default: next to the database)."),
 ) -> None:
     from ..analysis.plots import PlotData, make_plots
     from ..analysis.report import write_report

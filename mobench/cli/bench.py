@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import List, Optional
 
 import typer
+
+from .options import (
+    DbOption,
+    InferencesOption,
+    ModelsOption,
+    PresetOption,
+    ProtocolOption,
+    RoundsOption,
+    TrimOption,
+    WarmupOption,
+)
 
 HELP = """Time models on a device, print a table, and store every run (raw samples + provenance).
 
@@ -27,40 +36,37 @@ Examples:
 
 
 def bench(
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable), e.g. mobileone_s0, s1, timm:resnet18."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper."),
+    model: ModelsOption = None,
+    preset: PresetOption = None,
     device: str = typer.Option("cpu", "--device", "-d", help="Device backend (see `mobench devices`): cpu, torch, coreml, iphone."),
-    protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help="Timing protocol: modelbench, paper, quick, study."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores; recorded)."),
-    graph_opt: Optional[str] = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization: disable, basic, extended, all (default)."),
-    compute_units: Optional[str] = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone: all, cpu, gpu, ane."),
+    protocol_name: ProtocolOption = "modelbench",
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores; recorded)."),
+    graph_opt: str | None = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization: disable, basic, extended, all (default)."),
+    compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone: all, cpu, gpu, ane."),
     unfused: bool = typer.Option(False, "--unfused", help="Time the train-time (not reparameterized) graph."),
-    precision: Optional[str] = typer.Option(None, "--precision", help="Export precision (fp32, fp16); default: the format's default."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    precision: str | None = typer.Option(None, "--precision", help="Export precision (fp32, fp16); default: the format's default."),
+    db: DbOption = None,
     force: bool = typer.Option(False, "--force", help="Time again even if the same run is stored."),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON on stdout (table and progress go to stderr)."),
-    rounds: Optional[int] = typer.Option(None, "--rounds", help="Override the protocol's rounds (the run is then named PROTOCOL+custom)."),
-    inferences: Optional[int] = typer.Option(None, "--inferences", help="Override the timed inferences per round."),
-    warmup: Optional[int] = typer.Option(None, "--warmup", help="Override the discarded warm-up inferences per round."),
-    trim: Optional[int] = typer.Option(None, "--trim", help="Override how many lowest and highest samples per round the trimmed mean drops."),
-    time_budget: Optional[float] = typer.Option(None, "--time-budget", help="Stop after this many seconds of timing (once --min-inferences are in)."),
-    min_inferences: Optional[int] = typer.Option(None, "--min-inferences", help="Samples to collect before a time budget may stop the run."),
+    rounds: RoundsOption = None,
+    inferences: InferencesOption = None,
+    warmup: WarmupOption = None,
+    trim: TrimOption = None,
+    time_budget: float | None = typer.Option(None, "--time-budget", help="Stop after this many seconds of timing (once --min-inferences are in)."),
+    min_inferences: int | None = typer.Option(None, "--min-inferences", help="Samples to collect before a time budget may stop the run."),
 ) -> None:
     from rich.console import Console
 
-    from ..core import protocol
-    from ..workflows import run_sweep
+    from ..core.configs import customize, protocol
     from ..core.errors import DeviceError
-    from .progress import RichReporter
-    from .tables import record_row, runs_table
     from ..models import resolve_models
     from ..results import Store, default_db_path
+    from ..workflows import run_sweep
+    from .progress import RichReporter
+    from .tables import record_row, runs_table
 
-    config = protocol(protocol_name)
-    overrides = {k: v for k, v in dict(rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
-                                       time_budget_s=time_budget, min_inferences=min_inferences).items()
-                 if v is not None}
-    config = config.with_(**overrides)
+    config = customize(protocol(protocol_name), rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
+                       time_budget_s=time_budget, min_inferences=min_inferences)
     names = resolve_models(model, preset)
     options = {"threads": threads, "graph_opt": graph_opt, "compute_units": compute_units}
     export_config = None
@@ -81,7 +87,7 @@ def bench(
                         device_options=options, progress=RichReporter(console))
     bad = [r for r in records if r.extra.get("stored") is False]
     if bad and len(bad) == len(records):
-        raise DeviceError(bad[0].error.split(": ", 1)[-1])
+        raise DeviceError((bad[0].error or "").split(": ", 1)[-1])
     with Store(db, readonly=True) as store:   # the statistics add_run computed and stored with each run
         rows = [record_row(rec, store.get_stats(rec.extra["run_id"]) if rec.extra.get("run_id") else None)
                 for rec in records]
@@ -95,7 +101,7 @@ def bench(
         typer.echo(json.dumps(rows, indent=1, default=str))
     if bad:
         raise DeviceError(f"{len(bad)} artifact(s) missing or corrupt, nothing stored for them: "
-                          + bad[0].error.split(": ", 1)[-1])
+                          + (bad[0].error or "").split(": ", 1)[-1])
     failed = [r for r in records if r.status != "ok"]
     if failed and len(failed) == len(records):
         raise typer.Exit(1)
@@ -105,7 +111,7 @@ def _busy(records) -> tuple[float, int] | None:
     """(max load average, cores) if the machine was busier than its core count during timing."""
     import os
 
-    loads = [r.get("loadavg_1m") for rec in records if not rec.extra.get("reused")
+    loads = [float(r["loadavg_1m"]) for rec in records if not rec.extra.get("reused")
              for r in rec.rounds_info if isinstance(r, dict) and r.get("loadavg_1m") is not None]
     cores = os.cpu_count() or 1
     return (max(loads), cores) if loads and max(loads) > cores else None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
+
+from .options import ModelsOption, PresetOption
 
 HELP = """Export models to Core ML (.mlpackage) and/or ONNX, checked and described by a manifest.
 
@@ -32,17 +33,17 @@ def register(app: typer.Typer) -> None:
 
 
 def export_cmd(
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name or alias (repeatable), e.g. s0, mobilenet_v3_small, timm:resnet18."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="A named model set: mobileone, quick, figure2, paper."),
+    model: ModelsOption = None,
+    preset: PresetOption = None,
     fmt: str = typer.Option("all", "--format", "-f", help="coreml, onnx or all."),
-    precision: Optional[str] = typer.Option(None, "--precision", help="fp16 or fp32 (default: Core ML fp16, what the Neural Engine runs; ONNX fp32)."),
+    precision: str | None = typer.Option(None, "--precision", help="fp16 or fp32 (default: Core ML fp16, what the Neural Engine runs; ONNX fp32)."),
     input_kind: str = typer.Option("tensor", "--input", help="tensor: float NCHW input, feed normalized data; image: RGB image input (Core ML ImageType; ONNX float 0..255) with ImageNet normalization inside the model."),
     target: str = typer.Option("iOS16", "--target", help="Core ML minimum deployment target: iOS15, iOS16, iOS17, iOS18."),
     opset: int = typer.Option(17, "--opset", help="ONNX opset."),
     resolution: int = typer.Option(224, "--resolution", help="Input height and width in pixels."),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Weights to load (train-time/unfused file for MobileOne); one model only. Default: random weights."),
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Weights to load (train-time/unfused file for MobileOne); one model only. Default: random weights."),
     no_reparam: bool = typer.Option(False, "--no-reparam", help="Keep the train-time multi-branch graph (to time what fusion buys)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: results/exports, or $MOBENCH_RESULTS/exports)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: results/exports, or $MOBENCH_RESULTS/exports)."),
     force: bool = typer.Option(False, "--force", help="Replace existing artifacts (the old one stays until the new one is complete)."),
     no_parity: bool = typer.Option(False, "--no-parity", help="Skip the numerical parity check (not recommended)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON instead of a table."),
@@ -88,7 +89,7 @@ def export_cmd(
         for col in ("model", "format", "status", "s", "convs", "parity", "artifact or reason"):
             table.add_column(col, overflow="fold", justify="right" if col in ("s", "convs") else "left")
         for r in results:
-            if r.ok:
+            if r.ok and r.artifact is not None:
                 man = r.artifact.manifest
                 convs = man["structural_check"]["counts"].get("graph_convs", "")
                 par = man["parity"]

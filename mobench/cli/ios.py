@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 import typer
+
+from .options import (
+    DbOption,
+    InferencesOption,
+    ModelsOption,
+    PresetOption,
+    ProtocolOption,
+    RoundsOption,
+    TrimOption,
+    WarmupOption,
+)
 
 HELP = """Time Core ML models on an iPhone with the mobench harness app (ios_harness/, see its README).
 
@@ -29,9 +40,7 @@ Examples:
 
 ios_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
 
-DB_HELP = "Results database (default results/mobench.sqlite)."
 CU_HELP = "Compute units, comma-separated: all, cpu (cpuOnly), gpu (cpuAndGPU), ane (cpuAndNeuralEngine). One run per model and setting."
-PROTO_HELP = "Timing protocol: modelbench (20 x 50, reload per round, trim 10), paper (1 x 1000, min), quick (3 x 10)."
 THERMAL_HELP = "Thermal gate: before each run the app waits up to this many seconds for a nominal or fair thermal state (recorded per run; 0 = no wait)."
 
 
@@ -42,34 +51,27 @@ def _console(stderr: bool = False):
     return c if c.is_terminal else Console(stderr=stderr, width=160)
 
 
-def _config(protocol_name: str, rounds: Optional[int], inferences: Optional[int], warmup: Optional[int],
-            trim: Optional[int], reload_per_round: Optional[bool]):
-    from ..core.configs import protocol
+def _config(protocol_name: str, rounds: int | None, inferences: int | None, warmup: int | None,
+            trim: int | None, reload_per_round: bool | None):
+    from ..core.configs import customize, protocol
 
-    cfg = protocol(protocol_name)
-    changes = {k: v for k, v in dict(rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
-                                     reload_per_round=reload_per_round).items() if v is not None}
-    if inferences is not None and trim is None and 2 * cfg.trim >= inferences:
-        # e.g. modelbench's trim 10 with --inferences 5: keep the protocol's intent, trim what fits
-        changes["trim"] = max(0, min(cfg.trim, (inferences - 1) // 2, round(cfg.trim * inferences / cfg.inferences)))
-    return cfg.with_(input_kind="image", **changes) if changes else cfg.with_(name=cfg.name, input_kind="image")
+    return customize(protocol(protocol_name), input_kind="image", rounds=rounds, inferences=inferences,
+                     warmup=warmup, trim=trim, reload_per_round=reload_per_round)
 
 
 def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, force: bool, console,
-                thermal_wait: Optional[float] = None):
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+                thermal_wait: float | None = None):
     from ..devices.iphone.plan import build_plan, parse_compute_units
     from ..models import resolve_models
+    from .progress import progress_bar
 
     units = parse_compute_units(compute_units)
     names = resolve_models(models, preset)
-    with Progress(TextColumn("[bold]export[/] {task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("", total=len(names))
+    with progress_bar(console, transient=True) as bar:
+        task = bar.add_task("export", total=len(names))
 
         def on_model(name: str, i: int, n: int) -> None:
-            bar.update(task, completed=i, description=name)
+            bar.update(task, completed=i, description=f"export {name}")
 
         result = build_plan(names, out, compute_units=units, config=cfg, with_onnx=with_onnx, force=force, progress=on_model,
                             thermal_wait_s=thermal_wait)
@@ -81,7 +83,7 @@ def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, 
 # -- devices -------------------------------------------------------------------------------
 @ios_app.command("devices", help="iPhones attached over USB (usbmux): model, iOS, Developer Mode, iOS 17 tunnel, next step.\n\nExample: mobench ios devices --json")
 def devices_cmd(
-    udid: Optional[str] = typer.Option(None, "--udid", help="Only this device."),
+    udid: str | None = typer.Option(None, "--udid", help="Only this device."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     import json
@@ -127,15 +129,15 @@ Examples:
 
 
 def plan_cmd(
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable), e.g. mobileone_s0, s1, timm:resnet18."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper."),
+    model: ModelsOption = None,
+    preset: PresetOption = None,
     compute_units: str = typer.Option("all", "--compute-units", "-c", help=CU_HELP),
-    protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help=PROTO_HELP),
-    rounds: Optional[int] = typer.Option(None, "--rounds", help="Override the protocol's rounds."),
-    inferences: Optional[int] = typer.Option(None, "--inferences", help="Override the protocol's timed inferences per round."),
-    warmup: Optional[int] = typer.Option(None, "--warmup", help="Override the protocol's warm-up inferences per round."),
-    trim: Optional[int] = typer.Option(None, "--trim", help="Override the protocol's trim (lowest/highest per round dropped in statistics; scaled down with --inferences when not given)."),
-    reload_per_round: Optional[bool] = typer.Option(None, "--reload-per-round/--no-reload-per-round", help="Override: re-create the model every round."),
+    protocol_name: ProtocolOption = "modelbench",
+    rounds: RoundsOption = None,
+    inferences: InferencesOption = None,
+    warmup: WarmupOption = None,
+    trim: TrimOption = None,
+    reload_per_round: bool | None = typer.Option(None, "--reload-per-round/--no-reload-per-round", help="Override: re-create the model every round."),
     out: Path = typer.Option(..., "--out", "-o", help="Plan folder to write."),
     with_onnx: bool = typer.Option(False, "--with-onnx", help="Also export ONNX next to each model (for the Python stand-in app)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing plan folder."),
@@ -172,34 +174,33 @@ Examples:
 
 
 def run_cmd(
-    plan: Optional[Path] = typer.Option(None, "--plan", help="Plan folder from `mobench ios plan` (else one is made from --model/--preset)."),
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable)."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper."),
+    plan: Path | None = typer.Option(None, "--plan", help="Plan folder from `mobench ios plan` (else one is made from --model/--preset)."),
+    model: ModelsOption = None,
+    preset: PresetOption = None,
     compute_units: str = typer.Option("all", "--compute-units", "-c", help=CU_HELP),
-    protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help=PROTO_HELP),
-    rounds: Optional[int] = typer.Option(None, "--rounds", help="Override the protocol's rounds."),
-    inferences: Optional[int] = typer.Option(None, "--inferences", help="Override the protocol's timed inferences per round."),
+    protocol_name: ProtocolOption = "modelbench",
+    rounds: RoundsOption = None,
+    inferences: InferencesOption = None,
     thermal_wait: float = typer.Option(0.0, "--thermal-wait", min=0, max=3600, help=THERMAL_HELP + " Only when a plan is made here."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the new plan (default results/ios_plans/<time>)."),
-    udid: Optional[str] = typer.Option(None, "--udid", help="Device UDID (default: the first USB device; required for devicectl)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Where to write the new plan (default results/ios_plans/<time>)."),
+    udid: str | None = typer.Option(None, "--udid", help="Device UDID (default: the first USB device; required for devicectl)."),
     transport: str = typer.Option("pymobiledevice3", "--transport", "-t", help="pymobiledevice3, devicectl or folder."),
-    tunnel: Optional[str] = typer.Option(None, "--tunnel", help="pymobiledevice3: launch through tunneld for this UDID (iOS 17.0-17.3)."),
+    tunnel: str | None = typer.Option(None, "--tunnel", help="pymobiledevice3: launch through tunneld for this UDID (iOS 17.0-17.3)."),
     launcher: str = typer.Option("dvt", "--launcher", help="pymobiledevice3: launch with dvt (DVT process control) or core-device (iOS 17+ CoreDevice)."),
-    documents: Optional[Path] = typer.Option(None, "--documents", help="folder transport: the folder standing in for the app's Documents."),
-    app_command: Optional[str] = typer.Option(None, "--app-command", help="folder transport: the command that plays the app."),
-    bundle_id: Optional[str] = typer.Option(None, "--bundle-id", envvar="MOBENCH_IOS_BUNDLE_ID", help="The harness app's bundle id if you re-signed it under your own team (default org.mobench.harness)."),
+    documents: Path | None = typer.Option(None, "--documents", help="folder transport: the folder standing in for the app's Documents."),
+    app_command: str | None = typer.Option(None, "--app-command", help="folder transport: the command that plays the app."),
+    bundle_id: str | None = typer.Option(None, "--bundle-id", envvar="MOBENCH_IOS_BUNDLE_ID", help="The harness app's bundle id if you re-signed it under your own team (default org.mobench.harness)."),
     timeout: float = typer.Option(3600.0, "--timeout", help="Seconds to wait for the app to finish the plan."),
     poll: float = typer.Option(2.0, "--poll", help="Seconds between progress checks."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: DbOption = None,
 ) -> None:
     from datetime import datetime, timezone
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+    from ..core.errors import UsageError
     from ..core.util import default_results_dir
     from ..devices.iphone import make_transport
     from ..devices.iphone.session import run_session
-    from ..core.errors import UsageError
+    from .progress import progress_bar
 
     console = _console()
     if plan is None:
@@ -213,8 +214,7 @@ def run_cmd(
     tr = make_transport(transport, udid=udid, tunnel=tunnel, documents=str(documents) if documents else None,
                         app_command=shlex.split(app_command) if app_command else None, bundle_id=bundle_id,
                         launcher=launcher)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
+    with progress_bar(console, transient=True) as bar:
         task = bar.add_task("pushing", total=None)
 
         def on_file(name: str) -> None:
@@ -225,14 +225,16 @@ def run_cmd(
             bar.update(task, total=p["total"], completed=p["done"], description=cur)
 
         result = run_session(plan, tr, db=db, timeout=timeout, poll=poll, on_progress=on_progress, on_file=on_file)
+    ingest = result.ingest
+    assert ingest is not None  # run_session stores the report unless told not to
     engine = result.report.get("engine", "coreml")
-    _print_runs(console, result.ingest.records, title=f"{result.report['device']['model_identifier']} {result.report['device']['os_name']} "
+    _print_runs(console, ingest.records, title=f"{result.report['device']['model_identifier']} {result.report['device']['os_name']} "
                 f"{result.report['device']['os_version']} - plan {result.report['plan_id']}"
-                + ("" if engine == "coreml" else f" - engine {engine}, stored as device {result.ingest.records[0].device}"))
-    s = result.ingest.summary()
+                + ("" if engine == "coreml" else f" - engine {engine}, stored as device {ingest.records[0].device}"))
+    s = ingest.summary()
     console.print(f"stored {s['stored']} run(s) ({s['duplicates']} already stored) in {db or default_results_dir() / 'mobench.sqlite'}; "
                   f"report kept at {result.report_path}")
-    if all(r.status != "ok" for r in result.ingest.records):
+    if all(r.status != "ok" for r in ingest.records):
         raise typer.Exit(1)
 
 
@@ -277,8 +279,8 @@ def serve_cmd(
     plan: Path = typer.Option(..., "--plan", help="Plan folder from `mobench ios plan`."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default loopback only)."),
     port: int = typer.Option(8765, "--port", help="TCP port (0 = any free port)."),
-    token: Optional[str] = typer.Option(None, "--token", help="Session token (default: a fresh random one; at least 16 characters)."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    token: str | None = typer.Option(None, "--token", help="Session token (default: a fresh random one; at least 16 characters)."),
+    db: DbOption = None,
     max_reports: int = typer.Option(0, "--max-reports", help="Stop after this many stored reports (0 = run until Ctrl-C)."),
 ) -> None:
     import threading
@@ -334,9 +336,9 @@ Examples:
 
 
 def ingest_cmd(
-    reports: List[Path] = typer.Argument(..., help="report.json files or logs with the app's run lines."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
-    plan: Optional[Path] = typer.Option(None, "--plan", help="Check the report against this plan.json (plan id, files, hashes)."),
+    reports: list[Path] = typer.Argument(..., help="report.json files or logs with the app's run lines."),
+    db: DbOption = None,
+    plan: Path | None = typer.Option(None, "--plan", help="Check the report against this plan.json (plan id, files, hashes)."),
 ) -> None:
     from ..devices.iphone.ingest import ingest_report, read_report_file
     from ..devices.iphone.schema import read_json, validate_plan

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Optional
 
 import typer
 
@@ -20,13 +19,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _rows(names: list[str], counts: bool, resolution: int) -> list[dict]:
-    from rich.progress import Progress
-
-    from ..models.complexity import model_complexity
     from ..models import model_info
+    from ..models.complexity import model_complexity
+    from .progress import progress_bar
 
     rows = []
-    with Progress(transient=True, disable=not counts) as progress:
+    with progress_bar(transient=True, disable=not counts) as progress:
         task = progress.add_task("counting params and MACs (cached after the first time)", total=len(names))
         for name in names:
             info = model_info(name)
@@ -51,7 +49,7 @@ def _rows(names: list[str], counts: bool, resolution: int) -> list[dict]:
 def list_cmd(
     ctx: typer.Context,
     pattern: str = typer.Option("*", "--pattern", "-p", help="fnmatch pattern on names, e.g. 'mobileone*'."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="Only the models of a preset: mobileone, quick, figure2, paper."),
+    preset: str | None = typer.Option(None, "--preset", help="Only the models of a preset: mobileone, quick, figure2, paper."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (a list of objects) instead of a table."),
     counts: bool = typer.Option(True, "--counts/--no-counts", help="Count params and MACs (slow the first time, then cached)."),
     resolution: int = typer.Option(224, "--resolution", min=32, max=1024, help="Input size for the MAC count."),
@@ -127,7 +125,8 @@ def show_cmd(
         "paper_name": info.paper_name,
         "description": info.description,
         "input_size": info.input_size,
-        "config": dataclasses.asdict(info.config) if dataclasses.is_dataclass(info.config) else info.config,
+        "config": (dataclasses.asdict(info.config)
+                   if dataclasses.is_dataclass(info.config) and not isinstance(info.config, type) else info.config),
     }
     if counts:
         from ..models.complexity import model_complexity

@@ -9,15 +9,18 @@ from typing import Any
 from ..core.progress import Tick
 
 
-def progress_bar(console: Any = None, *, transient: bool = False, counts: bool = True):
-    """A rich progress bar: spinner, description, bar, done/total (when ``counts``), elapsed time."""
+def progress_bar(console: Any = None, *, transient: bool = False, counts: bool = True, disable: bool = False):
+    """A rich progress bar: spinner, description, bar, done/total (when ``counts``), elapsed time.
+
+    Every bar mobench draws is built here.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns: list[Any] = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn()]
     if counts:
         columns.append(MofNCompleteColumn())
     columns.append(TimeElapsedColumn())
-    return Progress(*columns, console=console, transient=transient)
+    return Progress(*columns, console=console, transient=transient, disable=disable)
 
 
 class RichReporter:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
+
+from .options import DbOption
 
 HELP = """List, show, export and delete stored runs (default store results/mobench.sqlite; --db to choose).
 
@@ -25,7 +26,6 @@ Examples:
 
 results_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
 
-DB_HELP = "Results database (default results/mobench.sqlite)."
 
 
 def _console():
@@ -37,16 +37,16 @@ def _console():
 
 @results_app.command("list", help="One line per stored run, newest first.\n\nExample: mobench results list --device cpu --status failed")
 def list_cmd(
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Only this model."),
-    device: Optional[str] = typer.Option(None, "--device", "-d", help="Only this device."),
-    status: Optional[str] = typer.Option(None, "--status", help="Only ok or failed runs."),
-    protocol: Optional[str] = typer.Option(None, "--protocol", "-p", help="Only this protocol."),
+    db: DbOption = None,
+    model: str | None = typer.Option(None, "--model", "-m", help="Only this model."),
+    device: str | None = typer.Option(None, "--device", "-d", help="Only this device."),
+    status: str | None = typer.Option(None, "--status", help="Only ok or failed runs."),
+    protocol: str | None = typer.Option(None, "--protocol", "-p", help="Only this protocol."),
     limit: int = typer.Option(50, "--limit", help="At most this many runs (0 = all)."),
 ) -> None:
-    from .tables import runs_table
     from ..core.errors import UsageError
     from ..results import default_db_path, load
+    from .tables import runs_table
 
     if status not in (None, "ok", "failed"):
         raise UsageError(f"--status is ok or failed, not {status!r}")
@@ -76,7 +76,7 @@ def _isna(v) -> bool:
 @results_app.command("show", help="Everything stored about one run: statistics, memory, device, provenance.\n\nExample: mobench results show 3 --json")
 def show_cmd(
     run: int = typer.Argument(..., help="Run id (see `mobench results list`)."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: DbOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print the whole record (raw samples included) as JSON."),
 ) -> None:
     from rich.table import Table
@@ -117,9 +117,9 @@ def show_cmd(
 @results_app.command("export", help="Write the runs (or every raw sample) as a tidy table.\n\nExample: mobench results export --format csv --out runs.csv")
 def export_cmd(
     fmt: str = typer.Option("csv", "--format", "-f", help="csv, parquet or json."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default: stdout for csv/json; required for parquet)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output file (default: stdout for csv/json; required for parquet)."),
     samples: bool = typer.Option(False, "--samples", help="Export the raw samples (one row per inference) instead of one row per run."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: DbOption = None,
 ) -> None:
     from ..core.errors import UsageError
     from ..results import export, load, load_samples
@@ -138,7 +138,7 @@ def export_cmd(
 @results_app.command("delete", help="Delete one run with its samples and statistics.\n\nExample: mobench results delete 3 --yes")
 def delete_cmd(
     run: int = typer.Argument(..., help="Run id (see `mobench results list`)."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: DbOption = None,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     from ..core.errors import UsageError

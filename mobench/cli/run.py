@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -32,12 +31,12 @@ The first is the quick preset on the cpu device into results/ (measured on 2 sha
 
 
 def run(
-    preset: Optional[str] = typer.Option(None, "--preset", help="Model set: quick (default when no --model), mobileone, figure2, paper."),
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."),
-    protocol_name: Optional[str] = typer.Option(None, "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper (default: from --preset)."),
+    preset: str | None = typer.Option(None, "--preset", help="Model set: quick (default when no --model), mobileone, figure2, paper."),
+    model: list[str] | None = typer.Option(None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."),
+    protocol_name: str | None = typer.Option(None, "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper (default: from --preset)."),
     device: str = typer.Option("cpu", "--device", "-d", help="Local device backend: cpu (ONNX Runtime, default), torch, coreml (macOS)."),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),
     no_unfused: bool = typer.Option(False, "--no-unfused", help="Skip timing the unfused MobileOne graphs."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
 ) -> None:
@@ -46,6 +45,7 @@ def run(
     from rich.console import Console
     from rich.table import Table
 
+    from ..core.util import fmt_number
     from ..workflows.study import run_study
     from .progress import RichReporter
 
@@ -69,8 +69,8 @@ def run(
     for r in res.records:
         med = lat[device].get(r.model) if device in lat else None
         status = ("reused" if r.extra.get("reused") else "ok") if r.status == "ok" else f"[red]failed[/]: {r.error}"
-        t.add_row(r.model, status, str(r.n_samples or "-"), "-" if med is None or med != med else f"{med:.3f}",
-                  _f(pc.get(r.model)), _f(pi.get(r.model)))
+        t.add_row(r.model, status, str(r.n_samples or "-"), fmt_number(med, 3),
+                  fmt_number(pc.get(r.model), 2), fmt_number(pi.get(r.model), 2))
     console.print(t)
     for row in res.analysis.rows:
         if row.metric in ("macs", "params"):
@@ -93,10 +93,6 @@ def run(
     ok = [r for r in res.records if r.status == "ok"]
     if not ok:
         raise typer.Exit(1)
-
-
-def _f(x) -> str:
-    return "-" if x is None or x != x else f"{x:.2f}"
 
 
 def register(app: typer.Typer) -> None:

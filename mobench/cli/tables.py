@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
+
+from ..core.util import fmt_number
 
 HEADLINE_LABEL = {"min": "min", "median": "median", "trimmed_mean": "trimmed mean", "mean": "mean"}
 _STAT_COL = {"min": "min_ms", "median": "median_ms", "trimmed_mean": "trimmed_mean_ms", "mean": "mean_ms"}
-
-
-def _f(v: Any, nd: int | None = None) -> str:
-    """Milliseconds with about four significant digits (``nd`` fixes the decimals)."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    if nd is None:
-        nd = 3 if abs(v) < 10 else 2 if abs(v) < 100 else 1
-    return f"{v:.{nd}f}"
 
 
 def _pct(v: Any) -> str:
@@ -76,20 +70,20 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
             status = "[cyan]stored[/]"
         mems = [v for v in (r.get("inference_peak_rss_delta_mb"), r.get("load_peak_rss_delta_mb")) if v is not None]
 
-        def cell(stat: str, nd: int | None = None) -> str:
-            txt = _f(r.get(_STAT_COL[stat]), nd) if ok else "-"
+        def cell(stat: str, nd: int | None = None, r=r, ok=ok, head=head) -> str:
+            txt = fmt_number(r.get(_STAT_COL[stat]), nd) if ok else "-"
             return f"[bold]{txt}[/]" if ok and stat == head else txt
 
         vals = [str(r.get("run_id") or "-"), str(r.get("model"))]
         if show_device:
             vals += [str(r.get("device")), str(r.get("protocol") or "-")]
         if not single:
-            vals.append(f"{HEADLINE_LABEL.get(head, head)} {_f(r.get(_STAT_COL.get(head, 'median_ms')))}" if ok else "-")
+            vals.append(f"{HEADLINE_LABEL.get(head, head)} {fmt_number(r.get(_STAT_COL.get(head, 'median_ms')))}" if ok else "-")
         vals += [str(r.get("n_samples") or r.get("n") or 0), cell("min"), cell("median"),
-                 f"{_f(r.get('median_ci_low_ms'))}-{_f(r.get('median_ci_high_ms'))}" if ok else "-",
+                 f"{fmt_number(r.get('median_ci_low_ms'))}-{fmt_number(r.get('median_ci_high_ms'))}" if ok else "-",
                  _pct(r.get("cv")) if ok else "-", cell("trimmed_mean"),
-                 _f(r.get("load_ms"), 0), _f(r.get("first_inference_ms")),
-                 _f(max(mems), 1) if mems else "-", status]
+                 fmt_number(r.get("load_ms"), 0), fmt_number(r.get("first_inference_ms")),
+                 fmt_number(max(mems), 1) if mems else "-", status]
         if single == "mean":
             vals.insert(-7, cell("mean"))
         table.add_row(*vals)

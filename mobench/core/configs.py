@@ -91,11 +91,11 @@ class BenchConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "BenchConfig":
+    def from_dict(cls, d: dict[str, Any]) -> BenchConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
-    def with_(self, **changes: Any) -> "BenchConfig":
+    def with_(self, **changes: Any) -> BenchConfig:
         """A copy with ``changes``; the name gets a ``+custom`` suffix so stored runs stay honest."""
         if not changes:
             return self
@@ -127,6 +127,26 @@ PROTOCOLS.register("study", BenchConfig(
 def protocol(name: str) -> BenchConfig:
     """The named protocol's :class:`BenchConfig` (``RegistryError`` lists the names)."""
     return PROTOCOLS.get(name)
+
+
+def customize(config: BenchConfig, *, input_kind: str | None = None, **overrides: Any) -> BenchConfig:
+    """``config`` with the user's overrides (``None`` values mean "keep the protocol's").
+
+    Overrides rename the config ``NAME+custom`` (:meth:`BenchConfig.with_`), so
+    stored runs say they did not follow the named protocol. When ``inferences``
+    is lowered below what the protocol's ``trim`` needs and ``trim`` is not
+    given, trim is scaled with the inferences (ModelBench's 10 of 50 becomes 1
+    of 5) instead of failing: the protocol's intent, trimmed to what fits.
+    ``input_kind`` is how the input is fed, not part of the protocol, so it
+    does not rename the config.
+    """
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    inferences = changes.get("inferences")
+    if inferences is not None and "trim" not in changes and 2 * config.trim >= inferences:
+        scaled = round(config.trim * inferences / config.inferences)
+        changes["trim"] = max(0, min(config.trim, (inferences - 1) // 2, scaled))
+    out = config.with_(**changes) if changes else config
+    return replace(out, input_kind=input_kind) if input_kind is not None else out
 
 
 def config_key(config: BenchConfig, **extra: Any) -> str:

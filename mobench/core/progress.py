@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import ContextManager, Protocol
+from contextlib import AbstractContextManager
+from typing import Protocol
 
 #: ``tick(item, what, done=False)``
 Tick = Callable[..., None]
 
 
 class Reporter(Protocol):
-    def phase(self, name: str, total: int | None = None) -> ContextManager[Tick]: ...
+    def phase(self, name: str, total: int | None = None) -> AbstractContextManager[Tick]: ...
 
 
 def _ignore(item: str, what: str = "", done: bool = False) -> None:

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from importlib import metadata
 from typing import Any, Generic, TypeVar
 
-from .errors import MobenchError, RegistryError
+from .errors import MobenchError, RegistryError, one_line
 
 T = TypeVar("T")
 _MISSING: Any = object()
@@ -149,7 +149,7 @@ class Registry(Generic[T]):
                     self._loaded[name] = import_target(target)
                 except (ImportError, AttributeError) as exc:
                     raise RegistryLoadError(
-                        f"{self.kind} {name!r} cannot be loaded: {type(exc).__name__}: {exc}"
+                        f"{self.kind} {name!r} cannot be loaded: {one_line(exc)}"
                     ) from exc
             else:
                 self._loaded[name] = target

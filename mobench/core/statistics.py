@@ -21,17 +21,12 @@ Definitions (documented here because every table depends on them):
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .errors import UsageError
-
-STAT_KEYS = (
-    "n", "min_ms", "mean_ms", "median_ms", "p90_ms", "p99_ms", "std_ms", "cv",
-    "trimmed_mean_ms", "low_ms", "high_ms", "median_ci_low_ms", "median_ci_high_ms",
-    "outlier_fraction",
-)
 
 BOOTSTRAP_RESAMPLES = 2000
 

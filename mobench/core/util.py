@@ -7,16 +7,18 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from .errors import UsageError
 from .. import __version__
+from .errors import UsageError
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -62,7 +64,7 @@ def atomic_dir(target: str | os.PathLike, *, force: bool = False) -> Iterator[Pa
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create folder {parent}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot create folder {parent}: {exc.strerror or exc}") from exc
     if not os.access(parent, os.W_OK):
         raise UsageError(f"folder {parent} is not writable")
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
@@ -99,6 +101,37 @@ def sha256_path(path: str | os.PathLike) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
     return h.hexdigest()
+
+
+def fmt_number(value: Any, nd: int | None = None) -> str:
+    """A number for tables and reports: ``-`` for None/NaN, about four significant digits.
+
+    ``nd`` fixes the decimals; without it, 3 below 10, 2 below 100, else 1 (so
+    milliseconds from 0.1 to 1000 all show four digits). Text that is not a number
+    is returned as it is.
+    """
+    if value is None:
+        return "-"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if v != v:
+        return "-"
+    if nd is None:
+        nd = 3 if abs(v) < 10 else 2 if abs(v) < 100 else 1
+    return f"{v:.{nd}f}"
+
+
+def safe_filename(name: str, limit: int = 180) -> str:
+    """A file-system-safe name for ``name``: ``timm:resnet18`` -> ``timm-resnet18``.
+
+    Runs of characters other than letters, digits, ``_``, ``.`` and ``-`` become
+    one ``-``; the result starts and ends with a letter or digit (the harness
+    plan schema's identifier pattern) and is at most ``limit`` characters.
+    """
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)[:limit].strip("-._")
+    return stem or "model"
 
 
 def package_version(name: str) -> str | None:

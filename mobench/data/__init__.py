@@ -11,7 +11,6 @@ Files (read-only, shipped with the package):
 - ``paper_table9_models.csv``: Table 9 - model, family (convnet/transformer), top-1 (%),
   FLOPs (M, fvcore, i.e. multiply-adds), params (M), CPU / GPU / mobile latency (ms).
   Empty GPU cell = the paper could not export the model to TensorRT.
-- ``paper_mobileone_variants.csv``: MobileOne S0-S4 configuration and figures.
 - ``mobileformer_variants.csv``: Mobile-Former (Chen et al., CVPR 2022) variants.
 
 The ``model`` column uses mobench's registry names.
@@ -19,7 +18,7 @@ The ``model`` column uses mobench's registry names.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 CITATION = (
@@ -28,7 +27,7 @@ CITATION = (
 )
 CITATION_SHORT = "Vasu et al., CVPR 2023, Table 9"
 
-# Where and how the paper measured each latency column (shared/reference/README.md).
+# Where and how the paper measured each latency column of its Table 9 (as the paper states).
 PAPER_DEVICES = {
     "mobile_ms": "iPhone 12, Core ML, minimum of 1000 runs after 1 warm-up",
     "cpu_ms": "Intel Xeon Gold 5118 @ 2.3 GHz desktop CPU, batch 1 (runtime, threads not stated)",
@@ -43,7 +42,7 @@ def _read(name: str):
         return pd.read_csv(fh)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table9():
     df = _read("paper_table9_models.csv").set_index("model")
     if not df.index.is_unique:
@@ -56,11 +55,6 @@ def paper_table9():
     return _table9().copy()
 
 
-def paper_mobileone_variants():
-    """MobileOne S0-S4 as published (width multipliers, k, fused params, MACs, iPhone 12 ms)."""
-    return _read("paper_mobileone_variants.csv")
-
-
 def mobileformer_variants():
     """Mobile-Former variants as published by Chen et al. (params, MAdds, top-1, ...)."""
     return _read("mobileformer_variants.csv")
@@ -71,6 +65,5 @@ __all__ = [
     "CITATION_SHORT",
     "PAPER_DEVICES",
     "mobileformer_variants",
-    "paper_mobileone_variants",
     "paper_table9",
 ]

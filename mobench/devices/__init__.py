@@ -18,7 +18,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.errors import DeviceError, UsageError
+from ..core.errors import DeviceError, UsageError, one_line
 from ..core.registry import Registry, RegistryLoadError
 from .base import Device, LocalDevice
 
@@ -85,7 +85,7 @@ def list_devices() -> list[DeviceStatus]:
         try:
             ok, reason = cls.available()
         except Exception as exc:  # a backend's probe must not break the listing
-            ok, reason = False, f"availability check failed: {type(exc).__name__}: {exc}"
+            ok, reason = False, f"availability check failed: {one_line(exc)}"
         out.append(DeviceStatus(name, bool(ok), "" if ok else (reason or "unavailable"), getattr(cls, "description", "") or desc))
     return out
 

@@ -29,14 +29,13 @@ import gc
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
-from ..core.records import RunRecord
 from ..core.errors import DeviceError
-from ..core.util import host_provenance
-from ..core.util import physical_cores
-from ..core.util import cpu_model, physical_cores
+from ..core.records import RunRecord
+from ..core.util import cpu_model, host_provenance, physical_cores
 
 _MB = 1024 * 1024
 
@@ -195,6 +194,7 @@ class LocalDevice(Device):
                 n_warm = max(config.warmup - 1, 0)
             else:
                 warm, n_warm = [], config.warmup
+            assert predict is not None  # bound at the first round's load
             for _ in range(n_warm):
                 t0 = pc()
                 predict()

@@ -11,12 +11,13 @@ Python-side input conversion, which a native app does not pay: the
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..core.errors import DeviceError
-from .base import LocalDevice, seeded_tensor
 from ..core.util import cpu_model, package_version
+from .base import LocalDevice, seeded_tensor
 
 COMPUTE_UNITS = {"all": "ALL", "cpu": "CPU_ONLY", "gpu": "CPU_AND_GPU", "ane": "CPU_AND_NE"}
 
@@ -72,7 +73,7 @@ class CoreMLDevice(LocalDevice):
         try:
             return ct.models.MLModel(str(path), compute_units=cu)
         except Exception as exc:  # coremltools raises bare Exceptions/RuntimeErrors
-            raise DeviceError(f"Core ML cannot load {path} ({exc}); re-export it with --force") from None
+            raise DeviceError(f"Core ML cannot load {path} ({exc}); re-export it with --force") from exc
 
     def make_input(self, handle, artifact: Any, config: Any):
         man = getattr(artifact, "manifest", None) or {}

@@ -9,12 +9,13 @@ through its Python API, so memory is the process RSS (see ``devices.base``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from ..core.errors import DeviceError
-from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
+from ..core.errors import DeviceError, one_line
 from ..core.util import package_version
+from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
 
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 
@@ -83,10 +84,10 @@ class OrtCpuDevice(LocalDevice):
         try:
             return ort.InferenceSession(str(path), self.session_options(), providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types
-            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            msg = one_line(exc, with_type=False)
             raise DeviceError(
                 f"ONNX Runtime cannot load {path} ({msg}); the artifact may be corrupt: re-export it with --force"
-            ) from None
+            ) from exc
 
     def make_input(self, handle, artifact: Any, config: Any):
         if config.input_kind != "tensor":

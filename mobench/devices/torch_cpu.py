@@ -8,12 +8,13 @@ Runs under ``torch.inference_mode()`` with ``threads`` intra-op threads.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..core.errors import DeviceError
-from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
 from ..core.util import package_version
 from ..models import build_deployed
+from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
 
 
 class TorchCpuDevice(LocalDevice):

@@ -18,8 +18,15 @@ from __future__ import annotations
 
 from ..core.errors import ArtifactExistsError
 from .config import (
-    DEFAULT_PRECISION, FORMATS, PARITY_ATOL, PARITY_RTOL, Artifact, ExportConfig, ExportResult,
-    artifact_stem, expand_formats,
+    DEFAULT_PRECISION,
+    FORMATS,
+    PARITY_ATOL,
+    PARITY_RTOL,
+    Artifact,
+    ExportConfig,
+    ExportResult,
+    artifact_stem,
+    expand_formats,
 )
 from .manifest import SCHEMA_VERSION, read_manifest, validate_manifest
 from .pipeline import export, export_many, find_artifact

@@ -7,14 +7,13 @@ one cell of a multi-model export (an artifact or the converter's reason).
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.util import default_results_dir
 from ..core.errors import UsageError
 from ..core.registry import Registry
+from ..core.util import default_results_dir, safe_filename
 
 #: Export formats: name -> the converter module (``convert(prep, name, precision, config, out)``,
 #: ``parity(...)``), imported on first use. Other distributions add formats through the
@@ -69,7 +68,7 @@ class ExportConfig:
     force: bool = False
     check_parity: bool = True
 
-    def validate(self) -> "ExportConfig":
+    def validate(self) -> ExportConfig:
         """Raise :class:`UsageError` for an option no exporter accepts; return self."""
         if self.precision is not None and self.precision not in PRECISIONS:
             raise UsageError(f"unknown precision {self.precision!r}; use one of: {', '.join(PRECISIONS)}")
@@ -136,11 +135,6 @@ def expand_formats(formats: str | list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
-def safe_name(model_name: str) -> str:
-    """A file-system-safe version of a model name (``timm:resnet18`` -> ``timm-resnet18``)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", model_name).strip("-.") or "model"
-
-
 def artifact_stem(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: str | None = None) -> str:
     """The canonical name for default options, plus one suffix per non-default option.
 
@@ -150,7 +144,7 @@ def artifact_stem(model_name: str, fmt: str, config: ExportConfig, checkpoint_sh
     ``mobileone_s0_image_fp32``.
     """
     check_format(fmt)
-    parts = [safe_name(model_name)]
+    parts = [safe_filename(model_name)]
     if not config.reparameterize:
         parts.append("unfused")
     if config.input_kind != "tensor":

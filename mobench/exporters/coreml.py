@@ -20,8 +20,9 @@ import io
 import logging
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..core.errors import ExportError, one_line
 from .checks import compare
@@ -45,7 +46,7 @@ def _quiet():
         try:
             yield
         finally:
-            for lg, lvl in zip(loggers, levels):
+            for lg, lvl in zip(loggers, levels, strict=False):
                 lg.setLevel(lvl)
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from ..core.util import atomic_write_json
 from ..core.errors import SchemaError, UsageError
+from ..core.util import atomic_write_json
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -160,7 +161,7 @@ def read_manifest(path: str | os.PathLike) -> dict:
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SchemaError(f"{p} is not readable JSON ({exc}); re-export with --force") from None
+        raise SchemaError(f"{p} is not readable JSON ({exc}); re-export with --force") from exc
     return validate_manifest(doc, p)
 
 

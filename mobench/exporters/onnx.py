@@ -18,8 +18,9 @@ import collections
 import contextlib
 import io
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..core.errors import ExportError, one_line
 from .checks import compare

@@ -14,19 +14,28 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .. import __version__
-from ..core.util import sha256_path, tool_versions
 from ..core.errors import ArtifactExistsError, ExportError, MobenchError, UsageError, one_line
 from ..core.progress import Reporter, reporter_or_null
+from ..core.util import sha256_path, tool_versions
 from ..models import model_info, resolve_name
 from . import manifest as _manifest
 from .checks import failed_summary, structural_checks
 from .config import (
-    EXTENSIONS, FORMATS, Artifact, ExportConfig, ExportResult, artifact_stem, check_format,
-    config_dict, config_fingerprint, expand_formats,
+    EXTENSIONS,
+    FORMATS,
+    Artifact,
+    ExportConfig,
+    ExportResult,
+    artifact_stem,
+    check_format,
+    config_dict,
+    config_fingerprint,
+    expand_formats,
 )
 from .prepare import complexity, image_preprocessing, prepare, tensor_preprocessing
 
@@ -63,7 +72,7 @@ def _check_writable(out_dir: Path) -> None:
     except OSError as exc:
         raise UsageError(
             f"output folder {out_dir} is not writable ({exc.strerror or exc}); pass --out DIR with a folder you can write"
-        ) from None
+        ) from exc
 
 
 def _variant(info) -> str:
@@ -176,7 +185,7 @@ def export(
         out_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.{fmt}.", suffix=".partial", dir=out_dir))
     except OSError as exc:
-        raise UsageError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from exc
     try:
         result = _converter(fmt).convert(prep, config, precision, tmp, stem, info.name, metadata, step)
         step("structural checks")

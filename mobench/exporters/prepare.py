@@ -57,6 +57,9 @@ class Normalize:
                 self.register_buffer("bias", torch.tensor(bias, dtype=torch.float32).view(1, 3, 1, 1))
                 self.register_buffer("multiply", torch.tensor(multiply, dtype=torch.float32).view(1, 3, 1, 1))
 
+            bias: torch.Tensor
+            multiply: torch.Tensor
+
             def forward(self, x: torch.Tensor) -> torch.Tensor:
                 if self.scale != 1.0:
                     x = x * self.scale

@@ -17,7 +17,6 @@ from typing import Any
 from ._registry import register_model
 from .library import LibraryModel, build_library_model
 
-
 # (registry name, family, kind, library model, reparameterizable, description)
 _BASELINES: list[tuple[str, str, str, LibraryModel, bool, str]] = [
     ("mobilenet_v1", "mobilenet", "convnet", LibraryModel("timm", "mobilenetv1_100"), False,

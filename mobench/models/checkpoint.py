@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import pickle
-from pathlib import Path
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
-from ..core.errors import CheckpointError
+from ..core.errors import CheckpointError, one_line
 
 
 def read_state_dict(path: str | os.PathLike) -> dict[str, Any]:
@@ -24,16 +24,16 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint {path} does not exist or is not a file")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:  # torch's text here is advice about weights_only, not the cause
+    except pickle.UnpicklingError as exc:  # torch's text here is advice about weights_only, not the cause
         raise CheckpointError(
             f"cannot read checkpoint {path}: not a PyTorch state_dict file (or one holding Python "
             "objects besides tensors, which mobench does not unpickle for safety)"
-        ) from None
+        ) from exc
     except Exception as exc:  # torch raises many types for a corrupt file
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = one_line(exc, with_type=False)
         raise CheckpointError(
             f"cannot read checkpoint {path}: not a PyTorch state_dict file (torch.load: {msg})"
-        ) from None
+        ) from exc
     for key in ("state_dict", "model", "model_state_dict"):
         if isinstance(obj, dict) and key in obj and isinstance(obj[key], dict):
             obj = obj[key]
@@ -110,4 +110,4 @@ def load_checkpoint(model, path: str | os.PathLike, *, model_name: str, inferenc
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:  # dtype or other problems torch refuses
-        raise CheckpointError(f"cannot load {Path(path).name} into {model_name}: {str(exc).splitlines()[0]}") from None
+        raise CheckpointError(f"cannot load {Path(path).name} into {model_name}: {one_line(exc, with_type=False)}") from exc

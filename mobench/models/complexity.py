@@ -17,11 +17,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Iterator
-from ..core.util import package_version
+from typing import Any
+
 from .. import __version__
-from ..core.util import atomic_write_json
+from ..core.util import atomic_write_json, package_version
 from ._registry import resolve_name
 from .factory import build_deployed
 
@@ -78,9 +79,28 @@ def cache_path() -> Path:
     return Path(base) / "complexity.json"
 
 
-def cache_key(name: str, input_size: int) -> str:
+def cache_key(kind: str, name: str, input_size: int, *, fused: bool = True, version: int = CACHE_VERSION) -> str:
+    """The one key scheme of the complexity cache.
 
-    return f"{name}@{input_size}|mobench={__version__}|torch={package_version('torch')}|timm={package_version('timm')}|v{CACHE_VERSION}"
+    ``kind`` names what was counted (``complexity``: params and MACs; ``metrics``:
+    :func:`mobench.analysis.metrics.model_metrics`), ``version`` its counting rules;
+    the rest says which graph (model, input size, fused or not) and which tools.
+    """
+    form = "fused" if fused else "unfused"
+    return (f"{kind}/v{version}:{name}@{input_size}:{form}"
+            f"|mobench={__version__}|torch={package_version('torch')}|timm={package_version('timm')}")
+
+
+def cached(key: str, compute: Callable[[], dict[str, Any]], *, use_cache: bool = True) -> dict[str, Any]:
+    """``compute()``, stored under ``key`` in the cache file (and read from it next time)."""
+    if use_cache:
+        hit = read_cache().get(key)
+        if hit:
+            return hit
+    value = compute()
+    if use_cache:
+        write_cache_entry(key, value)
+    return value
 
 
 def read_cache() -> dict[str, Any]:
@@ -91,7 +111,6 @@ def read_cache() -> dict[str, Any]:
 
 
 def write_cache_entry(key: str, value: dict[str, Any]) -> None:
-
     cache = read_cache()  # re-read: another process may have added entries
     cache[key] = value
     try:
@@ -109,22 +128,18 @@ def model_complexity(name: str, input_size: int = 224, *, use_cache: bool = True
     """
 
     name = resolve_name(name)
-    key = cache_key(name, input_size)
-    if use_cache:
-        hit = read_cache().get(key)
-        if hit:
-            return hit
-    model = build_deployed(name)
-    params = count_params(model)
-    macs = count_macs(model, input_size)
-    value = {
-        "model": name,
-        "input_size": input_size,
-        "params": params,
-        "macs": macs,
-        "params_m": round(params / 1e6, 3),
-        "macs_m": round(macs / 1e6, 1),
-    }
-    if use_cache:
-        write_cache_entry(key, value)
-    return value
+
+    def count() -> dict[str, Any]:
+        model = build_deployed(name)
+        params = count_params(model)
+        macs = count_macs(model, input_size)
+        return {
+            "model": name,
+            "input_size": input_size,
+            "params": params,
+            "macs": macs,
+            "params_m": round(params / 1e6, 3),
+            "macs_m": round(macs / 1e6, 1),
+        }
+
+    return cached(cache_key("complexity", name, input_size), count, use_cache=use_cache)

@@ -47,7 +47,6 @@ neither params nor MACs).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 import torch
 from torch import nn
@@ -93,7 +92,7 @@ class StdBlockCfg:
     expansion: int
 
 
-BlockCfg = Union[ConvBlockCfg, DownBlockCfg, StdBlockCfg]
+BlockCfg = ConvBlockCfg | DownBlockCfg | StdBlockCfg
 
 
 @dataclass(frozen=True)
@@ -475,46 +474,43 @@ def _build(name: str, num_classes: int, **kw) -> MobileFormer:
     return MobileFormer(MOBILEFORMER_CONFIGS[name], num_classes=num_classes, **kw)
 
 
-_REG = dict(family="mobileformer", kind="transformer")
-
-
-@register_model(**_REG, config=MOBILEFORMER_CONFIGS["mobileformer_508m"])
+@register_model(family="mobileformer", kind="transformer", config=MOBILEFORMER_CONFIGS["mobileformer_508m"])
 def mobileformer_508m(*, inference_mode: bool = False, num_classes: int = 1000, **kw) -> MobileFormer:
     """Mobile-Former-508M (14.0 M params, 508 M MAdds published)."""
     return _build("mobileformer_508m", num_classes, **kw)
 
 
-@register_model(**_REG, config=MOBILEFORMER_CONFIGS["mobileformer_294m"])
+@register_model(family="mobileformer", kind="transformer", config=MOBILEFORMER_CONFIGS["mobileformer_294m"])
 def mobileformer_294m(*, inference_mode: bool = False, num_classes: int = 1000, **kw) -> MobileFormer:
     """Mobile-Former-294M (11.4 M params, 294 M MAdds published)."""
     return _build("mobileformer_294m", num_classes, **kw)
 
 
-@register_model(**_REG, config=MOBILEFORMER_CONFIGS["mobileformer_214m"])
+@register_model(family="mobileformer", kind="transformer", config=MOBILEFORMER_CONFIGS["mobileformer_214m"])
 def mobileformer_214m(*, inference_mode: bool = False, num_classes: int = 1000, **kw) -> MobileFormer:
     """Mobile-Former-214M (9.4 M params, 214 M MAdds published)."""
     return _build("mobileformer_214m", num_classes, **kw)
 
 
-@register_model(**_REG, config=MOBILEFORMER_CONFIGS["mobileformer_151m"])
+@register_model(family="mobileformer", kind="transformer", config=MOBILEFORMER_CONFIGS["mobileformer_151m"])
 def mobileformer_151m(*, inference_mode: bool = False, num_classes: int = 1000, **kw) -> MobileFormer:
     """Mobile-Former-151M (7.6 M params, 151 M MAdds published)."""
     return _build("mobileformer_151m", num_classes, **kw)
 
 
-@register_model(**_REG, paper_name="mobileformer_96m", config=MOBILEFORMER_CONFIGS["mobileformer_96m"])
+@register_model(family="mobileformer", kind="transformer", paper_name="mobileformer_96m", config=MOBILEFORMER_CONFIGS["mobileformer_96m"])
 def mobileformer_96m(*, inference_mode: bool = False, num_classes: int = 1000, **kw) -> MobileFormer:
     """Mobile-Former-96M (4.6 M params, 96 M MAdds published)."""
     return _build("mobileformer_96m", num_classes, **kw)
 
 
-@register_model(**_REG, paper_name="mobileformer_52m", config=MOBILEFORMER_CONFIGS["mobileformer_52m"])
+@register_model(family="mobileformer", kind="transformer", paper_name="mobileformer_52m", config=MOBILEFORMER_CONFIGS["mobileformer_52m"])
 def mobileformer_52m(*, inference_mode: bool = False, num_classes: int = 1000, **kw) -> MobileFormer:
     """Mobile-Former-52M (3.5 M params, 52 M MAdds published)."""
     return _build("mobileformer_52m", num_classes, **kw)
 
 
-@register_model(**_REG, config=MOBILEFORMER_CONFIGS["mobileformer_26m"])
+@register_model(family="mobileformer", kind="transformer", config=MOBILEFORMER_CONFIGS["mobileformer_26m"])
 def mobileformer_26m(*, inference_mode: bool = False, num_classes: int = 1000, **kw) -> MobileFormer:
     """Mobile-Former-26M (3.2 M params, 26 M MAdds published; grouped 1x1 convs)."""
     return _build("mobileformer_26m", num_classes, **kw)

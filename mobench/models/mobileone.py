@@ -1,3 +1,5 @@
+# pyright: reportAttributeAccessIssue=false, reportArgumentType=false, reportCallIssue=false
+# (torch types nn.Module.__getattr__ as Tensor | Module, so every submodule access here looks untyped)
 """MobileOne S0-S4, train-time (multi-branch) and deployed (fused) forms.
 
 Paper: P. K. A. Vasu, J. Gabriel, J. Zhu, O. Tuzel, A. Ranjan, "MobileOne: An
@@ -32,7 +34,7 @@ __all__ = ["MobileOne", "MobileOneBlock", "MobileOneConfig", "SEBlock", "CONFIGS
 
 @dataclass(frozen=True)
 class MobileOneConfig:
-    """One MobileOne variant (paper Table 7 / ``paper_mobileone_variants.csv``).
+    """One MobileOne variant (the paper's Table 7).
 
     Stage widths are ``int(base * a)`` for bases 64/128/256/512; the stem is
     capped at 64 channels (``min(64, int(64 * a1))``), as in the original code.
@@ -50,7 +52,7 @@ class MobileOneConfig:
 
     @property
     def widths(self) -> tuple[int, int, int, int]:
-        return tuple(int(b * a) for b, a in zip((64, 128, 256, 512), self.width_multipliers))  # type: ignore[return-value]
+        return tuple(int(b * a) for b, a in zip((64, 128, 256, 512), self.width_multipliers, strict=False))  # type: ignore[return-value]
 
 
 CONFIGS: dict[str, MobileOneConfig] = {
@@ -85,6 +87,7 @@ def _conv_bn(in_ch: int, out_ch: int, kernel_size: int, stride: int, padding: in
 
 def _fuse_bn(kernel: torch.Tensor, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
     """Kernel and bias of ``bn(conv(x))`` for a bias-free conv with weight ``kernel``."""
+    assert bn.running_var is not None and bn.running_mean is not None  # every BN here tracks statistics
     std = (bn.running_var + bn.eps).sqrt()
     gamma = bn.weight if bn.weight is not None else torch.ones_like(std)
     beta = bn.bias if bn.bias is not None else torch.zeros_like(std)
@@ -215,7 +218,7 @@ class MobileOne(nn.Module):
         self._in_planes = config.stem_width
         # The stem has a single conv branch (k applies to stages 1-4), as in the original.
         self.stage0 = MobileOneBlock(in_chans, self._in_planes, 3, 2, 1, inference_mode=inference_mode)
-        stages = zip(config.widths, config.num_blocks, config.se_blocks)
+        stages = zip(config.widths, config.num_blocks, config.se_blocks, strict=False)
         for i, (width, n, n_se) in enumerate(stages, start=1):
             stage = self._make_stage(width, n, n_se if config.use_se else 0, inference_mode)
             self.add_module(f"stage{i}", stage)

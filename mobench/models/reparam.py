@@ -25,8 +25,9 @@ def reparameterize_model(model):
         raise UsageError(f"reparameterize_model needs a torch.nn.Module, not {type(model).__name__}")
     fused = copy.deepcopy(model).eval()
     for module in list(fused.modules()):
-        if callable(getattr(module, "reparameterize", None)):
-            module.reparameterize()
+        fuse = getattr(module, "reparameterize", None)
+        if callable(fuse):
+            fuse()
     return fused
 
 

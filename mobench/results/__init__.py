@@ -5,7 +5,7 @@ Public API::
     Store(path=None)            # default results/mobench.sqlite; creates/migrates
     store.add_run(record) -> id # one transaction: run row + raw samples + statistics
     store.find_run(model, device, artifact_sha256, config_key) -> id | None
-    store.list_runs(...), store.get_run(id) -> RunRecord, store.delete_run(id)
+    store.find_by_extra(...) -> run ids, store.get_run(id) -> RunRecord, store.delete_run(id)
     load(db=None) -> DataFrame          # one row per run
     load_samples(db=None) -> DataFrame  # one row per raw sample
 """

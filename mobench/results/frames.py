@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import StoreError, UsageError
-from .store import Store
 from ..core.util import atomic_write_bytes
+from .store import Store
 
 RUN_COLUMNS = [
     "run_id", "created", "status", "error", "model", "device", "format", "precision",
@@ -135,5 +135,5 @@ def export(db: str | os.PathLike | None, out: str | os.PathLike, fmt: str, *, sa
     try:
         atomic_write_bytes(out, data)
     except OSError as exc:
-        raise StoreError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise StoreError(f"cannot write {out}: {exc.strerror or exc}") from exc
     return out

@@ -13,16 +13,17 @@ import contextlib
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from ..core.records import RunRecord
-from ..core.errors import StoreError
-from .schema import MIGRATIONS, SCHEMA_VERSION
-from ..core.util import default_results_dir
 from ..core.configs import BenchConfig
+from ..core.errors import StoreError
+from ..core.records import RunRecord
 from ..core.statistics import compute_stats
+from ..core.util import default_results_dir
+from .schema import MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB_NAME = "mobench.sqlite"
 
@@ -62,7 +63,7 @@ class Store:
             try:
                 p.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"cannot create folder {p.parent} for the results database: {exc.strerror or exc}") from None
+                raise StoreError(f"cannot create folder {p.parent} for the results database: {exc.strerror or exc}") from exc
             if p.exists() and (not os.access(p, os.R_OK | os.W_OK) or not p.stat().st_mode & 0o222):
                 raise StoreError(f"results database {p} is read-only or unreadable; fix its permissions or pass --db PATH")
             if not p.exists() and not os.access(p.parent, os.W_OK):
@@ -91,7 +92,7 @@ class Store:
                 raise StoreError(f"results database {p} has an old schema ({version}); open it once with `mobench bench` to migrate")
             return conn
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"results database {p} is unusable ({exc}); it may be corrupt or not a mobench database: pass --db with another file") from None
+            raise StoreError(f"results database {p} is unusable ({exc}); it may be corrupt or not a mobench database: pass --db with another file") from exc
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection, version: int) -> None:
@@ -115,7 +116,7 @@ class Store:
         with contextlib.suppress(Exception):
             self._conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -129,7 +130,7 @@ class Store:
         try:
             return self._conn.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read results database {self.path} ({exc})") from None
+            raise StoreError(f"cannot read results database {self.path} ({exc})") from exc
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -138,14 +139,14 @@ class Store:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot write results database {self.path} ({exc}); is it read-only or locked?") from None
+            raise StoreError(f"cannot write results database {self.path} ({exc}); is it read-only or locked?") from exc
         try:
             yield self._conn
             self._conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             with contextlib.suppress(sqlite3.DatabaseError):
                 self._conn.execute("ROLLBACK")
-            raise StoreError(f"cannot write results database {self.path} ({exc}); nothing of this run was stored") from None
+            raise StoreError(f"cannot write results database {self.path} ({exc}); nothing of this run was stored") from exc
         except BaseException:
             with contextlib.suppress(sqlite3.DatabaseError):
                 self._conn.execute("ROLLBACK")
@@ -191,6 +192,7 @@ class Store:
         marks = ", ".join("?" for _ in row)
         with self._transaction() as conn:
             cur = conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", tuple(row.values()))
+            assert cur.lastrowid is not None  # set by every INSERT
             run_id = int(cur.lastrowid)
             conn.executemany(
                 "INSERT INTO samples (run_id, round, idx, latency_ms) VALUES (?, ?, ?, ?)",
@@ -242,24 +244,6 @@ class Store:
         sql = "SELECT id FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
         return [int(r["id"]) for r in self._query(sql, tuple(args))]
 
-    def list_runs(self, *, model: str | None = None, device: str | None = None,
-                  status: str | None = None, protocol: str | None = None,
-                  limit: int | None = None) -> list[dict[str, Any]]:
-        """Summary rows (run fields + statistics), newest first."""
-        where, args = [], []
-        for col, val in (("r.model", model), ("r.device", device), ("r.status", status), ("r.protocol", protocol)):
-            if val is not None:
-                where.append(f"{col} = ?")
-                args.append(val)
-        sql = (
-            "SELECT r.id AS run_id, r.created, r.status, r.error, r.model, r.device, r.artifact_format, "
-            "r.precision, r.reparameterized, r.protocol, r.n_samples, s.* FROM runs r "
-            "LEFT JOIN stats s ON s.run_id = r.id"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY r.id DESC" + (f" LIMIT {int(limit)}" if limit else "")
-        )
-        return [dict(r) for r in self._query(sql, tuple(args))]
-
     def get_stats(self, run_id: int) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM stats WHERE run_id = ?", (int(run_id),))
         if not rows:
@@ -296,17 +280,3 @@ class Store:
             memory=json.loads(r["memory_json"]), rounds_info=json.loads(r["rounds_info_json"]),
             extra=extra, created=r["created"],
         )
-
-    def integrity_problems(self) -> list[str]:
-        """SQLite's integrity check plus mobench's own: every run's samples match its statistics."""
-        problems = [row[0] for row in self._query("PRAGMA integrity_check") if row[0] != "ok"]
-        for row in self._query(
-            "SELECT r.id, r.status, r.n_samples, s.n AS stat_n, "
-            "(SELECT COUNT(*) FROM samples x WHERE x.run_id = r.id) AS stored "
-            "FROM runs r LEFT JOIN stats s ON s.run_id = r.id"
-        ):
-            if row["n_samples"] != row["stored"]:
-                problems.append(f"run {row['id']}: {row['stored']} samples stored, {row['n_samples']} expected")
-            if row["status"] == "ok" and row["stat_n"] != row["stored"]:
-                problems.append(f"run {row['id']}: statistics cover {row['stat_n']} samples, {row['stored']} stored")
-        return problems

@@ -110,7 +110,7 @@ def run_study(
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create output folder {out}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot create output folder {out}: {exc.strerror or exc}") from exc
     db = out / "mobench.sqlite"
     seconds: dict[str, float] = {}
     opts = {"threads": threads} if threads else None

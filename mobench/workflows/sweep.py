@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
 from ..core.configs import BenchConfig, config_key, protocol
 from ..core.errors import ArtifactExistsError, DeviceError, MobenchError, one_line
@@ -60,11 +61,11 @@ def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=
     if art is None:
         try:
             art = export(model, fmt, ec, progress=step)
-        except ArtifactExistsError:
+        except ArtifactExistsError as exc:
             # find_artifact refused the file that is there: it no longer matches its manifest
             raise ArtifactIntegrityError(
                 f"the {fmt} export of {model} on disk does not match its manifest (corrupt or changed); {fix}"
-            ) from None
+            ) from exc
     want = (art.manifest or {}).get("sha256")
     if not os.path.exists(art.path):
         raise ArtifactIntegrityError(f"artifact {art.path} of {model} is missing; {fix}")

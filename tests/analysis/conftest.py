@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from analysis_fakes import FAKE_METRICS, make_store
 
 

@@ -82,7 +82,6 @@ def test_parse_metrics():
 
 
 def test_model_metrics_cached_on_disk(tmp_path, monkeypatch):
-    import mobench.models as models
     from mobench.analysis import metrics as M
 
     monkeypatch.setenv("MOBENCH_CACHE_DIR", str(tmp_path))
@@ -91,12 +90,12 @@ def test_model_metrics_cached_on_disk(tmp_path, monkeypatch):
     assert 50 < row["macs_m"] < 70
     assert row["memory_mb"] > row["params_m"] * 4                 # weights alone are 4 B each
     cache = json.loads((tmp_path / "complexity.json").read_text())   # complexity.py's cache file
-    assert [v["macs_m"] for k, v in cache.items() if k.startswith("mobilenet_v3_small@224|")] == [row["macs_m"]]
+    assert [v["macs_m"] for k, v in cache.items() if k.startswith("metrics/v1:mobilenet_v3_small@224:fused|")] == [row["macs_m"]]
 
     def boom(*a, **k):
         raise AssertionError("rebuilt although cached")
 
-    monkeypatch.setattr(models, "build_deployed", boom)
+    monkeypatch.setattr(M, "build_deployed", boom)
     assert M.model_metrics("mobilenet_v3_small") == row
     # a table lists a model that cannot be built instead of failing
     df, errors = M.metrics_table(["mobilenet_v3_small", "no_such_model_xyz"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from analysis_fakes import FAKE_CPU_MS, UNFUSED_S0_MS
 
 MODELS = list(FAKE_CPU_MS)

@@ -43,7 +43,7 @@ def test_unknown_model_is_one_line_with_suggestions():
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr
     assert "did you mean" in lines[0] and "mobileone_s0" in lines[0]
 

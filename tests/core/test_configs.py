@@ -40,3 +40,18 @@ def test_config_key_and_custom_name():
     c = q.with_(rounds=5)
     assert c.name == "quick+custom" and c.rounds == 5
     assert config_key(c) != config_key(q)
+
+
+def test_customize_rescales_trim_when_only_inferences_shrink():
+    from mobench.core.configs import customize
+
+    mb = protocol("modelbench")
+    small = customize(mb, inferences=5)
+    assert (small.inferences, small.trim, small.name) == (5, 1, "modelbench+custom")   # 10 of 50 -> 1 of 5
+    assert customize(mb, inferences=2).trim == 0                                        # nothing fits: no trim
+    assert customize(mb, inferences=40).trim == 10                                      # still fits: unchanged
+    with pytest.raises(UsageError, match="2 \\* trim < inferences"):
+        customize(mb, inferences=5, trim=3)                                             # an explicit trim is kept
+    assert customize(mb) is mb
+    image = customize(mb, input_kind="image")
+    assert image.name == "modelbench" and image.input_kind == "image"                   # not a protocol change

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from mobench.core import BenchConfig, protocol
-from mobench.core.statistics import compute_stats
 from mobench.core.errors import UsageError
+from mobench.core.statistics import compute_stats
 
 
 def cfg(trim=0, headline="median", seed=0):

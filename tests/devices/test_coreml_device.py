@@ -2,9 +2,9 @@ import platform
 
 import pytest
 
+from mobench.core.errors import DeviceError
 from mobench.devices import get_device
 from mobench.devices.coreml import COMPUTE_UNITS, CoreMLDevice
-from mobench.core.errors import DeviceError
 
 
 def test_compute_units_map_to_coremltools():
@@ -29,12 +29,13 @@ def test_unavailable_on_linux():
 
 @pytest.mark.macos
 def test_real_prediction(tmp_path):
-    import coremltools as ct
-    import torch
     from types import SimpleNamespace
 
-    from mobench.core.util import sha256_path
+    import coremltools as ct
+    import torch
+
     from mobench.core import protocol
+    from mobench.core.util import sha256_path
 
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU()).eval()
     traced = torch.jit.trace(model, torch.randn(1, 3, 32, 32))

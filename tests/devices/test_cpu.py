@@ -3,8 +3,8 @@ from types import SimpleNamespace
 import pytest
 
 from mobench.core import BenchConfig, protocol
-from mobench.devices import get_device
 from mobench.core.errors import DeviceError
+from mobench.devices import get_device
 
 
 def test_ort_run_records_everything(tiny_onnx):

@@ -75,8 +75,8 @@ def test_time_budget_stops_after_min_inferences():
 
 
 def test_device_needing_an_artifact_refuses_none():
-    from mobench.devices.cpu import OrtCpuDevice
     from mobench.core.errors import DeviceError
+    from mobench.devices.cpu import OrtCpuDevice
 
     with pytest.raises(DeviceError, match="needs an exported onnx"):
         OrtCpuDevice().run("m", None, BenchConfig(name="t"))

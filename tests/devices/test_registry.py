@@ -2,8 +2,8 @@ import platform
 
 import pytest
 
-from mobench.devices import DEVICES, Device, get_device, list_devices
 from mobench.core.errors import DeviceError, UsageError
+from mobench.devices import DEVICES, Device, get_device, list_devices
 
 
 def test_every_backend_is_listed_with_a_reason_when_unusable():

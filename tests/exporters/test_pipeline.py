@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from mobench.core.util import sha256_path
 from mobench.core.errors import ArtifactExistsError, ExportError, ModelNotFoundError, UsageError
+from mobench.core.util import sha256_path
 from mobench.exporters import ExportConfig, export, export_many, find_artifact, read_manifest
 from mobench.exporters import onnx as onnx_exporter
 

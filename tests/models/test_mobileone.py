@@ -25,7 +25,7 @@ from mobench.models import (
 from mobench.models.mobileone import CONFIGS, MobileOne, MobileOneBlock, MobileOneConfig
 
 VARIANTS = ["s0", "s1", "s2", "s3", "s4"]
-# Paper (Table 7/9, reference README): fused params (M) and multiply-adds (M) at 224x224.
+# The paper's Table 7 and Table 9: fused params (M) and multiply-adds (M) at 224x224.
 PAPER_PARAMS_M = {"s0": 2.08, "s1": 4.76, "s2": 7.81, "s3": 10.08, "s4": 14.84}
 PAPER_MACS_M = {"s0": 275, "s1": 825, "s2": 1299, "s3": 1896, "s4": 2978}
 UNFUSED_S0_PARAMS_M = 5.29
@@ -106,7 +106,7 @@ def test_state_dict_matches_official_layout(variant: str, fused: bool) -> None:
         for k, v in _meta_model(variant, fused).state_dict().items()
     ]
     if got != expected:
-        first = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
+        first = next((i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b), min(len(got), len(expected)))
         ours = got[first] if first < len(got) else None
         theirs = expected[first] if first < len(expected) else None
         pytest.fail(

@@ -38,7 +38,7 @@ def _finished(db) -> int:
         return 0
 
 
-def test_kill_9_mid_sweep(tmp_path):
+def test_kill_9_mid_sweep(tmp_path, store_problems):
     db = tmp_path / "k.sqlite"
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(db)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -62,13 +62,13 @@ def test_kill_9_mid_sweep(tmp_path):
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
     with Store(db) as st:
-        assert st.integrity_problems() == []
-        runs = st.list_runs()
+        assert store_problems(db) == []
+        runs = st.find_by_extra()
         assert 2 <= len(runs) < 7                       # killed mid-sweep
-        for r in runs:                                  # each stored run is whole
-            rec = st.get_run(r["run_id"])
-            assert rec.status == "ok" and rec.n_samples == r["n"] == r["n_samples"] >= 20
-            assert all(len(x) == 5 for x in rec.samples_ms) and len(rec.samples_ms) == r["rounds"]
+        for rid in runs:                                # each stored run is whole
+            rec, stats = st.get_run(rid), st.get_stats(rid)
+            assert rec.status == "ok" and rec.n_samples == stats["n"] >= 20
+            assert all(len(x) == 5 for x in rec.samples_ms) and len(rec.samples_ms) == stats["rounds"]
             assert len(rec.warmup_ms) == len(rec.samples_ms) and rec.load_ms
     df = load(db)
     assert (df["n_samples"] >= 20).all() and df["median_ms"].notna().all()
@@ -87,7 +87,7 @@ WRITER = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("delay", [0.05, 0.21])
-def test_kill_9_during_store_writes(tmp_path, delay):
+def test_kill_9_during_store_writes(tmp_path, delay, store_problems):
     """Runs of 10,000 samples written back to back, killed at an arbitrary moment."""
     db = tmp_path / "w.sqlite"
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stderr=subprocess.PIPE)
@@ -105,6 +105,6 @@ def test_kill_9_during_store_writes(tmp_path, delay):
             proc.kill()
             proc.wait()
     with Store(db) as st:
-        assert st.integrity_problems() == []
-        runs = st.list_runs()
-        assert len(runs) >= 2 and all(r["n"] == r["n_samples"] == 10000 for r in runs)
+        assert store_problems(db) == []
+        runs = st.find_by_extra()
+        assert len(runs) >= 2 and all(st.get_run(r).n_samples == st.get_stats(r)["n"] == 10000 for r in runs)

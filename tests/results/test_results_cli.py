@@ -87,14 +87,12 @@ def test_results_list_show_export_delete(run_cli, tmp_path):
     one_line_error(code, err)
     assert "no run 99" in err
     code, out, _ = run_cli(["results", "delete", str(rid), "--yes", "--db", str(db)])
-    assert code == 0 and Store(db).list_runs() == []
+    assert code == 0 and Store(db).find_by_extra() == []
     code, _, err = run_cli(["results", "list", "--db", str(tmp_path / "missing.sqlite")])
     one_line_error(code, err)
 
 
 def test_bench_corrupt_artifact_is_one_line_and_stores_nothing(run_cli, tmp_path, monkeypatch, tiny_onnx):
-    import sys
-    import types
     from types import SimpleNamespace
 
     bad = tmp_path / "tiny.onnx"
@@ -105,8 +103,8 @@ def test_bench_corrupt_artifact_is_one_line_and_stores_nothing(run_cli, tmp_path
     monkeypatch.setattr(sweep_mod, "export", lambda m, f, c, progress=None: pytest.fail("must not re-export"))
     db = tmp_path / "r.sqlite"
     seed_db(db)
-    before = len(Store(db).list_runs())
+    before = len(Store(db).find_by_extra())
     code, _, err = run_cli(["bench", "-m", "timm:test_vit", "--device", "cpu", "--protocol", "quick", "--db", str(db)])
     one_line_error(code, err)
     assert "does not match the sha256" in err and "--force" in err
-    assert len(Store(db).list_runs()) == before
+    assert len(Store(db).find_by_extra()) == before

@@ -4,8 +4,8 @@ import sqlite3
 import pytest
 
 from mobench.core import protocol
-from mobench.core.records import RunRecord
 from mobench.core.errors import StoreError
+from mobench.core.records import RunRecord
 from mobench.results import RUN_COLUMNS, SCHEMA_VERSION, Store, export, load, load_samples
 
 PROMISED = [
@@ -29,7 +29,7 @@ def record(model="m0", samples=((1.0, 2.0, 3.0, 4.0), (2.0, 3.0, 4.0, 5.0)), sta
     )
 
 
-def test_roundtrip_find_delete(tmp_path):
+def test_roundtrip_find_delete(tmp_path, store_problems):
     db = tmp_path / "r.sqlite"
     with Store(db) as st:
         assert st.schema_version == SCHEMA_VERSION
@@ -44,7 +44,7 @@ def test_roundtrip_find_delete(tmp_path):
         assert stats["n"] == 8 and stats["median_ms"] == 3.0 and stats["headline"] == "median"
         fid = st.add_run(record(model="m1", samples=(), status="failed", error="export: boom"), config_key="k1")
         assert st.find_run("m1", "cpu", "ab" * 32, "k1") is None        # failures are never reused
-        assert st.integrity_problems() == []
+        assert store_problems(st.path) == []
         tagged = st.add_run(record(extra={"report_key": "p1/r1", "report_run_sha256": "f00"}))
         assert st.find_by_extra("cpu", report_key="p1/r1", report_run_sha256="f00") == [tagged]
         assert st.find_by_extra("iphone", report_key="p1/r1") == [] and st.find_by_extra(report_key="x") == []
@@ -67,7 +67,7 @@ def test_ok_run_without_samples_is_refused(tmp_path):
     with Store(tmp_path / "r.sqlite") as st:
         with pytest.raises(StoreError, match="no samples"):
             st.add_run(record(samples=()))
-        assert st.list_runs() == []
+        assert st.find_by_extra() == []
 
 
 def test_failure_inside_the_transaction_leaves_nothing(tmp_path, monkeypatch):
@@ -181,4 +181,4 @@ def test_migrations_run_in_order_and_keep_data(tmp_path, monkeypatch):
         Store(db)
     monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with Store(db) as st:                                  # rolled back: still at the last good version
-        assert st.schema_version == SCHEMA_VERSION + 1 and len(st.list_runs()) == 1
+        assert st.schema_version == SCHEMA_VERSION + 1 and len(st.find_by_extra()) == 1

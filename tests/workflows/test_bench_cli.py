@@ -2,7 +2,7 @@
 
 import json
 
-from mobench.results import load
+from mobench.results import Store, load
 
 
 def test_bench_table_store_skip_force(tmp_path, run_cli):
@@ -28,3 +28,15 @@ def test_bench_table_store_skip_force(tmp_path, run_cli):
     assert code == 0 and len(df) == 3 and df.loc[2, "protocol"] == "quick+custom" and df.loc[2, "n_samples"] == 10
     code, _, err = run_cli(argv + ["--inferences", "2", "--trim", "1"])
     assert code != 0 and "2 * trim < inferences" in err and len(load(db)) == 3
+
+
+def test_bench_lower_inferences_scales_the_protocols_trim(tmp_path, run_cli):
+    """`-p modelbench --inferences 5` keeps modelbench's trim intent (10 of 50 -> 1 of 5), as `ios plan` does."""
+    db = tmp_path / "r.sqlite"
+    code, _, err = run_cli(["bench", "-m", "timm:test_efficientnet", "--device", "torch", "-p", "modelbench",
+                            "--rounds", "1", "--inferences", "5", "--threads", "1", "--db", str(db)])
+    assert code == 0, err
+    df = load(db)
+    assert df.loc[0, "protocol"] == "modelbench+custom" and df.loc[0, "n_samples"] == 5
+    with Store(db, readonly=True) as st:
+        assert st.get_run(int(df.loc[0, "run_id"])).config["trim"] == 1

@@ -1,18 +1,17 @@
 """run_sweep on a fake device and a fake exporter: reuse, force, failures, bad input."""
 
 import sys
-import types
 from types import SimpleNamespace
 
 import pytest
 
 from mobench.core import BenchConfig
-from mobench.workflows import run_sweep
-from mobench.devices import DEVICES
-from mobench.workflows import sweep as sweep_mod
-from mobench.devices.base import LocalDevice
 from mobench.core.errors import DeviceError, ModelNotFoundError, StoreError, UsageError
+from mobench.devices import DEVICES
+from mobench.devices.base import LocalDevice
 from mobench.results import Store, load
+from mobench.workflows import run_sweep
+from mobench.workflows import sweep as sweep_mod
 
 CFG = BenchConfig(name="t", warmup=1, rounds=2, inferences=3)
 M1, M2, M3 = "timm:test_vit", "timm:test_vit2", "timm:test_resnet"

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from mobench.core import BenchConfig
-from mobench.workflows import run_sweep
 from mobench.results import Store, load, load_samples
+from mobench.workflows import run_sweep
 
 CFG = BenchConfig(name="t", warmup=1, rounds=2, inferences=4, trim=1)
 

@@ -17,21 +17,21 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from ...core.records import RunRecord
 from ...core.errors import DeviceError, UsageError
+from ...core.records import RunRecord
 from ...core.registry import Registry
+from ...core.util import atomic_write_json, safe_filename, sha256_path
 from ..base import Device
 from .constants import BUNDLE_ID, PLAN_FILE, PROTOCOL_VERSION, SCHEMA_VERSION, default_bundle_id
-from .transport import Transport
-from .plan import parse_compute_units
 from .discovery import list_iphones
-from ...core.util import atomic_write_json, sha256_path
 from .ingest import to_records
-from .plan import file_stem, make_plan
+from .plan import make_plan, parse_compute_units
 from .session import run_session
+from .transport import Transport
 
 __all__ = ["BUNDLE_ID", "IPhoneDevice", "PROTOCOL_VERSION", "SCHEMA_VERSION", "TRANSPORTS", "make_transport"]
 
@@ -103,7 +103,7 @@ class IPhoneDevice(Device):
         with tempfile.TemporaryDirectory(prefix="mobench-iphone-") as tmp:
             plan_dir = Path(tmp) / "plan"
             plan_dir.mkdir()
-            dest = plan_dir / f"{file_stem(model_name)}{src.suffix or '.mlpackage'}"
+            dest = plan_dir / f"{safe_filename(model_name)}{src.suffix or '.mlpackage'}"
             (shutil.copytree if src.is_dir() else shutil.copyfile)(src, dest)
             plan = make_plan([(model_name, dest.name, sha256_path(dest))], [self.compute_units], config,
                              input_kind=getattr(config, "input_kind", "image"))

@@ -13,7 +13,7 @@ import asyncio
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ...core.errors import DeviceError
+from ...core.errors import DeviceError, one_line
 
 # ProductType -> marketing name for the devices people benchmark most (the identifier is what is stored).
 KNOWN_MODELS = {
@@ -87,7 +87,7 @@ async def _collect(udid_filter: str | None) -> list[IPhoneStatus]:
             lockdown = await create_using_usbmux(serial=dev.serial, autopair=False, connection_type=dev.connection_type)
         except Exception as exc:  # not paired / locked: still list the device with what we know
             st.paired = False
-            st.next_step = f"{type(exc).__name__}: {exc}"
+            st.next_step = one_line(exc)
             out.append(st)
             continue
         try:
@@ -121,19 +121,19 @@ def list_iphones(udid: str | None = None, timeout: float = 20.0) -> list[IPhoneS
     """Attached devices with readiness; DeviceError if usbmuxd cannot be reached."""
     try:
         import pymobiledevice3  # noqa: F401
-    except ImportError:
-        raise DeviceError("pymobiledevice3 is not installed; `pip install pymobiledevice3`") from None
+    except ImportError as exc:
+        raise DeviceError("pymobiledevice3 is not installed; `pip install pymobiledevice3`") from exc
     try:
         devices = asyncio.run(asyncio.wait_for(_collect(udid), timeout))
-    except asyncio.TimeoutError:
-        raise DeviceError(f"usbmuxd did not answer within {timeout:.0f} s; reconnect the iPhone and retry") from None
+    except asyncio.TimeoutError as exc:
+        raise DeviceError(f"usbmuxd did not answer within {timeout:.0f} s; reconnect the iPhone and retry") from exc
     except Exception as exc:
         name = type(exc).__name__
         if "usbmux" in name.lower() or "ConnectionFailed" in name or isinstance(exc, (ConnectionError, FileNotFoundError)):
             raise DeviceError(
                 "cannot reach usbmuxd: on Linux install and start it (`sudo apt install usbmuxd`, "
                 "`sudo systemctl start usbmuxd`); on macOS it always runs; then connect the iPhone by USB"
-            ) from None
-        raise DeviceError(f"listing iPhones failed: {name}: {exc}") from None
+            ) from exc
+        raise DeviceError(f"listing iPhones failed: {one_line(exc)}") from exc
     tunnels = _tunneld_udids() if any(_version(d.os_version) >= (17,) for d in devices) else None
     return [readiness(d, tunneld_udids=tunnels) for d in devices]

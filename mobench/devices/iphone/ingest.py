@@ -19,17 +19,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from ...core.records import RunRecord
-from ...core.errors import SchemaError, UsageError
-from .constants import STDOUT_LINE_KEY
-from .schema import loads_json, report_from_lines, validate_report
 from ...core.configs import PROTOCOLS, BenchConfig
+from ...core.errors import SchemaError, UsageError
+from ...core.records import RunRecord
 from ...core.util import host_provenance
 from ...results import Store
+from .constants import STDOUT_LINE_KEY
+from .schema import loads_json, report_from_lines, validate_report
 
 DEVICE_NAME = "iphone"
 # engine (report schema) -> (store device name, runtime in device_info)
@@ -74,7 +75,7 @@ def _config(report: dict[str, Any]) -> dict[str, Any]:
         else:
             cfg = BenchConfig(name=name if base is None else f"{name}+custom", input_kind=report["input_kind"], **fields)
     except UsageError as exc:
-        raise SchemaError(f"report protocol is not usable: {exc}") from None
+        raise SchemaError(f"report protocol is not usable: {exc}") from exc
     return cfg.to_dict()
 
 
@@ -163,7 +164,7 @@ def read_report_file(path: str | os.PathLike) -> Any:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
         obj = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError):

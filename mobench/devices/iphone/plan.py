@@ -15,20 +15,19 @@ only if no model exported).
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from ...core.util import atomic_dir, atomic_write_json, sha256_path
-from ...core.errors import ExportError, MobenchError, UsageError
+from ...core.errors import ExportError, MobenchError, UsageError, one_line
+from ...core.util import atomic_dir, atomic_write_json, host_provenance, safe_filename, sha256_path
+from ...exporters import ExportConfig, export
 from .constants import COMPUTE_UNIT_ALIASES, COMPUTE_UNITS, PLAN_FILE, SCHEMA_VERSION
 from .schema import validate_plan
-from ...exporters import ExportConfig, export
-from ...core.util import host_provenance
 
 
 @dataclass
@@ -56,12 +55,6 @@ def parse_compute_units(spec: str | Sequence[str]) -> list[str]:
     return out
 
 
-def file_stem(model: str) -> str:
-    """A file name for a model name (``timm:foo.bar`` -> ``timm_foo.bar``)."""
-    stem = re.sub(r"[^A-Za-z0-9._-]", "_", model).strip("._-") or "model"
-    return stem[:180]
-
-
 def new_plan_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
@@ -87,7 +80,7 @@ def make_plan(entries: Sequence[tuple[str, str, str]], compute_units: Sequence[s
     for model, file, sha in entries:
         for cu in compute_units:
             runs.append({
-                "run_id": f"r{len(runs) + 1:03d}-{file_stem(model)}-{cu}"[:128],
+                "run_id": f"r{len(runs) + 1:03d}-{safe_filename(model)}-{cu}"[:128],
                 "model": model, "file": file, "sha256": sha, "compute_units": cu,
             })
     plan: dict[str, Any] = {
@@ -132,7 +125,7 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
         for i, model in enumerate(dict.fromkeys(models)):
             if progress:
                 progress(model, i, len(models))
-            stem = file_stem(model)
+            stem = safe_filename(model)
             try:
                 art = export_fn(model, "coreml", work / stem / "coreml", input_kind)
                 dest = tmp / f"{stem}.mlpackage"
@@ -144,7 +137,7 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
                     shutil.move(str(onnx_art.path), tmp / f"{stem}.onnx")
                     extra_files.append(f"{stem}.onnx")
             except MobenchError as exc:
-                skipped[model] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                skipped[model] = one_line(exc)
                 continue
             entries.append((model, dest.name, sha256_path(dest)))
         shutil.rmtree(work, ignore_errors=True)

@@ -11,9 +11,10 @@ reaches the store.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ...core.errors import SchemaError
 from .constants import SCHEMA_DIR, SCHEMA_VERSION, STDOUT_LINE_KEY
@@ -21,14 +22,14 @@ from .constants import SCHEMA_DIR, SCHEMA_VERSION, STDOUT_LINE_KEY
 KINDS = ("plan", "report", "progress")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(kind: str) -> dict[str, Any]:
     if kind not in KINDS:
         raise ValueError(f"unknown schema {kind!r}")
     return json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(kind: str, ref: str | None = None):
     import jsonschema
 
@@ -39,7 +40,7 @@ def _validator(kind: str, ref: str | None = None):
     return cls(schema, format_checker=_format_checker())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _format_checker():
     """jsonschema's checker, plus a dependency-free RFC 3339 ``date-time`` check.
 
@@ -129,7 +130,7 @@ def validate_report(report: Any, plan: dict[str, Any] | None = None, what: str =
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise SchemaError(f"{what}: duplicate run_id {', '.join(dup)}")
-    for i, run in enumerate(report["runs"]):
+    for run in report["runs"]:
         if run["status"] == "ok":
             _check_run_shape(run, report["protocol"], f"{what}: run {run['run_id']}")
     if plan is not None:
@@ -166,7 +167,7 @@ def loads_json(data: bytes | str, what: str) -> Any:
     try:
         return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SchemaError(f"{what} is not valid JSON ({exc}); was it truncated while copying?") from None
+        raise SchemaError(f"{what} is not valid JSON ({exc}); was it truncated while copying?") from exc
 
 
 def read_json(path: str | Path, what: str | None = None) -> Any:
@@ -174,7 +175,7 @@ def read_json(path: str | Path, what: str | None = None) -> Any:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SchemaError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise SchemaError(f"cannot read {path}: {exc.strerror or exc}") from exc
     return loads_json(data, what or str(path))
 
 
@@ -194,8 +195,8 @@ def report_from_lines(lines: Iterable[str], what: str = "log") -> dict[str, Any]
             continue
         try:
             obj = json.loads(raw[start:].strip())
-        except json.JSONDecodeError:
-            raise SchemaError(f"{what}, line {n}: a mobench run line that is not valid JSON (truncated log?)") from None
+        except json.JSONDecodeError as exc:
+            raise SchemaError(f"{what}, line {n}: a mobench run line that is not valid JSON (truncated log?)") from exc
         found.append(validate_run_line(obj, f"{what}, line {n}"))
     if not found:
         raise SchemaError(f"{what}: no mobench run lines (JSON objects with \"{STDOUT_LINE_KEY}\") found")
@@ -206,8 +207,8 @@ def report_from_lines(lines: Iterable[str], what: str = "log") -> dict[str, Any]
     for f in found:
         runs[f["run"]["run_id"]] = f["run"]
     first, last = found[0], found[-1]
-    starts = [r.get("started") for r in runs.values() if r.get("started")]
-    ends = [r.get("finished") for r in runs.values() if r.get("finished")]
+    starts = [s for r in runs.values() if (s := r.get("started"))]
+    ends = [e for r in runs.values() if (e := r.get("finished"))]
     report = {
         "schema_version": SCHEMA_VERSION,
         "plan_id": first["plan_id"],

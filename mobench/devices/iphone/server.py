@@ -24,20 +24,20 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
-from ...core.util import atomic_write_bytes, sha256_path
 from ...core.errors import MobenchError, SchemaError, UsageError
+from ...core.util import atomic_write_bytes, default_results_dir, sha256_path
 from .constants import MAX_REPORT_BYTES, PLAN_FILE
 from .ingest import ingest_report, run_sha256
 from .plan import plan_files
 from .schema import loads_json, read_json, validate_plan, validate_progress, validate_report
-from ...core.util import default_results_dir
 
 MAX_PROGRESS_BYTES = 64 * 1024
 
@@ -184,7 +184,8 @@ class _Handler(BaseHTTPRequestHandler):
         st = self.state
         if path == "/" + PLAN_FILE:
             plan = {k: v for k, v in st.plan.items() if k != "token"}
-            host = self.headers.get("Host") or "%s:%d" % self.server.server_address[:2]
+            addr = cast(tuple, self.server.server_address)  # an (host, port) TCP address
+            host = self.headers.get("Host") or f"{addr[0]}:{addr[1]}"
             plan["report_url"] = f"http://{host}/report"
             self._json(HTTPStatus.OK, validate_plan(plan))
         elif path == "/files":
@@ -272,7 +273,7 @@ class PlanServer(ThreadingHTTPServer):
             super().__init__((host, port), _Handler)
         except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
             raise UsageError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}; "
-                             "choose another --port") from None
+                             "choose another --port") from exc
 
     @property
     def port(self) -> int:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from ...core.util import atomic_write_bytes, default_results_dir
 from ...core.errors import DeviceError, SchemaError
+from ...core.util import atomic_write_bytes, default_results_dir
 from .constants import ARG_AUTOSTART, ARG_PLAN, ARG_REPORT, PLAN_FILE, PROGRESS_FILE, REPORT_FILE
 from .ingest import IngestResult, ingest_report
 from .plan import plan_files

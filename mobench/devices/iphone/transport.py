@@ -29,9 +29,9 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ...core.errors import DeviceError, UsageError
 from .constants import BUNDLE_ID, default_bundle_id
@@ -81,13 +81,13 @@ def run_tool(argv: Sequence[str], *, timeout: float, what: str, env: dict[str, s
             list(argv), capture_output=True, text=True, timeout=timeout,
             env=None if env is None else {**os.environ, **env},
         )
-    except FileNotFoundError:
-        raise DeviceError(f"{what}: {argv[0]!r} not found; install it (pymobiledevice3: `pip install pymobiledevice3`; devicectl: Xcode 15+)") from None
-    except subprocess.TimeoutExpired:
+    except FileNotFoundError as exc:
+        raise DeviceError(f"{what}: {argv[0]!r} not found; install it (pymobiledevice3: `pip install pymobiledevice3`; devicectl: Xcode 15+)") from exc
+    except subprocess.TimeoutExpired as exc:
         raise DeviceError(
             f"{what}: no answer within {timeout:.0f} s; unlock the iPhone, check the cable and "
             "`mobench ios devices`, then retry (or raise --timeout)"
-        ) from None
+        ) from exc
     if proc.returncode != 0:
         out = (proc.stderr or "") + "\n" + (proc.stdout or "")
         msg = _last_line(proc.stderr) or _last_line(proc.stdout) or f"exit code {proc.returncode}"
@@ -121,10 +121,6 @@ class Transport(abc.ABC):
         """Delete ``Documents/<remote_name>`` if it exists."""
 
     @abc.abstractmethod
-    def list_files(self) -> list[str]:
-        """Names directly in Documents."""
-
-    @abc.abstractmethod
     def launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> None:
         """Start the app (terminating a running instance) with launch arguments; return once started."""
 
@@ -136,7 +132,7 @@ class Transport(abc.ABC):
         """What the app printed, where the transport can capture it ("" otherwise)."""
         return ""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: most transports start nothing
         """Stop anything the transport started."""
 
 
@@ -252,24 +248,6 @@ class Pymobiledevice3Transport(Transport):
             if not _AFC_NOT_FOUND.search(str(exc)):
                 raise
 
-    def list_files(self) -> list[str]:
-        import asyncio
-
-        async def _ls() -> list[str]:
-            from pymobiledevice3.lockdown import create_using_usbmux
-            from pymobiledevice3.services.house_arrest import HouseArrestService
-
-            lockdown = await create_using_usbmux(serial=self.udid)
-            async with await HouseArrestService.create(lockdown, self.bundle_id, documents_only=True) as svc:
-                return sorted(await svc.listdir("/Documents"))
-
-        try:
-            return asyncio.run(asyncio.wait_for(_ls(), self.timeout))
-        except Exception as exc:  # pymobiledevice3 raises many types; map them all to one message
-            text = f"{type(exc).__name__}: {exc}"
-            advice = next_step(text)
-            raise DeviceError(f"listing the app's Documents failed: {text}" + (f"; next step: {advice}" if advice else "")) from None
-
     def launch_env(self) -> dict[str, str] | None:
         """Environment for the launch command (core-device takes the device from PYMOBILEDEVICE3_UDID)."""
         if self.launcher == "core-device" and self.udid and not self.tunnel:
@@ -314,10 +292,6 @@ class DevicectlTransport(Transport):
         return [self.xcrun, "devicectl", "device", "copy", "from", *self._container(),
                 "--source", f"Documents/{remote_name}", "--destination", str(local_path)]
 
-    def argv_list(self, json_out: Path) -> list[str]:
-        return [self.xcrun, "devicectl", "device", "info", "files", *self._container(),
-                "--subdirectory", "Documents", "--json-output", str(json_out)]
-
     def argv_launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> list[str]:
         argv = [self.xcrun, "devicectl", "device", "process", "launch", "--terminate-existing", "--device", self.udid]
         if env:
@@ -342,22 +316,6 @@ class DevicectlTransport(Transport):
         # The app deletes its old report/progress when a plan starts (PROTOCOL.md); the host
         # additionally checks plan_id, so a stale file is never taken for a new result.
         _check_name(remote_name)
-
-    def list_files(self) -> list[str]:
-        with tempfile.TemporaryDirectory(prefix="mobench-devicectl-") as tmp:
-            out = Path(tmp) / "files.json"
-            run_tool(self.argv_list(out), timeout=self.timeout, what="listing the app's Documents")
-            try:
-                data = json.loads(out.read_text())
-            except (OSError, json.JSONDecodeError) as exc:
-                raise DeviceError(f"devicectl wrote no readable JSON ({exc}); update Xcode (15+)") from None
-        files = data.get("result", {}).get("files", [])
-        names = set()
-        for f in files:
-            rel = str(f.get("relativePath") or f.get("name") or "")
-            if rel:
-                names.add(rel.split("/", 1)[0])
-        return sorted(names)
 
     def launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> None:
         run_tool(self.argv_launch(bundle_id, args, env), timeout=self.launch_timeout, what="launching the harness app")
@@ -419,9 +377,6 @@ class FolderTransport(Transport):
         elif p.exists():
             p.unlink()
 
-    def list_files(self) -> list[str]:
-        return sorted(p.name for p in self.documents.iterdir())
-
     def launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> None:
         self.close()
         self._log = open(self._log_path, "w+", encoding="utf-8")
@@ -431,7 +386,7 @@ class FolderTransport(Transport):
                 env={**os.environ, **(env or {}), "MOBENCH_DOCUMENTS": str(self.documents), "MOBENCH_BUNDLE_ID": bundle_id},
             )
         except OSError as exc:
-            raise DeviceError(f"cannot start the app command {self.app_command[0]!r}: {exc.strerror or exc}") from None
+            raise DeviceError(f"cannot start the app command {self.app_command[0]!r}: {exc.strerror or exc}") from exc
 
     def app_exited(self) -> bool | None:
         return None if self._proc is None else self._proc.poll() is not None

@@ -36,8 +36,8 @@ def write_payload_package(path: Path, seed: int = 0) -> Path:
 
 def make_plan_dir(root: Path, onnx_path: Path, *, compute_units=("all", "cpuAndNeuralEngine"), rounds=2,
                   inferences=5, warmup=1, trim=1, reload_per_round=False, model="tiny") -> Path:
-    from mobench.core.util import atomic_write_json, sha256_path
     from mobench.core.configs import BenchConfig
+    from mobench.core.util import atomic_write_json, sha256_path
     from mobench.devices.iphone.plan import make_plan
 
     plan_dir = root / "plan"

@@ -8,11 +8,11 @@ import pytest
 from iphone_helpers import STANDIN_CMD, write_payload_package
 
 from mobench.core.configs import BenchConfig
+from mobench.core.errors import DeviceError, UsageError
 from mobench.devices import device_class, get_device
 from mobench.devices.base import Device
 from mobench.devices.iphone import TRANSPORTS, IPhoneDevice
 from mobench.devices.iphone.discovery import IPhoneStatus, readiness
-from mobench.core.errors import DeviceError, UsageError
 
 
 def test_registered_as_the_iphone_backend():

@@ -30,11 +30,12 @@ def tethered_iphone():
 
 
 @pytest.mark.iphone
-def test_harness_app_is_installed_and_reachable(tethered_iphone):
+def test_harness_app_is_installed_and_reachable(tethered_iphone, tmp_path):
+    """The app's Documents open over AFC: a missing file is reported missing, not an access error."""
     from mobench.devices.iphone.transport import Pymobiledevice3Transport
 
-    files = Pymobiledevice3Transport(tethered_iphone.udid).list_files()
-    assert isinstance(files, list)
+    t = Pymobiledevice3Transport(tethered_iphone.udid)
+    assert t.pull("no-such-file.json", tmp_path / "x.json") is False
 
 
 @pytest.mark.iphone

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from mobench.devices.iphone.ingest import ingest_report, read_report_file
 from mobench.core.errors import SchemaError
+from mobench.devices.iphone.ingest import ingest_report, read_report_file
 from mobench.results import Store
 
 
@@ -15,7 +15,7 @@ def _count(db) -> int:
     if not db.exists():
         return 0
     with Store(db, readonly=True) as s:
-        return len(s.list_runs())
+        return len(s.find_by_extra())
 
 
 def test_golden_report_is_stored_with_every_value(tmp_path, golden_report):

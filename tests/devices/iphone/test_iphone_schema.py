@@ -7,11 +7,16 @@ import json
 import jsonschema
 import pytest
 
+from mobench.core.errors import SchemaError
 from mobench.devices.iphone.constants import EXAMPLES_DIR, SCHEMA_DIR, SCHEMA_VERSION
 from mobench.devices.iphone.schema import (
-    load_schema, report_from_lines, validate_plan, validate_progress, validate_report, validate_run_line,
+    load_schema,
+    report_from_lines,
+    validate_plan,
+    validate_progress,
+    validate_report,
+    validate_run_line,
 )
-from mobench.core.errors import SchemaError
 
 
 @pytest.mark.parametrize("kind", ["plan", "report", "progress"])

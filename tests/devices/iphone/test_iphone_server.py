@@ -46,7 +46,7 @@ def _stored(tmp_path) -> int:
     if not db.exists():
         return 0
     with Store(db, readonly=True) as s:
-        return len(s.list_runs())
+        return len(s.find_by_extra())
 
 
 def _report_for(plan, golden_report):
@@ -55,7 +55,7 @@ def _report_for(plan, golden_report):
     rep["plan_id"] = plan["plan_id"]
     rep["protocol"] = plan["protocol"]
     runs = []
-    for spec, src in zip(plan["runs"], rep["runs"]):
+    for spec, src in zip(plan["runs"], rep["runs"], strict=False):
         run = {**src, **{k: spec[k] for k in ("run_id", "model", "file", "sha256", "compute_units")}}
         n, r = plan["protocol"]["inferences"], plan["protocol"]["rounds"]
         run["samples_ms"] = [[0.9 + 0.01 * i for i in range(n)] for _ in range(r)]

@@ -14,12 +14,11 @@ import sys
 import pytest
 from iphone_helpers import STANDIN_CMD, make_plan_dir
 
+from mobench.core.errors import DeviceError, SchemaError
 from mobench.devices.iphone.schema import validate_report
 from mobench.devices.iphone.session import run_session
 from mobench.devices.iphone.transport import FolderTransport
-from mobench.core.errors import DeviceError, SchemaError
 from mobench.results import Store, load
-
 
 
 def test_stand_in_run_is_validated_and_stored(tmp_path, plan_dir):
@@ -107,10 +106,10 @@ def test_partial_report_is_kept_not_stored(tmp_path, plan_dir):
     code = (
         "import json, os, shutil, subprocess, sys\n"
         "shutil.copytree('.', '../scratch', dirs_exist_ok=True)\n"
-        "subprocess.run([sys.executable, %r, '--autostart', '--documents', '../scratch'], check=True)\n"
+        f"subprocess.run([sys.executable, {STANDIN_CMD[1]!r}, '--autostart', '--documents', '../scratch'], check=True)\n"
         "r = json.load(open('../scratch/report.json')); r['runs'] = r['runs'][:1]\n"
         "json.dump(r, open('report.json', 'w'))\n"
-    ) % STANDIN_CMD[1]
+    )
     t = FolderTransport(tmp_path / "docs", [sys.executable, "-c", code])
     with pytest.raises(DeviceError, match=r"the report has 1 of 2 runs .*`mobench ios ingest` stores it"):
         run_session(plan_dir, t, db=tmp_path / "r.sqlite", reports_dir=tmp_path / "rep", poll=0.1, timeout=300)

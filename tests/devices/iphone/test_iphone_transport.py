@@ -16,11 +16,15 @@ import textwrap
 
 import pytest
 
+from mobench.core.errors import DeviceError, UsageError
 from mobench.devices.iphone.constants import BUNDLE_ID
 from mobench.devices.iphone.transport import (
-    DevicectlTransport, FolderTransport, Pymobiledevice3Transport, next_step, run_tool,
+    DevicectlTransport,
+    FolderTransport,
+    Pymobiledevice3Transport,
+    next_step,
+    run_tool,
 )
-from mobench.core.errors import DeviceError, UsageError
 
 FAKE = textwrap.dedent("""\
     #!{python}
@@ -168,17 +172,15 @@ def test_devicectl_command_lines(tmp_path):
     assert t.argv_launch(BUNDLE_ID, ["--plan", "plan.json", "--autostart"], {"A": "1"}) == [
         "xcrun", "devicectl", "device", "process", "launch", "--terminate-existing", "--device", "UDID-1",
         "--environment-variables", '{"A": "1"}', BUNDLE_ID, "--", "--plan", "plan.json", "--autostart"]
-    assert t.argv_list(tmp_path / "o.json")[-2:] == ["--json-output", str(tmp_path / "o.json")]
     with pytest.raises(UsageError, match="pass --udid"):
         DevicectlTransport("")
 
 
-def test_devicectl_reads_json_output_files(tmp_path, fake_tool):
+def test_devicectl_pull_copies_from_the_app_container(tmp_path, fake_tool):
     _, calls = fake_tool
     t = DevicectlTransport("UDID-1")
-    assert t.list_files() == ["plan.json", "tiny.mlpackage"]
     assert t.pull("report.json", tmp_path / "r.json") is True
-    assert calls()[0][:4] == ["devicectl", "device", "info", "files"]
+    assert calls()[0][:4] == ["devicectl", "device", "copy", "from"]
 
 
 def test_devicectl_locked_device(tmp_path, fake_tool, monkeypatch):
@@ -208,13 +210,13 @@ def test_folder_transport_files_and_names(tmp_path):
     (pkg / "Data" / "w.bin").write_bytes(b"abc")
     t.push(pkg, "m.mlpackage")
     t.push(pkg, "m.mlpackage")  # replacing works
-    assert t.list_files() == ["m.mlpackage"]
+    assert sorted(p.name for p in t.documents.iterdir()) == ["m.mlpackage"]
     assert t.pull("missing.json", tmp_path / "x") is False
     for bad in ("../escape.json", "/etc/passwd", "a\\b", ""):
         with pytest.raises(UsageError):
             t.push(pkg, bad)
     t.remove("m.mlpackage")
-    assert t.list_files() == []
+    assert list(t.documents.iterdir()) == []
 
 
 def test_folder_transport_runs_the_app_command(tmp_path):

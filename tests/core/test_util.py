@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from mobench.core.util import atomic_dir, atomic_write_text, sha256_path
 from mobench.core.errors import UsageError
+from mobench.core.util import atomic_dir, atomic_write_text, sha256_path
 
 
 def test_atomic_write_has_ordinary_permissions(tmp_path):
@@ -63,3 +63,14 @@ def test_sha256_of_folder_depends_on_names_and_contents(tmp_path):
     (a / "x").rename(a / "y")
     h3 = sha256_path(a)
     assert len({h1, h2, h3}) == 3
+
+
+def test_safe_filename_is_the_one_spelling():
+    from mobench.core.util import safe_filename
+
+    assert safe_filename("timm:resnet18") == "timm-resnet18"
+    assert safe_filename("torchvision:shufflenet_v2_x1_0") == "torchvision-shufflenet_v2_x1_0"
+    assert safe_filename("timm:a/b c") == "timm-a-b-c"
+    assert safe_filename("..:") == "model"
+    long = safe_filename("timm:" + "x" * 300)
+    assert len(long) == 180 and long[0].isalnum() and long[-1].isalnum()
