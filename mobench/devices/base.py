@@ -34,9 +34,7 @@ from typing import Any, Callable
 
 from ..core.records import RunRecord
 from ..core.errors import DeviceError
-from ..core.util import host_provenance
-from ..core.util import physical_cores
-from ..core.util import cpu_model, physical_cores
+from ..core.util import cpu_model, host_provenance, physical_cores
 
 _MB = 1024 * 1024
 
@@ -65,6 +63,11 @@ class Device(abc.ABC):
     def options_key(self) -> dict[str, Any]:
         """Resolved options that change the measurement (part of a run's reuse key)."""
         return {}
+
+    def target(self, artifact: Any = None):
+        """The :class:`~mobench.core.target.Target` a run of ``artifact`` measures, when it is known
+        before the run (``None`` when only the run tells, e.g. which phone answered)."""
+        return None
 
     def artifact_fields(self, artifact: Any) -> dict[str, Any]:
         """The RunRecord fields that say what was timed, from the artifact's manifest."""
@@ -160,6 +163,9 @@ class LocalDevice(Device):
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             **self.artifact_fields(artifact),
         )
+        target = self.target(artifact)
+        if target is not None:
+            rec.target = target.to_dict()
         mem = _Memory()
         pc = time.perf_counter_ns
         load_deltas: list[float] = []

@@ -50,6 +50,13 @@ class CoreMLDevice(LocalDevice):
     def options_key(self) -> dict[str, Any]:
         return {"compute_units": self.compute_units}
 
+    def target(self, artifact: Any = None):
+        from ..core.target import host_target
+
+        man = getattr(artifact, "manifest", None) or {}
+        return host_target(self.name, runtime="coreml", runtime_version=package_version("coremltools"),
+                           recipe=man.get("precision"), compute_units=self.compute_units)
+
     def info(self) -> dict[str, Any]:
 
         return {

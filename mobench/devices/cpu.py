@@ -46,6 +46,13 @@ class OrtCpuDevice(LocalDevice):
     def options_key(self) -> dict[str, Any]:
         return {"threads": self.threads, "graph_opt": self.graph_opt}
 
+    def target(self, artifact: Any = None):
+        from ..core.target import host_target
+
+        man = getattr(artifact, "manifest", None) or {}
+        return host_target(self.name, runtime="onnxruntime", runtime_version=package_version("onnxruntime"),
+                           recipe=man.get("precision"), threads=self.threads, graph_optimization=self.graph_opt)
+
     def info(self) -> dict[str, Any]:
 
         return {

@@ -43,6 +43,12 @@ class TorchCpuDevice(LocalDevice):
         return {"threads": self.threads, "fuse": self.fuse, "resolution": self.resolution,
                 "checkpoint": self.checkpoint}
 
+    def target(self, artifact: Any = None):
+        from ..core.target import host_target
+
+        return host_target(self.name, runtime="torch-eager", runtime_version=package_version("torch"),
+                           recipe="fp32", threads=self.threads, resolution=self.resolution)
+
     def info(self) -> dict[str, Any]:
 
         return {

@@ -13,16 +13,18 @@ import contextlib
 import json
 import os
 import sqlite3
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..core.records import RunRecord
 from ..core.errors import StoreError
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from .schema import MIGRATION_STEPS, MIGRATIONS, SCHEMA_VERSION
 from ..core.util import default_results_dir
 from ..core.configs import BenchConfig
 from ..core.statistics import compute_stats
+from ..core.target import Target, target_of
 
 DEFAULT_DB_NAME = "mobench.sqlite"
 
@@ -104,6 +106,8 @@ class Store:
             try:
                 for stmt in filter(None, (s.strip() for s in MIGRATIONS[v].split(";"))):
                     conn.execute(stmt)
+                if v in MIGRATION_STEPS:
+                    MIGRATION_STEPS[v](conn)
                 conn.execute(f"PRAGMA user_version = {v}")
                 conn.execute("COMMIT")
             except BaseException:
@@ -168,6 +172,10 @@ class Store:
         prov = record.provenance or {}
         versions = prov.get("versions") or {}
         key = config_key or record.extra.get("config_key")
+        target = (Target.from_dict(record.target) if record.target
+                  else target_of(record.device, record.device_info, prov, record.precision))
+        record.target = target.to_dict()
+        record.uuid = record.uuid or uuid.uuid4().hex
         row = {
             "created": created, "status": record.status, "error": record.error,
             "model": record.model, "device": record.device,
@@ -178,8 +186,11 @@ class Store:
             "config_json": _j(record.config), "device_info_json": _j(record.device_info),
             "provenance_json": _j(prov),
             "host": prov.get("host"), "cpu": prov.get("cpu"), "os": prov.get("os"),
-            "python_version": versions.get("python"), "torch_version": versions.get("torch"),
-            "ort_version": versions.get("onnxruntime"), "coremltools_version": versions.get("coremltools"),
+            "python_version": versions.get("python"),
+            "uuid": record.uuid, "backend": target.backend, "hardware": target.hardware,
+            "hardware_id": target.hardware_id, "runtime": target.runtime,
+            "runtime_version": target.runtime_version, "recipe": target.recipe,
+            "options_json": _j(target.options), "target_key": target.key, "target_label": target.label,
             "mobench_version": versions.get("mobench"), "git_commit": prov.get("git_commit"),
             "compile_ms": record.compile_ms,
             "load_ms_json": _j(record.load_ms), "first_inference_ms_json": _j(record.first_inference_ms),
@@ -213,13 +224,20 @@ class Store:
                 raise StoreError(f"no run {run_id} in {self.path}; see `mobench results list`")
 
     # -- reading --------------------------------------------------------------------
-    def find_run(self, model: str, device: str, artifact_sha256: str | None, config_key: str) -> int | None:
-        """The newest successful run of the same measurement, or ``None``."""
-        rows = self._query(
-            "SELECT id FROM runs WHERE model = ? AND device = ? AND artifact_sha256 IS ? "
-            "AND config_key = ? AND status = 'ok' ORDER BY id DESC LIMIT 1",
-            (model, device, artifact_sha256, config_key),
-        )
+    def find_run(self, model: str, device: str, artifact_sha256: str | None, config_key: str,
+                 target_key: str | None = None) -> int | None:
+        """The newest successful run of the same measurement, or ``None``.
+
+        With ``target_key`` only a run on that target counts (a run merged from another
+        host or phone with the same backend and options is not this host's measurement).
+        """
+        sql = ("SELECT id FROM runs WHERE model = ? AND device = ? AND artifact_sha256 IS ? "
+               "AND config_key = ? AND status = 'ok'")
+        args: tuple = (model, device, artifact_sha256, config_key)
+        if target_key is not None:
+            sql += " AND target_key = ?"
+            args += (target_key,)
+        rows = self._query(sql + " ORDER BY id DESC LIMIT 1", args)
         return int(rows[0]["id"]) if rows else None
 
     def find_by_extra(self, device: str | None = None, **match: Any) -> list[int]:
@@ -253,7 +271,8 @@ class Store:
                 args.append(val)
         sql = (
             "SELECT r.id AS run_id, r.created, r.status, r.error, r.model, r.device, r.artifact_format, "
-            "r.precision, r.reparameterized, r.protocol, r.n_samples, s.* FROM runs r "
+            "r.precision, r.reparameterized, r.protocol, r.n_samples, r.target_label, r.target_key, "
+            "s.* FROM runs r "
             "LEFT JOIN stats s ON s.run_id = r.id"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY r.id DESC" + (f" LIMIT {int(limit)}" if limit else "")
@@ -294,8 +313,14 @@ class Store:
             first_inference_ms=json.loads(r["first_inference_ms_json"]),
             warmup_ms=json.loads(r["warmup_ms_json"]), samples_ms=samples,
             memory=json.loads(r["memory_json"]), rounds_info=json.loads(r["rounds_info_json"]),
-            extra=extra, created=r["created"],
+            extra=extra, created=r["created"], uuid=r["uuid"], target=self._target(r).to_dict(),
         )
+
+    @staticmethod
+    def _target(r: sqlite3.Row) -> Target:
+        return Target(backend=r["backend"] or r["device"], hardware=r["hardware"], hardware_id=r["hardware_id"],
+                      runtime=r["runtime"], runtime_version=r["runtime_version"], recipe=r["recipe"],
+                      options=json.loads(r["options_json"] or "{}"))
 
     def integrity_problems(self) -> list[str]:
         """SQLite's integrity check plus mobench's own: every run's samples match its statistics."""

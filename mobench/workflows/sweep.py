@@ -39,6 +39,12 @@ def _failed(model: str, device, config: BenchConfig, error: str, stage: str, **f
     )
     for k, v in fields.items():
         setattr(rec, k, v)
+    try:
+        target = device.target(None)
+    except Exception:  # the failure record must not fail
+        target = None
+    if target is not None:
+        rec.target = target.to_dict()
     rec.extra["stage"] = stage
     return rec
 
@@ -141,7 +147,8 @@ def _one(name, dev, config, key, store, export_config, force, tick: Tick) -> Run
             return rec
     sha = (art.manifest or {}).get("sha256") if art is not None else None
     if not force:
-        found = store.find_run(name, dev.name, sha, key)
+        planned = dev.target(art)
+        found = store.find_run(name, dev.name, sha, key, planned.key if planned is not None else None)
         if found is not None:
             rec = store.get_run(found)
             rec.extra["reused"] = True

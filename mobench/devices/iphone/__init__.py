@@ -118,7 +118,7 @@ class IPhoneDevice(Device):
         if progress is not None:
             rounds = int(getattr(config, "rounds", 1))
             progress(rounds, rounds)
-        rec = to_records(result.report, source=str(result.report_path))[0]
+        rec = to_records(result.report, source=str(result.report_path), udid=self.udid)[0]
         man = getattr(artifact, "manifest", None) or {}
         rec.precision, rec.reparameterized = man.get("precision"), man.get("reparameterized")
         rec.config = config.to_dict() if hasattr(config, "to_dict") else rec.config

@@ -25,7 +25,8 @@ from typing import Any, Iterable
 
 from ...core.records import RunRecord
 from ...core.errors import SchemaError, UsageError
-from .constants import STDOUT_LINE_KEY
+from .constants import SHORT_COMPUTE_UNITS, STDOUT_LINE_KEY
+from ...core.target import phone_target, udid_hash
 from .schema import loads_json, report_from_lines, validate_report
 from ...core.configs import PROTOCOLS, BenchConfig
 from ...core.util import host_provenance
@@ -79,9 +80,15 @@ def _config(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_records(report: dict[str, Any], *, source: str | None = None,
-               plan: dict[str, Any] | None = None) -> list[RunRecord]:
-    """One RunRecord per run of a validated report (``plan`` adds what the host knows: precision, ...)."""
+               plan: dict[str, Any] | None = None, udid: str | None = None) -> list[RunRecord]:
+    """One RunRecord per run of a validated report (``plan`` adds what the host knows: precision, ...).
+
+    Each run's target is the phone (model identifier, and a hash of its UDID when the host
+    knows it: ``udid`` or the plan's ``host.udid_sha256``), the engine as runtime with the OS
+    version (Core ML ships with iOS), the compute units and the model's recipe.
+    """
     dev = report["device"]
+    udid_sha = udid_hash(udid) or ((plan or {}).get("host") or {}).get("udid_sha256")
     config = _config(report)
     engine = report.get("engine", "coreml")
     device, runtime = ENGINE_DEVICES[engine]
@@ -112,6 +119,10 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
                 extra[key] = run[key]
         if source:
             extra["report_source"] = source
+        target = phone_target(
+            device, model_identifier=dev["model_identifier"], udid=None, udid_sha=udid_sha,
+            compute_units=SHORT_COMPUTE_UNITS.get(run["compute_units"], run["compute_units"]),
+            runtime=engine, runtime_version=f"{dev['os_name']} {dev['os_version']}", recipe=art.get("precision"))
         records.append(RunRecord(
             model=run["model"], device=device, status=run["status"], error=run["error"],
             artifact_format="coreml", artifact_sha256=run["sha256"], artifact_path=run["file"],
@@ -122,6 +133,7 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
                 "os_version": dev["os_version"], "os_build": dev.get("os_build"),
                 "compute_units": run["compute_units"], "app_version": report["app_version"],
                 "protocol_version": report["protocol_version"], "runtime": runtime, "engine": engine,
+                "udid_sha256": udid_sha,
                 "low_power_mode": dev["low_power_mode"], "thermal_state": dev["thermal_state"],
                 "physical_memory_mb": dev.get("physical_memory_mb"), "processor_count": dev.get("processor_count"),
             },
@@ -130,16 +142,16 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
             first_inference_ms=list(run["first_prediction_ms"]),
             warmup_ms=[list(r) for r in run["warmup_ms"]], samples_ms=[list(r) for r in run["samples_ms"]],
             memory=mem, rounds_info=[dict(r) for r in run["rounds"]], extra=extra,
-            created=run.get("finished") or report["finished"],
+            created=run.get("finished") or report["finished"], target=target.to_dict(),
         ))
     return records
 
 
 def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dict[str, Any] | None = None,
-                  source: str | None = None, store=None) -> IngestResult:
+                  source: str | None = None, store=None, udid: str | None = None) -> IngestResult:
     """Validate ``report`` (against ``plan`` if given) and store its runs once."""
     validate_report(report, plan)
-    records = to_records(report, source=source, plan=plan)
+    records = to_records(report, source=source, plan=plan, udid=udid)
     result = IngestResult(records=records)
     own = store is None
     store = Store(db) if own else store

@@ -125,5 +125,6 @@ def run_session(plan_dir: str | os.PathLike, transport: Transport, *, db: str | 
             f"the report has {len(report['runs'])} of {len(plan['runs'])} runs (missing {', '.join(missing[:3])}); "
             f"the app stopped early: its partial report is in {report_path} (`mobench ios ingest` stores it)"
         )
-    result = ingest_report(report, db, plan=plan, source=str(report_path)) if store else None
+    udid = getattr(transport, "udid", None)
+    result = ingest_report(report, db, plan=plan, source=str(report_path), udid=udid) if store else None
     return SessionResult(report=report, report_path=report_path, ingest=result)
