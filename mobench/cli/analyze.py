@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+
+from ..core.jsonout import dumps
 
 ANALYZE_HELP = """Correlate latency with cost metrics per device: the paper's Table 1, on your numbers.
 
@@ -107,7 +108,7 @@ def analyze_cmd(
         raise UsageError("--bootstrap must be at least 100 resamples")
     result, _, _ = _analysis(device, metric, db, stat, complexity, model, preset, n_boot)
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=1, default=str))
+        typer.echo(dumps(result.to_dict(), indent=1))
     elif as_csv:
         typer.echo(result.to_frame().to_csv(index=False), nl=False)
     else:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+
+from ..core.jsonout import dumps
 
 HELP = """Time models on a device, print a table, and store every run (raw samples + provenance).
 
@@ -92,7 +93,7 @@ def bench(
         console.print(f"[yellow]note:[/] the 1-minute load average reached {busy[0]:.1f} on {busy[1]} cores while "
                       "timing: other processes shared the CPU, so expect noisy figures (compare mins and CIs).")
     if as_json:
-        typer.echo(json.dumps(rows, indent=1, default=str))
+        typer.echo(dumps(rows, indent=1))
     if bad:
         raise DeviceError(f"{len(bad)} artifact(s) missing or corrupt, nothing stored for them: "
                           + bad[0].error.split(": ", 1)[-1])

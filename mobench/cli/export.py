@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from ..core.jsonout import dumps
+
 HELP = """Export models to Core ML (.mlpackage) and/or ONNX, checked and described by a manifest.
 
 Each export is fused first (MobileOne, RepVGG) unless --no-reparam, converted, checked structurally (op histogram: a fused MobileOne S0 has 43 convs and no batch_norm), checked for numerical parity against PyTorch (ONNX Runtime on every export; Core ML only on macOS), and written atomically to OUT/<stem>/<stem>.onnx|.mlpackage with OUT/<stem>/manifest.json.
@@ -47,7 +49,6 @@ def export_cmd(
     no_parity: bool = typer.Option(False, "--no-parity", help="Skip the numerical parity check (not recommended)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON instead of a table."),
 ) -> None:
-    import json
 
     from rich.console import Console
     from rich.table import Table
@@ -71,7 +72,7 @@ def export_cmd(
     failed = [r for r in results if not r.ok]
 
     if as_json:
-        typer.echo(json.dumps([
+        typer.echo(dumps([
             {
                 "model": r.model, "format": r.format, "ok": r.ok, "error": r.error, "seconds": round(r.seconds, 2),
                 "path": str(r.artifact.path) if r.artifact else None,

@@ -8,6 +8,8 @@ from typing import Any, List, Optional
 
 import typer
 
+from ..core.jsonout import dumps
+
 HELP = """Time Core ML models on an iPhone with the mobench harness app (ios_harness/, see its README).
 
 The host exports Core ML models (image input) into a PLAN folder; the app runs the plan (compute units and protocol are plan fields) and writes a REPORT with every raw sample; the host validates the report against the schema and stores its runs (device `iphone`) in the results store.
@@ -84,7 +86,6 @@ def devices_cmd(
     udid: Optional[str] = typer.Option(None, "--udid", help="Only this device."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    import json
 
     from rich.table import Table
 
@@ -92,7 +93,7 @@ def devices_cmd(
 
     phones = list_iphones(udid)
     if as_json:
-        typer.echo(json.dumps([p.to_dict() for p in phones], indent=1))
+        typer.echo(dumps([p.to_dict() for p in phones], indent=1))
         return
     console = _console()
     if not phones:

@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from ..core.jsonout import dumps
+
 HELP = """List, show, export and delete stored runs (default store results/mobench.sqlite; --db to choose).
 
 Examples:
@@ -89,7 +91,7 @@ def show_cmd(
     if as_json:
         d = rec.to_dict()
         d["stats"] = stats
-        typer.echo(json.dumps(d, indent=1, default=str))
+        typer.echo(dumps(d, indent=1))
         return
     t = Table(title=f"run {run}: {rec.model} on {rec.device} ({rec.protocol})", show_header=False)
     t.add_column("field", style="bold")
@@ -155,6 +157,28 @@ def delete_cmd(
     with Store(db) as store:
         store.delete_run(run)
     typer.echo(f"deleted run {run}")
+
+
+@results_app.command("merge", help=(
+    "Bring the runs of other results databases (other hosts, other phones) into this one, in one "
+    "transaction. A run already present (same run uuid) is stored once; merged runs keep their "
+    "provenance and target. A corrupt, foreign or newer-schema file is refused and nothing is written."
+    "\n\nExample: mobench results merge lab-host.sqlite phone-mac.sqlite --db results/mobench.sqlite"))
+def merge_cmd(
+    others: list[Path] = typer.Argument(..., help="Results databases to merge in."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print what was merged as JSON."),
+) -> None:
+    from ..results import Store, default_db_path, merge_stores
+
+    with Store(db) as store:
+        results = merge_stores(store, list(others))
+    if as_json:
+        typer.echo(dumps([r.to_dict() for r in results], indent=1))
+        return
+    for r in results:
+        typer.echo(f"{r.source}: {len(r.added)} run(s) added, {r.duplicates} already present "
+                   f"(into {db or default_db_path()})")
 
 
 def register(app: typer.Typer) -> None:

@@ -91,6 +91,15 @@ def _short_version(version: str | None) -> str | None:
     return ".".join(parts[:2])
 
 
+#: Core ML's compute-unit names (MLComputeUnits, as in harness plans) -> the short form in labels.
+SHORT_COMPUTE_UNITS = {"all": "all", "cpuOnly": "cpu", "cpuAndGPU": "gpu", "cpuAndNeuralEngine": "ane",
+                       "ALL": "all", "CPU_ONLY": "cpu", "CPU_AND_GPU": "gpu", "CPU_AND_NE": "ane"}
+
+
+def short_compute_units(cu: str | None) -> str | None:
+    return SHORT_COMPUTE_UNITS.get(cu, cu) if cu else cu
+
+
 #: runtime -> short label prefix
 _RUNTIME_SHORT = {"onnxruntime": "ort", "torch-eager": "torch", "torch": "torch", "Core ML": "coreml",
                   "coreml": "coreml", "known-cost": "known-cost", "executorch": "et"}
@@ -207,7 +216,8 @@ def target_of(device: str, device_info: dict[str, Any] | None, provenance: dict[
         if engine == "known-cost":
             runtime = "known-cost"
         return phone_target(device, model_identifier=model_id, udid=info.get("udid"),
-                            udid_sha=info.get("udid_sha256"), compute_units=info.get("compute_units"),
+                            udid_sha=info.get("udid_sha256"),
+                            compute_units=short_compute_units(info.get("compute_units")),
                             runtime=runtime or "Core ML", runtime_version=rv or info.get("os_version"),
                             recipe=precision)
     hid = info.get("host_id") or prov.get("host_id") or (("host:" + prov["host"]) if prov.get("host") else None)

@@ -16,6 +16,7 @@ import sqlite3
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ..core.records import RunRecord
@@ -335,3 +336,119 @@ class Store:
             if row["status"] == "ok" and row["stat_n"] != row["stored"]:
                 problems.append(f"run {row['id']}: statistics cover {row['stat_n']} samples, {row['stored']} stored")
         return problems
+
+
+# -- merging other stores ----------------------------------------------------------------
+@dataclass
+class MergeResult:
+    source: str
+    added: list[int] = field(default_factory=list)        # new run ids in this store
+    duplicates: int = 0                                   # runs this store already held (same uuid)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "added": len(self.added), "already_present": self.duplicates,
+                "run_ids": self.added}
+
+
+def _snapshot(other: Path, tmpdir: Path) -> Path:
+    """A private, migrated copy of the store ``other`` (which itself is never written)."""
+    if not other.exists():
+        raise StoreError(f"cannot merge {other}: no such file")
+    if other.is_dir():
+        raise StoreError(f"cannot merge {other}: it is a folder, not a results database")
+    copy = tmpdir / "other.sqlite"
+    try:
+        src = sqlite3.connect(f"{other.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            version = src.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"cannot merge {other}: its schema version {version} is newer than this mobench "
+                    f"understands ({SCHEMA_VERSION}); upgrade mobench first"
+                )
+            if version == 0:
+                raise StoreError(f"cannot merge {other}: not a mobench results store (no mobench schema in it)")
+            problems = [r[0] for r in src.execute("PRAGMA quick_check").fetchall() if r[0] != "ok"]
+            if problems:
+                raise StoreError(f"cannot merge {other}: the database is corrupt ({problems[0]})")
+            dst = sqlite3.connect(str(copy))
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot merge {other}: not a readable SQLite database ({exc})") from None
+    try:
+        with Store(copy) as st:   # migrates the copy; refuses a database that is not a mobench store
+            problems = st.integrity_problems()
+    except StoreError as exc:
+        msg = str(exc).replace(str(copy), str(other))
+        raise StoreError(f"cannot merge {other}: {msg}") from None
+    if problems:
+        raise StoreError(f"cannot merge {other}: {problems[0]}")
+    return copy
+
+
+def merge_stores(store: Store, others: list[str | os.PathLike]) -> list[MergeResult]:
+    """Bring the runs of ``others`` into ``store`` in one transaction.
+
+    Every file is checked first (readable SQLite, a mobench store, not newer than this
+    mobench, integrity and samples-vs-statistics checks) on a private copy, so a refused
+    file leaves ``store`` untouched. A run whose ``uuid`` is already in ``store`` is not
+    stored again; a merged run keeps its provenance (host, CPU, versions, target) and
+    records where it came from in ``extra.merged_from``.
+    """
+    import tempfile
+
+    if not others:
+        raise StoreError("nothing to merge: name one or more results databases")
+    results: list[MergeResult] = []
+    with tempfile.TemporaryDirectory(prefix="mobench-merge-") as tmp:
+        copies = []
+        for i, other in enumerate(others):
+            p = Path(other)
+            if p.exists() and store.path.exists() and p.resolve() == store.path.resolve():
+                raise StoreError(f"cannot merge {p} into itself")
+            d = Path(tmp) / str(i)
+            d.mkdir()
+            copies.append((p, _snapshot(p, d)))
+        mine = [r[1] for r in store._query("PRAGMA table_info(runs)")]
+        merged_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with store._transaction() as conn:
+            for src_path, copy in copies:
+                res = MergeResult(source=str(src_path))
+                src = sqlite3.connect(str(copy))
+                src.row_factory = sqlite3.Row
+                try:
+                    theirs = [r[1] for r in src.execute("PRAGMA table_info(runs)")]
+                    cols = [c for c in mine if c in theirs and c != "id"]
+                    for row in src.execute("SELECT * FROM runs ORDER BY id").fetchall():
+                        if conn.execute("SELECT 1 FROM runs WHERE uuid = ?", (row["uuid"],)).fetchone():
+                            res.duplicates += 1
+                            continue
+                        values = {c: row[c] for c in cols}
+                        extra = json.loads(values.get("extra_json") or "{}")
+                        extra.setdefault("merged_from", {"path": str(src_path.resolve()), "run_id": row["id"],
+                                                         "merged": merged_at})
+                        values["extra_json"] = _j(extra)
+                        cur = conn.execute(
+                            f"INSERT INTO runs ({', '.join(values)}) VALUES ({', '.join('?' for _ in values)})",
+                            tuple(values.values()))
+                        new_id = int(cur.lastrowid)
+                        conn.executemany(
+                            "INSERT INTO samples (run_id, round, idx, latency_ms) VALUES (?, ?, ?, ?)",
+                            ((new_id, s["round"], s["idx"], s["latency_ms"]) for s in src.execute(
+                                "SELECT round, idx, latency_ms FROM samples WHERE run_id = ?", (row["id"],))))
+                        st = src.execute("SELECT * FROM stats WHERE run_id = ?", (row["id"],)).fetchone()
+                        if st is not None:
+                            s = dict(st)
+                            s["run_id"] = new_id
+                            conn.execute(f"INSERT INTO stats ({', '.join(s)}) VALUES ({', '.join('?' for _ in s)})",
+                                         tuple(s.values()))
+                        res.added.append(new_id)
+                finally:
+                    src.close()
+                results.append(res)
+    return results

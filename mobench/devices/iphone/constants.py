@@ -37,9 +37,6 @@ COMPUTE_UNIT_ALIASES = {
     "cpuandneuralengine": "cpuAndNeuralEngine", "cpu_and_neural_engine": "cpuAndNeuralEngine",
 }
 
-# The plan's value -> its short form in target labels (``iphone13,2/ane``).
-SHORT_COMPUTE_UNITS = {"all": "all", "cpuOnly": "cpu", "cpuAndGPU": "gpu", "cpuAndNeuralEngine": "ane"}
-
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
 EXAMPLES_DIR = SCHEMA_DIR / "examples"
 

@@ -25,8 +25,8 @@ from typing import Any, Iterable
 
 from ...core.records import RunRecord
 from ...core.errors import SchemaError, UsageError
-from .constants import SHORT_COMPUTE_UNITS, STDOUT_LINE_KEY
-from ...core.target import phone_target, udid_hash
+from .constants import STDOUT_LINE_KEY
+from ...core.target import phone_target, short_compute_units, udid_hash
 from .schema import loads_json, report_from_lines, validate_report
 from ...core.configs import PROTOCOLS, BenchConfig
 from ...core.util import host_provenance
@@ -121,7 +121,7 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
             extra["report_source"] = source
         target = phone_target(
             device, model_identifier=dev["model_identifier"], udid=None, udid_sha=udid_sha,
-            compute_units=SHORT_COMPUTE_UNITS.get(run["compute_units"], run["compute_units"]),
+            compute_units=short_compute_units(run["compute_units"]),
             runtime=engine, runtime_version=f"{dev['os_name']} {dev['os_version']}", recipe=art.get("precision"))
         records.append(RunRecord(
             model=run["model"], device=device, status=run["status"], error=run["error"],
