@@ -24,6 +24,8 @@ Examples:
   mobench bench -m s0 -m mobilenet_v3_small --device torch --unfused --json
 
   mobench bench -m s0 --protocol paper --inferences 200     (stored as protocol paper+custom)
+
+  mobench bench -m s0 -O threads=1 -O graph_optimization=basic   (one more cpu target)
 """
 
 
@@ -35,6 +37,7 @@ def bench(
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores; recorded)."),
     graph_opt: Optional[str] = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization: disable, basic, extended, all (default)."),
     compute_units: Optional[str] = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone: all, cpu, gpu, ane."),
+    device_option: Optional[List[str]] = typer.Option(None, "--device-option", help="A backend option KEY=VALUE (repeatable), checked against the device: cpu threads, graph_optimization; torch threads, resolution; coreml/iphone compute_units. See `mobench devices`."),
     unfused: bool = typer.Option(False, "--unfused", help="Time the train-time (not reparameterized) graph."),
     precision: Optional[str] = typer.Option(None, "--precision", help="Export precision (fp32, fp16); default: the format's default."),
     db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
@@ -63,7 +66,15 @@ def bench(
                  if v is not None}
     config = config.with_(**overrides)
     names = resolve_models(model, preset)
+    from ..devices import parse_device_options
+
     options = {"threads": threads, "graph_opt": graph_opt, "compute_units": compute_units}
+    for key, value in parse_device_options(device, device_option).items():
+        if options.get(key) is not None and options[key] != value:
+            from ..core.errors import UsageError
+
+            raise UsageError(f"--device-option sets {key} to {value!r} but another flag sets it to {options[key]!r}")
+        options[key] = value
     export_config = None
     if device == "torch":
         options["fuse"] = not unfused

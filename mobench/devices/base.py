@@ -29,6 +29,7 @@ import gc
 import os
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -39,11 +40,38 @@ from ..core.util import cpu_model, host_provenance, physical_cores
 _MB = 1024 * 1024
 
 
+@dataclass(frozen=True)
+class DeviceOption:
+    """An option a backend takes through ``--device-option KEY=VALUE``."""
+    param: str                               # the backend's constructor argument
+    parse: Callable[[str], Any]              # text -> value (raises ValueError on bad text)
+    help: str = ""
+    choices: tuple[str, ...] = ()
+
+
+def positive_int(text: str) -> int:
+    v = int(text)
+    if v < 1:
+        raise ValueError("must be a positive integer")
+    return v
+
+
+def yes_no(text: str) -> bool:
+    t = text.strip().lower()
+    if t in ("1", "true", "yes", "on"):
+        return True
+    if t in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
 class Device(abc.ABC):
     """A place where models are timed (see ``mobench.devices`` for the registry)."""
     name: str = ""
     artifact_format: str | None = None     # "onnx", "coreml", or None (torch eager)
     description: str = ""
+    #: What ``--device-option KEY=VALUE`` may set on this backend (KEY -> option).
+    OPTIONS: dict[str, DeviceOption] = {}
 
     def __init__(self, **options: Any) -> None:
         if options:

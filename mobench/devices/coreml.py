@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..core.errors import DeviceError
-from .base import LocalDevice, seeded_tensor
+from .base import DeviceOption, LocalDevice, seeded_tensor
 from ..core.util import cpu_model, package_version
 
 COMPUTE_UNITS = {"all": "ALL", "cpu": "CPU_ONLY", "gpu": "CPU_AND_GPU", "ane": "CPU_AND_NE"}
@@ -25,6 +25,8 @@ class CoreMLDevice(LocalDevice):
     name = "coreml"
     artifact_format = "coreml"
     description = "Core ML on this Mac via coremltools (option: compute_units all|cpu|gpu|ane)"
+    OPTIONS = {"compute_units": DeviceOption("compute_units", str, "Core ML compute units",
+                                             tuple(COMPUTE_UNITS))}
 
     def __init__(self, compute_units: str = "all") -> None:
         if compute_units not in COMPUTE_UNITS:

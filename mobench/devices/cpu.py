@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..core.errors import DeviceError
-from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
+from .base import DeviceOption, LocalDevice, cpu_info, cpu_threads, positive_int, seeded_tensor
 from ..core.util import package_version
 
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
@@ -22,7 +22,12 @@ GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 class OrtCpuDevice(LocalDevice):
     name = "cpu"
     artifact_format = "onnx"
-    description = "ONNX Runtime, CPU execution provider (options: threads, graph_opt)"
+    description = "ONNX Runtime, CPU execution provider (options: threads, graph_optimization)"
+    OPTIONS = {
+        "threads": DeviceOption("threads", positive_int, "intra-op threads (default: physical cores)"),
+        "graph_optimization": DeviceOption("graph_opt", str, "ONNX Runtime graph optimization level",
+                                           GRAPH_OPT_LEVELS),
+    }
 
     def __init__(self, threads: int | None = None, graph_opt: str = "all") -> None:
         if graph_opt not in GRAPH_OPT_LEVELS:

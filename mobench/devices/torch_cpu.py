@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..core.errors import DeviceError
-from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
+from .base import DeviceOption, LocalDevice, cpu_info, cpu_threads, positive_int, seeded_tensor
 from ..core.util import package_version
 from ..models import build_deployed
 
@@ -20,6 +20,10 @@ class TorchCpuDevice(LocalDevice):
     name = "torch"
     artifact_format = None
     description = "eager PyTorch on the CPU (options: threads, fuse, resolution, checkpoint)"
+    OPTIONS = {
+        "threads": DeviceOption("threads", positive_int, "intra-op threads (default: physical cores)"),
+        "resolution": DeviceOption("resolution", positive_int, "input height and width (default 224)"),
+    }
 
     def __init__(self, threads: int | None = None, fuse: bool = True, resolution: int = 224,
                  checkpoint: str | None = None) -> None:

@@ -28,3 +28,24 @@ def test_bench_table_store_skip_force(tmp_path, run_cli):
     assert code == 0 and len(df) == 3 and df.loc[2, "protocol"] == "quick+custom" and df.loc[2, "n_samples"] == 10
     code, _, err = run_cli(argv + ["--inferences", "2", "--trim", "1"])
     assert code != 0 and "2 * trim < inferences" in err and len(load(db)) == 3
+
+
+def test_device_options_are_checked_and_make_targets(tmp_path, run_cli):
+    db = tmp_path / "r.sqlite"
+    base = ["bench", "-m", "timm:test_efficientnet", "--device", "torch", "--protocol", "quick",
+            "--rounds", "1", "--inferences", "3", "--db", str(db)]
+    for opts, message in ((["--device-option", "graph_optimization=basic"], "device 'torch' has no option 'graph_optimization' (its options: resolution, threads)"),
+                          (["--device-option", "threads"], "--device-option takes KEY=VALUE"),
+                          (["--device-option", "threads=0"], "device option threads='0' for 'torch': must be a positive integer"),
+                          (["--device-option", "threads=2", "--threads", "1"], "sets threads to 2 but another flag sets it to 1")):
+        code, _, err = run_cli(base + opts)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not db.exists()
+    for t in ("1", "2"):
+        code, _, err = run_cli(base + ["--device-option", f"threads={t}", "--json"])
+        assert code == 0, err
+    df = load(db)
+    # two thread counts are two targets, each its own column in analysis
+    assert len(df) == 2 and sorted(df["threads"]) == [1, 2]
+    assert sorted(t.rsplit("/", 1)[-1] for t in df["target"]) == ["1t", "2t"]
+    assert all(t.startswith("torch/") for t in df["target"])

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from ...core.records import RunRecord
 from ...core.errors import DeviceError, UsageError
 from ...core.registry import Registry
-from ..base import Device
+from ..base import Device, DeviceOption
 from .constants import BUNDLE_ID, PLAN_FILE, PROTOCOL_VERSION, SCHEMA_VERSION, default_bundle_id
 from .transport import Transport
 from .plan import parse_compute_units
@@ -59,6 +59,12 @@ class IPhoneDevice(Device):
     name = "iphone"
     artifact_format = "coreml"
     description = "a tethered iPhone running the mobench harness app (Core ML)"
+    OPTIONS = {
+        "compute_units": DeviceOption("compute_units", str, "Core ML compute units",
+                                      ("all", "cpu", "gpu", "ane", "cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine")),
+        "udid": DeviceOption("udid", str, "the phone's UDID (default: the one attached)"),
+        "transport": DeviceOption("transport", str, "pymobiledevice3, devicectl or folder"),
+    }
 
     def __init__(self, *, udid: str | None = None, compute_units: str = "all", transport: str = "pymobiledevice3",
                  timeout: float = 3600.0, bundle_id: str | None = None) -> None:
