@@ -100,33 +100,57 @@ class IPhoneDevice(Device):
         return {"compute_units": self.compute_units, "udid": self.udid}
 
     def run(self, model_name: str, artifact: Any, config: Any, *, progress: Callable | None = None) -> RunRecord:
+        def per_model(model: str, what: str) -> None:
+            if progress is not None and what.startswith("round "):
+                done, total = what.split()[1].split("/")
+                progress(int(done), int(total))
 
-        if artifact is None or getattr(artifact, "path", None) is None:
-            raise DeviceError("the iphone device needs an exported Core ML artifact (.mlpackage)")
-        src = Path(artifact.path)
-        if not src.exists():
-            raise DeviceError(f"artifact {src} does not exist; export the model again")
-        with tempfile.TemporaryDirectory(prefix="mobench-iphone-") as tmp:
-            plan_dir = Path(tmp) / "plan"
-            plan_dir.mkdir()
-            dest = plan_dir / f"{file_stem(model_name)}{src.suffix or '.mlpackage'}"
-            (shutil.copytree if src.is_dir() else shutil.copyfile)(src, dest)
-            plan = make_plan([(model_name, dest.name, sha256_path(dest))], [self.compute_units], config,
-                             input_kind=getattr(config, "input_kind", "image"))
-            atomic_write_json(plan_dir / PLAN_FILE, plan)
-
-            def on_progress(p: dict[str, Any]) -> None:
-                if progress is not None and p.get("round") is not None:
-                    progress(int(p["round"]), int(getattr(config, "rounds", 1)))
-
-            transport = make_transport(self.transport_kind, udid=self.udid, bundle_id=self.bundle_id)
-            result = run_session(plan_dir, transport, timeout=self.timeout, store=False, on_progress=on_progress)
+        rec = self.run_many([(model_name, artifact)], config, progress=per_model)[model_name]
         if progress is not None:
             rounds = int(getattr(config, "rounds", 1))
             progress(rounds, rounds)
-        rec = to_records(result.report, source=str(result.report_path), udid=self.udid)[0]
-        man = getattr(artifact, "manifest", None) or {}
-        rec.precision, rec.reparameterized = man.get("precision"), man.get("reparameterized")
-        rec.config = config.to_dict() if hasattr(config, "to_dict") else rec.config
-        rec.protocol = getattr(config, "name", rec.protocol)
         return rec
+
+    def run_many(self, items: list[tuple[str, Any]], config: Any, *,
+                 progress: Callable[[str, str], None] | None = None) -> dict[str, RunRecord]:
+        """Time every ``(model, Core ML artifact)`` of a sweep in one plan: one push, one app launch,
+        one report (the same plan and session code as ``mobench ios run``). Returns model -> record."""
+        if not items:
+            return {}
+        with tempfile.TemporaryDirectory(prefix="mobench-iphone-") as tmp:
+            plan_dir = Path(tmp) / "plan"
+            plan_dir.mkdir()
+            entries, manifests = [], {}
+            for model_name, artifact in items:
+                if artifact is None or getattr(artifact, "path", None) is None:
+                    raise DeviceError("the iphone device needs an exported Core ML artifact (.mlpackage)")
+                src = Path(artifact.path)
+                if not src.exists():
+                    raise DeviceError(f"artifact {src} does not exist; export the model again")
+                dest = plan_dir / f"{file_stem(model_name)}{src.suffix or '.mlpackage'}"
+                (shutil.copytree if src.is_dir() else shutil.copyfile)(src, dest)
+                entries.append((model_name, dest.name, sha256_path(dest)))
+                manifests[model_name] = getattr(artifact, "manifest", None) or {}
+            plan = make_plan(entries, [self.compute_units], config,
+                             input_kind=getattr(config, "input_kind", "image"))
+            atomic_write_json(plan_dir / PLAN_FILE, plan)
+            models_by_run = {r["run_id"]: r["model"] for r in plan["runs"]}
+
+            def on_progress(p: dict[str, Any]) -> None:
+                model = models_by_run.get(p.get("current") or "")
+                if progress is not None and model and p.get("round") is not None:
+                    progress(model, f"round {int(p['round'])}/{int(getattr(config, 'rounds', 1))}")
+
+            transport = make_transport(self.transport_kind, udid=self.udid, bundle_id=self.bundle_id)
+            result = run_session(plan_dir, transport, timeout=self.timeout, store=False, on_progress=on_progress)
+        out: dict[str, RunRecord] = {}
+        for rec in to_records(result.report, source=str(result.report_path), udid=self.udid):
+            man = manifests.get(rec.model, {})
+            rec.precision, rec.reparameterized = man.get("precision"), man.get("reparameterized")
+            rec.config = config.to_dict() if hasattr(config, "to_dict") else rec.config
+            rec.protocol = getattr(config, "name", rec.protocol)
+            if rec.target:
+                rec.target["recipe"] = rec.precision
+                rec.target = {k: v for k, v in rec.target.items() if k not in ("key", "label")}
+            out[rec.model] = rec
+        return out
