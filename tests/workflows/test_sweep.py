@@ -162,7 +162,8 @@ class FakeRemoteDevice(FakeOnnxDevice):
                 progress(model, "round 1/2")
             if model != M3:      # the app returned nothing for M3
                 out[model] = RunRecord(model=model, device=self.name, protocol=config.name,
-                                       config=config.to_dict(), samples_ms=[[1.0, 2.0, 3.0]])
+                                       config=config.to_dict(), samples_ms=[[1.0, 2.0, 3.0]],
+                                       **self.artifact_fields(art))
         return out
 
 
