@@ -50,7 +50,8 @@ Examples:
   mobench report --db lab.sqlite --out lab_report
 """
 
-_DEVICE_HELP = "Device (repeatable): a measured device in the store (cpu, torch, coreml, iphone) or paper:iphone12, paper:cpu, paper:gpu."
+_DEVICE_HELP = ("Device (repeatable): a backend in the store (cpu, torch, coreml, iphone: every target of it), one "
+                "target label (e.g. cpu/ort-1.23/2t, iphone13,2/ane), or paper:iphone12, paper:cpu, paper:gpu.")
 
 
 def _default_db(db: Optional[Path]) -> Path:

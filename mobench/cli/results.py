@@ -41,7 +41,7 @@ def _console():
 def list_cmd(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Only this model."),
-    device: Optional[str] = typer.Option(None, "--device", "-d", help="Only this device."),
+    device: Optional[str] = typer.Option(None, "--device", "-d", help="Only this backend (every target of it) or this target label."),
     status: Optional[str] = typer.Option(None, "--status", help="Only ok or failed runs."),
     protocol: Optional[str] = typer.Option(None, "--protocol", "-p", help="Only this protocol."),
     limit: int = typer.Option(50, "--limit", help="At most this many runs (0 = all)."),
@@ -53,9 +53,11 @@ def list_cmd(
     if status not in (None, "ok", "failed"):
         raise UsageError(f"--status is ok or failed, not {status!r}")
     df = load(db)
-    for col, val in (("model", model), ("device", device), ("status", status), ("protocol", protocol)):
+    for col, val in (("model", model), ("status", status), ("protocol", protocol)):
         if val is not None:
             df = df[df[col] == val]
+    if device is not None:   # a backend (all its targets) or one target label
+        df = df[(df["device"] == device) | (df["target"] == device)]
     df = df.sort_values("run_id", ascending=False)
     if limit:
         df = df.head(limit)
