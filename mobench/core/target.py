@@ -194,7 +194,8 @@ def target_of(device: str, device_info: dict[str, Any] | None, provenance: dict[
     """The target of a run from what every run records (device info, provenance, precision).
 
     Used for runs whose device did not state its target, and to migrate runs stored
-    before targets existed: their host id is unknown, so the host name stands in.
+    before targets existed: their host id was not recorded, so a run from a host of the
+    same name as this one is taken as this host's, and any other host's name stands in.
     """
     info = dict(device_info or {})
     prov = dict(provenance or {})
@@ -220,10 +221,20 @@ def target_of(device: str, device_info: dict[str, Any] | None, provenance: dict[
                             compute_units=short_compute_units(info.get("compute_units")),
                             runtime=runtime or "Core ML", runtime_version=rv or info.get("os_version"),
                             recipe=precision)
-    hid = info.get("host_id") or prov.get("host_id") or (("host:" + prov["host"]) if prov.get("host") else None)
+    hid = info.get("host_id") or prov.get("host_id") or _legacy_host_id(prov.get("host"))
     opts = {k: info.get(k) for k in _LABEL_OPTIONS if info.get(k) is not None}
     return Target(backend=device, hardware=info.get("cpu_model") or prov.get("cpu"), hardware_id=hid,
                   runtime=runtime, runtime_version=rv, recipe=precision, options=opts)
+
+
+def _legacy_host_id(host: str | None) -> str | None:
+    """The host id of a run stored before runs recorded one: this host's id when the run names
+    this host, so runs measured here before keep being reused; else ``host:<name>``."""
+    import socket
+
+    if not host:
+        return None
+    return host_id() if host == socket.gethostname() else f"host:{host}"
 
 
 def unique_labels(targets: Iterable[tuple[str, str, str | None]]) -> dict[str, str]:

@@ -105,6 +105,30 @@ def make_v1_store(path):
     return path
 
 
+def test_runs_stored_here_before_targets_are_still_reused(tmp_path, monkeypatch):
+    """A round-1 run from this host gets this host's id, so a sweep after the migration reuses it."""
+    import socket
+
+    from mobench.devices.cpu import OrtCpuDevice
+    from mobench.core.util import package_version
+
+    monkeypatch.setenv("MOBENCH_HOST_ID", "this-host")
+    db = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(str(db))
+    conn.executescript(MIGRATIONS[1])
+    dev = OrtCpuDevice(threads=2)
+    info = dev.info()
+    _v1_run(conn, model="m", device="cpu", ort=info["ort_version"], info=info,
+            prov={"host": socket.gethostname(), "cpu": info["cpu_model"]}, samples=[[1.0, 2.0]])
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with Store(db) as st:
+        art = type("A", (), {"manifest": {"precision": "fp32"}, "path": None})()
+        assert st.find_run("m", "cpu", "ab" * 32, "k", dev.target(art).key) == 1
+    assert package_version("onnxruntime") == info["ort_version"]
+
+
 def _content(path):
     conn = sqlite3.connect(str(path))
     runs = conn.execute("SELECT id, model, device, status, error, created, config_json, device_info_json, "
@@ -132,6 +156,7 @@ def test_round1_store_migrates_with_every_run(tmp_path, run_cli):
     assert df.at[1, "target"] == "cpu/ort-1.17/4t"
     assert sorted(df[df["device"] == "iphone"]["target"]) == ["iphone13,2/all", "iphone13,2/ane"]
     assert df["uuid"].notna().all() and df["uuid"].nunique() == 5
+    assert df.at[1, "hardware_id"] == "host:lab1"    # another host's runs: its name stands in for its id
     with Store(db) as st:                            # opening again changes nothing
         assert st.schema_version == SCHEMA_VERSION
     assert _content(db) == before
