@@ -61,7 +61,7 @@ def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, 
                 thermal_wait: Optional[float] = None):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..devices.iphone.plan import build_plan, parse_compute_units
+    from ..devices.remote.plan import build_plan, parse_compute_units
     from ..models import resolve_models
 
     units = parse_compute_units(compute_units)
@@ -199,7 +199,7 @@ def run_cmd(
 
     from ..core.util import default_results_dir
     from ..devices.iphone import make_transport
-    from ..devices.iphone.session import run_session
+    from ..devices.remote.session import run_session
     from ..core.errors import UsageError
 
     console = _console()
@@ -284,7 +284,7 @@ def serve_cmd(
 ) -> None:
     import threading
 
-    from ..devices.iphone.server import make_server
+    from ..devices.remote.server import make_server
 
     console = _console()
     done = threading.Event()
@@ -339,8 +339,8 @@ def ingest_cmd(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     plan: Optional[Path] = typer.Option(None, "--plan", help="Check the report against this plan.json (plan id, files, hashes)."),
 ) -> None:
-    from ..devices.iphone.ingest import ingest_report, read_report_file
-    from ..devices.iphone.schema import read_json, validate_plan
+    from ..devices.remote.ingest import ingest_report, read_report_file
+    from ..devices.remote.schema import read_json, validate_plan
 
     console = _console()
     plan_obj = None
@@ -349,7 +349,7 @@ def ingest_cmd(
         plan_obj = validate_plan(read_json(p), str(p))
     # validate every file first: one bad file stores nothing
     loaded = [(path, read_report_file(path)) for path in reports]
-    from ..devices.iphone.schema import validate_report
+    from ..devices.remote.schema import validate_report
 
     for path, rep in loaded:
         validate_report(rep, plan_obj, what=str(path))

@@ -2,12 +2,14 @@
 
 The app runs a *plan* (Core ML models + compute units + protocol) and writes a
 *report* with every raw sample; both are defined by the JSON Schemas in
-``schema/`` and the contract in ``PROTOCOL.md``. This package builds plans
-(:mod:`.plan`), moves them to the phone and starts the app through one
-:class:`~.transport.Transport` (pymobiledevice3, devicectl, or a local folder
-for the Swift command-line harness or the Python stand-in), follows the run (:mod:`.session`), validates and
-stores reports (:mod:`.schema`, :mod:`.ingest`) and serves plans over Wi-Fi
-(:mod:`.server`). CLI: ``mobench ios devices|plan|run|serve|ingest``.
+``schema/`` and the contract in ``PROTOCOL.md``. Plans, the session, ingest and
+the Wi-Fi plan server are the remote-device harness's (:mod:`mobench.devices.remote`),
+run with the iPhone's :data:`~.constants.IPHONE` kind (Core ML packages,
+MLComputeUnits, engines). This package keeps what is the iPhone's own: the
+transports that reach the app (:class:`~.transport.Transport`: pymobiledevice3,
+devicectl, or a local folder for the Swift command-line harness or the Python
+stand-in), discovery of attached phones (:mod:`.discovery`) and Core ML
+specifics. CLI: ``mobench ios devices|plan|run|serve|ingest``.
 
 :class:`IPhoneDevice` is the ``iphone`` backend of the device registry: it
 times one exported Core ML artifact on the phone through the same session.
@@ -26,12 +28,12 @@ from ...core.registry import Registry
 from ..base import Device, DeviceOption
 from .constants import BUNDLE_ID, PLAN_FILE, PROTOCOL_VERSION, SCHEMA_VERSION, default_bundle_id
 from .transport import Transport
-from .plan import parse_compute_units
+from .constants import IPHONE
 from .discovery import list_iphones
 from ...core.util import atomic_write_json, sha256_path
-from .ingest import to_records
-from .plan import file_stem, make_plan
-from .session import run_session
+from ..remote.ingest import to_records
+from ..remote.plan import file_stem, make_plan, parse_compute_units
+from ..remote.session import run_session
 
 __all__ = ["BUNDLE_ID", "IPhoneDevice", "PROTOCOL_VERSION", "SCHEMA_VERSION", "TRANSPORTS", "make_transport"]
 
@@ -69,7 +71,7 @@ class IPhoneDevice(Device):
     def __init__(self, *, udid: str | None = None, compute_units: str = "all", transport: str = "pymobiledevice3",
                  timeout: float = 3600.0, bundle_id: str | None = None) -> None:
 
-        units = parse_compute_units(compute_units)
+        units = parse_compute_units(compute_units, IPHONE)
         if len(units) != 1:
             raise UsageError("the iphone device times one compute-units setting per run; use `mobench ios run` for several")
         self.udid = udid
@@ -142,9 +144,10 @@ class IPhoneDevice(Device):
                     progress(model, f"round {int(p['round'])}/{int(getattr(config, 'rounds', 1))}")
 
             transport = make_transport(self.transport_kind, udid=self.udid, bundle_id=self.bundle_id)
-            result = run_session(plan_dir, transport, timeout=self.timeout, store=False, on_progress=on_progress)
+            result = run_session(plan_dir, transport, timeout=self.timeout, store=False, on_progress=on_progress,
+                                 kind=IPHONE)
         out: dict[str, RunRecord] = {}
-        for rec in to_records(result.report, source=str(result.report_path), udid=self.udid):
+        for rec in to_records(result.report, source=str(result.report_path), udid=self.udid, kind=IPHONE):
             man = manifests.get(rec.model, {})
             rec.precision, rec.reparameterized = man.get("precision"), man.get("reparameterized")
             rec.config = config.to_dict() if hasattr(config, "to_dict") else rec.config

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from mobench.devices.iphone.constants import EXAMPLES_DIR, SCHEMA_DIR, SCHEMA_VERSION
-from mobench.devices.iphone.schema import (
+from mobench.devices.remote.schema import (
     load_schema, report_from_lines, validate_plan, validate_progress, validate_report, validate_run_line,
 )
 from mobench.core.errors import SchemaError

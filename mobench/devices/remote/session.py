@@ -1,4 +1,4 @@
-"""One harness session: push a plan, launch the app, follow progress, pull, validate and store the report.
+"""One remote-device session: push a plan, launch the app, follow progress, pull, validate and store the report.
 
 The same code drives a real iPhone (pymobiledevice3 or devicectl transport) and
 the Python stand-in app of the tests (folder transport): only the transport
@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ...core.util import atomic_write_bytes, default_results_dir
 from ...core.errors import DeviceError, SchemaError
@@ -22,7 +22,10 @@ from .constants import ARG_AUTOSTART, ARG_PLAN, ARG_REPORT, PLAN_FILE, PROGRESS_
 from .ingest import IngestResult, ingest_report
 from .plan import plan_files
 from .schema import loads_json, read_json, validate_plan, validate_progress, validate_report
-from .transport import Transport
+from . import RemoteKind
+
+if TYPE_CHECKING:  # a platform's transport (push, launch, pull); e.g. mobench.devices.iphone.transport
+    from ..iphone.transport import Transport
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -38,7 +41,7 @@ def launch_args(plan_name: str = PLAN_FILE, report_name: str = REPORT_FILE) -> l
     return [ARG_PLAN, plan_name, ARG_REPORT, report_name, ARG_AUTOSTART]
 
 
-def push_plan(transport: Transport, plan_dir: Path, plan: dict[str, Any], *, on_file: Callable[[str], None] | None = None) -> None:
+def push_plan(transport: "Transport", plan_dir: Path, plan: dict[str, Any], *, on_file: Callable[[str], None] | None = None) -> None:
     """Models first, the plan last (the app never sees a plan whose models are missing)."""
     for name in (REPORT_FILE, PROGRESS_FILE, PLAN_FILE):
         transport.remove(name)
@@ -52,7 +55,7 @@ def push_plan(transport: Transport, plan_dir: Path, plan: dict[str, Any], *, on_
     transport.push(plan_dir / PLAN_FILE, PLAN_FILE)
 
 
-def _pull_json(transport: Transport, name: str, tmpdir: Path) -> bytes | None:
+def _pull_json(transport: "Transport", name: str, tmpdir: Path) -> bytes | None:
     local = tmpdir / name
     if local.exists():
         local.unlink()
@@ -61,7 +64,7 @@ def _pull_json(transport: Transport, name: str, tmpdir: Path) -> bytes | None:
     return local.read_bytes()
 
 
-def wait_for_report(transport: Transport, plan: dict[str, Any], *, timeout: float, poll: float = 2.0,
+def wait_for_report(transport: "Transport", plan: dict[str, Any], *, timeout: float, poll: float = 2.0,
                     on_progress: ProgressFn | None = None) -> bytes:
     """Poll ``progress.json`` until the plan is finished (or the app exited); return the report bytes."""
     deadline = time.monotonic() + timeout
@@ -102,10 +105,11 @@ def wait_for_report(transport: Transport, plan: dict[str, Any], *, timeout: floa
     return report
 
 
-def run_session(plan_dir: str | os.PathLike, transport: Transport, *, db: str | os.PathLike | None = None,
+def run_session(plan_dir: str | os.PathLike, transport: "Transport", *, db: str | os.PathLike | None = None,
                 reports_dir: str | os.PathLike | None = None, timeout: float = 3600.0, poll: float = 2.0,
                 store: bool = True, on_progress: ProgressFn | None = None,
-                on_file: Callable[[str], None] | None = None) -> SessionResult:
+                on_file: Callable[[str], None] | None = None,
+                kind: RemoteKind | str | None = None) -> SessionResult:
     """Push ``plan_dir`` to the app, run it, pull, validate and (with ``store``) ingest the report."""
     plan_dir = Path(plan_dir)
     plan = validate_plan(read_json(plan_dir / PLAN_FILE), f"{plan_dir / PLAN_FILE}")
@@ -126,5 +130,5 @@ def run_session(plan_dir: str | os.PathLike, transport: Transport, *, db: str | 
             f"the app stopped early: its partial report is in {report_path} (`mobench ios ingest` stores it)"
         )
     udid = getattr(transport, "udid", None)
-    result = ingest_report(report, db, plan=plan, source=str(report_path), udid=udid) if store else None
+    result = ingest_report(report, db, plan=plan, source=str(report_path), udid=udid, kind=kind) if store else None
     return SessionResult(report=report, report_path=report_path, ingest=result)

@@ -1,12 +1,13 @@
-"""Reports from the harness app -> :class:`~mobench.core.records.RunRecord` -> results store.
+"""Reports from a remote device's harness app -> :class:`~mobench.core.records.RunRecord` -> results store.
 
 Every ingest validates first (schema + cross-field rules, and against the plan
 when the host has it), so a malformed, truncated or wrong-version report stores
-nothing. Each run of a report becomes one stored run: ``device="iphone"`` for
-Core ML runs (``engine`` "coreml", or no engine in reports of older apps), and
-``device="harness-known-cost"`` for runs of the harness package's synthetic
-known-cost engine (tests and Linux), so those never pass for an iPhone
-measurement (:func:`device_name`);
+nothing. Each run of a report becomes one stored run on the device its engine
+names in the :class:`~mobench.devices.remote.RemoteKind` (for an iPhone:
+``device="iphone"`` for Core ML runs, ``engine`` "coreml" or none in reports of
+older apps, and ``device="harness-known-cost"`` for the harness package's
+synthetic known-cost engine, so those never pass for an iPhone measurement;
+:func:`device_name`);
 the same report ingested twice is stored once: every run carries
 ``extra.report_key`` (plan_id/run_id) and ``extra.report_run_sha256`` (hash of
 the run's canonical JSON), and a run whose key and hash are already in the
@@ -32,17 +33,12 @@ from ...core.configs import PROTOCOLS, BenchConfig
 from ...core.util import host_provenance
 from ...results import Store
 
-DEVICE_NAME = "iphone"
-# engine (report schema) -> (store device name, runtime in device_info)
-ENGINE_DEVICES = {
-    "coreml": (DEVICE_NAME, "Core ML"),
-    "known-cost": ("harness-known-cost", "known-cost engine (synthetic, configured cost per call)"),
-}
+from . import RemoteKind, remote_kind
 
 
-def device_name(report: dict[str, Any]) -> str:
-    """The store's device for a report's runs: ``iphone`` only for Core ML."""
-    return ENGINE_DEVICES[report.get("engine", "coreml")][0]
+def device_name(report: dict[str, Any], kind: RemoteKind | str | None = None) -> str:
+    """The store's device for a report's runs (for an iPhone: ``iphone`` only for Core ML)."""
+    return remote_kind(kind).engine(report)[1]
 
 
 @dataclass
@@ -80,7 +76,8 @@ def _config(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_records(report: dict[str, Any], *, source: str | None = None,
-               plan: dict[str, Any] | None = None, udid: str | None = None) -> list[RunRecord]:
+               plan: dict[str, Any] | None = None, udid: str | None = None,
+               kind: RemoteKind | str | None = None) -> list[RunRecord]:
     """One RunRecord per run of a validated report (``plan`` adds what the host knows: precision, ...).
 
     Each run's target is the phone (model identifier, and a hash of its UDID when the host
@@ -90,8 +87,7 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
     dev = report["device"]
     udid_sha = udid_hash(udid) or ((plan or {}).get("host") or {}).get("udid_sha256")
     config = _config(report)
-    engine = report.get("engine", "coreml")
-    device, runtime = ENGINE_DEVICES[engine]
+    engine, device, runtime = remote_kind(kind).engine(report)
     prov = host_provenance()
     prov["measured_on"] = {"device": device, "engine": engine, **dev}
     artifacts = ((plan or {}).get("host") or {}).get("artifacts") or {}
@@ -125,7 +121,7 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
             runtime=engine, runtime_version=f"{dev['os_name']} {dev['os_version']}", recipe=art.get("precision"))
         records.append(RunRecord(
             model=run["model"], device=device, status=run["status"], error=run["error"],
-            artifact_format="coreml", artifact_sha256=run["sha256"], artifact_path=run["file"],
+            artifact_format=remote_kind(kind).artifact_format, artifact_sha256=run["sha256"], artifact_path=run["file"],
             precision=art.get("precision"), reparameterized=art.get("reparameterized"),
             protocol=config["name"], config=config,
             device_info={
@@ -148,10 +144,11 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
 
 
 def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dict[str, Any] | None = None,
-                  source: str | None = None, store=None, udid: str | None = None) -> IngestResult:
+                  source: str | None = None, store=None, udid: str | None = None,
+                  kind: RemoteKind | str | None = None) -> IngestResult:
     """Validate ``report`` (against ``plan`` if given) and store its runs once."""
     validate_report(report, plan)
-    records = to_records(report, source=source, plan=plan, udid=udid)
+    records = to_records(report, source=source, plan=plan, udid=udid, kind=kind)
     result = IngestResult(records=records)
     own = store is None
     store = Store(db) if own else store
