@@ -192,6 +192,7 @@ def run_cmd(
     timeout: float = typer.Option(3600.0, "--timeout", help="Seconds to wait for the app to finish the plan."),
     poll: float = typer.Option(2.0, "--poll", help="Seconds between progress checks."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    force: bool = typer.Option(False, "--force", help="Time again runs the store already holds (same model, artifact, protocol, compute units)."),
 ) -> None:
     from datetime import datetime, timezone
 
@@ -199,16 +200,27 @@ def run_cmd(
 
     from ..core.util import default_results_dir
     from ..devices.iphone import make_transport
+    from ..devices.remote.plan import without_runs
+    from ..devices.remote.schema import read_json
     from ..devices.remote.session import run_session
     from ..core.errors import UsageError
 
     console = _console()
+    cfg = None
     if plan is None:
         if not model and not preset:
             raise UsageError("give --plan DIR or --model NAME (see `mobench ios run --help`)")
         cfg = _config(protocol_name, rounds, inferences, None, None, None)
         out = out or default_results_dir() / "ios_plans" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         plan = _build_plan(model, preset, compute_units, cfg, out, transport == "folder", False, console, thermal_wait).path
+        reused = [] if force else _stored_runs(plan, cfg, udid, db)
+        if reused:
+            done = {run_id for run_id, _ in reused}
+            console.print(f"{len(done)} run(s) already stored for the same model, artifact, protocol and compute "
+                          f"units (run ids {', '.join(str(i) for _, i in reused)}); pass --force to time them again")
+            if len(done) == len(read_json(plan / "plan.json")["runs"]):
+                return
+            without_runs(plan, done)
     elif model or preset:
         raise UsageError("give either --plan or --model/--preset, not both")
     tr = make_transport(transport, udid=udid, tunnel=tunnel, documents=str(documents) if documents else None,
@@ -225,7 +237,8 @@ def run_cmd(
             cur = f"{p['current']} round {p.get('round')}" if p.get("current") else p["state"]
             bar.update(task, total=p["total"], completed=p["done"], description=cur)
 
-        result = run_session(plan, tr, db=db, timeout=timeout, poll=poll, on_progress=on_progress, on_file=on_file)
+        result = run_session(plan, tr, db=db, timeout=timeout, poll=poll, on_progress=on_progress, on_file=on_file,
+                             config=cfg)
     engine = result.report.get("engine", "coreml")
     _print_runs(console, result.ingest.records, title=f"{result.report['device']['model_identifier']} {result.report['device']['os_name']} "
                 f"{result.report['device']['os_version']} - plan {result.report['plan_id']}"
@@ -235,6 +248,26 @@ def run_cmd(
                   f"report kept at {result.report_path}")
     if all(r.status != "ok" for r in result.ingest.records):
         raise typer.Exit(1)
+
+
+def _stored_runs(plan_dir: Path, cfg, udid: Optional[str], db: Optional[Path]) -> list[tuple[str, int]]:
+    """``(plan run id, stored run id)`` of the plan's runs the store already holds: the reuse key of
+    ``mobench bench --device iphone`` (model, artifact sha256, protocol config, compute units, UDID)."""
+    from ..core.configs import config_key
+    from ..devices.remote.schema import read_json
+    from ..results import Store, default_db_path
+
+    if not Path(db if db is not None else default_db_path()).exists():
+        return []
+    plan = read_json(plan_dir / "plan.json")
+    out = []
+    with Store(db) as store:
+        for r in plan["runs"]:
+            key = config_key(cfg, compute_units=r["compute_units"], udid=udid)
+            found = store.find_run(r["model"], "iphone", r["sha256"], key)
+            if found is not None:
+                out.append((r["run_id"], found))
+    return out
 
 
 def _print_runs(console, records, *, title: str) -> None:

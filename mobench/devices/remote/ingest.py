@@ -29,7 +29,7 @@ from ...core.errors import SchemaError, UsageError
 from .constants import STDOUT_LINE_KEY
 from ...core.target import phone_target, short_compute_units, udid_hash
 from .schema import loads_json, report_from_lines, validate_report
-from ...core.configs import PROTOCOLS, BenchConfig
+from ...core.configs import PROTOCOLS, BenchConfig, config_key
 from ...core.util import host_provenance
 from ...results import Store
 
@@ -77,16 +77,21 @@ def _config(report: dict[str, Any]) -> dict[str, Any]:
 
 def to_records(report: dict[str, Any], *, source: str | None = None,
                plan: dict[str, Any] | None = None, udid: str | None = None,
-               kind: RemoteKind | str | None = None) -> list[RunRecord]:
+               kind: RemoteKind | str | None = None, config: Any = None) -> list[RunRecord]:
     """One RunRecord per run of a validated report (``plan`` adds what the host knows: precision, ...).
 
     Each run's target is the phone (model identifier, and a hash of its UDID when the host
     knows it: ``udid`` or the plan's ``host.udid_sha256``), the engine as runtime with the OS
     version (Core ML ships with iOS), the compute units and the model's recipe.
+
+    ``config`` (the :class:`~mobench.core.configs.BenchConfig` the plan was made from) gives
+    each run the reuse key ``mobench bench --device`` uses for the same measurement
+    (config + compute units + UDID), so either command reuses the other's runs.
     """
     dev = report["device"]
     udid_sha = udid_hash(udid) or ((plan or {}).get("host") or {}).get("udid_sha256")
-    config = _config(report)
+    bench_config = config
+    config = bench_config.to_dict() if bench_config is not None else _config(report)
     engine, device, runtime = remote_kind(kind).engine(report)
     prov = host_provenance()
     prov["measured_on"] = {"device": device, "engine": engine, **dev}
@@ -115,6 +120,8 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
                 extra[key] = run[key]
         if source:
             extra["report_source"] = source
+        if bench_config is not None:
+            extra["config_key"] = config_key(bench_config, compute_units=run["compute_units"], udid=udid)
         target = phone_target(
             device, model_identifier=dev["model_identifier"], udid=None, udid_sha=udid_sha,
             compute_units=short_compute_units(run["compute_units"]),
@@ -145,10 +152,10 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
 
 def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dict[str, Any] | None = None,
                   source: str | None = None, store=None, udid: str | None = None,
-                  kind: RemoteKind | str | None = None) -> IngestResult:
+                  kind: RemoteKind | str | None = None, config: Any = None) -> IngestResult:
     """Validate ``report`` (against ``plan`` if given) and store its runs once."""
     validate_report(report, plan)
-    records = to_records(report, source=source, plan=plan, udid=udid, kind=kind)
+    records = to_records(report, source=source, plan=plan, udid=udid, kind=kind, config=config)
     result = IngestResult(records=records)
     own = store is None
     store = Store(db) if own else store

@@ -161,3 +161,15 @@ def plan_files(plan: dict[str, Any]) -> list[str]:
         if isinstance(f, str) and f not in names:
             names.append(f)
     return names
+
+
+def without_runs(plan_dir: str | os.PathLike, run_ids: set[str]) -> dict[str, Any]:
+    """Rewrite ``plan_dir/plan.json`` without the runs ``run_ids`` (e.g. already stored); the new plan."""
+    from .schema import read_json
+
+    path = Path(plan_dir) / PLAN_FILE
+    plan = read_json(path)
+    plan["runs"] = [r for r in plan["runs"] if r["run_id"] not in run_ids]
+    plan = validate_plan(plan)
+    atomic_write_json(path, plan)
+    return plan

@@ -109,7 +109,7 @@ def run_session(plan_dir: str | os.PathLike, transport: "Transport", *, db: str 
                 reports_dir: str | os.PathLike | None = None, timeout: float = 3600.0, poll: float = 2.0,
                 store: bool = True, on_progress: ProgressFn | None = None,
                 on_file: Callable[[str], None] | None = None,
-                kind: RemoteKind | str | None = None) -> SessionResult:
+                kind: RemoteKind | str | None = None, config: Any = None) -> SessionResult:
     """Push ``plan_dir`` to the app, run it, pull, validate and (with ``store``) ingest the report."""
     plan_dir = Path(plan_dir)
     plan = validate_plan(read_json(plan_dir / PLAN_FILE), f"{plan_dir / PLAN_FILE}")
@@ -130,5 +130,6 @@ def run_session(plan_dir: str | os.PathLike, transport: "Transport", *, db: str 
             f"the app stopped early: its partial report is in {report_path} (`mobench ios ingest` stores it)"
         )
     udid = getattr(transport, "udid", None)
-    result = ingest_report(report, db, plan=plan, source=str(report_path), udid=udid, kind=kind) if store else None
+    result = ingest_report(report, db, plan=plan, source=str(report_path), udid=udid, kind=kind,
+                           config=config) if store else None
     return SessionResult(report=report, report_path=report_path, ingest=result)
