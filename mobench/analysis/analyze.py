@@ -26,7 +26,7 @@ from .correlation import (
 )
 from .metrics import Metric, metrics_table, parse_metrics
 from .reference import is_reference, published_complexity, reference_latencies
-from .tables import DEFAULT_STAT, available_devices, latency_table, load_runs, stat_column
+from .tables import DEFAULT_STAT, available_devices, latency_table, load_runs, resolve_devices, stat_column
 
 COMPLEXITY_SOURCES = ("auto", "paper", "counted")
 REFERENCE_SET = "figure2"   # the paper's Table 1 / Figure 2 correlation set
@@ -68,6 +68,22 @@ class AnalysisResult:
             df["models"] = df["models"].map(lambda m: " ".join(m))
             df.insert(1, "kind", df["device"].map(lambda d: "reference" if is_reference(d) else "measured"))
         return df
+
+
+def _measured_on(runs, target: str) -> str:
+    """Where a target's runs were measured, in words: the phone, or the host (name and CPU)."""
+    col = "target" if "target" in runs else "device"
+    sel = runs[runs[col] == target]
+    if sel.empty:
+        return "unknown hardware"
+    row = sel.iloc[-1]
+    from ..core.target import PHONE_BACKENDS
+
+    hw = row.get("hardware") if "hardware" in sel else None
+    if row["device"] in PHONE_BACKENDS:
+        return f"the phone {hw or row.get('device_model') or '?'}, not this host"
+    host = row.get("host") if "host" in sel else None
+    return f"host {host or '?'} ({hw or row.get('cpu') or 'unknown CPU'})"
 
 
 def _reference_models(models: list[str] | None) -> list[str] | None:
@@ -115,8 +131,11 @@ def analyze(
                 runs = pd.DataFrame()   # reference devices need no store
             else:
                 raise exc
+    selection_notes: list[str] = []
     if not devices:
         devices = [d for d in available_devices(runs) if d != "paper:gpu"]
+    else:
+        devices, selection_notes = resolve_devices(list(devices), runs)
     lat = latency_table(devices, runs, stat)
 
     ref_models = _reference_models(models)
@@ -170,7 +189,7 @@ def analyze(
                 mine = mine[mine.index.isin(models)]
             agreements.append(device_agreement(mine, ref_lat, device_a=d, device_b=ref))
 
-    notes = []
+    notes = list(selection_notes)
     comps = compare_with_paper(rows)
     if comps:
         notes.append(TABLE1_EXPLANATION)
@@ -178,7 +197,8 @@ def analyze(
         notes.append(f"metrics could not be counted for {len(errors)} model(s): {', '.join(sorted(errors))}")
     for d in devices:
         if not is_reference(d):
-            notes.append(f"{d}: latency = per-run {stat} of the newest stored run per model (measured on this host)")
+            notes.append(f"{d}: latency = per-run {stat} of the newest stored run per model on this target "
+                         f"(measured on {_measured_on(runs, d)})")
     return AnalysisResult(stat=stat, devices=devices, metrics=[m.name for m in chosen], rows=rows,
                           comparisons=comps, agreements=agreements, latency=lat, complexity=counted,
                           complexity_errors=errors, notes=notes)

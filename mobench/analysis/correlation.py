@@ -45,6 +45,7 @@ class Correlation:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["models"] = list(self.models)
+        d["null_reason"] = _null_reason(d, self.n, "latency or metric")
         return d
 
 
@@ -134,7 +135,18 @@ class Agreement:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["models"] = list(self.models)
+        d["null_reason"] = _null_reason(d, self.n, "latency on either device")
         return d
+
+
+def _null_reason(d: dict, n: int, what: str) -> str | None:
+    """Why a statistic of ``d`` is not a number (``None`` when all are): JSON output gets null there."""
+    bad = [k for k, v in d.items() if isinstance(v, float) and v != v]
+    if not bad:
+        return None
+    if n < 3:
+        return f"{', '.join(bad)}: not computed, {n} model(s) in common (a rank correlation needs 3)"
+    return f"{', '.join(bad)}: undefined, the {what} is the same for every model (or too few positive values for logs)"
 
 
 def device_agreement(lat_a, lat_b, *, device_a: str = "", device_b: str = "") -> Agreement:
@@ -174,6 +186,8 @@ class PaperComparison:
     def to_dict(self) -> dict:
         d = asdict(self)
         d.update(diff=self.diff, within_tolerance=self.within, tolerance=TABLE1_TOLERANCE)
+        d["null_reason"] = _null_reason({k: v for k, v in d.items() if k in ("rho", "p", "diff")}, self.n,
+                                        "latency or metric")
         return d
 
 

@@ -31,7 +31,7 @@ from ._plotting import (
 )
 from .metrics import METRICS
 from .reference import citation, is_reference, published_complexity, reference_latencies, top1
-from .tables import device_label, latest_per_model, split_fused, stat_column
+from .tables import _target_col, device_label, latest_per_model, split_fused, stat_column
 
 KINDS = ("complexity", "pareto", "paper", "distribution", "drift", "fused")
 
@@ -204,18 +204,19 @@ def _chosen_runs(data: PlotData):
     if data.runs is None or data.runs.empty:
         return None
     deployed, _ = split_fused(data.runs)
-    return latest_per_model(deployed[deployed["device"].isin(data.measured)])
+    return latest_per_model(deployed[deployed[_target_col(deployed)].isin(data.measured)])
 
 
 def plot_distribution(data: PlotData):
     runs = _chosen_runs(data)
     if runs is None or runs.empty or data.samples is None or data.samples.empty:
         return None
-    devices = [d for d in data.measured if d in set(runs["device"])]
+    tc = _target_col(runs)
+    devices = [d for d in data.measured if d in set(runs[tc])]
     fig, axes = new_figure(len(devices), ncols=min(len(devices), 2), panel_w=7.0,
-                           panel_h=max(3.0, 0.32 * runs.groupby("device").size().max() + 1.5))
+                           panel_h=max(3.0, 0.32 * runs.groupby(tc).size().max() + 1.5))
     for ax, d in zip(axes, devices, strict=False):
-        ids = runs[runs["device"] == d].set_index("run_id")["model"]
+        ids = runs[runs[tc] == d].set_index("run_id")["model"]
         s = data.samples[data.samples["run_id"].isin(ids.index)]
         groups = {ids[i]: g["latency_ms"].values for i, g in s.groupby("run_id")}
         order = sorted(groups, key=lambda m: float(sorted(groups[m])[len(groups[m]) // 2]))
@@ -251,11 +252,12 @@ def plot_drift(data: PlotData):
     runs = _chosen_runs(data)
     if runs is None or runs.empty or data.samples is None or data.samples.empty:
         return None
-    devices = [d for d in data.measured if d in set(runs["device"])]
-    n_rows = runs.groupby("device").size().max()
+    tc = _target_col(runs)
+    devices = [d for d in data.measured if d in set(runs[tc])]
+    n_rows = runs.groupby(tc).size().max()
     fig, axes = new_figure(len(devices), ncols=1, panel_w=9.0, panel_h=max(2.6, 0.26 * n_rows + 1.6))
     for ax, d in zip(axes, devices, strict=False):
-        ids = runs[runs["device"] == d].sort_values("run_id").set_index("run_id")["model"]
+        ids = runs[runs[tc] == d].sort_values("run_id").set_index("run_id")["model"]
         s = data.samples[data.samples["run_id"].isin(ids.index)]
         rows, unit = [], "round"
         for rid in ids.index:
@@ -289,7 +291,7 @@ def plot_drift(data: PlotData):
 
 
 def fused_table(runs, stat_col: str = "median_ms"):
-    """(model, device, fused_ms, unfused_ms, speedup) for models timed both ways."""
+    """(model, device = target label, fused_ms, unfused_ms, speedup) for models timed both ways."""
     import pandas as pd
 
     if runs is None or runs.empty:
@@ -297,9 +299,10 @@ def fused_table(runs, stat_col: str = "median_ms"):
     deployed, unfused = split_fused(runs)
     if unfused.empty:
         return pd.DataFrame()
-    a = latest_per_model(deployed).set_index(["model", "device"])[stat_col].rename("fused_ms")
-    b = latest_per_model(unfused).set_index(["model", "device"])[stat_col].rename("unfused_ms")
-    df = pd.concat([a, b], axis=1, join="inner").reset_index()
+    tc = _target_col(deployed)   # one pair per target: fused and unfused timed on the same target
+    a = latest_per_model(deployed).set_index(["model", tc])[stat_col].rename("fused_ms")
+    b = latest_per_model(unfused).set_index(["model", tc])[stat_col].rename("unfused_ms")
+    df = pd.concat([a, b], axis=1, join="inner").reset_index().rename(columns={tc: "device"})
     df["speedup"] = df["unfused_ms"] / df["fused_ms"]
     return df
 

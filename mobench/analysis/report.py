@@ -21,7 +21,7 @@ from ..data import CITATION
 from .correlation import TABLE1_TOLERANCE
 from .plots import fused_table
 from .reference import is_reference, reference_latencies
-from .tables import STATS, device_label, latest_per_model, split_fused
+from .tables import STATS, _target_col, device_label, latest_per_model, split_fused
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1400px;
@@ -70,13 +70,15 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 def _environment(runs) -> str:
     rows = []
     if runs is not None and not runs.empty:
-        cols = [c for c in ("device", "host", "cpu", "os", "threads", "runtime", "ort_version", "torch_version",
-                            "coremltools_version", "python_version", "mobench_version", "git_commit")
+        cols = [c for c in ("target", "device", "hardware", "device_model", "host", "cpu", "os", "threads",
+                            "compute_units", "runtime", "runtime_version", "python_version", "mobench_version",
+                            "git_commit")
                 if c in runs]
         ok = runs[runs["status"] == "ok"] if "status" in runs else runs
         env = ok[cols].astype(object).where(ok[cols].notna(), "-").astype(str).drop_duplicates()
         rows = [[_e(v) for v in r] for r in env.itertuples(index=False)]
-        return ("<p>Measured on (from the store's provenance):</p>" + _table([_e(c) for c in cols], rows))
+        return ("<p>Measured on, one row per target (from the store's provenance; a phone's runs were "
+                "measured on the phone, the host only drove it):</p>" + _table([_e(c) for c in cols], rows))
     prov = host_provenance()
     items = [("host", prov["host"]), ("cpu", prov["cpu"]), ("os", prov["os"]),
              ("cores", f"{prov['physical_cores']} physical / {prov['logical_cores']} logical")]
@@ -150,18 +152,19 @@ def _latencies(result, runs) -> str:
         rows = [[_e(m)] + [_f(lat.at[m, d]) for d in lat.columns] for m in lat.index]
         return _table(["model"] + [_e(device_label(d, short=True)) for d in lat.columns], rows)
     deployed, _ = split_fused(runs)
-    latest = latest_per_model(deployed).sort_values(["device", STATS.get(result.stat, "median_ms")])
+    tc = _target_col(deployed)
+    latest = latest_per_model(deployed).sort_values([tc, STATS.get(result.stat, "median_ms")])
     ref_cpu = reference_latencies("paper:cpu")
     ref_ip = reference_latencies("paper:iphone12")
     rows = []
     for r in latest.itertuples(index=False):
         d = r._asdict()
-        rows.append([_e(d["model"]), _e(d["device"]), _e(d.get("format")), _e(d.get("precision")),
+        rows.append([_e(d["model"]), _e(d[tc]), _e(d.get("format")), _e(d.get("precision")),
                      _e(d.get("protocol")), str(int(d["n_samples"] or 0)), _f(d["median_ms"], 3),
                      f"[{_f(d['median_ci_low_ms'], 3)}, {_f(d['median_ci_high_ms'], 3)}]", _f(d["min_ms"], 3),
                      _f(d["p90_ms"], 3), _f(d["cv"], 3), _f(d.get("load_ms"), 1), _f(d.get("first_inference_ms"), 1),
                      _f(ref_cpu.get(d["model"])), _f(ref_ip.get(d["model"]))])
-    table = _table(["model", "device", "format", "precision", "protocol", "n", "median (ms)",
+    table = _table(["model", "target", "format", "precision", "protocol", "n", "median (ms)",
                     "median 95% CI", "min (ms)", "p90 (ms)", "CV", "load (ms)", "first inference (ms)",
                     "paper CPU (ms, reference)", "paper iPhone 12 (ms, reference)"], rows)
     noisy = latest[latest["cv"] > NOISY_CV] if "cv" in latest else latest.iloc[0:0]
@@ -172,8 +175,9 @@ def _latencies(result, runs) -> str:
                   "reliable. See the drift and distribution plots.</p>")
     failed = runs[runs["status"] != "ok"]
     if not failed.empty:
-        frows = [[_e(r.model), _e(r.device), _e(r.error)] for r in failed.itertuples(index=False)]
-        table += "<h3>Failed runs</h3>" + _table(["model", "device", "error"], frows)
+        fc = _target_col(failed)
+        frows = [[_e(r["model"]), _e(r[fc]), _e(r["error"])] for _, r in failed.iterrows()]
+        table += "<h3>Failed runs</h3>" + _table(["model", "target", "error"], frows)
     return table
 
 

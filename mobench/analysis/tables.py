@@ -1,8 +1,12 @@
-"""Assemble the tables analysis and plots work on: latency per (model, device), complexity per model.
+"""Assemble the tables analysis and plots work on: latency per (model, target), complexity per model.
 
-Measured latencies come from the results store (``mobench.results.load``);
-reference latencies from the paper (``paper:*`` devices). A device column
-is labelled measured or reference wherever it is shown (:func:`device_label`).
+Measured latencies come from the results store (``mobench.results.load``), one
+column per measurement *target* (backend + hardware + options, see
+:mod:`mobench.core.target`; the column name is the target's label, e.g.
+``cpu/ort-1.23/2t`` or ``iphone13,2/ane``), so two phones, hosts or
+compute-unit settings are never merged. Reference latencies come from the paper
+(``paper:*`` devices). A column is labelled measured or reference wherever it
+is shown (:func:`device_label`).
 """
 
 from __future__ import annotations
@@ -41,6 +45,58 @@ def device_label(device: str, *, short: bool = False) -> str:
     return f"{device} (measured)"
 
 
+TARGET = "target"   # the runs frame's column naming each run's target (its unique label)
+
+
+def _target_col(runs) -> str:
+    return TARGET if TARGET in runs else "device"
+
+
+def resolve_devices(requested: list[str], runs=None) -> tuple[list[str], list[str]]:
+    """``--device`` values -> (target labels and reference devices, notes).
+
+    A backend name (``cpu``, ``iphone``) selects every target of that backend; a
+    target label selects that target. When one target is chosen among several
+    of its backend, a note names the others, so nothing is dropped silently.
+    """
+    targets = _targets_by_backend(runs)
+    out: list[str] = []
+    notes: list[str] = []
+    for d in requested:
+        if is_reference(d):
+            chosen = [d]
+        elif d in targets:
+            chosen = targets[d]
+        else:
+            owner = next((b for b, ts in targets.items() if d in ts), None)
+            if owner is None:
+                have = [t for ts in targets.values() for t in ts]
+                raise UsageError(
+                    f"no measured runs for device {d!r} in the store (backends: {', '.join(targets) or 'none'}; "
+                    f"targets: {', '.join(have) or 'none'}; reference devices: {', '.join(REFERENCE_DEVICES)})"
+                )
+            chosen = [d]
+            others = [t for t in targets[owner] if t != d and t not in requested]
+            if others:
+                notes.append(f"{d}: chosen among {len(targets[owner])} {owner} targets; not shown: "
+                             f"{', '.join(others)} (pass --device {owner} for all)")
+        out.extend(c for c in chosen if c not in out)
+    return out, notes
+
+
+def _targets_by_backend(runs) -> dict[str, list[str]]:
+    if runs is None or runs.empty:
+        return {}
+    deployed, _ = split_fused(runs)
+    col = _target_col(deployed)
+    out: dict[str, list[str]] = {}
+    for backend, target in deployed[["device", col]].drop_duplicates().itertuples(index=False):
+        out.setdefault(backend, [])
+        if target not in out[backend]:
+            out[backend].append(target)
+    return {b: sorted(ts) for b, ts in sorted(out.items())}
+
+
 def load_runs(db=None):
     """Store rows (one per run); a StoreError naming ``mobench run`` when ``db`` does not exist."""
     if db is not None and not Path(db).exists():
@@ -72,15 +128,16 @@ def split_fused(runs):
 
 
 def latest_per_model(runs):
-    """Keep the newest run per (model, device)."""
+    """Keep the newest run per (model, target): a model measured again on the same target counts
+    once, runs on different targets (phones, hosts, compute units, threads) all stay."""
     if runs.empty:
         return runs
     order = [c for c in ("created", "run_id") if c in runs]
-    return runs.sort_values(order).groupby(["model", "device"], as_index=False).tail(1)
+    return runs.sort_values(order).groupby(["model", _target_col(runs)], as_index=False).tail(1)
 
 
 def measured_latency_table(runs, stat: str = DEFAULT_STAT):
-    """DataFrame indexed by model, one column per measured device: the chosen statistic (ms)."""
+    """DataFrame indexed by model, one column per measured target: the chosen statistic (ms)."""
     import pandas as pd
 
     col = stat_column(stat)
@@ -88,11 +145,11 @@ def measured_latency_table(runs, stat: str = DEFAULT_STAT):
     latest = latest_per_model(deployed)
     if latest.empty:
         return pd.DataFrame()
-    return latest.pivot(index="model", columns="device", values=col)
+    return latest.pivot(index="model", columns=_target_col(latest), values=col)
 
 
 def latency_table(devices: list[str], runs=None, stat: str = DEFAULT_STAT):
-    """Latency (ms) per model for each requested device (measured or reference), as a DataFrame."""
+    """Latency (ms) per model for each requested target label or reference device, as a DataFrame."""
     import pandas as pd
 
     measured = measured_latency_table(runs, stat) if runs is not None and not runs.empty else pd.DataFrame()
@@ -112,9 +169,6 @@ def latency_table(devices: list[str], runs=None, stat: str = DEFAULT_STAT):
 
 
 def available_devices(runs=None) -> list[str]:
-    """Measured devices in the store, then the reference devices."""
-    measured = []
-    if runs is not None and not runs.empty:
-        deployed, _ = split_fused(runs)
-        measured = sorted(deployed["device"].unique())
+    """Measured targets in the store (by backend, then label), then the reference devices."""
+    measured = [t for ts in _targets_by_backend(runs).values() for t in ts]
     return [*measured, *REFERENCE_DEVICES]

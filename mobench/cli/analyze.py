@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
+from ..core.jsonout import dumps
 from .options import DbOption, StatOption
 
 ANALYZE_HELP = """Correlate latency with cost metrics per device: the paper's Table 1, on your numbers.
@@ -50,7 +50,8 @@ Examples:
   mobench report --db lab.sqlite --out lab_report
 """
 
-_DEVICE_HELP = "Device (repeatable): a measured device in the store (cpu, torch, coreml, iphone) or paper:iphone12, paper:cpu, paper:gpu."
+_DEVICE_HELP = ("Device (repeatable): a backend in the store (cpu, torch, coreml, iphone: every target of it), one "
+                "target label (e.g. cpu/ort-1.23/2t, iphone13,2/ane), or paper:iphone12, paper:cpu, paper:gpu.")
 
 
 def _default_db(db: Path | None) -> Path:
@@ -108,7 +109,7 @@ def analyze_cmd(
         raise UsageError("--bootstrap must be at least 100 resamples")
     result, _, _ = _analysis(device, metric, db, stat, complexity, model, preset, n_boot)
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=1, default=str))
+        typer.echo(dumps(result.to_dict(), indent=1))
     elif as_csv:
         typer.echo(result.to_frame().to_csv(index=False), nl=False)
     else:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
+from ..core.jsonout import dumps
 from .options import (
     DbOption,
     InferencesOption,
@@ -32,6 +31,8 @@ Examples:
   mobench bench -m s0 -m mobilenet_v3_small --device torch --unfused --json
 
   mobench bench -m s0 --protocol paper --inferences 200     (stored as protocol paper+custom)
+
+  mobench bench -m s0 -O threads=1 -O graph_optimization=basic   (one more cpu target)
 """
 
 
@@ -43,6 +44,7 @@ def bench(
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores; recorded)."),
     graph_opt: str | None = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization: disable, basic, extended, all (default)."),
     compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone: all, cpu, gpu, ane."),
+    device_option: list[str] | None = typer.Option(None, "--device-option", help="A backend option KEY=VALUE (repeatable), checked against the device: cpu threads, graph_optimization; torch threads, resolution; coreml/iphone compute_units. See `mobench devices`."),
     unfused: bool = typer.Option(False, "--unfused", help="Time the train-time (not reparameterized) graph."),
     precision: str | None = typer.Option(None, "--precision", help="Export precision (fp32, fp16); default: the format's default."),
     db: DbOption = None,
@@ -68,7 +70,15 @@ def bench(
     config = customize(protocol(protocol_name), rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
                        time_budget_s=time_budget, min_inferences=min_inferences)
     names = resolve_models(model, preset)
+    from ..devices import parse_device_options
+
     options = {"threads": threads, "graph_opt": graph_opt, "compute_units": compute_units}
+    for key, value in parse_device_options(device, device_option).items():
+        if options.get(key) is not None and options[key] != value:
+            from ..core.errors import UsageError
+
+            raise UsageError(f"--device-option sets {key} to {value!r} but another flag sets it to {options[key]!r}")
+        options[key] = value
     export_config = None
     if device == "torch":
         options["fuse"] = not unfused
@@ -98,7 +108,7 @@ def bench(
         console.print(f"[yellow]note:[/] the 1-minute load average reached {busy[0]:.1f} on {busy[1]} cores while "
                       "timing: other processes shared the CPU, so expect noisy figures (compare mins and CIs).")
     if as_json:
-        typer.echo(json.dumps(rows, indent=1, default=str))
+        typer.echo(dumps(rows, indent=1))
     if bad:
         raise DeviceError(f"{len(bad)} artifact(s) missing or corrupt, nothing stored for them: "
                           + (bad[0].error or "").split(": ", 1)[-1])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
+
+from ..core.jsonout import dumps
 
 HELP = """List the device backends, whether each is usable on this machine, and why not.
 
@@ -26,7 +26,7 @@ def devices(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
 
     statuses = list_devices()
     if as_json:
-        typer.echo(json.dumps([asdict(s) for s in statuses], indent=1))
+        typer.echo(dumps([asdict(s) for s in statuses], indent=1))
         return
     table = Table(title="mobench devices")
     for col in ("device", "usable here", "description", "why not"):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from ..core.jsonout import dumps
 from .options import ModelsOption, PresetOption
 
 HELP = """Export models to Core ML (.mlpackage) and/or ONNX, checked and described by a manifest.
@@ -48,7 +49,6 @@ def export_cmd(
     no_parity: bool = typer.Option(False, "--no-parity", help="Skip the numerical parity check (not recommended)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON instead of a table."),
 ) -> None:
-    import json
 
     from rich.console import Console
     from rich.table import Table
@@ -72,7 +72,7 @@ def export_cmd(
     failed = [r for r in results if not r.ok]
 
     if as_json:
-        typer.echo(json.dumps([
+        typer.echo(dumps([
             {
                 "model": r.model, "format": r.format, "ok": r.ok, "error": r.error, "seconds": round(r.seconds, 2),
                 "path": str(r.artifact.path) if r.artifact else None,

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from ..core.jsonout import dumps
 from .options import (
     DbOption,
     InferencesOption,
@@ -61,7 +62,7 @@ def _config(protocol_name: str, rounds: int | None, inferences: int | None, warm
 
 def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, force: bool, console,
                 thermal_wait: float | None = None):
-    from ..devices.iphone.plan import build_plan, parse_compute_units
+    from ..devices.remote.plan import build_plan, parse_compute_units
     from ..models import resolve_models
     from .progress import progress_bar
 
@@ -86,7 +87,6 @@ def devices_cmd(
     udid: str | None = typer.Option(None, "--udid", help="Only this device."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    import json
 
     from rich.table import Table
 
@@ -94,7 +94,7 @@ def devices_cmd(
 
     phones = list_iphones(udid)
     if as_json:
-        typer.echo(json.dumps([p.to_dict() for p in phones], indent=1))
+        typer.echo(dumps([p.to_dict() for p in phones], indent=1))
         return
     console = _console()
     if not phones:
@@ -193,22 +193,34 @@ def run_cmd(
     timeout: float = typer.Option(3600.0, "--timeout", help="Seconds to wait for the app to finish the plan."),
     poll: float = typer.Option(2.0, "--poll", help="Seconds between progress checks."),
     db: DbOption = None,
+    force: bool = typer.Option(False, "--force", help="Time again runs the store already holds (same model, artifact, protocol, compute units)."),
 ) -> None:
     from datetime import datetime, timezone
 
     from ..core.errors import UsageError
     from ..core.util import default_results_dir
     from ..devices.iphone import make_transport
-    from ..devices.iphone.session import run_session
+    from ..devices.remote.plan import without_runs
+    from ..devices.remote.schema import read_json
+    from ..devices.remote.session import run_session
     from .progress import progress_bar
 
     console = _console()
+    cfg = None
     if plan is None:
         if not model and not preset:
             raise UsageError("give --plan DIR or --model NAME (see `mobench ios run --help`)")
         cfg = _config(protocol_name, rounds, inferences, None, None, None)
         out = out or default_results_dir() / "ios_plans" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         plan = _build_plan(model, preset, compute_units, cfg, out, transport == "folder", False, console, thermal_wait).path
+        reused = [] if force else _stored_runs(plan, cfg, udid, db)
+        if reused:
+            done = {run_id for run_id, _ in reused}
+            console.print(f"{len(done)} run(s) already stored for the same model, artifact, protocol and compute "
+                          f"units (run ids {', '.join(str(i) for _, i in reused)}); pass --force to time them again")
+            if len(done) == len(read_json(plan / "plan.json")["runs"]):
+                return
+            without_runs(plan, done)
     elif model or preset:
         raise UsageError("give either --plan or --model/--preset, not both")
     tr = make_transport(transport, udid=udid, tunnel=tunnel, documents=str(documents) if documents else None,
@@ -224,7 +236,8 @@ def run_cmd(
             cur = f"{p['current']} round {p.get('round')}" if p.get("current") else p["state"]
             bar.update(task, total=p["total"], completed=p["done"], description=cur)
 
-        result = run_session(plan, tr, db=db, timeout=timeout, poll=poll, on_progress=on_progress, on_file=on_file)
+        result = run_session(plan, tr, db=db, timeout=timeout, poll=poll, on_progress=on_progress, on_file=on_file,
+                             config=cfg)
     ingest = result.ingest
     assert ingest is not None  # run_session stores the report unless told not to
     engine = result.report.get("engine", "coreml")
@@ -236,6 +249,26 @@ def run_cmd(
                   f"report kept at {result.report_path}")
     if all(r.status != "ok" for r in ingest.records):
         raise typer.Exit(1)
+
+
+def _stored_runs(plan_dir: Path, cfg, udid: str | None, db: Path | None) -> list[tuple[str, int]]:
+    """``(plan run id, stored run id)`` of the plan's runs the store already holds: the reuse key of
+    ``mobench bench --device iphone`` (model, artifact sha256, protocol config, compute units, UDID)."""
+    from ..core.configs import config_key
+    from ..devices.remote.schema import read_json
+    from ..results import Store, default_db_path
+
+    if not Path(db if db is not None else default_db_path()).exists():
+        return []
+    plan = read_json(plan_dir / "plan.json")
+    out = []
+    with Store(db) as store:
+        for r in plan["runs"]:
+            key = config_key(cfg, compute_units=r["compute_units"], udid=udid)
+            found = store.find_run(r["model"], "iphone", r["sha256"], key)
+            if found is not None:
+                out.append((r["run_id"], found))
+    return out
 
 
 def _print_runs(console, records, *, title: str) -> None:
@@ -285,7 +318,7 @@ def serve_cmd(
 ) -> None:
     import threading
 
-    from ..devices.iphone.server import make_server
+    from ..devices.remote.server import make_server
 
     console = _console()
     done = threading.Event()
@@ -340,8 +373,8 @@ def ingest_cmd(
     db: DbOption = None,
     plan: Path | None = typer.Option(None, "--plan", help="Check the report against this plan.json (plan id, files, hashes)."),
 ) -> None:
-    from ..devices.iphone.ingest import ingest_report, read_report_file
-    from ..devices.iphone.schema import read_json, validate_plan
+    from ..devices.remote.ingest import ingest_report, read_report_file
+    from ..devices.remote.schema import read_json, validate_plan
 
     console = _console()
     plan_obj = None
@@ -350,7 +383,7 @@ def ingest_cmd(
         plan_obj = validate_plan(read_json(p), str(p))
     # validate every file first: one bad file stores nothing
     loaded = [(path, read_report_file(path)) for path in reports]
-    from ..devices.iphone.schema import validate_report
+    from ..devices.remote.schema import validate_report
 
     for path, rep in loaded:
         validate_report(rep, plan_obj, what=str(path))

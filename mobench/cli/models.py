@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import typer
+
+from ..core.jsonout import dumps
 
 models_app = typer.Typer(
     help="List the model zoo (params and MACs of the deployed, fused form at 224x224) or show one model.",
@@ -81,7 +82,7 @@ def list_cmd(
         raise UsageError(f"no model matches {pattern!r}")
     rows = _rows(names, counts, resolution)
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(dumps(rows, indent=2))
         return
     table = Table(title=f"mobench models ({len(rows)}; params and MACs of the fused model at {resolution}x{resolution})")
     table.add_column("name", no_wrap=True)
@@ -133,7 +134,7 @@ def show_cmd(
 
         data.update({k: v for k, v in model_complexity(info.name).items() if k in ("params_m", "macs_m")})
     if as_json:
-        typer.echo(json.dumps(data, indent=2, default=str))
+        typer.echo(dumps(data, indent=2))
         return
     table = Table(show_header=False, title=info.name)
     table.add_column("field", style="bold")

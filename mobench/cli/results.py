@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ..core.jsonout import dumps
 from .options import DbOption
 
 HELP = """List, show, export and delete stored runs (default store results/mobench.sqlite; --db to choose).
@@ -39,7 +40,7 @@ def _console():
 def list_cmd(
     db: DbOption = None,
     model: str | None = typer.Option(None, "--model", "-m", help="Only this model."),
-    device: str | None = typer.Option(None, "--device", "-d", help="Only this device."),
+    device: str | None = typer.Option(None, "--device", "-d", help="Only this backend (every target of it) or this target label."),
     status: str | None = typer.Option(None, "--status", help="Only ok or failed runs."),
     protocol: str | None = typer.Option(None, "--protocol", "-p", help="Only this protocol."),
     limit: int = typer.Option(50, "--limit", help="At most this many runs (0 = all)."),
@@ -51,9 +52,11 @@ def list_cmd(
     if status not in (None, "ok", "failed"):
         raise UsageError(f"--status is ok or failed, not {status!r}")
     df = load(db)
-    for col, val in (("model", model), ("device", device), ("status", status), ("protocol", protocol)):
+    for col, val in (("model", model), ("status", status), ("protocol", protocol)):
         if val is not None:
             df = df[df[col] == val]
+    if device is not None:   # a backend (all its targets) or one target label
+        df = df[(df["device"] == device) | (df["target"] == device)]
     df = df.sort_values("run_id", ascending=False)
     if limit:
         df = df.head(limit)
@@ -89,7 +92,7 @@ def show_cmd(
     if as_json:
         d = rec.to_dict()
         d["stats"] = stats
-        typer.echo(json.dumps(d, indent=1, default=str))
+        typer.echo(dumps(d, indent=1))
         return
     t = Table(title=f"run {run}: {rec.model} on {rec.device} ({rec.protocol})", show_header=False)
     t.add_column("field", style="bold")
@@ -155,6 +158,28 @@ def delete_cmd(
     with Store(db) as store:
         store.delete_run(run)
     typer.echo(f"deleted run {run}")
+
+
+@results_app.command("merge", help=(
+    "Bring the runs of other results databases (other hosts, other phones) into this one, in one "
+    "transaction. A run already present (same run uuid) is stored once; merged runs keep their "
+    "provenance and target. A corrupt, foreign or newer-schema file is refused and nothing is written."
+    "\n\nExample: mobench results merge lab-host.sqlite phone-mac.sqlite --db results/mobench.sqlite"))
+def merge_cmd(
+    others: list[Path] = typer.Argument(..., help="Results databases to merge in."),
+    db: DbOption = None,
+    as_json: bool = typer.Option(False, "--json", help="Print what was merged as JSON."),
+) -> None:
+    from ..results import Store, default_db_path, merge_stores
+
+    with Store(db) as store:
+        results = merge_stores(store, list(others))
+    if as_json:
+        typer.echo(dumps([r.to_dict() for r in results], indent=1))
+        return
+    for r in results:
+        typer.echo(f"{r.source}: {len(r.added)} run(s) added, {r.duplicates} already present "
+                   f"(into {db or default_db_path()})")
 
 
 def register(app: typer.Typer) -> None:

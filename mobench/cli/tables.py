@@ -44,7 +44,7 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
 
     cols: list[tuple[str, dict]] = [("run", {"justify": "right"}), ("model", {"no_wrap": True})]
     if show_device:
-        cols += [("device", {}), ("protocol", {})]
+        cols += [("target", {}), ("protocol", {})]
     if not single:
         cols.append(("headline", {"no_wrap": True}))
     cols += [
@@ -76,7 +76,7 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
 
         vals = [str(r.get("run_id") or "-"), str(r.get("model"))]
         if show_device:
-            vals += [str(r.get("device")), str(r.get("protocol") or "-")]
+            vals += [str(r.get("target") or r.get("device")), str(r.get("protocol") or "-")]
         if not single:
             vals.append(f"{HEADLINE_LABEL.get(head, head)} {fmt_number(r.get(_STAT_COL.get(head, 'median_ms')))}" if ok else "-")
         vals += [str(r.get("n_samples") or r.get("n") or 0), cell("min"), cell("median"),
@@ -96,6 +96,7 @@ def record_row(rec, stats: dict[str, Any] | None) -> dict[str, Any]:
 
     row: dict[str, Any] = {
         "run_id": rec.extra.get("run_id"), "model": rec.model, "device": rec.device,
+        "target": (rec.target or {}).get("label"),
         "protocol": rec.protocol, "status": rec.status, "error": rec.error,
         "n_samples": rec.n_samples, "reused": rec.extra.get("reused", False),
         "load_ms": statistics.median(rec.load_ms) if rec.load_ms else None,

@@ -44,6 +44,8 @@ class RunRecord:
     memory: dict[str, Any] = field(default_factory=dict)        # e.g. load_rss_delta_mb, peak_rss_delta_mb
     rounds_info: list[dict[str, Any]] = field(default_factory=list)  # per round: thermal state, low power ...
     extra: dict[str, Any] = field(default_factory=dict)
+    target: dict[str, Any] = field(default_factory=dict)       # mobench.core.target.Target.to_dict()
+    uuid: str | None = None                      # stable run identity across stores; the store fills it
     created: str | None = None                   # ISO 8601 UTC; the store fills it if empty
 
     def to_dict(self) -> dict[str, Any]:

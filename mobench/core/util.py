@@ -209,8 +209,11 @@ def physical_cores() -> int:
 
 def host_provenance() -> dict[str, Any]:
     """Where a measurement was taken: host, CPU, OS, tool versions, mobench commit."""
+    from .target import host_id
+
     return {
         "host": socket.gethostname(),
+        "host_id": host_id(),
         "cpu": cpu_model(),
         "physical_cores": physical_cores(),
         "logical_cores": os.cpu_count(),

@@ -32,7 +32,8 @@ DEVICES.register("coreml", "mobench.devices.coreml:CoreMLDevice", description="C
 DEVICES.register("iphone", "mobench.devices.iphone:IPhoneDevice",
                  description="a tethered iPhone running the mobench harness app")
 
-__all__ = ["DEVICES", "Device", "DeviceStatus", "LocalDevice", "device_class", "get_device", "list_devices"]
+__all__ = ["DEVICES", "Device", "DeviceStatus", "LocalDevice", "device_class", "get_device", "list_devices",
+           "parse_device_options"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,36 @@ def get_device(name: str, **options: Any) -> Device:
             + (f" (it takes: {', '.join(accepted)})" if accepted else " (it takes none)")
         )
     return cls(**opts)
+
+
+def parse_device_options(name: str, items: list[str] | None) -> dict[str, Any]:
+    """``["threads=2", "graph_optimization=basic"]`` -> constructor options of backend ``name``,
+    each checked against what the backend declares (``Device.OPTIONS``); bad input is a UsageError."""
+    if not items:
+        return {}
+    cls = device_class(name)
+    declared = getattr(cls, "OPTIONS", {}) or {}
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise UsageError(f"--device-option takes KEY=VALUE, not {item!r}")
+        opt = declared.get(key)
+        if opt is None:
+            takes = ", ".join(sorted(declared)) or "none"
+            raise UsageError(f"device {name!r} has no option {key!r} (its options: {takes})")
+        text = text.strip()
+        if opt.choices and text not in opt.choices:
+            raise UsageError(f"device option {key}={text!r} for {name!r}: choose one of {', '.join(opt.choices)}")
+        try:
+            value = opt.parse(text)
+        except ValueError as exc:
+            raise UsageError(f"device option {key}={text!r} for {name!r}: {exc}") from None
+        if opt.param in out:
+            raise UsageError(f"--device-option {key} given twice")
+        out[opt.param] = value
+    return out
 
 
 def list_devices() -> list[DeviceStatus]:

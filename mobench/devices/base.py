@@ -30,6 +30,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -40,11 +41,38 @@ from ..core.util import cpu_model, host_provenance, physical_cores
 _MB = 1024 * 1024
 
 
+@dataclass(frozen=True)
+class DeviceOption:
+    """An option a backend takes through ``--device-option KEY=VALUE``."""
+    param: str                               # the backend's constructor argument
+    parse: Callable[[str], Any]              # text -> value (raises ValueError on bad text)
+    help: str = ""
+    choices: tuple[str, ...] = ()
+
+
+def positive_int(text: str) -> int:
+    v = int(text)
+    if v < 1:
+        raise ValueError("must be a positive integer")
+    return v
+
+
+def yes_no(text: str) -> bool:
+    t = text.strip().lower()
+    if t in ("1", "true", "yes", "on"):
+        return True
+    if t in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
 class Device(abc.ABC):
     """A place where models are timed (see ``mobench.devices`` for the registry)."""
     name: str = ""
     artifact_format: str | None = None     # "onnx", "coreml", or None (torch eager)
     description: str = ""
+    #: What ``--device-option KEY=VALUE`` may set on this backend (KEY -> option).
+    OPTIONS: dict[str, DeviceOption] = {}
 
     def __init__(self, **options: Any) -> None:
         if options:
@@ -64,6 +92,11 @@ class Device(abc.ABC):
     def options_key(self) -> dict[str, Any]:
         """Resolved options that change the measurement (part of a run's reuse key)."""
         return {}
+
+    def target(self, artifact: Any = None):
+        """The :class:`~mobench.core.target.Target` a run of ``artifact`` measures, when it is known
+        before the run (``None`` when only the run tells, e.g. which phone answered)."""
+        return None
 
     def artifact_fields(self, artifact: Any) -> dict[str, Any]:
         """The RunRecord fields that say what was timed, from the artifact's manifest."""
@@ -159,6 +192,9 @@ class LocalDevice(Device):
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             **self.artifact_fields(artifact),
         )
+        target = self.target(artifact)
+        if target is not None:
+            rec.target = target.to_dict()
         mem = _Memory()
         pc = time.perf_counter_ns
         load_deltas: list[float] = []

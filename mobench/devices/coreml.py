@@ -17,7 +17,7 @@ from typing import Any
 
 from ..core.errors import DeviceError
 from ..core.util import cpu_model, package_version
-from .base import LocalDevice, seeded_tensor
+from .base import DeviceOption, LocalDevice, seeded_tensor
 
 COMPUTE_UNITS = {"all": "ALL", "cpu": "CPU_ONLY", "gpu": "CPU_AND_GPU", "ane": "CPU_AND_NE"}
 
@@ -26,6 +26,8 @@ class CoreMLDevice(LocalDevice):
     name = "coreml"
     artifact_format = "coreml"
     description = "Core ML on this Mac via coremltools (option: compute_units all|cpu|gpu|ane)"
+    OPTIONS = {"compute_units": DeviceOption("compute_units", str, "Core ML compute units",
+                                             tuple(COMPUTE_UNITS))}
 
     def __init__(self, compute_units: str = "all") -> None:
         if compute_units not in COMPUTE_UNITS:
@@ -50,6 +52,13 @@ class CoreMLDevice(LocalDevice):
 
     def options_key(self) -> dict[str, Any]:
         return {"compute_units": self.compute_units}
+
+    def target(self, artifact: Any = None):
+        from ..core.target import host_target
+
+        man = getattr(artifact, "manifest", None) or {}
+        return host_target(self.name, runtime="coreml", runtime_version=package_version("coremltools"),
+                           recipe=man.get("precision"), compute_units=self.compute_units)
 
     def info(self) -> dict[str, Any]:
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..core.errors import DeviceError, one_line
 from ..core.util import package_version
-from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
+from .base import DeviceOption, LocalDevice, cpu_info, cpu_threads, positive_int, seeded_tensor
 
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 
@@ -23,7 +23,12 @@ GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 class OrtCpuDevice(LocalDevice):
     name = "cpu"
     artifact_format = "onnx"
-    description = "ONNX Runtime, CPU execution provider (options: threads, graph_opt)"
+    description = "ONNX Runtime, CPU execution provider (options: threads, graph_optimization)"
+    OPTIONS = {
+        "threads": DeviceOption("threads", positive_int, "intra-op threads (default: physical cores)"),
+        "graph_optimization": DeviceOption("graph_opt", str, "ONNX Runtime graph optimization level",
+                                           GRAPH_OPT_LEVELS),
+    }
 
     def __init__(self, threads: int | None = None, graph_opt: str = "all") -> None:
         if graph_opt not in GRAPH_OPT_LEVELS:
@@ -46,6 +51,13 @@ class OrtCpuDevice(LocalDevice):
 
     def options_key(self) -> dict[str, Any]:
         return {"threads": self.threads, "graph_opt": self.graph_opt}
+
+    def target(self, artifact: Any = None):
+        from ..core.target import host_target
+
+        man = getattr(artifact, "manifest", None) or {}
+        return host_target(self.name, runtime="onnxruntime", runtime_version=package_version("onnxruntime"),
+                           recipe=man.get("precision"), threads=self.threads, graph_optimization=self.graph_opt)
 
     def info(self) -> dict[str, Any]:
 

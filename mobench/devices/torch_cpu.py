@@ -14,13 +14,17 @@ from typing import Any
 from ..core.errors import DeviceError
 from ..core.util import package_version
 from ..models import build_deployed
-from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
+from .base import DeviceOption, LocalDevice, cpu_info, cpu_threads, positive_int, seeded_tensor
 
 
 class TorchCpuDevice(LocalDevice):
     name = "torch"
     artifact_format = None
     description = "eager PyTorch on the CPU (options: threads, fuse, resolution, checkpoint)"
+    OPTIONS = {
+        "threads": DeviceOption("threads", positive_int, "intra-op threads (default: physical cores)"),
+        "resolution": DeviceOption("resolution", positive_int, "input height and width (default 224)"),
+    }
 
     def __init__(self, threads: int | None = None, fuse: bool = True, resolution: int = 224,
                  checkpoint: str | None = None) -> None:
@@ -43,6 +47,12 @@ class TorchCpuDevice(LocalDevice):
     def options_key(self) -> dict[str, Any]:
         return {"threads": self.threads, "fuse": self.fuse, "resolution": self.resolution,
                 "checkpoint": self.checkpoint}
+
+    def target(self, artifact: Any = None):
+        from ..core.target import host_target
+
+        return host_target(self.name, runtime="torch-eager", runtime_version=package_version("torch"),
+                           recipe="fp32", threads=self.threads, resolution=self.resolution)
 
     def info(self) -> dict[str, Any]:
 

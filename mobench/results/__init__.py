@@ -8,15 +8,16 @@ Public API::
     store.find_by_extra(...) -> run ids, store.get_run(id) -> RunRecord, store.delete_run(id)
     load(db=None) -> DataFrame          # one row per run
     load_samples(db=None) -> DataFrame  # one row per raw sample
+    merge_stores(store, [other.sqlite, ...]) -> [MergeResult]   # one transaction, runs kept once
 """
 
 from __future__ import annotations
 
 from .frames import EXPORT_FORMATS, RUN_COLUMNS, export, load, load_samples
 from .schema import SCHEMA_VERSION
-from .store import Store, default_db_path
+from .store import MergeResult, Store, default_db_path, merge_stores
 
 __all__ = [
     "EXPORT_FORMATS", "RUN_COLUMNS", "SCHEMA_VERSION", "Store", "default_db_path",
-    "export", "load", "load_samples",
+    "MergeResult", "export", "load", "load_samples", "merge_stores",
 ]

@@ -8,22 +8,25 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import StoreError, UsageError
+from ..core.target import unique_labels
 from ..core.util import atomic_write_bytes
 from .store import Store
 
 RUN_COLUMNS = [
-    "run_id", "created", "status", "error", "model", "device", "format", "precision",
+    "run_id", "created", "status", "error", "model", "device", "target", "format", "precision",
     "reparameterized", "protocol", "headline", "headline_ms", "n_samples", "rounds",
     "min_ms", "mean_ms", "median_ms", "p90_ms", "p99_ms", "std_ms", "cv", "trimmed_mean_ms",
     "low_ms", "high_ms", "median_ci_low_ms", "median_ci_high_ms", "outlier_fraction",
     "load_ms", "first_inference_ms", "compile_ms",
     "load_rss_delta_mb", "load_peak_rss_delta_mb", "inference_peak_rss_delta_mb",
     "threads", "graph_optimization", "compute_units", "device_model", "os_version", "runtime",
-    "artifact_sha256", "config_key", "host", "cpu", "os", "python_version", "torch_version",
-    "ort_version", "coremltools_version", "mobench_version", "git_commit",
+    "runtime_version", "recipe", "hardware", "hardware_id", "target_label", "target_key", "uuid",
+    "artifact_sha256", "config_key", "host", "cpu", "os", "python_version", "mobench_version", "git_commit",
 ]
 
-_DEVICE_FIELDS = ("threads", "graph_optimization", "compute_units", "device_model", "os_version", "runtime")
+#: ``target`` is the run's target label, made unique among the runs loaded together
+#: (:func:`mobench.core.target.unique_labels`): each target is its own column in analysis.
+_DEVICE_FIELDS = ("threads", "graph_optimization", "compute_units", "device_model", "os_version")
 _MEMORY_FIELDS = ("load_rss_delta_mb", "load_peak_rss_delta_mb", "inference_peak_rss_delta_mb")
 
 
@@ -79,6 +82,10 @@ def load(db: str | os.PathLike | Store | None = None):
         for k in _MEMORY_FIELDS:
             rec[k] = mem.get(k)
         out.append(rec)
+    labels = unique_labels((r["target_key"] or f"run{r['run_id']}", r["target_label"] or r["device"], r["hardware_id"])
+                           for r in out)
+    for r in out:
+        r["target"] = labels[r["target_key"] or f"run{r['run_id']}"]
     df = pd.DataFrame(out, columns=RUN_COLUMNS)
     if len(df):
         df["created"] = pd.to_datetime(df["created"], utc=True, errors="coerce", format="ISO8601")
@@ -86,13 +93,14 @@ def load(db: str | os.PathLike | Store | None = None):
 
 
 def load_samples(db: str | os.PathLike | Store | None = None, *, run_ids: list[int] | None = None):
-    """Every raw sample: ``run_id, model, device, protocol, round, index, latency_ms``."""
+    """Every raw sample: ``run_id, model, device, target (stored label), protocol, round, index, latency_ms``."""
     import pandas as pd
 
     store, close = _open(db)
     try:
         sql = (
-            "SELECT x.run_id, r.model, r.device, r.protocol, x.round, x.idx AS 'index', x.latency_ms "
+            "SELECT x.run_id, r.model, r.device, r.target_label AS target, r.protocol, x.round, "
+            "x.idx AS 'index', x.latency_ms "
             "FROM samples x JOIN runs r ON r.id = x.run_id"
         )
         args: tuple = ()
@@ -104,7 +112,7 @@ def load_samples(db: str | os.PathLike | Store | None = None, *, run_ids: list[i
         if close:
             store.close()
     return pd.DataFrame([dict(r) for r in rows],
-                        columns=["run_id", "model", "device", "protocol", "round", "index", "latency_ms"])
+                        columns=["run_id", "model", "device", "target", "protocol", "round", "index", "latency_ms"])
 
 
 EXPORT_FORMATS = ("csv", "parquet", "json")

@@ -3,12 +3,26 @@
 The schema version lives in ``PRAGMA user_version``. ``MIGRATIONS[v]`` takes a
 database from version ``v - 1`` to ``v``; a new column or table is a new entry,
 never an edit of an old one. A database whose version is newer than
-``SCHEMA_VERSION`` was written by a newer mobench and is refused.
+``SCHEMA_VERSION`` was written by a newer mobench and is refused. A migration
+that must compute values (not expressible in SQL) adds a step to
+``MIGRATION_STEPS[v]``, run after ``MIGRATIONS[v]`` in the same transaction.
+
+Version 2 makes the measurement target first-class (:mod:`mobench.core.target`):
+backend, hardware model and id, runtime and its version, recipe, the options
+that change a measurement, the target's key and label, and a stable run
+``uuid`` (what ``results merge`` recognises a run by). The per-runtime version
+columns (``torch_version``, ``ort_version``, ``coremltools_version``) give way
+to ``runtime`` / ``runtime_version``; existing runs keep their values there.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable
+
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE runs (
@@ -78,5 +92,61 @@ CREATE TABLE stats (
 );
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1}
+_V2 = """
+ALTER TABLE runs ADD COLUMN uuid TEXT;
+ALTER TABLE runs ADD COLUMN backend TEXT;
+ALTER TABLE runs ADD COLUMN hardware TEXT;
+ALTER TABLE runs ADD COLUMN hardware_id TEXT;
+ALTER TABLE runs ADD COLUMN runtime TEXT;
+ALTER TABLE runs ADD COLUMN runtime_version TEXT;
+ALTER TABLE runs ADD COLUMN recipe TEXT;
+ALTER TABLE runs ADD COLUMN options_json TEXT;
+ALTER TABLE runs ADD COLUMN target_key TEXT;
+ALTER TABLE runs ADD COLUMN target_label TEXT
+"""
+
+_V2_AFTER = """
+ALTER TABLE runs DROP COLUMN torch_version;
+ALTER TABLE runs DROP COLUMN ort_version;
+ALTER TABLE runs DROP COLUMN coremltools_version;
+CREATE UNIQUE INDEX runs_uuid ON runs (uuid);
+CREATE INDEX runs_target ON runs (target_key, model, status)
+"""
+
+
+def legacy_run_uuid(row: dict) -> str:
+    """A run stored before runs had a uuid gets one derived from its content, so two copies of
+    the same old store migrated apart still agree on it (and ``results merge`` keeps it once)."""
+    parts = [row.get(k) for k in ("created", "status", "model", "device", "artifact_sha256", "config_key",
+                                  "config_json", "device_info_json", "provenance_json", "extra_json",
+                                  "n_samples", "load_ms_json")]
+    return "v1-" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+
+
+def _v2_backfill(conn: sqlite3.Connection) -> None:
+    from ..core.target import target_of
+
+    rows = conn.execute("SELECT * FROM runs").fetchall()
+    cols = [d[0] for d in conn.execute("SELECT * FROM runs LIMIT 0").description]
+    for raw in rows:
+        row = dict(zip(cols, raw, strict=True))
+        info = json.loads(row.get("device_info_json") or "{}")
+        prov = json.loads(row.get("provenance_json") or "{}")
+        for col, key in (("ort_version", "onnxruntime"), ("torch_version", "torch"),
+                         ("coremltools_version", "coremltools")):
+            if row.get(col):
+                prov.setdefault("versions", {}).setdefault(key, row[col])
+        t = target_of(row["device"], info, prov, row.get("precision"))
+        conn.execute(
+            "UPDATE runs SET uuid = ?, backend = ?, hardware = ?, hardware_id = ?, runtime = ?, "
+            "runtime_version = ?, recipe = ?, options_json = ?, target_key = ?, target_label = ? WHERE id = ?",
+            (legacy_run_uuid(row), t.backend, t.hardware, t.hardware_id, t.runtime, t.runtime_version,
+             t.recipe, json.dumps(t.options, sort_keys=True), t.key, t.label, row["id"]),
+        )
+    for stmt in filter(None, (s.strip() for s in _V2_AFTER.split(";"))):
+        conn.execute(stmt)
+
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_backfill}
 assert max(MIGRATIONS) == SCHEMA_VERSION

@@ -13,7 +13,9 @@ import contextlib
 import json
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,9 @@ from ..core.configs import BenchConfig
 from ..core.errors import StoreError
 from ..core.records import RunRecord
 from ..core.statistics import compute_stats
+from ..core.target import Target, target_of
 from ..core.util import default_results_dir
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from .schema import MIGRATION_STEPS, MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB_NAME = "mobench.sqlite"
 
@@ -105,6 +108,8 @@ class Store:
             try:
                 for stmt in filter(None, (s.strip() for s in MIGRATIONS[v].split(";"))):
                     conn.execute(stmt)
+                if v in MIGRATION_STEPS:
+                    MIGRATION_STEPS[v](conn)
                 conn.execute(f"PRAGMA user_version = {v}")
                 conn.execute("COMMIT")
             except BaseException:
@@ -169,6 +174,10 @@ class Store:
         prov = record.provenance or {}
         versions = prov.get("versions") or {}
         key = config_key or record.extra.get("config_key")
+        target = (Target.from_dict(record.target) if record.target
+                  else target_of(record.device, record.device_info, prov, record.precision))
+        record.target = target.to_dict()
+        record.uuid = record.uuid or uuid.uuid4().hex
         row = {
             "created": created, "status": record.status, "error": record.error,
             "model": record.model, "device": record.device,
@@ -179,8 +188,11 @@ class Store:
             "config_json": _j(record.config), "device_info_json": _j(record.device_info),
             "provenance_json": _j(prov),
             "host": prov.get("host"), "cpu": prov.get("cpu"), "os": prov.get("os"),
-            "python_version": versions.get("python"), "torch_version": versions.get("torch"),
-            "ort_version": versions.get("onnxruntime"), "coremltools_version": versions.get("coremltools"),
+            "python_version": versions.get("python"),
+            "uuid": record.uuid, "backend": target.backend, "hardware": target.hardware,
+            "hardware_id": target.hardware_id, "runtime": target.runtime,
+            "runtime_version": target.runtime_version, "recipe": target.recipe,
+            "options_json": _j(target.options), "target_key": target.key, "target_label": target.label,
             "mobench_version": versions.get("mobench"), "git_commit": prov.get("git_commit"),
             "compile_ms": record.compile_ms,
             "load_ms_json": _j(record.load_ms), "first_inference_ms_json": _j(record.first_inference_ms),
@@ -215,13 +227,20 @@ class Store:
                 raise StoreError(f"no run {run_id} in {self.path}; see `mobench results list`")
 
     # -- reading --------------------------------------------------------------------
-    def find_run(self, model: str, device: str, artifact_sha256: str | None, config_key: str) -> int | None:
-        """The newest successful run of the same measurement, or ``None``."""
-        rows = self._query(
-            "SELECT id FROM runs WHERE model = ? AND device = ? AND artifact_sha256 IS ? "
-            "AND config_key = ? AND status = 'ok' ORDER BY id DESC LIMIT 1",
-            (model, device, artifact_sha256, config_key),
-        )
+    def find_run(self, model: str, device: str, artifact_sha256: str | None, config_key: str,
+                 target_key: str | None = None) -> int | None:
+        """The newest successful run of the same measurement, or ``None``.
+
+        With ``target_key`` only a run on that target counts (a run merged from another
+        host or phone with the same backend and options is not this host's measurement).
+        """
+        sql = ("SELECT id FROM runs WHERE model = ? AND device = ? AND artifact_sha256 IS ? "
+               "AND config_key = ? AND status = 'ok'")
+        args: tuple = (model, device, artifact_sha256, config_key)
+        if target_key is not None:
+            sql += " AND target_key = ?"
+            args += (target_key,)
+        rows = self._query(sql + " ORDER BY id DESC LIMIT 1", args)
         return int(rows[0]["id"]) if rows else None
 
     def find_by_extra(self, device: str | None = None, **match: Any) -> list[int]:
@@ -243,6 +262,25 @@ class Store:
             args.append(val)
         sql = "SELECT id FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
         return [int(r["id"]) for r in self._query(sql, tuple(args))]
+
+    def list_runs(self, *, model: str | None = None, device: str | None = None,
+                  status: str | None = None, protocol: str | None = None,
+                  limit: int | None = None) -> list[dict[str, Any]]:
+        """Summary rows (run fields + statistics), newest first."""
+        where, args = [], []
+        for col, val in (("r.model", model), ("r.device", device), ("r.status", status), ("r.protocol", protocol)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        sql = (
+            "SELECT r.id AS run_id, r.created, r.status, r.error, r.model, r.device, r.artifact_format, "
+            "r.precision, r.reparameterized, r.protocol, r.n_samples, r.target_label, r.target_key, "
+            "s.* FROM runs r "
+            "LEFT JOIN stats s ON s.run_id = r.id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY r.id DESC" + (f" LIMIT {int(limit)}" if limit else "")
+        )
+        return [dict(r) for r in self._query(sql, tuple(args))]
 
     def get_stats(self, run_id: int) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM stats WHERE run_id = ?", (int(run_id),))
@@ -278,5 +316,142 @@ class Store:
             first_inference_ms=json.loads(r["first_inference_ms_json"]),
             warmup_ms=json.loads(r["warmup_ms_json"]), samples_ms=samples,
             memory=json.loads(r["memory_json"]), rounds_info=json.loads(r["rounds_info_json"]),
-            extra=extra, created=r["created"],
+            extra=extra, created=r["created"], uuid=r["uuid"], target=self._target(r).to_dict(),
         )
+
+    @staticmethod
+    def _target(r: sqlite3.Row) -> Target:
+        return Target(backend=r["backend"] or r["device"], hardware=r["hardware"], hardware_id=r["hardware_id"],
+                      runtime=r["runtime"], runtime_version=r["runtime_version"], recipe=r["recipe"],
+                      options=json.loads(r["options_json"] or "{}"))
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's integrity check plus mobench's own: every run's samples match its statistics."""
+        problems = [row[0] for row in self._query("PRAGMA integrity_check") if row[0] != "ok"]
+        for row in self._query(
+            "SELECT r.id, r.status, r.n_samples, s.n AS stat_n, "
+            "(SELECT COUNT(*) FROM samples x WHERE x.run_id = r.id) AS stored "
+            "FROM runs r LEFT JOIN stats s ON s.run_id = r.id"
+        ):
+            if row["n_samples"] != row["stored"]:
+                problems.append(f"run {row['id']}: {row['stored']} samples stored, {row['n_samples']} expected")
+            if row["status"] == "ok" and row["stat_n"] != row["stored"]:
+                problems.append(f"run {row['id']}: statistics cover {row['stat_n']} samples, {row['stored']} stored")
+        return problems
+
+
+# -- merging other stores ----------------------------------------------------------------
+@dataclass
+class MergeResult:
+    source: str
+    added: list[int] = field(default_factory=list)        # new run ids in this store
+    duplicates: int = 0                                   # runs this store already held (same uuid)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "added": len(self.added), "already_present": self.duplicates,
+                "run_ids": self.added}
+
+
+def _snapshot(other: Path, tmpdir: Path) -> Path:
+    """A private, migrated copy of the store ``other`` (which itself is never written)."""
+    if not other.exists():
+        raise StoreError(f"cannot merge {other}: no such file")
+    if other.is_dir():
+        raise StoreError(f"cannot merge {other}: it is a folder, not a results database")
+    copy = tmpdir / "other.sqlite"
+    try:
+        src = sqlite3.connect(f"{other.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            version = src.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"cannot merge {other}: its schema version {version} is newer than this mobench "
+                    f"understands ({SCHEMA_VERSION}); upgrade mobench first"
+                )
+            if version == 0:
+                raise StoreError(f"cannot merge {other}: not a mobench results store (no mobench schema in it)")
+            problems = [r[0] for r in src.execute("PRAGMA quick_check").fetchall() if r[0] != "ok"]
+            if problems:
+                raise StoreError(f"cannot merge {other}: the database is corrupt ({problems[0]})")
+            dst = sqlite3.connect(str(copy))
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot merge {other}: not a readable SQLite database ({exc})") from None
+    try:
+        with Store(copy) as st:   # migrates the copy; refuses a database that is not a mobench store
+            problems = st.integrity_problems()
+    except StoreError as exc:
+        msg = str(exc).replace(str(copy), str(other))
+        raise StoreError(f"cannot merge {other}: {msg}") from None
+    if problems:
+        raise StoreError(f"cannot merge {other}: {problems[0]}")
+    return copy
+
+
+def merge_stores(store: Store, others: list[str | os.PathLike]) -> list[MergeResult]:
+    """Bring the runs of ``others`` into ``store`` in one transaction.
+
+    Every file is checked first (readable SQLite, a mobench store, not newer than this
+    mobench, integrity and samples-vs-statistics checks) on a private copy, so a refused
+    file leaves ``store`` untouched. A run whose ``uuid`` is already in ``store`` is not
+    stored again; a merged run keeps its provenance (host, CPU, versions, target) and
+    records where it came from in ``extra.merged_from``.
+    """
+    import tempfile
+
+    if not others:
+        raise StoreError("nothing to merge: name one or more results databases")
+    results: list[MergeResult] = []
+    with tempfile.TemporaryDirectory(prefix="mobench-merge-") as tmp:
+        copies = []
+        for i, other in enumerate(others):
+            p = Path(other)
+            if p.exists() and store.path.exists() and p.resolve() == store.path.resolve():
+                raise StoreError(f"cannot merge {p} into itself")
+            d = Path(tmp) / str(i)
+            d.mkdir()
+            copies.append((p, _snapshot(p, d)))
+        mine = [r[1] for r in store._query("PRAGMA table_info(runs)")]
+        merged_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with store._transaction() as conn:
+            for src_path, copy in copies:
+                res = MergeResult(source=str(src_path))
+                src = sqlite3.connect(str(copy))
+                src.row_factory = sqlite3.Row
+                try:
+                    theirs = [r[1] for r in src.execute("PRAGMA table_info(runs)")]
+                    cols = [c for c in mine if c in theirs and c != "id"]
+                    for row in src.execute("SELECT * FROM runs ORDER BY id").fetchall():
+                        if conn.execute("SELECT 1 FROM runs WHERE uuid = ?", (row["uuid"],)).fetchone():
+                            res.duplicates += 1
+                            continue
+                        values = {c: row[c] for c in cols}
+                        extra = json.loads(values.get("extra_json") or "{}")
+                        extra.setdefault("merged_from", {"path": str(src_path.resolve()), "run_id": row["id"],
+                                                         "merged": merged_at})
+                        values["extra_json"] = _j(extra)
+                        cur = conn.execute(
+                            f"INSERT INTO runs ({', '.join(values)}) VALUES ({', '.join('?' for _ in values)})",
+                            tuple(values.values()))
+                        assert cur.lastrowid is not None  # an INSERT into a rowid table
+                        new_id = int(cur.lastrowid)
+                        conn.executemany(
+                            "INSERT INTO samples (run_id, round, idx, latency_ms) VALUES (?, ?, ?, ?)",
+                            ((new_id, s["round"], s["idx"], s["latency_ms"]) for s in src.execute(
+                                "SELECT round, idx, latency_ms FROM samples WHERE run_id = ?", (row["id"],))))
+                        st = src.execute("SELECT * FROM stats WHERE run_id = ?", (row["id"],)).fetchone()
+                        if st is not None:
+                            s = dict(st)
+                            s["run_id"] = new_id
+                            conn.execute(f"INSERT INTO stats ({', '.join(s)}) VALUES ({', '.join('?' for _ in s)})",
+                                         tuple(s.values()))
+                        res.added.append(new_id)
+                finally:
+                    src.close()
+                results.append(res)
+    return results

@@ -40,6 +40,12 @@ def _failed(model: str, device, config: BenchConfig, error: str, stage: str, **f
     )
     for k, v in fields.items():
         setattr(rec, k, v)
+    try:
+        target = device.target(None)
+    except Exception:  # the failure record must not fail
+        target = None
+    if target is not None:
+        rec.target = target.to_dict()
     rec.extra["stage"] = stage
     return rec
 
@@ -112,15 +118,82 @@ def run_sweep(
     store = Store(db) if own_store else db
     try:
         with reporter_or_null(progress).phase("sweep", total=len(names)) as tick:
-            for name in names:
-                tick(name, "start")
-                rec = _one(name, dev, config, key, store, export_config, force, tick)
-                results.append(rec)
-                tick(name, "reused" if rec.extra.get("reused") else rec.status, True)
+            if getattr(dev, "run_many", None) is not None:
+                results = _batched(names, dev, config, key, store, export_config, force, tick)
+            else:
+                for name in names:
+                    tick(name, "start")
+                    rec = _one(name, dev, config, key, store, export_config, force, tick)
+                    results.append(rec)
+                    tick(name, "reused" if rec.extra.get("reused") else rec.status, True)
     finally:
         if own_store:
             store.close()
     return results
+
+
+def _batched(names, dev, config, key, store, export_config, force, tick: Tick) -> list[RunRecord]:
+    """A remote device times the whole sweep as one plan (one app launch): export and reuse checks
+    per model first, then one ``dev.run_many`` for every model still to time, then one stored run each."""
+    done: dict[str, RunRecord] = {}
+    pending: list[tuple[str, Any]] = []
+    for name in names:
+        tick(name, "start")
+        rec, art = _prepare(name, dev, config, key, store, export_config, force, tick)
+        if rec is not None:
+            done[name] = rec
+            tick(name, "reused" if rec.extra.get("reused") else rec.status, True)
+        else:
+            pending.append((name, art))
+    if pending:
+        for name, _ in pending:
+            tick(name, "timing")
+        try:
+            timed = dev.run_many(pending, config, progress=lambda model, what: tick(model, what))
+        except Exception as exc:
+            timed = {}
+            for name, art in pending:
+                rec = _failed(name, dev, config, one_line(exc), "run", **dev.artifact_fields(art))
+                if not isinstance(exc, MobenchError):
+                    rec.extra["traceback"] = traceback.format_exc(limit=8)
+                timed[name] = rec
+        for name, art in pending:
+            rec = timed.get(name) or _failed(name, dev, config, "the device returned no run for this model",
+                                             "run", **dev.artifact_fields(art))
+            rec.extra["config_key"] = key
+            rec.extra["run_id"] = store.add_run(rec, config_key=key)
+            done[name] = rec
+            tick(name, rec.status, True)
+    return [done[n] for n in names]
+
+
+def _prepare(name, dev, config, key, store, export_config, force, tick: Tick):
+    """``(final record, None)`` when there is nothing to time (failed export, reused run), else ``(None, artifact)``."""
+    art = None
+    if dev.artifact_format is not None:
+        tick(name, "export")
+        try:
+            art = _artifact(name, dev, config, export_config, step=lambda what: tick(name, f"export: {what}"))
+        except ArtifactIntegrityError as exc:
+            rec = _failed(name, dev, config, str(exc), "artifact", artifact_format=dev.artifact_format)
+            rec.extra["stored"] = False
+            return rec, None
+        except Exception as exc:
+            rec = _failed(name, dev, config, one_line(exc), "export", artifact_format=dev.artifact_format,
+                          reparameterized=getattr(export_config, "reparameterize", True))
+            rec.extra["traceback"] = traceback.format_exc(limit=8) if not isinstance(exc, MobenchError) else None
+            rec.extra["config_key"] = key
+            rec.extra["run_id"] = store.add_run(rec, config_key=key)
+            return rec, None
+    sha = (art.manifest or {}).get("sha256") if art is not None else None
+    if not force:
+        planned = dev.target(art)
+        found = store.find_run(name, dev.name, sha, key, planned.key if planned is not None else None)
+        if found is not None:
+            rec = store.get_run(found)
+            rec.extra["reused"] = True
+            return rec, None
+    return None, art
 
 
 def _one(name, dev, config, key, store, export_config, force, tick: Tick) -> RunRecord:
@@ -142,7 +215,8 @@ def _one(name, dev, config, key, store, export_config, force, tick: Tick) -> Run
             return rec
     sha = (art.manifest or {}).get("sha256") if art is not None else None
     if not force:
-        found = store.find_run(name, dev.name, sha, key)
+        planned = dev.target(art)
+        found = store.find_run(name, dev.name, sha, key, planned.key if planned is not None else None)
         if found is not None:
             rec = store.get_run(found)
             rec.extra["reused"] = True

@@ -20,6 +20,9 @@ FAKE_CPU_MS = {
     "shufflenet_v2_x1_0": 3.5,
 }
 UNFUSED_S0_MS = 9.0
+# The fake runs' device info, and the target label the store gives them.
+FAKE_CPU_INFO = {"threads": 2, "runtime": "onnxruntime", "ort_version": "1.23.2", "graph_optimization": "all"}
+CPU_TARGET = "cpu/ort-1.23/2t"
 # Hand-made complexity table (counted metrics) for the fake models.
 FAKE_METRICS = pd.DataFrame(
     {
@@ -57,15 +60,15 @@ def make_store(path, *, with_unfused: bool = True, failed: bool = True):
     for model, ms in FAKE_CPU_MS.items():
         store.add_run(RunRecord(model=model, device="cpu", artifact_format="onnx", precision="fp32",
                                 reparameterized=True, protocol="quick", config=cfg, provenance=prov,
-                                device_info={"threads": 2}, samples_ms=_samples(ms, 4, 12, rng),
+                                device_info=FAKE_CPU_INFO, samples_ms=_samples(ms, 4, 12, rng),
                                 load_ms=[10.0], first_inference_ms=[ms * 2]))
     if with_unfused:
         store.add_run(RunRecord(model="mobileone_s0", device="cpu", artifact_format="onnx", precision="fp32",
                                 reparameterized=False, protocol="quick", config=cfg, provenance=prov,
-                                samples_ms=_samples(UNFUSED_S0_MS, 4, 12, rng)))
+                                device_info=FAKE_CPU_INFO, samples_ms=_samples(UNFUSED_S0_MS, 4, 12, rng)))
     if failed:
         store.add_run(RunRecord(model="repvgg_a0", device="cpu", status="failed",
                                 error="export: converter says no", protocol="quick", config=cfg,
-                                provenance=prov))
+                                device_info=FAKE_CPU_INFO, provenance=prov))
     store.close()
     return path

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from analysis_fakes import FAKE_CPU_MS, UNFUSED_S0_MS
+from analysis_fakes import CPU_TARGET, FAKE_CPU_MS, UNFUSED_S0_MS
 
 MODELS = list(FAKE_CPU_MS)
 
@@ -24,11 +22,12 @@ def analysed(fake_store, fake_metrics):
 
 def test_analysis_of_store(analysed, fake_metrics):
     res, runs = analysed
-    cpu = {r.metric: r for r in res.rows if r.device == "cpu"}
+    assert res.devices == [CPU_TARGET, "paper:cpu"]      # the backend name selects its targets
+    cpu = {r.metric: r for r in res.rows if r.device == CPU_TARGET}
     assert cpu["macs"].n == len(MODELS) and cpu["macs"].source == "counted"
     # failed run and the unfused run are not latencies of the deployed model
-    assert "repvgg_a0" not in res.latency["cpu"].dropna().index
-    assert res.latency.at["mobileone_s0", "cpu"] == pytest.approx(FAKE_CPU_MS["mobileone_s0"], rel=0.05)
+    assert "repvgg_a0" not in res.latency[CPU_TARGET].dropna().index
+    assert res.latency.at["mobileone_s0", CPU_TARGET] == pytest.approx(FAKE_CPU_MS["mobileone_s0"], rel=0.05)
     ref = {r.metric: r for r in res.rows if r.device == "paper:cpu"}
     assert ref["macs"].source == "paper" and ref["macs"].n == len(MODELS)
     assert [a.device_b for a in res.agreements] == ["paper:cpu", "paper:iphone12"]
@@ -73,7 +72,7 @@ def test_plots_and_report(analysed, fake_store, tmp_path):
         assert text.lstrip().startswith("<?xml") and "</svg>" in text
     # labels and units are in the figures (svg keeps text as text)
     macs_svg = written["latency_vs_macs"][1].read_text()
-    assert "cpu (measured)" in macs_svg and "(reference, published)" in macs_svg
+    assert f"{CPU_TARGET} (measured)" in macs_svg and "(reference, published)" in macs_svg
     assert "Spearman rho" in macs_svg and "mobileone_s0" in macs_svg and "MACs" in macs_svg
 
     path = write_report(tmp_path / "report.html", res, runs, written, title="t")
@@ -83,7 +82,7 @@ def test_plots_and_report(analysed, fake_store, tmp_path):
     assert "quick" in html                                      # protocol named
     assert "converter says no" in html                          # failed run listed with its error
     assert "reproduced" not in html or "paper:iphone12" in html
-    assert re.search(r"mobileone_s0</td><td>cpu</td>", html)    # latency table row
+    assert f"mobileone_s0</td><td>{CPU_TARGET}</td>" in html     # latency table row, per target
     assert "<script" not in html and "http://" not in html      # self-contained, nothing fetched
 
 

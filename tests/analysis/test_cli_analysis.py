@@ -64,7 +64,7 @@ def test_analyze_missing_store(run_cli, tmp_path):
 
 def test_analyze_measured_device_not_in_store(run_cli, fake_store):
     code, _, err = run_cli(["analyze", "--db", str(fake_store), "--device", "iphone"])
-    assert code == 2 and "no measured runs for device 'iphone'" in err and "measured devices: cpu" in err
+    assert code == 2 and "no measured runs for device 'iphone'" in err and "backends: cpu" in err
 
 
 def test_report_from_store(run_cli, fake_store, tmp_path, fake_metrics, monkeypatch):

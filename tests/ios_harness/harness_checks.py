@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from mobench.devices.iphone.schema import load_schema
+from mobench.devices.remote.schema import load_schema
 
 REPO = Path(__file__).resolve().parents[2]
 HARNESS = REPO / "ios_harness"

@@ -27,8 +27,8 @@ from swift_toolchain import HARNESS, build_harness, find_swift  # noqa: E402
 
 from mobench.core.util import atomic_write_json, sha256_path  # noqa: E402
 from mobench.core.configs import BenchConfig  # noqa: E402
-from mobench.devices.iphone.plan import make_plan  # noqa: E402
-from mobench.devices.iphone.schema import validate_progress, validate_report, validate_run_line  # noqa: E402
+from mobench.devices.remote.plan import make_plan  # noqa: E402
+from mobench.devices.remote.schema import validate_progress, validate_report, validate_run_line  # noqa: E402
 from mobench.results import Store, load  # noqa: E402
 
 FIXTURE_MODEL = HARNESS / "Tests" / "Fixtures" / "tiny_cnn.mlpackage"

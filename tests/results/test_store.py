@@ -94,7 +94,7 @@ def test_load_frames_and_export(tmp_path):
     assert list(df["status"]) == ["ok", "failed"]
     ok = df.iloc[0]
     assert ok["load_ms"] == 12.0 and ok["threads"] == 2 and ok["median_ms"] == 3.0 and ok["n_samples"] == 8
-    assert ok["host"] == "h" and ok["ort_version"] == "1.2"
+    assert ok["host"] == "h" and ok["runtime"] == "onnxruntime" and ok["runtime_version"] == "1.2"
     assert df.iloc[1]["error"] == "run: x" and pd.isna(df.iloc[1]["median_ms"])
     smp = load_samples(db)
     assert list(smp.columns)[:3] == ["run_id", "model", "device"]

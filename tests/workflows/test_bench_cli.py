@@ -40,3 +40,24 @@ def test_bench_lower_inferences_scales_the_protocols_trim(tmp_path, run_cli):
     assert df.loc[0, "protocol"] == "modelbench+custom" and df.loc[0, "n_samples"] == 5
     with Store(db, readonly=True) as st:
         assert st.get_run(int(df.loc[0, "run_id"])).config["trim"] == 1
+
+
+def test_device_options_are_checked_and_make_targets(tmp_path, run_cli):
+    db = tmp_path / "r.sqlite"
+    base = ["bench", "-m", "timm:test_efficientnet", "--device", "torch", "--protocol", "quick",
+            "--rounds", "1", "--inferences", "3", "--db", str(db)]
+    for opts, message in ((["--device-option", "graph_optimization=basic"], "device 'torch' has no option 'graph_optimization' (its options: resolution, threads)"),
+                          (["--device-option", "threads"], "--device-option takes KEY=VALUE"),
+                          (["--device-option", "threads=0"], "device option threads='0' for 'torch': must be a positive integer"),
+                          (["--device-option", "threads=2", "--threads", "1"], "sets threads to 2 but another flag sets it to 1")):
+        code, _, err = run_cli(base + opts)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not db.exists()
+    for t in ("1", "2"):
+        code, _, err = run_cli(base + ["--device-option", f"threads={t}", "--json"])
+        assert code == 0, err
+    df = load(db)
+    # two thread counts are two targets, each its own column in analysis
+    assert len(df) == 2 and sorted(df["threads"]) == [1, 2]
+    assert sorted(t.rsplit("/", 1)[-1] for t in df["target"]) == ["1t", "2t"]
+    assert all(t.startswith("torch/") for t in df["target"])

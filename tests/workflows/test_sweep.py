@@ -143,3 +143,37 @@ def test_bad_input_raises_before_touching_the_store(tmp_path, fake_devices):
     ro.chmod(0o444)
     with pytest.raises(StoreError):
         run_sweep([M1], "fake", CFG, db=ro)
+
+
+class FakeRemoteDevice(FakeOnnxDevice):
+    """A remote device: a whole sweep is one plan, timed by one ``run_many`` call."""
+
+    name = "fakeremote"
+    batches: list = []
+
+    def run_many(self, items, config, *, progress=None):
+        from mobench.core.records import RunRecord
+
+        FakeRemoteDevice.batches.append([m for m, _ in items])
+        out = {}
+        for model, art in items:
+            if progress:
+                progress(model, "round 1/2")
+            if model != M3:      # the app returned nothing for M3
+                out[model] = RunRecord(model=model, device=self.name, protocol=config.name,
+                                       config=config.to_dict(), samples_ms=[[1.0, 2.0, 3.0]],
+                                       **self.artifact_fields(art))
+        return out
+
+
+def test_remote_device_times_a_sweep_as_one_plan(tmp_path, fake_devices, fake_exporter, monkeypatch):
+    monkeypatch.setitem(DEVICES, "fakeremote", f"{__name__}:FakeRemoteDevice")
+    FakeRemoteDevice.batches = []
+    db = tmp_path / "r.sqlite"
+    recs = run_sweep([M1, M2, M3], "fakeremote", CFG, db=db)
+    assert FakeRemoteDevice.batches == [[M1, M3]]                  # M2 failed to export: not in the plan
+    assert [r.status for r in recs] == ["ok", "failed", "failed"]
+    assert recs[1].error.startswith("export:") and "returned no run" in recs[2].error
+    assert len(load(db)) == 3
+    again = run_sweep([M1, M3], "fakeremote", CFG, db=db)
+    assert again[0].extra.get("reused") and FakeRemoteDevice.batches == [[M1, M3], [M3]]   # the store's reuse

@@ -2,12 +2,14 @@
 
 The app runs a *plan* (Core ML models + compute units + protocol) and writes a
 *report* with every raw sample; both are defined by the JSON Schemas in
-``schema/`` and the contract in ``PROTOCOL.md``. This package builds plans
-(:mod:`.plan`), moves them to the phone and starts the app through one
-:class:`~.transport.Transport` (pymobiledevice3, devicectl, or a local folder
-for the Swift command-line harness or the Python stand-in), follows the run (:mod:`.session`), validates and
-stores reports (:mod:`.schema`, :mod:`.ingest`) and serves plans over Wi-Fi
-(:mod:`.server`). CLI: ``mobench ios devices|plan|run|serve|ingest``.
+``schema/`` and the contract in ``PROTOCOL.md``. Plans, the session, ingest and
+the Wi-Fi plan server are the remote-device harness's (:mod:`mobench.devices.remote`),
+run with the iPhone's :data:`~.constants.IPHONE` kind (Core ML packages,
+MLComputeUnits, engines). This package keeps what is the iPhone's own: the
+transports that reach the app (:class:`~.transport.Transport`: pymobiledevice3,
+devicectl, or a local folder for the Swift command-line harness or the Python
+stand-in), discovery of attached phones (:mod:`.discovery`) and Core ML
+specifics. CLI: ``mobench ios devices|plan|run|serve|ingest``.
 
 :class:`IPhoneDevice` is the ``iphone`` backend of the device registry: it
 times one exported Core ML artifact on the phone through the same session.
@@ -25,12 +27,12 @@ from ...core.errors import DeviceError, UsageError
 from ...core.records import RunRecord
 from ...core.registry import Registry
 from ...core.util import atomic_write_json, safe_filename, sha256_path
-from ..base import Device
-from .constants import BUNDLE_ID, PLAN_FILE, PROTOCOL_VERSION, SCHEMA_VERSION, default_bundle_id
+from ..base import Device, DeviceOption
+from ..remote.ingest import to_records
+from ..remote.plan import make_plan, parse_compute_units
+from ..remote.session import run_session
+from .constants import BUNDLE_ID, IPHONE, PLAN_FILE, PROTOCOL_VERSION, SCHEMA_VERSION, default_bundle_id
 from .discovery import list_iphones
-from .ingest import to_records
-from .plan import make_plan, parse_compute_units
-from .session import run_session
 from .transport import Transport
 
 __all__ = ["BUNDLE_ID", "IPhoneDevice", "PROTOCOL_VERSION", "SCHEMA_VERSION", "TRANSPORTS", "make_transport"]
@@ -59,11 +61,17 @@ class IPhoneDevice(Device):
     name = "iphone"
     artifact_format = "coreml"
     description = "a tethered iPhone running the mobench harness app (Core ML)"
+    OPTIONS = {
+        "compute_units": DeviceOption("compute_units", str, "Core ML compute units",
+                                      ("all", "cpu", "gpu", "ane", "cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine")),
+        "udid": DeviceOption("udid", str, "the phone's UDID (default: the one attached)"),
+        "transport": DeviceOption("transport", str, "pymobiledevice3, devicectl or folder"),
+    }
 
     def __init__(self, *, udid: str | None = None, compute_units: str = "all", transport: str = "pymobiledevice3",
                  timeout: float = 3600.0, bundle_id: str | None = None) -> None:
 
-        units = parse_compute_units(compute_units)
+        units = parse_compute_units(compute_units, IPHONE)
         if len(units) != 1:
             raise UsageError("the iphone device times one compute-units setting per run; use `mobench ios run` for several")
         self.udid = udid
@@ -94,33 +102,58 @@ class IPhoneDevice(Device):
         return {"compute_units": self.compute_units, "udid": self.udid}
 
     def run(self, model_name: str, artifact: Any, config: Any, *, progress: Callable | None = None) -> RunRecord:
+        def per_model(model: str, what: str) -> None:
+            if progress is not None and what.startswith("round "):
+                done, total = what.split()[1].split("/")
+                progress(int(done), int(total))
 
-        if artifact is None or getattr(artifact, "path", None) is None:
-            raise DeviceError("the iphone device needs an exported Core ML artifact (.mlpackage)")
-        src = Path(artifact.path)
-        if not src.exists():
-            raise DeviceError(f"artifact {src} does not exist; export the model again")
-        with tempfile.TemporaryDirectory(prefix="mobench-iphone-") as tmp:
-            plan_dir = Path(tmp) / "plan"
-            plan_dir.mkdir()
-            dest = plan_dir / f"{safe_filename(model_name)}{src.suffix or '.mlpackage'}"
-            (shutil.copytree if src.is_dir() else shutil.copyfile)(src, dest)
-            plan = make_plan([(model_name, dest.name, sha256_path(dest))], [self.compute_units], config,
-                             input_kind=getattr(config, "input_kind", "image"))
-            atomic_write_json(plan_dir / PLAN_FILE, plan)
-
-            def on_progress(p: dict[str, Any]) -> None:
-                if progress is not None and p.get("round") is not None:
-                    progress(int(p["round"]), int(getattr(config, "rounds", 1)))
-
-            transport = make_transport(self.transport_kind, udid=self.udid, bundle_id=self.bundle_id)
-            result = run_session(plan_dir, transport, timeout=self.timeout, store=False, on_progress=on_progress)
+        rec = self.run_many([(model_name, artifact)], config, progress=per_model)[model_name]
         if progress is not None:
             rounds = int(getattr(config, "rounds", 1))
             progress(rounds, rounds)
-        rec = to_records(result.report, source=str(result.report_path))[0]
-        man = getattr(artifact, "manifest", None) or {}
-        rec.precision, rec.reparameterized = man.get("precision"), man.get("reparameterized")
-        rec.config = config.to_dict() if hasattr(config, "to_dict") else rec.config
-        rec.protocol = getattr(config, "name", rec.protocol)
         return rec
+
+    def run_many(self, items: list[tuple[str, Any]], config: Any, *,
+                 progress: Callable[[str, str], None] | None = None) -> dict[str, RunRecord]:
+        """Time every ``(model, Core ML artifact)`` of a sweep in one plan: one push, one app launch,
+        one report (the same plan and session code as ``mobench ios run``). Returns model -> record."""
+        if not items:
+            return {}
+        with tempfile.TemporaryDirectory(prefix="mobench-iphone-") as tmp:
+            plan_dir = Path(tmp) / "plan"
+            plan_dir.mkdir()
+            entries, manifests = [], {}
+            for model_name, artifact in items:
+                if artifact is None or getattr(artifact, "path", None) is None:
+                    raise DeviceError("the iphone device needs an exported Core ML artifact (.mlpackage)")
+                src = Path(artifact.path)
+                if not src.exists():
+                    raise DeviceError(f"artifact {src} does not exist; export the model again")
+                dest = plan_dir / f"{safe_filename(model_name)}{src.suffix or '.mlpackage'}"
+                (shutil.copytree if src.is_dir() else shutil.copyfile)(src, dest)
+                entries.append((model_name, dest.name, sha256_path(dest)))
+                manifests[model_name] = getattr(artifact, "manifest", None) or {}
+            plan = make_plan(entries, [self.compute_units], config,
+                             input_kind=getattr(config, "input_kind", "image"))
+            atomic_write_json(plan_dir / PLAN_FILE, plan)
+            models_by_run = {r["run_id"]: r["model"] for r in plan["runs"]}
+
+            def on_progress(p: dict[str, Any]) -> None:
+                model = models_by_run.get(p.get("current") or "")
+                if progress is not None and model and p.get("round") is not None:
+                    progress(model, f"round {int(p['round'])}/{int(getattr(config, 'rounds', 1))}")
+
+            transport = make_transport(self.transport_kind, udid=self.udid, bundle_id=self.bundle_id)
+            result = run_session(plan_dir, transport, timeout=self.timeout, store=False, on_progress=on_progress,
+                                 kind=IPHONE)
+        out: dict[str, RunRecord] = {}
+        for rec in to_records(result.report, source=str(result.report_path), udid=self.udid, kind=IPHONE):
+            man = manifests.get(rec.model, {})
+            rec.precision, rec.reparameterized = man.get("precision"), man.get("reparameterized")
+            rec.config = config.to_dict() if hasattr(config, "to_dict") else rec.config
+            rec.protocol = getattr(config, "name", rec.protocol)
+            if rec.target:
+                rec.target["recipe"] = rec.precision
+                rec.target = {k: v for k, v in rec.target.items() if k not in ("key", "label")}
+            out[rec.model] = rec
+        return out

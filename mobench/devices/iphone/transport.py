@@ -15,7 +15,7 @@ One interface, :class:`Transport`, with three implementations:
 
 Everything above the transport (plan, push, launch, poll ``progress.json``,
 pull ``report.json``, validate, store) is the same for all three
-(:mod:`mobench.devices.iphone.session`). Every external command runs with an
+(:mod:`mobench.devices.remote.session`). Every external command runs with an
 argument list and a timeout; a failure raises :class:`~mobench.core.errors.DeviceError`
 whose message carries the tool's own message and the next step to take.
 """

@@ -38,7 +38,7 @@ def make_plan_dir(root: Path, onnx_path: Path, *, compute_units=("all", "cpuAndN
                   inferences=5, warmup=1, trim=1, reload_per_round=False, model="tiny") -> Path:
     from mobench.core.configs import BenchConfig
     from mobench.core.util import atomic_write_json, sha256_path
-    from mobench.devices.iphone.plan import make_plan
+    from mobench.devices.remote.plan import make_plan
 
     plan_dir = root / "plan"
     plan_dir.mkdir(parents=True)

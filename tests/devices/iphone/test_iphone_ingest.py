@@ -7,7 +7,7 @@ import json
 import pytest
 
 from mobench.core.errors import SchemaError
-from mobench.devices.iphone.ingest import ingest_report, read_report_file
+from mobench.devices.remote.ingest import ingest_report, read_report_file
 from mobench.results import Store
 
 

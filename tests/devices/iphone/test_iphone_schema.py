@@ -9,7 +9,7 @@ import pytest
 
 from mobench.core.errors import SchemaError
 from mobench.devices.iphone.constants import EXAMPLES_DIR, SCHEMA_DIR, SCHEMA_VERSION
-from mobench.devices.iphone.schema import (
+from mobench.devices.remote.schema import (
     load_schema,
     report_from_lines,
     validate_plan,

@@ -11,7 +11,7 @@ import pytest
 from iphone_helpers import STANDIN_CMD
 
 from mobench.core.util import sha256_path
-from mobench.devices.iphone.server import make_server, safe_relpath
+from mobench.devices.remote.server import make_server, safe_relpath
 from mobench.results import Store
 
 

@@ -15,9 +15,9 @@ import pytest
 from iphone_helpers import STANDIN_CMD, make_plan_dir
 
 from mobench.core.errors import DeviceError, SchemaError
-from mobench.devices.iphone.schema import validate_report
-from mobench.devices.iphone.session import run_session
 from mobench.devices.iphone.transport import FolderTransport
+from mobench.devices.remote.schema import validate_report
+from mobench.devices.remote.session import run_session
 from mobench.results import Store, load
 
 

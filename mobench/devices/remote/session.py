@@ -1,4 +1,4 @@
-"""One harness session: push a plan, launch the app, follow progress, pull, validate and store the report.
+"""One remote-device session: push a plan, launch the app, follow progress, pull, validate and store the report.
 
 The same code drives a real iPhone (pymobiledevice3 or devicectl transport) and
 the Python stand-in app of the tests (folder transport): only the transport
@@ -15,15 +15,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...core.errors import DeviceError, SchemaError
 from ...core.util import atomic_write_bytes, default_results_dir
+from . import RemoteKind
 from .constants import ARG_AUTOSTART, ARG_PLAN, ARG_REPORT, PLAN_FILE, PROGRESS_FILE, REPORT_FILE
 from .ingest import IngestResult, ingest_report
 from .plan import plan_files
 from .schema import loads_json, read_json, validate_plan, validate_progress, validate_report
-from .transport import Transport
+
+if TYPE_CHECKING:  # a platform's transport (push, launch, pull); e.g. mobench.devices.iphone.transport
+    from ..iphone.transport import Transport
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -106,7 +109,8 @@ def wait_for_report(transport: Transport, plan: dict[str, Any], *, timeout: floa
 def run_session(plan_dir: str | os.PathLike, transport: Transport, *, db: str | os.PathLike | None = None,
                 reports_dir: str | os.PathLike | None = None, timeout: float = 3600.0, poll: float = 2.0,
                 store: bool = True, on_progress: ProgressFn | None = None,
-                on_file: Callable[[str], None] | None = None) -> SessionResult:
+                on_file: Callable[[str], None] | None = None,
+                kind: RemoteKind | str | None = None, config: Any = None) -> SessionResult:
     """Push ``plan_dir`` to the app, run it, pull, validate and (with ``store``) ingest the report."""
     plan_dir = Path(plan_dir)
     plan = validate_plan(read_json(plan_dir / PLAN_FILE), f"{plan_dir / PLAN_FILE}")
@@ -126,5 +130,7 @@ def run_session(plan_dir: str | os.PathLike, transport: Transport, *, db: str | 
             f"the report has {len(report['runs'])} of {len(plan['runs'])} runs (missing {', '.join(missing[:3])}); "
             f"the app stopped early: its partial report is in {report_path} (`mobench ios ingest` stores it)"
         )
-    result = ingest_report(report, db, plan=plan, source=str(report_path)) if store else None
+    udid = getattr(transport, "udid", None)
+    result = ingest_report(report, db, plan=plan, source=str(report_path), udid=udid, kind=kind,
+                           config=config) if store else None
     return SessionResult(report=report, report_path=report_path, ingest=result)

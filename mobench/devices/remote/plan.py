@@ -1,4 +1,4 @@
-"""Plans for the harness app: export Core ML models (image input) and write ``plan.json``.
+"""Plans for a remote device's harness app: export the models in the kind's format and write ``plan.json``.
 
 A plan folder is what goes into the app's Documents::
 
@@ -26,7 +26,8 @@ from typing import Any
 from ...core.errors import ExportError, MobenchError, UsageError, one_line
 from ...core.util import atomic_dir, atomic_write_json, host_provenance, safe_filename, sha256_path
 from ...exporters import ExportConfig, export
-from .constants import COMPUTE_UNIT_ALIASES, COMPUTE_UNITS, PLAN_FILE, SCHEMA_VERSION
+from . import RemoteKind, remote_kind
+from .constants import PLAN_FILE, SCHEMA_VERSION
 from .schema import validate_plan
 
 
@@ -37,22 +38,9 @@ class PlanResult:
     skipped: dict[str, str] = field(default_factory=dict)   # model -> export error
 
 
-def parse_compute_units(spec: str | Sequence[str]) -> list[str]:
-    """``"all,ane"`` -> ``["all", "cpuAndNeuralEngine"]`` (aliases: cpu, gpu, ane; case-insensitive)."""
-    items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s and s.strip()]
-    if not items:
-        raise UsageError("no compute units given; use e.g. --compute-units all,ane")
-    out: list[str] = []
-    for item in items:
-        cu = COMPUTE_UNIT_ALIASES.get(item.lower())
-        if cu is None:
-            raise UsageError(
-                f"unknown compute units {item!r}; choose from {', '.join(COMPUTE_UNITS)} "
-                "(or the short forms all, cpu, gpu, ane)"
-            )
-        if cu not in out:
-            out.append(cu)
-    return out
+def parse_compute_units(spec: str | Sequence[str], kind: RemoteKind | str | None = None) -> list[str]:
+    """``"all,ane"`` -> ``["all", "cpuAndNeuralEngine"]`` in the vocabulary of ``kind`` (default iphone)."""
+    return remote_kind(kind).parse_compute_units(spec)
 
 
 def new_plan_id() -> str:
@@ -100,7 +88,7 @@ def make_plan(entries: Sequence[tuple[str, str, str]], compute_units: Sequence[s
     return validate_plan(plan)
 
 
-def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str):
+def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str):  # noqa: D103
 
     return export(model, fmt, ExportConfig(input_kind=input_kind, out_dir=out_dir))
 
@@ -108,8 +96,11 @@ def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str):
 def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_units: Sequence[str],
                config: Any, input_kind: str = "image", with_onnx: bool = False, force: bool = False,
                progress: Callable[[str, int, int], None] | None = None,
-               export_fn: Callable[..., Any] | None = None, thermal_wait_s: float | None = None) -> PlanResult:
-    """Export every model to Core ML (and ONNX with ``with_onnx``) and write the plan folder."""
+               export_fn: Callable[..., Any] | None = None, thermal_wait_s: float | None = None,
+               kind: RemoteKind | str | None = None) -> PlanResult:
+    """Export every model in ``kind``'s format (Core ML for an iPhone; ONNX too with ``with_onnx``)
+    and write the plan folder."""
+    kind = remote_kind(kind)
     if not models:
         raise UsageError("no models given; pass --model NAME (or --preset)")
     export_fn = export_fn or _default_export
@@ -127,8 +118,9 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
                 progress(model, i, len(models))
             stem = safe_filename(model)
             try:
-                art = export_fn(model, "coreml", work / stem / "coreml", input_kind)
-                dest = tmp / f"{stem}.mlpackage"
+                fmt = kind.artifact_format
+                art = export_fn(model, fmt, work / stem / fmt, input_kind)
+                dest = tmp / f"{stem}{kind.artifact_suffix}"
                 shutil.move(str(art.path), dest)
                 man = getattr(art, "manifest", None) or {}
                 artifacts[dest.name] = {k: man.get(k) for k in ("precision", "reparameterized", "sha256") if k in man}
@@ -162,3 +154,15 @@ def plan_files(plan: dict[str, Any]) -> list[str]:
         if isinstance(f, str) and f not in names:
             names.append(f)
     return names
+
+
+def without_runs(plan_dir: str | os.PathLike, run_ids: set[str]) -> dict[str, Any]:
+    """Rewrite ``plan_dir/plan.json`` without the runs ``run_ids`` (e.g. already stored); the new plan."""
+    from .schema import read_json
+
+    path = Path(plan_dir) / PLAN_FILE
+    plan = read_json(path)
+    plan["runs"] = [r for r in plan["runs"] if r["run_id"] not in run_ids]
+    plan = validate_plan(plan)
+    atomic_write_json(path, plan)
+    return plan

@@ -1,12 +1,13 @@
-"""Reports from the harness app -> :class:`~mobench.core.records.RunRecord` -> results store.
+"""Reports from a remote device's harness app -> :class:`~mobench.core.records.RunRecord` -> results store.
 
 Every ingest validates first (schema + cross-field rules, and against the plan
 when the host has it), so a malformed, truncated or wrong-version report stores
-nothing. Each run of a report becomes one stored run: ``device="iphone"`` for
-Core ML runs (``engine`` "coreml", or no engine in reports of older apps), and
-``device="harness-known-cost"`` for runs of the harness package's synthetic
-known-cost engine (tests and Linux), so those never pass for an iPhone
-measurement (:func:`device_name`);
+nothing. Each run of a report becomes one stored run on the device its engine
+names in the :class:`~mobench.devices.remote.RemoteKind` (for an iPhone:
+``device="iphone"`` for Core ML runs, ``engine`` "coreml" or none in reports of
+older apps, and ``device="harness-known-cost"`` for the harness package's
+synthetic known-cost engine, so those never pass for an iPhone measurement;
+:func:`device_name`);
 the same report ingested twice is stored once: every run carries
 ``extra.report_key`` (plan_id/run_id) and ``extra.report_run_sha256`` (hash of
 the run's canonical JSON), and a run whose key and hash are already in the
@@ -24,25 +25,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ...core.configs import PROTOCOLS, BenchConfig
+from ...core.configs import PROTOCOLS, BenchConfig, config_key
 from ...core.errors import SchemaError, UsageError
 from ...core.records import RunRecord
+from ...core.target import phone_target, short_compute_units, udid_hash
 from ...core.util import host_provenance
 from ...results import Store
+from . import RemoteKind, remote_kind
 from .constants import STDOUT_LINE_KEY
 from .schema import loads_json, report_from_lines, validate_report
 
-DEVICE_NAME = "iphone"
-# engine (report schema) -> (store device name, runtime in device_info)
-ENGINE_DEVICES = {
-    "coreml": (DEVICE_NAME, "Core ML"),
-    "known-cost": ("harness-known-cost", "known-cost engine (synthetic, configured cost per call)"),
-}
 
-
-def device_name(report: dict[str, Any]) -> str:
-    """The store's device for a report's runs: ``iphone`` only for Core ML."""
-    return ENGINE_DEVICES[report.get("engine", "coreml")][0]
+def device_name(report: dict[str, Any], kind: RemoteKind | str | None = None) -> str:
+    """The store's device for a report's runs (for an iPhone: ``iphone`` only for Core ML)."""
+    return remote_kind(kind).engine(report)[1]
 
 
 @dataclass
@@ -80,12 +76,23 @@ def _config(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_records(report: dict[str, Any], *, source: str | None = None,
-               plan: dict[str, Any] | None = None) -> list[RunRecord]:
-    """One RunRecord per run of a validated report (``plan`` adds what the host knows: precision, ...)."""
+               plan: dict[str, Any] | None = None, udid: str | None = None,
+               kind: RemoteKind | str | None = None, config: Any = None) -> list[RunRecord]:
+    """One RunRecord per run of a validated report (``plan`` adds what the host knows: precision, ...).
+
+    Each run's target is the phone (model identifier, and a hash of its UDID when the host
+    knows it: ``udid`` or the plan's ``host.udid_sha256``), the engine as runtime with the OS
+    version (Core ML ships with iOS), the compute units and the model's recipe.
+
+    ``config`` (the :class:`~mobench.core.configs.BenchConfig` the plan was made from) gives
+    each run the reuse key ``mobench bench --device`` uses for the same measurement
+    (config + compute units + UDID), so either command reuses the other's runs.
+    """
     dev = report["device"]
-    config = _config(report)
-    engine = report.get("engine", "coreml")
-    device, runtime = ENGINE_DEVICES[engine]
+    udid_sha = udid_hash(udid) or ((plan or {}).get("host") or {}).get("udid_sha256")
+    bench_config = config
+    config = bench_config.to_dict() if bench_config is not None else _config(report)
+    engine, device, runtime = remote_kind(kind).engine(report)
     prov = host_provenance()
     prov["measured_on"] = {"device": device, "engine": engine, **dev}
     artifacts = ((plan or {}).get("host") or {}).get("artifacts") or {}
@@ -113,9 +120,15 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
                 extra[key] = run[key]
         if source:
             extra["report_source"] = source
+        if bench_config is not None:
+            extra["config_key"] = config_key(bench_config, compute_units=run["compute_units"], udid=udid)
+        target = phone_target(
+            device, model_identifier=dev["model_identifier"], udid=None, udid_sha=udid_sha,
+            compute_units=short_compute_units(run["compute_units"]),
+            runtime=engine, runtime_version=f"{dev['os_name']} {dev['os_version']}", recipe=art.get("precision"))
         records.append(RunRecord(
             model=run["model"], device=device, status=run["status"], error=run["error"],
-            artifact_format="coreml", artifact_sha256=run["sha256"], artifact_path=run["file"],
+            artifact_format=remote_kind(kind).artifact_format, artifact_sha256=run["sha256"], artifact_path=run["file"],
             precision=art.get("precision"), reparameterized=art.get("reparameterized"),
             protocol=config["name"], config=config,
             device_info={
@@ -123,6 +136,7 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
                 "os_version": dev["os_version"], "os_build": dev.get("os_build"),
                 "compute_units": run["compute_units"], "app_version": report["app_version"],
                 "protocol_version": report["protocol_version"], "runtime": runtime, "engine": engine,
+                "udid_sha256": udid_sha,
                 "low_power_mode": dev["low_power_mode"], "thermal_state": dev["thermal_state"],
                 "physical_memory_mb": dev.get("physical_memory_mb"), "processor_count": dev.get("processor_count"),
             },
@@ -131,16 +145,17 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
             first_inference_ms=list(run["first_prediction_ms"]),
             warmup_ms=[list(r) for r in run["warmup_ms"]], samples_ms=[list(r) for r in run["samples_ms"]],
             memory=mem, rounds_info=[dict(r) for r in run["rounds"]], extra=extra,
-            created=run.get("finished") or report["finished"],
+            created=run.get("finished") or report["finished"], target=target.to_dict(),
         ))
     return records
 
 
 def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dict[str, Any] | None = None,
-                  source: str | None = None, store=None) -> IngestResult:
+                  source: str | None = None, store=None, udid: str | None = None,
+                  kind: RemoteKind | str | None = None, config: Any = None) -> IngestResult:
     """Validate ``report`` (against ``plan`` if given) and store its runs once."""
     validate_report(report, plan)
-    records = to_records(report, source=source, plan=plan)
+    records = to_records(report, source=source, plan=plan, udid=udid, kind=kind, config=config)
     result = IngestResult(records=records)
     own = store is None
     store = Store(db) if own else store
