@@ -32,7 +32,7 @@ from typing import Any
 from .errors import UsageError
 from .registry import Registry
 
-HEADLINES = ("min", "median", "trimmed_mean", "mean")
+HEADLINES = ("min", "median", "trimmed_mean", "mean", "robust")
 INPUT_KINDS = ("tensor", "image")
 
 
@@ -51,7 +51,8 @@ class BenchConfig:
     * ``time_budget_s`` / ``min_inferences``: stop after the last round that
       took the timed phase past the budget, once at least ``min_inferences``
       samples are in (``None`` = run every round).
-    * ``headline``: the statistic tables lead with (min, median, trimmed_mean, mean).
+    * ``headline``: the statistic tables lead with (min, median, trimmed_mean, mean,
+      robust = lower quartile of the per-round medians, see ``core.statistics``).
     """
 
     name: str = "custom"
