@@ -17,7 +17,8 @@ Schedules:
 ``abab``
     Strict alternation in the given order, for ``mobench compare``: round i of
     A and round i of B are neighbours in time, so their ratio sees the same
-    machine.
+    machine. When one model is finished (rounds or time budget), all are, so
+    every round has its partner.
 
 Models that do not fit in the memory budget together are timed in groups, one
 group after another (:func:`memory_groups`); a group is loaded, interleaved and
@@ -164,6 +165,9 @@ def run_schedule(
                     rng.shuffle(cycle)
                 for i in cycle:
                     step(i)
+                if schedule == "abab" and any(sessions[i].done for i in active):
+                    for i in active:    # pairs stay pairs: when one side is finished, so are the others
+                        sessions[i].done = True
                 for i in [i for i in active if sessions[i].done]:
                     sessions[i].close()
                     if on_done is not None:
