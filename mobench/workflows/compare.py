@@ -163,35 +163,42 @@ def verdict(low: float, high: float) -> str:
     return "no detectable difference"
 
 
-def _unit(side: Side, config: BenchConfig, threads: int | None) -> Unit:
+def _unit(side: Side, config: BenchConfig, threads: int | None, exports: Any = None) -> Unit:
     from ..exporters import ExportConfig
+
+    from ..devices import device_class
 
     opts: dict[str, Any] = {"threads": threads} if threads else {}
     export_config = None
-    if side.device == "torch":
+    try:
+        eager = device_class(side.device).artifact_format is None
+    except DeviceError as exc:
+        raise DeviceError(f"{side.spec}: {exc}") from None
+    if eager:       # built from the registry (e.g. torch): fusion is a device option, no export precision
         if side.precision not in (None, "fp32"):
-            raise UsageError(f"{side.spec}: the torch device runs fp32 only")
-        opts["fuse"] = not side.unfused
-    elif side.unfused or side.precision:
+            raise UsageError(f"{side.spec}: the {side.device} device runs fp32 only")
+        if side.unfused:
+            opts["fuse"] = False
+    elif side.unfused or side.precision or exports is not None:
+        kw = {"out_dir": exports} if exports is not None else {}
         export_config = ExportConfig(precision=side.precision, input_kind=config.input_kind,
-                                     reparameterize=not side.unfused)
+                                     reparameterize=not side.unfused, **kw)
     try:
         dev = make_device(side.device, opts)
     except DeviceError as exc:
         raise DeviceError(f"{side.spec}: {exc}") from None
-    if side.precision and dev.artifact_format is None and side.device != "torch":
-        raise UsageError(f"{side.spec}: device {side.device} takes no exported artifact, so no precision")
     return Unit(side.label, side.model, dev, export_config, config_key(config, **dev.options_key()),
                 unfused=side.unfused)
 
 
 def run_compare(a: str, b: str, *, device: str | None = None, config: BenchConfig | None = None,
                 db: Any = None, threads: int | None = None, store: bool = True,
-                progress: Reporter | None = None) -> CompareResult:
+                exports: Any = None, progress: Reporter | None = None) -> CompareResult:
     """Time A and B in ABAB rounds, compare them and store the result (see the module docstring).
 
     Bad input (unknown model, variant or device; a device that cannot run a side;
     a side that fails to export or run) raises before anything is stored.
+    ``exports``: the folder of exported artifacts (default: the exporters' default).
     """
     from ..results import Store
 
@@ -199,7 +206,7 @@ def run_compare(a: str, b: str, *, device: str | None = None, config: BenchConfi
     sa, sb = parse_side(a, device or "cpu"), parse_side(b, device or "cpu")
     if sa.label == sb.label:
         raise UsageError(f"{a!r} and {b!r} are the same measurement ({sa.label}); compare two different things")
-    units = [_unit(sa, config, threads), _unit(sb, config, threads)]
+    units = [_unit(sa, config, threads, exports), _unit(sb, config, threads, exports)]
     if store:   # an unusable store is bad input too: find out before timing
         own = not isinstance(db, Store)
         st = Store(db) if own else db
