@@ -6,7 +6,10 @@ keeps every core busy for 15 s, then idle for 15 s, over and over (busy loops on
 ``os.cpu_count()`` processes, always stopped in a ``finally``). Prints rho(latency, MACs)
 of each run and its change, the rank agreement (Spearman between the two runs'
 per-model latencies) and the per-model slowdown; then runs ``mobench compare`` of
-fused vs unfused MobileOne-S0 under the same load several times.
+fused vs unfused MobileOne-S0 under the same load several times. Last, the same
+figures for each candidate statistic (median, robust = lower quartile of round
+medians, min of round medians, min), recomputed from the stored raw samples: the
+measurement behind the choice of ``robust``.
 
 Goal: rho moves by at most 0.05, rank agreement >= 0.97, compare says "faster" every
 time, quiet paper study (exports included) within 6 minutes. The machine must be
@@ -28,6 +31,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import numpy as np
 
 GOAL_RHO_SHIFT = 0.05
 GOAL_RANK_AGREEMENT = 0.97
@@ -115,6 +120,42 @@ def _study(label: str, preset: str | None, models, out: Path, device: str, sched
     return res, rho, lat, wall
 
 
+STATISTICS = {
+    "median": lambda rounds: float(np.median(np.concatenate(rounds))),
+    "robust": lambda rounds: float(np.quantile([np.median(r) for r in rounds], 0.25)),
+    "min round median": lambda rounds: float(np.min([np.median(r) for r in rounds])),
+    "min": lambda rounds: float(np.min(np.concatenate(rounds))),
+}
+
+
+def _per_statistic(res_q, res_l) -> None:
+    """rho vs MACs, rank agreement and slowdown for each candidate statistic (why ``robust``)."""
+    from scipy.stats import spearmanr
+
+    macs = None
+    cx = res_l.analysis.complexity
+    if cx is not None and "macs" in getattr(cx, "columns", []):
+        macs = cx["macs"].dropna()
+    q = {r.model: r.samples_ms for r in res_q.records if r.status == "ok"}
+    lo = {r.model: r.samples_ms for r in res_l.records if r.status == "ok"}
+    common = sorted(set(q) & set(lo))
+    if len(common) < 3:
+        return
+    print("statistic         rho quiet  rho loaded  rank agreement  slowdown loaded/quiet")
+    for name, fn in STATISTICS.items():
+        a = [fn(q[m]) for m in common]
+        b = [fn(lo[m]) for m in common]
+        agree = float(spearmanr(a, b).statistic)
+        rq = rl = float("nan")
+        if macs is not None:
+            ms = [m for m in common if m in macs.index]
+            if len(ms) >= 3:
+                rq = float(spearmanr([a[common.index(m)] for m in ms], [macs[m] for m in ms]).statistic)
+                rl = float(spearmanr([b[common.index(m)] for m in ms], [macs[m] for m in ms]).statistic)
+        ratio = [y / x for x, y in zip(a, b)]
+        print(f"{name:17s} {_r(rq):>9s}  {_r(rl):>10s}  {agree:14.3f}  {min(ratio):.2f}x-{max(ratio):.2f}x")
+
+
 def _r(x) -> str:
     return "-" if x is None or x != x else f"{x:.3f}"
 
@@ -148,9 +189,9 @@ def main() -> int:
           f"{args.off:g} s idle on {os.cpu_count()} processes; output in {out}", flush=True)
     try:
         preset = None if args.model else args.preset
-        _, rho_q, lat_q, wall_q = _study("quiet", preset, args.model, out, args.device, args.schedule, force=False)
+        res_q, rho_q, lat_q, wall_q = _study("quiet", preset, args.model, out, args.device, args.schedule, force=False)
         with SyntheticLoad(args.on, args.off):
-            _, rho_l, lat_l, _ = _study("loaded", preset, args.model, out, args.device, args.schedule, force=True)
+            res_l, rho_l, lat_l, _ = _study("loaded", preset, args.model, out, args.device, args.schedule, force=True)
             verdicts = []
             for i in range(args.compares):
                 c = run_compare("mobileone_s0", "mobileone_s0:unfused", device=args.device, db=out / "compare.sqlite",
@@ -171,7 +212,9 @@ def main() -> int:
         print(f"per-model slowdown loaded/quiet {min(slow):.2f}x-{max(slow):.2f}x")
         print(f"compare fused vs unfused S0 under load: right {right}/{len(verdicts)} "
               f"{'MET' if right == len(verdicts) else 'MISSED'}")
-        print(f"quiet {args.preset} study {wall_q:.0f} s (goal <= {GOAL_QUIET_S:.0f} s for paper) "
+        print()
+        _per_statistic(res_q, res_l)
+        print(f"quiet {preset or 'custom'} study {wall_q:.0f} s (goal <= {GOAL_QUIET_S:.0f} s for paper) "
               f"{'MET' if wall_q <= GOAL_QUIET_S else 'MISSED'}")
         met = shift <= GOAL_RHO_SHIFT and agree >= GOAL_RANK_AGREEMENT and right == len(verdicts)
         return 0 if met else 1
