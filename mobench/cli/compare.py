@@ -10,7 +10,7 @@ import typer
 
 HELP = """Is A faster than B? Times both in interleaved ABAB rounds and reports the ratio A/B with a bootstrap CI.
 
-A side is MODEL[:VARIANT...][@DEVICE]: a model name (`mobench models`), optional variants unfused (the train-time graph) and fp32/fp16 (export precision), and optional @DEVICE (default --device, else cpu). Both sides are loaded, then round i of A and round i of B run back to back, so a slow period of a busy machine hits both alike; the figure is the ratio of their robust latencies (lower quartile of the round medians) with a paired bootstrap CI. Verdict: faster (CI below 1), slower (CI above 1) or no detectable difference. The result, both runs and the round order are stored in one transaction; bad input stores nothing.
+A side is MODEL\\[:VARIANT...]\\[@DEVICE]: a model name (`mobench models`), optional variants unfused (the train-time graph) and fp32/fp16 (export precision), and optional @DEVICE (default --device, else cpu). Both sides are loaded, then round i of A and round i of B run back to back, so a slow period of a busy machine hits both alike; the figure is the ratio of their robust latencies (lower quartile of the round medians) with a paired bootstrap CI. Verdict: faster (CI below 1), slower (CI above 1) or no detectable difference. The result, both runs and the round order are stored in one transaction; bad input stores nothing.
 
 Examples:
 
@@ -25,7 +25,7 @@ Examples:
 
 
 def compare(
-    a: str = typer.Argument(..., help="Side A: MODEL[:unfused][:fp16][@DEVICE], e.g. mobileone_s0."),
+    a: str = typer.Argument(..., help="Side A: MODEL\\[:unfused]\\[:fp16]\\[@DEVICE], e.g. mobileone_s0."),
     b: str = typer.Argument(..., help="Side B, e.g. mobileone_s0:unfused."),
     device: Optional[str] = typer.Option(None, "--device", "-d", help="Device of a side without @DEVICE (default cpu)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
