@@ -134,8 +134,9 @@ def _per_statistic(res_q, res_l) -> None:
 
     macs = None
     cx = res_l.analysis.complexity
-    if cx is not None and "macs" in getattr(cx, "columns", []):
-        macs = cx["macs"].dropna()
+    col = next((c for c in ("macs_m", "macs") if c in getattr(cx, "columns", [])), None)
+    if col is not None:     # counted MACs of the deployed graphs (mobench.analysis.metrics)
+        macs = cx[col].dropna()
     q = {r.model: r.samples_ms for r in res_q.records if r.status == "ok"}
     lo = {r.model: r.samples_ms for r in res_l.records if r.status == "ok"}
     common = sorted(set(q) & set(lo))
