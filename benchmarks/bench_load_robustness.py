@@ -73,7 +73,7 @@ class SyntheticLoad:
             self._busy.clear()
             self._halt.wait(self.off_s)
 
-    def __enter__(self) -> "SyntheticLoad":
+    def __enter__(self) -> SyntheticLoad:
         try:
             for w in self._workers:
                 w.start()
@@ -98,7 +98,7 @@ class SyntheticLoad:
         self.stop()
 
 
-def _figures(res, device: str) -> tuple[float | None, "object"]:
+def _figures(res, device: str) -> tuple[float | None, object]:
     """(rho latency vs MACs on ``device``, per-model latency Series) of a study result."""
     rho = next((r.spearman_rho for r in res.analysis.rows if r.device == device and r.metric == "macs"), None)
     lat = res.analysis.latency[device].dropna() if device in res.analysis.latency else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -27,12 +26,12 @@ Examples:
 def compare(
     a: str = typer.Argument(..., help="Side A: MODEL\\[:unfused]\\[:fp16]\\[@DEVICE], e.g. mobileone_s0."),
     b: str = typer.Argument(..., help="Side B, e.g. mobileone_s0:unfused."),
-    device: Optional[str] = typer.Option(None, "--device", "-d", help="Device of a side without @DEVICE (default cpu)."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
-    rounds: Optional[int] = typer.Option(None, "--rounds", help="Most round pairs (default 60)."),
-    inferences: Optional[int] = typer.Option(None, "--inferences", help="Timed inferences per round (default 10)."),
-    time_budget: Optional[float] = typer.Option(None, "--time-budget", help="Stop once a side has had this many seconds of timing (default 5)."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    device: str | None = typer.Option(None, "--device", "-d", help="Device of a side without @DEVICE (default cpu)."),
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
+    rounds: int | None = typer.Option(None, "--rounds", help="Most round pairs (default 60)."),
+    inferences: int | None = typer.Option(None, "--inferences", help="Timed inferences per round (default 10)."),
+    time_budget: float | None = typer.Option(None, "--time-budget", help="Stop once a side has had this many seconds of timing (default 5)."),
+    db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
     as_json: bool = typer.Option(False, "--json", help="Print ratio, CI and verdict as JSON on stdout."),
 ) -> None:
     from rich.console import Console

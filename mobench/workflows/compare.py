@@ -30,8 +30,8 @@ import numpy as np
 
 from ..core.configs import BenchConfig, config_key
 from ..core.errors import DeviceError, UsageError
-from ..core.statistics import ROBUST_QUANTILE, round_medians
 from ..core.progress import Reporter
+from ..core.statistics import ROBUST_QUANTILE, round_medians
 from ..models import model_info, resolve_models
 from .sweep import TimedSweep, Unit, make_device, time_units
 
@@ -164,9 +164,8 @@ def verdict(low: float, high: float) -> str:
 
 
 def _unit(side: Side, config: BenchConfig, threads: int | None, exports: Any = None) -> Unit:
-    from ..exporters import ExportConfig
-
     from ..devices import device_class
+    from ..exporters import ExportConfig
 
     opts: dict[str, Any] = {"threads": threads} if threads else {}
     export_config = None

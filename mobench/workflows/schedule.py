@@ -30,9 +30,10 @@ from __future__ import annotations
 import os
 import random
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..core.errors import MobenchError, UsageError, one_line
 

@@ -42,7 +42,7 @@ def test_ratio_ci_sees_through_load_shared_by_each_pair():
     a = 1.0 * load * rng.normal(1, 0.02, 40)
     b = 1.6 * load * rng.normal(1, 0.02, 40)
     ratio, lo, hi = ratio_ci(a, b)
-    assert lo <= ratio <= hi and hi < 1.0 and ratio == pytest.approx(1 / 1.6, rel=0.05)
+    assert lo <= ratio <= hi < 1.0 and ratio == pytest.approx(1 / 1.6, rel=0.05)
     assert verdict(lo, hi) == "faster"
     ratio, lo, hi = ratio_ci(b, a)
     assert verdict(lo, hi) == "slower"
