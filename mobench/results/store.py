@@ -167,6 +167,11 @@ class Store:
         with self._transaction() as conn:
             return self._insert_sweep(conn, schedule, seed, labels, round_order, groups, extra)
 
+    def set_sweep_order(self, sweep_id: int, round_order: list[int]) -> None:
+        """Record the round order of a sweep whose row was written before its timing."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE sweeps SET round_order_json = ? WHERE id = ?", (json.dumps(round_order), int(sweep_id)))
+
     def add_compare(self, a: RunRecord, b: RunRecord, sweep: dict[str, Any], result: dict[str, Any],
                     *, config_key: str | None = None) -> int:
         """Store a comparison (its sweep, both runs and the result) in one transaction; returns its id.

@@ -125,6 +125,8 @@ def run_schedule(
     groups: list[list[int]] | None = None,
     on_round: Callable[[int], None] | None = None,
     on_done: Callable[[int], None] | None = None,
+    round_order: list[int] | None = None,
+    errors: dict[int, tuple[str, str | None]] | None = None,
 ) -> ScheduleResult:
     """Run every session's rounds in the order ``schedule`` says (see the module docstring).
 
@@ -132,11 +134,17 @@ def run_schedule(
     :class:`~mobench.devices.base.TimingSession`). A session whose round raises
     is closed and left out from then on; its error is in ``result.errors``.
     ``on_round(i)`` is called after every round of session ``i``, ``on_done(i)``
-    once when session ``i`` is finished (or failed).
+    once when session ``i`` is finished (or failed). ``round_order`` and ``errors``,
+    when given, are filled as the rounds run (so a caller sees them even if the
+    schedule is interrupted) and become the result's.
     """
     check_schedule(schedule)
     groups = groups or [list(range(len(sessions)))]
     res = ScheduleResult(schedule=schedule, seed=seed, groups=groups)
+    if round_order is not None:
+        res.round_order = round_order
+    if errors is not None:
+        res.errors = errors
     rng = random.Random(seed)
 
     def step(i: int) -> None:

@@ -236,21 +236,20 @@ def time_units(
             tick("sweep", f"{len(sessions)} models need ~{sum(estimates):.0f} MB loaded together, over the "
                           f"memory budget of {budget:.0f} MB: interleaving in {len(groups)} groups, one after another")
         labels = [units[i].label for i in timed]
-
-        def on_round(k: int) -> None:
-            tick(labels[k], f"round {sessions[k].rounds_done}/{config.rounds}")
-
-        def on_done(k: int) -> None:
-            tick(labels[k], "timed", True)
-
-        res = run_schedule(sessions, schedule, seed=seed, groups=groups, on_round=on_round, on_done=on_done)
-        result = TimedSweep(records=[], schedule=schedule, seed=seed, labels=labels, round_order=res.round_order,
-                            groups=res.groups, budget_mb=budget)
+        result = TimedSweep(records=[], schedule=schedule, seed=seed, labels=labels, groups=groups, budget_mb=budget)
+        # The sweep row goes in first and every run is stored as soon as its timing ends, so an
+        # interrupted sweep keeps its finished runs (a second run resumes from them).
         sweep_id = store.add_sweep(**result.sweep_row()) if store is not None and sessions else None
-        for k, u_i in enumerate(timed):
+        order: list[int] = []
+        errors: dict[int, tuple[str, str | None]] = {}
+
+        def finish(k: int) -> None:
+            u_i = timed[k]
+            if records[u_i] is not None:
+                return
             u, sess = units[u_i], sessions[k]
-            if k in res.errors or sess.record is None:
-                msg, tb = res.errors.get(k, ("the device returned no record", None))
+            if k in errors or sess.record is None:
+                msg, tb = errors.get(k, ("the device returned no record", None))
                 art = sess.art if isinstance(sess, _WholeRun) else sess.artifact
                 rec = _failed(u.model, u.device, config, msg, "run", **u.device.artifact_fields(art))
                 if tb:
@@ -259,10 +258,24 @@ def time_units(
                 rec = sess.record
             rec.extra["schedule"] = schedule
             rec.extra["sweep_id"] = sweep_id
-            rec.extra["round_slots"] = [j for j, x in enumerate(res.round_order) if x == k]
+            rec.extra["round_slots"] = [j for j, x in enumerate(order) if x == k]
             if u.unfused:
                 rec.extra["variant"] = "unfused"
             records[u_i] = _store(rec, u, store)
+            tick(labels[k], "timed" if rec.status == "ok" else "failed", True)
+
+        def on_round(k: int) -> None:
+            tick(labels[k], f"round {sessions[k].rounds_done}/{config.rounds}")
+
+        try:
+            run_schedule(sessions, schedule, seed=seed, groups=groups, on_round=on_round, on_done=finish,
+                         round_order=order, errors=errors)
+        finally:
+            if sweep_id is not None:
+                store.set_sweep_order(sweep_id, order)
+        for k in range(len(sessions)):
+            finish(k)
+        result.round_order = order
     result.records = [r for r in records if r is not None]
     return result
 

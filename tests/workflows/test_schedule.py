@@ -166,3 +166,28 @@ def test_unfused_variants_join_the_same_sweep(tmp_path, counting):
     con = sqlite3.connect(tmp_path / "r.sqlite")
     keys = {r[0] for r in con.execute("SELECT config_key FROM runs")}
     assert len(keys) == 2                       # fuse=False is part of the unfused run's key
+
+
+class Interrupting(CountingDevice):
+    """Interrupts the sweep (like Ctrl-C) in the first round of timm:test_resnet."""
+    name = "interrupting"
+
+    def bind(self, handle, inputs):
+        return lambda: None
+
+    def load(self, model_name, artifact):
+        if model_name == M[2]:
+            raise KeyboardInterrupt
+        return super().load(model_name, artifact)
+
+
+def test_an_interrupted_sweep_keeps_the_runs_that_finished(tmp_path, counting, monkeypatch):
+    monkeypatch.setitem(DEVICES, "interrupting", f"{__name__}:Interrupting")
+    db = tmp_path / "r.sqlite"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(M, "interrupting", CFG, db=db, schedule="contiguous")
+    assert CountingDevice.loaded == 0                          # nothing left loaded
+    with Store(db) as st:
+        rows = st.list_runs()
+        assert sorted(r["model"] for r in rows) == sorted(M[:2])
+        assert st.get_sweep(rows[0]["sweep_id"])["round_order"] == [0, 0, 0, 1, 1, 1]   # the interrupted round never ran
