@@ -16,6 +16,7 @@ from typing import Any
 from .. import __version__
 from ..core.configs import PROTOCOLS
 from ..core.errors import UsageError
+from ..core.statistics import ROUND_DISAGREE
 from ..core.util import atomic_write_text, fmt_number, host_provenance
 from ..data import CITATION
 from .correlation import TABLE1_TOLERANCE
@@ -162,11 +163,21 @@ def _latencies(result, runs) -> str:
         rows.append([_e(d["model"]), _e(d[tc]), _e(d.get("format")), _e(d.get("precision")),
                      _e(d.get("protocol")), str(int(d["n_samples"] or 0)), _f(d["median_ms"], 3),
                      f"[{_f(d['median_ci_low_ms'], 3)}, {_f(d['median_ci_high_ms'], 3)}]", _f(d["min_ms"], 3),
-                     _f(d["p90_ms"], 3), _f(d["cv"], 3), _f(d.get("load_ms"), 1), _f(d.get("first_inference_ms"), 1),
+                     _f(d["p90_ms"], 3), _f(d["cv"], 3), _f(d.get("robust_ms"), 3), _spread(d),
+                     _e(d.get("schedule") or "-"),
+                     _f(d.get("load_ms"), 1), _f(d.get("first_inference_ms"), 1),
                      _f(ref_cpu.get(d["model"])), _f(ref_ip.get(d["model"]))])
     table = _table(["model", "target", "format", "precision", "protocol", "n", "median (ms)",
-                    "median 95% CI", "min (ms)", "p90 (ms)", "CV", "load (ms)", "first inference (ms)",
+                    "median 95% CI", "min (ms)", "p90 (ms)", "CV", "robust (ms)", "rounds spread", "schedule",
+                    "load (ms)", "first inference (ms)",
                     "paper CPU (ms, reference)", "paper iPhone 12 (ms, reference)"], rows)
+    if "rounds_disagree" in latest:
+        split = latest[latest["rounds_disagree"].fillna(0).astype(bool)]
+        if not split.empty:
+            table += (f"<p class='warn'>{len(split)} of {len(latest)} runs have rounds that disagree (upper "
+                      f"quartile of the round medians more than {ROUND_DISAGREE:.0%} above the lower one; flagged "
+                      f"in 'rounds spread'): {_e(', '.join(split['model']))}. The machine changed while they "
+                      "were timed; robust = lower quartile of the round medians is the figure to trust.</p>")
     noisy = latest[latest["cv"] > NOISY_CV] if "cv" in latest else latest.iloc[0:0]
     if not noisy.empty:
         table += (f"<p class='warn'>{len(noisy)} of {len(latest)} runs have a coefficient of variation above "
@@ -179,6 +190,15 @@ def _latencies(result, runs) -> str:
         frows = [[_e(r["model"]), _e(r[fc]), _e(r["error"])] for _, r in failed.iterrows()]
         table += "<h3>Failed runs</h3>" + _table(["model", "target", "error"], frows)
     return table
+
+
+def _spread(d: dict) -> str:
+    """The rounds' spread, with a flag when they disagree (``core.statistics.ROUND_DISAGREE``)."""
+    v = d.get("round_spread")
+    if v is None or v != v:
+        return "-"
+    flag = d.get("rounds_disagree")
+    return f"{v:.1%}" + (" &#9888; disagree" if flag == flag and flag else "")
 
 
 def _fused(runs, stat: str) -> str:

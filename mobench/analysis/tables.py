@@ -25,6 +25,7 @@ STATS = {
     "mean": "mean_ms",
     "trimmed_mean": "trimmed_mean_ms",
     "p90": "p90_ms",
+    "robust": "robust_ms",
 }
 DEFAULT_STAT = "median"
 

@@ -20,6 +20,8 @@ HELP = """Time models on a device, print a table, and store every run (raw sampl
 
 --preset names a MODEL SET (quick, mobileone, figure2, paper); --protocol names a TIMING PROTOCOL: modelbench (the reference app: 20 rounds x 50, reload each round, 10+10 trimmed, headline trimmed mean), paper (load, 1 warm-up, 1000 runs, headline min), quick (3 x 10, headline median), study (time-budgeted, headline median).
 
+Several models are loaded together and their rounds interleaved in a seeded, shuffled order (--schedule interleaved, the default), so a slow period of a busy machine spreads over all of them; --schedule contiguous times one model after another. The round order is stored with the runs.
+
 What the device needs is exported first (an export whose manifest matches is reused); a run already stored for the same model, artifact and config is skipped unless --force. A model that fails to export or run is stored as failed and the sweep goes on.
 
 Examples:
@@ -56,17 +58,23 @@ def bench(
     trim: TrimOption = None,
     time_budget: float | None = typer.Option(None, "--time-budget", help="Stop after this many seconds of timing (once --min-inferences are in)."),
     min_inferences: int | None = typer.Option(None, "--min-inferences", help="Samples to collect before a time budget may stop the run."),
+    schedule: str = typer.Option("interleaved", "--schedule", help="interleaved (default: all models loaded, rounds in a seeded shuffled order) or contiguous (one model after another)."),
+    memory_budget: float | None = typer.Option(None, "--memory-budget", help="MB the models of an interleaved sweep may take loaded together (default: half the available memory); beyond it they are timed in groups."),
 ) -> None:
     from rich.console import Console
 
     from ..core.configs import customize, protocol
-    from ..core.errors import DeviceError
+    from ..core.errors import DeviceError, UsageError
     from ..models import resolve_models
     from ..results import Store, default_db_path
     from ..workflows import run_sweep
+    from ..workflows.schedule import check_schedule
     from .progress import RichReporter
     from .tables import record_row, runs_table
 
+    check_schedule(schedule)
+    if memory_budget is not None and memory_budget <= 0:
+        raise UsageError("--memory-budget must be > 0 (MB)")
     config = customize(protocol(protocol_name), rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
                        time_budget_s=time_budget, min_inferences=min_inferences)
     names = resolve_models(model, preset)
@@ -94,7 +102,8 @@ def bench(
     if not console.is_terminal:  # logs and pipes get the whole table, not ellipses
         console = Console(stderr=as_json, width=160)
     records = run_sweep(names, device, config, db=db, export_config=export_config, force=force,
-                        device_options=options, progress=RichReporter(console))
+                        device_options=options, progress=RichReporter(console), schedule=schedule,
+                        memory_budget_mb=memory_budget)
     bad = [r for r in records if r.extra.get("stored") is False]
     if bad and len(bad) == len(records):
         raise DeviceError((bad[0].error or "").split(": ", 1)[-1])
@@ -103,6 +112,11 @@ def bench(
                 for rec in records]
     title = f"{device} - protocol {config.name} - {len(records)} run(s) stored in {db or default_db_path()}"
     console.print(runs_table(rows, title=title))
+    from .tables import disagree_note
+
+    note = disagree_note(rows)
+    if note:
+        console.print(note)
     busy = _busy(records)
     if busy:
         console.print(f"[yellow]note:[/] the 1-minute load average reached {busy[0]:.1f} on {busy[1]} cores while "

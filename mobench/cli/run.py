@@ -10,7 +10,7 @@ HELP = """The main job: the whole study on this machine, end to end, into one fo
 
 Builds the models, exports them (ONNX for the cpu device), times them, stores every run with its raw samples, counts complexity metrics, correlates latency with FLOPs/params beside the paper's published numbers (reference devices paper:iphone12 and paper:cpu), draws the plots and writes one HTML report.
 
---preset picks the model set and a matching timing protocol: quick -> protocol quick (3 x 10 inferences, a smoke run); paper, figure2, mobileone -> protocol study (rounds of 20 inferences until 5 s of timing per model once >= 40 samples are in: trustworthy medians without a fixed 1000 runs; RepVGG-B1 alone takes ~0.2 s a run). --protocol overrides it. MobileOne models are also timed unfused (the fused-vs-unfused figure).
+--preset picks the model set and a matching timing protocol: quick -> protocol quick (3 x 10 inferences, a smoke run); paper, figure2, mobileone -> protocol study (rounds of 20 inferences until 5 s of timing per model once >= 40 samples are in, the rounds of all models interleaved; headline = robust, the lower quartile of the per-round medians, which holds on a busy machine; RepVGG-B1 alone takes ~0.2 s a run). --protocol overrides it. MobileOne models are also timed unfused (the fused-vs-unfused figure).
 
 Resumable: a second run reuses stored runs, exports and cached metrics (--force re-times). A model that fails is stored as failed and the study goes on.
 
@@ -39,6 +39,7 @@ def run(
     threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),
     no_unfused: bool = typer.Option(False, "--no-unfused", help="Skip timing the unfused MobileOne graphs."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
+    schedule: str = typer.Option("interleaved", "--schedule", help="interleaved (default: rounds of all models in a seeded shuffled order) or contiguous."),
 ) -> None:
     import time
 
@@ -56,11 +57,13 @@ def run(
         console = Console(width=150)
     t0 = time.perf_counter()
     res = run_study(preset=preset, models=model, protocol_name=protocol_name, device=device, out=out,
-                    force=force, unfused=not no_unfused, threads=threads, progress=RichReporter(console))
+                    force=force, unfused=not no_unfused, threads=threads, progress=RichReporter(console),
+                    schedule=schedule)
     total = time.perf_counter() - t0
 
     lat = res.analysis.latency
-    t = Table(title=f"{device}: protocol {res.protocol}, headline = median per run (ms); paper columns are reference")
+    stat = res.analysis.stat if hasattr(res.analysis, "stat") else "median"
+    t = Table(title=f"{device}: protocol {res.protocol}, {stat} per run (ms); paper columns are reference")
     for c in ("model", "status", "n", "median (ms)", "paper CPU (ms)", "paper iPhone 12 (ms)"):
         t.add_column(c, justify="left" if c in ("model", "status") else "right")
     from ..analysis.reference import reference_latencies

@@ -8,8 +8,31 @@ from typing import Any
 
 from ..core.util import fmt_number
 
-HEADLINE_LABEL = {"min": "min", "median": "median", "trimmed_mean": "trimmed mean", "mean": "mean"}
-_STAT_COL = {"min": "min_ms", "median": "median_ms", "trimmed_mean": "trimmed_mean_ms", "mean": "mean_ms"}
+HEADLINE_LABEL = {"min": "min", "median": "median", "trimmed_mean": "trimmed mean", "mean": "mean",
+                  "robust": "robust"}
+_STAT_COL = {"min": "min_ms", "median": "median_ms", "trimmed_mean": "trimmed_mean_ms", "mean": "mean_ms",
+             "robust": "robust_ms"}
+
+
+def spread_cell(r: dict[str, Any]) -> str:
+    """The rounds' spread (upper/lower quartile of round medians - 1), flagged when they disagree."""
+    v = r.get("round_spread")
+    if v is None or (isinstance(v, float) and math.isnan(v)) or r.get("status") != "ok":
+        return "-"
+    txt = _pct(v)
+    return f"[bold yellow]{txt} ![/]" if r.get("rounds_disagree") else txt
+
+
+def disagree_note(rows: Iterable[dict[str, Any]]) -> str | None:
+    """A line naming the runs whose rounds disagree (None when none do)."""
+    from ..core.statistics import ROUND_DISAGREE
+
+    bad = [str(r.get("model")) for r in rows if r.get("status") == "ok" and r.get("rounds_disagree")]
+    if not bad:
+        return None
+    return (f"[yellow]note:[/] rounds disagree (spread > {100 * ROUND_DISAGREE:.0f}%, marked !) for "
+            f"{', '.join(bad)}: the machine changed while they were timed; the robust figure "
+            "(lower quartile of round medians) is the one to trust, or time them again.")
 
 
 def _pct(v: Any) -> str:
@@ -36,7 +59,9 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
     else:
         caption = "headline statistic per run in the 'headline' column."
     caption += (" Times in ms; 95% CI = bootstrap CI of the median; CV = std/mean; load/1st = load and first inference; "
-                "ΔRSS = peak resident-memory growth of the process during load or timed inference.")
+                "ΔRSS = peak resident-memory growth of the process during load or timed inference; "
+                "robust = lower quartile of the round medians; rounds ± = upper/lower quartile of the round "
+                "medians - 1, ! when over 20% (the rounds disagree).")
     table = Table(title=title, caption=caption, caption_justify="left")
 
     def star(stat: str, label: str) -> str:
@@ -54,11 +79,13 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
         ("95% CI", {"justify": "right", "no_wrap": True}),
         ("CV", {"justify": "right"}),
         (star("trimmed_mean", "trim. mean"), {"justify": "right"}),
+        (star("robust", "robust"), {"justify": "right"}),
+        ("rounds ±", {"justify": "right", "no_wrap": True}),
         ("load", {"justify": "right"}), ("1st", {"justify": "right"}),
         ("ΔRSS MB", {"justify": "right"}), ("status", {}),
     ]
     if single == "mean":
-        cols.insert(-7, ("mean *", {"justify": "right"}))
+        cols.insert(-9, ("mean *", {"justify": "right"}))
     for name, kw in cols:
         table.add_column(name, **kw)
     for r in rows:
@@ -82,10 +109,11 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
         vals += [str(r.get("n_samples") or r.get("n") or 0), cell("min"), cell("median"),
                  f"{fmt_number(r.get('median_ci_low_ms'))}-{fmt_number(r.get('median_ci_high_ms'))}" if ok else "-",
                  _pct(r.get("cv")) if ok else "-", cell("trimmed_mean"),
+                 cell("robust"), spread_cell(r),
                  fmt_number(r.get("load_ms"), 0), fmt_number(r.get("first_inference_ms")),
                  fmt_number(max(mems), 1) if mems else "-", status]
         if single == "mean":
-            vals.insert(-7, cell("mean"))
+            vals.insert(-9, cell("mean"))
         table.add_row(*vals)
     return table
 

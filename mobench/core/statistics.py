@@ -15,6 +15,23 @@ Definitions (documented here because every table depends on them):
   with the config's seed). Both equal the median when there is one sample.
 * ``outlier_fraction``: share of samples outside Tukey's fences
   [Q1 - 1.5 IQR, Q3 + 1.5 IQR].
+* ``robust``: the lower quartile (numpy's linear interpolation) of the
+  per-round medians. Robust to rounds measured while other processes took the
+  CPU: a round is short (tens of ms to a few s) against the periods in which a
+  shared machine is busy or quiet, so a slow period slows whole rounds, and an
+  interleaved sweep spreads those rounds over every model. Under a load that is
+  busy half the time (15 s busy / 15 s idle) about half of a model's rounds are
+  slow: the overall median then lands on the boundary between the two groups,
+  while the lower quartile of round medians stays inside the quiet group as long
+  as fewer than three quarters of the rounds are slow. The minimum of the round
+  medians would also stay there, but it is an extreme value whose downward bias
+  grows with the number of rounds. The measurements behind this choice are in
+  the README (section "Measuring on a busy machine").
+* ``round_spread``: upper quartile / lower quartile of the per-round medians,
+  minus 1 (0 for one round). On a quiet machine it is a few per cent.
+  ``rounds_disagree`` is 1 when it exceeds :data:`ROUND_DISAGREE` (0.20, the
+  upper quartile of round medians more than 20 % above the lower one): tables
+  and the report flag such a run, since its rounds saw different machines.
 * ``headline``: the name of the statistic a table leads with (from the config).
 """
 
@@ -27,6 +44,11 @@ from typing import Any
 import numpy as np
 
 from .errors import UsageError
+
+#: ``round_spread`` beyond which a run's rounds are said to disagree (see the module docstring).
+ROUND_DISAGREE = 0.20
+#: quantile of the per-round medians that ``robust_ms`` takes.
+ROBUST_QUANTILE = 0.25
 
 BOOTSTRAP_RESAMPLES = 2000
 
@@ -52,6 +74,28 @@ def median_ci(values: np.ndarray, seed: int = 0, confidence: float = 0.95) -> tu
     )
     lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
     return lo, hi
+
+
+def round_medians(samples_ms: Sequence[Sequence[float] | np.ndarray]) -> np.ndarray:
+    """The median of every non-empty round."""
+    return np.array([float(np.median(r)) for r in samples_ms if len(r)], dtype=float)
+
+
+def robust_latency(samples_ms: Sequence[Sequence[float] | np.ndarray]) -> float:
+    """``robust_ms``: the lower quartile of the per-round medians (module docstring says why)."""
+    med = round_medians(samples_ms)
+    if med.size == 0:
+        raise UsageError("no latency samples to summarize")
+    return float(np.quantile(med, ROBUST_QUANTILE))
+
+
+def round_spread(samples_ms: Sequence[Sequence[float] | np.ndarray]) -> float:
+    """Upper over lower quartile of the per-round medians, minus 1 (0 for a single round)."""
+    med = round_medians(samples_ms)
+    if med.size < 2:
+        return 0.0
+    q1, q3 = np.quantile(med, [0.25, 0.75])
+    return float(q3 / q1 - 1.0) if q1 > 0 else math.inf
 
 
 def compute_stats(samples_ms: Sequence[Sequence[float]], config: Any = None) -> dict[str, Any]:
@@ -95,7 +139,10 @@ def compute_stats(samples_ms: Sequence[Sequence[float]], config: Any = None) -> 
         "median_ci_low_ms": ci_lo,
         "median_ci_high_ms": ci_hi,
         "outlier_fraction": float(outliers) / n,
+        "robust_ms": robust_latency(rounds),
+        "round_spread": round_spread(rounds),
         "headline": headline,
     }
+    out["rounds_disagree"] = int(out["round_spread"] > ROUND_DISAGREE)
     out["headline_ms"] = out[f"{headline}_ms"]
     return out

@@ -12,8 +12,10 @@ starts, raw samples are kept as integers of nanoseconds during a round and
 converted afterwards, and the garbage collector is paused during each round
 (as ``timeit`` does) so a collection does not land inside a sample.
 
-Per round, ``rounds_info`` records the 1-minute load average, so a figure taken on
-a busy machine says so.
+Per round, ``rounds_info`` records the 1-minute load average and the wall-clock
+start of the timed inferences, so a figure taken on a busy machine says so and
+drift over a sweep can be traced. :class:`TimingSession` runs the protocol one
+round at a time, so a sweep can interleave the rounds of several loaded models.
 
 Memory: resident set size (psutil). On Linux the kernel's peak-RSS mark
 (``VmHWM``) is reset through ``/proc/self/clear_refs`` before the load and
@@ -182,98 +184,156 @@ class LocalDevice(Device):
     def unload(self, handle: Any) -> None:
         del handle
 
-    def run(self, model_name: str, artifact: Any, config: Any, *, progress: Callable | None = None) -> RunRecord:
+    def session(self, model_name: str, artifact: Any, config: Any) -> TimingSession:
+        """A :class:`TimingSession`: the same protocol as :meth:`run`, one round at a time."""
+        return TimingSession(self, model_name, artifact, config)
 
-        if self.artifact_format is not None and artifact is None:
-            raise DeviceError(f"device {self.name!r} needs an exported {self.artifact_format} artifact")
-        rec = RunRecord(
-            model=model_name, device=self.name, protocol=config.name, config=config.to_dict(),
-            device_info=self.info(), provenance=host_provenance(),
+    def run(self, model_name: str, artifact: Any, config: Any, *, progress: Callable | None = None) -> RunRecord:
+        """Time ``model_name`` in one contiguous block of rounds (a sweep may interleave sessions instead)."""
+        sess = self.session(model_name, artifact, config)
+        try:
+            while not sess.done:
+                sess.round()
+                if progress is not None:
+                    progress(sess.rounds_done, config.rounds)
+        finally:
+            sess.close()
+        return sess.record
+
+
+class TimingSession:
+    """One model's timing protocol on a :class:`LocalDevice`, advanced one round at a time.
+
+    ``round()`` loads the model on first use (and again every round under
+    ``reload_per_round``), runs the round's warm-up and its timed inferences, and
+    sets ``done`` once every round ran or the time budget is spent. Between two
+    rounds the model stays loaded, so a scheduler can keep several sessions open
+    and interleave their rounds (``mobench.workflows.schedule``). The time budget
+    counts this session's own rounds (warm-up and timed inferences), not the wall
+    time since its first round, so it means the same interleaved or not.
+    ``close()`` unloads the model and fills in the memory figures; ``record`` is
+    the :class:`RunRecord`.
+    """
+
+    def __init__(self, device: LocalDevice, model_name: str, artifact: Any, config: Any) -> None:
+        if device.artifact_format is not None and artifact is None:
+            raise DeviceError(f"device {device.name!r} needs an exported {device.artifact_format} artifact")
+        self.device, self.model, self.artifact, self.config = device, model_name, artifact, config
+        self.record = RunRecord(
+            model=model_name, device=device.name, protocol=config.name, config=config.to_dict(),
+            device_info=device.info(), provenance=host_provenance(),
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            **self.artifact_fields(artifact),
+            **device.artifact_fields(artifact),
         )
-        target = self.target(artifact)
+        target = device.target(artifact)
         if target is not None:
-            rec.target = target.to_dict()
-        mem = _Memory()
-        pc = time.perf_counter_ns
-        load_deltas: list[float] = []
-        load_peaks: list[float] = []
-        infer_peak = 0
-        handle = predict = None
-        inputs = None
-        budget_ns = None if config.time_budget_s is None else int(config.time_budget_s * 1e9)
-        timed_start = None
-        for rnd in range(config.rounds):
-            if handle is None or config.reload_per_round:
-                if handle is not None:
-                    predict = None
-                    self.unload(handle)
-                    handle = None
-                    gc.collect()
-                base = mem.start_peak()
-                t0 = pc()
-                handle = self.load(model_name, artifact)
-                t1 = pc()
-                rec.load_ms.append((t1 - t0) / 1e6)
-                load_deltas.append((mem.rss() - base) / _MB)
-                load_peaks.append((mem.peak() - base) / _MB)
-                if inputs is None:
-                    inputs = self.make_input(handle, artifact, config)
-                predict = self.bind(handle, inputs)
-                t0 = pc()
-                predict()
-                t1 = pc()
-                first = (t1 - t0) / 1e6
-                rec.first_inference_ms.append(first)
-                warm = [first] if config.warmup else []
-                n_warm = max(config.warmup - 1, 0)
-            else:
-                warm, n_warm = [], config.warmup
-            assert predict is not None  # bound at the first round's load
-            for _ in range(n_warm):
-                t0 = pc()
-                predict()
-                t1 = pc()
-                warm.append((t1 - t0) / 1e6)
-            rec.warmup_ms.append(warm)
+            self.record.target = target.to_dict()
+        self._mem = _Memory()
+        self._load_deltas: list[float] = []
+        self._load_peaks: list[float] = []
+        self._infer_peak = 0
+        self._handle: Any = None
+        self._predict: Callable[[], Any] | None = None
+        self._inputs: Any = None
+        self._budget_ns = None if config.time_budget_s is None else int(config.time_budget_s * 1e9)
+        self._spent_ns = 0
+        self.rounds_done = 0
+        self.done = False
+        self.closed = False
+
+    @property
+    def loaded(self) -> bool:
+        return self._handle is not None
+
+    def _unload(self) -> None:
+        self._predict = None
+        if self._handle is not None:
+            handle, self._handle = self._handle, None
+            self.device.unload(handle)
+            del handle
+            gc.collect()
+
+    def round(self) -> None:
+        """Run the next round (see the class docstring)."""
+        if self.done:
+            raise DeviceError(f"the timing of {self.model} is finished")
+        dev, cfg, rec, mem, pc = self.device, self.config, self.record, self._mem, time.perf_counter_ns
+        r0 = pc()
+        if self._handle is None or cfg.reload_per_round:
+            self._unload()
             base = mem.start_peak()
-            if timed_start is None:
-                timed_start = pc()
-            buf = [0] * config.inferences
-            gc_was = gc.isenabled()
-            gc.disable()
-            try:
-                for i in range(config.inferences):
-                    t0 = pc()
-                    predict()
-                    t1 = pc()
-                    buf[i] = t1 - t0
-            finally:
-                if gc_was:
-                    gc.enable()
-            infer_peak = max(infer_peak, mem.peak() - base)
-            rec.samples_ms.append([b / 1e6 for b in buf])
-            rec.rounds_info.append(_round_info(rnd))
-            if progress is not None:
-                progress(rnd + 1, config.rounds)
-            done = sum(len(r) for r in rec.samples_ms)
-            if budget_ns is not None and pc() - timed_start >= budget_ns and done >= config.min_inferences:
-                rec.extra["stopped_by_budget"] = True
-                break
-        predict = None
-        if handle is not None:
-            self.unload(handle)
-        rec.memory = {
+            t0 = pc()
+            self._handle = dev.load(self.model, self.artifact)
+            t1 = pc()
+            rec.load_ms.append((t1 - t0) / 1e6)
+            self._load_deltas.append((mem.rss() - base) / _MB)
+            self._load_peaks.append((mem.peak() - base) / _MB)
+            if self._inputs is None:
+                self._inputs = dev.make_input(self._handle, self.artifact, cfg)
+            self._predict = dev.bind(self._handle, self._inputs)
+            r0 = pc()   # the load is not part of the round's cost against the budget
+            t0 = pc()
+            self._predict()
+            t1 = pc()
+            first = (t1 - t0) / 1e6
+            rec.first_inference_ms.append(first)
+            warm = [first] if cfg.warmup else []
+            n_warm = max(cfg.warmup - 1, 0)
+        else:
+            warm, n_warm = [], cfg.warmup
+        predict = self._predict
+        assert predict is not None  # bound at load
+        for _ in range(n_warm):
+            t0 = pc()
+            predict()
+            t1 = pc()
+            warm.append((t1 - t0) / 1e6)
+        rec.warmup_ms.append(warm)
+        base = mem.start_peak()
+        buf = [0] * cfg.inferences
+        wall = time.time()
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            for i in range(cfg.inferences):
+                t0 = pc()
+                predict()
+                t1 = pc()
+                buf[i] = t1 - t0
+        finally:
+            if gc_was:
+                gc.enable()
+        self._infer_peak = max(self._infer_peak, mem.peak() - base)
+        rec.samples_ms.append([b / 1e6 for b in buf])
+        info = _round_info(self.rounds_done)
+        info["wall_start"] = round(wall, 3)
+        rec.rounds_info.append(info)
+        self.rounds_done += 1
+        self._spent_ns += pc() - r0
+        if self.rounds_done >= cfg.rounds:
+            self.done = True
+        elif (self._budget_ns is not None and self._spent_ns >= self._budget_ns
+              and rec.n_samples >= cfg.min_inferences):
+            rec.extra["stopped_by_budget"] = True
+            self.done = True
+
+    def close(self) -> None:
+        """Unload the model and record the memory figures (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.done = True
+        self._unload()
+        mem = self._mem
+        self.record.memory = {
             "method": "linux VmHWM reset via clear_refs" if mem.hwm else "max RSS read between rounds",
-            "load_rss_delta_mb": max(load_deltas) if load_deltas else None,
-            "load_peak_rss_delta_mb": max(load_peaks) if load_peaks else None,
-            "inference_peak_rss_delta_mb": infer_peak / _MB,
+            "load_rss_delta_mb": max(self._load_deltas) if self._load_deltas else None,
+            "load_peak_rss_delta_mb": max(self._load_peaks) if self._load_peaks else None,
+            "inference_peak_rss_delta_mb": self._infer_peak / _MB,
             "rss_after_mb": mem.rss() / _MB,
         }
-        rec.extra.setdefault("gc_disabled_during_rounds", True)
-        rec.extra["pid"] = os.getpid()
-        return rec
+        self.record.extra.setdefault("gc_disabled_during_rounds", True)
+        self.record.extra["pid"] = os.getpid()
 
 
 def _round_info(index: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ RUN_COLUMNS = [
     "reparameterized", "protocol", "headline", "headline_ms", "n_samples", "rounds",
     "min_ms", "mean_ms", "median_ms", "p90_ms", "p99_ms", "std_ms", "cv", "trimmed_mean_ms",
     "low_ms", "high_ms", "median_ci_low_ms", "median_ci_high_ms", "outlier_fraction",
+    "robust_ms", "round_spread", "rounds_disagree", "schedule", "sweep_id",
     "load_ms", "first_inference_ms", "compile_ms",
     "load_rss_delta_mb", "load_peak_rss_delta_mb", "inference_peak_rss_delta_mb",
     "threads", "graph_optimization", "compute_units", "device_model", "os_version", "runtime",
@@ -55,7 +56,8 @@ def load(db: str | os.PathLike | Store | None = None):
         rows = store._query(
             "SELECT r.*, s.n, s.rounds, s.min_ms, s.mean_ms, s.median_ms, s.p90_ms, s.p99_ms, s.std_ms, "
             "s.cv, s.trimmed_mean_ms, s.low_ms, s.high_ms, s.median_ci_low_ms, s.median_ci_high_ms, "
-            "s.outlier_fraction, s.headline, s.headline_ms FROM runs r LEFT JOIN stats s ON s.run_id = r.id "
+            "s.outlier_fraction, s.robust_ms, s.round_spread, s.rounds_disagree, "
+            "s.headline, s.headline_ms FROM runs r LEFT JOIN stats s ON s.run_id = r.id "
             "ORDER BY r.id"
         )
     finally:

@@ -22,7 +22,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE runs (
@@ -147,6 +147,50 @@ def _v2_backfill(conn: sqlite3.Connection) -> None:
         conn.execute(stmt)
 
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+
+# Version 3: how rounds were scheduled, the robust statistic, and compare results.
+#   sweeps    one row per timed sweep: schedule (interleaved, contiguous, abab), its seed,
+#             the timed runs' labels and the order in which their rounds ran (indices into
+#             the labels), and the memory-budget groups.
+#   runs      + schedule, sweep_id (NULL for runs timed before version 3).
+#   stats     + robust_ms (lower quartile of round medians), round_spread, rounds_disagree.
+#   compares  one row per `mobench compare`: both sides' specs and runs, the ratio A/B of
+#             their robust latencies, its bootstrap CI and the verdict.
+_V3 = """
+CREATE TABLE sweeps (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    created          TEXT NOT NULL,
+    schedule         TEXT NOT NULL,
+    seed             INTEGER,
+    labels_json      TEXT NOT NULL,
+    round_order_json TEXT NOT NULL,
+    groups_json      TEXT NOT NULL,
+    extra_json       TEXT NOT NULL
+);
+ALTER TABLE runs ADD COLUMN schedule TEXT;
+ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL;
+ALTER TABLE stats ADD COLUMN robust_ms REAL;
+ALTER TABLE stats ADD COLUMN round_spread REAL;
+ALTER TABLE stats ADD COLUMN rounds_disagree INTEGER;
+CREATE TABLE compares (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    created       TEXT NOT NULL,
+    a_spec        TEXT NOT NULL,
+    b_spec        TEXT NOT NULL,
+    a_run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    b_run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    sweep_id      INTEGER REFERENCES sweeps(id) ON DELETE SET NULL,
+    statistic     TEXT NOT NULL,
+    ratio         REAL NOT NULL,
+    ci_low        REAL NOT NULL,
+    ci_high       REAL NOT NULL,
+    confidence    REAL NOT NULL,
+    verdict       TEXT NOT NULL CHECK (verdict IN ('faster', 'slower', 'no detectable difference')),
+    pairs         INTEGER NOT NULL,
+    extra_json    TEXT NOT NULL
+)
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_backfill}
 assert max(MIGRATIONS) == SCHEMA_VERSION

@@ -103,7 +103,7 @@ class Store:
             tables = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
             if tables:
                 raise StoreError("the file is an SQLite database but not a mobench results store")
-        for v in range(version + 1, SCHEMA_VERSION + 1):
+        for v in sorted(k for k in MIGRATIONS if version < k <= SCHEMA_VERSION):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for stmt in filter(None, (s.strip() for s in MIGRATIONS[v].split(";"))):
@@ -159,7 +159,81 @@ class Store:
 
     # -- writing --------------------------------------------------------------------
     def add_run(self, record: RunRecord, *, config_key: str | None = None) -> int:
-        """Store ``record`` with its raw samples and statistics in one transaction; returns the run id."""
+        """Store ``record`` with its raw samples and statistics in one transaction; returns the run id.
+
+        ``record.extra["schedule"]`` and ``record.extra["sweep_id"]`` (set by a sweep) fill the
+        run's ``schedule`` and ``sweep_id`` columns.
+        """
+        with self._transaction() as conn:
+            return self._insert_run(conn, record, config_key)
+
+    def add_sweep(self, schedule: str, seed: int | None, labels: list[str], round_order: list[int],
+                  groups: list[list[int]], extra: dict[str, Any] | None = None) -> int:
+        """Store how a sweep scheduled its rounds (one transaction); returns the sweep id."""
+        with self._transaction() as conn:
+            return self._insert_sweep(conn, schedule, seed, labels, round_order, groups, extra)
+
+    def set_sweep_order(self, sweep_id: int, round_order: list[int]) -> None:
+        """Record the round order of a sweep whose row was written before its timing."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE sweeps SET round_order_json = ? WHERE id = ?", (json.dumps(round_order), int(sweep_id)))
+
+    def add_compare(self, a: RunRecord, b: RunRecord, sweep: dict[str, Any], result: dict[str, Any],
+                    *, config_key: str | None = None) -> int:
+        """Store a comparison (its sweep, both runs and the result) in one transaction; returns its id.
+
+        ``sweep`` has the keyword arguments of :meth:`add_sweep`; ``result`` has ``a_spec``,
+        ``b_spec``, ``statistic``, ``ratio``, ``ci_low``, ``ci_high``, ``confidence``,
+        ``verdict`` and ``pairs`` (anything else goes to ``extra_json``).
+        """
+        with self._transaction() as conn:
+            sid = self._insert_sweep(conn, **sweep)
+            ids = []
+            for rec in (a, b):
+                rec.extra["sweep_id"] = sid
+                ids.append(self._insert_run(conn, rec, config_key))
+                rec.extra["run_id"] = ids[-1]
+            cols = ("a_spec", "b_spec", "statistic", "ratio", "ci_low", "ci_high", "confidence", "verdict", "pairs")
+            row = {k: result[k] for k in cols}
+            row.update(created=datetime.now(timezone.utc).isoformat(timespec="seconds"), a_run_id=ids[0],
+                       b_run_id=ids[1], sweep_id=sid, extra_json=_j({k: v for k, v in result.items() if k not in cols}))
+            cur = conn.execute(f"INSERT INTO compares ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                               tuple(row.values()))
+            assert cur.lastrowid is not None  # set by every INSERT
+            return int(cur.lastrowid)
+
+    def list_compares(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Stored comparisons, newest first."""
+        rows = self._query("SELECT * FROM compares ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit else ""))
+        out = []
+        for r in rows:
+            d = dict(r)
+            d.update(json.loads(d.pop("extra_json") or "{}"))
+            out.append(d)
+        return out
+
+    def get_sweep(self, sweep_id: int) -> dict[str, Any]:
+        rows = self._query("SELECT * FROM sweeps WHERE id = ?", (int(sweep_id),))
+        if not rows:
+            raise StoreError(f"no sweep {sweep_id} in {self.path}")
+        d = dict(rows[0])
+        for k in ("labels", "round_order", "groups", "extra"):
+            d[k] = json.loads(d.pop(f"{k}_json"))
+        return d
+
+    @staticmethod
+    def _insert_sweep(conn: sqlite3.Connection, schedule: str, seed: int | None, labels: list[str],
+                      round_order: list[int], groups: list[list[int]], extra: dict[str, Any] | None = None) -> int:
+        cur = conn.execute(
+            "INSERT INTO sweeps (created, schedule, seed, labels_json, round_order_json, groups_json, extra_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (datetime.now(timezone.utc).isoformat(timespec="seconds"), schedule, seed, json.dumps(labels),
+             json.dumps(round_order), json.dumps(groups), _j(extra or {})),
+        )
+        assert cur.lastrowid is not None  # set by every INSERT
+        return int(cur.lastrowid)
+
+    def _insert_run(self, conn: sqlite3.Connection, record: RunRecord, config_key: str | None) -> int:
 
         created = record.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
         record.created = created
@@ -199,24 +273,24 @@ class Store:
             "warmup_ms_json": _j(record.warmup_ms), "memory_json": _j(record.memory),
             "rounds_info_json": _j(record.rounds_info), "extra_json": _j(record.extra),
             "n_samples": record.n_samples,
+            "schedule": record.extra.get("schedule"), "sweep_id": record.extra.get("sweep_id"),
         }
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
-        with self._transaction() as conn:
-            cur = conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", tuple(row.values()))
-            assert cur.lastrowid is not None  # set by every INSERT
-            run_id = int(cur.lastrowid)
-            conn.executemany(
-                "INSERT INTO samples (run_id, round, idx, latency_ms) VALUES (?, ?, ?, ?)",
-                ((run_id, r, i, float(v)) for r, vals in enumerate(record.samples_ms) for i, v in enumerate(vals)),
+        cur = conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", tuple(row.values()))
+        assert cur.lastrowid is not None  # set by every INSERT
+        run_id = int(cur.lastrowid)
+        conn.executemany(
+            "INSERT INTO samples (run_id, round, idx, latency_ms) VALUES (?, ?, ?, ?)",
+            ((run_id, r, i, float(v)) for r, vals in enumerate(record.samples_ms) for i, v in enumerate(vals)),
+        )
+        if stats is not None:
+            s = {k: v for k, v in stats.items()}
+            s["run_id"] = run_id
+            conn.execute(
+                f"INSERT INTO stats ({', '.join(s)}) VALUES ({', '.join('?' for _ in s)})",
+                tuple(s.values()),
             )
-            if stats is not None:
-                s = {k: v for k, v in stats.items()}
-                s["run_id"] = run_id
-                conn.execute(
-                    f"INSERT INTO stats ({', '.join(s)}) VALUES ({', '.join('?' for _ in s)})",
-                    tuple(s.values()),
-                )
         return run_id
 
     def delete_run(self, run_id: int) -> None:
@@ -275,7 +349,7 @@ class Store:
         sql = (
             "SELECT r.id AS run_id, r.created, r.status, r.error, r.model, r.device, r.artifact_format, "
             "r.precision, r.reparameterized, r.protocol, r.n_samples, r.target_label, r.target_key, "
-            "s.* FROM runs r "
+            "r.schedule, r.sweep_id, s.* FROM runs r "
             "LEFT JOIN stats s ON s.run_id = r.id"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY r.id DESC" + (f" LIMIT {int(limit)}" if limit else "")
@@ -425,7 +499,7 @@ def merge_stores(store: Store, others: list[str | os.PathLike]) -> list[MergeRes
                 src.row_factory = sqlite3.Row
                 try:
                     theirs = [r[1] for r in src.execute("PRAGMA table_info(runs)")]
-                    cols = [c for c in mine if c in theirs and c != "id"]
+                    cols = [c for c in mine if c in theirs and c not in ("id", "sweep_id")]  # sweep ids are per store
                     for row in src.execute("SELECT * FROM runs ORDER BY id").fetchall():
                         if conn.execute("SELECT 1 FROM runs WHERE uuid = ?", (row["uuid"],)).fetchone():
                             res.duplicates += 1

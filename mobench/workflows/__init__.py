@@ -2,15 +2,18 @@
 
 Public API::
 
-    run_sweep(models, device, config, *, db, export_config, force, device_options, progress)
-    run_study(preset=..., models=..., device=..., out=..., progress=...)   # `mobench run`
+    run_sweep(models, device, config, *, db, export_config, force, device_options, progress,
+              schedule="interleaved", memory_budget_mb=None, also_unfused=())
+    run_study(preset=..., models=..., device=..., out=..., progress=..., schedule=...)   # `mobench run`
+    run_compare(a, b, *, device=None, config=None, db=None)                     # `mobench compare`
 
 Progress goes to a :class:`mobench.core.progress.Reporter`; nothing here renders.
 """
 
 from __future__ import annotations
 
+from .compare import CompareResult, run_compare
 from .study import StudyResult, run_study
 from .sweep import ArtifactIntegrityError, run_sweep
 
-__all__ = ["ArtifactIntegrityError", "StudyResult", "run_study", "run_sweep"]
+__all__ = ["ArtifactIntegrityError", "CompareResult", "StudyResult", "run_compare", "run_study", "run_sweep"]

@@ -17,7 +17,7 @@ and the study goes on.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from ..devices import device_class
 from ..exporters import ExportConfig
 from ..models import model_info, resolve_models
 from ..results import load_samples
+from .schedule import check_schedule
 from .sweep import run_sweep
 
 # --preset -> default --protocol. ``quick`` is the smoke test (30 samples per model);
@@ -43,6 +44,8 @@ DEFAULT_PROTOCOL = "study"
 # Metrics analysed by ``mobench run`` and the ones drawn as latency-vs-metric figures.
 RUN_METRICS = ["macs", "params", "memory", "activations", "layers", "branches", "depth"]
 PLOT_METRICS = ["macs", "params", "memory"]
+# The protocol's headline -> the per-run latency the analysis correlates (robust for ``study``).
+STUDY_STAT = {"robust": "robust", "min": "min", "median": "median", "trimmed_mean": "trimmed_mean", "mean": "mean"}
 
 
 @dataclass
@@ -97,12 +100,14 @@ def run_study(
     unfused: bool = True,
     threads: int | None = None,
     progress: Reporter | None = None,
+    schedule: str = "interleaved",
 ) -> StudyResult:
     """Run the whole study; see the module docstring. Raises only for bad input."""
 
     if device.startswith("paper:"):
         raise UsageError(f"{device} is a reference device (published numbers); run on a local device, e.g. --device cpu")
     device_class(device)   # an unknown device name fails before the output folder is created
+    check_schedule(schedule)
     names = resolve_models(models, preset)
     proto = protocol_for(preset, protocol_name)
     config = protocol(proto)
@@ -116,30 +121,15 @@ def run_study(
     opts = {"threads": threads} if threads else None
     ec = ExportConfig(out_dir=out / "exports", input_kind=config.input_kind)
 
-    # Models timed both ways go first, each unfused run right after its fused run: on a shared
-    # machine the load drifts over minutes, and the fused/unfused ratio is only fair when the
-    # two runs are adjacent in time. The other models follow in one sweep.
+    # One sweep: every model, and the MobileOne models once more as their unfused graphs, all
+    # loaded together with their rounds interleaved (mobench.workflows.schedule), so a slow
+    # period of a shared machine spreads over every model instead of landing on a few.
     rep = _reparameterizable(names) if unfused else []
-    records_by_model: dict[str, Any] = {}
-    unfused_records = []
     t0 = time.perf_counter()
-    unfused_s = 0.0
-    for m in rep:
-        records_by_model[m] = run_sweep([m], device, config, db=db, export_config=ec, force=force,
-                                        device_options=opts, progress=progress)[0]
-        t1 = time.perf_counter()
-        unfused_records += run_sweep([m], device, config, db=db, export_config=replace(ec, reparameterize=False),
-                                     force=force, device_options=opts, progress=progress)
-        unfused_s += time.perf_counter() - t1
-    rest = [m for m in names if m not in records_by_model]
-    if rest:
-        for rec in run_sweep(rest, device, config, db=db, export_config=ec, force=force,
-                             device_options=opts, progress=progress):
-            records_by_model[rec.model] = rec
-    records = [records_by_model[m] for m in names if m in records_by_model]
-    seconds["benchmark"] = time.perf_counter() - t0 - unfused_s
-    if rep:
-        seconds["benchmark_unfused"] = unfused_s
+    swept = run_sweep(names, device, config, db=db, export_config=ec, force=force, device_options=opts,
+                      progress=progress, schedule=schedule, also_unfused=rep)
+    records, unfused_records = swept[:len(names)], swept[len(names):]
+    seconds["benchmark"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     counted, metric_errors = _metrics_with_progress(names, progress)
@@ -150,7 +140,7 @@ def run_study(
     # this study's runs only: the same folder may hold runs of other presets or protocols
     runs = runs[(runs["device"] == device) & (runs["protocol"] == config.name) & runs["model"].isin(names)]
     result = analyze([device, "paper:iphone12", "paper:cpu"], RUN_METRICS, runs=runs, counted=counted,
-                     count_missing=False, models=None)
+                     count_missing=False, models=None, stat=STUDY_STAT.get(config.headline, "median"))
     result.notes.append(f"{device}: protocol {config.name!r} ({_describe(config)})")
     seconds["analysis"] = time.perf_counter() - t0
 

@@ -3,8 +3,10 @@
 For each model: find or make the artifact the device needs (reusing an export
 whose manifest matches), check it against its manifest's sha256, skip the
 model if the store already holds a successful run of the same measurement
-(model, device, artifact sha256 and config key) unless ``force``, time it, and
-store the run in its own transaction. A failure of one model (export or
+(model, device, artifact sha256 and config key) unless ``force``. Then time
+the models that are left, by default all loaded together and their rounds
+interleaved in a seeded, shuffled order (``mobench.workflows.schedule``), and
+store the sweep's round order once and every run in its own transaction. A failure of one model (export or
 runtime) becomes a stored ``failed`` run and the sweep goes on; bad input
 (unknown device or model, unusable store) raises before anything is done.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,10 +25,11 @@ from ..core.errors import ArtifactExistsError, DeviceError, MobenchError, one_li
 from ..core.progress import Reporter, Tick, reporter_or_null
 from ..core.records import RunRecord
 from ..core.util import host_provenance, sha256_path
-from ..devices import get_device
+from ..devices import LocalDevice, get_device
 from ..exporters import ExportConfig, export, find_artifact
 from ..models import resolve_models
 from ..results import Store
+from .schedule import DEFAULT_SCHEDULE, check_schedule, default_budget_mb, estimate_mb, memory_groups, run_schedule
 
 
 def _failed(model: str, device, config: BenchConfig, error: str, stage: str, **fields: Any) -> RunRecord:
@@ -82,6 +86,61 @@ def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=
     return art
 
 
+class _WholeRun:
+    """A device without rounds the host can drive (e.g. a tethered phone): the whole run is one step."""
+
+    def __init__(self, dev, name, art, config) -> None:
+        self.dev, self.name, self.art, self.config = dev, name, art, config
+        self.record: RunRecord | None = None
+        self.done = False
+        self.rounds_done = 0
+
+    def round(self) -> None:
+        self.done = True
+        rec = self.dev.run(self.name, self.art, self.config)
+        self.record = rec
+        self.rounds_done = len(rec.samples_ms)
+
+    def close(self) -> None:
+        self.done = True
+
+
+@dataclass
+class Unit:
+    """One thing a sweep times: a model on a device, exported with ``export_config``."""
+    label: str                  # how tables and progress name it, e.g. mobileone_s0:unfused
+    model: str
+    device: Any                 # a Device instance
+    export_config: Any = None
+    key: str = ""               # the run's reuse key (config + device options)
+    unfused: bool = False
+
+
+@dataclass
+class TimedSweep:
+    """What :func:`time_units` did: one record per unit, and how the rounds were scheduled."""
+    records: list[RunRecord]
+    schedule: str
+    seed: int
+    labels: list[str] = field(default_factory=list)          # the units that were timed
+    round_order: list[int] = field(default_factory=list)     # index into labels of every round
+    groups: list[list[int]] = field(default_factory=list)
+    budget_mb: float | None = None
+
+    def sweep_row(self) -> dict[str, Any]:
+        return dict(schedule=self.schedule, seed=self.seed, labels=self.labels, round_order=self.round_order,
+                    groups=self.groups, extra={"memory_budget_mb": self.budget_mb})
+
+
+def make_device(device: str, options: dict[str, Any] | None):
+    """The device instance, refusing one that is not usable here (bad input, raised before any work)."""
+    dev = get_device(device, **dict(options or {}))
+    ok, reason = dev.available()
+    if not ok:
+        raise DeviceError(f"device {device!r} is not usable here: {reason}")
+    return dev
+
+
 def run_sweep(
     models: Iterable[str],
     device: str = "cpu",
@@ -92,88 +151,197 @@ def run_sweep(
     force: bool = False,
     device_options: dict[str, Any] | None = None,
     progress: Reporter | None = None,
+    schedule: str = DEFAULT_SCHEDULE,
+    memory_budget_mb: float | None = None,
+    also_unfused: Iterable[str] = (),
 ) -> list[RunRecord]:
     """Time ``models`` on ``device`` with ``config`` and store every run (see module docstring).
 
-    Returns one :class:`RunRecord` per model, in order; reused runs come from
-    the store with ``extra["reused"] = True``; every stored record carries
-    ``extra["run_id"]``. A missing or corrupt artifact is bad input, not a model
-    failure: its record has ``status="failed"`` and ``extra["stored"] = False``. ``db`` is a path, a :class:`~mobench.results.Store` or
-    ``None`` (``results/mobench.sqlite``). ``progress`` is told about every stage of every model.
+    Returns one :class:`RunRecord` per model, in order, then one per model of
+    ``also_unfused`` timed as its train-time (unfused) graph in the same sweep;
+    reused runs come from the store with ``extra["reused"] = True``; every stored
+    record carries ``extra["run_id"]``. A missing or corrupt artifact is bad input,
+    not a model failure: its record has ``status="failed"`` and ``extra["stored"] = False``.
+    ``db`` is a path, a :class:`~mobench.results.Store` or ``None``
+    (``results/mobench.sqlite``). ``schedule``: ``interleaved`` (default: the rounds of
+    all models, loaded together within ``memory_budget_mb``, in a seeded shuffled order)
+    or ``contiguous`` (one model after another); see ``mobench.workflows.schedule``.
+    ``progress`` is told about every stage of every model.
     """
     config = config or protocol("modelbench")
+    check_schedule(schedule)
     names = resolve_models(list(models))
+    unfused_names = resolve_models(list(also_unfused)) if also_unfused else []
     opts = dict(device_options or {})
     if device == "torch" and export_config is not None:
         opts.setdefault("fuse", getattr(export_config, "reparameterize", True))
         opts.setdefault("resolution", getattr(export_config, "resolution", 224))
         opts.setdefault("checkpoint", getattr(export_config, "checkpoint", None))
-    dev = get_device(device, **opts)
-    ok, reason = dev.available()
-    if not ok:
-        raise DeviceError(f"device {device!r} is not usable here: {reason}")
-    key = config_key(config, **dev.options_key())
-    results: list[RunRecord] = []
+    dev = make_device(device, opts)
+    units = [Unit(n, n, dev, export_config, config_key(config, **dev.options_key())) for n in names]
+    if unfused_names:
+        if dev.artifact_format is None:     # eager torch: the unfused graph is a device option
+            udev = make_device(device, {**opts, "fuse": False})
+            uec = export_config
+        else:
+            udev = dev
+            uec = replace(export_config or ExportConfig(input_kind=config.input_kind), reparameterize=False)
+        ukey = config_key(config, **udev.options_key())
+        units += [Unit(f"{n}:unfused", n, udev, uec, ukey, unfused=True) for n in unfused_names]
     own_store = not isinstance(db, Store)
     store = Store(db) if own_store else db
     try:
-        with reporter_or_null(progress).phase("sweep", total=len(names)) as tick:
-            if getattr(dev, "run_many", None) is not None:
-                results = _batched(names, dev, config, key, store, export_config, force, tick)
-            else:
-                for name in names:
-                    tick(name, "start")
-                    rec = _one(name, dev, config, key, store, export_config, force, tick)
-                    results.append(rec)
-                    tick(name, "reused" if rec.extra.get("reused") else rec.status, True)
+        if getattr(dev, "run_many", None) is not None and not any(u.unfused for u in units):
+            return _batched(units, dev, config, store, force, progress)
+        return time_units(units, config, store=store, force=force, progress=progress, schedule=schedule,
+                          memory_budget_mb=memory_budget_mb).records
     finally:
         if own_store:
             store.close()
-    return results
 
 
-def _batched(names, dev, config, key, store, export_config, force, tick: Tick) -> list[RunRecord]:
+def _batched(units: list[Unit], dev, config, store: Store, force: bool, progress: Reporter | None) -> list[RunRecord]:
     """A remote device times the whole sweep as one plan (one app launch): export and reuse checks
     per model first, then one ``dev.run_many`` for every model still to time, then one stored run each."""
     done: dict[str, RunRecord] = {}
-    pending: list[tuple[str, Any]] = []
-    for name in names:
-        tick(name, "start")
-        rec, art = _prepare(name, dev, config, key, store, export_config, force, tick)
-        if rec is not None:
-            done[name] = rec
-            tick(name, "reused" if rec.extra.get("reused") else rec.status, True)
-        else:
-            pending.append((name, art))
-    if pending:
-        for name, _ in pending:
-            tick(name, "timing")
+    pending: list[tuple[Unit, Any]] = []
+    with reporter_or_null(progress).phase("sweep", total=len(units)) as tick:
+        for u in units:
+            tick(u.label, "start")
+            rec, art = _prepare(u, config, store, force, tick)
+            if rec is not None:
+                done[u.label] = rec
+                tick(u.label, "reused" if rec.extra.get("reused") else rec.status, True)
+            else:
+                pending.append((u, art))
+        if pending:
+            for u, _ in pending:
+                tick(u.label, "timing")
+            try:
+                timed = dev.run_many([(u.model, art) for u, art in pending], config,
+                                     progress=lambda model, what: tick(model, what))
+            except Exception as exc:
+                timed = {u.model: _run_failure(u, config, art, exc) for u, art in pending}
+            for u, art in pending:
+                rec = timed.get(u.model) or _failed(u.model, dev, config, "the device returned no run for this model",
+                                                    "run", **dev.artifact_fields(art))
+                done[u.label] = _store(rec, u, store)
+                tick(u.label, rec.status, True)
+    return [done[u.label] for u in units]
+
+
+def time_units(
+    units: list[Unit],
+    config: BenchConfig,
+    *,
+    store: Store | None,
+    force: bool = False,
+    progress: Reporter | None = None,
+    schedule: str = DEFAULT_SCHEDULE,
+    memory_budget_mb: float | None = None,
+) -> TimedSweep:
+    """Export, time (in ``schedule`` order) and, with a ``store``, store every unit.
+
+    Without a store nothing is stored or reused and a failed unit's record has
+    ``status="failed"`` (the caller decides what to keep).
+    """
+    records: list[RunRecord | None] = [None] * len(units)
+    sessions: list[Any] = []
+    timed: list[int] = []
+    estimates: list[float] = []
+    with reporter_or_null(progress).phase("sweep", total=len(units)) as tick:
+        for u_i, u in enumerate(units):
+            tick(u.label, "start")
+            rec, art = _prepare(u, config, store, force, tick)
+            if rec is not None:
+                records[u_i] = rec
+                tick(u.label, "reused" if rec.extra.get("reused") else rec.status, True)
+                continue
+            try:
+                sess = (u.device.session(u.model, art, config) if isinstance(u.device, LocalDevice)
+                        else _WholeRun(u.device, u.model, art, config))
+            except Exception as exc:
+                records[u_i] = _store(_run_failure(u, config, art, exc), u, store)
+                tick(u.label, "failed", True)
+                continue
+            sessions.append(sess)
+            timed.append(u_i)
+            estimates.append(estimate_mb(art))
+        seed = int(config.seed)
+        budget = memory_budget_mb if memory_budget_mb is not None else (
+            default_budget_mb() if schedule != "contiguous" and len(sessions) > 1 else None)
+        groups = (memory_groups(estimates, budget) if budget is not None and schedule != "contiguous"
+                  else [list(range(len(sessions)))])
+        if len(groups) > 1:
+            tick("sweep", f"{len(sessions)} models need ~{sum(estimates):.0f} MB loaded together, over the "
+                          f"memory budget of {budget:.0f} MB: interleaving in {len(groups)} groups, one after another")
+        labels = [units[i].label for i in timed]
+        result = TimedSweep(records=[], schedule=schedule, seed=seed, labels=labels, groups=groups, budget_mb=budget)
+        # The sweep row goes in first and every run is stored as soon as its timing ends, so an
+        # interrupted sweep keeps its finished runs (a second run resumes from them).
+        sweep_id = store.add_sweep(**result.sweep_row()) if store is not None and sessions else None
+        order: list[int] = []
+        errors: dict[int, tuple[str, str | None]] = {}
+
+        def finish(k: int) -> None:
+            u_i = timed[k]
+            if records[u_i] is not None:
+                return
+            u, sess = units[u_i], sessions[k]
+            if k in errors or sess.record is None:
+                msg, tb = errors.get(k, ("the device returned no record", None))
+                art = sess.art if isinstance(sess, _WholeRun) else sess.artifact
+                rec = _failed(u.model, u.device, config, msg, "run", **u.device.artifact_fields(art))
+                if tb:
+                    rec.extra["traceback"] = tb
+            else:
+                rec = sess.record
+            rec.extra["schedule"] = schedule
+            rec.extra["sweep_id"] = sweep_id
+            rec.extra["round_slots"] = [j for j, x in enumerate(order) if x == k]
+            if u.unfused:
+                rec.extra["variant"] = "unfused"
+            records[u_i] = _store(rec, u, store)
+            tick(labels[k], "timed" if rec.status == "ok" else "failed", True)
+
+        def on_round(k: int) -> None:
+            tick(labels[k], f"round {sessions[k].rounds_done}/{config.rounds}")
+
         try:
-            timed = dev.run_many(pending, config, progress=lambda model, what: tick(model, what))
-        except Exception as exc:
-            timed = {}
-            for name, art in pending:
-                rec = _failed(name, dev, config, one_line(exc), "run", **dev.artifact_fields(art))
-                if not isinstance(exc, MobenchError):
-                    rec.extra["traceback"] = traceback.format_exc(limit=8)
-                timed[name] = rec
-        for name, art in pending:
-            rec = timed.get(name) or _failed(name, dev, config, "the device returned no run for this model",
-                                             "run", **dev.artifact_fields(art))
-            rec.extra["config_key"] = key
-            rec.extra["run_id"] = store.add_run(rec, config_key=key)
-            done[name] = rec
-            tick(name, rec.status, True)
-    return [done[n] for n in names]
+            run_schedule(sessions, schedule, seed=seed, groups=groups, on_round=on_round, on_done=finish,
+                         round_order=order, errors=errors)
+        finally:
+            if sweep_id is not None and store is not None:
+                store.set_sweep_order(sweep_id, order)
+        for k in range(len(sessions)):
+            finish(k)
+        result.round_order = order
+    result.records = [r for r in records if r is not None]
+    return result
 
 
-def _prepare(name, dev, config, key, store, export_config, force, tick: Tick):
-    """``(final record, None)`` when there is nothing to time (failed export, reused run), else ``(None, artifact)``."""
+def _store(rec: RunRecord, u: Unit, store: Store | None) -> RunRecord:
+    rec.extra["config_key"] = u.key
+    if store is not None:
+        rec.extra["run_id"] = store.add_run(rec, config_key=u.key)
+    return rec
+
+
+def _run_failure(u: Unit, config, art, exc: Exception) -> RunRecord:
+    rec = _failed(u.model, u.device, config, one_line(exc), "run", **u.device.artifact_fields(art))
+    if not isinstance(exc, MobenchError):
+        rec.extra["traceback"] = traceback.format_exc(limit=8)
+    return rec
+
+
+def _prepare(u: Unit, config, store: Store | None, force: bool, tick: Tick):
+    """``(record, None)`` when the unit is settled before timing (failed export, reused run), else ``(None, artifact)``."""
+    name, dev, export_config = u.model, u.device, u.export_config
     art = None
     if dev.artifact_format is not None:
-        tick(name, "export")
+        tick(u.label, "export")
         try:
-            art = _artifact(name, dev, config, export_config, step=lambda what: tick(name, f"export: {what}"))
+            art = _artifact(name, dev, config, export_config, step=lambda what: tick(u.label, f"export: {what}"))
         except ArtifactIntegrityError as exc:
             rec = _failed(name, dev, config, str(exc), "artifact", artifact_format=dev.artifact_format)
             rec.extra["stored"] = False
@@ -182,52 +350,13 @@ def _prepare(name, dev, config, key, store, export_config, force, tick: Tick):
             rec = _failed(name, dev, config, one_line(exc), "export", artifact_format=dev.artifact_format,
                           reparameterized=getattr(export_config, "reparameterize", True))
             rec.extra["traceback"] = traceback.format_exc(limit=8) if not isinstance(exc, MobenchError) else None
-            rec.extra["config_key"] = key
-            rec.extra["run_id"] = store.add_run(rec, config_key=key)
-            return rec, None
+            return _store(rec, u, store), None
     sha = (art.manifest or {}).get("sha256") if art is not None else None
-    if not force:
+    if not force and store is not None:
         planned = dev.target(art)
-        found = store.find_run(name, dev.name, sha, key, planned.key if planned is not None else None)
+        found = store.find_run(name, dev.name, sha, u.key, planned.key if planned is not None else None)
         if found is not None:
             rec = store.get_run(found)
             rec.extra["reused"] = True
             return rec, None
     return None, art
-
-
-def _one(name, dev, config, key, store, export_config, force, tick: Tick) -> RunRecord:
-    art = None
-    if dev.artifact_format is not None:
-        tick(name, "export")
-        try:
-            art = _artifact(name, dev, config, export_config, step=lambda what: tick(name, f"export: {what}"))
-        except ArtifactIntegrityError as exc:
-            rec = _failed(name, dev, config, str(exc), "artifact", artifact_format=dev.artifact_format)
-            rec.extra["stored"] = False
-            return rec
-        except Exception as exc:
-            rec = _failed(name, dev, config, one_line(exc), "export", artifact_format=dev.artifact_format,
-                          reparameterized=getattr(export_config, "reparameterize", True))
-            rec.extra["traceback"] = traceback.format_exc(limit=8) if not isinstance(exc, MobenchError) else None
-            rec.extra["config_key"] = key
-            rec.extra["run_id"] = store.add_run(rec, config_key=key)
-            return rec
-    sha = (art.manifest or {}).get("sha256") if art is not None else None
-    if not force:
-        planned = dev.target(art)
-        found = store.find_run(name, dev.name, sha, key, planned.key if planned is not None else None)
-        if found is not None:
-            rec = store.get_run(found)
-            rec.extra["reused"] = True
-            return rec
-    tick(name, "timing")
-    try:
-        rec = dev.run(name, art, config, progress=lambda done, total: tick(name, f"round {done}/{total}"))
-    except Exception as exc:
-        rec = _failed(name, dev, config, one_line(exc), "run", **dev.artifact_fields(art))
-        if not isinstance(exc, MobenchError):
-            rec.extra["traceback"] = traceback.format_exc(limit=8)
-    rec.extra["config_key"] = key
-    rec.extra["run_id"] = store.add_run(rec, config_key=key)
-    return rec

@@ -79,3 +79,18 @@ def test_degenerate_samples():
 def test_bad_samples_raise(bad):
     with pytest.raises(UsageError):
         compute_stats(bad, cfg())
+
+
+def test_robust_is_the_lower_quartile_of_round_medians_and_spread_flags_disagreeing_rounds():
+    from mobench.core.statistics import ROUND_DISAGREE
+
+    quiet = [[1.0, 1.1, 0.9]] * 4
+    busy = [[3.0, 3.2, 2.8]] * 4
+    s = compute_stats(quiet + busy, cfg())
+    assert s["robust_ms"] == pytest.approx(1.0)                   # quartile of [1]*4 + [3]*4
+    assert s["median_ms"] == pytest.approx(2.0, abs=1.0)          # the plain median sits between the groups
+    assert s["round_spread"] == pytest.approx(2.0) and s["rounds_disagree"] == 1
+    calm = compute_stats([[1.0, 1.0], [1.05, 1.05], [1.02, 1.02]], cfg())
+    assert calm["round_spread"] < ROUND_DISAGREE and calm["rounds_disagree"] == 0
+    one = compute_stats([[2.0, 1.0, 3.0]], cfg())
+    assert one["robust_ms"] == 2.0 and one["round_spread"] == 0.0

@@ -20,7 +20,8 @@ CHILD = textwrap.dedent("""
     cfg = BenchConfig(name="kill", warmup=1, rounds=10000, inferences=5, time_budget_s=0.5, min_inferences=20)
     models = ["timm:test_vit", "timm:test_vit2", "timm:test_vit3", "timm:test_vit4", "timm:test_convnext",
               "timm:test_efficientnet", "timm:test_byobnet"]
-    run_sweep(models, "torch", cfg, db=sys.argv[1],
+    # contiguous: models finish one after another (interleaved, equal budgets end together)
+    run_sweep(models, "torch", cfg, db=sys.argv[1], schedule="contiguous",
               device_options={"threads": 1, "resolution": 32})
 """)
 

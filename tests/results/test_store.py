@@ -182,3 +182,22 @@ def test_migrations_run_in_order_and_keep_data(tmp_path, monkeypatch):
     monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with Store(db) as st:                                  # rolled back: still at the last good version
         assert st.schema_version == SCHEMA_VERSION + 1 and len(st.find_by_extra()) == 1
+
+
+def test_a_version_1_store_migrates_to_version_3(tmp_path):
+    import sqlite3
+
+    from mobench.results.schema import MIGRATIONS, SCHEMA_VERSION
+
+    db = tmp_path / "old.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript(MIGRATIONS[1])
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    with Store(db) as st:
+        assert st.schema_version == SCHEMA_VERSION >= 3
+        cols = {r[1] for r in st._query("PRAGMA table_info(runs)")}
+        assert {"schedule", "sweep_id"} <= cols
+        assert {r[1] for r in st._query("PRAGMA table_info(stats)")} >= {"robust_ms", "round_spread", "rounds_disagree"}
+        assert st.list_compares() == []

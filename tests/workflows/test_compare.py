@@ -1,0 +1,125 @@
+"""`compare`: side specs, the paired ratio and its verdict, storing, and bad input that stores nothing."""
+
+import sqlite3
+import time
+
+import numpy as np
+import pytest
+
+from mobench.core import BenchConfig
+from mobench.core.errors import DeviceError, ModelNotFoundError, UsageError
+from mobench.devices import DEVICES
+from mobench.devices.base import LocalDevice
+from mobench.workflows.compare import parse_side, ratio_ci, run_compare, verdict
+
+
+def test_parse_side_reads_model_variants_and_device():
+    s = parse_side("s0:unfused@torch")
+    assert (s.model, s.unfused, s.precision, s.device) == ("mobileone_s0", True, None, "torch")
+    assert s.label == "mobileone_s0:unfused@torch"
+    s = parse_side("mobileone_s1:FP16:unfused", default_device="coreml")
+    assert (s.model, s.unfused, s.precision, s.device) == ("mobileone_s1", True, "fp16", "coreml")
+    assert parse_side("timm:resnet18").model == "timm:resnet18"
+    assert parse_side("s0:fused").unfused is False
+
+
+@pytest.mark.parametrize("spec, error, match", [
+    ("nosuch", ModelNotFoundError, "unknown model"),
+    ("s0:int8", UsageError, "unknown variant 'int8'"),
+    ("s0:fused:unfused", UsageError, "at most one"),
+    ("mobilenet_v3_small:unfused", UsageError, "no unfused form"),
+    ("s0@", UsageError, "bad side"),
+    ("", UsageError, "empty side"),
+])
+def test_bad_sides_are_one_clear_error(spec, error, match):
+    with pytest.raises(error, match=match):
+        parse_side(spec)
+
+
+def test_ratio_ci_sees_through_load_shared_by_each_pair():
+    rng = np.random.default_rng(0)
+    load = np.where(rng.random(40) < 0.5, 3.0, 1.0)          # half the pairs in a slow period
+    a = 1.0 * load * rng.normal(1, 0.02, 40)
+    b = 1.6 * load * rng.normal(1, 0.02, 40)
+    ratio, lo, hi = ratio_ci(a, b)
+    assert lo <= ratio <= hi < 1.0 and ratio == pytest.approx(1 / 1.6, rel=0.05)
+    assert verdict(lo, hi) == "faster"
+    ratio, lo, hi = ratio_ci(b, a)
+    assert verdict(lo, hi) == "slower"
+    same = 1.0 * load * rng.normal(1, 0.02, 40)
+    assert verdict(*ratio_ci(a, same)[1:]) == "no detectable difference"
+
+
+class SleepDevice(LocalDevice):
+    """fuse=True sleeps 1 ms per inference, fuse=False 6 ms; model 'timm:test_vit2' cannot load."""
+    name = "sleepy"
+    artifact_format = None
+
+    def __init__(self, threads: int = 1, fuse: bool = True):
+        self.fuse = fuse
+
+    def options_key(self):
+        return {"fuse": self.fuse}
+
+    def load(self, model_name, artifact):
+        if model_name == "timm:test_vit2":
+            raise RuntimeError("cannot load")
+        return 0.001 if self.fuse else 0.006
+
+    def make_input(self, handle, artifact, config):
+        return None
+
+    def bind(self, handle, inputs):
+        return lambda: time.sleep(handle)
+
+
+@pytest.fixture
+def sleepy(monkeypatch):
+    monkeypatch.setitem(DEVICES, "sleepy", f"{__name__}:SleepDevice")
+    monkeypatch.setattr("mobench.workflows.compare.model_info",
+                        lambda name: type("I", (), {"reparameterizable": True})())
+
+
+CFG = BenchConfig(name="compare", warmup=1, rounds=8, inferences=3, headline="robust")
+
+
+def test_compare_times_abab_stores_everything_in_one_go(tmp_path, sleepy):
+    db = tmp_path / "c.sqlite"
+    res = run_compare("timm:test_vit", "timm:test_vit:unfused", device="sleepy", config=CFG, db=db)
+    assert res.verdict == "faster" and res.ratio < 0.8 and res.ci_high < 1 and res.pairs == 8
+    assert res.to_dict()["verdict"] == "faster" and set(res.to_dict()) >= {"ratio", "ci_low", "ci_high"}
+    con = sqlite3.connect(db)
+    row = con.execute("SELECT a_spec, b_spec, verdict, a_run_id, b_run_id, sweep_id FROM compares").fetchone()
+    assert row[:3] == ("timm:test_vit", "timm:test_vit:unfused", "faster")
+    assert {r[0] for r in con.execute("SELECT schedule FROM runs")} == {"abab"}
+    order = con.execute("SELECT round_order_json FROM sweeps WHERE id = ?", (row[5],)).fetchone()[0]
+    assert order == "[" + ", ".join(["0, 1"] * 8) + "]"
+
+
+def test_a_side_that_cannot_run_stores_nothing(tmp_path, sleepy):
+    db = tmp_path / "c.sqlite"
+    with pytest.raises(DeviceError, match="timm:test_vit2 could not be timed"):
+        run_compare("timm:test_vit", "timm:test_vit2", device="sleepy", config=CFG, db=db)
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+    assert con.execute("SELECT COUNT(*) FROM compares").fetchone()[0] == 0
+
+
+def test_unusable_device_and_same_measurement_are_refused_before_anything_is_made(tmp_path):
+    db = tmp_path / "c.sqlite"
+    with pytest.raises(DeviceError, match="s0@coreml: device 'coreml' is not usable here"):
+        run_compare("s0", "s0@coreml", db=db)
+    with pytest.raises(UsageError, match="same measurement"):
+        run_compare("s0", "mobileone_s0:fused@cpu", db=db)
+    assert not db.exists()
+
+
+def test_cli_bad_input_is_one_line_and_nonzero(tmp_path, capsys):
+    from mobench.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", "s0", "s0:int8", "--db", str(tmp_path / "c.sqlite")])
+    assert exc.value.code != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown variant 'int8'" in err[0]
+    assert not (tmp_path / "c.sqlite").exists()
