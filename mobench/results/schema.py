@@ -8,7 +8,7 @@ never an edit of an old one. A database whose version is newer than
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE runs (
@@ -78,5 +78,38 @@ CREATE TABLE stats (
 );
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1}
+# Version 4: per-op profiles linked to the run that gave their unprofiled median, and
+# study results (one row per study invocation; its rows name their runs).
+_V4 = """
+CREATE TABLE profiles (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id               INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    created              TEXT NOT NULL,
+    model                TEXT NOT NULL,
+    device               TEXT NOT NULL,
+    source               TEXT NOT NULL,
+    unfused              INTEGER NOT NULL,
+    estimated            INTEGER NOT NULL,
+    runs                 INTEGER NOT NULL,
+    profiled_total_ms    REAL,
+    unprofiled_median_ms REAL,
+    ops_total_ms         REAL NOT NULL,
+    ops_json             TEXT NOT NULL,
+    extra_json           TEXT NOT NULL
+);
+CREATE INDEX profiles_lookup ON profiles (model, device, unfused);
+
+CREATE TABLE studies (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    created     TEXT NOT NULL,
+    study       TEXT NOT NULL,
+    device      TEXT NOT NULL,
+    resolution  INTEGER NOT NULL,
+    rows_json   TEXT NOT NULL,
+    extra_json  TEXT NOT NULL
+);
+"""
+
+# Versions 2, 3, 5 and 6 are other schema changes; a missing number is skipped.
+MIGRATIONS: dict[int, str] = {1: _V1, 4: _V4}
 assert max(MIGRATIONS) == SCHEMA_VERSION

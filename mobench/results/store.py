@@ -99,7 +99,7 @@ class Store:
             tables = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
             if tables:
                 raise StoreError("the file is an SQLite database but not a mobench results store")
-        for v in range(version + 1, SCHEMA_VERSION + 1):
+        for v in sorted(m for m in MIGRATIONS if version < m <= SCHEMA_VERSION):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for stmt in filter(None, (s.strip() for s in MIGRATIONS[v].split(";"))):
