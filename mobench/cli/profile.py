@@ -32,6 +32,7 @@ def profile(
     graph_opt: Optional[str] = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization (cpu)."),
     compute_units: Optional[str] = typer.Option(None, "--compute-units", help="Core ML compute units (coreml)."),
     resolution: Optional[int] = typer.Option(None, "--resolution", help="Input resolution (default 224)."),
+    exports: Optional[Path] = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     top: int = typer.Option(12, "--top", help="How many of the slowest ops to list."),
     db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Also draw the op-type shares of every stored profile on this device into this folder."),
@@ -55,7 +56,8 @@ def profile(
     if not console.is_terminal:
         console = Console(stderr=as_json, width=160)
     opts = {"threads": threads, "graph_opt": graph_opt, "compute_units": compute_units}
-    ec = ExportConfig(resolution=resolution).validate() if resolution else None
+    ec_opts = {k: v for k, v in {"resolution": resolution, "out_dir": exports}.items() if v is not None}
+    ec = ExportConfig(**ec_opts).validate() if ec_opts else None
     prof = run_profile(model, device, unfused=unfused, runs=runs, protocol_name=protocol_name, db=db,
                        export_config=ec, device_options={k: v for k, v in opts.items() if v is not None},
                        progress=RichReporter(console))

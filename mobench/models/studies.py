@@ -116,7 +116,7 @@ class DynamicShiftMax(nn.Module):
     the max over them. The coefficients come from a hyper function like DY-ReLU's:
     global average pooling -> FC(C, C/R) -> ReLU -> FC(C/R, K*J*C) -> hard sigmoid,
     mapped to ``init + 2 * lambda * (h - 0.5)`` with init ``a^1_{i,0} = 1`` (others 0),
-    lambda = 1, so an untrained block starts as the identity.
+    lambda = 1, so an untrained block starts as ReLU (max(x, 0)).
     Parameters: ``C*(C/R) + C/R + (C/R)*K*J*C + K*J*C``.
     """
 
