@@ -188,3 +188,22 @@ def write_sections_report(path: Path, title: str, sections: list[str]) -> Path:
         return atomic_write_text(Path(path), text)
     except OSError as exc:
         raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+
+
+def stored_sections(store) -> list[str]:
+    """Report sections for the profiles and study results kept in ``store`` (empty if there are none)."""
+    from ..results.profiles import list_profiles, list_studies
+
+    out: list[str] = []
+    profiles = list_profiles(store)
+    if profiles:
+        out += ["<h2>Profiles: where the time goes</h2>", profiles_section(profiles)]
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for s in list_studies(store):          # newest first: keep the newest per (study, device)
+        latest.setdefault((s["study"], s["device"]), s)
+    if latest:
+        out.append("<h2>Latency studies</h2>")
+        for s in latest.values():
+            note = f"device {s['device']}, input {s['resolution']}x{s['resolution']}, stored {s['created']}"
+            out.append(study_section(s["study"], s["rows"], note))
+    return out
