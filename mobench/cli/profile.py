@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -26,17 +25,17 @@ def profile(
     model: str = typer.Option(..., "--model", "-m", help="Model name, e.g. mobileone_s0, s0, study_act_relu."),
     device: str = typer.Option("cpu", "--device", "-d", help="cpu, torch, coreml (Mac) or iphone (stored runs)."),
     unfused: bool = typer.Option(False, "--unfused", help="Profile the train-time (not reparameterized) graph."),
-    runs: Optional[int] = typer.Option(None, "--runs", help="Profiled inferences (default: cpu 100, torch 30)."),
+    runs: int | None = typer.Option(None, "--runs", help="Profiled inferences (default: cpu 100, torch 30)."),
     protocol_name: str = typer.Option("quick", "--protocol", "-p", help="Protocol of the unprofiled reference run."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
-    graph_opt: Optional[str] = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization (cpu)."),
-    compute_units: Optional[str] = typer.Option(None, "--compute-units", help="Core ML compute units (coreml)."),
-    resolution: Optional[int] = typer.Option(None, "--resolution", help="Input resolution (default 224)."),
-    exports: Optional[Path] = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
+    graph_opt: str | None = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization (cpu)."),
+    compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units (coreml)."),
+    resolution: int | None = typer.Option(None, "--resolution", help="Input resolution (default 224)."),
+    exports: Path | None = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     top: int = typer.Option(12, "--top", help="How many of the slowest ops to list."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Also draw the op-type shares of every stored profile on this device into this folder."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Also write an HTML report of the stored profiles on this device."),
+    db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    plot: Path | None = typer.Option(None, "--plot", help="Also draw the op-type shares of every stored profile on this device into this folder."),
+    report: Path | None = typer.Option(None, "--report", help="Also write an HTML report of the stored profiles on this device."),
     as_json: bool = typer.Option(False, "--json", help="Print the profile as JSON on stdout (tables go to stderr)."),
 ) -> None:
     from rich.console import Console
@@ -106,7 +105,12 @@ def print_profile(console, prof, top: int) -> None:
 
 
 def _outputs(console, db, device, plot, report) -> None:
-    from ..analysis.profiles_view import figure_html, plot_op_shares, profiles_section, write_sections_report
+    from ..analysis.profiles_view import (
+        figure_html,
+        plot_op_shares,
+        profiles_section,
+        write_sections_report,
+    )
     from ..results import Store
     from ..results.profiles import list_profiles
 

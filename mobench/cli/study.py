@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -29,13 +28,13 @@ def study(
     device: str = typer.Option("cpu", "--device", "-d", help="Device backend: cpu, torch, coreml, iphone."),
     resolution: int = typer.Option(64, "--resolution", help="Input size in pixels (64 quick, 224 full size)."),
     protocol_name: str = typer.Option("quick", "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
-    compute_units: Optional[str] = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
-    exports: Optional[Path] = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
+    compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone."),
+    db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    exports: Path | None = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Draw the study's figure into this folder."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML report of this study result."),
+    plot: Path | None = typer.Option(None, "--plot", help="Draw the study's figure into this folder."),
+    report: Path | None = typer.Option(None, "--report", help="Write an HTML report of this study result."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON on stdout (table goes to stderr)."),
 ) -> None:
     from rich.console import Console
@@ -100,7 +99,12 @@ def _table2_citation() -> str:
 def _outputs(console, res, plot, report) -> None:
     import tempfile
 
-    from ..analysis.profiles_view import figure_html, plot_study, study_section, write_sections_report
+    from ..analysis.profiles_view import (
+        figure_html,
+        plot_study,
+        study_section,
+        write_sections_report,
+    )
 
     paths = []
     if plot is not None:

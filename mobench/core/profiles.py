@@ -85,7 +85,7 @@ class Profile:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Profile":
+    def from_dict(cls, d: dict[str, Any]) -> Profile:
         known = {k: d[k] for k in ("model", "device", "source", "runs", "profiled_total_ms", "unprofiled_median_ms",
                                    "unfused", "estimated", "run_id", "extra") if k in d}
         return cls(ops=[OpTime(**o) for o in d.get("ops", [])], **known)

@@ -35,16 +35,22 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 from ..core.errors import UsageError
 from ._registry import register_model
 from .mobileone import MobileOne, MobileOneBlock, MobileOneConfig, SEBlock
 
 __all__ = [
-    "ACTIVATIONS", "BRANCH_KS", "DynamicReLU", "DynamicShiftMax", "StudyNet", "StudyNetConfig",
-    "study_mobileone", "MOBILEONE_STUDY_CONFIG",
+    "ACTIVATIONS",
+    "BRANCH_KS",
+    "MOBILEONE_STUDY_CONFIG",
+    "DynamicReLU",
+    "DynamicShiftMax",
+    "StudyNet",
+    "StudyNetConfig",
+    "study_mobileone",
 ]
 
 #: Activation name -> label used in tables (the order of the paper's Table 2).

@@ -8,7 +8,12 @@ import torch
 from mobench.models import build_deployed, create_model, list_models
 from mobench.models.complexity import count_params
 from mobench.models.studies import (
-    ACTIVATIONS, BRANCH_KS, DynamicReLU, DynamicShiftMax, StudyNet, StudyNetConfig,
+    ACTIVATIONS,
+    BRANCH_KS,
+    DynamicReLU,
+    DynamicShiftMax,
+    StudyNet,
+    StudyNetConfig,
 )
 
 STUDY_NETS = list_models("study_*")

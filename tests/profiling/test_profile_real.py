@@ -12,8 +12,8 @@ from mobench.core.profiles import op_type_shares
 @pytest.fixture(scope="module")
 def s0_profile(tmp_path_factory):
     """``mobench profile --model s0 --device cpu --json``: (exit code, JSON, stderr, db path)."""
-    import io
     import contextlib
+    import io
 
     from mobench.cli import main
 
@@ -50,7 +50,7 @@ def test_s0_profile_is_stored_with_its_run_and_drawn(s0_profile):
     from mobench.results import Store
     from mobench.results.profiles import list_profiles
 
-    code, out, _, tmp = s0_profile
+    _code, out, _, tmp = s0_profile
     with Store(tmp / "m.sqlite", readonly=True) as store:
         (stored,) = list_profiles(store, model="mobileone_s0")
         run = store.get_run(stored.run_id)
@@ -97,6 +97,6 @@ def test_plot_op_shares_fused_and_unfused_side_by_side(tmp_path):
     (["profile", "-m", "s0", "--top", "0"], "--top must be"),
 ])
 def test_bad_input_is_one_line(run_cli, tmp_path, argv, msg):
-    code, out, err = run_cli(argv + ["--db", str(tmp_path / "m.sqlite")])
+    code, _out, err = run_cli(argv + ["--db", str(tmp_path / "m.sqlite")])
     assert code != 0
     assert msg in err and len(err.strip().splitlines()) == 1, err

@@ -7,10 +7,21 @@ import sqlite3
 import pytest
 
 from mobench.core.errors import DeviceError, StoreError
-from mobench.core.profiles import OpTime, Profile, block_of, op_type_shares, stage_of, stage_times
+from mobench.core.profiles import (
+    OpTime,
+    Profile,
+    block_of,
+    op_type_shares,
+    stage_of,
+    stage_times,
+)
 from mobench.core.records import RunRecord
 from mobench.profiling import check_profile_device
-from mobench.profiling.coreml_plan import compute_plan_supported, costs_to_ms, profile_from_report_run
+from mobench.profiling.coreml_plan import (
+    compute_plan_supported,
+    costs_to_ms,
+    profile_from_report_run,
+)
 from mobench.profiling.onnxruntime import parse_trace
 
 
@@ -143,7 +154,13 @@ def test_devices_that_cannot_profile(device, msg):
 
 def test_store_migrates_to_v4_and_keeps_profiles_linked_to_runs(tmp_path):
     from mobench.results import Store
-    from mobench.results.profiles import add_profile, add_study, get_profile, list_profiles, list_studies
+    from mobench.results.profiles import (
+        add_profile,
+        add_study,
+        get_profile,
+        list_profiles,
+        list_studies,
+    )
     from mobench.results.schema import MIGRATIONS
 
     db = tmp_path / "old.sqlite"

@@ -88,7 +88,7 @@ def test_branches_study_unfused_grows_fused_is_one_graph(tmp_path, run_cli):
     (["study", "blocks", "--resolution", "8"], "resolution must be"),
 ])
 def test_bad_study_input_is_one_line(run_cli, tmp_path, argv, msg):
-    code, out, err = run_cli(argv + ["--db", str(tmp_path / "m.sqlite")])
+    code, _out, err = run_cli(argv + ["--db", str(tmp_path / "m.sqlite")])
     assert code != 0
     assert msg in err and len(err.strip().splitlines()) == 1, err
 
