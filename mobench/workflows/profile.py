@@ -90,7 +90,7 @@ def _from_stored(store: Store, name: str, device: str, unfused: bool) -> Profile
     from ..profiling.coreml_plan import profile_from_report_run
 
     rows = store.list_runs(model=name, device=device, status="ok")
-    rows = [r for r in rows if bool(r.get("reparameterized", True) is False) == unfused]
+    rows = [r for r in rows if (r.get("reparameterized") == 0) == unfused]   # SQLite keeps 0/1/NULL
     last_err = None
     for row in rows:  # newest first
         rec = store.get_run(row["run_id"])

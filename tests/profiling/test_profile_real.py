@@ -100,3 +100,26 @@ def test_bad_input_is_one_line(run_cli, tmp_path, argv, msg):
     code, _out, err = run_cli(argv + ["--db", str(tmp_path / "m.sqlite")])
     assert code != 0
     assert msg in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.macos
+def test_coreml_compute_plan_on_a_mac(tmp_path):
+    """On macOS 14.4+: the compute plan of a real export, turned into a stored profile."""
+    from mobench.profiling.coreml_plan import compute_plan_ops, compute_plan_supported
+
+    ok, reason = compute_plan_supported()
+    if not ok:
+        pytest.skip(reason)
+    from mobench.workflows.profile import run_profile
+    from mobench.exporters import ExportConfig
+
+    prof = run_profile("study_mobileone_k1", "coreml", db=tmp_path / "m.sqlite",
+                       export_config=ExportConfig(resolution=64, out_dir=tmp_path / "exp"))
+    assert prof.estimated and prof.source == "coreml-compute-plan"
+    assert op_type_shares(prof)[0][0] == "Conv"
+    assert sum(o.cost for o in prof.ops) == pytest.approx(1.0, abs=0.05)
+    assert {o.device for o in prof.ops} <= {"cpu", "gpu", "neural_engine", None}
+    from mobench.exporters import find_artifact
+
+    art = find_artifact("study_mobileone_k1", "coreml", ExportConfig(resolution=64, out_dir=tmp_path / "exp"))
+    assert any(op["operator"].endswith("conv") for op in compute_plan_ops(str(art.path)))

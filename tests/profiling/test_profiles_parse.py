@@ -186,3 +186,25 @@ def test_store_migrates_to_v4_and_keeps_profiles_linked_to_runs(tmp_path):
         assert list_profiles(store, latest=False) == []
         with pytest.raises(StoreError, match="no ops"):
             add_profile(store, Profile("m", "cpu", "x", ops=[], runs=0))
+
+
+def test_iphone_profile_from_the_newest_stored_run_with_costs(tmp_path):
+    from mobench.results import Store
+    from mobench.results.profiles import list_profiles
+    from mobench.workflows.profile import run_profile
+
+    with Store(tmp_path / "m.sqlite") as store:
+        store.add_run(_iphone_record({"available": True, "ops_by_device": {"cpu": 1}}))   # no costs
+        old = store.add_run(_iphone_record(PLAN, samples=((4.0, 4.0, 4.0),)))
+        new = store.add_run(_iphone_record(PLAN))
+        unfused = _iphone_record(PLAN, samples=((9.0, 9.0),))
+        unfused.reparameterized = False
+        uid = store.add_run(unfused)
+        assert old < new
+        prof = run_profile("s0", "iphone", db=store)
+        assert prof.run_id == new and prof.profiled_total_ms == 2.0
+        uprof = run_profile("s0", "iphone", unfused=True, db=store)
+        assert uprof.run_id == uid and uprof.unfused and uprof.ops_total_ms == pytest.approx(9.0)
+        assert len(list_profiles(store, device="iphone")) == 2
+        with pytest.raises(DeviceError, match="no stored iphone run of the mobilenet_v1"):
+            run_profile("mobilenet_v1", "iphone", db=store)
