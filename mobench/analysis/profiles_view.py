@@ -45,7 +45,7 @@ def plot_op_shares(profiles: list[Profile], out_dir: Path, name: str = "op_type_
     order = sorted(profiles, key=lambda p: (p.model, p.device, p.unfused))
     types = _type_order(order)
     labels = [f"{p.model} ({p.device}, {'unfused' if p.unfused else 'fused'})" for p in order]
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(order) + 1.6))
+    fig, ax = plt.subplots(figsize=(10, max(2.6, 0.45 * len(order) + 1.4)))
     cmap = plt.get_cmap("tab10")
     left = [0.0] * len(order)
     for i, t in enumerate(types + ["other"]):
@@ -61,7 +61,7 @@ def plot_op_shares(profiles: list[Profile], out_dir: Path, name: str = "op_type_
     ax.set_xlim(0, 100)
     ax.set_xlabel("share of the profiled op time (%)")
     ax.set_title("Where the time goes: op-type shares, fused vs unfused")
-    ax.legend(ncol=min(5, len(types) + 1), fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18 if len(order) > 2 else -0.35))
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), title="op type", title_fontsize=8)
     fig.tight_layout()
     try:
         return save_figure(fig, out_dir, name)

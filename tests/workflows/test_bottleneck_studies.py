@@ -96,14 +96,16 @@ def test_bad_study_input_is_one_line(run_cli, tmp_path, argv, msg):
 @pytest.mark.slow
 @pytest.mark.parametrize("study", ["activations", "blocks", "branches"])
 def test_full_size_studies_on_cpu(tmp_path, study):
-    res = run_bottleneck_study(study, "cpu", resolution=224, config=protocol("quick"), db=tmp_path / "m.sqlite",
+    # 150 samples per network; minima, the statistic least moved by other processes on a shared machine
+    config = protocol("quick").with_(rounds=6, inferences=25)
+    res = run_bottleneck_study(study, "cpu", resolution=224, config=config, db=tmp_path / "m.sqlite",
                                export_dir=tmp_path / "exp")
     assert not res.failed, res.failed
     if study == "branches":
         lat = {(r["k"], r["form"]): r["min_ms"] for r in res.rows}
-        assert lat[(8, "unfused")] > lat[(1, "unfused")]
+        assert lat[(8, "unfused")] > lat[(1, "unfused")], lat
         fused = [lat[(k, "fused")] for k in BRANCH_KS]
-        assert max(fused) < 1.5 * min(fused)
+        assert max(fused) < 1.5 * min(fused), lat
     if study == "activations":
         lat = {r["activation"]: r["min_ms"] for r in res.rows}
         assert lat["dyrelu_b"] > lat["relu"]
