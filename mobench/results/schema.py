@@ -110,6 +110,6 @@ CREATE TABLE studies (
 );
 """
 
-# Versions 2, 3, 5 and 6 are other schema changes; a missing number is skipped.
+# Migrations run in version order; a version number without a migration is skipped.
 MIGRATIONS: dict[int, str] = {1: _V1, 4: _V4}
 assert max(MIGRATIONS) == SCHEMA_VERSION
