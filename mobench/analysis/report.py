@@ -244,8 +244,8 @@ def _plots(plots: dict[str, list[Path]], base: Path) -> str:
 
 
 def render_report(result, runs=None, plots: dict[str, list[Path]] | None = None, *, base: Path | None = None,
-                  title: str = "mobench report", summary: str = "") -> str:
-    """The report as an HTML string (see :func:`write_report`)."""
+                  title: str = "mobench report", summary: str = "", extra_sections: list[str] | None = None) -> str:
+    """The report as an HTML string (see :func:`write_report`); ``extra_sections`` go before the plots."""
     base = Path(base or ".")
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     kinds = ", ".join(sorted({"measured" if not is_reference(d) else "reference" for d in result.devices}))
@@ -262,6 +262,7 @@ def render_report(result, runs=None, plots: dict[str, list[Path]] | None = None,
         "<h2>Fused vs unfused</h2>", _fused(runs, result.stat) if runs is not None and not runs.empty else
         "<p>No measured runs.</p>",
         "<h2>Complexity metrics</h2>", _complexity(result),
+        *(extra_sections or []),
         "<h2>Plots</h2>", _plots(plots or {}, base),
     ]
     body = "\n".join(s for s in sections if s)

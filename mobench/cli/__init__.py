@@ -35,7 +35,8 @@ app = typer.Typer(
 )
 
 # Command modules, in the order they appear in --help.
-_COMMAND_MODULES = ["run", "models", "export", "bench", "compare", "devices", "results", "analyze", "ios"]
+_COMMAND_MODULES = ["run", "models", "export", "bench", "compare", "devices", "results", "analyze", "ios", "profile",
+                    "study"]
 
 
 def _register_all() -> None:

@@ -12,6 +12,8 @@ Files (read-only, shipped with the package):
   FLOPs (M, fvcore, i.e. multiply-adds), params (M), CPU / GPU / mobile latency (ms).
   Empty GPU cell = the paper could not export the model to TensorRT.
 - ``mobileformer_variants.csv``: Mobile-Former (Chen et al., CVPR 2022) variants.
+- ``paper_table2_activations.csv``: Table 2 - latency (ms, iPhone 12) of a 30-layer CNN
+  identical but for the activation function.
 
 The ``model`` column uses mobench's registry names.
 """
@@ -67,3 +69,14 @@ __all__ = [
     "mobileformer_variants",
     "paper_table9",
 ]
+
+
+CITATION_TABLE2 = (
+    "Vasu, Gabriel, Zhu, Tuzel, Ranjan. MobileOne: An Improved One millisecond Mobile "
+    "Backbone. CVPR 2023 (arXiv:2206.04040), Table 2"
+)
+
+
+def paper_table2():
+    """The paper's Table 2: iPhone 12 latency (ms) of the 30-layer CNN per activation, indexed by activation."""
+    return _read("paper_table2_activations.csv").set_index("activation")

@@ -15,7 +15,7 @@ A model family is one file that registers its entry points with
 from __future__ import annotations
 
 # Model families register themselves on import (one family per file).
-from . import baselines, mobileformer, mobilenext, mobileone  # noqa: F401
+from . import baselines, mobileformer, mobilenext, mobileone, studies  # noqa: F401
 from ._registry import MODELS, ModelInfo, list_models, register_model, resolve_name
 from .checkpoint import load_checkpoint
 from .factory import build_deployed, create_model, model_info

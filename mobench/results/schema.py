@@ -22,7 +22,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE runs (
@@ -191,6 +191,38 @@ CREATE TABLE compares (
 )
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+# Version 4: per-op profiles linked to the run that gave their unprofiled median, and
+# study results (one row per study invocation; its rows name their runs).
+_V4 = """
+CREATE TABLE profiles (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id               INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    created              TEXT NOT NULL,
+    model                TEXT NOT NULL,
+    device               TEXT NOT NULL,
+    source               TEXT NOT NULL,
+    unfused              INTEGER NOT NULL,
+    estimated            INTEGER NOT NULL,
+    runs                 INTEGER NOT NULL,
+    profiled_total_ms    REAL,
+    unprofiled_median_ms REAL,
+    ops_total_ms         REAL NOT NULL,
+    ops_json             TEXT NOT NULL,
+    extra_json           TEXT NOT NULL
+);
+CREATE INDEX profiles_lookup ON profiles (model, device, unfused);
+
+CREATE TABLE studies (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    created     TEXT NOT NULL,
+    study       TEXT NOT NULL,
+    device      TEXT NOT NULL,
+    resolution  INTEGER NOT NULL,
+    rows_json   TEXT NOT NULL,
+    extra_json  TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_backfill}
-assert max(MIGRATIONS) == SCHEMA_VERSION
+assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))  # one migration per version, none skipped

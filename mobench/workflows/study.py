@@ -154,8 +154,13 @@ def run_study(
     n_ok = sum(r.status == "ok" for r in records)
     summary = (f"mobench run: preset {preset or '-'}, {len(names)} models, device {device}, "
                f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed.")
+    from ..analysis.profiles_view import stored_sections
+    from ..results import Store
+
+    with Store(db) as store:   # profiles and latency studies kept in the same store get their sections
+        extra = stored_sections(store)
     report = write_report(out / "report.html", result, runs, plots, title="mobench study report",
-                          summary=summary)
+                          summary=summary, extra_sections=extra)
     seconds["report"] = time.perf_counter() - t0
     return StudyResult(out=out, db=db, report=report, plots=plots, skipped_plots=skipped, records=records,
                        unfused_records=unfused_records, analysis=result, protocol=config.name, models=names,

@@ -1,0 +1,107 @@
+"""``run_profile``: time a model as usual, profile it, and store the profile linked to that run.
+
+For ``cpu``, ``torch`` and ``coreml`` the model is first timed through the
+normal sweep (a fresh run, stored with its raw samples): its median is the
+unprofiled reference that states the profiling overhead (profiled total against
+unprofiled median), and, for Core ML, the time the compute plan's costs are
+scaled by. Then the profiler runs on the same artifact with the same device
+options. For ``iphone`` the profile comes from the newest stored iPhone run of the
+model whose report carries compute-plan costs (runs reach the store through
+``mobench ios`` plans).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.configs import protocol
+from ..core.errors import DeviceError
+from ..core.profiles import Profile
+from ..core.progress import Reporter
+from ..devices import get_device
+from ..exporters import ExportConfig, find_artifact
+from ..models import resolve_models
+from ..profiling import check_profile_device, profile_artifact
+from ..results import Store
+from ..results.profiles import add_profile
+from .sweep import run_sweep
+
+
+def run_profile(
+    model: str,
+    device: str = "cpu",
+    *,
+    unfused: bool = False,
+    runs: int | None = None,
+    protocol_name: str = "quick",
+    db: Any = None,
+    export_config: ExportConfig | None = None,
+    device_options: dict[str, Any] | None = None,
+    progress: Reporter | None = None,
+) -> Profile:
+    """Profile ``model`` on ``device`` and store the profile (see the module docstring)."""
+    check_profile_device(device)
+    (name,) = resolve_models([model])
+    own = not isinstance(db, Store)
+    store = Store(db) if own else db
+    try:
+        if device == "iphone":
+            prof = _from_stored(store, name, device, unfused)
+        else:
+            prof = _local(store, name, device, unfused, runs, protocol_name, export_config, device_options, progress)
+        prof.extra["profile_id"] = add_profile(store, prof)
+        return prof
+    finally:
+        if own:
+            store.close()
+
+
+def _local(store, name, device, unfused, runs, protocol_name, export_config, device_options, progress) -> Profile:
+    config = protocol(protocol_name)
+    opts = dict(device_options or {})
+    ec = export_config or ExportConfig(input_kind=config.input_kind)
+    if unfused:
+        from dataclasses import replace
+
+        ec = replace(ec, reparameterize=False)
+    if device == "torch":
+        opts["fuse"] = ec.reparameterize
+        opts.setdefault("resolution", ec.resolution)
+    (rec,) = run_sweep([name], device, config, db=store, export_config=ec, force=True,
+                       device_options=opts, progress=progress)
+    if rec.status != "ok":
+        raise DeviceError(f"cannot profile {name} on {device}: its timing run failed ({rec.error})")
+    stats = store.get_stats(rec.extra["run_id"]) or {}
+    median = stats.get("median_ms")
+    dev = get_device(device, **opts)
+    art = None
+    if dev.artifact_format is not None:
+        art = find_artifact(name, dev.artifact_format, ec)
+        if art is None:
+            raise DeviceError(f"the {dev.artifact_format} export of {name} timed a moment ago is gone")
+    prof = profile_artifact(dev, name, art, config, runs=runs, median_ms=median)
+    prof.run_id = rec.extra["run_id"]
+    prof.unprofiled_median_ms = median
+    prof.unfused = unfused
+    return prof
+
+
+def _from_stored(store: Store, name: str, device: str, unfused: bool) -> Profile:
+    from ..profiling.coreml_plan import profile_from_report_run
+
+    rows = store.list_runs(model=name, device=device, status="ok")
+    rows = [r for r in rows if (r.get("reparameterized") == 0) == unfused]   # SQLite keeps 0/1/NULL
+    last_err = None
+    for row in rows:  # newest first
+        rec = store.get_run(row["run_id"])
+        if not (rec.extra or {}).get("compute_plan"):
+            continue
+        try:
+            return profile_from_report_run(rec, row.get("median_ms"))
+        except DeviceError as exc:
+            last_err = exc
+    if last_err is not None:
+        raise last_err
+    form = "unfused " if unfused else ""
+    raise DeviceError(f"no stored {device} run of the {form}{name} with a compute plan; time it on the phone "
+                      f"first (mobench ios plan / mobench ios ingest), then profile again")
