@@ -8,11 +8,14 @@ from ._passthrough import passthrough_info
 from ._registry import ModelInfo, list_models, registered_info, resolve_name
 from .checkpoint import load_checkpoint
 from .reparam import is_reparameterizable, reparameterize_model
+from .user import is_user_key, user_info
 
 
 def model_info(name: str) -> ModelInfo:
     """The :class:`ModelInfo` of a registered model, alias or pass-through name."""
     key = resolve_name(name)
+    if is_user_key(key):
+        return user_info(key)
     if ":" in key:
         return passthrough_info(key)
     return registered_info(key)
@@ -37,7 +40,7 @@ def create_model(
     if checkpoint is not None:
         family = (
             (n, registered_info(n).fn) for n in list_models(family=info.family)
-        ) if ":" not in info.name else ()
+        ) if ":" not in info.name and not is_user_key(info.name) else ()
         load_checkpoint(model, checkpoint, model_name=info.name, inference_mode=inference_mode,
                         candidates=family)
     return model.eval()

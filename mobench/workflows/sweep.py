@@ -24,6 +24,8 @@ from ..core.util import host_provenance, sha256_path
 from ..devices import get_device
 from ..exporters import ExportConfig, export, find_artifact
 from ..models import resolve_models
+from ..models.artifact import as_artifact, check_device
+from ..models.user import is_artifact, is_user_key, lookup
 from ..results import Store
 
 
@@ -52,8 +54,15 @@ class ArtifactIntegrityError(DeviceError):
 
 
 def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=None):
-    """The verified artifact for ``model`` on ``device`` (exported if not found)."""
+    """The verified artifact for ``model`` on ``device`` (exported if not found; a model file is itself)."""
+    if is_artifact(model):
+        try:
+            return as_artifact(model)
+        except DeviceError as exc:
+            raise ArtifactIntegrityError(str(exc)) from None
     ec = export_config if export_config is not None else ExportConfig(input_kind=config.input_kind)
+    if is_user_key(model) and ec.resolution != lookup(model).input_size and export_config is None:
+        ec = ExportConfig(input_kind=config.input_kind, resolution=lookup(model).input_size)
     fmt = device.artifact_format
     fix = f"re-export it: mobench export --model {model} --format {fmt} --force"
     art = None if getattr(ec, "force", False) else find_artifact(model, fmt, ec)
@@ -105,6 +114,9 @@ def run_sweep(
     ok, reason = dev.available()
     if not ok:
         raise DeviceError(f"device {device!r} is not usable here: {reason}")
+    for name in names:
+        if is_artifact(name):
+            check_device(name, dev)   # a model file runs only where its format runs: bad input, before anything
     key = config_key(config, **dev.options_key())
     results: list[RunRecord] = []
     own_store = not isinstance(db, Store)
@@ -154,5 +166,7 @@ def _one(name, dev, config, key, store, export_config, force, tick: Tick) -> Run
         if not isinstance(exc, MobenchError):
             rec.extra["traceback"] = traceback.format_exc(limit=8)
     rec.extra["config_key"] = key
+    if is_user_key(name):
+        rec.extra["model_source"] = lookup(name).to_dict()
     rec.extra["run_id"] = store.add_run(rec, config_key=key)
     return rec
