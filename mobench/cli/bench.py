@@ -23,12 +23,14 @@ Examples:
   mobench bench -m s0 -m mobilenet_v3_small --device torch --unfused --json
 
   mobench bench -m s0 --protocol paper --inferences 200     (stored as protocol paper+custom)
+
+  mobench bench -m mynet.py:build -m model.onnx --protocol quick     (your own factory and model file)
 """
 
 
 def bench(
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable), e.g. mobileone_s0, s1, timm:resnet18."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper."),
+    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model (repeatable): a name (mobileone_s0, s1, timm:resnet18), a factory (net.py:build, pkg.mod:build) or a model file (m.onnx, m.mlpackage, m.pte)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper, or a preset file my.toml (models = [...])."),
     device: str = typer.Option("cpu", "--device", "-d", help="Device backend (see `mobench devices`): cpu, torch, coreml, iphone."),
     protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help="Timing protocol: modelbench, paper, quick, study."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores; recorded)."),
