@@ -156,11 +156,13 @@ def test_factory_bench_analyze_plot_report(work, run_cli):
     code, out, err = run_cli(["bench", "-m", "net.py:build", *QUICK, "--db", str(db), "--json"])
     assert code == 0 and len(runs(db)) == 4
 
-    code, out, err = run_cli(["analyze", "--db", str(db), "--device", "cpu", "--json", "--bootstrap", "50"])
+    code, out, err = run_cli(["analyze", "--db", str(db), "--device", "cpu", "--json", "--bootstrap", "100"])
     assert code == 0, err
     res = json.loads(out)
-    macs_row = [r for r in res["rows"] if r["metric_name"] == "macs"][0] if "rows" in res else None
-    assert macs_row is None or macs_row["n"] == 4
+    assert res["complexity_errors"] == {}
+    assert len(res["latency_ms"]["cpu"]) == 4
+    by_metric = {r["metric"]: r for r in res["correlations"] if r["device"] == "cpu"}
+    assert by_metric["macs"]["n"] == 4 and by_metric["params"]["n"] == 4    # the file's counts joined in
     code, out, err = run_cli(["plot", "--db", str(db), "--device", "cpu", "--kind", "complexity,distribution",
                               "--out", str(work / "plots")])
     assert code == 0, err
@@ -243,7 +245,7 @@ def test_mlpackage_params_and_ios_plan(work, run_cli, mlpackage):
     assert r["model"] == key and r["sha256"] == before
     assert sha256_path(work / "plan" / r["file"]) == before
     assert sha256_path(mlpackage) == before and mlpackage.exists()     # the user's file is copied, not moved
-    code, out, err = run_cli(["models", "-p", "nothing", "--preset", str(_preset(work, [str(mlpackage)])), "--json"])
+    code, out, err = run_cli(["models", "--preset", str(_preset(work, [str(mlpackage)])), "--json"])
     assert code == 0, err
     (row,) = json.loads(out)
     assert row["name"] == key and row["macs_m"] is None
