@@ -117,6 +117,7 @@ def registered_info(key: str) -> ModelInfo:
         fn = MODELS.get(key)  # an entry-point model: imported now
         fields = dict(getattr(fn, "model_info", None) or {})
         fields.setdefault("family", key.split("_")[0])
+        fields.setdefault("kind", "convnet")
         fields.setdefault("source", f"entry point {MODELS.target(key)}")
         _INFO[key] = ModelInfo(name=key, fn=fn, **fields)
     return _INFO[key]
