@@ -127,8 +127,8 @@ Examples:
 
 
 def plan_cmd(
-    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable), e.g. mobileone_s0, s1, timm:resnet18."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper."),
+    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model (repeatable): a name (mobileone_s0, s1, timm:resnet18), a factory (net.py:build) or a Core ML file (m.mlpackage, copied as it is)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper, or a preset file my.toml."),
     compute_units: str = typer.Option("all", "--compute-units", "-c", help=CU_HELP),
     protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help=PROTO_HELP),
     rounds: Optional[int] = typer.Option(None, "--rounds", help="Override the protocol's rounds."),
