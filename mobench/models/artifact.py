@@ -111,7 +111,7 @@ def coreml_params(spec) -> int | None:
     from coremltools.proto import MIL_pb2
 
     floats = {MIL_pb2.DataType.Value(n) for n in ("FLOAT16", "FLOAT32", "FLOAT64", "BFLOAT16")
-              if n in MIL_pb2.DataType.keys()}
+              if n in MIL_pb2.DataType.keys()}  # noqa: SIM118 (a protobuf enum, not a dict)
     total = 0
     for fn in spec.mlProgram.functions.values():
         block = fn.block_specializations.get(fn.opset)
@@ -168,13 +168,19 @@ def devices_for_format(fmt: str) -> list[str]:
 
 
 def check_device(key: str, device) -> None:
-    """UsageError unless ``device`` runs the format of model file ``key``."""
+    """UsageError unless ``device`` runs the format of model file ``key`` and the file's input
+    shape is fixed (a device synthesizes the input from it)."""
     um = lookup(key)
     if getattr(device, "artifact_format", None) != um.format:
         runs = devices_for_format(um.format or "")
         raise UsageError(f"{um.label} is a {um.format} file; device {device.name!r} runs "
                          f"{device.artifact_format or 'PyTorch modules'}: use --device "
                          + (" or ".join(runs) if runs else f"<a device for {um.format}> (none is registered here)"))
+    shape = um.input.get("shape")
+    if um.format == "onnx" and (not shape or not all(shape)):
+        dims = "x".join("?" if not d else str(d) for d in shape or [])
+        raise UsageError(f"{um.label} has no fixed input shape ({dims or 'no input'}); "
+                         "export it with a fixed height and width")
 
 
 def as_artifact(key: str):

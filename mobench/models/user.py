@@ -40,7 +40,7 @@ from .reparam import is_reparameterizable
 
 SHA_CHARS = 10
 ARTIFACT_SUFFIXES = (".onnx", ".mlpackage", ".pte")
-_KEY = re.compile(r"^(?P<label>.+)@(?P<sha>[0-9a-f]{%d})$" % SHA_CHARS)
+_KEY = re.compile(rf"^(?P<label>.+)@(?P<sha>[0-9a-f]{{{SHA_CHARS}}})$")
 _MODULE_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 DEFAULT_INPUT_SIZE = 224
 
@@ -221,7 +221,7 @@ def _input_size(value: Any, label: str) -> int:
 
 def call_factory(fn, label: str):
     """``(module, input_size)`` from a factory, checked; UsageError for a wrong return value."""
-    import torch.nn as nn
+    from torch import nn
 
     try:
         out = fn()
@@ -288,7 +288,7 @@ def user_info(key: str):
     um = lookup(key)
     if um.kind == "artifact":
         def fn(*, inference_mode: bool = False, **kw):
-            raise UsageError(f"{key} is a {um.format} model file: it is timed as it is, not rebuilt in PyTorch")
+            raise UsageError(f"{key} is a model file ({um.format}): it is timed as it is, not rebuilt in PyTorch")
         family = Path(um.label).stem
         desc = f"{um.format} model file {um.path} (sha256 {um.sha256[:12]})"
     else:

@@ -54,7 +54,7 @@ def mobench_cli(site: Path, tmp_path: Path, *args: str) -> subprocess.CompletedP
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(repo)]),
            "MOBENCH_CACHE_DIR": str(tmp_path / "cache"), "MOBENCH_RESULTS": str(tmp_path / "results")}
     return subprocess.run([sys.executable, "-m", "mobench", *args], capture_output=True, text=True,
-                          timeout=300, env=env, cwd=tmp_path)
+                          timeout=300, env=env, cwd=tmp_path, check=False)
 
 
 def test_plugin_model_is_listed_counted_and_in_presets(site, tmp_path):

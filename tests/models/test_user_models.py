@@ -144,12 +144,12 @@ def test_factory_bench_analyze_plot_report(work, run_cli):
     # the model file was timed as it is: no export, its own sha256
     from mobench.core.util import sha256_path
 
-    file_run = [s for s in stored if s[0].startswith("tiny.onnx@")][0]
+    file_run = next(s for s in stored if s[0].startswith("tiny.onnx@"))
     assert file_run[2] == sha256_path(onnx) and Path(file_run[3]) == onnx
     # the factory with reparameterize() was exported fused
     import onnx as onnx_lib
 
-    rep_path = [s[3] for s in stored if s[0].startswith("net.py:rep@")][0]
+    rep_path = next(s[3] for s in stored if s[0].startswith("net.py:rep@"))
     convs = [n for n in onnx_lib.load(rep_path).graph.node if n.op_type == "Conv"]
     assert len(convs) == 2
     # a second run of the same inputs is reused, not re-timed
@@ -208,7 +208,7 @@ def test_onnx_with_uncountable_op_is_not_counted(work):
 def test_model_file_on_a_device_of_another_format_is_refused(work, run_cli):
     onnx = write_onnx(work / "tiny.onnx")
     db = work / "r.sqlite"
-    code, out, err = run_cli(["bench", "-m", str(onnx), "--device", "torch", *QUICK, "--db", str(db)])
+    code, _, err = run_cli(["bench", "-m", str(onnx), "--device", "torch", *QUICK, "--db", str(db)])
     assert code != 0
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and "onnx file" in lines[0] and "--device cpu" in lines[0], err
@@ -269,7 +269,7 @@ def test_pte_file(work, run_cli):
     if "executorch" not in DEVICES:
         pytest.skip("no executorch device is registered in this checkout; the .pte was resolved and read only")
     db = work / "r.sqlite"
-    code, out, err = run_cli(["bench", "-m", str(work / "tiny.pte"), "--device", "executorch", *QUICK, "--db", str(db)])
+    code, _, err = run_cli(["bench", "-m", str(work / "tiny.pte"), "--device", "executorch", *QUICK, "--db", str(db)])
     assert code == 0, err
     assert runs(db)[0][1] == "ok"
 
@@ -328,10 +328,33 @@ def test_bad_input_is_one_line_and_nothing_is_stored(work, run_cli, models, mess
     (work / "corrupt.pte").write_bytes(b"not a flatbuffer")
     db = work / "r.sqlite"
     argv = ["bench", *[a for m in models for a in ("-m", m)], *QUICK, "--db", str(db)]
-    code, out, err = run_cli(argv)
+    code, _, err = run_cli(argv)
     assert code != 0
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1, err
     assert message in lines[0], lines[0]
     assert "Traceback" not in err
     assert runs(db) == []
+
+
+def test_model_file_without_a_fixed_input_shape_is_refused(work, run_cli):
+    import torch
+
+    torch.onnx.export(tiny_torch(), (torch.randn(1, 3, 32, 32),), str(work / "dyn.onnx"), input_names=["x"],
+                      dynamic_axes={"x": {0: "b", 2: "h", 3: "w"}}, dynamo=False, opset_version=17)
+    db = work / "r.sqlite"
+    code, _, err = run_cli(["bench", "-m", "dyn.onnx", *QUICK, "--db", str(db)])
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code != 0 and len(lines) == 1 and "no fixed input shape (1x3x?x?)" in lines[0], err
+    assert runs(db) == []
+
+
+def test_model_file_show_and_export_refusal(work, run_cli):
+    onnx = write_onnx(work / "tiny.onnx")
+    code, out, err = run_cli(["models", "show", str(onnx), "--json"])
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["source"] == "user artifact" and data["params_m"] == pytest.approx(394 / 1e6, abs=1e-3)
+    code, _, err = run_cli(["export", "-m", str(onnx), "--format", "onnx", "--out", str(work / "ex")])
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code != 0 and len(lines) == 1 and "timed as it is" in lines[0], err
