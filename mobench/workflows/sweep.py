@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from ..core.configs import BenchConfig, config_key, protocol
-from ..core.errors import ArtifactExistsError, DeviceError, MobenchError, one_line
+from ..core.errors import ArtifactExistsError, DeviceError, MobenchError, UsageError, one_line
 from ..core.progress import Reporter, Tick, reporter_or_null
 from ..core.records import RunRecord
 from ..core.util import host_provenance, sha256_path
@@ -84,6 +84,15 @@ def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=
     return art
 
 
+def _torch_resolution(names: list[str]) -> int:
+    """The one input size the torch device feeds this sweep: 224, or the size a user factory declares."""
+    sizes = {lookup(n).input_size if is_user_key(n) else 224 for n in names}
+    if len(sizes) > 1:
+        raise UsageError(f"these models take different input sizes ({', '.join(map(str, sorted(sizes)))}); "
+                         "the torch device times one size per sweep: bench them separately")
+    return sizes.pop()
+
+
 def run_sweep(
     models: Iterable[str],
     device: str = "cpu",
@@ -110,6 +119,8 @@ def run_sweep(
         opts.setdefault("fuse", getattr(export_config, "reparameterize", True))
         opts.setdefault("resolution", getattr(export_config, "resolution", 224))
         opts.setdefault("checkpoint", getattr(export_config, "checkpoint", None))
+    if device == "torch" and opts.get("resolution") is None:
+        opts["resolution"] = _torch_resolution(names)
     dev = get_device(device, **opts)
     ok, reason = dev.available()
     if not ok:

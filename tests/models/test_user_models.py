@@ -358,3 +358,14 @@ def test_model_file_show_and_export_refusal(work, run_cli):
     code, _, err = run_cli(["export", "-m", str(onnx), "--format", "onnx", "--out", str(work / "ex")])
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert code != 0 and len(lines) == 1 and "timed as it is" in lines[0], err
+
+
+def test_torch_device_feeds_the_factory_input_size(work, run_cli):
+    db = work / "r.sqlite"
+    code, _, err = run_cli(["bench", "-m", "net.py:small", "--device", "torch", *QUICK, "--db", str(db)])
+    assert code == 0, err
+    assert runs(db)[0][1] == "ok"
+    code, _, err = run_cli(["bench", "-m", "net.py:small", "-m", "net.py:build", "--device", "torch", *QUICK,
+                            "--db", str(db)])
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code != 0 and len(lines) == 1 and "different input sizes (32, 224)" in lines[0], err
