@@ -369,3 +369,67 @@ def test_torch_device_feeds_the_factory_input_size(work, run_cli):
                             "--db", str(db)])
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert code != 0 and len(lines) == 1 and "different input sizes (32, 224)" in lines[0], err
+
+
+def _einsum_onnx(path: Path) -> Path:
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    w = helper.make_tensor("w", TensorProto.FLOAT, [4, 4], [0.5] * 16)
+    node = helper.make_node("Einsum", ["x", "w"], ["y"], equation="ij,jk->ik")
+    onnx.save(helper.make_model(helper.make_graph([node], "g", [x], [y], [w]),
+                                opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
+def test_not_counted_is_shown_as_such_in_report_and_plots(work, run_cli):
+    db = work / "r.sqlite"
+    models = [str(_einsum_onnx(work / "einsum.onnx")), str(write_onnx(work / "tiny.onnx")), "net.py:build",
+              "net.py:small"]
+    code, _, err = run_cli(["bench", *[a for m in models for a in ("-m", m)], *QUICK, "--db", str(db)])
+    assert code == 0, err
+    code, out, err = run_cli(["analyze", "--db", str(db), "--device", "cpu", "--json", "--bootstrap", "100"])
+    assert code == 0, err
+    by_metric = {r["metric"]: r for r in json.loads(out)["correlations"] if r["device"] == "cpu"}
+    assert by_metric["params"]["n"] == 4 and by_metric["macs"]["n"] == 3   # the Einsum file's MACs are not 0
+    code, _, err = run_cli(["plot", "--db", str(db), "--device", "cpu", "--kind", "complexity", "--out", str(work / "p")])
+    assert code == 0, err
+    code, _, err = run_cli(["report", "--db", str(db), "--device", "cpu", "--out", str(work / "rep")])
+    assert code == 0, err
+    html = (work / "rep" / "report.html").read_text()
+    row = html[html.index("einsum.onnx@", html.index("Complexity metrics")):][:400]
+    assert "not counted" in row
+
+
+def test_a_new_process_finds_the_model_by_its_stored_name(work):
+    import os
+    import subprocess
+    import sys
+
+    import mobench
+
+    env = {**os.environ, "PYTHONPATH": str(Path(mobench.__file__).resolve().parents[1]),
+           "MOBENCH_CACHE_DIR": str(work / "cache")}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "mobench", *args], capture_output=True, text=True,
+                              timeout=300, env=env, cwd=work, check=False)
+
+    p = cli("models", "show", "net.py:small", "--json", "--no-counts")
+    assert p.returncode == 0, p.stderr
+    key = json.loads(p.stdout)["name"]
+    p = cli("models", "show", key, "--json")          # a new process: found through the index, built, counted
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["input_size"] == 32
+    assert data["params_m"] == pytest.approx((4 * 27 + 4 + 4 * 32 * 32 * 10 + 10) / 1e6, abs=1e-3)
+    (work / "net.py").write_text(NET + "\n# edited\n")
+    (work / "cache" / "complexity.json").unlink()
+    p = cli("models", "show", key, "--json")          # the stored name no longer matches the file
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert p.returncode != 0 and len(lines) == 1 and "changed since" in lines[0], p.stderr
+    env["MOBENCH_CACHE_DIR"] = str(work / "fresh-cache")
+    p = cli("models", "show", key, "--json", "--no-counts")
+    assert p.returncode != 0 and "is not known on this machine" in p.stderr
