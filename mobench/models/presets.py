@@ -53,7 +53,10 @@ def preset_file_models(path_str: str) -> list[str]:
 
     Entries are anything ``--model`` takes; relative paths are relative to the file's folder.
     """
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser, as the tomli package
+        import tomli as tomllib
 
     path = Path(path_str).expanduser()
     if not path.is_file():
