@@ -11,6 +11,7 @@ runtime) becomes a stored ``failed`` run and the sweep goes on; bad input
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import traceback
 from datetime import datetime, timezone
@@ -23,6 +24,7 @@ from ..core.records import RunRecord
 from ..core.util import host_provenance, sha256_path
 from ..devices import get_device
 from ..exporters import ExportConfig, export, find_artifact
+from ..exporters.config import DEFAULT_RESOLUTION
 from ..models import resolve_models
 from ..models.artifact import as_artifact, check_device
 from ..models.user import is_artifact, is_user_key, lookup
@@ -61,8 +63,8 @@ def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=
         except DeviceError as exc:
             raise ArtifactIntegrityError(str(exc)) from None
     ec = export_config if export_config is not None else ExportConfig(input_kind=config.input_kind)
-    if is_user_key(model) and ec.resolution != lookup(model).input_size and export_config is None:
-        ec = ExportConfig(input_kind=config.input_kind, resolution=lookup(model).input_size)
+    if is_user_key(model) and ec.resolution == DEFAULT_RESOLUTION != lookup(model).input_size:
+        ec = dataclasses.replace(ec, resolution=lookup(model).input_size)   # the size its factory declared
     fmt = device.artifact_format
     fix = f"re-export it: mobench export --model {model} --format {fmt} --force"
     art = None if getattr(ec, "force", False) else find_artifact(model, fmt, ec)

@@ -433,3 +433,18 @@ def test_a_new_process_finds_the_model_by_its_stored_name(work):
     env["MOBENCH_CACHE_DIR"] = str(work / "fresh-cache")
     p = cli("models", "show", key, "--json", "--no-counts")
     assert p.returncode != 0 and "is not known on this machine" in p.stderr
+
+
+def test_unfused_factory_at_its_own_input_size(work, run_cli):
+    import onnx as onnx_lib
+
+    db = work / "r.sqlite"
+    code, _, err = run_cli(["bench", "-m", "net.py:small", "-m", "net.py:rep", "--unfused", *QUICK, "--db", str(db)])
+    assert code == 0, err
+    stored = runs(db)
+    assert [s[1] for s in stored] == ["ok", "ok"]
+    rep_path = next(s[3] for s in stored if s[0].startswith("net.py:rep@"))
+    assert len([n for n in onnx_lib.load(rep_path).graph.node if n.op_type == "Conv"]) == 3   # both branches kept
+    small_path = next(s[3] for s in stored if s[0].startswith("net.py:small@"))
+    dims = onnx_lib.load(small_path).graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_value for d in dims] == [1, 3, 32, 32]
