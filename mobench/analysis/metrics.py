@@ -35,6 +35,7 @@ from typing import Any
 from ..core.errors import MobenchError, UsageError, one_line
 from ..models import build_deployed, resolve_name
 from ..models.complexity import cache_key, cached, count_macs, count_params, explicit_attention
+from ..models.user import is_artifact, is_user_key, lookup
 
 METRIC_VERSION = 1
 
@@ -188,7 +189,7 @@ def graph_metrics(model, input_size: int = 224, *, in_chans: int = 3) -> dict[st
 # --------------------------------------------------------------------------- per model, cached
 
 def model_metrics(
-    name: str, input_size: int = 224, *, fused: bool = True, use_cache: bool = True
+    name: str, input_size: int | None = None, *, fused: bool = True, use_cache: bool = True
 ) -> dict[str, Any]:
     """Every metric of one registry model (deployed graph unless ``fused=False``), cached on disk.
 
@@ -200,6 +201,11 @@ def model_metrics(
     """
 
     canonical = resolve_name(name)
+    if is_user_key(canonical):
+        if is_artifact(canonical):
+            return file_metrics(canonical)
+        input_size = input_size or lookup(canonical).input_size
+    input_size = input_size or 224   # the zoo's input size; a user factory may declare its own
 
     def count() -> dict[str, Any]:
         try:
@@ -227,7 +233,22 @@ def model_metrics(
     return cached(key, count, use_cache=use_cache)
 
 
-def metrics_table(models, input_size: int = 224, *, fused: bool = True, progress=None):
+def file_metrics(key: str) -> dict[str, Any]:
+    """The metrics a model file tells without a PyTorch graph: params and MACs where it was
+    readable (:mod:`mobench.models.artifact`); every other metric is NaN ("not counted")."""
+    from ..models.artifact import complexity
+
+    nan = float("nan")
+    c = complexity(key)
+    row: dict[str, Any] = {"model": key, "input_size": c["input_size"], "fused": None}
+    row["params_m"] = nan if c["params"] is None else c["params"] / 1e6
+    row["macs_m"] = nan if c["macs"] is None else c["macs"] / 1e6
+    for m in ("memory_mb", "activations_m", "layers", "branches", "depth"):
+        row[m] = nan
+    return row
+
+
+def metrics_table(models, input_size: int | None = None, *, fused: bool = True, progress=None):
     """Metrics of several models as a DataFrame indexed by model; failures are listed, not raised.
 
     Returns ``(df, errors)`` where ``errors`` maps model -> message. ``progress`` is an optional

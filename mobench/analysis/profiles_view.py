@@ -55,7 +55,7 @@ def plot_op_shares(profiles: list[Profile], out_dir: Path, name: str = "op_type_
             vals.append(sum(s for k, s in shares.items() if k not in types) if t == "other" else shares.get(t, 0.0))
         ax.barh(range(len(order)), [100 * v for v in vals], left=left, color=cmap(i % 10), label=t,
                 edgecolor="white", linewidth=0.5)
-        left = [a + 100 * v for a, v in zip(left, vals)]
+        left = [a + 100 * v for a, v in zip(left, vals, strict=False)]
     ax.set_yticks(range(len(order)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)

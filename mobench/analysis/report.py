@@ -217,7 +217,13 @@ def _complexity(result) -> str:
         return "<p>No counted metrics (the analysis used the paper's published columns only).</p>"
     cols = [c for c in ("params_m", "macs_m", "memory_mb", "activations_m", "layers", "branches", "depth") if c in df]
     ints = {"layers", "branches", "depth"}
-    rows = [[_e(m)] + [_f(df.at[m, c], 0 if c in ints else 1) for c in cols] for m in df.index]
+    def cell(m, c) -> str:
+        v = df.at[m, c]
+        if c in ("params_m", "macs_m") and (v is None or v != v):
+            return "not counted"   # a model file that does not tell (never shown as 0)
+        return _f(v, 0 if c in ints else 1)
+
+    rows = [[_e(m)] + [cell(m, c) for c in cols] for m in df.index]
     return ("<p>Counted by mobench on the deployed (fused) graph, batch 1, 224x224, fp32 "
             "(memory traffic = weights + activations read and written per op).</p>"
             + _table(["model"] + [_e(c) for c in cols], rows))

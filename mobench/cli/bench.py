@@ -35,6 +35,7 @@ Examples:
   mobench bench -m s0 --protocol paper --inferences 200     (stored as protocol paper+custom)
 
   mobench bench -m s0 -O threads=1 -O graph_optimization=basic   (one more cpu target)
+  mobench bench -m mynet.py:build -m model.onnx --protocol quick     (your own factory and model file)
 """
 
 

@@ -19,7 +19,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(models_app, name="models")
 
 
-def _rows(names: list[str], counts: bool, resolution: int) -> list[dict]:
+def _count(value, digits: int) -> str:
+    """A params/MACs cell: ``None`` is a model file whose file does not tell ("not counted", never 0)."""
+    return "not counted" if value is None else f"{value:.{digits}f}"
+
+
+def _rows(names: list[str], counts: bool, resolution: int | None) -> list[dict]:
     from ..models import model_info
     from ..models.complexity import model_complexity
     from .progress import progress_bar
@@ -49,11 +54,11 @@ def _rows(names: list[str], counts: bool, resolution: int) -> list[dict]:
 @models_app.callback()
 def list_cmd(
     ctx: typer.Context,
-    pattern: str = typer.Option("*", "--pattern", "-p", help="fnmatch pattern on names, e.g. 'mobileone*'."),
-    preset: str | None = typer.Option(None, "--preset", help="Only the models of a preset: mobileone, quick, figure2, paper."),
+    pattern: str = typer.Option("*", "--pattern", "-p", help="fnmatch pattern on names, e.g. 'mobileone*' (plug-in models included)."),
+    preset: str | None = typer.Option(None, "--preset", help="Only the models of a preset: mobileone, quick, figure2, paper, or a preset file my.toml."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (a list of objects) instead of a table."),
     counts: bool = typer.Option(True, "--counts/--no-counts", help="Count params and MACs (slow the first time, then cached)."),
-    resolution: int = typer.Option(224, "--resolution", min=32, max=1024, help="Input size for the MAC count."),
+    resolution: int | None = typer.Option(None, "--resolution", min=32, max=1024, help="Input size for the MAC count (default: the model's, 224 for the zoo)."),
 ) -> None:
     """List every registered model: name, family, source, params (M) and MACs (M).
 
@@ -84,7 +89,8 @@ def list_cmd(
     if as_json:
         typer.echo(dumps(rows, indent=2))
         return
-    table = Table(title=f"mobench models ({len(rows)}; params and MACs of the fused model at {resolution}x{resolution})")
+    at = f"{resolution}x{resolution}" if resolution else "its input size"
+    table = Table(title=f"mobench models ({len(rows)}; params and MACs of the fused model at {at})")
     table.add_column("name", no_wrap=True)
     table.add_column("family")
     table.add_column("kind")
@@ -96,7 +102,7 @@ def list_cmd(
     for r in rows:
         cells = [r["name"] + (f" ({', '.join(r['aliases'])})" if r["aliases"] else ""), r["family"], r["kind"], r["source"]]
         if counts:
-            cells += [f"{r['params_m']:.2f}", f"{r['macs_m']:.0f}"]
+            cells += [_count(r["params_m"], 2), _count(r["macs_m"], 0)]
         cells.append("yes" if r["reparameterizable"] else "")
         table.add_row(*cells)
     Console().print(table)

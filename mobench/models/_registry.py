@@ -88,7 +88,8 @@ def register_model(
 
 
 def resolve_name(name: str) -> str:
-    """Canonical registry name for ``name`` (an alias, a registered name or a pass-through)."""
+    """Canonical name for ``name``: an alias, a registered name, a pass-through, or a user model
+    (``file.py:function``, ``package.module:function``, a model file; see :mod:`mobench.models.user`)."""
     for candidate in (name, name.lower()):
         if candidate in _ALIASES:
             return _ALIASES[candidate]
@@ -96,6 +97,11 @@ def resolve_name(name: str) -> str:
             return candidate
     if name.startswith(PASSTHROUGH_PREFIXES):
         return name
+    from .user import resolve_user  # file.py:fn, package.module:fn, model files (validated)
+
+    user_key = resolve_user(name)
+    if user_key is not None:
+        return user_key
     err = MODELS.unknown(name)
     close = suggest(name, sorted(set(MODELS.names()) | set(_ALIASES)))
     hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -111,6 +117,7 @@ def registered_info(key: str) -> ModelInfo:
         fn = MODELS.get(key)  # an entry-point model: imported now
         fields = dict(getattr(fn, "model_info", None) or {})
         fields.setdefault("family", key.split("_")[0])
+        fields.setdefault("kind", "convnet")
         fields.setdefault("source", f"entry point {MODELS.target(key)}")
         _INFO[key] = ModelInfo(name=key, fn=fn, **fields)
     return _INFO[key]

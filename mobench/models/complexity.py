@@ -25,6 +25,7 @@ from .. import __version__
 from ..core.util import atomic_write_json, package_version
 from ._registry import resolve_name
 from .factory import build_deployed
+from .user import is_artifact, is_user_key, lookup
 
 CACHE_VERSION = 1
 
@@ -119,15 +120,25 @@ def write_cache_entry(key: str, value: dict[str, Any]) -> None:
         pass  # a read-only cache folder only costs recounting
 
 
-def model_complexity(name: str, input_size: int = 224, *, use_cache: bool = True) -> dict[str, Any]:
+def model_complexity(name: str, input_size: int | None = None, *, use_cache: bool = True) -> dict[str, Any]:
     """Params (M) and MACs (M) of the deployed (fused) model, cached on disk.
 
     Returns ``{"model", "input_size", "params", "macs", "params_m", "macs_m"}``.
     The cache (``~/.cache/mobench/complexity.json``, or ``$MOBENCH_CACHE_DIR``)
     is keyed by model, input size and the mobench/torch/timm versions.
+    ``input_size=None`` means the model's own input size (224 for the zoo; a
+    user factory may declare another). A model file is read, not built: its
+    values are ``None`` where the file does not tell (see :mod:`mobench.models.artifact`).
     """
 
     name = resolve_name(name)
+    if is_user_key(name):
+        if is_artifact(name):
+            from .artifact import complexity as artifact_complexity
+
+            return artifact_complexity(name)
+        input_size = input_size or lookup(name).input_size
+    input_size = input_size or 224
 
     def count() -> dict[str, Any]:
         model = build_deployed(name)

@@ -8,11 +8,14 @@ from ._passthrough import passthrough_info
 from ._registry import ModelInfo, list_models, registered_info, resolve_name
 from .checkpoint import load_checkpoint
 from .reparam import is_reparameterizable, reparameterize_model
+from .user import is_user_key, user_info
 
 
 def model_info(name: str) -> ModelInfo:
     """The :class:`ModelInfo` of a registered model, alias or pass-through name."""
     key = resolve_name(name)
+    if is_user_key(key):
+        return user_info(key)
     if ":" in key:
         return passthrough_info(key)
     return registered_info(key)
@@ -35,7 +38,7 @@ def create_model(
     assert info.fn is not None  # every ModelInfo the registry hands out has its builder
     model = info.fn(inference_mode=inference_mode, **kwargs)
     if checkpoint is not None:
-        family = [] if ":" in info.name else [
+        family = [] if ":" in info.name or is_user_key(info.name) else [
             (n, fn) for n in list_models(family=info.family) if (fn := registered_info(n).fn) is not None
         ]
         load_checkpoint(model, checkpoint, model_name=info.name, inference_mode=inference_mode,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from ..core.errors import UsageError
 from ..core.registry import Registry
-from ._registry import resolve_name
+from ._registry import MODELS, resolve_name
+from .user import resolve_user
 
 MOBILEONE = ["mobileone_s0", "mobileone_s1", "mobileone_s2", "mobileone_s3", "mobileone_s4"]
 
@@ -41,8 +44,43 @@ PRESETS.register("figure2", FIGURE2)
 PRESETS.register("paper", PAPER)
 
 
+def is_preset_file(preset: str) -> bool:
+    return preset.lower().endswith(".toml") or os.path.isfile(preset)
+
+
+def preset_file_models(path_str: str) -> list[str]:
+    """Canonical names listed in a TOML preset file: ``models = ["mobileone_s0", "net.py:build", "m.onnx"]``.
+
+    Entries are anything ``--model`` takes; relative paths are relative to the file's folder.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser, as the tomli package
+        import tomli as tomllib
+
+    path = Path(path_str).expanduser()
+    if not path.is_file():
+        raise UsageError(f"preset file {path_str} does not exist")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"preset file {path.name} is not valid TOML: {exc}") from None
+    models = data.get("models")
+    if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
+        raise UsageError(f"preset file {path.name} needs a list of model names: models = [\"mobileone_s0\", \"net.py:build\"]")
+    base = path.resolve().parent
+    out = []
+    for m in models:
+        user_key = resolve_user(m, base) if m not in MODELS else None
+        out.append(user_key or resolve_name(m))
+    return out
+
+
 def preset_models(preset: str) -> list[str]:
-    """The model names of ``preset`` (``RegistryError`` with close matches if unknown)."""
+    """The model names of ``preset``: a registered preset (``RegistryError`` with close matches if
+    unknown) or a ``.toml`` preset file (:func:`preset_file_models`)."""
+    if is_preset_file(preset):
+        return preset_file_models(preset)
     return list(PRESETS.get(preset))
 
 

@@ -220,7 +220,7 @@ class StudyNet(nn.Module):
 
         self.stem = layer(in_chans, config.stem_width, 2)
         c = config.stem_width
-        for i, (width, n) in enumerate(zip(config.widths, config.layers_per_stage), start=1):
+        for i, (width, n) in enumerate(zip(config.widths, config.layers_per_stage, strict=False), start=1):
             blocks = []
             for j in range(n):
                 blocks.append(layer(c, width, 2 if j == 0 else 1))

@@ -13,6 +13,7 @@ runtime) becomes a stored ``failed`` run and the sweep goes on; bad input
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import traceback
 from collections.abc import Iterable
@@ -21,13 +22,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..core.configs import BenchConfig, config_key, protocol
-from ..core.errors import ArtifactExistsError, DeviceError, MobenchError, one_line
+from ..core.errors import ArtifactExistsError, DeviceError, MobenchError, UsageError, one_line
 from ..core.progress import Reporter, Tick, reporter_or_null
 from ..core.records import RunRecord
 from ..core.util import host_provenance, sha256_path
 from ..devices import LocalDevice, get_device
 from ..exporters import ExportConfig, export, find_artifact
+from ..exporters.config import DEFAULT_RESOLUTION
 from ..models import resolve_models
+from ..models.artifact import as_artifact, check_device
+from ..models.user import is_artifact, is_user_key, lookup
 from ..results import Store
 from .schedule import DEFAULT_SCHEDULE, check_schedule, default_budget_mb, estimate_mb, memory_groups, run_schedule
 
@@ -63,8 +67,15 @@ class ArtifactIntegrityError(DeviceError):
 
 
 def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=None):
-    """The verified artifact for ``model`` on ``device`` (exported if not found)."""
+    """The verified artifact for ``model`` on ``device`` (exported if not found; a model file is itself)."""
+    if is_artifact(model):
+        try:
+            return as_artifact(model)
+        except DeviceError as exc:
+            raise ArtifactIntegrityError(str(exc)) from None
     ec = export_config if export_config is not None else ExportConfig(input_kind=config.input_kind)
+    if is_user_key(model) and ec.resolution == DEFAULT_RESOLUTION != lookup(model).input_size:
+        ec = dataclasses.replace(ec, resolution=lookup(model).input_size)   # the size its factory declared
     fmt = device.artifact_format
     fix = f"re-export it: mobench export --model {model} --format {fmt} --force"
     art = None if getattr(ec, "force", False) else find_artifact(model, fmt, ec)
@@ -141,6 +152,15 @@ def make_device(device: str, options: dict[str, Any] | None):
     return dev
 
 
+def _torch_resolution(names: list[str]) -> int:
+    """The one input size the torch device feeds this sweep: 224, or the size a user factory declares."""
+    sizes = {lookup(n).input_size if is_user_key(n) else 224 for n in names}
+    if len(sizes) > 1:
+        raise UsageError(f"these models take different input sizes ({', '.join(map(str, sorted(sizes)))}); "
+                         "the torch device times one size per sweep: bench them separately")
+    return sizes.pop()
+
+
 def run_sweep(
     models: Iterable[str],
     device: str = "cpu",
@@ -177,7 +197,12 @@ def run_sweep(
         opts.setdefault("fuse", getattr(export_config, "reparameterize", True))
         opts.setdefault("resolution", getattr(export_config, "resolution", 224))
         opts.setdefault("checkpoint", getattr(export_config, "checkpoint", None))
+    if device == "torch" and opts.get("resolution") is None:
+        opts["resolution"] = _torch_resolution(names)
     dev = make_device(device, opts)
+    for name in names:
+        if is_artifact(name):
+            check_device(name, dev)   # a model file runs only where its format runs: bad input, before anything
     units = [Unit(n, n, dev, export_config, config_key(config, **dev.options_key())) for n in names]
     if unfused_names:
         if dev.artifact_format is None:     # eager torch: the unfused graph is a device option
@@ -322,6 +347,8 @@ def time_units(
 
 def _store(rec: RunRecord, u: Unit, store: Store | None) -> RunRecord:
     rec.extra["config_key"] = u.key
+    if is_user_key(u.model):
+        rec.extra["model_source"] = lookup(u.model).to_dict()
     if store is not None:
         rec.extra["run_id"] = store.add_run(rec, config_key=u.key)
     return rec

@@ -18,7 +18,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -88,9 +88,33 @@ def make_plan(entries: Sequence[tuple[str, str, str]], compute_units: Sequence[s
     return validate_plan(plan)
 
 
-def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str):  # noqa: D103
+def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str):
+    from ...models.user import is_artifact
 
+    if is_artifact(model):
+        return _model_file(model, fmt, out_dir)
     return export(model, fmt, ExportConfig(input_kind=input_kind, out_dir=out_dir))
+
+
+def _is_model_file(model: str) -> bool:
+    from ...models.user import is_artifact
+
+    return is_artifact(model)
+
+
+def _model_file(model: str, fmt: str, out_dir: Path):
+    """A model file in hand goes into the plan as it is: a copy (the user's file is never moved)."""
+    from ...models.artifact import as_artifact
+    from ...models.user import lookup
+
+    um = lookup(model)
+    if um.format != fmt:
+        raise ExportError(f"{um.label} is a {um.format} file; the plan needs {fmt} (a .mlpackage)")
+    art = as_artifact(model)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dest = out_dir / art.path.name
+    (shutil.copytree if art.path.is_dir() else shutil.copy2)(art.path, dest)
+    return replace(art, path=dest)
 
 
 def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_units: Sequence[str],
@@ -124,7 +148,7 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
                 shutil.move(str(art.path), dest)
                 man = getattr(art, "manifest", None) or {}
                 artifacts[dest.name] = {k: man.get(k) for k in ("precision", "reparameterized", "sha256") if k in man}
-                if with_onnx:
+                if with_onnx and not _is_model_file(model):   # a model file has no ONNX companion
                     onnx_art = export_fn(model, "onnx", work / stem / "onnx", "tensor")
                     shutil.move(str(onnx_art.path), tmp / f"{stem}.onnx")
                     extra_files.append(f"{stem}.onnx")

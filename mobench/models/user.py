@@ -1,0 +1,306 @@
+"""Models the user brings: Python factories and model files, named by their content.
+
+Accepted ``--model`` forms besides registered names and ``timm:`` / ``torchvision:``:
+
+``path/to/file.py:function`` or ``package.module:function``
+    A factory. ``function()`` is called without arguments and returns either a
+    ``torch.nn.Module`` taking a ``1 x 3 x 224 x 224`` tensor, or a pair
+    ``(module, size)`` where ``size`` is ``S`` or ``(3, S, S)`` (mobench times
+    square RGB inputs, the way every exporter and device here feeds models).
+    The model is built, fused if any block has ``reparameterize()``, counted,
+    exported and timed like a registered model.
+``path/to/model.onnx``, ``model.mlpackage``, ``model.pte``
+    A model file in hand (:mod:`mobench.models.artifact`): timed as it is on the
+    devices that run its format, never exported again.
+
+The canonical name is readable and carries the content's identity:
+``file.py:function@<sha256[:10]>`` (sha256 of the factory's source file) or
+``model.onnx@<sha256[:10]>``, so an edited file is a new model in the store and
+in the export cache. Canonical names are kept in ``user_models.json`` beside the
+complexity cache, so a later ``mobench analyze`` / ``plot`` / ``report`` finds the
+model again from the name stored with its runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import ModelNotFoundError, UsageError, one_line
+from ..core.util import atomic_write_json, sha256_path
+from .reparam import is_reparameterizable
+
+SHA_CHARS = 10
+ARTIFACT_SUFFIXES = (".onnx", ".mlpackage", ".pte")
+_KEY = re.compile(rf"^(?P<label>.+)@(?P<sha>[0-9a-f]{{{SHA_CHARS}}})$")
+_MODULE_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+DEFAULT_INPUT_SIZE = 224
+
+
+@dataclass
+class UserModel:
+    """What mobench knows about one user model (persisted in the index as plain data)."""
+
+    key: str
+    kind: str                       # "factory" or "artifact"
+    label: str                      # readable part of the key: file.py:function, pkg.mod:function, model.onnx
+    sha256: str                     # of the factory's source file, or of the model file
+    path: str | None = None         # absolute path of the factory file or model file
+    module: str | None = None       # package.module of a module factory
+    function: str | None = None
+    input_size: int = DEFAULT_INPUT_SIZE
+    format: str | None = None       # artifact format: onnx, coreml, executorch
+    params: int | None = None       # None = not counted
+    macs: int | None = None
+    input: dict[str, Any] = field(default_factory=dict)   # artifact input name/shape/kind
+    reparameterizable: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+_KNOWN: dict[str, UserModel] = {}
+_BUILDERS: dict[str, Any] = {}       # key -> the factory function (imported this process)
+
+
+# --------------------------------------------------------------------------- the index
+
+def index_path() -> Path:
+    from .complexity import cache_path
+
+    return cache_path().parent / "user_models.json"
+
+
+def _read_index() -> dict[str, Any]:
+    try:
+        return json.loads(index_path().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _remember(um: UserModel) -> UserModel:
+    _KNOWN[um.key] = um
+    index = _read_index()
+    if index.get(um.key) != um.to_dict():
+        index[um.key] = um.to_dict()
+        try:
+            atomic_write_json(index_path(), index)
+        except OSError:
+            pass  # a read-only cache only means a later process cannot find the model by name
+    return um
+
+
+def is_user_key(name: str) -> bool:
+    return bool(_KEY.match(name))
+
+
+def lookup(key: str) -> UserModel:
+    """The :class:`UserModel` of a canonical name (this process, else the index)."""
+    if key in _KNOWN:
+        return _KNOWN[key]
+    data = _read_index().get(key)
+    if not data:
+        raise ModelNotFoundError(
+            f"model {key!r} is not known on this machine; pass its file again (--model path/to/file)")
+    um = UserModel(**data)
+    _KNOWN[key] = um
+    return um
+
+
+# --------------------------------------------------------------------------- recognising a spec
+
+def looks_like_user_spec(name: str) -> bool:
+    """True for anything that is meant as a file, a factory or a canonical user-model name."""
+    if is_user_key(name):
+        return True
+    if ".py:" in name or _MODULE_SPEC.match(name):
+        return True
+    return ("/" in name or os.sep in name or name.lower().rstrip("/").endswith(ARTIFACT_SUFFIXES)
+            or os.path.exists(name))
+
+
+def resolve_user(name: str, base: Path | None = None) -> str | None:
+    """Canonical key for a user-model spec (validated), or None if ``name`` is not one.
+
+    ``base`` resolves relative paths (a preset file's folder). Raises
+    :class:`UsageError` (one line) for every kind of bad input.
+    """
+    if is_user_key(name):
+        lookup(name)
+        return name
+    if name.startswith(("timm:", "torchvision:")) or not looks_like_user_spec(name):
+        return None
+    if ".py:" in name:
+        path, _, fn = name.rpartition(":")
+        return _resolve_factory(_abs(path, base), None, fn)
+    if _MODULE_SPEC.match(name) and not os.path.exists(_abs(name, base)):
+        mod, _, fn = name.partition(":")
+        return _resolve_factory(None, mod, fn)
+    from .artifact import resolve_artifact
+
+    return resolve_artifact(_abs(name.rstrip("/"), base))
+
+
+def _abs(path: str, base: Path | None) -> str:
+    p = Path(path).expanduser()
+    if not p.is_absolute() and base is not None:
+        p = base / p
+    return str(p.resolve()) if p.exists() else str(p)
+
+
+# --------------------------------------------------------------------------- factories
+
+def _load_module(path: str | None, module: str | None, label: str):
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise UsageError(f"factory file {path} does not exist")
+        sha = sha256_path(p)
+        stem = re.sub(r"\W", "_", p.stem)
+        mod_name = f"mobench_user_{sha[:SHA_CHARS]}_{stem}"
+        if mod_name in sys.modules:
+            return sys.modules[mod_name], sha
+        spec = importlib.util.spec_from_file_location(mod_name, p)
+        if spec is None or spec.loader is None:
+            raise UsageError(f"{label}: {path} is not a Python file")
+        mod = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(p.parent))  # let the file import its neighbours
+        try:
+            spec.loader.exec_module(mod)
+        except Exception as exc:  # whatever the user's file raises: its first line, not a traceback
+            raise UsageError(f"{label}: {p.name} does not import: {one_line(exc, with_type=True)}") from None
+        finally:
+            try:
+                sys.path.remove(str(p.parent))
+            except ValueError:
+                pass
+        sys.modules[mod_name] = mod
+        return mod, sha
+    assert module is not None
+    try:
+        mod = importlib.import_module(module)
+    except Exception as exc:
+        raise UsageError(f"{label}: module {module} does not import: {one_line(exc, with_type=True)}") from None
+    src = getattr(mod, "__file__", None)
+    sha = sha256_path(src) if src and os.path.isfile(src) else hashlib.sha256(module.encode()).hexdigest()
+    return mod, sha
+
+
+def _function(mod, fn: str, label: str):
+    obj: Any = mod
+    for part in fn.split("."):
+        if not hasattr(obj, part):
+            names = sorted(n for n in dir(mod) if callable(getattr(mod, n, None)) and not n.startswith("_"))
+            raise UsageError(f"{label}: function {fn!r} is missing"
+                             + (f" (callables there: {', '.join(names[:8])})" if names else ""))
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise UsageError(f"{label}: {fn!r} is a {type(obj).__name__}, not a function")
+    return obj
+
+
+def _input_size(value: Any, label: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, (tuple, list)) and len(value) == 3 and value[0] == 3 and value[1] == value[2]:
+        size = value[1]
+    else:
+        raise UsageError(f"{label}: input size {value!r} is not S or (3, S, S); mobench times square RGB inputs")
+    if not isinstance(size, int) or not 32 <= size <= 1024:
+        raise UsageError(f"{label}: input size {size!r} must be an integer in 32..1024")
+    return int(size)
+
+
+def call_factory(fn, label: str):
+    """``(module, input_size)`` from a factory, checked; UsageError for a wrong return value."""
+    from torch import nn
+
+    try:
+        out = fn()
+    except Exception as exc:
+        raise UsageError(f"{label}: the factory raised {one_line(exc, with_type=True)}") from None
+    size = DEFAULT_INPUT_SIZE
+    if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], nn.Module):
+        out, size = out[0], _input_size(out[1], label)
+    if not isinstance(out, nn.Module):
+        raise UsageError(f"{label}: the factory returned {type(out).__name__}, not a torch.nn.Module "
+                         "(or a pair (module, input size))")
+    return out.eval(), size
+
+
+def _check_forward(model, size: int, label: str) -> None:
+    import torch
+
+    try:
+        with torch.no_grad():
+            y = model(torch.randn(1, 3, size, size))
+    except Exception as exc:
+        raise UsageError(f"{label}: the forward pass fails at 1x3x{size}x{size}: "
+                         f"{one_line(exc, with_type=True)}") from None
+    if not isinstance(y, torch.Tensor):
+        raise UsageError(f"{label}: the forward pass returns {type(y).__name__}, not one output tensor")
+
+
+def _resolve_factory(path: str | None, module: str | None, fn: str) -> str:
+    label = f"{Path(path).name}:{fn}" if path is not None else f"{module}:{fn}"
+    if not fn:
+        raise UsageError(f"{label}: no function after ':' (use file.py:function)")
+    mod, sha = _load_module(path, module, label)
+    key = f"{label}@{sha[:SHA_CHARS]}"
+    if key in _KNOWN and key in _BUILDERS:
+        return key
+    builder = _function(mod, fn, label)
+    model, size = call_factory(builder, label)
+    _check_forward(model, size, label)
+    _BUILDERS[key] = builder
+    _remember(UserModel(key=key, kind="factory", label=label, sha256=sha, path=path, module=module,
+                        function=fn, input_size=size, reparameterizable=is_reparameterizable(model)))
+    return key
+
+
+def builder(key: str):
+    """The factory function of ``key``, imported again (checked against its sha256) in a new process."""
+    if key in _BUILDERS:
+        return _BUILDERS[key]
+    um = lookup(key)
+    if um.kind != "factory":
+        raise UsageError(f"{key} is a model file: it runs as it is and is not built in PyTorch")
+    mod, sha = _load_module(um.path, um.module, um.label)
+    if sha != um.sha256:
+        raise UsageError(f"{um.label} changed since {key} was measured (sha256 {sha[:SHA_CHARS]}); "
+                         "pass it again to measure the new version")
+    _BUILDERS[key] = _function(mod, um.function or "", um.label)
+    return _BUILDERS[key]
+
+
+def user_info(key: str):
+    """The :class:`~mobench.models.ModelInfo` of a user model."""
+    from ._registry import ModelInfo
+
+    um = lookup(key)
+    if um.kind == "artifact":
+        def fn(*, inference_mode: bool = False, **kw):
+            raise UsageError(f"{key} is a model file ({um.format}): it is timed as it is, not rebuilt in PyTorch")
+        family = Path(um.label).stem
+        desc = f"{um.format} model file {um.path} (sha256 {um.sha256[:12]})"
+    else:
+        def fn(*, inference_mode: bool = False, **kw):
+            model, _ = call_factory(builder(key), um.label)
+            return model
+        family = Path(um.path).stem if um.path else (um.module or "user").rsplit(".", 1)[-1]
+        desc = f"factory {um.label} from {um.path or um.module} (sha256 {um.sha256[:12]})"
+    return ModelInfo(name=key, family=family, kind="convnet", source=f"user {um.kind}",
+                     reparameterizable=um.reparameterizable, description=desc, config=um.to_dict(),
+                     input_size=um.input_size, fn=fn)
+
+
+def is_artifact(name: str) -> bool:
+    return is_user_key(name) and lookup(name).kind == "artifact"
