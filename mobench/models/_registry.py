@@ -102,12 +102,10 @@ def resolve_name(name: str) -> str:
     user_key = resolve_user(name)
     if user_key is not None:
         return user_key
-    err = MODELS.unknown(name)
-    close = suggest(name, sorted(set(MODELS.names()) | set(_ALIASES)))
+    close = suggest(name, sorted(set(MODELS.names()) | set(_ALIASES)))  # aliases count as names here
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise type(err)(
-        f"unknown model {name!r}{hint} (`mobench models` lists them all; "
-        "any timm model works as timm:<name>)"
+    raise ModelNotFoundError(
+        f"unknown model {name!r}{hint} (`mobench models` lists them all; any timm model works as timm:<name>)"
     )
 
 
