@@ -96,6 +96,7 @@ def count_macs(model) -> tuple[int | None, str]:
         if any(s is None for s in ins) or out is None:
             return None, f"{op} node {node.name or node.output[0]!r} has shapes inference cannot fix"
         a, w = ins
+        assert a is not None and w is not None and out is not None  # checked just above
         if op == "Conv":            # out (N, M, *S), weight (M, C/g, *k)
             total += prod(out) * prod(w[1:])
         elif op == "ConvTranspose":  # in (N, C, *S_in), weight (C, M/g, *k)

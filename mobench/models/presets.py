@@ -56,7 +56,7 @@ def preset_file_models(path_str: str) -> list[str]:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10: the same parser, as the tomli package
-        import tomli as tomllib
+        import tomli as tomllib  # pyright: ignore[reportMissingImports]
 
     path = Path(path_str).expanduser()
     if not path.is_file():

@@ -1,3 +1,5 @@
+# pyright: reportOperatorIssue=false, reportCallIssue=false
+# (torch types every submodule access as Tensor | Module, so these checks misfire on nn.Module code)
 """Generated networks for the paper's latency studies (MobileOne, Section 3, Tables 2-3).
 
 The MobileOne paper (Vasu et al., CVPR 2023, arXiv:2206.04040) explains mobile

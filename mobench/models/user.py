@@ -287,14 +287,17 @@ def user_info(key: str):
 
     um = lookup(key)
     if um.kind == "artifact":
-        def fn(*, inference_mode: bool = False, **kw):
+        def refuse(*, inference_mode: bool = False, **kw):
             raise UsageError(f"{key} is a model file ({um.format}): it is timed as it is, not rebuilt in PyTorch")
+        fn = refuse
         family = Path(um.label).stem
         desc = f"{um.format} model file {um.path} (sha256 {um.sha256[:12]})"
     else:
-        def fn(*, inference_mode: bool = False, **kw):
+        def build(*, inference_mode: bool = False, **kw):
             model, _ = call_factory(builder(key), um.label)
             return model
+
+        fn = build
         family = Path(um.path).stem if um.path else (um.module or "user").rsplit(".", 1)[-1]
         desc = f"factory {um.label} from {um.path or um.module} (sha256 {um.sha256[:12]})"
     return ModelInfo(name=key, family=family, kind="convnet", source=f"user {um.kind}",

@@ -65,7 +65,7 @@ def profile_torch(device: Any, model: str, config: Any, *, runs: int = 30, warmu
             h.remove()
     acc: dict[str, list] = {}      # module path -> [class, us, calls]
     total_us = 0.0
-    for ev in prof.events():
+    for ev in prof.events() or []:
         name = ev.name
         if name == _RUN:
             total_us += ev.cpu_time_total

@@ -36,6 +36,7 @@ def add_profile(store: Store, profile: Profile) -> int:
     with store._transaction() as conn:
         cur = conn.execute(f"INSERT INTO profiles ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
                            tuple(row.values()))
+        assert cur.lastrowid is not None  # set by every INSERT
         return int(cur.lastrowid)
 
 
@@ -86,6 +87,7 @@ def add_study(store: Store, study: str, device: str, resolution: int, rows: list
             "INSERT INTO studies (created, study, device, resolution, rows_json, extra_json) VALUES (?, ?, ?, ?, ?, ?)",
             (_now(), study, device, int(resolution), json.dumps(rows, default=str),
              json.dumps(extra or {}, sort_keys=True, default=str)))
+        assert cur.lastrowid is not None  # set by every INSERT
         return int(cur.lastrowid)
 
 
