@@ -69,7 +69,7 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
 
     cols: list[tuple[str, dict]] = [("run", {"justify": "right"}), ("model", {"no_wrap": True})]
     if show_device:
-        cols += [("target", {}), ("protocol", {})]
+        cols += [("target", {"no_wrap": True, "overflow": "fold"}), ("protocol", {})]
     if not single:
         cols.append(("headline", {"no_wrap": True}))
     cols += [
