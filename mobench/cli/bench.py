@@ -23,19 +23,24 @@ Examples:
   mobench bench -m s0 -m mobilenet_v3_small --device torch --unfused --json
 
   mobench bench -m s0 --protocol paper --inferences 200     (stored as protocol paper+custom)
+
+  mobench bench -m s0 --device executorch --recipe int8      (ExecuTorch XNNPACK, PT2E int8)
+
+  mobench bench -m s0 --device cpu --recipe int8             (ONNX Runtime, static QDQ int8)
 """
 
 
 def bench(
     model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model name (repeatable), e.g. mobileone_s0, s1, timm:resnet18."),
     preset: Optional[str] = typer.Option(None, "--preset", help="A model set: quick, mobileone, figure2, paper."),
-    device: str = typer.Option("cpu", "--device", "-d", help="Device backend (see `mobench devices`): cpu, torch, coreml, iphone."),
+    device: str = typer.Option("cpu", "--device", "-d", help="Device backend (see `mobench devices`): cpu, torch, executorch, coreml, iphone."),
     protocol_name: str = typer.Option("modelbench", "--protocol", "-p", help="Timing protocol: modelbench, paper, quick, study."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores; recorded)."),
     graph_opt: Optional[str] = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization: disable, basic, extended, all (default)."),
     compute_units: Optional[str] = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone: all, cpu, gpu, ane."),
     unfused: bool = typer.Option(False, "--unfused", help="Time the train-time (not reparameterized) graph."),
-    precision: Optional[str] = typer.Option(None, "--precision", help="Export precision (fp32, fp16); default: the format's default."),
+    recipe: Optional[str] = typer.Option(None, "--recipe", "-r", help="Export recipe of the device's format (fp32, fp16, int8, ...; see `mobench export --help`); default: the format's default."),
+    precision: Optional[str] = typer.Option(None, "--precision", hidden=True, help="Former name of --recipe."),
     db: Optional[Path] = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same run is stored."),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON on stdout (table and progress go to stderr)."),
@@ -64,16 +69,13 @@ def bench(
     names = resolve_models(model, preset)
     options = {"threads": threads, "graph_opt": graph_opt, "compute_units": compute_units}
     export_config = None
+    chosen = check_device_recipe(device, recipe, precision)
     if device == "torch":
         options["fuse"] = not unfused
-        if precision not in (None, "fp32"):
-            from ..core.errors import UsageError
-
-            raise UsageError("the torch device runs fp32 only; drop --precision")
-    elif unfused or precision:
+    elif unfused or chosen:
         from ..exporters import ExportConfig
 
-        export_config = ExportConfig(precision=precision, input_kind=config.input_kind, reparameterize=not unfused)
+        export_config = ExportConfig(recipe=chosen, input_kind=config.input_kind, reparameterize=not unfused)
     console = Console(stderr=as_json)
     if not console.is_terminal:  # logs and pipes get the whole table, not ellipses
         console = Console(stderr=as_json, width=160)
@@ -99,6 +101,31 @@ def bench(
     failed = [r for r in records if r.status != "ok"]
     if failed and len(failed) == len(records):
         raise typer.Exit(1)
+
+
+def check_device_recipe(device: str, recipe: str | None, precision: str | None = None) -> str | None:
+    """The recipe for ``device`` (``--recipe`` or its alias ``--precision``), checked against the device's format.
+
+    A one-line :class:`UsageError` lists the valid recipes when the name is unknown or
+    the device's format lacks it; the eager ``torch`` device runs fp32 only.
+    """
+    from ..core.errors import UsageError
+    from ..devices import DEVICES, device_class
+    from ..exporters import ExportConfig, check_recipe
+
+    if recipe and precision and recipe != precision:
+        raise UsageError(f"--recipe {recipe} and --precision {precision} disagree; pass only --recipe")
+    chosen = recipe or precision
+    if chosen is None:
+        return None
+    ExportConfig(recipe=chosen).validate()                 # unknown recipe: lists every recipe
+    DEVICES.check(device)
+    fmt = device_class(device).artifact_format
+    if fmt is None:
+        if chosen != "fp32":
+            raise UsageError(f"the {device} device runs eager PyTorch fp32 only; valid recipes: fp32")
+        return chosen
+    return check_recipe(fmt, chosen)
 
 
 def _busy(records) -> tuple[float, int] | None:

@@ -44,7 +44,7 @@ _MB = 1024 * 1024
 class Device(abc.ABC):
     """A place where models are timed (see ``mobench.devices`` for the registry)."""
     name: str = ""
-    artifact_format: str | None = None     # "onnx", "coreml", or None (torch eager)
+    artifact_format: str | None = None     # an export format name (mobench.exporters.FORMATS), or None (torch eager)
     description: str = ""
 
     def __init__(self, **options: Any) -> None:

@@ -97,8 +97,13 @@ def run_study(
     unfused: bool = True,
     threads: int | None = None,
     progress: Reporter | None = None,
+    recipe: str | None = None,
 ) -> StudyResult:
-    """Run the whole study; see the module docstring. Raises only for bad input."""
+    """Run the whole study; see the module docstring. Raises only for bad input.
+
+    ``recipe`` picks the export recipe of the device's format (default: the format's
+    default); the analysis then covers that device's runs of that recipe only.
+    """
 
     if device.startswith("paper:"):
         raise UsageError(f"{device} is a reference device (published numbers); run on a local device, e.g. --device cpu")
@@ -114,7 +119,9 @@ def run_study(
     db = out / "mobench.sqlite"
     seconds: dict[str, float] = {}
     opts = {"threads": threads} if threads else None
-    ec = ExportConfig(out_dir=out / "exports", input_kind=config.input_kind)
+    ec = ExportConfig(out_dir=out / "exports", input_kind=config.input_kind, recipe=recipe)
+    fmt = device_class(device).artifact_format
+    run_recipe = ec.recipe_for(fmt) if fmt else "fp32"
 
     # Models timed both ways go first, each unfused run right after its fused run: on a shared
     # machine the load drifts over minutes, and the fused/unfused ratio is only fair when the
@@ -148,7 +155,8 @@ def run_study(
     t0 = time.perf_counter()
     runs = load_runs(db)
     # this study's runs only: the same folder may hold runs of other presets or protocols
-    runs = runs[(runs["device"] == device) & (runs["protocol"] == config.name) & runs["model"].isin(names)]
+    runs = runs[(runs["device"] == device) & (runs["protocol"] == config.name) & runs["model"].isin(names)
+                & (runs["precision"].fillna("fp32") == run_recipe)]
     result = analyze([device, "paper:iphone12", "paper:cpu"], RUN_METRICS, runs=runs, counted=counted,
                      count_missing=False, models=None)
     result.notes.append(f"{device}: protocol {config.name!r} ({_describe(config)})")
@@ -162,7 +170,7 @@ def run_study(
 
     t0 = time.perf_counter()
     n_ok = sum(r.status == "ok" for r in records)
-    summary = (f"mobench run: preset {preset or '-'}, {len(names)} models, device {device}, "
+    summary = (f"mobench run: preset {preset or '-'}, {len(names)} models, device {device} ({run_recipe}), "
                f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed.")
     report = write_report(out / "report.html", result, runs, plots, title="mobench study report",
                           summary=summary)
