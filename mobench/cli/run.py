@@ -71,21 +71,24 @@ def run(
         _print_study(console, results[-1], d)
     total = time.perf_counter() - t0
     if len(axis) > 1:
-        _print_speedups(console, results[-1].db)
+        from ..results import load_runs
+
+        print_speedups(console, load_runs(results[-1].db))
     ok = [r for res in results for r in res.records if r.status == "ok"]
     console.print(f"took {total:.0f} s in all")
     if not ok:
         raise typer.Exit(1)
 
 
-def _print_speedups(console, db) -> None:
+def print_speedups(console, runs, only_if_several: bool = False) -> None:
     """Runtime x recipe: the speed-up of each recipe over fp32 on the same device (stored runs)."""
     from rich.table import Table
 
     from ..analysis.recipes import speedup_table
-    from ..results import load_runs
 
-    df = speedup_table(load_runs(db))
+    df = speedup_table(runs)
+    if df.empty or (only_if_several and df["recipe"].nunique() < 2):
+        return
     t = Table(title="runtime x recipe: median latency and speed-up over fp32 on the same device")
     for c in ("model", "device", "recipe", "median (ms)", "fp32 (ms)", "speed-up"):
         t.add_column(c, justify="left" if c in ("model", "device", "recipe") else "right")
