@@ -211,7 +211,7 @@ def convert(
         "target": config.target,
         "input": {"name": input_name, "shape": list(shape), "dtype": in_dtype, "layout": layout},
         "recipe_applied": applied,
-        "extra_checks": compression_checks(histogram, precision),
+        "extra_checks": compression_checks(histogram, precision, eligible_weights(prep.model)),
         "output": {"name": OUTPUT_NAME, "shape": out_shape, "dtype": _dtype(out_desc.type.multiArrayType.dataType)},
         "exporter": {
             "name": "coremltools ct.convert of torch.export program (run_decompositions({}))",
@@ -224,6 +224,9 @@ def convert(
 
 
 W8A8_TARGETS = ("iOS17", "iOS18")
+#: Weight tensors with fewer elements stay uncompressed (coremltools' own default: compressing
+#: a small tensor saves nothing and adds a decompression op).
+WEIGHT_THRESHOLD = 2048
 #: MIL ops that decompress weights at load time (per coremltools 9 and target iOS16..18).
 COMPRESSION_OPS = {
     "w8": ("constexpr_affine_dequantize", "constexpr_blockwise_shift_scale"),
@@ -234,12 +237,20 @@ COMPRESSION_OPS = {
 }
 
 
-def compression_checks(histogram: dict[str, int], precision: str) -> list[dict[str, Any]]:
-    """A weight-compressed program must hold its decompression ops."""
+def eligible_weights(module, threshold: int | None = None) -> int:
+    """Conv/linear weight tensors of ``module`` large enough to be compressed (>= ``WEIGHT_THRESHOLD`` elements)."""
+    threshold = WEIGHT_THRESHOLD if threshold is None else threshold
+    return sum(1 for name, p in module.named_parameters()
+               if name.endswith("weight") and p.dim() >= 2 and p.numel() >= threshold)
+
+
+def compression_checks(histogram: dict[str, int], precision: str, eligible: int = 1) -> list[dict[str, Any]]:
+    """A weight-compressed program holds its decompression ops (if it has weights large enough to compress)."""
     if precision not in COMPRESSION_OPS:
         return []
     found = {op: histogram[op] for op in COMPRESSION_OPS[precision] if histogram.get(op)}
-    return [{"name": "compressed_weights", "passed": bool(found), "expected": f"any of {list(COMPRESSION_OPS[precision])}",
+    return [{"name": "compressed_weights", "passed": bool(found) or eligible == 0,
+             "expected": f"any of {list(COMPRESSION_OPS[precision])} ({eligible} weight tensors >= {WEIGHT_THRESHOLD} elements)",
              "actual": found, "detail": f"the {precision} program decompresses its weights at load time"}]
 
 
@@ -260,7 +271,7 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str):
         with _quiet():
             if precision in ("w8", "int8", "w8a8"):
                 wcfg = cto.OptimizationConfig(global_config=cto.OpLinearQuantizerConfig(
-                    mode="linear_symmetric", dtype="int8", granularity="per_channel"))
+                    mode="linear_symmetric", dtype="int8", granularity="per_channel", weight_threshold=WEIGHT_THRESHOLD))
                 if precision == "w8a8":
                     from .calibration import calibration_inputs
 
@@ -273,7 +284,8 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str):
                            "tool": "coremltools.optimize.coreml.linear_quantize_weights"}
             else:
                 nbits = int(precision.removeprefix("palettize"))
-                pcfg = cto.OptimizationConfig(global_config=cto.OpPalettizerConfig(mode="kmeans", nbits=nbits))
+                pcfg = cto.OptimizationConfig(global_config=cto.OpPalettizerConfig(mode="kmeans", nbits=nbits,
+                                                                                 weight_threshold=WEIGHT_THRESHOLD))
                 mlmodel = cto.palettize_weights(mlmodel, config=pcfg)
                 applied = {"scheme": f"{nbits}-bit k-means palettization per weight tensor",
                            "tool": "coremltools.optimize.coreml.palettize_weights"}

@@ -19,8 +19,12 @@ CASES = [(f, r) for f in FORMATS.names() for r in format_recipes(f)
 
 
 @pytest.mark.parametrize(("fmt", "recipe"), CASES, ids=[f"{f}-{r}" for f, r in CASES])
-def test_every_format_recipe_exports_with_checks(tiny_rep, cfg, fmt, recipe):
+def test_every_format_recipe_exports_with_checks(tiny_rep, cfg, fmt, recipe, monkeypatch):
     import dataclasses
+
+    import mobench.exporters.coreml as coreml
+
+    monkeypatch.setattr(coreml, "WEIGHT_THRESHOLD", 64)   # the tiny net's tensors are small: compress them anyway
 
     art = export(tiny_rep, fmt, dataclasses.replace(cfg, recipe=recipe))
     m = art.manifest
@@ -40,6 +44,9 @@ def test_every_format_recipe_exports_with_checks(tiny_rep, cfg, fmt, recipe):
         assert m["parity"]["status"] == "passed", m["parity"]
     if recipe != format_recipes(fmt)[0]:
         assert f"_{recipe}_" in art.path.parent.name + "_"
+    if fmt == "coreml" and RECIPES[recipe].quantized:
+        assert {c["name"]: c["passed"] for c in m["structural_check"]["checks"]}["compressed_weights"]
+        assert any(k.startswith("constexpr_") for k in m["op_histogram"])
     read_manifest(art.manifest_path)   # validates against the registry-generated schema
 
 
