@@ -90,7 +90,7 @@ def test_executorch_records_delegation_share(tiny_rep, cfg):
 def test_coreml_w8a8_says_why_it_cannot_run_here(tiny_rep, cfg):
     import dataclasses
 
-    with pytest.raises(ExportError, match="needs macOS"):
+    with pytest.raises(ExportError, match="need macOS"):
         export(tiny_rep, "coreml", dataclasses.replace(cfg, recipe="w8a8", target="iOS17"))
     with pytest.raises(ExportError, match="needs --target iOS17"):
         export(tiny_rep, "coreml", dataclasses.replace(cfg, recipe="w8a8"))
