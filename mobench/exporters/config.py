@@ -36,7 +36,7 @@ FORMATS.register(
 )
 FORMATS.register(
     "executorch", "mobench.exporters.executorch:", extension=".pte",
-    recipes=("fp32", "int8"), options=("delegate",),
+    recipes=("fp32", "int8"), options=("delegate",),   # target: only with the Core ML delegate
     ops={"conv": ("aten.convolution.default",), "batch_norm": ("aten._native_batch_norm_legit_no_training.default",
                                                              "aten.native_batch_norm.default"),
          "add": ("aten.add.Tensor",)},
@@ -277,6 +277,8 @@ def config_fingerprint(fmt: str, config: ExportConfig, checkpoint_sha256: str | 
     }
     if "delegate" in format_options(fmt):
         fp["delegate"] = config.delegate
+        if config.delegate == "coreml":     # the Core ML delegate converts for a deployment target
+            fp["target"] = config.target
     if config.calibration_dir and recipe_is_calibrated(fp["precision"]):
         fp["calibration_dir"] = str(Path(config.calibration_dir).resolve())
     return fp

@@ -56,17 +56,25 @@ def aten_histogram(graph_module) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def partitioner(delegate: str):
-    """The partitioner of ``delegate``; an :class:`ExportError` saying why if it cannot be imported here."""
+def partitioner(delegate: str, target: str = "iOS16"):
+    """The partitioner of ``delegate``; an :class:`ExportError` saying why if it cannot be imported here.
+
+    The Core ML delegate converts its subgraphs with coremltools (which works on
+    Linux too) for ``target`` as the minimum deployment target, fp16 compute.
+    """
     if delegate == "xnnpack":
         from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 
         return XnnpackPartitioner()
     try:
-        from executorch.backends.apple.coreml.partition import CoreMLPartitioner
+        with _quiet():
+            import coremltools as ct
+            from executorch.backends.apple.coreml.compiler import CoreMLBackend
+            from executorch.backends.apple.coreml.partition import CoreMLPartitioner
     except Exception as exc:
         raise ExportError(f"the ExecuTorch Core ML partitioner cannot be imported here: {one_line(exc)}") from exc
-    return CoreMLPartitioner()
+    specs = CoreMLBackend.generate_compile_specs(minimum_deployment_target=getattr(ct.target, target))
+    return CoreMLPartitioner(compile_specs=specs)
 
 
 def quantize_pt2e(prep: Prepared, config) -> Any:
@@ -135,7 +143,7 @@ def convert(
         raise ExportError(f"{name}: ExecuTorch has no recipe {precision!r}")
     path = out_dir / f"{stem}.pte"
     delegate = getattr(config, "delegate", "xnnpack")
-    part = partitioner(delegate)
+    part = partitioner(delegate, config.target)
 
     step("torch.export")
     try:

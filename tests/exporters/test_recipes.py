@@ -86,6 +86,17 @@ def test_executorch_records_delegation_share(tiny_rep, cfg):
     assert m["exporter"]["delegate"] == "xnnpack"
 
 
+def test_executorch_coreml_delegate_is_export_checked(tiny_rep, cfg):
+    import dataclasses
+
+    art = export(tiny_rep, "executorch", dataclasses.replace(cfg, delegate="coreml"))
+    m = art.manifest
+    assert art.path.parent.name.endswith("_coreml") and m["exporter"]["delegate"] == "coreml"
+    assert m["structural_check"]["status"] == "passed"
+    assert m["structural_check"]["counts"]["delegation"]["delegated_subgraphs"] >= 1
+    assert m["parity"]["status"] == "skipped" and "Apple hardware" in m["parity"]["reason"]
+
+
 @pytest.mark.skipif(sys.platform == "darwin", reason="on macOS w8a8 calibrates and exports")
 def test_coreml_w8a8_says_why_it_cannot_run_here(tiny_rep, cfg):
     import dataclasses
