@@ -107,7 +107,7 @@ def export_cmd(
     else:
         console = Console(highlight=False, soft_wrap=False)
         table = Table(title=f"mobench export: {len(results) - len(failed)} of {len(results)} ok")
-        for col in ("model", "format", "recipe", "status", "s", "convs", "parity", "artifact or reason"):
+        for col in ("model", "format", "status", "s", "convs", "parity", "artifact or reason"):
             table.add_column(col, overflow="fold", justify="right" if col in ("s", "convs") else "left")
         for r in results:
             if r.ok:
@@ -122,9 +122,9 @@ def export_cmd(
                     par_text = "needs macOS"
                 else:
                     par_text = f"{par['status']}: {par.get('reason')}"
-                table.add_row(r.model, r.format, man.get("precision", ""), "[green]ok[/]", f"{r.seconds:.1f}", str(convs), par_text, str(r.artifact.path))
+                table.add_row(r.model, f"{r.format} {man.get('precision', '')}", "[green]ok[/]", f"{r.seconds:.1f}", str(convs), par_text, str(r.artifact.path))
             else:
-                table.add_row(r.model, r.format, "", "[red]failed[/]", f"{r.seconds:.1f}", "", "", r.error or "")
+                table.add_row(r.model, r.format, "[red]failed[/]", f"{r.seconds:.1f}", "", "", r.error or "")
         console.print(table)
     if failed:
         if not as_json:
