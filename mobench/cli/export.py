@@ -65,7 +65,7 @@ def export_cmd(
     from rich.table import Table
 
     from ..core.errors import ExportError
-    from ..exporters import ExportConfig, expand_formats, export_many, format_recipes
+    from ..exporters import ExportConfig, default_recipe, expand_formats, export_many, format_recipes
     from ..models import resolve_models
     from .progress import RichReporter
 
@@ -122,7 +122,9 @@ def export_cmd(
                     par_text = "needs macOS"
                 else:
                     par_text = f"{par['status']}: {par.get('reason')}"
-                table.add_row(r.model, f"{r.format} {man.get('precision', '')}", "[green]ok[/]", f"{r.seconds:.1f}", str(convs), par_text, str(r.artifact.path))
+                rec = man.get("precision", "")
+                fmt_text = r.format if rec == default_recipe(r.format) else f"{r.format} {rec}"
+                table.add_row(r.model, fmt_text, "[green]ok[/]", f"{r.seconds:.1f}", str(convs), par_text, str(r.artifact.path))
             else:
                 table.add_row(r.model, r.format, "[red]failed[/]", f"{r.seconds:.1f}", "", "", r.error or "")
         console.print(table)
