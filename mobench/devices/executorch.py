@@ -12,8 +12,9 @@ hardware: this device times XNNPACK (or undelegated) programs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..core.errors import DeviceError
 from ..core.util import package_version

@@ -24,11 +24,17 @@ import contextlib
 import io
 import logging
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..core.errors import ExportError, one_line
-from .calibration import calibration_inputs, calibration_source, parity_inputs, torch_outputs
+from .calibration import (
+    calibration_inputs,
+    calibration_source,
+    parity_inputs,
+    torch_outputs,
+)
 from .checks import compare, compare_quantized
 from .prepare import Prepared
 
@@ -63,7 +69,9 @@ def partitioner(delegate: str, target: str = "iOS16"):
     Linux too) for ``target`` as the minimum deployment target, fp16 compute.
     """
     if delegate == "xnnpack":
-        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+        from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+            XnnpackPartitioner,
+        )
 
         return XnnpackPartitioner()
     try:
@@ -81,7 +89,8 @@ def quantize_pt2e(prep: Prepared, config) -> Any:
     """The PT2E int8 module (XNNPACK quantizer, symmetric per-channel), calibrated."""
     import torch
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
-        XNNPACKQuantizer, get_symmetric_quantization_config,
+        XNNPACKQuantizer,
+        get_symmetric_quantization_config,
     )
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 

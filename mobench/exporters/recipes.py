@@ -45,8 +45,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.registry import Registry
 from ..core.errors import UsageError
+from ..core.registry import Registry
 
 #: Seeded inputs a quantized parity check compares on (batch 1 each).
 PARITY_SAMPLES = 8

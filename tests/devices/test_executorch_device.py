@@ -14,7 +14,9 @@ pytest.importorskip("executorch.runtime")
 @pytest.fixture(scope="module")
 def tiny_pte(tmp_path_factory):
     import torch
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+        XnnpackPartitioner,
+    )
     from executorch.exir import to_edge_transform_and_lower
 
     from mobench.core.util import sha256_path

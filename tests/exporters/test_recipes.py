@@ -8,7 +8,13 @@ import sys
 import pytest
 
 from mobench.core.errors import ExportError, UsageError
-from mobench.exporters import FORMATS, ExportConfig, check_recipe, export, format_recipes
+from mobench.exporters import (
+    FORMATS,
+    ExportConfig,
+    check_recipe,
+    export,
+    format_recipes,
+)
 from mobench.exporters.checks import compare_quantized
 from mobench.exporters.manifest import read_manifest
 from mobench.exporters.recipes import RECIPES
@@ -22,7 +28,7 @@ CASES = [(f, r) for f in FORMATS.names() for r in format_recipes(f)
 def test_every_format_recipe_exports_with_checks(tiny_rep, cfg, fmt, recipe, monkeypatch):
     import dataclasses
 
-    import mobench.exporters.coreml as coreml
+    from mobench.exporters import coreml
 
     monkeypatch.setattr(coreml, "WEIGHT_THRESHOLD", 64)   # the tiny net's tensors are small: compress them anyway
 
