@@ -71,7 +71,7 @@ def run(
         _print_study(console, results[-1], d)
     total = time.perf_counter() - t0
     if len(axis) > 1:
-        from ..results import load_runs
+        from ..analysis.tables import load_runs
 
         print_speedups(console, load_runs(results[-1].db))
     ok = [r for res in results for r in res.records if r.status == "ok"]
