@@ -107,7 +107,7 @@ def analyze_cmd(
         raise UsageError("choose one of --json and --csv")
     if n_boot < 100:
         raise UsageError("--bootstrap must be at least 100 resamples")
-    result, _, _ = _analysis(device, metric, db, stat, complexity, model, preset, n_boot)
+    result, runs, _ = _analysis(device, metric, db, stat, complexity, model, preset, n_boot)
     if as_json:
         typer.echo(dumps(result.to_dict(), indent=1))
     elif as_csv:
@@ -121,6 +121,9 @@ def analyze_cmd(
         if not console.is_terminal:
             console = Console(width=160)
         render_analysis(result, console)
+        from .run import print_speedups
+
+        print_speedups(console, runs, only_if_several=True)   # runtime x recipe, when runs have several recipes
 
 
 def plot_cmd(

@@ -36,20 +36,25 @@ Examples:
 
   mobench bench -m s0 -O threads=1 -O graph_optimization=basic   (one more cpu target)
   mobench bench -m mynet.py:build -m model.onnx --protocol quick     (your own factory and model file)
+
+  mobench bench -m s0 --device executorch --recipe int8      (ExecuTorch XNNPACK, PT2E int8)
+
+  mobench bench -m s0 --device cpu --recipe int8             (ONNX Runtime, static QDQ int8)
 """
 
 
 def bench(
     model: ModelsOption = None,
     preset: PresetOption = None,
-    device: str = typer.Option("cpu", "--device", "-d", help="Device backend (see `mobench devices`): cpu, torch, coreml, iphone."),
+    device: str = typer.Option("cpu", "--device", "-d", help="Device backend (see `mobench devices`): cpu, torch, executorch, coreml, iphone."),
     protocol_name: ProtocolOption = "modelbench",
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores; recorded)."),
     graph_opt: str | None = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization: disable, basic, extended, all (default)."),
     compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone: all, cpu, gpu, ane."),
     device_option: list[str] | None = typer.Option(None, "--device-option", help="A backend option KEY=VALUE (repeatable), checked against the device: cpu threads, graph_optimization; torch threads, resolution; coreml/iphone compute_units. See `mobench devices`."),
     unfused: bool = typer.Option(False, "--unfused", help="Time the train-time (not reparameterized) graph."),
-    precision: str | None = typer.Option(None, "--precision", help="Export precision (fp32, fp16); default: the format's default."),
+    recipe: str | None = typer.Option(None, "--recipe", "-r", help="Export recipe of the device's format (fp32, fp16, int8, ...; see `mobench export --help`); default: the format's default."),
+    precision: str | None = typer.Option(None, "--precision", hidden=True, help="Former name of --recipe."),
     db: DbOption = None,
     force: bool = typer.Option(False, "--force", help="Time again even if the same run is stored."),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON on stdout (table and progress go to stderr)."),
@@ -89,16 +94,13 @@ def bench(
             raise UsageError(f"--device-option sets {key} to {value!r} but another flag sets it to {options[key]!r}")
         options[key] = value
     export_config = None
+    chosen = check_device_recipe(device, recipe, precision)
     if device == "torch":
         options["fuse"] = not unfused
-        if precision not in (None, "fp32"):
-            from ..core.errors import UsageError
-
-            raise UsageError("the torch device runs fp32 only; drop --precision")
-    elif unfused or precision:
+    elif unfused or chosen:
         from ..exporters import ExportConfig
 
-        export_config = ExportConfig(precision=precision, input_kind=config.input_kind, reparameterize=not unfused)
+        export_config = ExportConfig(recipe=chosen, input_kind=config.input_kind, reparameterize=not unfused)
     console = Console(stderr=as_json)
     if not console.is_terminal:  # logs and pipes get the whole table, not ellipses
         console = Console(stderr=as_json, width=160)
@@ -130,6 +132,31 @@ def bench(
     failed = [r for r in records if r.status != "ok"]
     if failed and len(failed) == len(records):
         raise typer.Exit(1)
+
+
+def check_device_recipe(device: str, recipe: str | None, precision: str | None = None) -> str | None:
+    """The recipe for ``device`` (``--recipe`` or its alias ``--precision``), checked against the device's format.
+
+    A one-line :class:`UsageError` lists the valid recipes when the name is unknown or
+    the device's format lacks it; the eager ``torch`` device runs fp32 only.
+    """
+    from ..core.errors import UsageError
+    from ..devices import DEVICES, device_class
+    from ..exporters import ExportConfig, check_recipe
+
+    if recipe and precision and recipe != precision:
+        raise UsageError(f"--recipe {recipe} and --precision {precision} disagree; pass only --recipe")
+    chosen = recipe or precision
+    if chosen is None:
+        return None
+    ExportConfig(recipe=chosen).validate()                 # unknown recipe: lists every recipe
+    DEVICES.check(device)
+    fmt = device_class(device).artifact_format
+    if fmt is None:
+        if chosen != "fp32":
+            raise UsageError(f"the {device} device runs eager PyTorch fp32 only; valid recipes: fp32")
+        return chosen
+    return check_recipe(fmt, chosen)
 
 
 def _busy(records) -> tuple[float, int] | None:

@@ -1,4 +1,4 @@
-"""`mobench export`: models -> Core ML (.mlpackage) / ONNX, with checks and a manifest."""
+"""`mobench export`: models -> every registered format (Core ML, ONNX, ExecuTorch), with checks and a manifest."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import typer
 from ..core.jsonout import dumps
 from .options import ModelsOption, PresetOption
 
-HELP = """Export models to Core ML (.mlpackage) and/or ONNX, checked and described by a manifest.
+HELP = """Export models to Core ML (.mlpackage), ONNX (.onnx) and/or ExecuTorch (.pte), checked and described by a manifest.
 
-Each export is fused first (MobileOne, RepVGG) unless --no-reparam, converted, checked structurally (op histogram: a fused MobileOne S0 has 43 convs and no batch_norm), checked for numerical parity against PyTorch (ONNX Runtime on every export; Core ML only on macOS), and written atomically to OUT/<stem>/<stem>.onnx|.mlpackage with OUT/<stem>/manifest.json.
+Each export is fused first (MobileOne, RepVGG) unless --no-reparam, converted with a recipe (fp32, fp16 or a quantization scheme), checked structurally (op histogram: a fused MobileOne S0 has 43 convs and no batch_norm; quantized graphs hold their quantize ops; ExecuTorch programs delegate every conv), checked for numerical parity against PyTorch fp32 (ONNX Runtime and ExecuTorch on every export; Core ML only on macOS; quantized recipes by logit cosine similarity and top-1 agreement), and written atomically to OUT/<stem>/<stem>.<ext> with OUT/<stem>/manifest.json.
 
-Non-default options give the stem a suffix so variants coexist: mobileone_s0_unfused, mobileone_s0_image, mobileone_s0_fp32 (Core ML), mobileone_s0_fp16 (ONNX), mobileone_s0_r256, mobileone_s0_ios17, mobileone_s0_opset18.
+Non-default options give the stem a suffix so variants coexist: mobileone_s0_unfused, mobileone_s0_image, mobileone_s0_fp32 (Core ML), mobileone_s0_int8, mobileone_s0_palettize4, mobileone_s0_r256, mobileone_s0_ios17, mobileone_s0_opset18, mobileone_s0_coreml (ExecuTorch Core ML delegate).
 
 Examples:
 
@@ -23,10 +23,19 @@ Examples:
 
   mobench export --model s0 --format onnx --no-reparam        # the paper's ablation
 
+  mobench export --model s0 --format onnx --recipe int8        # static QDQ int8
+
+  mobench export --model s0 --format coreml --recipe palettize4
+
+  mobench export --model s0 --format executorch --recipe int8  # XNNPACK, PT2E int8
+
   mobench export --model s0 --format coreml --input image --target iOS17
 
   mobench export --preset paper --format onnx --out /tmp/exports --force
 """
+
+
+from ..exporters.config import formats_help, recipes_help  # noqa: E402  (light: no converter imports)
 
 
 def register(app: typer.Typer) -> None:
@@ -36,8 +45,11 @@ def register(app: typer.Typer) -> None:
 def export_cmd(
     model: ModelsOption = None,
     preset: PresetOption = None,
-    fmt: str = typer.Option("all", "--format", "-f", help="coreml, onnx or all."),
-    precision: str | None = typer.Option(None, "--precision", help="fp16 or fp32 (default: Core ML fp16, what the Neural Engine runs; ONNX fp32)."),
+    fmt: str = typer.Option("all", "--format", "-f", help=f"{formats_help()}."),
+    recipe: str | None = typer.Option(None, "--recipe", "-r", help=f"Numeric recipe per format: {recipes_help()}."),
+    precision: str | None = typer.Option(None, "--precision", hidden=True, help="Former name of --recipe."),
+    delegate: str = typer.Option("xnnpack", "--delegate", help="ExecuTorch backend delegate: xnnpack (CPU) or coreml (Apple targets)."),
+    calibration_dir: Path | None = typer.Option(None, "--calibration-dir", help="A folder of images to calibrate static quantization on (default: seeded synthetic inputs)."),
     input_kind: str = typer.Option("tensor", "--input", help="tensor: float NCHW input, feed normalized data; image: RGB image input (Core ML ImageType; ONNX float 0..255) with ImageNet normalization inside the model."),
     target: str = typer.Option("iOS16", "--target", help="Core ML minimum deployment target: iOS15, iOS16, iOS17, iOS18."),
     opset: int = typer.Option(17, "--opset", help="ONNX opset."),
@@ -54,17 +66,26 @@ def export_cmd(
     from rich.table import Table
 
     from ..core.errors import ExportError
-    from ..exporters import ExportConfig, expand_formats, export_many
+    from ..exporters import ExportConfig, default_recipe, expand_formats, export_many, format_recipes
     from ..models import resolve_models
     from .progress import RichReporter
 
     names = resolve_models(model, preset)
     formats = expand_formats(fmt)
+    from ..exporters import check_recipe
+
+    chosen = recipe or precision
+    if chosen is not None and fmt == "all":   # 'all' means every format that has this recipe
+        formats = [f for f in formats if chosen in format_recipes(f)] or formats
+    for f in formats:
+        if chosen is not None:
+            check_recipe(f, chosen)
     kwargs = {}
     if out is not None:
         kwargs["out_dir"] = out
     config = ExportConfig(
-        precision=precision, input_kind=input_kind, target=target, opset=opset, resolution=resolution,
+        recipe=recipe, precision=precision, delegate=delegate,
+        calibration_dir=str(calibration_dir) if calibration_dir is not None else None, input_kind=input_kind, target=target, opset=opset, resolution=resolution,
         checkpoint=str(checkpoint) if checkpoint is not None else None, reparameterize=not no_reparam,
         force=force, check_parity=not no_parity, **kwargs,
     ).validate()
@@ -77,6 +98,7 @@ def export_cmd(
                 "model": r.model, "format": r.format, "ok": r.ok, "error": r.error, "seconds": round(r.seconds, 2),
                 "path": str(r.artifact.path) if r.artifact else None,
                 "manifest": str(r.artifact.manifest_path) if r.artifact else None,
+                "recipe": (r.artifact.manifest.get("precision") if r.artifact else None),
                 "parity": (r.artifact.manifest["parity"]["status"] if r.artifact else None),
             }
             for r in results
@@ -93,13 +115,17 @@ def export_cmd(
                 man = r.artifact.manifest
                 convs = man["structural_check"]["counts"].get("graph_convs", "")
                 par = man["parity"]
-                if par["status"] == "passed":
+                if par["status"] == "passed" and "min_cosine_measured" in par:
+                    par_text = f"ok (cos {par['min_cosine_measured']:.3f}, top-1 {par['top1_agreement']:.2f})"
+                elif par["status"] == "passed":
                     par_text = f"ok ({par.get('rel_err') or 0:.0e})"
                 elif "macOS" in (par.get("reason") or ""):
                     par_text = "needs macOS"
                 else:
                     par_text = f"{par['status']}: {par.get('reason')}"
-                table.add_row(r.model, r.format, "[green]ok[/]", f"{r.seconds:.1f}", str(convs), par_text, str(r.artifact.path))
+                rec = man.get("precision", "")
+                fmt_text = r.format if rec == default_recipe(r.format) else f"{r.format} {rec}"
+                table.add_row(r.model, fmt_text, "[green]ok[/]", f"{r.seconds:.1f}", str(convs), par_text, str(r.artifact.path))
             else:
                 table.add_row(r.model, r.format, "[red]failed[/]", f"{r.seconds:.1f}", "", "", r.error or "")
         console.print(table)

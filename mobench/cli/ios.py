@@ -61,12 +61,17 @@ def _config(protocol_name: str, rounds: int | None, inferences: int | None, warm
 
 
 def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, force: bool, console,
-                thermal_wait: float | None = None):
+                thermal_wait: float | None = None, recipe: str | None = None):
     from ..devices.remote.plan import build_plan, parse_compute_units
     from ..models import resolve_models
     from .progress import progress_bar
 
     units = parse_compute_units(compute_units)
+    if recipe is not None:
+        from ..exporters import ExportConfig, check_recipe
+
+        ExportConfig(recipe=recipe).validate()
+        check_recipe("coreml", recipe)
     names = resolve_models(models, preset)
     with progress_bar(console, transient=True) as bar:
         task = bar.add_task("export", total=len(names))
@@ -75,7 +80,7 @@ def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, 
             bar.update(task, completed=i, description=f"export {name}")
 
         result = build_plan(names, out, compute_units=units, config=cfg, with_onnx=with_onnx, force=force, progress=on_model,
-                            thermal_wait_s=thermal_wait)
+                            thermal_wait_s=thermal_wait, recipe=recipe)
     for model, err in result.skipped.items():
         console.print(f"[yellow]skipped[/] {model}: {err}")
     return result
@@ -142,10 +147,13 @@ def plan_cmd(
     with_onnx: bool = typer.Option(False, "--with-onnx", help="Also export ONNX next to each model (for the Python stand-in app)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing plan folder."),
     thermal_wait: float = typer.Option(0.0, "--thermal-wait", min=0, max=3600, help=THERMAL_HELP),
+    recipe: str | None = typer.Option(None, "--recipe", "-r", help="Core ML recipe of the models: fp16 (default), fp32, int8, w8, palettize6, palettize4, w8a8 (recorded in the plan)."),
+    precision: str | None = typer.Option(None, "--precision", hidden=True, help="Former name of --recipe."),
 ) -> None:
     console = _console()
     cfg = _config(protocol_name, rounds, inferences, warmup, trim, reload_per_round)
-    result = _build_plan(model, preset, compute_units, cfg, out, with_onnx, force, console, thermal_wait)
+    result = _build_plan(model, preset, compute_units, cfg, out, with_onnx, force, console, thermal_wait,
+                         recipe=recipe or precision)
     p = result.plan
     console.print(f"plan {p['plan_id']}: {len(p['runs'])} run(s) of {len({r['model'] for r in p['runs']})} model(s), "
                   f"protocol {p['protocol']['name']} ({p['protocol']['rounds']} x {p['protocol']['inferences']}) -> {out}")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from ..core.util import fmt_number
+
 HELP = """The main job: the whole study on this machine, end to end, into one folder.
 
 Builds the models, exports them (ONNX for the cpu device), times them, stores every run with its raw samples, counts complexity metrics, correlates latency with FLOPs/params beside the paper's published numbers (reference devices paper:iphone12 and paper:cpu), draws the plots and writes one HTML report.
@@ -26,6 +28,8 @@ Examples:
 
   mobench run -m s0 -m mobilenet_v3_large --threads 1
 
+  mobench run -m s0 --device cpu --device executorch --recipe fp32 --recipe int8   (runtime x recipe axis)
+
 The first is the quick preset on the cpu device into results/ (measured on 2 shared cores: 97 s from scratch, 150 s when the machine was busy; 10 s resumed); the second the paper's 30 models (9.6 minutes from scratch, exports and metric counting included; 20 minutes under heavy load from other jobs).
 """
 
@@ -34,7 +38,8 @@ def run(
     preset: str | None = typer.Option(None, "--preset", help="Model set: quick (default when no --model), mobileone, figure2, paper."),
     model: list[str] | None = typer.Option(None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."),
     protocol_name: str | None = typer.Option(None, "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper (default: from --preset)."),
-    device: str = typer.Option("cpu", "--device", "-d", help="Local device backend: cpu (ONNX Runtime, default), torch, coreml (macOS)."),
+    devices: list[str] | None = typer.Option(None, "--device", "-d", help="Local device backend (repeatable: a runtime axis): cpu (ONNX Runtime, default), torch, executorch, coreml (macOS)."),
+    recipes: list[str] | None = typer.Option(None, "--recipe", "-r", help="Export recipe (repeatable: a recipe axis), e.g. fp32, int8; default: each format's default."),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),
     no_unfused: bool = typer.Option(False, "--no-unfused", help="Skip timing the unfused MobileOne graphs."),
@@ -44,9 +49,7 @@ def run(
     import time
 
     from rich.console import Console
-    from rich.table import Table
 
-    from ..core.util import fmt_number
     from ..workflows.study import run_study
     from .progress import RichReporter
 
@@ -55,11 +58,51 @@ def run(
     console = Console()
     if not console.is_terminal:
         console = Console(width=150)
+    from .bench import check_device_recipe
+
+    axis = [(d, r) for d in (devices or ["cpu"]) for r in (recipes or [None])]
+    for d, r in axis:   # bad names fail before anything runs
+        check_device_recipe(d, r)
     t0 = time.perf_counter()
-    res = run_study(preset=preset, models=model, protocol_name=protocol_name, device=device, out=out,
-                    force=force, unfused=not no_unfused, threads=threads, progress=RichReporter(console),
-                    schedule=schedule)
+    results = []
+    for d, r in axis:
+        results.append(run_study(preset=preset, models=model, protocol_name=protocol_name, device=d, out=out,
+                                 force=force, unfused=not no_unfused and r in (None, "fp32", "fp16"),
+                                 threads=threads, progress=RichReporter(console), recipe=r, schedule=schedule))
+        _print_study(console, results[-1], d)
     total = time.perf_counter() - t0
+    if len(axis) > 1:
+        from ..analysis.tables import load_runs
+
+        print_speedups(console, load_runs(results[-1].db))
+    ok = [r for res in results for r in res.records if r.status == "ok"]
+    console.print(f"took {total:.0f} s in all")
+    if not ok:
+        raise typer.Exit(1)
+
+
+def print_speedups(console, runs, only_if_several: bool = False) -> None:
+    """Runtime x recipe: the speed-up of each recipe over fp32 on the same device (stored runs)."""
+    from rich.table import Table
+
+    from ..analysis.recipes import speedup_table
+
+    df = speedup_table(runs)
+    if df.empty or (only_if_several and df["recipe"].nunique() < 2):
+        return
+    t = Table(title="runtime x recipe: median latency and speed-up over fp32 on the same device")
+    for c in ("model", "device", "recipe", "median (ms)", "fp32 (ms)", "speed-up"):
+        t.add_column(c, justify="left" if c in ("model", "device", "recipe") else "right")
+    for row in df.itertuples():
+        t.add_row(row.model, row.device, row.recipe, fmt_number(row.median_ms, 3), fmt_number(row.fp32_median_ms, 3),
+                  "-" if row.speedup != row.speedup else f"{row.speedup:.2f}x")
+    console.print(t)
+
+
+def _print_study(console, res, device: str) -> None:
+    from rich.table import Table
+
+    total = sum(res.seconds.values())
 
     lat = res.analysis.latency
     stat = res.analysis.stat if hasattr(res.analysis, "stat") else "median"
@@ -93,9 +136,6 @@ def run(
     console.print(f"\nstore   {res.db}\nexports {res.out / 'exports'}\nplots   {res.out / 'plots'} "
                   f"({len(res.plots)} figures)\nreport  {res.report}\n"
                   f"took {total:.0f} s ({times}); {len(res.failed)} failed run(s)")
-    ok = [r for r in res.records if r.status == "ok"]
-    if not ok:
-        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ Public API::
     list_devices() -> list[DeviceStatus]       # every backend, usable here or why not
 
 Backends: ``cpu`` (ONNX Runtime CPU, the default), ``torch`` (eager PyTorch),
+``executorch`` (ExecuTorch .pte programs, XNNPACK, on this CPU),
 ``coreml`` (Core ML on a Mac), ``iphone`` (tethered iPhone). Each lives in its
 own module and is imported only when asked for, so ``mobench --help`` never
 imports onnxruntime or coremltools; a backend whose module cannot be imported
@@ -28,6 +29,8 @@ DEVICES: Registry[type[Device]] = Registry("device", group="mobench.devices", hi
 DEVICES.register("cpu", "mobench.devices.cpu:OrtCpuDevice",
                  description="ONNX Runtime, CPU execution provider (the default)")
 DEVICES.register("torch", "mobench.devices.torch_cpu:TorchCpuDevice", description="eager PyTorch on the CPU")
+DEVICES.register("executorch", "mobench.devices.executorch:ExecuTorchDevice",
+                 description="ExecuTorch runtime (.pte, XNNPACK) on this CPU")
 DEVICES.register("coreml", "mobench.devices.coreml:CoreMLDevice", description="Core ML on this Mac via coremltools")
 DEVICES.register("iphone", "mobench.devices.iphone:IPhoneDevice",
                  description="a tethered iPhone running the mobench harness app")

@@ -71,7 +71,7 @@ def yes_no(text: str) -> bool:
 class Device(abc.ABC):
     """A place where models are timed (see ``mobench.devices`` for the registry)."""
     name: str = ""
-    artifact_format: str | None = None     # "onnx", "coreml", or None (torch eager)
+    artifact_format: str | None = None     # an export format name (mobench.exporters.FORMATS), or None (torch eager)
     description: str = ""
     #: What ``--device-option KEY=VALUE`` may set on this backend (KEY -> option).
     OPTIONS: dict[str, DeviceOption] = {}

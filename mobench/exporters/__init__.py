@@ -1,46 +1,56 @@
-"""Exporters: Core ML (.mlpackage) and ONNX, with structural checks, parity and a manifest.
+"""Exporters: one registry of formats (Core ML .mlpackage, ONNX, ExecuTorch .pte) and recipes, with
+structural checks, parity and a manifest.
 
 Library API (usable without the CLI)::
 
     from mobench.exporters import ExportConfig, export, export_many, find_artifact, read_manifest
 
-    art = export("mobileone_s0", "coreml", ExportConfig(precision="fp16"))
+    art = export("mobileone_s0", "coreml", ExportConfig(recipe="palettize4"))
     art.path                  # results/exports/mobileone_s0/mobileone_s0.mlpackage
     art.manifest["op_histogram"]["conv"]   # 43: one conv per fused MobileOne block
 
     results = export_many(["s0", "mobilenet_v3_small"], "all", ExportConfig(out_dir=Path("out")))
     [r.error for r in results if not r.ok]   # converter failures, per (model, format)
 
-coremltools and onnxruntime are imported only when an export runs.
+coremltools, onnxruntime and executorch are imported only when an export runs.
 """
 
 from __future__ import annotations
 
 from ..core.errors import ArtifactExistsError
 from .config import (
-    DEFAULT_PRECISION,
     FORMATS,
     PARITY_ATOL,
     PARITY_RTOL,
     Artifact,
     ExportConfig,
     ExportResult,
+    all_recipes,
     artifact_stem,
+    check_recipe,
+    default_recipe,
     expand_formats,
+    format_recipes,
 )
 from .manifest import SCHEMA_VERSION, read_manifest, validate_manifest
 from .pipeline import export, export_many, find_artifact
+from .recipes import RECIPES, Recipe
 
 __all__ = [
     "Artifact",
     "ArtifactExistsError",
-    "DEFAULT_PRECISION",
     "ExportConfig",
     "ExportResult",
     "FORMATS",
     "PARITY_ATOL",
     "PARITY_RTOL",
+    "RECIPES",
+    "Recipe",
     "SCHEMA_VERSION",
+    "all_recipes",
+    "check_recipe",
+    "default_recipe",
+    "format_recipes",
     "artifact_stem",
     "expand_formats",
     "export",

@@ -17,17 +17,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import PARITY_ATOL, PARITY_RTOL
+from .config import FORMATS, PARITY_ATOL, PARITY_RTOL
 
-# Op names per format (ONNX op_type / Core ML MIL op type).
-OPS = {
-    "onnx": {"conv": ("Conv",), "batch_norm": ("BatchNormalization",), "add": ("Add", "Sum")},
-    "coreml": {"conv": ("conv",), "batch_norm": ("batch_norm",), "add": ("add",)},
-}
+
+def ops(fmt: str) -> dict[str, tuple[str, ...]]:
+    """Op names the checks count for ``fmt`` (its registration's ``ops`` meta: ONNX op_type, MIL op type, ...)."""
+    return FORMATS.meta(fmt).get("ops") or {}
 
 
 def count(histogram: dict[str, int], fmt: str, kind: str) -> int:
-    return sum(histogram.get(op, 0) for op in OPS[fmt][kind])
+    return sum(histogram.get(op, 0) for op in ops(fmt).get(kind, ()))
 
 
 def _check(name: str, passed: bool, expected: Any, actual: Any, detail: str) -> dict[str, Any]:
@@ -109,4 +108,48 @@ def compare(out, ref, precision: str, runtime: str) -> dict[str, Any]:
         "max_abs_ref": scale,
         "rel_err": diff / scale if scale else None,
         "top1_agrees": top1,
+    }
+
+
+def compare_quantized(outs, refs, recipe_name: str, runtime: str) -> dict[str, Any]:
+    """Parity of a quantized artifact against the fp32 PyTorch model on several inputs.
+
+    ``outs`` and ``refs`` are sequences of logits arrays (one per input). Passes when
+    the smallest cosine similarity >= the recipe's ``min_cosine`` and the share of
+    inputs with the same arg-max class >= its ``min_top1`` (thresholds and why: see
+    :mod:`.recipes`). The fp32 element-wise tolerance is not used (nor loosened) here.
+    """
+    import numpy as np
+
+    from .recipes import recipe
+
+    r = recipe(recipe_name)
+    base = {"runtime": runtime, "precision": recipe_name, **r.parity_rule()}
+    o = [np.asarray(x, dtype=np.float64).reshape(-1) for x in outs]
+    f = [np.asarray(x, dtype=np.float64).reshape(-1) for x in refs]
+    if len(o) != len(f) or not o:
+        return {**base, "status": "failed", "reason": f"{len(o)} outputs for {len(f)} reference inputs"}
+    if any(a.shape != b.shape for a, b in zip(o, f, strict=False)):
+        return {**base, "status": "failed", "reason": f"output shape {list(o[0].shape)} != PyTorch {list(f[0].shape)}"}
+    if not all(np.all(np.isfinite(a)) for a in o):
+        return {**base, "status": "failed", "reason": "output has inf/NaN"}
+    cos = [float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))) if np.linalg.norm(a) and np.linalg.norm(b) else 0.0
+           for a, b in zip(o, f, strict=False)]
+    top1 = float(np.mean([int(a.argmax() == b.argmax()) for a, b in zip(o, f, strict=False)]))
+    rel = [float(np.max(np.abs(a - b)) / np.max(np.abs(b))) if np.max(np.abs(b)) else None for a, b in zip(o, f, strict=False)]
+    ok = (r.min_cosine is None or min(cos) >= r.min_cosine) and (r.min_top1 is None or top1 >= r.min_top1)
+    reason = None
+    if not ok:
+        reason = (f"min cosine {min(cos):.4f} (needs >= {r.min_cosine}), top-1 agreement {top1:.2f} "
+                  f"(needs >= {r.min_top1}) against PyTorch fp32 on {len(o)} inputs")
+    return {
+        **base,
+        "status": "passed" if ok else "failed",
+        "reason": reason,
+        "min_cosine_measured": min(cos),
+        "mean_cosine": float(np.mean(cos)),
+        "top1_agreement": top1,
+        "max_rel_err": max((x for x in rel if x is not None), default=None),
+        "rel_err": max((x for x in rel if x is not None), default=None),
+        "n_inputs": len(o),
     }

@@ -7,6 +7,16 @@ minimum deployment target. coremltools converts on any OS, but predicts only on
 macOS: there the export checks parity against PyTorch; elsewhere the manifest
 records ``"skipped: Core ML prediction needs macOS"``.
 
+Recipes (``coremltools.optimize.coreml``, applied to the converted ML program):
+``fp16``/``fp32`` set the compute precision; ``w8`` and ``int8`` (Core ML's
+natural 8-bit scheme) are ``linear_quantize_weights`` (symmetric per-channel
+int8 weights, fp16 compute); ``palettize6``/``palettize4`` are
+``palettize_weights`` (k-means look-up tables of 6/4 bits per weight tensor);
+``w8a8`` adds ``linear_quantize_activations``, which needs a minimum
+deployment target of iOS17 and calibrates by running the model, i.e. Core ML
+prediction: on macOS only. Weight-compressed models carry ``constexpr_*`` ops
+that decompress at load time; the structural check requires them.
+
 The op histogram is read back from the saved package's MIL program
 (``spec.mlProgram.functions["main"]``), so it describes the file on disk.
 """
@@ -131,11 +141,16 @@ def convert(
                 outputs=[ct.TensorType(name=OUTPUT_NAME)],
                 convert_to="mlprogram",
                 minimum_deployment_target=getattr(ct.target, config.target),
-                compute_precision=ct.precision.FLOAT16 if precision == "fp16" else ct.precision.FLOAT32,
+                compute_precision=ct.precision.FLOAT32 if precision == "fp32" else ct.precision.FLOAT16,
                 skip_model_load=True,
             )
     except Exception as exc:
         raise ExportError(f"{name}: coremltools cannot convert this model: {one_line(exc)}") from exc
+
+    applied: dict[str, Any] = {"scheme": f"{precision} compute precision"}
+    if precision not in ("fp16", "fp32"):
+        step(f"coremltools.optimize ({precision})")
+        mlmodel, applied = optimize(mlmodel, precision, prep, config, name)
 
     spec_inputs = [i.name for i in mlmodel.get_spec().description.input]
     spec_outputs = [o.name for o in mlmodel.get_spec().description.output]
@@ -172,8 +187,12 @@ def convert(
     else:
         step("Core ML parity")
         parity = run_parity(path, prep, precision, input_name, config.input_kind)
-        if parity["status"] != "passed":
+        if parity["status"] == "failed":
             raise ExportError(f"{name}: Core ML output differs from PyTorch: {parity['reason']}")
+    if parity["status"] == "skipped" and precision not in ("fp16", "fp32"):
+        from .recipes import recipe
+
+        parity["rule"] = recipe(precision).parity_rule()
 
     out_desc = spec.description.output[0]
     out_shape = [int(d) for d in out_desc.type.multiArrayType.shape] or [int(d) for d in prep.reference_output.shape]
@@ -192,15 +211,90 @@ def convert(
         "opset": None,
         "target": config.target,
         "input": {"name": input_name, "shape": list(shape), "dtype": in_dtype, "layout": layout},
+        "recipe_applied": applied,
+        "extra_checks": compression_checks(histogram, precision, eligible_weights(prep.model)),
         "output": {"name": OUTPUT_NAME, "shape": out_shape, "dtype": _dtype(out_desc.type.multiArrayType.dataType)},
         "exporter": {
             "name": "coremltools ct.convert of torch.export program (run_decompositions({}))",
             "convert_to": "mlprogram",
-            "compute_precision": precision,
+            "compute_precision": "fp32" if precision == "fp32" else "fp16",
             "minimum_deployment_target": config.target,
             "spec_version": int(spec.specificationVersion),
         },
     }
+
+
+W8A8_TARGETS = ("iOS17", "iOS18")
+#: Weight tensors with fewer elements stay uncompressed (coremltools' own default: compressing
+#: a small tensor saves nothing and adds a decompression op).
+WEIGHT_THRESHOLD = 2048
+#: MIL ops that decompress weights at load time (per coremltools 9 and target iOS16..18).
+COMPRESSION_OPS = {
+    "w8": ("constexpr_affine_dequantize", "constexpr_blockwise_shift_scale"),
+    "int8": ("constexpr_affine_dequantize", "constexpr_blockwise_shift_scale"),
+    "palettize6": ("constexpr_lut_to_dense",),
+    "palettize4": ("constexpr_lut_to_dense",),
+    "w8a8": ("constexpr_affine_dequantize", "constexpr_blockwise_shift_scale"),
+}
+
+
+def eligible_weights(module, threshold: int | None = None) -> int:
+    """Conv/linear weight tensors of ``module`` large enough to be compressed (>= ``WEIGHT_THRESHOLD`` elements)."""
+    threshold = WEIGHT_THRESHOLD if threshold is None else threshold
+    return sum(1 for name, p in module.named_parameters()
+               if name.endswith("weight") and p.dim() >= 2 and p.numel() >= threshold)
+
+
+def compression_checks(histogram: dict[str, int], precision: str, eligible: int = 1) -> list[dict[str, Any]]:
+    """A weight-compressed program holds its decompression ops (if it has weights large enough to compress)."""
+    if precision not in COMPRESSION_OPS:
+        return []
+    found = {op: histogram[op] for op in COMPRESSION_OPS[precision] if histogram.get(op)}
+    return [{"name": "compressed_weights", "passed": bool(found) or eligible == 0,
+             "expected": f"any of {list(COMPRESSION_OPS[precision])} ({eligible} weight tensors >= {WEIGHT_THRESHOLD} elements)",
+             "actual": found, "detail": f"the {precision} program decompresses its weights at load time"}]
+
+
+def optimize(mlmodel, precision: str, prep: Prepared, config, name: str):
+    """Apply the recipe with ``coremltools.optimize.coreml``; return the model and what was applied."""
+    import coremltools.optimize.coreml as cto
+
+    if precision == "w8a8":
+        if config.target not in W8A8_TARGETS:
+            raise ExportError(f"{name}: recipe w8a8 needs --target iOS17 or later (activation quantization), "
+                              f"not {config.target}")
+        if sys.platform != "darwin":
+            raise ExportError(
+                f"{name}: recipe w8a8 cannot be built on {sys.platform}: coremltools' linear_quantize_activations "
+                "calibrates by running Core ML predictions, which need macOS"
+            )
+    try:
+        with _quiet():
+            if precision in ("w8", "int8", "w8a8"):
+                wcfg = cto.OptimizationConfig(global_config=cto.OpLinearQuantizerConfig(
+                    mode="linear_symmetric", dtype="int8", granularity="per_channel", weight_threshold=WEIGHT_THRESHOLD))
+                if precision == "w8a8":
+                    from .calibration import calibration_inputs
+
+                    acfg = cto.OptimizationConfig(global_config=cto.experimental.OpActivationLinearQuantizerConfig(
+                        mode="linear_symmetric"))
+                    samples = [{TENSOR_INPUT: x} for x in calibration_inputs(tuple(prep.example.shape), config)]
+                    mlmodel = cto.experimental.linear_quantize_activations(mlmodel, acfg, samples)
+                mlmodel = cto.linear_quantize_weights(mlmodel, config=wcfg)
+                applied = {"scheme": "int8 symmetric per-channel weights" + (" + int8 activations" if precision == "w8a8" else ""),
+                           "tool": "coremltools.optimize.coreml.linear_quantize_weights"}
+            else:
+                nbits = int(precision.removeprefix("palettize"))
+                pcfg = cto.OptimizationConfig(global_config=cto.OpPalettizerConfig(mode="kmeans", nbits=nbits,
+                                                                                 weight_threshold=WEIGHT_THRESHOLD))
+                mlmodel = cto.palettize_weights(mlmodel, config=pcfg)
+                applied = {"scheme": f"{nbits}-bit k-means palettization per weight tensor",
+                           "tool": "coremltools.optimize.coreml.palettize_weights"}
+    except ExportError:
+        raise
+    except Exception as exc:
+        raise ExportError(f"{name}: coremltools.optimize cannot apply {precision}: {one_line(exc)}") from exc
+    return mlmodel, applied
 
 
 def run_parity(path: Path, prep: Prepared, precision: str, input_name: str, input_kind: str) -> dict[str, Any]:
@@ -208,6 +302,21 @@ def run_parity(path: Path, prep: Prepared, precision: str, input_name: str, inpu
     import numpy as np
 
     ct = import_coremltools()
+    if precision not in ("fp16", "fp32"):
+        from .calibration import parity_inputs, torch_outputs
+        from .checks import compare_quantized
+
+        if input_kind == "image":
+            return {"status": "skipped", "reason": "quantized Core ML parity is run on tensor inputs only"}
+        try:
+            model = ct.models.MLModel(str(path), compute_units=ct.ComputeUnit.CPU_ONLY)
+            inputs = parity_inputs(prep, input_kind)
+            outs = [model.predict({input_name: x})[OUTPUT_NAME] for x in inputs]
+        except Exception as exc:
+            return {"status": "failed", "reason": f"Core ML cannot predict: {one_line(exc)}",
+                    "runtime": f"coremltools {ct.__version__}"}
+        return compare_quantized(outs, torch_outputs(prep, inputs), precision,
+                                 f"Core ML (coremltools {ct.__version__}, CPU_ONLY)")
     try:
         model = ct.models.MLModel(str(path), compute_units=ct.ComputeUnit.CPU_ONLY)
         if input_kind == "image":

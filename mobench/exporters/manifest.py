@@ -2,8 +2,12 @@
 
 Layout of an artifact folder ``OUT/<stem>/``::
 
-    <stem>.onnx          and/or   <stem>.mlpackage
+    <stem>.onnx | <stem>.mlpackage | <stem>.pte     (one file per registered format)
     manifest.json        {"schema_version": 1, "artifacts": {"onnx": {...}, "coreml": {...}}}
+
+The format names and recipe names the schema accepts come from the exporter
+registry (:func:`manifest_schema`); each entry records its recipe with the
+parity rule it was checked against (``recipe.parity_rule``).
 
 The manifest is updated read-modify-write under a lock file and written
 atomically, so an ONNX and a Core ML export of the same stem can run at once.
@@ -20,6 +24,7 @@ from typing import Any
 
 from ..core.errors import SchemaError, UsageError
 from ..core.util import atomic_write_json
+from .config import FORMATS
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -45,7 +50,7 @@ ENTRY_SCHEMA: dict[str, Any] = {
         "kind": {"type": "string"},
         "source": {"type": "string"},
         "paper_name": _STR_OR_NULL,
-        "format": {"enum": ["coreml", "onnx"]},
+        "format": {"type": "string"},
         "stem": {"type": "string"},
         "file": {"type": "string"},
         "size_bytes": {"type": "integer", "minimum": 0},
@@ -83,7 +88,8 @@ ENTRY_SCHEMA: dict[str, Any] = {
                 "dtype": {"type": "string"},
             },
         },
-        "precision": {"enum": ["fp16", "fp32"]},
+        "precision": {"type": "string"},
+        "recipe": {"type": "object", "required": ["name", "parity_rule"]},
         "target": _STR_OR_NULL,
         "opset": _INT_OR_NULL,
         "resolution": {"type": "integer"},
@@ -122,11 +128,27 @@ MANIFEST_SCHEMA: dict[str, Any] = {
         "schema_version": {"const": SCHEMA_VERSION},
         "artifacts": {
             "type": "object",
-            "propertyNames": {"enum": ["coreml", "onnx"]},
+            "propertyNames": {"type": "string"},
             "additionalProperties": ENTRY_SCHEMA,
         },
     },
 }
+
+
+def manifest_schema() -> dict[str, Any]:
+    """:data:`MANIFEST_SCHEMA` with the format and recipe enums filled from the exporter registry."""
+    import copy
+
+    from .config import FORMATS, all_recipes
+
+    schema = copy.deepcopy(MANIFEST_SCHEMA)
+    formats = FORMATS.names()
+    arts = schema["properties"]["artifacts"]
+    arts["propertyNames"] = {"enum": formats}
+    props = arts["additionalProperties"]["properties"]
+    props["format"] = {"enum": formats}
+    props["precision"] = {"enum": all_recipes()}
+    return schema
 
 
 def validate_manifest(doc: Any, where: str | os.PathLike = "manifest") -> dict:
@@ -138,7 +160,7 @@ def validate_manifest(doc: Any, where: str | os.PathLike = "manifest") -> dict:
             f"{where} has manifest schema version {doc['schema_version']}, newer than this mobench "
             f"understands ({SCHEMA_VERSION}); upgrade mobench"
         )
-    validator = jsonschema.Draft202012Validator(MANIFEST_SCHEMA)
+    validator = jsonschema.Draft202012Validator(manifest_schema())
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
@@ -154,8 +176,9 @@ def manifest_path(folder: str | os.PathLike) -> Path:
 def read_manifest(path: str | os.PathLike) -> dict:
     """Read and validate a manifest, given its file or the artifact folder that holds it."""
     p = Path(path)
-    if p.is_dir() or p.suffix in (".onnx", ".mlpackage"):
-        p = manifest_path(p if p.is_dir() and p.suffix != ".mlpackage" else p.parent)
+    exts = {m.get("extension") for m in (FORMATS.meta(f) for f in FORMATS.names())}
+    if p.is_dir() or p.suffix in exts:
+        p = manifest_path(p if p.is_dir() and p.suffix not in exts else p.parent)
     if not p.is_file():
         raise UsageError(f"no export manifest at {p}; export the model first (`mobench export --model NAME`)")
     try:

@@ -26,8 +26,9 @@ from ..models import model_info, resolve_name
 from . import manifest as _manifest
 from .checks import failed_summary, structural_checks
 from .config import (
-    EXTENSIONS,
     FORMATS,
+    PARITY_ATOL,
+    PARITY_RTOL,
     Artifact,
     ExportConfig,
     ExportResult,
@@ -36,8 +37,10 @@ from .config import (
     config_dict,
     config_fingerprint,
     expand_formats,
+    extension,
 )
 from .prepare import complexity, image_preprocessing, prepare, tensor_preprocessing
+from .recipes import recipe as _recipe
 
 LICENSE_NOTE = (
     "Architecture as published by its authors (MobileOne: Apple Sample Code License, "
@@ -59,7 +62,7 @@ def _checkpoint_sha(config: ExportConfig) -> str | None:
 def _target_paths(model: str, fmt: str, config: ExportConfig, ckpt_sha: str | None) -> tuple[str, Path, Path]:
     stem = artifact_stem(model, fmt, config, ckpt_sha)
     folder = Path(config.out_dir) / stem
-    return stem, folder, folder / f"{stem}{EXTENSIONS[fmt]}"
+    return stem, folder, folder / f"{stem}{extension(fmt)}"
 
 
 def _check_writable(out_dir: Path) -> None:
@@ -109,6 +112,18 @@ def _metadata(info, fmt: str, precision: str, config: ExportConfig, prep, stem: 
         "mobench.resolution": str(res),
         "mobench.weights": wdesc,
         "mobench.version": __version__,
+    }
+
+
+def _recipe_entry(name: str, result: dict) -> dict[str, Any]:
+    """The manifest's record of the recipe: what it is, its parity rule, and how the format applied it."""
+    r = _recipe(name)
+    return {
+        "name": name,
+        "quantized": r.quantized,
+        "description": r.description,
+        "parity_rule": r.parity_rule(PARITY_RTOL.get(name), PARITY_ATOL if not r.quantized else None),
+        "applied": result.get("recipe_applied"),
     }
 
 
@@ -162,7 +177,7 @@ def export(
     out_dir = Path(config.out_dir)
     _check_writable(out_dir)
     ckpt_sha = _checkpoint_sha(config)
-    precision = config.precision_for(fmt)
+    precision = config.recipe_for(fmt)      # the recipe (kept in the manifest's "precision" field)
     stem, folder, target = _target_paths(info.name, fmt, config, ckpt_sha)
     if target.exists() and not config.force:
         raise ArtifactExistsError(f"{target} already exists; pass --force to replace it")
@@ -190,6 +205,9 @@ def export(
         result = _converter(fmt).convert(prep, config, precision, tmp, stem, info.name, metadata, step)
         step("structural checks")
         structure = structural_checks(result["op_histogram"], fmt, prep.expectations, prep.reparameterized)
+        structure["checks"] += result.get("extra_checks") or []      # the format's own (delegation, quant ops)
+        structure["counts"].update(result.get("extra_counts") or {})
+        structure["status"] = "passed" if all(c["passed"] for c in structure["checks"]) else "failed"
         if structure["status"] != "passed":
             raise ExportError(f"{info.name}: structural check failed: {failed_summary(structure)}")
         step("counting params and MACs")
@@ -220,6 +238,7 @@ def export(
             "input": {**result["input"], "kind": config.input_kind, "preprocessing": preprocessing},
             "output": result["output"],
             "precision": precision,
+            "recipe": _recipe_entry(precision, result),
             "target": result["target"],
             "opset": result["opset"],
             "resolution": config.resolution,

@@ -16,7 +16,7 @@ from typing import Any
 from ..core.errors import ExportError, MobenchError, one_line
 from ..models import complexity as cx
 from ..models import create_model, is_reparameterizable, model_info, reparameterize_model
-from .config import IMAGENET_MEAN, IMAGENET_STD, ExportConfig
+from .config import FORMATS, IMAGENET_MEAN, IMAGENET_STD, ExportConfig
 
 SEED = 0
 CALIBRATION_BATCHES = 1
@@ -68,6 +68,11 @@ class Normalize:
         return _Normalized(model).eval()
 
 
+def has_image_type(fmt: str) -> bool:
+    """Whether ``fmt`` has an image input type that scales and biases pixels itself (Core ML's ImageType)."""
+    return bool(FORMATS.meta(fmt).get("image_type"))
+
+
 def image_preprocessing(fmt: str) -> dict[str, Any]:
     """How an 8-bit RGB image becomes the network's input, split between converter and graph.
 
@@ -78,7 +83,7 @@ def image_preprocessing(fmt: str) -> dict[str, Any]:
     """
     inv_std = tuple(1.0 / s for s in IMAGENET_STD)
     neg_mean = tuple(-m for m in IMAGENET_MEAN)
-    if fmt == "coreml":
+    if has_image_type(fmt):
         return {
             "color_layout": "RGB",
             "pixel_range": [0, 255],
@@ -219,13 +224,13 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
 
             if config.input_kind == "image":
                 pre = image_preprocessing(fmt)
-                scale = 1.0 if fmt == "coreml" else pre["graph_scale"]
-                bias = (0.0, 0.0, 0.0) if fmt == "coreml" else tuple(pre["graph_bias"])
+                scale = 1.0 if has_image_type(fmt) else pre["graph_scale"]
+                bias = (0.0, 0.0, 0.0) if has_image_type(fmt) else tuple(pre["graph_bias"])
                 module = Normalize.wrap(core, scale=scale, bias=bias, multiply=tuple(pre["graph_multiply"]))
                 pixels = torch.randint(0, 256, (1, 3, res, res)).float()
                 # Core ML's ImageType does the scale and bias before the graph; parity feeds pixels.
                 reference_input = pixels
-                graph_input = pixels / 255.0 + torch.tensor([-m for m in IMAGENET_MEAN]).view(1, 3, 1, 1) if fmt == "coreml" else pixels
+                graph_input = pixels / 255.0 + torch.tensor([-m for m in IMAGENET_MEAN]).view(1, 3, 1, 1) if has_image_type(fmt) else pixels
                 example = graph_input
                 with torch.no_grad():
                     reference_output = module(graph_input)

@@ -101,8 +101,13 @@ def run_study(
     threads: int | None = None,
     progress: Reporter | None = None,
     schedule: str = "interleaved",
+    recipe: str | None = None,
 ) -> StudyResult:
-    """Run the whole study; see the module docstring. Raises only for bad input."""
+    """Run the whole study; see the module docstring. Raises only for bad input.
+
+    ``recipe`` picks the export recipe of the device's format (default: the format's
+    default); the analysis then covers that device's runs of that recipe only.
+    """
 
     if device.startswith("paper:"):
         raise UsageError(f"{device} is a reference device (published numbers); run on a local device, e.g. --device cpu")
@@ -119,7 +124,9 @@ def run_study(
     db = out / "mobench.sqlite"
     seconds: dict[str, float] = {}
     opts = {"threads": threads} if threads else None
-    ec = ExportConfig(out_dir=out / "exports", input_kind=config.input_kind)
+    ec = ExportConfig(out_dir=out / "exports", input_kind=config.input_kind, recipe=recipe)
+    fmt = device_class(device).artifact_format
+    run_recipe = ec.recipe_for(fmt) if fmt else "fp32"
 
     # One sweep: every model, and the MobileOne models once more as their unfused graphs, all
     # loaded together with their rounds interleaved (mobench.workflows.schedule), so a slow
@@ -138,7 +145,8 @@ def run_study(
     t0 = time.perf_counter()
     runs = load_runs(db)
     # this study's runs only: the same folder may hold runs of other presets or protocols
-    runs = runs[(runs["device"] == device) & (runs["protocol"] == config.name) & runs["model"].isin(names)]
+    runs = runs[(runs["device"] == device) & (runs["protocol"] == config.name) & runs["model"].isin(names)
+                & (runs["precision"].fillna("fp32") == run_recipe)]
     result = analyze([device, "paper:iphone12", "paper:cpu"], RUN_METRICS, runs=runs, counted=counted,
                      count_missing=False, models=None, stat=STUDY_STAT.get(config.headline, "median"))
     result.notes.append(f"{device}: protocol {config.name!r} ({_describe(config)})")
@@ -152,7 +160,7 @@ def run_study(
 
     t0 = time.perf_counter()
     n_ok = sum(r.status == "ok" for r in records)
-    summary = (f"mobench run: preset {preset or '-'}, {len(names)} models, device {device}, "
+    summary = (f"mobench run: preset {preset or '-'}, {len(names)} models, device {device} ({run_recipe}), "
                f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed.")
     from ..analysis.profiles_view import stored_sections
     from ..results import Store

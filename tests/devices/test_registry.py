@@ -8,7 +8,7 @@ from mobench.devices import DEVICES, Device, get_device, list_devices
 
 def test_every_backend_is_listed_with_a_reason_when_unusable():
     statuses = {s.name: s for s in list_devices()}
-    assert set(statuses) == {"cpu", "torch", "coreml", "iphone"} == set(DEVICES)
+    assert set(statuses) == {"cpu", "torch", "executorch", "coreml", "iphone"} == set(DEVICES)
     assert statuses["cpu"].available and statuses["cpu"].reason == ""
     assert statuses["torch"].available
     for s in statuses.values():

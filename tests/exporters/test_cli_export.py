@@ -14,7 +14,7 @@ from mobench.exporters import onnx as onnx_exporter
     [
         (["--model", "nosuch_net", "--format", "onnx"], "unknown model 'nosuch_net'"),
         (["--model", "s0", "--format", "tflite"], "unknown export format 'tflite'"),
-        (["--model", "s0", "--format", "onnx", "--precision", "int4"], "unknown precision"),
+        (["--model", "s0", "--format", "onnx", "--precision", "int4"], "unknown recipe"),
         (["--model", "s0", "--format", "coreml", "--target", "iOS99"], "unknown Core ML target"),
         (["--model", "s0", "--format", "onnx", "--input", "video"], "unknown input kind"),
         (["--preset", "nosuch", "--format", "onnx"], "unknown preset"),

@@ -50,7 +50,7 @@ def test_checkpoint_gets_a_hash_suffix():
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [
-        ({"precision": "fp8"}, "unknown precision 'fp8'"),
+        ({"precision": "fp8"}, "unknown recipe 'fp8'"),
         ({"input_kind": "video"}, "unknown input kind"),
         ({"target": "ios16"}, "did you mean iOS16"),
         ({"target": "iOS12"}, "unknown Core ML target"),
@@ -65,9 +65,9 @@ def test_bad_options_raise_usage_errors(kwargs, needle):
 
 
 def test_expand_formats():
-    assert expand_formats("all") == ["coreml", "onnx"]
+    assert expand_formats("all") == ["coreml", "onnx", "executorch"]
     assert expand_formats(["onnx", "onnx"]) == ["onnx"]
-    assert expand_formats(["onnx", "all"]) == ["onnx", "coreml"]
+    assert expand_formats(["onnx", "all"]) == ["onnx", "coreml", "executorch"]
     with pytest.raises(UsageError, match="unknown export format 'tflite'"):
         expand_formats("tflite")
 

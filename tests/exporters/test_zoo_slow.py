@@ -53,3 +53,23 @@ def test_unfused_s0_coreml_keeps_branches(tmp_path):
     m = r.artifact.manifest
     assert m["reparameterized"] is False and m["op_histogram"]["conv"] > 4 * 43
     assert m["op_histogram"]["add"] >= 43 and m["structural_check"]["status"] == "passed"
+
+
+# Quantized recipes over the MobileOne family and two CNN baselines (parity by the recipe's rule).
+QUANT_MODELS = [*PRESETS["mobileone"], "mobilenet_v2_100", "mobilenet_v3_small"]
+QUANT_CELLS = [("onnx", "int8"), ("onnx", "int8-dynamic"), ("executorch", "fp32"), ("executorch", "int8"),
+               ("coreml", "w8"), ("coreml", "palettize6"), ("coreml", "palettize4")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("fmt", "recipe"), QUANT_CELLS, ids=[f"{f}-{r}" for f, r in QUANT_CELLS])
+def test_recipes_over_mobileone_and_baselines(tmp_path, fmt, recipe):
+    results = export_many(QUANT_MODELS, fmt, ExportConfig(out_dir=tmp_path, recipe=recipe))
+    failed = [(r.model, r.error) for r in results if not r.ok]
+    assert not failed
+    for r in results:
+        m = r.artifact.manifest
+        assert m["precision"] == recipe and m["structural_check"]["status"] == "passed", (r.model, m["structural_check"])
+        assert m["parity"]["status"] in ("passed", "skipped"), (r.model, m["parity"])
+        if fmt != "coreml":
+            assert m["parity"]["status"] == "passed"

@@ -96,9 +96,11 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
     prov = host_provenance()
     prov["measured_on"] = {"device": device, "engine": engine, **dev}
     artifacts = ((plan or {}).get("host") or {}).get("artifacts") or {}
+    plan_runs = {r.get("run_id"): r for r in (plan or {}).get("runs") or []}
     records = []
     for run in report["runs"]:
         art = artifacts.get(run["file"]) or {}
+        recipe = (plan_runs.get(run["run_id"]) or {}).get("recipe") or art.get("precision")
         mem = dict(run.get("memory") or {})
         if mem:
             mem["method"] = "task_vm_info.phys_footprint (MiB)"
@@ -114,6 +116,8 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
             "report_finished": report["finished"],
             "engine": engine,
         }
+        if recipe:
+            extra["recipe"] = recipe
         for key in ("compute_plan", "inputs", "started", "finished", "compile_reused", "cold_load_ms",
                     "warm_load_ms", "thermal_wait"):
             if key in run:
@@ -125,11 +129,11 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
         target = phone_target(
             device, model_identifier=dev["model_identifier"], udid=None, udid_sha=udid_sha,
             compute_units=short_compute_units(run["compute_units"]),
-            runtime=engine, runtime_version=f"{dev['os_name']} {dev['os_version']}", recipe=art.get("precision"))
+            runtime=engine, runtime_version=f"{dev['os_name']} {dev['os_version']}", recipe=recipe)
         records.append(RunRecord(
             model=run["model"], device=device, status=run["status"], error=run["error"],
             artifact_format=remote_kind(kind).artifact_format, artifact_sha256=run["sha256"], artifact_path=run["file"],
-            precision=art.get("precision"), reparameterized=art.get("reparameterized"),
+            precision=recipe, reparameterized=art.get("reparameterized"),
             protocol=config["name"], config=config,
             device_info={
                 "device_model": dev["model_identifier"], "os_name": dev["os_name"],

@@ -14,6 +14,7 @@ only if no model exported).
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -58,7 +59,7 @@ def protocol_fields(config: Any) -> dict[str, Any]:
 def make_plan(entries: Sequence[tuple[str, str, str]], compute_units: Sequence[str], config: Any, *,
               input_kind: str = "image", plan_id: str | None = None, report_url: str | None = None,
               token: str | None = None, host: dict[str, Any] | None = None,
-              thermal_wait_s: float | None = None) -> dict[str, Any]:
+              thermal_wait_s: float | None = None, recipes: dict[str, str] | None = None) -> dict[str, Any]:
     """A validated plan dict from ``(model, file, sha256)`` entries x compute units.
 
     ``thermal_wait_s``: before each run the app waits up to this long for a
@@ -70,6 +71,7 @@ def make_plan(entries: Sequence[tuple[str, str, str]], compute_units: Sequence[s
             runs.append({
                 "run_id": f"r{len(runs) + 1:03d}-{safe_filename(model)}-{cu}"[:128],
                 "model": model, "file": file, "sha256": sha, "compute_units": cu,
+                **({"recipe": recipes[file]} if recipes and recipes.get(file) else {}),
             })
     plan: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -88,12 +90,13 @@ def make_plan(entries: Sequence[tuple[str, str, str]], compute_units: Sequence[s
     return validate_plan(plan)
 
 
-def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str):
+def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str, recipe: str | None = None):
     from ...models.user import is_artifact
 
     if is_artifact(model):
         return _model_file(model, fmt, out_dir)
-    return export(model, fmt, ExportConfig(input_kind=input_kind, out_dir=out_dir))
+    return export(model, fmt, ExportConfig(input_kind=input_kind, out_dir=out_dir,
+                                           recipe=recipe if fmt == "coreml" else None))
 
 
 def _is_model_file(model: str) -> bool:
@@ -121,13 +124,18 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
                config: Any, input_kind: str = "image", with_onnx: bool = False, force: bool = False,
                progress: Callable[[str, int, int], None] | None = None,
                export_fn: Callable[..., Any] | None = None, thermal_wait_s: float | None = None,
-               kind: RemoteKind | str | None = None) -> PlanResult:
+               kind: RemoteKind | str | None = None, recipe: str | None = None) -> PlanResult:
     """Export every model in ``kind``'s format (Core ML for an iPhone; ONNX too with ``with_onnx``)
-    and write the plan folder."""
+    and write the plan folder.
+
+    ``recipe`` is the Core ML recipe (default fp16); every plan run records the recipe
+    its ``.mlpackage`` was exported with (``runs[].recipe``).
+    """
     kind = remote_kind(kind)
     if not models:
         raise UsageError("no models given; pass --model NAME (or --preset)")
-    export_fn = export_fn or _default_export
+    if export_fn is None:
+        export_fn = functools.partial(_default_export, recipe=recipe)
     out_dir = Path(out_dir)
     if out_dir.exists() and not force and any(out_dir.iterdir()):
         raise UsageError(f"{out_dir} exists and is not empty; pass --force to replace it or choose another -o")
@@ -162,7 +170,9 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
             raise ExportError(f"no model could be exported for the plan ({detail})")
         host = {"provenance": host_provenance(), "extra_files": extra_files, "skipped": skipped,
                 "artifacts": artifacts}
-        plan = make_plan(entries, compute_units, config, input_kind=input_kind, host=host, thermal_wait_s=thermal_wait_s)
+        recipes = {f: str(a["precision"]) for f, a in artifacts.items() if a.get("precision")}
+        plan = make_plan(entries, compute_units, config, input_kind=input_kind, host=host, thermal_wait_s=thermal_wait_s,
+                         recipes=recipes)
         atomic_write_json(tmp / PLAN_FILE, plan)
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the plan folder is meant to be shared/served
         os.chmod(tmp / PLAN_FILE, 0o644)
