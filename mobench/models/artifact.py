@@ -17,7 +17,7 @@ from math import prod
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import DeviceError, UsageError, one_line
+from ..core.errors import UsageError, one_line
 from ..core.util import sha256_path
 from .user import SHA_CHARS, UserModel, _remember, lookup
 
@@ -149,56 +149,6 @@ def _read_pte(path: Path) -> dict[str, Any]:
     except Exception as exc:
         raise _corrupt(path, "ExecuTorch", exc) from None
     return {"params": None, "macs": None, "input": inp}
-
-
-# --------------------------------------------------------------------------- devices and sweeps
-
-def devices_for_format(fmt: str) -> list[str]:
-    """Registered devices whose ``artifact_format`` is ``fmt`` (devices that cannot be imported are skipped)."""
-    from ..devices import DEVICES, device_class
-
-    out = []
-    for name in DEVICES.names():
-        try:
-            if getattr(device_class(name), "artifact_format", None) == fmt:
-                out.append(name)
-        except Exception:  # a backend that cannot be imported here
-            continue
-    return out
-
-
-def check_device(key: str, device) -> None:
-    """UsageError unless ``device`` runs the format of model file ``key`` and the file's input
-    shape is fixed (a device synthesizes the input from it)."""
-    um = lookup(key)
-    if getattr(device, "artifact_format", None) != um.format:
-        runs = devices_for_format(um.format or "")
-        raise UsageError(f"{um.label} is a {um.format} file; device {device.name!r} runs "
-                         f"{device.artifact_format or 'PyTorch modules'}: use --device "
-                         + (" or ".join(runs) if runs else f"<a device for {um.format}> (none is registered here)"))
-    shape = um.input.get("shape")
-    if um.format == "onnx" and (not shape or not all(shape)):
-        dims = "x".join("?" if not d else str(d) for d in shape or [])
-        raise UsageError(f"{um.label} has no fixed input shape ({dims or 'no input'}); "
-                         "export it with a fixed height and width")
-
-
-def as_artifact(key: str):
-    """The :class:`~mobench.exporters.Artifact` of a model file: the file itself, a manifest read from it."""
-    from ..exporters import Artifact
-
-    um = lookup(key)
-    path = Path(um.path or "")
-    if not path.exists():
-        raise DeviceError(f"model file {path} of {key} is missing")
-    if sha256_path(path) != um.sha256:
-        raise DeviceError(f"model file {path} changed since it was named {key}; pass it again")
-    manifest = {
-        "model": key, "format": um.format, "sha256": um.sha256, "file": path.name, "source": "model file",
-        "precision": None, "reparameterized": None, "params": um.params, "macs": um.macs,
-        "input": um.input if (um.input.get("shape") and all(um.input["shape"])) else {},
-    }
-    return Artifact(model=key, format=um.format or "", path=path, manifest_path=path, manifest=manifest)
 
 
 def complexity(key: str) -> dict[str, Any]:

@@ -29,10 +29,11 @@ from ..core.util import host_provenance, sha256_path
 from ..devices import LocalDevice, get_device
 from ..exporters import ExportConfig, export, find_artifact
 from ..exporters.config import DEFAULT_RESOLUTION
+from ..exporters.model_file import as_artifact
 from ..models import resolve_models
-from ..models.artifact import as_artifact, check_device
 from ..models.user import is_artifact, is_user_key, lookup
 from ..results import Store
+from .model_files import check_device
 from .schedule import DEFAULT_SCHEDULE, check_schedule, default_budget_mb, estimate_mb, memory_groups, run_schedule
 
 

@@ -107,7 +107,7 @@ def _is_model_file(model: str) -> bool:
 
 def _model_file(model: str, fmt: str, out_dir: Path):
     """A model file in hand goes into the plan as it is: a copy (the user's file is never moved)."""
-    from ...models.artifact import as_artifact
+    from ...exporters.model_file import as_artifact
     from ...models.user import lookup
 
     um = lookup(model)
