@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from mobench.core import protocol
-from mobench.devices.iphone.plan import make_plan
-from mobench.devices.iphone.schema import validate_plan
+from mobench.devices.remote.plan import make_plan
+from mobench.devices.remote.schema import validate_plan
 
 
 def test_plan_runs_record_the_recipe_and_validate():
