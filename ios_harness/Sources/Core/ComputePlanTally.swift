@@ -23,13 +23,17 @@ struct OperationTally: Equatable, Sendable {
     var unsupportedStructure = false
 
     /// Counts `operation` and lists it in `ops` (up to `maxOperations`).
-    /// A cost outside [0, 1] or not finite is dropped (null), not clamped.
+    /// A cost outside [0, 1] or not finite is dropped (null), not clamped; names
+    /// longer than the schema allows are cut.
     mutating func record(_ operation: PlanOperation) {
         record(device: operation.preferredDevice, operatorName: operation.operatorName)
         guard operations.count < OperationTally.maxOperations else {
             return
         }
         var entry = operation
+        // The schema's maxLength of name and operator, in Unicode scalars.
+        entry.name = Text.truncated(entry.name, toScalars: 1000)
+        entry.operatorName = Text.truncated(entry.operatorName, toScalars: 200)
         if let cost = entry.estimatedCost, !(cost.isFinite && cost >= 0 && cost <= 1) {
             entry.estimatedCost = nil
         }

@@ -217,6 +217,10 @@ final class CoreLogicTests: XCTestCase {
         for _ in 0...OperationTally.maxOperations {
             tally.record(op)
         }
+        var long = OperationTally()
+        long.record(PlanOperation(name: String(repeating: "n", count: 1_500), operatorName: "ios17.conv",
+                                  preferredDevice: .cpu, supportedDevices: [.cpu], estimatedCost: 0.5))
+        XCTAssertEqual(long.operations.first?.name.unicodeScalars.count, 1_000)
         XCTAssertEqual(tally.operations.count, OperationTally.maxOperations)
         XCTAssertEqual(tally.counts.neuralEngine, OperationTally.maxOperations + 1)
     }
