@@ -23,7 +23,7 @@ Examples:
 
 def profile(
     model: str = typer.Option(..., "--model", "-m", help="Model name, e.g. mobileone_s0, s0, study_act_relu."),
-    device: str = typer.Option("cpu", "--device", "-d", help="cpu, torch, coreml (Mac) or iphone (stored runs)."),
+    device: str = typer.Option("cpu", "--device", "-d", help="cpu, torch, coreml (Mac), or iphone / harness-known-cost (stored runs)."),
     unfused: bool = typer.Option(False, "--unfused", help="Profile the train-time (not reparameterized) graph."),
     runs: int | None = typer.Option(None, "--runs", help="Profiled inferences (default: cpu 100, torch 30)."),
     protocol_name: str = typer.Option("quick", "--protocol", "-p", help="Protocol of the unprofiled reference run."),

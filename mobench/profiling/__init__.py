@@ -9,7 +9,8 @@ Public API::
 * ``cpu``: ONNX Runtime's profiler, kernel time per node (:mod:`.onnxruntime`).
 * ``torch``: ``torch.profiler`` with one range per leaf module (:mod:`.torch_profiler`).
 * ``coreml`` (macOS 14.4+) and ``iphone``: Core ML's compute plan, estimated cost per
-  op scaled by the measured median (:mod:`.coreml_plan`).
+  op scaled by the measured median (:mod:`.coreml_plan`). ``harness-known-cost``: the
+  same path over the synthetic plan of the Swift harness's known-cost engine.
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ PROFILE_DEVICES: dict[str, str] = {
     "torch": "torch.profiler (CPU time per leaf module)",
     "coreml": "Core ML compute plan (estimated cost per op x measured median; macOS 14.4+)",
     "iphone": "Core ML compute plan from the harness report (iOS 17.4+)",
+    "harness-known-cost": "synthetic compute plan of the Swift harness's known-cost engine (checks the stored-run path)",
 }
+
+
+def stored_run_devices() -> set[str]:
+    """Devices profiled from stored remote-harness runs whose report carries ``compute_plan.ops``:
+    the device names every engine of a remote kind is stored as (``iphone``, ``harness-known-cost``)."""
+    from ..devices.iphone.constants import IPHONE
+
+    return {device for device, _ in IPHONE.engines.values()}
 
 #: devices that exist in the ecosystem but cannot be profiled by this mobench, with why
 _NOT_PROFILABLE = {
@@ -32,7 +42,7 @@ _NOT_PROFILABLE = {
                    "profile on cpu, torch, coreml or iphone"),
 }
 
-__all__ = ["PROFILE_DEVICES", "check_profile_device", "profile_artifact"]
+__all__ = ["PROFILE_DEVICES", "check_profile_device", "profile_artifact", "stored_run_devices"]
 
 
 def check_profile_device(name: str) -> None:

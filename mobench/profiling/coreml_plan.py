@@ -51,7 +51,10 @@ def costs_to_ms(ops: list[dict[str, Any]], median_ms: float) -> list[OpTime]:
 
 
 def profile_from_report_run(record: Any, median_ms: float | None = None) -> Profile:
-    """The compute-plan profile of a stored iPhone (or Mac) run, from ``record.extra["compute_plan"]``."""
+    """The compute-plan profile of a stored remote-harness run, from ``record.extra["compute_plan"]``.
+
+    Runs of the harness's known-cost engine carry a synthetic plan; their profile's source
+    says so (``known-cost-synthetic-plan``)."""
     plan = (record.extra or {}).get("compute_plan")
     where = f"run {record.extra.get('run_id', '?')} of {record.model} on {record.device}"
     if not plan:
@@ -71,7 +74,9 @@ def profile_from_report_run(record: Any, median_ms: float | None = None) -> Prof
     op_times = costs_to_ms(ops, median_ms)
     if not op_times:
         raise DeviceError(f"{where}: no op of its compute plan has an estimated cost")
-    return Profile(model=record.model, device=record.device, source="coreml-compute-plan", ops=op_times,
+    engine = (record.device_info or {}).get("engine") or (record.extra or {}).get("engine")
+    source = "known-cost-synthetic-plan" if engine == "known-cost" else "coreml-compute-plan"
+    return Profile(model=record.model, device=record.device, source=source, ops=op_times,
                    runs=record.n_samples, profiled_total_ms=median_ms, unprofiled_median_ms=median_ms,
                    unfused=record.reparameterized is False, estimated=True, run_id=record.extra.get("run_id"),
                    extra={"ops_by_device": plan.get("ops_by_device"),

@@ -5,9 +5,10 @@ normal sweep (a fresh run, stored with its raw samples): its median is the
 unprofiled reference that states the profiling overhead (profiled total against
 unprofiled median), and, for Core ML, the time the compute plan's costs are
 scaled by. Then the profiler runs on the same artifact with the same device
-options. For ``iphone`` the profile comes from the newest stored iPhone run of the
-model whose report carries compute-plan costs (runs reach the store through
-``mobench ios`` plans).
+options. For ``iphone`` (and ``harness-known-cost``, the Swift harness's synthetic
+engine) the profile comes from the newest stored run of the model on that device
+whose report carries compute-plan costs (runs reach the store through ``mobench ios``
+plans).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..core.progress import Reporter
 from ..devices import get_device
 from ..exporters import ExportConfig, find_artifact
 from ..models import resolve_models
-from ..profiling import check_profile_device, profile_artifact
+from ..profiling import check_profile_device, profile_artifact, stored_run_devices
 from ..results import Store
 from ..results.profiles import add_profile
 from .sweep import run_sweep
@@ -45,7 +46,7 @@ def run_profile(
     own = not isinstance(db, Store)
     store = Store(db) if own else db
     try:
-        if device == "iphone":
+        if device in stored_run_devices():
             prof = _from_stored(store, name, device, unfused)
         else:
             prof = _local(store, name, device, unfused, runs, protocol_name, export_config, device_options, progress)

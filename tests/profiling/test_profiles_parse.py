@@ -146,6 +146,25 @@ def test_compute_plan_on_this_system():
         pytest.skip("the compute-plan run on a Mac is exercised by the macos-marked tests")
 
 
+def test_known_cost_runs_profile_as_themselves():
+    """A harness-known-cost run (the Swift harness's synthetic plan) profiles under its own device and source."""
+    from mobench.profiling import stored_run_devices
+
+    assert stored_run_devices() == {"iphone", "harness-known-cost"}
+    check_profile_device("harness-known-cost")
+    rec = RunRecord(model="mobileone_s0", device="harness-known-cost", artifact_format="coreml",
+                    samples_ms=[[1.5, 1.6, 1.4]], device_info={"engine": "known-cost"},
+                    extra={"run_id": 3, "compute_plan": {"available": True, "ops": [
+                        {"name": "known_cost/first", "operator": "known_cost", "preferred_device": "unknown",
+                         "supported_devices": [], "estimated_cost": 0.25},
+                        {"name": "known_cost/middle", "operator": "known_cost", "preferred_device": "unknown",
+                         "supported_devices": [], "estimated_cost": 0.75}]}})
+    prof = profile_from_report_run(rec)
+    assert prof.device == "harness-known-cost" and prof.source == "known-cost-synthetic-plan"
+    assert [o.ms for o in prof.ops] == pytest.approx([0.375, 1.125]) and prof.ops_total_ms == pytest.approx(1.5)
+    assert profile_from_report_run(_iphone_record(PLAN)).source == "coreml-compute-plan"
+
+
 @pytest.mark.parametrize("device, msg", [("executorch", "ETDump"), ("paper:iphone12", "profiles come from")])
 def test_devices_that_cannot_profile(device, msg):
     with pytest.raises(DeviceError, match=msg):

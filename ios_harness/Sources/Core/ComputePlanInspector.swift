@@ -5,7 +5,10 @@ import Foundation
 /// Where Core ML plans to run a model's operations, from `MLComputePlan`
 /// (iOS 17.4+): operations counted by their preferred compute device, and a
 /// flag when the Neural Engine was allowed but some operations prefer the CPU
-/// (a CPU fallback that usually costs a round trip per fallback segment).
+/// (a CPU fallback that usually costs a round trip per fallback segment), and
+/// for ML Programs every operation of `main` with its preferred and supported
+/// devices and `MLComputePlanCost.weight` (the host scales the weights by the
+/// measured median, as coremltools' `MLModelBenchmarker` does).
 ///
 /// The plan is made on the device itself, so it describes that device.
 enum ComputePlanInspector {
@@ -31,7 +34,7 @@ enum ComputePlanInspector {
         case .program(let program):
             for name in program.functions.keys.sorted() {
                 if let function = program.functions[name] {
-                    visit(function.block, plan: plan, tally: &tally)
+                    visit(function.block, plan: plan, listOperations: name == "main", tally: &tally)
                 }
             }
         case .neuralNetwork(let network):
@@ -49,18 +52,34 @@ enum ComputePlanInspector {
         }
     }
 
+    /// Counts the block's operations (nested blocks after their operation); for
+    /// the `main` function also lists each with its device usage and estimated
+    /// cost, whose weights are shares of one prediction of `main`.
     @available(iOS 17.4, macOS 14.4, *)
-    private static func visit(_ block: MLModelStructure.Program.Block, plan: MLComputePlan, tally: inout OperationTally) {
+    private static func visit(
+        _ block: MLModelStructure.Program.Block,
+        plan: MLComputePlan,
+        listOperations: Bool,
+        tally: inout OperationTally
+    ) {
         for operation in block.operations {
             // Constants are folded into their consumers and never "run".
             if !OperationTally.isConstant(operation.operatorName) {
-                tally.record(
-                    device: deviceKind(plan.deviceUsage(for: operation)?.preferred),
-                    operatorName: operation.operatorName
-                )
+                let usage = plan.deviceUsage(for: operation)
+                if listOperations {
+                    tally.record(PlanOperation(
+                        name: operation.outputs.first?.name ?? operation.operatorName,
+                        operatorName: operation.operatorName,
+                        preferredDevice: deviceKind(usage?.preferred),
+                        supportedDevices: (usage?.supported ?? []).map { deviceKind($0) },
+                        estimatedCost: plan.estimatedCost(of: operation)?.weight
+                    ))
+                } else {
+                    tally.record(device: deviceKind(usage?.preferred), operatorName: operation.operatorName)
+                }
             }
             for nested in operation.blocks {
-                visit(nested, plan: plan, tally: &tally)
+                visit(nested, plan: plan, listOperations: listOperations, tally: &tally)
             }
         }
     }

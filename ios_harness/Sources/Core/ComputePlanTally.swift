@@ -1,10 +1,10 @@
 import Foundation
 
-/// A compute device, as counted in `ops_by_device`.
-enum DeviceKind: Sendable {
+/// A compute device, as counted in `ops_by_device` and named in `ops`.
+enum DeviceKind: String, Codable, Sendable {
     case cpu
     case gpu
-    case neuralEngine
+    case neuralEngine = "neural_engine"
     case unknown
 }
 
@@ -14,9 +14,31 @@ struct OperationTally: Equatable, Sendable {
     /// Most operator names listed in `cpu_fallback_ops` (the schema's maxItems).
     static let maxFallbackNames = 1000
 
+    /// Most entries listed in `ops` (the schema's maxItems).
+    static let maxOperations = 5000
+
     var counts = OpsByDevice()
     var cpuOperatorNames: [String] = []
+    var operations: [PlanOperation] = []
     var unsupportedStructure = false
+
+    /// Counts `operation` and lists it in `ops` (up to `maxOperations`).
+    /// A cost outside [0, 1] or not finite is dropped (null), not clamped; names
+    /// longer than the schema allows are cut.
+    mutating func record(_ operation: PlanOperation) {
+        record(device: operation.preferredDevice, operatorName: operation.operatorName)
+        guard operations.count < OperationTally.maxOperations else {
+            return
+        }
+        var entry = operation
+        // The schema's maxLength of name and operator, in Unicode scalars.
+        entry.name = Text.truncated(entry.name, toScalars: 1000)
+        entry.operatorName = Text.truncated(entry.operatorName, toScalars: 200)
+        if let cost = entry.estimatedCost, !(cost.isFinite && cost >= 0 && cost <= 1) {
+            entry.estimatedCost = nil
+        }
+        operations.append(entry)
+    }
 
     mutating func record(device: DeviceKind, operatorName: String) {
         switch device {
@@ -58,7 +80,8 @@ struct OperationTally: Equatable, Sendable {
             reason: nil,
             opsByDevice: counts,
             cpuFallbackWithAneAllowed: fallback,
-            cpuFallbackOps: fallback ? cpuOperatorNames : []
+            cpuFallbackOps: fallback ? cpuOperatorNames : [],
+            ops: operations.isEmpty ? nil : operations
         )
     }
 }

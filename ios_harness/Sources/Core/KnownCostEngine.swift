@@ -71,8 +71,27 @@ final class KnownCostEngine: InferenceEngine, @unchecked Sendable {
         return Model(costs: costs)
     }
 
+    /// A synthetic plan of three `known_cost` operations on no real device
+    /// (`unknown`) whose weights sum to exactly 1, so the host's per-op
+    /// profile path runs end to end without Core ML. The report says
+    /// `engine: known-cost`, so it is never taken for a phone's plan.
+    static let syntheticOperations: [PlanOperation] = [
+        PlanOperation(name: "known_cost/first", operatorName: "known_cost", preferredDevice: .unknown,
+                      supportedDevices: [], estimatedCost: 0.25),
+        PlanOperation(name: "known_cost/middle", operatorName: "known_cost", preferredDevice: .unknown,
+                      supportedDevices: [], estimatedCost: 0.5),
+        PlanOperation(name: "known_cost/last", operatorName: "known_cost", preferredDevice: .unknown,
+                      supportedDevices: [], estimatedCost: 0.25),
+    ]
+
     func computePlan(_ compiled: URL, computeUnits: ComputeUnits) -> ComputePlanSummary {
-        .unavailable("known-cost engine: no runtime places operations")
+        var tally = OperationTally()
+        for operation in KnownCostEngine.syntheticOperations {
+            tally.record(operation)
+        }
+        var summary = tally.summary(allowsNeuralEngine: computeUnits.allowsNeuralEngine)
+        summary.reason = "known-cost engine: synthetic plan, no runtime places operations"
+        return summary
     }
 
     func discardCompiled(_ compiled: URL, source: URL) {}

@@ -179,6 +179,43 @@ struct OpsByDevice: Codable, Equatable, Sendable {
     }
 }
 
+/// One operation of the compute plan: where Core ML prefers to run it and its
+/// estimated cost (`MLComputePlanCost.weight`, its share of one prediction).
+struct PlanOperation: Codable, Equatable, Sendable {
+    var name: String
+    var operatorName: String
+    var preferredDevice: DeviceKind
+    var supportedDevices: [DeviceKind]
+    var estimatedCost: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case operatorName = "operator"
+        case preferredDevice = "preferred_device"
+        case supportedDevices = "supported_devices"
+        case estimatedCost = "estimated_cost"
+    }
+
+    init(name: String, operatorName: String, preferredDevice: DeviceKind, supportedDevices: [DeviceKind],
+         estimatedCost: Double?) {
+        self.name = name
+        self.operatorName = operatorName
+        self.preferredDevice = preferredDevice
+        self.supportedDevices = supportedDevices
+        self.estimatedCost = estimatedCost
+    }
+
+    /// `estimated_cost` is required and may be null: written as an explicit null.
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(operatorName, forKey: .operatorName)
+        try container.encode(preferredDevice, forKey: .preferredDevice)
+        try container.encode(supportedDevices, forKey: .supportedDevices)
+        try container.encode(estimatedCost, forKey: .estimatedCost)
+    }
+}
+
 /// What `MLComputePlan` (iOS 17.4+) says about where the operations run.
 struct ComputePlanSummary: Codable, Equatable, Sendable {
     var available: Bool
@@ -186,6 +223,8 @@ struct ComputePlanSummary: Codable, Equatable, Sendable {
     var opsByDevice: OpsByDevice?
     var cpuFallbackWithAneAllowed: Bool?
     var cpuFallbackOps: [String]?
+    /// One entry per ML Program operation, with its estimated cost.
+    var ops: [PlanOperation]?
 
     enum CodingKeys: String, CodingKey {
         case available
@@ -193,6 +232,7 @@ struct ComputePlanSummary: Codable, Equatable, Sendable {
         case opsByDevice = "ops_by_device"
         case cpuFallbackWithAneAllowed = "cpu_fallback_with_ane_allowed"
         case cpuFallbackOps = "cpu_fallback_ops"
+        case ops
     }
 
     static func unavailable(_ reason: String) -> ComputePlanSummary {

@@ -179,6 +179,52 @@ final class CoreLogicTests: XCTestCase {
         XCTAssertTrue(OperationTally.isConstant("ios17.const"))
     }
 
+    func testPerOperationCostsRoundTripAndPassTheSchema() throws {
+        var tally = OperationTally()
+        tally.record(PlanOperation(name: "x_to_fp16", operatorName: "ios17.cast", preferredDevice: .cpu,
+                                   supportedDevices: [.cpu, .gpu], estimatedCost: 0.1))
+        tally.record(PlanOperation(name: "stage0_conv", operatorName: "ios17.conv", preferredDevice: .neuralEngine,
+                                   supportedDevices: [.cpu, .gpu, .neuralEngine], estimatedCost: 0.9))
+        tally.record(PlanOperation(name: "out", operatorName: "ios17.reshape", preferredDevice: .unknown,
+                                   supportedDevices: [], estimatedCost: nil))
+        tally.record(PlanOperation(name: "odd", operatorName: "ios17.add", preferredDevice: .gpu,
+                                   supportedDevices: [.gpu], estimatedCost: 1.5))
+        let summary = tally.summary(allowsNeuralEngine: true)
+        XCTAssertEqual(summary.opsByDevice, OpsByDevice(cpu: 1, gpu: 1, neuralEngine: 1, unknown: 1))
+        XCTAssertEqual(summary.ops?.map(\.estimatedCost), [0.1, 0.9, nil, nil])   // 1.5 is no weight: dropped
+
+        let data = try ReportWriter.encoder(pretty: false).encode(summary)
+        XCTAssertEqual(try JSONDecoder().decode(ComputePlanSummary.self, from: data), summary)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let ops = try XCTUnwrap(object["ops"] as? [[String: Any]])
+        XCTAssertEqual(ops[1]["preferred_device"] as? String, "neural_engine")
+        XCTAssertTrue(ops[2]["estimated_cost"] is NSNull)   // required, written as null
+        let schema = try SchemaCheck(schema: "report")
+        XCTAssertEqual(try schema.problems(data, definition: "compute_plan"), [])
+        // The checker can fail on the new fields: a device outside the enum, a weight above 1.
+        let bad = String(decoding: data, as: UTF8.self)
+            .replacingOccurrences(of: "\"preferred_device\":\"neural_engine\"", with: "\"preferred_device\":\"npu\"")
+            .replacingOccurrences(of: "0.9", with: "9")
+        let problems = try schema.problems(Data(bad.utf8), definition: "compute_plan")
+        XCTAssertTrue(problems.contains { $0.contains("preferred_device") && $0.contains("npu") }, "\(problems)")
+        XCTAssertTrue(problems.contains { $0.contains("9") && $0.contains("estimated_cost") }, "\(problems)")
+    }
+
+    func testOperationListIsCappedAtTheSchemaLimit() {
+        var tally = OperationTally()
+        let op = PlanOperation(name: "c", operatorName: "ios17.conv", preferredDevice: .neuralEngine,
+                               supportedDevices: [.neuralEngine], estimatedCost: 0)
+        for _ in 0...OperationTally.maxOperations {
+            tally.record(op)
+        }
+        var long = OperationTally()
+        long.record(PlanOperation(name: String(repeating: "n", count: 1_500), operatorName: "ios17.conv",
+                                  preferredDevice: .cpu, supportedDevices: [.cpu], estimatedCost: 0.5))
+        XCTAssertEqual(long.operations.first?.name.unicodeScalars.count, 1_000)
+        XCTAssertEqual(tally.operations.count, OperationTally.maxOperations)
+        XCTAssertEqual(tally.counts.neuralEngine, OperationTally.maxOperations + 1)
+    }
+
     // MARK: Plan checks
 
     func testUnsafeFileNamesAreRejected() {

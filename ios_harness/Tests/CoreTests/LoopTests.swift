@@ -63,7 +63,10 @@ final class LoopTests: XCTestCase {
         XCTAssertEqual(result.compileReused, false)
         XCTAssertNotNil(result.compileMs)
         XCTAssertEqual(result.inputs?.first?.kind, .multiArray)
-        XCTAssertEqual(result.computePlan?.available, false)
+        // The known-cost engine's synthetic plan: weights summing to 1, on no real device.
+        XCTAssertEqual(result.computePlan?.ops, KnownCostEngine.syntheticOperations)
+        XCTAssertEqual(result.computePlan?.opsByDevice, OpsByDevice(unknown: 3))
+        XCTAssertEqual(result.computePlan?.cpuFallbackWithAneAllowed, false)
         XCTAssertNotNil(result.memory?.footprintAfterLoadMb)
         XCTAssertNotNil(result.memory?.peakFootprintMb)
     }

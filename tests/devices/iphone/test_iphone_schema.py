@@ -73,6 +73,7 @@ def test_golden_report_exercises_every_schema_key(golden_report):
     assert set(ok["rounds"][0]) == _all_keys(defs["round"])
     assert set(ok["compute_plan"]) == _all_keys(defs["compute_plan"])
     assert set(ok["compute_plan"]["ops_by_device"]) == _all_keys(defs["compute_plan"]["properties"]["ops_by_device"])
+    assert all(set(op) == _all_keys(defs["plan_op"]) for op in ok["compute_plan"]["ops"])
     assert set(ok["inputs"][0]) == _all_keys(defs["input"])
 
 
