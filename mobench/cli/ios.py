@@ -121,7 +121,7 @@ def devices_cmd(
 # -- plan ----------------------------------------------------------------------------------
 PLAN_HELP = """Export Core ML models (image input) and write a plan folder for the harness app.
 
-The folder (plan.json + one .mlpackage per model) is what `mobench ios run` pushes into the app's Documents and `mobench ios serve` serves. --with-onnx also puts each model's ONNX export next to it, for the Python stand-in app (tests/devices/iphone/standin.py) on machines without an iPhone.
+The folder (plan.json + one .mlpackage per model) is what `mobench ios run` pushes into the app's Documents and `mobench ios serve` serves. --with-onnx also puts each model's ONNX export next to it (the test suite's stand-in app times those).
 
 Examples:
 
@@ -176,8 +176,7 @@ Examples:
   mobench ios run --plan plans/s0 --transport devicectl --udid 00008101-000A1234
 
   mobench ios run --plan plans/demo --transport folder --documents /tmp/app-docs --app-command "ios_harness/.build/debug/mobench-harness --engine known-cost"
-
-  mobench ios run --plan plans/demo --transport folder --documents /tmp/app-docs --app-command "python tests/devices/iphone/standin.py"
+  (the harness package's executable without a phone: its runs are stored as device harness-known-cost, never iphone)
 """
 
 
