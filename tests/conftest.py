@@ -36,25 +36,11 @@ def run_cli(capsys):
 
 
 def _store_problems(db) -> list[str]:
-    """SQLite's integrity check plus the store's invariant: every run's samples match its statistics."""
-    import sqlite3
+    """``Store.integrity_problems()`` of the database at ``db``, opened read-only (nothing created or migrated)."""
+    from mobench.results import Store
 
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    con.row_factory = sqlite3.Row
-    try:
-        problems = [row[0] for row in con.execute("PRAGMA integrity_check") if row[0] != "ok"]
-        for row in con.execute(
-            "SELECT r.id, r.status, r.n_samples, s.n AS stat_n, "
-            "(SELECT COUNT(*) FROM samples x WHERE x.run_id = r.id) AS stored "
-            "FROM runs r LEFT JOIN stats s ON s.run_id = r.id"
-        ):
-            if row["n_samples"] != row["stored"]:
-                problems.append(f"run {row['id']}: {row['stored']} samples stored, {row['n_samples']} expected")
-            if row["status"] == "ok" and row["stat_n"] != row["stored"]:
-                problems.append(f"run {row['id']}: statistics cover {row['stat_n']} samples, {row['stored']} stored")
-    finally:
-        con.close()
-    return problems
+    with Store(db, readonly=True) as st:
+        return st.integrity_problems()
 
 
 @pytest.fixture
