@@ -14,6 +14,8 @@ from pathlib import Path
 
 HARNESS = Path(__file__).resolve().parents[2] / "ios_harness"
 FALLBACK = Path("/opt/swift/usr/bin/swift")
+# The Core ML package the harness's own tests load (ios_harness/Tests/Fixtures).
+FIXTURE_MODEL = HARNESS / "Tests" / "Fixtures" / "tiny_cnn.mlpackage"
 
 
 def find_swift() -> str | None:

@@ -12,7 +12,6 @@ where no Swift toolchain exists.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -21,28 +20,16 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from iphone_helpers import run_cli
+from swift_toolchain import FIXTURE_MODEL
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from swift_toolchain import HARNESS, build_harness, find_swift  # noqa: E402
+from mobench.core.configs import BenchConfig
+from mobench.core.util import atomic_write_json, sha256_path
+from mobench.devices.remote.plan import make_plan
+from mobench.devices.remote.schema import validate_progress, validate_report, validate_run_line
+from mobench.results import Store, load
 
-from mobench.core.util import atomic_write_json, sha256_path  # noqa: E402
-from mobench.core.configs import BenchConfig  # noqa: E402
-from mobench.devices.remote.plan import make_plan  # noqa: E402
-from mobench.devices.remote.schema import validate_progress, validate_report, validate_run_line  # noqa: E402
-from mobench.results import Store, load  # noqa: E402
-
-FIXTURE_MODEL = HARNESS / "Tests" / "Fixtures" / "tiny_cnn.mlpackage"
-
-
-@pytest.fixture(scope="module")
-def harness_exe() -> Path:
-    swift = find_swift()
-    if swift is None and os.environ.get("MOBENCH_REQUIRE_SWIFT"):
-        pytest.fail("MOBENCH_REQUIRE_SWIFT is set but no Swift toolchain was found (PATH, /opt/swift/usr/bin/swift, SWIFT)")
-    if swift is None:
-        pytest.skip("no Swift toolchain (swift not on PATH, not at /opt/swift/usr/bin/swift, SWIFT not set): "
-                    "the Swift harness cannot be built here")
-    return build_harness(swift)
+pytestmark = pytest.mark.usefixtures("results_in_tmp")
 
 
 @pytest.fixture
@@ -60,28 +47,11 @@ def plan_dir(tmp_path) -> Path:
     return d
 
 
-@pytest.fixture(autouse=True)
-def _results_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv("MOBENCH_RESULTS", str(tmp_path / "results"))
-
-
-def _cli(args, capsys):
-    from mobench.cli import main
-
-    code = 0
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def test_folder_transport_runs_the_swift_session_into_the_store(harness_exe, plan_dir, tmp_path, capsys):
     db, docs = tmp_path / "r.sqlite", tmp_path / "docs"
-    code, out, err = _cli(["ios", "run", "--plan", plan_dir, "--transport", "folder", "--documents", docs,
-                           "--app-command", f"{harness_exe} --engine known-cost --cost-ms 1.5",
-                           "--db", db, "--poll", "0.1", "--timeout", "120"], capsys)
+    code, out, err = run_cli(["ios", "run", "--plan", plan_dir, "--transport", "folder", "--documents", docs,
+                              "--app-command", f"{harness_exe} --engine known-cost --cost-ms 1.5",
+                              "--db", db, "--poll", "0.1", "--timeout", "120"], capsys)
     assert code == 0, err
     assert "stored 2 run(s) (0 already stored)" in out
 
@@ -105,10 +75,10 @@ def test_folder_transport_runs_the_swift_session_into_the_store(harness_exe, pla
 
     df = load(db)
     assert list(df["device"]) == ["harness-known-cost"] * 2   # never stored as an iPhone measurement
-    code, out, err = _cli(["results", "list", "--db", db], capsys)
+    code, out, err = run_cli(["results", "list", "--db", db], capsys)
     assert code == 0, err
     assert out.count("harness-known-cost") == 2 and "iphone" not in out
-    code, out, _ = _cli(["results", "list", "--db", db, "--device", "iphone"], capsys)
+    code, out, _ = run_cli(["results", "list", "--db", db, "--device", "iphone"], capsys)
     assert "tiny_cnn" not in out
     with Store(db, readonly=True) as s:
         rec = s.get_run(int(df["id"].iloc[0]) if "id" in df else 1)

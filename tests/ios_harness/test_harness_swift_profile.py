@@ -11,50 +11,19 @@ reason) only where no Swift toolchain exists.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
+from iphone_helpers import run_cli
+from swift_toolchain import FIXTURE_MODEL
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from swift_toolchain import HARNESS, build_harness, find_swift  # noqa: E402
+from mobench.core.configs import BenchConfig
+from mobench.core.util import atomic_write_json, sha256_path
+from mobench.devices.remote.plan import make_plan
+from mobench.devices.remote.schema import validate_report
+from mobench.results import Store
 
-from mobench.core.configs import BenchConfig  # noqa: E402
-from mobench.core.util import atomic_write_json, sha256_path  # noqa: E402
-from mobench.devices.remote.plan import make_plan  # noqa: E402
-from mobench.devices.remote.schema import validate_report  # noqa: E402
-from mobench.results import Store  # noqa: E402
-
-FIXTURE_MODEL = HARNESS / "Tests" / "Fixtures" / "tiny_cnn.mlpackage"
-
-
-@pytest.fixture(scope="module")
-def harness_exe() -> Path:
-    swift = find_swift()
-    if swift is None and os.environ.get("MOBENCH_REQUIRE_SWIFT"):
-        pytest.fail("MOBENCH_REQUIRE_SWIFT is set but no Swift toolchain was found (PATH, /opt/swift/usr/bin/swift, SWIFT)")
-    if swift is None:
-        pytest.skip("no Swift toolchain: the Swift harness cannot be built here")
-    return build_harness(swift)
-
-
-@pytest.fixture(autouse=True)
-def _results_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv("MOBENCH_RESULTS", str(tmp_path / "results"))
-
-
-def _cli(args, capsys):
-    from mobench.cli import main
-
-    code = 0
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+pytestmark = pytest.mark.usefixtures("results_in_tmp")
 
 
 def test_known_cost_compute_plan_becomes_a_stored_per_op_profile(harness_exe, tmp_path, capsys):
@@ -66,9 +35,9 @@ def test_known_cost_compute_plan_becomes_a_stored_per_op_profile(harness_exe, tm
     plan = make_plan([("mobileone_s0", FIXTURE_MODEL.name, sha256_path(plan_dir / FIXTURE_MODEL.name))], ["all"], cfg,
                      thermal_wait_s=30)
     atomic_write_json(plan_dir / "plan.json", plan)
-    code, out, err = _cli(["ios", "run", "--plan", plan_dir, "--transport", "folder", "--documents", docs,
-                           "--app-command", f"{harness_exe} --engine known-cost --cost-ms 1.5",
-                           "--db", db, "--poll", "0.1", "--timeout", "120"], capsys)
+    code, out, err = run_cli(["ios", "run", "--plan", plan_dir, "--transport", "folder", "--documents", docs,
+                              "--app-command", f"{harness_exe} --engine known-cost --cost-ms 1.5",
+                              "--db", db, "--poll", "0.1", "--timeout", "120"], capsys)
     assert code == 0, err
 
     report = json.loads((docs / "report.json").read_text())
@@ -87,10 +56,10 @@ def test_known_cost_compute_plan_becomes_a_stored_per_op_profile(harness_exe, tm
     assert median >= 1.5
 
     # No iPhone run exists: profiling the iphone device says so instead of using the synthetic plan.
-    code, _, err = _cli(["profile", "--model", "s0", "--device", "iphone", "--db", db], capsys)
+    code, _, err = run_cli(["profile", "--model", "s0", "--device", "iphone", "--db", db], capsys)
     assert code != 0 and "no stored iphone run" in err
 
-    code, out, err = _cli(["profile", "--model", "s0", "--device", "harness-known-cost", "--db", db, "--json"], capsys)
+    code, out, err = run_cli(["profile", "--model", "s0", "--device", "harness-known-cost", "--db", db, "--json"], capsys)
     assert code == 0, err
     prof = json.loads(out)
     assert prof["device"] == "harness-known-cost" and prof["source"] == "known-cost-synthetic-plan"
