@@ -134,7 +134,8 @@ def _content(path):
     runs = conn.execute("SELECT id, model, device, status, error, created, config_json, device_info_json, "
                         "provenance_json, n_samples FROM runs ORDER BY id").fetchall()
     samples = conn.execute("SELECT * FROM samples ORDER BY run_id, round, idx").fetchall()
-    stats = conn.execute("SELECT * FROM stats ORDER BY run_id").fetchall()
+    v1_cols = [r[1] for r in sqlite3.connect(":memory:").executescript(MIGRATIONS[1]).execute("PRAGMA table_info(stats)")]
+    stats = conn.execute(f"SELECT {', '.join(v1_cols)} FROM stats ORDER BY run_id").fetchall()   # the columns v1 had
     conn.close()
     return runs, samples, stats
 

@@ -58,6 +58,9 @@ struct PlanRun: Codable, Equatable, Sendable {
     var file: String
     var sha256: String
     var computeUnits: ComputeUnits
+    /// The export recipe of the model file (fp16, int8, palettize4 ...): recorded by the host,
+    /// carried here so a plan read back says what it holds; the app runs the file as it is.
+    var recipe: String?
 
     enum CodingKeys: String, CodingKey {
         case runId = "run_id"
@@ -65,6 +68,7 @@ struct PlanRun: Codable, Equatable, Sendable {
         case file
         case sha256
         case computeUnits = "compute_units"
+        case recipe
     }
 }
 

@@ -51,7 +51,7 @@ def test_ios_run_reuses_stored_runs_like_bench(cli, tmp_path, tiny_onnx, monkeyp
 
     from mobench.devices.remote import plan as plan_mod
 
-    def fake_export(model, fmt, out_dir, input_kind):   # converting to Core ML costs minutes here
+    def fake_export(model, fmt, out_dir, input_kind, recipe=None):   # converting to Core ML costs minutes here
         out_dir.mkdir(parents=True, exist_ok=True)
         if fmt == "coreml":
             path = write_payload_package(out_dir / "m.mlpackage")
