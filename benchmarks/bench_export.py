@@ -56,23 +56,38 @@ def main() -> None:
         for r in export_many(names, formats, config):
             if r.ok:
                 m = r.artifact.manifest
-                rows.append((r.model, r.format, r.seconds, "ok", f"{m['size_bytes'] / 1e6:.1f} MB, parity {m['parity']['status']}"))
+                rows.append(
+                    (
+                        r.model,
+                        r.format,
+                        r.seconds,
+                        "ok",
+                        f"{m['size_bytes'] / 1e6:.1f} MB, parity {m['parity']['status']}",
+                    )
+                )
             else:
                 rows.append((r.model, r.format, r.seconds, "FAILED", (r.error or "")[:100]))
         cpu = time.process_time() - cpu0
     total = time.perf_counter() - t_start
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    print(f"\nexport time per model and format ({os.cpu_count()} logical cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f})")
+    print(
+        f"\nexport time per model and format ({os.cpu_count()} logical cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f})"
+    )
     print(f"{'model':24s} {'format':7s} {'seconds':>8s}  status  detail")
     for name, fmt, sec, status, detail in rows:
         print(f"{name:24s} {fmt:7s} {sec:8.1f}  {status:6s}  {detail}")
     for fmt in formats:
         print(f"sum {fmt:20s}        {sum(r[2] for r in rows if r[1] == fmt):8.1f}")
     print(f"process CPU time of the exports: {cpu:.1f} s (less sensitive to other users' load than wall time)")
-    print(f"importing mobench + torch: {t_import:.1f} s" + (f"; importing coremltools: {t_ct:.1f} s" if t_ct is not None else ""))
-    print(f"TOTAL wall time (imports included): {total:.1f} s; budget {args.budget:.0f} s; "
-          f"ratio total/budget = {total / args.budget:.2f} ({'within' if total <= args.budget else 'OVER'} budget)")
+    print(
+        f"importing mobench + torch: {t_import:.1f} s"
+        + (f"; importing coremltools: {t_ct:.1f} s" if t_ct is not None else "")
+    )
+    print(
+        f"TOTAL wall time (imports included): {total:.1f} s; budget {args.budget:.0f} s; "
+        f"ratio total/budget = {total / args.budget:.2f} ({'within' if total <= args.budget else 'OVER'} budget)"
+    )
 
 
 if __name__ == "__main__":

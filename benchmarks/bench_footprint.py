@@ -29,24 +29,40 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or str(Path(tmp) / "footprint.sqlite")
-        cmd = [sys.executable, "-m", "mobench", "bench", "--preset", args.preset, "--protocol", args.protocol,
-               "--device", args.device, "--db", db]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mobench",
+            "bench",
+            "--preset",
+            args.preset,
+            "--protocol",
+            args.protocol,
+            "--device",
+            args.device,
+            "--db",
+            db,
+        ]
         t0 = time.monotonic()
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         wall = time.monotonic() - t0
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss     # KiB on Linux
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
         if sys.platform == "darwin":
-            peak_kb //= 1024                                                   # bytes on macOS
+            peak_kb //= 1024  # bytes on macOS
         print(proc.stdout[-6000:])
         from mobench.results import load
 
         df = load(db)
     gb = peak_kb / 1024 / 1024
-    print(f"sweep {args.preset} / {args.protocol} on {args.device}: {len(df)} runs "
-          f"({(df['status'] == 'ok').sum()} ok, {(df['status'] == 'failed').sum()} failed) in {wall:.0f} s; "
-          f"exit {proc.returncode}")
-    print(f"peak RSS of the sweep process: {gb:.2f} GB ({peak_kb / 1024:.0f} MB); target < 4 GB: "
-          f"{'met' if gb < 4 else 'NOT met'}")
+    print(
+        f"sweep {args.preset} / {args.protocol} on {args.device}: {len(df)} runs "
+        f"({(df['status'] == 'ok').sum()} ok, {(df['status'] == 'failed').sum()} failed) in {wall:.0f} s; "
+        f"exit {proc.returncode}"
+    )
+    print(
+        f"peak RSS of the sweep process: {gb:.2f} GB ({peak_kb / 1024:.0f} MB); target < 4 GB: "
+        f"{'met' if gb < 4 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

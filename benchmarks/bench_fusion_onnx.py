@@ -32,10 +32,14 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=15, help="alternating rounds (each: every model, --inferences times)")
     ap.add_argument("--inferences", type=int, default=10, help="timed inferences per model per round")
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=1,
-                    help="ONNX Runtime intra-op threads (0 = ORT default: all cores). Default 1: on a shared "
-                         "machine a multi-threaded run mostly measures descheduling (S0 fused: median 12.6 ms, "
-                         "min 4.9 ms with 2 threads), one thread measures the graph")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="ONNX Runtime intra-op threads (0 = ORT default: all cores). Default 1: on a shared "
+        "machine a multi-threaded run mostly measures descheduling (S0 fused: median 12.6 ms, "
+        "min 4.9 ms with 2 threads), one thread measures the graph",
+    )
     ap.add_argument("--target", type=float, default=2.0, help="required unfused/fused ratio")
     args = ap.parse_args()
 
@@ -50,9 +54,11 @@ def main() -> None:
             t0 = time.perf_counter()
             arts[label] = export(args.model, "onnx", ExportConfig(out_dir=Path(tmp), reparameterize=fuse))
             m = arts[label].manifest
-            print(f"exported {label:8s} {arts[label].path.name:28s} in {time.perf_counter() - t0:5.1f} s: "
-                  f"{m['op_histogram'].get('Conv', 0)} Conv, {m['op_histogram'].get('BatchNormalization', 0)} BN, "
-                  f"{m['op_histogram'].get('Add', 0)} Add, {m['params'] / 1e6:.2f} M params, {m['macs'] / 1e6:.0f} M MACs")
+            print(
+                f"exported {label:8s} {arts[label].path.name:28s} in {time.perf_counter() - t0:5.1f} s: "
+                f"{m['op_histogram'].get('Conv', 0)} Conv, {m['op_histogram'].get('BatchNormalization', 0)} BN, "
+                f"{m['op_histogram'].get('Add', 0)} Add, {m['params'] / 1e6:.2f} M params, {m['macs'] / 1e6:.0f} M MACs"
+            )
 
         so = ort.SessionOptions()
         so.intra_op_num_threads = args.threads
@@ -60,7 +66,9 @@ def main() -> None:
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         so.log_severity_level = 3
-        sessions = {k: ort.InferenceSession(str(a.path), so, providers=["CPUExecutionProvider"]) for k, a in arts.items()}
+        sessions = {
+            k: ort.InferenceSession(str(a.path), so, providers=["CPUExecutionProvider"]) for k, a in arts.items()
+        }
         res = arts["fused"].manifest["resolution"]
         x = np.random.default_rng(0).standard_normal((1, 3, res, res)).astype(np.float32)
         for s in sessions.values():
@@ -77,14 +85,18 @@ def main() -> None:
                     samples[k].append((time.perf_counter() - t0) * 1e3)
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    print(f"\nONNX Runtime {ort.__version__} CPU, intra-op threads {args.threads or 'default'}, "
-          f"{args.rounds} alternating rounds x {args.inferences} inferences, load average {load[0]:.1f}")
+    print(
+        f"\nONNX Runtime {ort.__version__} CPU, intra-op threads {args.threads or 'default'}, "
+        f"{args.rounds} alternating rounds x {args.inferences} inferences, load average {load[0]:.1f}"
+    )
     for k, v in samples.items():
         print(f"{args.model} {k:8s} median {statistics.median(v):7.2f} ms   min {min(v):7.2f} ms   (n={len(v)})")
     ratio_med = statistics.median(samples["unfused"]) / statistics.median(samples["fused"])
     ratio_min = min(samples["unfused"]) / min(samples["fused"])
     verdict = "meets" if ratio_med >= args.target else "MISSES"
-    print(f"ratio unfused/fused: median {ratio_med:.2f}x, min {ratio_min:.2f}x ({verdict} the {args.target:g}x target on the median)")
+    print(
+        f"ratio unfused/fused: median {ratio_med:.2f}x, min {ratio_min:.2f}x ({verdict} the {args.target:g}x target on the median)"
+    )
 
 
 if __name__ == "__main__":

@@ -58,8 +58,9 @@ class SyntheticLoad:
         self.procs = procs or os.cpu_count() or 1
         ctx = mp.get_context("spawn")
         self._stop, self._busy = ctx.Event(), ctx.Event()
-        self._workers = [ctx.Process(target=_spin, args=(self._stop, self._busy), daemon=True)
-                         for _ in range(self.procs)]
+        self._workers = [
+            ctx.Process(target=_spin, args=(self._stop, self._busy), daemon=True) for _ in range(self.procs)
+        ]
         self._halt = threading.Event()
         self._clock = threading.Thread(target=self._toggle, daemon=True)
         self.busy_s = 0.0
@@ -113,10 +114,12 @@ def _study(label: str, preset: str | None, models, out: Path, device: str, sched
     wall = time.perf_counter() - t0
     rho, lat = _figures(res, device)
     stages = ", ".join(f"{k} {v:.0f}s" for k, v in res.seconds.items())
-    flagged = sum(1 for r in res.records + res.unfused_records
-                  if r.status == "ok" and _disagree(r))
-    print(f"{label:7s} rho(latency, MACs) = {_r(rho)}   {len(lat)} models, {wall:.0f} s ({stages}); "
-          f"{len(res.failed)} failed; {flagged} runs with disagreeing rounds", flush=True)
+    flagged = sum(1 for r in res.records + res.unfused_records if r.status == "ok" and _disagree(r))
+    print(
+        f"{label:7s} rho(latency, MACs) = {_r(rho)}   {len(lat)} models, {wall:.0f} s ({stages}); "
+        f"{len(res.failed)} failed; {flagged} runs with disagreeing rounds",
+        flush=True,
+    )
     return res, rho, lat, wall
 
 
@@ -135,7 +138,7 @@ def _per_statistic(res_q, res_l) -> None:
     macs = None
     cx = res_l.analysis.complexity
     col = next((c for c in ("macs_m", "macs") if c in getattr(cx, "columns", [])), None)
-    if col is not None:     # counted MACs of the deployed graphs (mobench.analysis.metrics)
+    if col is not None:  # counted MACs of the deployed graphs (mobench.analysis.metrics)
         macs = cx[col].dropna()
     q = {r.model: r.samples_ms for r in res_q.records if r.status == "ok"}
     lo = {r.model: r.samples_ms for r in res_l.records if r.status == "ok"}
@@ -170,8 +173,13 @@ def _disagree(rec) -> bool:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--preset", default="paper", help="model set of the study: paper (default) or quick")
-    ap.add_argument("--model", "-m", action="append", default=None,
-                    help="time these models instead of a preset (repeatable; a smoke test of the script)")
+    ap.add_argument(
+        "--model",
+        "-m",
+        action="append",
+        default=None,
+        help="time these models instead of a preset (repeatable; a smoke test of the script)",
+    )
     ap.add_argument("--device", default="cpu", help="local device (default cpu)")
     ap.add_argument("--schedule", default="interleaved", choices=["interleaved", "contiguous"])
     ap.add_argument("--compares", type=int, default=5, help="fused-vs-unfused compares under load (default 5)")
@@ -186,8 +194,11 @@ def main() -> int:
     from mobench.workflows.compare import run_compare
 
     out = args.out or Path(tempfile.mkdtemp(prefix="mobench-load-"))
-    print(f"preset {'-' if args.model else args.preset}{' models ' + ', '.join(args.model) if args.model else ''}, device {args.device}, schedule {args.schedule}, load {args.on:g} s busy / "
-          f"{args.off:g} s idle on {os.cpu_count()} processes; output in {out}", flush=True)
+    print(
+        f"preset {'-' if args.model else args.preset}{' models ' + ', '.join(args.model) if args.model else ''}, device {args.device}, schedule {args.schedule}, load {args.on:g} s busy / "
+        f"{args.off:g} s idle on {os.cpu_count()} processes; output in {out}",
+        flush=True,
+    )
     try:
         preset = None if args.model else args.preset
         res_q, rho_q, lat_q, wall_q = _study("quiet", preset, args.model, out, args.device, args.schedule, force=False)
@@ -195,28 +206,44 @@ def main() -> int:
             res_l, rho_l, lat_l, _ = _study("loaded", preset, args.model, out, args.device, args.schedule, force=True)
             verdicts = []
             for i in range(args.compares):
-                c = run_compare("mobileone_s0", "mobileone_s0:unfused", device=args.device, db=out / "compare.sqlite",
-                                exports=out / "exports")
+                c = run_compare(
+                    "mobileone_s0",
+                    "mobileone_s0:unfused",
+                    device=args.device,
+                    db=out / "compare.sqlite",
+                    exports=out / "exports",
+                )
                 verdicts.append(c.verdict)
-                print(f"compare {i + 1}/{args.compares}: {c.verdict:24s} ratio fused/unfused {c.ratio:.3f} "
-                      f"[{c.ci_low:.3f}, {c.ci_high:.3f}], {c.pairs} pairs", flush=True)
+                print(
+                    f"compare {i + 1}/{args.compares}: {c.verdict:24s} ratio fused/unfused {c.ratio:.3f} "
+                    f"[{c.ci_low:.3f}, {c.ci_high:.3f}], {c.pairs} pairs",
+                    flush=True,
+                )
         common = sorted(set(lat_q.index) & set(lat_l.index))
         agree = float(spearmanr([lat_q[m] for m in common], [lat_l[m] for m in common]).statistic)
         slow = [lat_l[m] / lat_q[m] for m in common]
         shift = abs(rho_l - rho_q)
         right = sum(v == "faster" for v in verdicts)
         print()
-        print(f"rho quiet {_r(rho_q)}, loaded {_r(rho_l)}: moved {_r(shift)} "
-              f"(goal <= {GOAL_RHO_SHIFT}) {'MET' if shift <= GOAL_RHO_SHIFT else 'MISSED'}")
-        print(f"rank agreement quiet vs loaded (Spearman, {len(common)} models) {agree:.3f} "
-              f"(goal >= {GOAL_RANK_AGREEMENT}) {'MET' if agree >= GOAL_RANK_AGREEMENT else 'MISSED'}")
+        print(
+            f"rho quiet {_r(rho_q)}, loaded {_r(rho_l)}: moved {_r(shift)} "
+            f"(goal <= {GOAL_RHO_SHIFT}) {'MET' if shift <= GOAL_RHO_SHIFT else 'MISSED'}"
+        )
+        print(
+            f"rank agreement quiet vs loaded (Spearman, {len(common)} models) {agree:.3f} "
+            f"(goal >= {GOAL_RANK_AGREEMENT}) {'MET' if agree >= GOAL_RANK_AGREEMENT else 'MISSED'}"
+        )
         print(f"per-model slowdown loaded/quiet {min(slow):.2f}x-{max(slow):.2f}x")
-        print(f"compare fused vs unfused S0 under load: right {right}/{len(verdicts)} "
-              f"{'MET' if right == len(verdicts) else 'MISSED'}")
+        print(
+            f"compare fused vs unfused S0 under load: right {right}/{len(verdicts)} "
+            f"{'MET' if right == len(verdicts) else 'MISSED'}"
+        )
         print()
         _per_statistic(res_q, res_l)
-        print(f"quiet {preset or 'custom'} study {wall_q:.0f} s (goal <= {GOAL_QUIET_S:.0f} s for paper) "
-              f"{'MET' if wall_q <= GOAL_QUIET_S else 'MISSED'}")
+        print(
+            f"quiet {preset or 'custom'} study {wall_q:.0f} s (goal <= {GOAL_QUIET_S:.0f} s for paper) "
+            f"{'MET' if wall_q <= GOAL_QUIET_S else 'MISSED'}"
+        )
         met = shift <= GOAL_RHO_SHIFT and agree >= GOAL_RANK_AGREEMENT and right == len(verdicts)
         return 0 if met else 1
     finally:

@@ -55,15 +55,15 @@ def main() -> None:
     dev = get_device("cpu", threads=threads)
     cfg = BenchConfig(name="overhead", warmup=1, rounds=1, inferences=args.inferences)
     sess = dev.load(args.model, art)
-    feed = dev.make_input(sess, art, cfg)           # the very same seeded input for both
+    feed = dev.make_input(sess, art, cfg)  # the very same seeded input for both
     del sess
 
     ratios, med_m, med_b, min_ratios = [], [], [], []
     print(f"{args.model}: {art.path}  threads={threads}  {args.pairs} pairs x {args.inferences} inferences")
     for i in range(args.pairs):
-        first_mobench = i % 2 == 0                   # alternate the order inside each pair too
+        first_mobench = i % 2 == 0  # alternate the order inside each pair too
         blocks = {}
-        for who in (("mobench", "bare") if first_mobench else ("bare", "mobench")):
+        for who in ("mobench", "bare") if first_mobench else ("bare", "mobench"):
             if who == "mobench":
                 blocks[who] = dev.run(args.model, art, cfg).samples_ms[0]
             else:
@@ -73,17 +73,23 @@ def main() -> None:
         med_b.append(b)
         ratios.append(m / b)
         min_ratios.append(min(blocks["mobench"]) / min(blocks["bare"]))
-        print(f"  pair {i + 1:2d}: median mobench {m:8.3f} ms  bare {b:8.3f} ms  ratio {m / b:.3f}   "
-              f"min ratio {min_ratios[-1]:.3f}")
+        print(
+            f"  pair {i + 1:2d}: median mobench {m:8.3f} ms  bare {b:8.3f} ms  ratio {m / b:.3f}   "
+            f"min ratio {min_ratios[-1]:.3f}"
+        )
     r = statistics.median(ratios)
     pooled = statistics.median(med_m) / statistics.median(med_b)
     lo, hi = sorted(ratios)[len(ratios) // 4], sorted(ratios)[(3 * len(ratios)) // 4]
-    print(f"median ratio mobench/bare = {r:.3f} (IQR of pair ratios {lo:.3f}-{hi:.3f}; "
-          f"ratio of median block medians {pooled:.3f}); target 1.00 +/- 0.03: "
-          f"{'within' if abs(r - 1) <= 0.03 else 'OUTSIDE'}")
+    print(
+        f"median ratio mobench/bare = {r:.3f} (IQR of pair ratios {lo:.3f}-{hi:.3f}; "
+        f"ratio of median block medians {pooled:.3f}); target 1.00 +/- 0.03: "
+        f"{'within' if abs(r - 1) <= 0.03 else 'OUTSIDE'}"
+    )
     rm = statistics.median(min_ratios)
-    print(f"median of per-pair min ratios = {rm:.3f} (the minimum is the statistic least disturbed by other "
-          f"processes; {'within' if abs(rm - 1) <= 0.03 else 'OUTSIDE'} 1.00 +/- 0.03)")
+    print(
+        f"median of per-pair min ratios = {rm:.3f} (the minimum is the statistic least disturbed by other "
+        f"processes; {'within' if abs(rm - 1) <= 0.03 else 'OUTSIDE'} 1.00 +/- 0.03)"
+    )
 
 
 if __name__ == "__main__":

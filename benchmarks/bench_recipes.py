@@ -63,7 +63,7 @@ def main() -> None:
             loads = []
             pc = time.perf_counter_ns
             for rnd in range(args.rounds):
-                order = CELLS[rnd % len(CELLS):] + CELLS[:rnd % len(CELLS)]
+                order = CELLS[rnd % len(CELLS) :] + CELLS[: rnd % len(CELLS)]
                 for cell in order:
                     predict = cells[cell]
                     for _ in range(args.burst):
@@ -72,8 +72,10 @@ def main() -> None:
                         samples[cell].append((pc() - a) / 1e6)
                 loads.append(os.getloadavg()[0])
             base = statistics.median(samples[("cpu", "fp32")])
-            print(f"\n{model}: {args.rounds} rounds x {args.burst} inferences per cell, interleaved, "
-                  f"{args.threads} thread(s); exports/loads {prep_s:.0f} s; load average {min(loads):.1f}..{max(loads):.1f}")
+            print(
+                f"\n{model}: {args.rounds} rounds x {args.burst} inferences per cell, interleaved, "
+                f"{args.threads} thread(s); exports/loads {prep_s:.0f} s; load average {min(loads):.1f}..{max(loads):.1f}"
+            )
             print(f"{'runtime':<12}{'recipe':<8}{'median ms':>10}{'vs ort fp32':>13}")
             for cell in CELLS:
                 med = statistics.median(samples[cell])

@@ -26,8 +26,10 @@ def one(preset: str, out: Path) -> float:
     total = time.perf_counter() - t0
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in res.seconds.items())
     ok = sum(r.status == "ok" for r in res.records)
-    print(f"  {preset:6s} total {total:7.1f} s  ({stages}); {ok}/{len(res.records)} models ok, "
-          f"{len(res.failed)} failed, protocol {res.protocol}")
+    print(
+        f"  {preset:6s} total {total:7.1f} s  ({stages}); {ok}/{len(res.records)} models ok, "
+        f"{len(res.failed)} failed, protocol {res.protocol}"
+    )
     return total
 
 
@@ -44,8 +46,10 @@ def main() -> None:
             print(f"{preset}: second run (resume)")
             second = one(preset, out)
             budget = BUDGET_S[preset]
-            print(f"{preset}: fresh/budget = {first / budget:.2f} (budget {budget:.0f} s); "
-                  f"resumed/fresh = {second / first:.2f}\n")
+            print(
+                f"{preset}: fresh/budget = {first / budget:.2f} (budget {budget:.0f} s); "
+                f"resumed/fresh = {second / first:.2f}\n"
+            )
 
 
 if __name__ == "__main__":

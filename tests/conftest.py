@@ -65,16 +65,33 @@ def make_tiny_onnx(path, size: int = 16):
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
-        torch.nn.Flatten(), torch.nn.Linear(8, 10),
+        torch.nn.Conv2d(3, 8, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(8, 10),
     ).eval()
-    torch.onnx.export(model, (torch.randn(1, 3, size, size),), str(path), input_names=["input"],
-                      output_names=["logits"], dynamo=False, opset_version=17)
+    torch.onnx.export(
+        model,
+        (torch.randn(1, 3, size, size),),
+        str(path),
+        input_names=["input"],
+        output_names=["logits"],
+        dynamo=False,
+        opset_version=17,
+    )
     return SimpleNamespace(
-        model="tiny", format="onnx", path=path, manifest_path=None,
-        manifest={"sha256": sha256_path(path), "precision": "fp32", "reparameterized": True,
-                  "input": {"name": "input", "shape": [1, 3, size, size], "dtype": "float32"},
-                  "output": {"name": "logits"}},
+        model="tiny",
+        format="onnx",
+        path=path,
+        manifest_path=None,
+        manifest={
+            "sha256": sha256_path(path),
+            "precision": "fp32",
+            "reparameterized": True,
+            "input": {"name": "input", "shape": [1, 3, size, size], "dtype": "float32"},
+            "output": {"name": "logits"},
+        },
     )
 
 

@@ -11,16 +11,27 @@ from .reference import paper_families
 
 # Colour per model family (tab10), marker per paper grouping (convnet / transformer).
 _FAMILY_COLORS = {
-    "mobileone": "#d62728", "mobilenet": "#1f77b4", "efficientnet": "#2ca02c", "mixnet": "#17becf",
-    "mnasnet": "#9467bd", "shufflenet": "#8c564b", "mobilenext": "#e377c2", "repvgg": "#ff7f0e",
-    "mobilevit": "#bcbd22", "vit": "#7f7f7f", "deit": "#7f7f7f", "pit": "#393b79", "convit": "#637939",
+    "mobileone": "#d62728",
+    "mobilenet": "#1f77b4",
+    "efficientnet": "#2ca02c",
+    "mixnet": "#17becf",
+    "mnasnet": "#9467bd",
+    "shufflenet": "#8c564b",
+    "mobilenext": "#e377c2",
+    "repvgg": "#ff7f0e",
+    "mobilevit": "#bcbd22",
+    "vit": "#7f7f7f",
+    "deit": "#7f7f7f",
+    "pit": "#393b79",
+    "convit": "#637939",
     "mobileformer": "#843c39",
 }
 _MARKERS = {"convnet": "o", "transformer": "^"}
 
 
-def new_figure(n_panels: int, *, panel_w: float = 6.0, panel_h: float = 4.6, ncols: int | None = None,
-               sharey: bool = False):
+def new_figure(
+    n_panels: int, *, panel_w: float = 6.0, panel_h: float = 4.6, ncols: int | None = None, sharey: bool = False
+):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -37,13 +48,11 @@ def new_figure(n_panels: int, *, panel_w: float = 6.0, panel_h: float = 4.6, nco
 def family_of(model: str) -> tuple[str, str]:
     """(family, kind) from the registry, else from the paper's table, else a guess from the name."""
     try:
-
         info = model_info(model)
         return info.family, info.kind
     except Exception:
         pass
     try:
-
         kind = paper_families().get(model, "convnet")
     except Exception:
         kind = "convnet"
@@ -64,13 +73,26 @@ def scatter_by_family(ax, xs, ys, models, *, size: float = 46):
         st = style_of(m)
         label = st["family"] if st["family"] not in seen else None
         seen.add(st["family"])
-        ax.scatter([x], [y], s=size, c=st["color"], marker=st["marker"], edgecolors="black",
-                   linewidths=0.5, label=label, zorder=3)
+        ax.scatter(
+            [x],
+            [y],
+            s=size,
+            c=st["color"],
+            marker=st["marker"],
+            edgecolors="black",
+            linewidths=0.5,
+            label=label,
+            zorder=3,
+        )
 
 
 def short_name(model: str) -> str:
-    return (model.replace("mobilenet_", "mnet_").replace("shufflenet_", "shuffle_")
-            .replace("mobileformer_", "mformer_").replace("efficientnet_", "effnet_"))
+    return (
+        model.replace("mobilenet_", "mnet_")
+        .replace("shufflenet_", "shuffle_")
+        .replace("mobileformer_", "mformer_")
+        .replace("efficientnet_", "effnet_")
+    )
 
 
 def label_points(ax, xs, ys, labels, *, fontsize: float = 7.0) -> None:
@@ -83,20 +105,35 @@ def label_points(ax, xs, ys, labels, *, fontsize: float = 7.0) -> None:
     from matplotlib.transforms import Bbox
 
     fig = ax.figure
-    ax.margins(x=0.08, y=0.1)   # room for labels of points at the edges
+    ax.margins(x=0.08, y=0.1)  # room for labels of points at the edges
     ax.autoscale_view()
     renderer = fig.canvas.get_renderer()
     pt = fig.dpi / 72.0
-    offsets = [(4, 4, "left", "bottom"), (4, -4, "left", "top"), (-4, 4, "right", "bottom"),
-               (-4, -4, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"),
-               (7, 0, "left", "center"), (-7, 0, "right", "center")]
+    offsets = [
+        (4, 4, "left", "bottom"),
+        (4, -4, "left", "top"),
+        (-4, 4, "right", "bottom"),
+        (-4, -4, "right", "top"),
+        (0, 7, "center", "bottom"),
+        (0, -7, "center", "top"),
+        (7, 0, "left", "center"),
+        (-7, 0, "right", "center"),
+    ]
     pts = [ax.transData.transform((x, y)) for x, y in zip(xs, ys, strict=False)]
     axbox = ax.get_window_extent(renderer)
     placed = []
     order = sorted(range(len(labels)), key=lambda i: (pts[i][0], pts[i][1]))
     for i in order:
-        ann = ax.annotate(labels[i], (xs[i], ys[i]), xytext=(4, 4), textcoords="offset points",
-                          ha="left", va="bottom", fontsize=fontsize, zorder=4)
+        ann = ax.annotate(
+            labels[i],
+            (xs[i], ys[i]),
+            xytext=(4, 4),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=fontsize,
+            zorder=4,
+        )
         ext = ann.get_window_extent(renderer)
         w, h = ext.width * 1.04, ext.height * 1.08
         best, best_cost = None, None
@@ -129,9 +166,9 @@ def plain_log_ticks(ax, axis: str = "both") -> None:
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     fmt = FuncFormatter(lambda v, _: f"{v:g}")
-    for name in (["x", "y"] if axis == "both" else [axis]):
+    for name in ["x", "y"] if axis == "both" else [axis]:
         a = getattr(ax, f"{name}axis")
-        lo, hi = (ax.get_xlim() if name == "x" else ax.get_ylim())
+        lo, hi = ax.get_xlim() if name == "x" else ax.get_ylim()
         a.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         a.set_major_formatter(fmt)
         a.set_minor_locator(LogLocator(subs=tuple(range(1, 10))))
@@ -147,8 +184,14 @@ def family_legend(fig, axes) -> None:
             if hasattr(h, "get_offsets") and label and not label.startswith("_") and label not in seen:
                 seen[label] = h
     if seen:
-        fig.legend(list(seen.values()), list(seen), loc="outside lower center",
-                   ncol=min(len(seen), 8), fontsize=8, frameon=False)
+        fig.legend(
+            list(seen.values()),
+            list(seen),
+            loc="outside lower center",
+            ncol=min(len(seen), 8),
+            fontsize=8,
+            frameon=False,
+        )
 
 
 def _overlap(a, b) -> float:

@@ -29,7 +29,7 @@ from .reference import is_reference, published_complexity, reference_latencies
 from .tables import DEFAULT_STAT, available_devices, latency_table, load_runs, resolve_devices, stat_column
 
 COMPLEXITY_SOURCES = ("auto", "paper", "counted")
-REFERENCE_SET = "figure2"   # the paper's Table 1 / Figure 2 correlation set
+REFERENCE_SET = "figure2"  # the paper's Table 1 / Figure 2 correlation set
 
 
 @dataclass
@@ -40,8 +40,8 @@ class AnalysisResult:
     rows: list[Correlation]
     comparisons: list[PaperComparison]
     agreements: list[Agreement]
-    latency: Any                                   # DataFrame model x device (ms)
-    complexity: Any = None                         # counted metrics DataFrame (or None)
+    latency: Any  # DataFrame model x device (ms)
+    complexity: Any = None  # counted metrics DataFrame (or None)
     complexity_errors: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -56,8 +56,7 @@ class AnalysisResult:
             "agreement": [a.to_dict() for a in self.agreements],
             "complexity_errors": self.complexity_errors,
             "notes": self.notes,
-            "latency_ms": {d: {m: float(v) for m, v in self.latency[d].dropna().items()}
-                           for d in self.latency.columns},
+            "latency_ms": {d: {m: float(v) for m, v in self.latency[d].dropna().items()} for d in self.latency.columns},
         }
 
     def to_frame(self):
@@ -121,14 +120,14 @@ def analyze(
 
     if complexity not in COMPLEXITY_SOURCES:
         raise UsageError(f"--complexity must be one of {', '.join(COMPLEXITY_SOURCES)}, not {complexity!r}")
-    stat_column(stat)   # unknown --stat: an error even when only reference devices are asked for
+    stat_column(stat)  # unknown --stat: an error even when only reference devices are asked for
     chosen: list[Metric] = parse_metrics(metrics)
     if runs is None:
         try:
             runs = load_runs(db)
         except Exception as exc:
             if devices and all(is_reference(d) for d in devices):
-                runs = pd.DataFrame()   # reference devices need no store
+                runs = pd.DataFrame()  # reference devices need no store
             else:
                 raise exc
     selection_notes: list[str] = []
@@ -150,17 +149,16 @@ def analyze(
             return "paper"
         return "counted"
 
-    need_counted = sorted({m for d in devices for m in use[d]
-                           if any(source_for(d, met) == "counted" for met in chosen)})
+    need_counted = sorted(
+        {m for d in devices for m in use[d] if any(source_for(d, met) == "counted" for met in chosen)}
+    )
     errors: dict[str, str] = {}
     if need_counted:
         if counted is None:
-
             counted, errors = metrics_table(need_counted, progress=progress)
         else:
             missing = [m for m in need_counted if m not in counted.index]
             if missing and count_missing:
-
                 extra, errors = metrics_table(missing, progress=progress)
                 counted = pd.concat([counted, extra]) if not extra.empty else counted
     published = published_complexity()
@@ -175,8 +173,17 @@ def analyze(
             else:
                 series = table[met.column]
             series = series[series.index.isin(use[d])]
-            rows.append(correlate(lat[d][use[d]], series, device=d, metric_name=met.name, source=src,
-                                  n_resamples=n_resamples, seed=seed))
+            rows.append(
+                correlate(
+                    lat[d][use[d]],
+                    series,
+                    device=d,
+                    metric_name=met.name,
+                    source=src,
+                    n_resamples=n_resamples,
+                    seed=seed,
+                )
+            )
 
     agreements = []
     for d in devices:
@@ -197,8 +204,19 @@ def analyze(
         notes.append(f"metrics could not be counted for {len(errors)} model(s): {', '.join(sorted(errors))}")
     for d in devices:
         if not is_reference(d):
-            notes.append(f"{d}: latency = per-run {stat} of the newest stored run per model on this target "
-                         f"(measured on {_measured_on(runs, d)})")
-    return AnalysisResult(stat=stat, devices=devices, metrics=[m.name for m in chosen], rows=rows,
-                          comparisons=comps, agreements=agreements, latency=lat, complexity=counted,
-                          complexity_errors=errors, notes=notes)
+            notes.append(
+                f"{d}: latency = per-run {stat} of the newest stored run per model on this target "
+                f"(measured on {_measured_on(runs, d)})"
+            )
+    return AnalysisResult(
+        stat=stat,
+        devices=devices,
+        metrics=[m.name for m in chosen],
+        rows=rows,
+        comparisons=comps,
+        agreements=agreements,
+        latency=lat,
+        complexity=counted,
+        complexity_errors=errors,
+        notes=notes,
+    )

@@ -39,7 +39,7 @@ class Correlation:
     kendall_p: float
     pearson_log_r: float
     pearson_log_p: float
-    source: str = ""                     # where the metric came from: "paper" (published) or "counted"
+    source: str = ""  # where the metric came from: "paper" (published) or "counted"
     models: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict:
@@ -84,8 +84,14 @@ def spearman_bootstrap_ci(
 
 
 def correlate(
-    latency, metric, *, device: str = "", metric_name: str = "", source: str = "",
-    n_resamples: int = 2000, seed: int = 0,
+    latency,
+    metric,
+    *,
+    device: str = "",
+    metric_name: str = "",
+    source: str = "",
+    n_resamples: int = 2000,
+    seed: int = 0,
 ) -> Correlation:
     """Correlate two pandas Series indexed by model over the models both have (NaNs dropped).
 
@@ -100,8 +106,7 @@ def correlate(
     n = len(df)
     nan = float("nan")
     if n < 3 or df["lat"].nunique() < 2 or df["met"].nunique() < 2:
-        return Correlation(device, metric_name, n, nan, nan, nan, nan, nan, nan, nan, nan, source,
-                           tuple(df.index))
+        return Correlation(device, metric_name, n, nan, nan, nan, nan, nan, nan, nan, nan, source, tuple(df.index))
     sp = stats.spearmanr(df["met"], df["lat"])
     kt = stats.kendalltau(df["met"], df["lat"])
     pos = df[(df["lat"] > 0) & (df["met"] > 0)]
@@ -110,13 +115,21 @@ def correlate(
         pr_r, pr_p = float(pr.statistic), float(pr.pvalue)
     else:
         pr_r = pr_p = nan
-    lo, hi = spearman_bootstrap_ci(df["met"].to_numpy(), df["lat"].to_numpy(),
-                                   n_resamples=n_resamples, seed=seed)
+    lo, hi = spearman_bootstrap_ci(df["met"].to_numpy(), df["lat"].to_numpy(), n_resamples=n_resamples, seed=seed)
     return Correlation(
-        device=device, metric=metric_name, n=n,
-        spearman_rho=float(sp.statistic), spearman_p=float(sp.pvalue), ci_low=lo, ci_high=hi,
-        kendall_tau=float(kt.statistic), kendall_p=float(kt.pvalue),
-        pearson_log_r=pr_r, pearson_log_p=pr_p, source=source, models=tuple(df.index),
+        device=device,
+        metric=metric_name,
+        n=n,
+        spearman_rho=float(sp.statistic),
+        spearman_p=float(sp.pvalue),
+        ci_low=lo,
+        ci_high=hi,
+        kendall_tau=float(kt.statistic),
+        kendall_p=float(kt.pvalue),
+        pearson_log_r=pr_r,
+        pearson_log_p=pr_p,
+        source=source,
+        models=tuple(df.index),
     )
 
 
@@ -161,8 +174,7 @@ def device_agreement(lat_a, lat_b, *, device_a: str = "", device_b: str = "") ->
         return Agreement(device_a, device_b, n, nan, nan, nan, tuple(df.index))
     sp = stats.spearmanr(df["a"], df["b"])
     kt = stats.kendalltau(df["a"], df["b"])
-    return Agreement(device_a, device_b, n, float(sp.statistic), float(sp.pvalue),
-                     float(kt.statistic), tuple(df.index))
+    return Agreement(device_a, device_b, n, float(sp.statistic), float(sp.pvalue), float(kt.statistic), tuple(df.index))
 
 
 @dataclass(frozen=True)
@@ -186,8 +198,9 @@ class PaperComparison:
     def to_dict(self) -> dict:
         d = asdict(self)
         d.update(diff=self.diff, within_tolerance=self.within, tolerance=TABLE1_TOLERANCE)
-        d["null_reason"] = _null_reason({k: v for k, v in d.items() if k in ("rho", "p", "diff")}, self.n,
-                                        "latency or metric")
+        d["null_reason"] = _null_reason(
+            {k: v for k, v in d.items() if k in ("rho", "p", "diff")}, self.n, "latency or metric"
+        )
         return d
 
 

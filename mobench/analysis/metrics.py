@@ -42,9 +42,9 @@ METRIC_VERSION = 1
 
 @dataclass(frozen=True)
 class Metric:
-    name: str     # CLI name
-    column: str   # column in metric tables
-    label: str    # axis label, with unit
+    name: str  # CLI name
+    column: str  # column in metric tables
+    label: str  # axis label, with unit
 
 
 METRICS: dict[str, Metric] = {
@@ -84,9 +84,12 @@ def parse_metrics(spec: str | list[str] | None) -> list[Metric]:
 _MERGE_OPS = {"add", "sub", "mul", "div", "cat", "concat", "stack", "maximum", "minimum"}
 _LINEAR_OPS = {"mm", "addmm", "bmm", "baddbmm", "matmul", "linear", "_addmm_activation"}
 _ATTENTION_OPS = {
-    "scaled_dot_product_attention", "_scaled_dot_product_flash_attention",
-    "_scaled_dot_product_efficient_attention", "_scaled_dot_product_flash_attention_for_cpu",
-    "_scaled_dot_product_cudnn_attention", "_scaled_dot_product_attention_math",
+    "scaled_dot_product_attention",
+    "_scaled_dot_product_flash_attention",
+    "_scaled_dot_product_efficient_attention",
+    "_scaled_dot_product_flash_attention_for_cpu",
+    "_scaled_dot_product_cudnn_attention",
+    "_scaled_dot_product_attention_math",
 }
 _CONV_OPS = {"convolution", "_convolution", "conv2d", "conv1d", "conv3d", "mkldnn_convolution"}
 
@@ -101,11 +104,8 @@ def graph_metrics(model, input_size: int = 224, *, in_chans: int = 3) -> dict[st
     from torch.utils._python_dispatch import TorchDispatchMode
     from torch.utils._pytree import tree_leaves
 
-
     weight_storages = {
-        t.untyped_storage().data_ptr()
-        for t in list(model.parameters()) + list(model.buffers())
-        if t.numel() > 0
+        t.untyped_storage().data_ptr() for t in list(model.parameters()) + list(model.buffers()) if t.numel() > 0
     }
 
     def nbytes(t) -> int:
@@ -114,7 +114,7 @@ def graph_metrics(model, input_size: int = 224, *, in_chans: int = 3) -> dict[st
     class _Counter(TorchDispatchMode):
         def __init__(self):
             super().__init__()
-            self.depth: dict[int, tuple[Any, int]] = {}   # id(tensor) -> (tensor kept alive, depth)
+            self.depth: dict[int, tuple[Any, int]] = {}  # id(tensor) -> (tensor kept alive, depth)
             self.weight_bytes = 0
             self.act_read = 0
             self.act_written = 0
@@ -188,6 +188,7 @@ def graph_metrics(model, input_size: int = 224, *, in_chans: int = 3) -> dict[st
 
 # --------------------------------------------------------------------------- per model, cached
 
+
 def model_metrics(
     name: str, input_size: int | None = None, *, fused: bool = True, use_cache: bool = True
 ) -> dict[str, Any]:
@@ -205,7 +206,7 @@ def model_metrics(
         if is_artifact(canonical):
             return file_metrics(canonical)
         input_size = input_size or lookup(canonical).input_size
-    input_size = input_size or 224   # the zoo's input size; a user factory may declare its own
+    input_size = input_size or 224  # the zoo's input size; a user factory may declare its own
 
     def count() -> dict[str, Any]:
         try:

@@ -38,9 +38,9 @@ KINDS = ("complexity", "pareto", "paper", "distribution", "drift", "fused")
 
 @dataclass
 class PlotData:
-    analysis: Any              # AnalysisResult
-    runs: Any = None           # store rows (DataFrame) or None
-    samples: Any = None        # raw samples (DataFrame) or None
+    analysis: Any  # AnalysisResult
+    runs: Any = None  # store rows (DataFrame) or None
+    samples: Any = None  # raw samples (DataFrame) or None
 
     @property
     def measured(self) -> list[str]:
@@ -60,8 +60,7 @@ def parse_kinds(kinds) -> list[str]:
 
 
 def _ylabel(data: PlotData, device: str) -> str:
-    return ("latency (ms, published)" if is_reference(device)
-            else f"latency (ms, {data.analysis.stat} per run)")
+    return "latency (ms, published)" if is_reference(device) else f"latency (ms, {data.analysis.stat} per run)"
 
 
 def _metric_series(data: PlotData, device: str, metric: str):
@@ -100,10 +99,20 @@ def plot_complexity(data: PlotData, metric: str = "macs"):
         ax.set_xscale("log")
         ax.set_yscale("log")
         label_points(ax, list(met.values), list(lat.values), [short_name(x) for x in met.index])
-        rho_txt = (f"Spearman rho = {row.spearman_rho:.2f}\n(p = {row.spearman_p:.2g}, n = {row.n})"
-                   if row is not None and row.spearman_rho == row.spearman_rho else "rho: too few models")
-        ax.legend([Line2D([], [], linestyle="none")], [rho_txt], fontsize=8, loc="best",
-                  handlelength=0, handletextpad=0, framealpha=0.9)
+        rho_txt = (
+            f"Spearman rho = {row.spearman_rho:.2f}\n(p = {row.spearman_p:.2g}, n = {row.n})"
+            if row is not None and row.spearman_rho == row.spearman_rho
+            else "rho: too few models"
+        )
+        ax.legend(
+            [Line2D([], [], linestyle="none")],
+            [rho_txt],
+            fontsize=8,
+            loc="best",
+            handlelength=0,
+            handletextpad=0,
+            framealpha=0.9,
+        )
         plain_log_ticks(ax)
         src = "published by the paper" if row is not None and row.source == "paper" else "counted by mobench"
         ax.set_xlabel(f"{m.label} - {src} (log)")
@@ -111,8 +120,7 @@ def plot_complexity(data: PlotData, metric: str = "macs"):
         ax.set_title(device_label(d), fontsize=10)
         ax.grid(True, which="both", alpha=0.25)
     family_legend(fig, axes)
-    fig.suptitle(f"Latency vs {metric}: does {metric} rank latency? "
-                 f"(reference = {citation()})", fontsize=12)
+    fig.suptitle(f"Latency vs {metric}: does {metric} rank latency? (reference = {citation()})", fontsize=12)
     return fig
 
 
@@ -144,8 +152,16 @@ def plot_pareto(data: PlotData):
         a = acc.reindex(lat.index)
         scatter_by_family(ax, lat.values, a.values, list(lat.index))
         front = pareto_front(lat, a)
-        ax.step(lat[front].values, a[front].values, where="post", color="black", lw=1.2, alpha=0.7,
-                label="Pareto front", zorder=2)
+        ax.step(
+            lat[front].values,
+            a[front].values,
+            where="post",
+            color="black",
+            lw=1.2,
+            alpha=0.7,
+            label="Pareto front",
+            zorder=2,
+        )
         ax.set_xscale("log")
         label_points(ax, list(lat.values), list(a.values), [short_name(x) for x in lat.index])
         plain_log_ticks(ax, "x")
@@ -213,15 +229,24 @@ def plot_distribution(data: PlotData):
         return None
     tc = _target_col(runs)
     devices = [d for d in data.measured if d in set(runs[tc])]
-    fig, axes = new_figure(len(devices), ncols=min(len(devices), 2), panel_w=7.0,
-                           panel_h=max(3.0, 0.32 * runs.groupby(tc).size().max() + 1.5))
+    fig, axes = new_figure(
+        len(devices),
+        ncols=min(len(devices), 2),
+        panel_w=7.0,
+        panel_h=max(3.0, 0.32 * runs.groupby(tc).size().max() + 1.5),
+    )
     for ax, d in zip(axes, devices, strict=False):
         ids = runs[runs[tc] == d].set_index("run_id")["model"]
         s = data.samples[data.samples["run_id"].isin(ids.index)]
         groups = {ids[i]: g["latency_ms"].values for i, g in s.groupby("run_id")}
         order = sorted(groups, key=lambda m: float(sorted(groups[m])[len(groups[m]) // 2]))
-        ax.boxplot([groups[m] for m in order], orientation="horizontal", whis=(1, 99),
-                   flierprops={"markersize": 2, "alpha": 0.4}, medianprops={"color": "#d62728"})
+        ax.boxplot(
+            [groups[m] for m in order],
+            orientation="horizontal",
+            whis=(1, 99),
+            flierprops={"markersize": 2, "alpha": 0.4},
+            medianprops={"color": "#d62728"},
+        )
         ax.set_yticks(range(1, len(order) + 1), [f"{m} (n={len(groups[m])})" for m in order], fontsize=7)
         ax.set_xscale("log")
         plain_log_ticks(ax, "x")
@@ -275,9 +300,14 @@ def plot_drift(data: PlotData):
 
         # grey, not white, for missing rounds: white means "as the run's median"
         cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad="#d0d0d0")
-        im = ax.imshow(grid, aspect="auto", cmap=cmap, interpolation="nearest",
-                       norm=TwoSlopeNorm(vcenter=1.0, vmin=0.7, vmax=1.3),
-                       extent=(0.5, width + 0.5, len(rows) - 0.5, -0.5))
+        im = ax.imshow(
+            grid,
+            aspect="auto",
+            cmap=cmap,
+            interpolation="nearest",
+            norm=TwoSlopeNorm(vcenter=1.0, vmin=0.7, vmax=1.3),
+            extent=(0.5, width + 0.5, len(rows) - 0.5, -0.5),
+        )
         ax.set_yticks(range(len(rows)), list(ids.values), fontsize=7)
         from matplotlib.ticker import MaxNLocator
 
@@ -299,7 +329,7 @@ def fused_table(runs, stat_col: str = "median_ms"):
     deployed, unfused = split_fused(runs)
     if unfused.empty:
         return pd.DataFrame()
-    tc = _target_col(deployed)   # one pair per target: fused and unfused timed on the same target
+    tc = _target_col(deployed)  # one pair per target: fused and unfused timed on the same target
     a = latest_per_model(deployed).set_index(["model", tc])[stat_col].rename("fused_ms")
     b = latest_per_model(unfused).set_index(["model", tc])[stat_col].rename("unfused_ms")
     df = pd.concat([a, b], axis=1, join="inner").reset_index().rename(columns={tc: "device"})
@@ -309,7 +339,6 @@ def fused_table(runs, stat_col: str = "median_ms"):
 
 def plot_fused(data: PlotData):
     import numpy as np
-
 
     df = fused_table(data.runs, stat_column(data.analysis.stat))
     if df.empty:
@@ -323,24 +352,30 @@ def plot_fused(data: PlotData):
         ax.bar(x - 0.2, g["unfused_ms"], 0.4, label="unfused (train-time branches)", color="#7f7f7f")
         ax.bar(x + 0.2, g["fused_ms"], 0.4, label="fused (reparameterized)", color="#d62728")
         for xi, (_, r) in zip(x, g.iterrows(), strict=False):
-            ax.annotate(f"{r['speedup']:.2f}x", (xi, max(r["unfused_ms"], r["fused_ms"])),
-                        xytext=(0, 3), textcoords="offset points", ha="center", fontsize=8,
-                        color="black" if r["speedup"] >= 1 else "#cf222e")
+            ax.annotate(
+                f"{r['speedup']:.2f}x",
+                (xi, max(r["unfused_ms"], r["fused_ms"])),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+                color="black" if r["speedup"] >= 1 else "#cf222e",
+            )
         ax.set_xticks(x, list(g["model"]), rotation=20, ha="right", fontsize=8)
         ax.set_xlim(-1.0, max(len(g), 2) - 0.0)
         # headroom above the tallest bar for the ratio labels and the legend
         ax.set_ylim(0, float(max(g["unfused_ms"].max(), g["fused_ms"].max())) * 1.35)
         ax.set_ylabel(f"latency (ms, {data.analysis.stat} per run, measured)")
-        ax.set_title(f"{device_label(d)}: number = unfused / fused latency (> 1: fusion pays off)",
-                     fontsize=9)
+        ax.set_title(f"{device_label(d)}: number = unfused / fused latency (> 1: fusion pays off)", fontsize=9)
         ax.legend(fontsize=8, loc="upper right", ncols=2)
         ax.grid(True, axis="y", alpha=0.25)
     fig.suptitle("What reparameterization buys: fused vs unfused graph", fontsize=12)
     return fig
 
 
-def make_plots(data: PlotData, out_dir, kinds=None, *, metrics: list[str] | None = None,
-               progress=None) -> tuple[dict[str, list[Path]], dict[str, str]]:
+def make_plots(
+    data: PlotData, out_dir, kinds=None, *, metrics: list[str] | None = None, progress=None
+) -> tuple[dict[str, list[Path]], dict[str, str]]:
     """Draw and save the requested kinds into ``out_dir``.
 
     Returns ``(written, skipped)``: file name stem -> [png, svg] paths, and kind -> reason

@@ -20,7 +20,7 @@ from ..core.profiles import Profile, op_type_shares, stage_times
 from ..core.util import atomic_write_text
 from .report import _CSS, _e, _f, _table
 
-MAX_TYPES = 8     # op types drawn by name; the rest are "other"
+MAX_TYPES = 8  # op types drawn by name; the rest are "other"
 
 
 def _type_order(profiles: list[Profile]) -> list[str]:
@@ -53,8 +53,15 @@ def plot_op_shares(profiles: list[Profile], out_dir: Path, name: str = "op_type_
         for p in order:
             shares = {k: s for k, _, s in op_type_shares(p)}
             vals.append(sum(s for k, s in shares.items() if k not in types) if t == "other" else shares.get(t, 0.0))
-        ax.barh(range(len(order)), [100 * v for v in vals], left=left, color=cmap(i % 10), label=t,
-                edgecolor="white", linewidth=0.5)
+        ax.barh(
+            range(len(order)),
+            [100 * v for v in vals],
+            left=left,
+            color=cmap(i % 10),
+            label=t,
+            edgecolor="white",
+            linewidth=0.5,
+        )
         left = [a + 100 * v for a, v in zip(left, vals, strict=False)]
     ax.set_yticks(range(len(order)), labels, fontsize=8)
     ax.invert_yaxis()
@@ -135,36 +142,62 @@ def profiles_section(profiles: list[Profile], top: int = 10) -> str:
         form = "unfused" if p.unfused else "fused"
         est = " (estimated: compute-plan cost x measured median)" if p.estimated else ""
         out.append(f"<h3>{_e(p.model)} on {_e(p.device)}, {form}</h3>")
-        out.append(f"<p class='note'>{_e(p.source)}{_e(est)}, {p.runs} profiled inference(s). Profiled total "
-                   f"{_f(p.profiled_total_ms, 3)} ms, unprofiled median {_f(p.unprofiled_median_ms, 3)} ms "
-                   f"(overhead {_f(100 * p.overhead, 1) if p.overhead is not None else '-'}%); "
-                   f"ops add up to {_f(p.ops_total_ms, 3)} ms "
-                   f"({_f(100 * p.coverage, 1) if p.coverage is not None else '-'}% of the profiled total).</p>")
-        out.append(_table(["op type", "ms", "share %"],
-                          [[_e(k), _f(v, 3), _f(100 * s, 1)] for k, v, s in op_type_shares(p)]))
+        out.append(
+            f"<p class='note'>{_e(p.source)}{_e(est)}, {p.runs} profiled inference(s). Profiled total "
+            f"{_f(p.profiled_total_ms, 3)} ms, unprofiled median {_f(p.unprofiled_median_ms, 3)} ms "
+            f"(overhead {_f(100 * p.overhead, 1) if p.overhead is not None else '-'}%); "
+            f"ops add up to {_f(p.ops_total_ms, 3)} ms "
+            f"({_f(100 * p.coverage, 1) if p.coverage is not None else '-'}% of the profiled total).</p>"
+        )
+        out.append(
+            _table(["op type", "ms", "share %"], [[_e(k), _f(v, 3), _f(100 * s, 1)] for k, v, s in op_type_shares(p)])
+        )
         st = stage_times(p)
         if len(st) > 1:
             out.append(_table(["stage", "ms", "share %"], [[_e(k), _f(v, 3), _f(100 * s, 1)] for k, v, s in st]))
-        out.append(_table(["op", "type", "ms", "device"],
-                          [[_e(o.name), _e(o.op_type), _f(o.ms, 3), _e(o.device or "")] for o in p.top_ops(top)]))
+        out.append(
+            _table(
+                ["op", "type", "ms", "device"],
+                [[_e(o.name), _e(o.op_type), _f(o.ms, 3), _e(o.device or "")] for o in p.top_ops(top)],
+            )
+        )
     return "\n".join(out)
 
 
 STUDY_COLUMNS = {
-    "activations": [("label", "activation"), ("latency_ms", "measured ms"), ("ratio_to_relu", "x ReLU"),
-                    ("paper_ms", "paper iPhone 12 ms"), ("paper_ratio_to_relu", "paper x ReLU"), ("model", "model")],
-    "blocks": [("label", "network"), ("memory_mb", "memory traffic MB"), ("latency_ms", "measured ms"),
-               ("params_m", "params M"), ("model", "model")],
-    "branches": [("k", "k"), ("form", "form"), ("latency_ms", "measured ms"), ("params_m", "params M"),
-                 ("model", "model")],
+    "activations": [
+        ("label", "activation"),
+        ("latency_ms", "measured ms"),
+        ("ratio_to_relu", "x ReLU"),
+        ("paper_ms", "paper iPhone 12 ms"),
+        ("paper_ratio_to_relu", "paper x ReLU"),
+        ("model", "model"),
+    ],
+    "blocks": [
+        ("label", "network"),
+        ("memory_mb", "memory traffic MB"),
+        ("latency_ms", "measured ms"),
+        ("params_m", "params M"),
+        ("model", "model"),
+    ],
+    "branches": [
+        ("k", "k"),
+        ("form", "form"),
+        ("latency_ms", "measured ms"),
+        ("params_m", "params M"),
+        ("model", "model"),
+    ],
 }
 
 
 def study_section(study: str, rows: list[dict[str, Any]], note: str = "") -> str:
     cols = STUDY_COLUMNS[study]
     body = [[_f(r.get(k), 3) if isinstance(r.get(k), float) else _e(r.get(k)) for k, _ in cols] for r in rows]
-    return (f"<h3>Study: {_e(study)}</h3>" + (f"<p class='note'>{_e(note)}</p>" if note else "")
-            + _table([_e(h) for _, h in cols], body))
+    return (
+        f"<h3>Study: {_e(study)}</h3>"
+        + (f"<p class='note'>{_e(note)}</p>" if note else "")
+        + _table([_e(h) for _, h in cols], body)
+    )
 
 
 def figure_html(paths: list[Path], caption: str) -> str:
@@ -180,10 +213,13 @@ def write_sections_report(path: Path, title: str, sections: list[str]) -> Path:
     from .. import __version__
 
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    body = "\n".join([f"<h1>{_e(title)}</h1>", f"<p class='note'>Generated {now} by mobench {__version__}.</p>",
-                      *sections])
-    text = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
-            f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
+    body = "\n".join(
+        [f"<h1>{_e(title)}</h1>", f"<p class='note'>Generated {now} by mobench {__version__}.</p>", *sections]
+    )
+    text = (
+        f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
+        f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n"
+    )
     try:
         return atomic_write_text(Path(path), text)
     except OSError as exc:
@@ -199,7 +235,7 @@ def stored_sections(store) -> list[str]:
     if profiles:
         out += ["<h2>Profiles: where the time goes</h2>", profiles_section(profiles)]
     latest: dict[tuple[str, str], dict[str, Any]] = {}
-    for s in list_studies(store):          # newest first: keep the newest per (study, device)
+    for s in list_studies(store):  # newest first: keep the newest per (study, device)
         latest.setdefault((s["study"], s["device"]), s)
     if latest:
         out.append("<h2>Latency studies</h2>")

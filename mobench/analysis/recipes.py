@@ -31,7 +31,9 @@ def speedup_table(runs: Any) -> Any:
     if "reparameterized" in ok.columns:
         ok = ok[ok["reparameterized"].fillna(True).astype(bool)]
     last = ok.groupby(["model", "device", "recipe"], as_index=False)["median_ms"].last()
-    fp32 = last[last["recipe"] == "fp32"][["model", "device", "median_ms"]].rename(columns={"median_ms": "fp32_median_ms"})
+    fp32 = last[last["recipe"] == "fp32"][["model", "device", "median_ms"]].rename(
+        columns={"median_ms": "fp32_median_ms"}
+    )
     out = last.merge(fp32, on=["model", "device"], how="left")
     out["speedup"] = out["fp32_median_ms"] / out["median_ms"]
     return out[COLUMNS].sort_values(["model", "device", "recipe"]).reset_index(drop=True)

@@ -18,10 +18,10 @@ PREFIX = "paper:"
 
 @dataclass(frozen=True)
 class ReferenceDevice:
-    name: str          # e.g. "paper:iphone12"
-    column: str        # column of paper_table9_models.csv
-    label: str         # short human label
-    description: str   # how the paper measured it
+    name: str  # e.g. "paper:iphone12"
+    column: str  # column of paper_table9_models.csv
+    label: str  # short human label
+    description: str  # how the paper measured it
 
 
 REFERENCE_DEVICES: dict[str, ReferenceDevice] = {

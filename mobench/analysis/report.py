@@ -37,19 +37,19 @@ figcaption{font-size:.85em;color:#555}code{background:#f6f8fa;padding:0 .2em}
 .tag{font-size:.75em;padding:.05em .4em;border-radius:.3em;background:#eef}
 """
 
-NOISY_CV = 0.10   # a run whose std/mean exceeds this is flagged in the report
+NOISY_CV = 0.10  # a run whose std/mean exceeds this is flagged in the report
 
 _PLOT_CAPTIONS = {
     "latency_vs_macs": "Latency vs MACs, one panel per device (log-log). Spearman rho in each panel.",
     "latency_vs_params": "Latency vs parameter count, one panel per device (log-log).",
     "top1_vs_latency": "Published ImageNet top-1 vs latency; the black step line is the Pareto front.",
     "measured_vs_paper": "Latency measured here vs the paper's published latency; solid = identity, "
-                         "dashed = median ratio.",
+    "dashed = median ratio.",
     "latency_distribution": "Every raw sample per model (box = quartiles, whiskers = p1-p99).",
     "latency_drift": "Median of each round relative to the run's median: warm-up shows as a high start, "
-                     "throttling as a rising line.",
+    "throttling as a rising line.",
     "fused_vs_unfused": "Latency of the reparameterized (fused) graph vs the train-time (unfused) graph; "
-                        "mobench run times each model's unfused graph right after its fused one.",
+    "mobench run times each model's unfused graph right after its fused one.",
 }
 
 
@@ -71,21 +71,42 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 def _environment(runs) -> str:
     rows = []
     if runs is not None and not runs.empty:
-        cols = [c for c in ("target", "device", "hardware", "device_model", "host", "cpu", "os", "threads",
-                            "compute_units", "runtime", "runtime_version", "python_version", "mobench_version",
-                            "git_commit")
-                if c in runs]
+        cols = [
+            c
+            for c in (
+                "target",
+                "device",
+                "hardware",
+                "device_model",
+                "host",
+                "cpu",
+                "os",
+                "threads",
+                "compute_units",
+                "runtime",
+                "runtime_version",
+                "python_version",
+                "mobench_version",
+                "git_commit",
+            )
+            if c in runs
+        ]
         ok = runs[runs["status"] == "ok"] if "status" in runs else runs
         env = ok[cols].astype(object).where(ok[cols].notna(), "-").astype(str).drop_duplicates()
         rows = [[_e(v) for v in r] for r in env.itertuples(index=False)]
-        return ("<p>Measured on, one row per target (from the store's provenance; a phone's runs were "
-                "measured on the phone, the host only drove it):</p>" + _table([_e(c) for c in cols], rows))
+        return (
+            "<p>Measured on, one row per target (from the store's provenance; a phone's runs were "
+            "measured on the phone, the host only drove it):</p>" + _table([_e(c) for c in cols], rows)
+        )
     prov = host_provenance()
-    items = [("host", prov["host"]), ("cpu", prov["cpu"]), ("os", prov["os"]),
-             ("cores", f"{prov['physical_cores']} physical / {prov['logical_cores']} logical")]
+    items = [
+        ("host", prov["host"]),
+        ("cpu", prov["cpu"]),
+        ("os", prov["os"]),
+        ("cores", f"{prov['physical_cores']} physical / {prov['logical_cores']} logical"),
+    ]
     items += [(k, v) for k, v in prov["versions"].items()]
-    return ("<p>No measured runs; this host:</p>"
-            + _table(["field", "value"], [[_e(k), _e(v)] for k, v in items]))
+    return "<p>No measured runs; this host:</p>" + _table(["field", "value"], [[_e(k), _e(v)] for k, v in items])
 
 
 def _protocols(runs) -> str:
@@ -97,10 +118,16 @@ def _protocols(runs) -> str:
     for name, g in ok.groupby("protocol"):
         base_name = str(name).split("+")[0]
         cfg = PROTOCOLS.get(base_name) if base_name in PROTOCOLS else None
-        desc = (f"warm-up {cfg.warmup}, {cfg.rounds} rounds x {cfg.inferences} inferences, trim {cfg.trim}, "
+        desc = (
+            (
+                f"warm-up {cfg.warmup}, {cfg.rounds} rounds x {cfg.inferences} inferences, trim {cfg.trim}, "
                 f"reload per round: {cfg.reload_per_round}, time budget per model: "
                 f"{cfg.time_budget_s if cfg.time_budget_s else 'none'} s, minimum samples {cfg.min_inferences}, "
-                f"headline {cfg.headline}") if cfg else "custom configuration (see the store)"
+                f"headline {cfg.headline}"
+            )
+            if cfg
+            else "custom configuration (see the store)"
+        )
         parts.append([_e(name), _e(desc), _e(len(g)), _e(f"{int(g['n_samples'].min())}-{int(g['n_samples'].max())}")])
     return _table(["protocol", "what it does", "runs", "samples per run"], parts)
 
@@ -116,32 +143,76 @@ def _correlations(result) -> str:
             cells.append(f"{_f(r.spearman_rho)}, {_f(r.spearman_p)}")
             n = max(n, r.n)
         rows.append([_e(device_label(d))] + cells + [str(n)])
-    out.append("<p>Spearman rank correlation of latency with each cost metric, in the layout of the "
-               "paper's Table 1. Measured latency = per-run " + _e(result.stat) +
-               "; reference latency = as published.</p>" + _table(hdr, rows))
-    det = [[_e(r.device), _e(r.metric), _e(r.source), str(r.n), _f(r.spearman_rho),
-            f"[{_f(r.ci_low)}, {_f(r.ci_high)}]", _f(r.spearman_p, 3), _f(r.kendall_tau), _f(r.pearson_log_r),
-            f"<details><summary>{len(r.models)} models</summary>{_e(', '.join(r.models))}</details>"]
-           for r in result.rows]
-    out.append("<p>Details. Source <i>paper</i> = the paper's published FLOPs/params (fvcore); "
-               "<i>counted</i> = mobench on the deployed graph. CI = paired bootstrap 95%.</p>"
-               + _table(["device", "metric", "source", "n", "Spearman rho", "95% CI", "p", "Kendall tau",
-                         "Pearson r (log-log)", "models"], det))
+    out.append(
+        "<p>Spearman rank correlation of latency with each cost metric, in the layout of the "
+        "paper's Table 1. Measured latency = per-run "
+        + _e(result.stat)
+        + "; reference latency = as published.</p>"
+        + _table(hdr, rows)
+    )
+    det = [
+        [
+            _e(r.device),
+            _e(r.metric),
+            _e(r.source),
+            str(r.n),
+            _f(r.spearman_rho),
+            f"[{_f(r.ci_low)}, {_f(r.ci_high)}]",
+            _f(r.spearman_p, 3),
+            _f(r.kendall_tau),
+            _f(r.pearson_log_r),
+            f"<details><summary>{len(r.models)} models</summary>{_e(', '.join(r.models))}</details>",
+        ]
+        for r in result.rows
+    ]
+    out.append(
+        "<p>Details. Source <i>paper</i> = the paper's published FLOPs/params (fvcore); "
+        "<i>counted</i> = mobench on the deployed graph. CI = paired bootstrap 95%.</p>"
+        + _table(
+            [
+                "device",
+                "metric",
+                "source",
+                "n",
+                "Spearman rho",
+                "95% CI",
+                "p",
+                "Kendall tau",
+                "Pearson r (log-log)",
+                "models",
+            ],
+            det,
+        )
+    )
     if result.comparisons:
         rows = []
         for c in result.comparisons:
             cls = "ok" if c.within else "warn"
-            rows.append([_e(c.device), _e(c.metric), f"{c.paper_rho:.2f} ({c.paper_p:.2f})",
-                         f"{c.rho:.3f} ({c.p:.3f})", f"{c.diff:+.3f}", str(c.n),
-                         f"<span class='{cls}'>{'reproduced' if c.within else 'outside tolerance'}</span>"])
-        out.append(f"<h3>Against the paper's Table 1 (tolerance |delta rho| &le; {TABLE1_TOLERANCE})</h3>"
-                   + _table(["device", "metric", "paper rho (p)", "ours rho (p)", "delta", "n", "verdict"], rows))
+            rows.append(
+                [
+                    _e(c.device),
+                    _e(c.metric),
+                    f"{c.paper_rho:.2f} ({c.paper_p:.2f})",
+                    f"{c.rho:.3f} ({c.p:.3f})",
+                    f"{c.diff:+.3f}",
+                    str(c.n),
+                    f"<span class='{cls}'>{'reproduced' if c.within else 'outside tolerance'}</span>",
+                ]
+            )
+        out.append(
+            f"<h3>Against the paper's Table 1 (tolerance |delta rho| &le; {TABLE1_TOLERANCE})</h3>"
+            + _table(["device", "metric", "paper rho (p)", "ours rho (p)", "delta", "n", "verdict"], rows)
+        )
     if result.agreements:
-        rows = [[_e(a.device_a), _e(a.device_b), str(a.n), _f(a.spearman_rho), _f(a.spearman_p, 3),
-                 _f(a.kendall_tau)] for a in result.agreements]
-        out.append("<h3>Agreement between devices</h3><p>Rank correlation of this host's latencies with "
-                   "the paper's, over the models both have.</p>"
-                   + _table(["measured", "reference", "n", "Spearman rho", "p", "Kendall tau"], rows))
+        rows = [
+            [_e(a.device_a), _e(a.device_b), str(a.n), _f(a.spearman_rho), _f(a.spearman_p, 3), _f(a.kendall_tau)]
+            for a in result.agreements
+        ]
+        out.append(
+            "<h3>Agreement between devices</h3><p>Rank correlation of this host's latencies with "
+            "the paper's, over the models both have.</p>"
+            + _table(["measured", "reference", "n", "Spearman rho", "p", "Kendall tau"], rows)
+        )
     for n in result.notes:
         out.append(f"<p class='note'>{_e(n)}</p>")
     return "\n".join(out)
@@ -160,30 +231,68 @@ def _latencies(result, runs) -> str:
     rows = []
     for r in latest.itertuples(index=False):
         d = r._asdict()
-        rows.append([_e(d["model"]), _e(d[tc]), _e(d.get("format")), _e(d.get("precision")),
-                     _e(d.get("protocol")), str(int(d["n_samples"] or 0)), _f(d["median_ms"], 3),
-                     f"[{_f(d['median_ci_low_ms'], 3)}, {_f(d['median_ci_high_ms'], 3)}]", _f(d["min_ms"], 3),
-                     _f(d["p90_ms"], 3), _f(d["cv"], 3), _f(d.get("robust_ms"), 3), _spread(d),
-                     _e(d.get("schedule") or "-"),
-                     _f(d.get("load_ms"), 1), _f(d.get("first_inference_ms"), 1),
-                     _f(ref_cpu.get(d["model"])), _f(ref_ip.get(d["model"]))])
-    table = _table(["model", "target", "format", "precision", "protocol", "n", "median (ms)",
-                    "median 95% CI", "min (ms)", "p90 (ms)", "CV", "robust (ms)", "rounds spread", "schedule",
-                    "load (ms)", "first inference (ms)",
-                    "paper CPU (ms, reference)", "paper iPhone 12 (ms, reference)"], rows)
+        rows.append(
+            [
+                _e(d["model"]),
+                _e(d[tc]),
+                _e(d.get("format")),
+                _e(d.get("precision")),
+                _e(d.get("protocol")),
+                str(int(d["n_samples"] or 0)),
+                _f(d["median_ms"], 3),
+                f"[{_f(d['median_ci_low_ms'], 3)}, {_f(d['median_ci_high_ms'], 3)}]",
+                _f(d["min_ms"], 3),
+                _f(d["p90_ms"], 3),
+                _f(d["cv"], 3),
+                _f(d.get("robust_ms"), 3),
+                _spread(d),
+                _e(d.get("schedule") or "-"),
+                _f(d.get("load_ms"), 1),
+                _f(d.get("first_inference_ms"), 1),
+                _f(ref_cpu.get(d["model"])),
+                _f(ref_ip.get(d["model"])),
+            ]
+        )
+    table = _table(
+        [
+            "model",
+            "target",
+            "format",
+            "precision",
+            "protocol",
+            "n",
+            "median (ms)",
+            "median 95% CI",
+            "min (ms)",
+            "p90 (ms)",
+            "CV",
+            "robust (ms)",
+            "rounds spread",
+            "schedule",
+            "load (ms)",
+            "first inference (ms)",
+            "paper CPU (ms, reference)",
+            "paper iPhone 12 (ms, reference)",
+        ],
+        rows,
+    )
     if "rounds_disagree" in latest:
         split = latest[latest["rounds_disagree"].fillna(0).astype(bool)]
         if not split.empty:
-            table += (f"<p class='warn'>{len(split)} of {len(latest)} runs have rounds that disagree (upper "
-                      f"quartile of the round medians more than {ROUND_DISAGREE:.0%} above the lower one; flagged "
-                      f"in 'rounds spread'): {_e(', '.join(split['model']))}. The machine changed while they "
-                      "were timed; robust = lower quartile of the round medians is the figure to trust.</p>")
+            table += (
+                f"<p class='warn'>{len(split)} of {len(latest)} runs have rounds that disagree (upper "
+                f"quartile of the round medians more than {ROUND_DISAGREE:.0%} above the lower one; flagged "
+                f"in 'rounds spread'): {_e(', '.join(split['model']))}. The machine changed while they "
+                "were timed; robust = lower quartile of the round medians is the figure to trust.</p>"
+            )
     noisy = latest[latest["cv"] > NOISY_CV] if "cv" in latest else latest.iloc[0:0]
     if not noisy.empty:
-        table += (f"<p class='warn'>{len(noisy)} of {len(latest)} runs have a coefficient of variation above "
-                  f"{NOISY_CV:.0%} ({_e(', '.join(noisy['model']))}): the machine was busy or throttling while "
-                  "timing; medians are robust to this, but rankings of models closer than their CIs are not "
-                  "reliable. See the drift and distribution plots.</p>")
+        table += (
+            f"<p class='warn'>{len(noisy)} of {len(latest)} runs have a coefficient of variation above "
+            f"{NOISY_CV:.0%} ({_e(', '.join(noisy['model']))}): the machine was busy or throttling while "
+            "timing; medians are robust to this, but rankings of models closer than their CIs are not "
+            "reliable. See the drift and distribution plots.</p>"
+        )
     failed = runs[runs["status"] != "ok"]
     if not failed.empty:
         fc = _target_col(failed)
@@ -206,8 +315,10 @@ def _fused(runs, stat: str) -> str:
     df = fused_table(runs, STATS.get(stat, "median_ms"))
     if df.empty:
         return "<p>No model was timed both fused and unfused.</p>"
-    rows = [[_e(r.model), _e(r.device), _f(r.unfused_ms, 3), _f(r.fused_ms, 3), f"{r.speedup:.2f}x"]
-            for r in df.itertuples(index=False)]
+    rows = [
+        [_e(r.model), _e(r.device), _f(r.unfused_ms, 3), _f(r.fused_ms, 3), f"{r.speedup:.2f}x"]
+        for r in df.itertuples(index=False)
+    ]
     return _table(["model", "device", f"unfused ({stat}, ms)", f"fused ({stat}, ms)", "speed-up"], rows)
 
 
@@ -217,16 +328,19 @@ def _complexity(result) -> str:
         return "<p>No counted metrics (the analysis used the paper's published columns only).</p>"
     cols = [c for c in ("params_m", "macs_m", "memory_mb", "activations_m", "layers", "branches", "depth") if c in df]
     ints = {"layers", "branches", "depth"}
+
     def cell(m, c) -> str:
         v = df.at[m, c]
         if c in ("params_m", "macs_m") and (v is None or v != v):
-            return "not counted"   # a model file that does not tell (never shown as 0)
+            return "not counted"  # a model file that does not tell (never shown as 0)
         return _f(v, 0 if c in ints else 1)
 
     rows = [[_e(m)] + [cell(m, c) for c in cols] for m in df.index]
-    return ("<p>Counted by mobench on the deployed (fused) graph, batch 1, 224x224, fp32 "
-            "(memory traffic = weights + activations read and written per op).</p>"
-            + _table(["model"] + [_e(c) for c in cols], rows))
+    return (
+        "<p>Counted by mobench on the deployed (fused) graph, batch 1, 224x224, fp32 "
+        "(memory traffic = weights + activations read and written per op).</p>"
+        + _table(["model"] + [_e(c) for c in cols], rows)
+    )
 
 
 def _plots(plots: dict[str, list[Path]], base: Path) -> str:
@@ -244,13 +358,23 @@ def _plots(plots: dict[str, list[Path]], base: Path) -> str:
             except ValueError:
                 rel = Path(svg)
             link = f" <a href='{_e(rel.as_posix())}'>SVG</a>"
-        out.append(f"<figure><img alt='{_e(stem)}' src='data:image/png;base64,{data}'>"
-                   f"<figcaption><b>{_e(stem)}</b>: {_e(_PLOT_CAPTIONS.get(stem, ''))}{link}</figcaption></figure>")
+        out.append(
+            f"<figure><img alt='{_e(stem)}' src='data:image/png;base64,{data}'>"
+            f"<figcaption><b>{_e(stem)}</b>: {_e(_PLOT_CAPTIONS.get(stem, ''))}{link}</figcaption></figure>"
+        )
     return "\n".join(out) or "<p>No plots.</p>"
 
 
-def render_report(result, runs=None, plots: dict[str, list[Path]] | None = None, *, base: Path | None = None,
-                  title: str = "mobench report", summary: str = "", extra_sections: list[str] | None = None) -> str:
+def render_report(
+    result,
+    runs=None,
+    plots: dict[str, list[Path]] | None = None,
+    *,
+    base: Path | None = None,
+    title: str = "mobench report",
+    summary: str = "",
+    extra_sections: list[str] | None = None,
+) -> str:
     """The report as an HTML string (see :func:`write_report`); ``extra_sections`` go before the plots."""
     base = Path(base or ".")
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -261,19 +385,27 @@ def render_report(result, runs=None, plots: dict[str, list[Path]] | None = None,
         f"{_e(', '.join(device_label(d, short=True) for d in result.devices))} ({kinds}). "
         f"Reference figures: {_e(CITATION)}.</p>",
         f"<p>{_e(summary)}</p>" if summary else "",
-        "<h2>Environment</h2>", _environment(runs),
-        "<h2>Protocol</h2>", _protocols(runs),
-        "<h2>Correlation of latency with cost metrics</h2>", _correlations(result),
-        "<h2>Latency</h2>", _latencies(result, runs),
-        "<h2>Fused vs unfused</h2>", _fused(runs, result.stat) if runs is not None and not runs.empty else
-        "<p>No measured runs.</p>",
-        "<h2>Complexity metrics</h2>", _complexity(result),
+        "<h2>Environment</h2>",
+        _environment(runs),
+        "<h2>Protocol</h2>",
+        _protocols(runs),
+        "<h2>Correlation of latency with cost metrics</h2>",
+        _correlations(result),
+        "<h2>Latency</h2>",
+        _latencies(result, runs),
+        "<h2>Fused vs unfused</h2>",
+        _fused(runs, result.stat) if runs is not None and not runs.empty else "<p>No measured runs.</p>",
+        "<h2>Complexity metrics</h2>",
+        _complexity(result),
         *(extra_sections or []),
-        "<h2>Plots</h2>", _plots(plots or {}, base),
+        "<h2>Plots</h2>",
+        _plots(plots or {}, base),
     ]
     body = "\n".join(s for s in sections if s)
-    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
-            f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
+    return (
+        f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
+        f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n"
+    )
 
 
 def write_report(path, result, runs=None, plots: dict[str, list[Path]] | None = None, **kw) -> Path:

@@ -46,7 +46,7 @@ def device_label(device: str, *, short: bool = False) -> str:
     return f"{device} (measured)"
 
 
-TARGET = "target"   # the runs frame's column naming each run's target (its unique label)
+TARGET = "target"  # the runs frame's column naming each run's target (its unique label)
 
 
 def _target_col(runs) -> str:
@@ -79,8 +79,10 @@ def resolve_devices(requested: list[str], runs=None) -> tuple[list[str], list[st
             chosen = [d]
             others = [t for t in targets[owner] if t != d and t not in requested]
             if others:
-                notes.append(f"{d}: chosen among {len(targets[owner])} {owner} targets; not shown: "
-                             f"{', '.join(others)} (pass --device {owner} for all)")
+                notes.append(
+                    f"{d}: chosen among {len(targets[owner])} {owner} targets; not shown: "
+                    f"{', '.join(others)} (pass --device {owner} for all)"
+                )
         out.extend(c for c in chosen if c not in out)
     return out, notes
 
@@ -108,7 +110,6 @@ def load_runs(db=None):
 
 def _reparameterizable(model: str) -> bool:
     try:
-
         return bool(model_info(model).reparameterizable)
     except Exception:  # unknown or unbuildable model: treat as plain
         return False

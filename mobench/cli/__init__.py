@@ -35,8 +35,19 @@ app = typer.Typer(
 )
 
 # Command modules, in the order they appear in --help.
-_COMMAND_MODULES = ["run", "models", "export", "bench", "compare", "devices", "results", "analyze", "ios", "profile",
-                    "study"]
+_COMMAND_MODULES = [
+    "run",
+    "models",
+    "export",
+    "bench",
+    "compare",
+    "devices",
+    "results",
+    "analyze",
+    "ios",
+    "profile",
+    "study",
+]
 
 
 def _register_all() -> None:
@@ -61,10 +72,12 @@ _register_all()
 
 # typer >= 0.23 vendors its own click: its usage errors are not click.ClickException.
 # Catch both (with an older typer they are the same classes).
-_CLICK_ERRORS: tuple[type[click.ClickException], ...] = tuple({
-    click.ClickException,
-    next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
-})
+_CLICK_ERRORS: tuple[type[click.ClickException], ...] = tuple(
+    {
+        click.ClickException,
+        next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+    }
+)
 _ABORTS = tuple({click.exceptions.Abort, typer.Abort})
 
 

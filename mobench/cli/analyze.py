@@ -50,8 +50,10 @@ Examples:
   mobench report --db lab.sqlite --out lab_report
 """
 
-_DEVICE_HELP = ("Device (repeatable): a backend in the store (cpu, torch, coreml, iphone: every target of it), one "
-                "target label (e.g. cpu/ort-1.23/2t, iphone13,2/ane), or paper:iphone12, paper:cpu, paper:gpu.")
+_DEVICE_HELP = (
+    "Device (repeatable): a backend in the store (cpu, torch, coreml, iphone: every target of it), one "
+    "target label (e.g. cpu/ort-1.23/2t, iphone13,2/ane), or paper:iphone12, paper:cpu, paper:gpu."
+)
 
 
 def _default_db(db: Path | None) -> Path:
@@ -73,8 +75,11 @@ def _analysis(device, metric, db, stat, complexity, model, preset, n_boot, progr
     if device and all(is_reference(d) for d in device):
         runs = pd.DataFrame()
     elif not device and not db.exists():
-        typer.echo(f"note: no results store at {db}; showing the paper's reference devices only "
-                   "(run `mobench run` to add this machine, or pass --db)", err=True)
+        typer.echo(
+            f"note: no results store at {db}; showing the paper's reference devices only "
+            "(run `mobench run` to add this machine, or pass --db)",
+            err=True,
+        )
         runs = pd.DataFrame()
     else:
         runs = load_runs(db)
@@ -84,19 +89,35 @@ def _analysis(device, metric, db, stat, complexity, model, preset, n_boot, progr
 
         err = Console(stderr=True)
         cb = lambda m: err.print(f"[dim]counting metrics: {m}[/]")  # noqa: E731
-    result = analyze(list(device or []) or None, metric, runs=runs, stat=stat, complexity=complexity,
-                     models=models, n_resamples=n_boot, progress=cb)
+    result = analyze(
+        list(device or []) or None,
+        metric,
+        runs=runs,
+        stat=stat,
+        complexity=complexity,
+        models=models,
+        n_resamples=n_boot,
+        progress=cb,
+    )
     return result, runs, db
 
 
 def analyze_cmd(
     device: list[str] | None = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
-    metric: str | None = typer.Option(None, "--metric", help="Comma-separated metrics (default macs,params; 'all' for every one)."),
+    metric: str | None = typer.Option(
+        None, "--metric", help="Comma-separated metrics (default macs,params; 'all' for every one)."
+    ),
     db: DbOption = None,
     stat: StatOption = "median",
-    complexity: str = typer.Option("auto", "--complexity", help="Where MACs/params come from: auto (paper columns for reference devices, counted for measured), paper, counted."),
+    complexity: str = typer.Option(
+        "auto",
+        "--complexity",
+        help="Where MACs/params come from: auto (paper columns for reference devices, counted for measured), paper, counted.",
+    ),
     model: list[str] | None = typer.Option(None, "--model", "-m", help="Restrict to these models (repeatable)."),
-    preset: str | None = typer.Option(None, "--preset", help="Restrict to a model set (quick, mobileone, figure2, paper)."),
+    preset: str | None = typer.Option(
+        None, "--preset", help="Restrict to a model set (quick, mobileone, figure2, paper)."
+    ),
     n_boot: int = typer.Option(2000, "--bootstrap", help="Bootstrap resamples for the 95% CI of rho."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print one CSV row per (device, metric)."),
@@ -123,11 +144,16 @@ def analyze_cmd(
         render_analysis(result, console)
         from .run import print_speedups
 
-        print_speedups(console, runs, only_if_several=True)   # runtime x recipe, when runs have several recipes
+        print_speedups(console, runs, only_if_several=True)  # runtime x recipe, when runs have several recipes
 
 
 def plot_cmd(
-    kind: list[str] | None = typer.Option(None, "--kind", "-k", help="Plot kinds (repeatable or comma-separated): complexity, pareto, paper, distribution, drift, fused, all."),
+    kind: list[str] | None = typer.Option(
+        None,
+        "--kind",
+        "-k",
+        help="Plot kinds (repeatable or comma-separated): complexity, pareto, paper, distribution, drift, fused, all.",
+    ),
     device: list[str] | None = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
     metric: str | None = typer.Option(None, "--metric", help="Metrics for the complexity kind (default macs,params)."),
     db: DbOption = None,
@@ -153,9 +179,15 @@ def plot_cmd(
 def report_cmd(
     db: DbOption = None,
     device: list[str] | None = typer.Option(None, "--device", "-d", help=_DEVICE_HELP),
-    metric: str | None = typer.Option("macs,params", "--metric", help="Metrics to correlate and plot (e.g. macs,params,memory or all; counted metrics build every model once, then cache)."),
+    metric: str | None = typer.Option(
+        "macs,params",
+        "--metric",
+        help="Metrics to correlate and plot (e.g. macs,params,memory or all; counted metrics build every model once, then cache).",
+    ),
     stat: StatOption = "median",
-    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder for report.html and plots/ (default: next to the database)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder for report.html and plots/ (default: next to the database)."
+    ),
 ) -> None:
     from ..analysis.plots import PlotData, make_plots
     from ..analysis.report import write_report

@@ -46,26 +46,57 @@ Examples:
 def bench(
     model: ModelsOption = None,
     preset: PresetOption = None,
-    device: str = typer.Option("cpu", "--device", "-d", help="Device backend (see `mobench devices`): cpu, torch, executorch, coreml, iphone."),
+    device: str = typer.Option(
+        "cpu", "--device", "-d", help="Device backend (see `mobench devices`): cpu, torch, executorch, coreml, iphone."
+    ),
     protocol_name: ProtocolOption = "modelbench",
-    threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores; recorded)."),
-    graph_opt: str | None = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization: disable, basic, extended, all (default)."),
-    compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone: all, cpu, gpu, ane."),
-    device_option: list[str] | None = typer.Option(None, "--device-option", help="A backend option KEY=VALUE (repeatable), checked against the device: cpu threads, graph_optimization; torch threads, resolution; coreml/iphone compute_units. See `mobench devices`."),
+    threads: int | None = typer.Option(
+        None, "--threads", help="CPU threads for cpu/torch (default: physical cores; recorded)."
+    ),
+    graph_opt: str | None = typer.Option(
+        None, "--graph-opt", help="ONNX Runtime graph optimization: disable, basic, extended, all (default)."
+    ),
+    compute_units: str | None = typer.Option(
+        None, "--compute-units", help="Core ML compute units for coreml/iphone: all, cpu, gpu, ane."
+    ),
+    device_option: list[str] | None = typer.Option(
+        None,
+        "--device-option",
+        help="A backend option KEY=VALUE (repeatable), checked against the device: cpu threads, graph_optimization; torch threads, resolution; coreml/iphone compute_units. See `mobench devices`.",
+    ),
     unfused: bool = typer.Option(False, "--unfused", help="Time the train-time (not reparameterized) graph."),
-    recipe: str | None = typer.Option(None, "--recipe", "-r", help="Export recipe of the device's format (fp32, fp16, int8, ...; see `mobench export --help`); default: the format's default."),
+    recipe: str | None = typer.Option(
+        None,
+        "--recipe",
+        "-r",
+        help="Export recipe of the device's format (fp32, fp16, int8, ...; see `mobench export --help`); default: the format's default.",
+    ),
     precision: str | None = typer.Option(None, "--precision", hidden=True, help="Former name of --recipe."),
     db: DbOption = None,
     force: bool = typer.Option(False, "--force", help="Time again even if the same run is stored."),
-    as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON on stdout (table and progress go to stderr)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the runs as JSON on stdout (table and progress go to stderr)."
+    ),
     rounds: RoundsOption = None,
     inferences: InferencesOption = None,
     warmup: WarmupOption = None,
     trim: TrimOption = None,
-    time_budget: float | None = typer.Option(None, "--time-budget", help="Stop after this many seconds of timing (once --min-inferences are in)."),
-    min_inferences: int | None = typer.Option(None, "--min-inferences", help="Samples to collect before a time budget may stop the run."),
-    schedule: str = typer.Option("interleaved", "--schedule", help="interleaved (default: all models loaded, rounds in a seeded shuffled order) or contiguous (one model after another)."),
-    memory_budget: float | None = typer.Option(None, "--memory-budget", help="MB the models of an interleaved sweep may take loaded together (default: half the available memory); beyond it they are timed in groups."),
+    time_budget: float | None = typer.Option(
+        None, "--time-budget", help="Stop after this many seconds of timing (once --min-inferences are in)."
+    ),
+    min_inferences: int | None = typer.Option(
+        None, "--min-inferences", help="Samples to collect before a time budget may stop the run."
+    ),
+    schedule: str = typer.Option(
+        "interleaved",
+        "--schedule",
+        help="interleaved (default: all models loaded, rounds in a seeded shuffled order) or contiguous (one model after another).",
+    ),
+    memory_budget: float | None = typer.Option(
+        None,
+        "--memory-budget",
+        help="MB the models of an interleaved sweep may take loaded together (default: half the available memory); beyond it they are timed in groups.",
+    ),
 ) -> None:
     from rich.console import Console
 
@@ -81,8 +112,15 @@ def bench(
     check_schedule(schedule)
     if memory_budget is not None and memory_budget <= 0:
         raise UsageError("--memory-budget must be > 0 (MB)")
-    config = customize(protocol(protocol_name), rounds=rounds, inferences=inferences, warmup=warmup, trim=trim,
-                       time_budget_s=time_budget, min_inferences=min_inferences)
+    config = customize(
+        protocol(protocol_name),
+        rounds=rounds,
+        inferences=inferences,
+        warmup=warmup,
+        trim=trim,
+        time_budget_s=time_budget,
+        min_inferences=min_inferences,
+    )
     names = resolve_models(model, preset)
     from ..devices import parse_device_options
 
@@ -104,15 +142,26 @@ def bench(
     console = Console(stderr=as_json)
     if not console.is_terminal:  # logs and pipes get the whole table, not ellipses
         console = Console(stderr=as_json, width=160)
-    records = run_sweep(names, device, config, db=db, export_config=export_config, force=force,
-                        device_options=options, progress=RichReporter(console), schedule=schedule,
-                        memory_budget_mb=memory_budget)
+    records = run_sweep(
+        names,
+        device,
+        config,
+        db=db,
+        export_config=export_config,
+        force=force,
+        device_options=options,
+        progress=RichReporter(console),
+        schedule=schedule,
+        memory_budget_mb=memory_budget,
+    )
     bad = [r for r in records if r.extra.get("stored") is False]
     if bad and len(bad) == len(records):
         raise DeviceError((bad[0].error or "").split(": ", 1)[-1])
-    with Store(db, readonly=True) as store:   # the statistics add_run computed and stored with each run
-        rows = [record_row(rec, store.get_stats(rec.extra["run_id"]) if rec.extra.get("run_id") else None)
-                for rec in records]
+    with Store(db, readonly=True) as store:  # the statistics add_run computed and stored with each run
+        rows = [
+            record_row(rec, store.get_stats(rec.extra["run_id"]) if rec.extra.get("run_id") else None)
+            for rec in records
+        ]
     title = f"{device} - protocol {config.name} - {len(records)} run(s) stored in {db or default_db_path()}"
     console.print(runs_table(rows, title=title))
     from .tables import disagree_note
@@ -122,13 +171,17 @@ def bench(
         console.print(note)
     busy = _busy(records)
     if busy:
-        console.print(f"[yellow]note:[/] the 1-minute load average reached {busy[0]:.1f} on {busy[1]} cores while "
-                      "timing: other processes shared the CPU, so expect noisy figures (compare mins and CIs).")
+        console.print(
+            f"[yellow]note:[/] the 1-minute load average reached {busy[0]:.1f} on {busy[1]} cores while "
+            "timing: other processes shared the CPU, so expect noisy figures (compare mins and CIs)."
+        )
     if as_json:
         typer.echo(dumps(rows, indent=1))
     if bad:
-        raise DeviceError(f"{len(bad)} artifact(s) missing or corrupt, nothing stored for them: "
-                          + (bad[0].error or "").split(": ", 1)[-1])
+        raise DeviceError(
+            f"{len(bad)} artifact(s) missing or corrupt, nothing stored for them: "
+            + (bad[0].error or "").split(": ", 1)[-1]
+        )
     failed = [r for r in records if r.status != "ok"]
     if failed and len(failed) == len(records):
         raise typer.Exit(1)
@@ -149,7 +202,7 @@ def check_device_recipe(device: str, recipe: str | None, precision: str | None =
     chosen = recipe or precision
     if chosen is None:
         return None
-    ExportConfig(recipe=chosen).validate()                 # unknown recipe: lists every recipe
+    ExportConfig(recipe=chosen).validate()  # unknown recipe: lists every recipe
     DEVICES.check(device)
     fmt = device_class(device).artifact_format
     if fmt is None:
@@ -163,8 +216,13 @@ def _busy(records) -> tuple[float, int] | None:
     """(max load average, cores) if the machine was busier than its core count during timing."""
     import os
 
-    loads = [float(r["loadavg_1m"]) for rec in records if not rec.extra.get("reused")
-             for r in rec.rounds_info if isinstance(r, dict) and r.get("loadavg_1m") is not None]
+    loads = [
+        float(r["loadavg_1m"])
+        for rec in records
+        if not rec.extra.get("reused")
+        for r in rec.rounds_info
+        if isinstance(r, dict) and r.get("loadavg_1m") is not None
+    ]
     cores = os.cpu_count() or 1
     return (max(loads), cores) if loads and max(loads) > cores else None
 

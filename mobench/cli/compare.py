@@ -30,7 +30,9 @@ def compare(
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
     rounds: int | None = typer.Option(None, "--rounds", help="Most round pairs (default 60)."),
     inferences: int | None = typer.Option(None, "--inferences", help="Timed inferences per round (default 10)."),
-    time_budget: float | None = typer.Option(None, "--time-budget", help="Stop once a side has had this many seconds of timing (default 5)."),
+    time_budget: float | None = typer.Option(
+        None, "--time-budget", help="Stop once a side has had this many seconds of timing (default 5)."
+    ),
     db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
     as_json: bool = typer.Option(False, "--json", help="Print ratio, CI and verdict as JSON on stdout."),
 ) -> None:
@@ -39,18 +41,20 @@ def compare(
     from ..workflows.compare import COMPARE_CONFIG, run_compare
     from .progress import RichReporter
 
-    overrides = {k: v for k, v in dict(rounds=rounds, inferences=inferences, time_budget_s=time_budget).items()
-                 if v is not None}
+    overrides = {
+        k: v for k, v in dict(rounds=rounds, inferences=inferences, time_budget_s=time_budget).items() if v is not None
+    }
     config = COMPARE_CONFIG.with_(**overrides)
     console = Console(stderr=True)
-    res = run_compare(a, b, device=device, config=config, db=db, threads=threads,
-                      progress=RichReporter(console))
+    res = run_compare(a, b, device=device, config=config, db=db, threads=threads, progress=RichReporter(console))
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=1))
         return
     out = Console()
-    out.print(f"A = {res.a.label}: robust {res.a_ms:.3f} ms; B = {res.b.label}: robust {res.b_ms:.3f} ms "
-              f"({res.pairs} ABAB round pairs)")
+    out.print(
+        f"A = {res.a.label}: robust {res.a_ms:.3f} ms; B = {res.b.label}: robust {res.b_ms:.3f} ms "
+        f"({res.pairs} ABAB round pairs)"
+    )
     colour = {"faster": "green", "slower": "red"}.get(res.verdict, "yellow")
     out.print(f"[bold {colour}]{res.verdict}[/]: {res.sentence()}")
     out.print(f"stored as compare {res.compare_id} (runs {res.run_ids[0]} and {res.run_ids[1]})")

@@ -48,16 +48,38 @@ def export_cmd(
     fmt: str = typer.Option("all", "--format", "-f", help=f"{formats_help()}."),
     recipe: str | None = typer.Option(None, "--recipe", "-r", help=f"Numeric recipe per format: {recipes_help()}."),
     precision: str | None = typer.Option(None, "--precision", hidden=True, help="Former name of --recipe."),
-    delegate: str = typer.Option("xnnpack", "--delegate", help="ExecuTorch backend delegate: xnnpack (CPU) or coreml (Apple targets)."),
-    calibration_dir: Path | None = typer.Option(None, "--calibration-dir", help="A folder of images to calibrate static quantization on (default: seeded synthetic inputs)."),
-    input_kind: str = typer.Option("tensor", "--input", help="tensor: float NCHW input, feed normalized data; image: RGB image input (Core ML ImageType; ONNX float 0..255) with ImageNet normalization inside the model."),
-    target: str = typer.Option("iOS16", "--target", help="Core ML minimum deployment target: iOS15, iOS16, iOS17, iOS18."),
+    delegate: str = typer.Option(
+        "xnnpack", "--delegate", help="ExecuTorch backend delegate: xnnpack (CPU) or coreml (Apple targets)."
+    ),
+    calibration_dir: Path | None = typer.Option(
+        None,
+        "--calibration-dir",
+        help="A folder of images to calibrate static quantization on (default: seeded synthetic inputs).",
+    ),
+    input_kind: str = typer.Option(
+        "tensor",
+        "--input",
+        help="tensor: float NCHW input, feed normalized data; image: RGB image input (Core ML ImageType; ONNX float 0..255) with ImageNet normalization inside the model.",
+    ),
+    target: str = typer.Option(
+        "iOS16", "--target", help="Core ML minimum deployment target: iOS15, iOS16, iOS17, iOS18."
+    ),
     opset: int = typer.Option(17, "--opset", help="ONNX opset."),
     resolution: int = typer.Option(224, "--resolution", help="Input height and width in pixels."),
-    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Weights to load (train-time/unfused file for MobileOne); one model only. Default: random weights."),
-    no_reparam: bool = typer.Option(False, "--no-reparam", help="Keep the train-time multi-branch graph (to time what fusion buys)."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: results/exports, or $MOBENCH_RESULTS/exports)."),
-    force: bool = typer.Option(False, "--force", help="Replace existing artifacts (the old one stays until the new one is complete)."),
+    checkpoint: Path | None = typer.Option(
+        None,
+        "--checkpoint",
+        help="Weights to load (train-time/unfused file for MobileOne); one model only. Default: random weights.",
+    ),
+    no_reparam: bool = typer.Option(
+        False, "--no-reparam", help="Keep the train-time multi-branch graph (to time what fusion buys)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default: results/exports, or $MOBENCH_RESULTS/exports)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace existing artifacts (the old one stays until the new one is complete)."
+    ),
     no_parity: bool = typer.Option(False, "--no-parity", help="Skip the numerical parity check (not recommended)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON instead of a table."),
 ) -> None:
@@ -75,7 +97,7 @@ def export_cmd(
     from ..exporters import check_recipe
 
     chosen = recipe or precision
-    if chosen is not None and fmt == "all":   # 'all' means every format that has this recipe
+    if chosen is not None and fmt == "all":  # 'all' means every format that has this recipe
         formats = [f for f in formats if chosen in format_recipes(f)] or formats
     for f in formats:
         if chosen is not None:
@@ -84,25 +106,43 @@ def export_cmd(
     if out is not None:
         kwargs["out_dir"] = out
     config = ExportConfig(
-        recipe=recipe, precision=precision, delegate=delegate,
-        calibration_dir=str(calibration_dir) if calibration_dir is not None else None, input_kind=input_kind, target=target, opset=opset, resolution=resolution,
-        checkpoint=str(checkpoint) if checkpoint is not None else None, reparameterize=not no_reparam,
-        force=force, check_parity=not no_parity, **kwargs,
+        recipe=recipe,
+        precision=precision,
+        delegate=delegate,
+        calibration_dir=str(calibration_dir) if calibration_dir is not None else None,
+        input_kind=input_kind,
+        target=target,
+        opset=opset,
+        resolution=resolution,
+        checkpoint=str(checkpoint) if checkpoint is not None else None,
+        reparameterize=not no_reparam,
+        force=force,
+        check_parity=not no_parity,
+        **kwargs,
     ).validate()
     results = export_many(names, formats, config, progress=RichReporter(enabled=not as_json))
     failed = [r for r in results if not r.ok]
 
     if as_json:
-        typer.echo(dumps([
-            {
-                "model": r.model, "format": r.format, "ok": r.ok, "error": r.error, "seconds": round(r.seconds, 2),
-                "path": str(r.artifact.path) if r.artifact else None,
-                "manifest": str(r.artifact.manifest_path) if r.artifact else None,
-                "recipe": (r.artifact.manifest.get("precision") if r.artifact else None),
-                "parity": (r.artifact.manifest["parity"]["status"] if r.artifact else None),
-            }
-            for r in results
-        ], indent=2))
+        typer.echo(
+            dumps(
+                [
+                    {
+                        "model": r.model,
+                        "format": r.format,
+                        "ok": r.ok,
+                        "error": r.error,
+                        "seconds": round(r.seconds, 2),
+                        "path": str(r.artifact.path) if r.artifact else None,
+                        "manifest": str(r.artifact.manifest_path) if r.artifact else None,
+                        "recipe": (r.artifact.manifest.get("precision") if r.artifact else None),
+                        "parity": (r.artifact.manifest["parity"]["status"] if r.artifact else None),
+                    }
+                    for r in results
+                ],
+                indent=2,
+            )
+        )
     elif len(results) == 1 and failed:
         raise ExportError(failed[0].error or "export failed")
     else:
@@ -125,7 +165,9 @@ def export_cmd(
                     par_text = f"{par['status']}: {par.get('reason')}"
                 rec = man.get("precision", "")
                 fmt_text = r.format if rec == default_recipe(r.format) else f"{r.format} {rec}"
-                table.add_row(r.model, fmt_text, "[green]ok[/]", f"{r.seconds:.1f}", str(convs), par_text, str(r.artifact.path))
+                table.add_row(
+                    r.model, fmt_text, "[green]ok[/]", f"{r.seconds:.1f}", str(convs), par_text, str(r.artifact.path)
+                )
             else:
                 table.add_row(r.model, r.format, "[red]failed[/]", f"{r.seconds:.1f}", "", "", r.error or "")
         console.print(table)

@@ -52,16 +52,39 @@ def _console(stderr: bool = False):
     return c if c.is_terminal else Console(stderr=stderr, width=160)
 
 
-def _config(protocol_name: str, rounds: int | None, inferences: int | None, warmup: int | None,
-            trim: int | None, reload_per_round: bool | None):
+def _config(
+    protocol_name: str,
+    rounds: int | None,
+    inferences: int | None,
+    warmup: int | None,
+    trim: int | None,
+    reload_per_round: bool | None,
+):
     from ..core.configs import customize, protocol
 
-    return customize(protocol(protocol_name), input_kind="image", rounds=rounds, inferences=inferences,
-                     warmup=warmup, trim=trim, reload_per_round=reload_per_round)
+    return customize(
+        protocol(protocol_name),
+        input_kind="image",
+        rounds=rounds,
+        inferences=inferences,
+        warmup=warmup,
+        trim=trim,
+        reload_per_round=reload_per_round,
+    )
 
 
-def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, force: bool, console,
-                thermal_wait: float | None = None, recipe: str | None = None):
+def _build_plan(
+    models,
+    preset,
+    compute_units,
+    cfg,
+    out: Path,
+    with_onnx: bool,
+    force: bool,
+    console,
+    thermal_wait: float | None = None,
+    recipe: str | None = None,
+):
     from ..devices.remote.plan import build_plan, parse_compute_units
     from ..models import resolve_models
     from .progress import progress_bar
@@ -79,15 +102,27 @@ def _build_plan(models, preset, compute_units, cfg, out: Path, with_onnx: bool, 
         def on_model(name: str, i: int, n: int) -> None:
             bar.update(task, completed=i, description=f"export {name}")
 
-        result = build_plan(names, out, compute_units=units, config=cfg, with_onnx=with_onnx, force=force, progress=on_model,
-                            thermal_wait_s=thermal_wait, recipe=recipe)
+        result = build_plan(
+            names,
+            out,
+            compute_units=units,
+            config=cfg,
+            with_onnx=with_onnx,
+            force=force,
+            progress=on_model,
+            thermal_wait_s=thermal_wait,
+            recipe=recipe,
+        )
     for model, err in result.skipped.items():
         console.print(f"[yellow]skipped[/] {model}: {err}")
     return result
 
 
 # -- devices -------------------------------------------------------------------------------
-@ios_app.command("devices", help="iPhones attached over USB (usbmux): model, iOS, Developer Mode, iOS 17 tunnel, next step.\n\nExample: mobench ios devices --json")
+@ios_app.command(
+    "devices",
+    help="iPhones attached over USB (usbmux): model, iOS, Developer Mode, iOS 17 tunnel, next step.\n\nExample: mobench ios devices --json",
+)
 def devices_cmd(
     udid: str | None = typer.Option(None, "--udid", help="Only this device."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
@@ -113,8 +148,16 @@ def devices_cmd(
         model = p.model_identifier or "?"
         if p.model_name:
             model += f" ({p.model_name})"
-        t.add_row(p.udid, model, p.os_version or "?", yn[p.paired], yn[p.developer_mode], p.tunnel,
-                  "[green]yes[/]" if p.ready else "[red]no[/]", p.next_step)
+        t.add_row(
+            p.udid,
+            model,
+            p.os_version or "?",
+            yn[p.paired],
+            yn[p.developer_mode],
+            p.tunnel,
+            "[green]yes[/]" if p.ready else "[red]no[/]",
+            p.next_step,
+        )
     console.print(t)
 
 
@@ -142,22 +185,36 @@ def plan_cmd(
     inferences: InferencesOption = None,
     warmup: WarmupOption = None,
     trim: TrimOption = None,
-    reload_per_round: bool | None = typer.Option(None, "--reload-per-round/--no-reload-per-round", help="Override: re-create the model every round."),
+    reload_per_round: bool | None = typer.Option(
+        None, "--reload-per-round/--no-reload-per-round", help="Override: re-create the model every round."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Plan folder to write."),
-    with_onnx: bool = typer.Option(False, "--with-onnx", help="Also export ONNX next to each model (for the Python stand-in app)."),
+    with_onnx: bool = typer.Option(
+        False, "--with-onnx", help="Also export ONNX next to each model (for the Python stand-in app)."
+    ),
     force: bool = typer.Option(False, "--force", help="Replace an existing plan folder."),
     thermal_wait: float = typer.Option(0.0, "--thermal-wait", min=0, max=3600, help=THERMAL_HELP),
-    recipe: str | None = typer.Option(None, "--recipe", "-r", help="Core ML recipe of the models: fp16 (default), fp32, int8, w8, palettize6, palettize4, w8a8 (recorded in the plan)."),
+    recipe: str | None = typer.Option(
+        None,
+        "--recipe",
+        "-r",
+        help="Core ML recipe of the models: fp16 (default), fp32, int8, w8, palettize6, palettize4, w8a8 (recorded in the plan).",
+    ),
     precision: str | None = typer.Option(None, "--precision", hidden=True, help="Former name of --recipe."),
 ) -> None:
     console = _console()
     cfg = _config(protocol_name, rounds, inferences, warmup, trim, reload_per_round)
-    result = _build_plan(model, preset, compute_units, cfg, out, with_onnx, force, console, thermal_wait,
-                         recipe=recipe or precision)
+    result = _build_plan(
+        model, preset, compute_units, cfg, out, with_onnx, force, console, thermal_wait, recipe=recipe or precision
+    )
     p = result.plan
-    console.print(f"plan {p['plan_id']}: {len(p['runs'])} run(s) of {len({r['model'] for r in p['runs']})} model(s), "
-                  f"protocol {p['protocol']['name']} ({p['protocol']['rounds']} x {p['protocol']['inferences']}) -> {out}")
-    console.print(f"next: mobench ios run --plan {shlex.quote(str(out))}   (or: mobench ios serve --plan {shlex.quote(str(out))})")
+    console.print(
+        f"plan {p['plan_id']}: {len(p['runs'])} run(s) of {len({r['model'] for r in p['runs']})} model(s), "
+        f"protocol {p['protocol']['name']} ({p['protocol']['rounds']} x {p['protocol']['inferences']}) -> {out}"
+    )
+    console.print(
+        f"next: mobench ios run --plan {shlex.quote(str(out))}   (or: mobench ios serve --plan {shlex.quote(str(out))})"
+    )
 
 
 # -- run -----------------------------------------------------------------------------------
@@ -181,26 +238,53 @@ Examples:
 
 
 def run_cmd(
-    plan: Path | None = typer.Option(None, "--plan", help="Plan folder from `mobench ios plan` (else one is made from --model/--preset)."),
+    plan: Path | None = typer.Option(
+        None, "--plan", help="Plan folder from `mobench ios plan` (else one is made from --model/--preset)."
+    ),
     model: ModelsOption = None,
     preset: PresetOption = None,
     compute_units: str = typer.Option("all", "--compute-units", "-c", help=CU_HELP),
     protocol_name: ProtocolOption = "modelbench",
     rounds: RoundsOption = None,
     inferences: InferencesOption = None,
-    thermal_wait: float = typer.Option(0.0, "--thermal-wait", min=0, max=3600, help=THERMAL_HELP + " Only when a plan is made here."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Where to write the new plan (default results/ios_plans/<time>)."),
-    udid: str | None = typer.Option(None, "--udid", help="Device UDID (default: the first USB device; required for devicectl)."),
+    thermal_wait: float = typer.Option(
+        0.0, "--thermal-wait", min=0, max=3600, help=THERMAL_HELP + " Only when a plan is made here."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Where to write the new plan (default results/ios_plans/<time>)."
+    ),
+    udid: str | None = typer.Option(
+        None, "--udid", help="Device UDID (default: the first USB device; required for devicectl)."
+    ),
     transport: str = typer.Option("pymobiledevice3", "--transport", "-t", help="pymobiledevice3, devicectl or folder."),
-    tunnel: str | None = typer.Option(None, "--tunnel", help="pymobiledevice3: launch through tunneld for this UDID (iOS 17.0-17.3)."),
-    launcher: str = typer.Option("dvt", "--launcher", help="pymobiledevice3: launch with dvt (DVT process control) or core-device (iOS 17+ CoreDevice)."),
-    documents: Path | None = typer.Option(None, "--documents", help="folder transport: the folder standing in for the app's Documents."),
-    app_command: str | None = typer.Option(None, "--app-command", help="folder transport: the command that plays the app."),
-    bundle_id: str | None = typer.Option(None, "--bundle-id", envvar="MOBENCH_IOS_BUNDLE_ID", help="The harness app's bundle id if you re-signed it under your own team (default org.mobench.harness)."),
+    tunnel: str | None = typer.Option(
+        None, "--tunnel", help="pymobiledevice3: launch through tunneld for this UDID (iOS 17.0-17.3)."
+    ),
+    launcher: str = typer.Option(
+        "dvt",
+        "--launcher",
+        help="pymobiledevice3: launch with dvt (DVT process control) or core-device (iOS 17+ CoreDevice).",
+    ),
+    documents: Path | None = typer.Option(
+        None, "--documents", help="folder transport: the folder standing in for the app's Documents."
+    ),
+    app_command: str | None = typer.Option(
+        None, "--app-command", help="folder transport: the command that plays the app."
+    ),
+    bundle_id: str | None = typer.Option(
+        None,
+        "--bundle-id",
+        envvar="MOBENCH_IOS_BUNDLE_ID",
+        help="The harness app's bundle id if you re-signed it under your own team (default org.mobench.harness).",
+    ),
     timeout: float = typer.Option(3600.0, "--timeout", help="Seconds to wait for the app to finish the plan."),
     poll: float = typer.Option(2.0, "--poll", help="Seconds between progress checks."),
     db: DbOption = None,
-    force: bool = typer.Option(False, "--force", help="Time again runs the store already holds (same model, artifact, protocol, compute units)."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Time again runs the store already holds (same model, artifact, protocol, compute units).",
+    ),
 ) -> None:
     from datetime import datetime, timezone
 
@@ -219,20 +303,30 @@ def run_cmd(
             raise UsageError("give --plan DIR or --model NAME (see `mobench ios run --help`)")
         cfg = _config(protocol_name, rounds, inferences, None, None, None)
         out = out or default_results_dir() / "ios_plans" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        plan = _build_plan(model, preset, compute_units, cfg, out, transport == "folder", False, console, thermal_wait).path
+        plan = _build_plan(
+            model, preset, compute_units, cfg, out, transport == "folder", False, console, thermal_wait
+        ).path
         reused = [] if force else _stored_runs(plan, cfg, udid, db)
         if reused:
             done = {run_id for run_id, _ in reused}
-            console.print(f"{len(done)} run(s) already stored for the same model, artifact, protocol and compute "
-                          f"units (run ids {', '.join(str(i) for _, i in reused)}); pass --force to time them again")
+            console.print(
+                f"{len(done)} run(s) already stored for the same model, artifact, protocol and compute "
+                f"units (run ids {', '.join(str(i) for _, i in reused)}); pass --force to time them again"
+            )
             if len(done) == len(read_json(plan / "plan.json")["runs"]):
                 return
             without_runs(plan, done)
     elif model or preset:
         raise UsageError("give either --plan or --model/--preset, not both")
-    tr = make_transport(transport, udid=udid, tunnel=tunnel, documents=str(documents) if documents else None,
-                        app_command=shlex.split(app_command) if app_command else None, bundle_id=bundle_id,
-                        launcher=launcher)
+    tr = make_transport(
+        transport,
+        udid=udid,
+        tunnel=tunnel,
+        documents=str(documents) if documents else None,
+        app_command=shlex.split(app_command) if app_command else None,
+        bundle_id=bundle_id,
+        launcher=launcher,
+    )
     with progress_bar(console, transient=True) as bar:
         task = bar.add_task("pushing", total=None)
 
@@ -243,17 +337,24 @@ def run_cmd(
             cur = f"{p['current']} round {p.get('round')}" if p.get("current") else p["state"]
             bar.update(task, total=p["total"], completed=p["done"], description=cur)
 
-        result = run_session(plan, tr, db=db, timeout=timeout, poll=poll, on_progress=on_progress, on_file=on_file,
-                             config=cfg)
+        result = run_session(
+            plan, tr, db=db, timeout=timeout, poll=poll, on_progress=on_progress, on_file=on_file, config=cfg
+        )
     ingest = result.ingest
     assert ingest is not None  # run_session stores the report unless told not to
     engine = result.report.get("engine", "coreml")
-    _print_runs(console, ingest.records, title=f"{result.report['device']['model_identifier']} {result.report['device']['os_name']} "
-                f"{result.report['device']['os_version']} - plan {result.report['plan_id']}"
-                + ("" if engine == "coreml" else f" - engine {engine}, stored as device {ingest.records[0].device}"))
+    _print_runs(
+        console,
+        ingest.records,
+        title=f"{result.report['device']['model_identifier']} {result.report['device']['os_name']} "
+        f"{result.report['device']['os_version']} - plan {result.report['plan_id']}"
+        + ("" if engine == "coreml" else f" - engine {engine}, stored as device {ingest.records[0].device}"),
+    )
     s = ingest.summary()
-    console.print(f"stored {s['stored']} run(s) ({s['duplicates']} already stored) in {db or default_results_dir() / 'mobench.sqlite'}; "
-                  f"report kept at {result.report_path}")
+    console.print(
+        f"stored {s['stored']} run(s) ({s['duplicates']} already stored) in {db or default_results_dir() / 'mobench.sqlite'}; "
+        f"report kept at {result.report_path}"
+    )
     if all(r.status != "ok" for r in ingest.records):
         raise typer.Exit(1)
 
@@ -288,17 +389,38 @@ def _print_runs(console, records, *, title: str) -> None:
         return "-" if v is None else f"{v:.{nd}f}"
 
     t = Table(title=title)
-    for col in ("model", "compute units", "n", "min", "median", "trim. mean", "compile", "load", "1st", "peak MB", "thermal", "status"):
+    for col in (
+        "model",
+        "compute units",
+        "n",
+        "min",
+        "median",
+        "trim. mean",
+        "compile",
+        "load",
+        "1st",
+        "peak MB",
+        "thermal",
+        "status",
+    ):
         t.add_column(col, justify="left" if col in ("model", "compute units", "thermal", "status") else "right")
     for rec in records:
         st = compute_stats(rec.samples_ms, BenchConfig.from_dict(rec.config)) if rec.status == "ok" else {}
         thermal = sorted({r.get("thermal_state_after") for r in rec.rounds_info if r.get("thermal_state_after")})
-        t.add_row(rec.model, rec.device_info.get("compute_units", "?"), str(rec.n_samples),
-                  f(st.get("min_ms")), f(st.get("median_ms")), f(st.get("trimmed_mean_ms")),
-                  f(rec.compile_ms, 1), f(min(rec.load_ms), 1) if rec.load_ms else "-",
-                  f(rec.first_inference_ms[0], 2) if rec.first_inference_ms else "-",
-                  f((rec.memory or {}).get("peak_footprint_mb"), 1), ",".join(thermal) or "-",
-                  "[green]ok[/]" if rec.status == "ok" else f"[red]failed[/]: {rec.error}")
+        t.add_row(
+            rec.model,
+            rec.device_info.get("compute_units", "?"),
+            str(rec.n_samples),
+            f(st.get("min_ms")),
+            f(st.get("median_ms")),
+            f(st.get("trimmed_mean_ms")),
+            f(rec.compile_ms, 1),
+            f(min(rec.load_ms), 1) if rec.load_ms else "-",
+            f(rec.first_inference_ms[0], 2) if rec.first_inference_ms else "-",
+            f((rec.memory or {}).get("peak_footprint_mb"), 1),
+            ",".join(thermal) or "-",
+            "[green]ok[/]" if rec.status == "ok" else f"[red]failed[/]: {rec.error}",
+        )
     console.print(t)
 
 
@@ -319,9 +441,13 @@ def serve_cmd(
     plan: Path = typer.Option(..., "--plan", help="Plan folder from `mobench ios plan`."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default loopback only)."),
     port: int = typer.Option(8765, "--port", help="TCP port (0 = any free port)."),
-    token: str | None = typer.Option(None, "--token", help="Session token (default: a fresh random one; at least 16 characters)."),
+    token: str | None = typer.Option(
+        None, "--token", help="Session token (default: a fresh random one; at least 16 characters)."
+    ),
     db: DbOption = None,
-    max_reports: int = typer.Option(0, "--max-reports", help="Stop after this many stored reports (0 = run until Ctrl-C)."),
+    max_reports: int = typer.Option(
+        0, "--max-reports", help="Stop after this many stored reports (0 = run until Ctrl-C)."
+    ),
 ) -> None:
     import threading
 
@@ -335,7 +461,9 @@ def serve_cmd(
             rnd = f" round {data['round']}" if data.get("round") is not None and data.get("current") else ""
             console.print(f"progress {data['done']}/{data['total']} {data.get('current') or data['state']}{rnd}")
         elif kind == "report":
-            console.print(f"[green]report[/] plan {data['plan_id']}: {data['stored']} run(s) stored, {data['duplicates']} duplicate(s)")
+            console.print(
+                f"[green]report[/] plan {data['plan_id']}: {data['stored']} run(s) stored, {data['duplicates']} duplicate(s)"
+            )
             if max_reports and len(server.state.reports) >= max_reports:
                 done.set()
         elif kind in ("rejected", "error"):
@@ -343,7 +471,9 @@ def serve_cmd(
 
     server = make_server(plan, host=host, port=port, token=token, db=db, on_event=on_event)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        console.print(f"[yellow]warning:[/] listening on {host}: anyone on this network can reach the server (the token still guards every request)")
+        console.print(
+            f"[yellow]warning:[/] listening on {host}: anyone on this network can reach the server (the token still guards every request)"
+        )
     url = server.url()
     console.print(f"serving plan {server.state.plan['plan_id']} ({len(server.state.listing)} files) at {url}")
     console.print(f"token: {server.state.token}")
@@ -378,7 +508,9 @@ Examples:
 def ingest_cmd(
     reports: list[Path] = typer.Argument(..., help="report.json files or logs with the app's run lines."),
     db: DbOption = None,
-    plan: Path | None = typer.Option(None, "--plan", help="Check the report against this plan.json (plan id, files, hashes)."),
+    plan: Path | None = typer.Option(
+        None, "--plan", help="Check the report against this plan.json (plan id, files, hashes)."
+    ),
 ) -> None:
     from ..devices.remote.ingest import ingest_report, read_report_file
     from ..devices.remote.schema import read_json, validate_plan
@@ -397,7 +529,11 @@ def ingest_cmd(
     for path, rep in loaded:
         res = ingest_report(rep, db, plan=plan_obj, source=str(path))
         dev = rep["device"]
-        _print_runs(console, res.records, title=f"{path}: {dev['model_identifier']} {dev['os_name']} {dev['os_version']} - plan {rep['plan_id']}")
+        _print_runs(
+            console,
+            res.records,
+            title=f"{path}: {dev['model_identifier']} {dev['os_name']} {dev['os_version']} - plan {rep['plan_id']}",
+        )
         console.print(f"{path}: stored {len(res.stored)} run(s), {len(res.duplicates)} already stored")
 
 

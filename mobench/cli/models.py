@@ -54,11 +54,25 @@ def _rows(names: list[str], counts: bool, resolution: int | None) -> list[dict]:
 @models_app.callback()
 def list_cmd(
     ctx: typer.Context,
-    pattern: str = typer.Option("*", "--pattern", "-p", help="fnmatch pattern on names, e.g. 'mobileone*' (plug-in models included)."),
-    preset: str | None = typer.Option(None, "--preset", help="Only the models of a preset: mobileone, quick, figure2, paper, or a preset file my.toml."),
+    pattern: str = typer.Option(
+        "*", "--pattern", "-p", help="fnmatch pattern on names, e.g. 'mobileone*' (plug-in models included)."
+    ),
+    preset: str | None = typer.Option(
+        None,
+        "--preset",
+        help="Only the models of a preset: mobileone, quick, figure2, paper, or a preset file my.toml.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (a list of objects) instead of a table."),
-    counts: bool = typer.Option(True, "--counts/--no-counts", help="Count params and MACs (slow the first time, then cached)."),
-    resolution: int | None = typer.Option(None, "--resolution", min=32, max=1024, help="Input size for the MAC count (default: the model's, 224 for the zoo)."),
+    counts: bool = typer.Option(
+        True, "--counts/--no-counts", help="Count params and MACs (slow the first time, then cached)."
+    ),
+    resolution: int | None = typer.Option(
+        None,
+        "--resolution",
+        min=32,
+        max=1024,
+        help="Input size for the MAC count (default: the model's, 224 for the zoo).",
+    ),
 ) -> None:
     """List every registered model: name, family, source, params (M) and MACs (M).
 
@@ -100,7 +114,12 @@ def list_cmd(
         table.add_column("MACs (M)", justify="right")
     table.add_column("reparam", justify="center")
     for r in rows:
-        cells = [r["name"] + (f" ({', '.join(r['aliases'])})" if r["aliases"] else ""), r["family"], r["kind"], r["source"]]
+        cells = [
+            r["name"] + (f" ({', '.join(r['aliases'])})" if r["aliases"] else ""),
+            r["family"],
+            r["kind"],
+            r["source"],
+        ]
         if counts:
             cells += [_count(r["params_m"], 2), _count(r["macs_m"], 0)]
         cells.append("yes" if r["reparameterizable"] else "")
@@ -132,8 +151,11 @@ def show_cmd(
         "paper_name": info.paper_name,
         "description": info.description,
         "input_size": info.input_size,
-        "config": (dataclasses.asdict(info.config)
-                   if dataclasses.is_dataclass(info.config) and not isinstance(info.config, type) else info.config),
+        "config": (
+            dataclasses.asdict(info.config)
+            if dataclasses.is_dataclass(info.config) and not isinstance(info.config, type)
+            else info.config
+        ),
     }
     if counts:
         from ..models.complexity import model_complexity

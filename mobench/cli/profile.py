@@ -23,7 +23,9 @@ Examples:
 
 def profile(
     model: str = typer.Option(..., "--model", "-m", help="Model name, e.g. mobileone_s0, s0, study_act_relu."),
-    device: str = typer.Option("cpu", "--device", "-d", help="cpu, torch, coreml (Mac), or iphone / harness-known-cost (stored runs)."),
+    device: str = typer.Option(
+        "cpu", "--device", "-d", help="cpu, torch, coreml (Mac), or iphone / harness-known-cost (stored runs)."
+    ),
     unfused: bool = typer.Option(False, "--unfused", help="Profile the train-time (not reparameterized) graph."),
     runs: int | None = typer.Option(None, "--runs", help="Profiled inferences (default: cpu 100, torch 30)."),
     protocol_name: str = typer.Option("quick", "--protocol", "-p", help="Protocol of the unprofiled reference run."),
@@ -34,8 +36,12 @@ def profile(
     exports: Path | None = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     top: int = typer.Option(12, "--top", help="How many of the slowest ops to list."),
     db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
-    plot: Path | None = typer.Option(None, "--plot", help="Also draw the op-type shares of every stored profile on this device into this folder."),
-    report: Path | None = typer.Option(None, "--report", help="Also write an HTML report of the stored profiles on this device."),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="Also draw the op-type shares of every stored profile on this device into this folder."
+    ),
+    report: Path | None = typer.Option(
+        None, "--report", help="Also write an HTML report of the stored profiles on this device."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the profile as JSON on stdout (tables go to stderr)."),
 ) -> None:
     from rich.console import Console
@@ -57,9 +63,17 @@ def profile(
     opts = {"threads": threads, "graph_opt": graph_opt, "compute_units": compute_units}
     ec_opts = {k: v for k, v in {"resolution": resolution, "out_dir": exports}.items() if v is not None}
     ec = ExportConfig(**ec_opts).validate() if ec_opts else None
-    prof = run_profile(model, device, unfused=unfused, runs=runs, protocol_name=protocol_name, db=db,
-                       export_config=ec, device_options={k: v for k, v in opts.items() if v is not None},
-                       progress=RichReporter(console))
+    prof = run_profile(
+        model,
+        device,
+        unfused=unfused,
+        runs=runs,
+        protocol_name=protocol_name,
+        db=db,
+        export_config=ec,
+        device_options={k: v for k, v in opts.items() if v is not None},
+        progress=RichReporter(console),
+    )
     print_profile(console, prof, top)
     if plot is not None or report is not None:
         _outputs(console, db, device, plot, report)
@@ -99,9 +113,14 @@ def print_profile(console, prof, top: int) -> None:
     console.print(
         f"{est}ops add up to {prof.ops_total_ms:.3f} ms"
         + (f" = {100 * cov:.1f}% of the profiled total {prof.profiled_total_ms:.3f} ms" if cov is not None else "")
-        + (f"; profiling overhead {100 * over:+.1f}% against the unprofiled median "
-           f"{prof.unprofiled_median_ms:.3f} ms (run {prof.run_id})" if over is not None and not prof.estimated else "")
-        + f"; stored as profile {prof.extra.get('profile_id')}. Timings on a shared machine are noisy.")
+        + (
+            f"; profiling overhead {100 * over:+.1f}% against the unprofiled median "
+            f"{prof.unprofiled_median_ms:.3f} ms (run {prof.run_id})"
+            if over is not None and not prof.estimated
+            else ""
+        )
+        + f"; stored as profile {prof.extra.get('profile_id')}. Timings on a shared machine are noisy."
+    )
 
 
 def _outputs(console, db, device, plot, report) -> None:

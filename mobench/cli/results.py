@@ -28,7 +28,6 @@ Examples:
 results_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
 
 
-
 def _console():
     from rich.console import Console
 
@@ -36,11 +35,15 @@ def _console():
     return c if c.is_terminal else Console(width=160)
 
 
-@results_app.command("list", help="One line per stored run, newest first.\n\nExample: mobench results list --device cpu --status failed")
+@results_app.command(
+    "list", help="One line per stored run, newest first.\n\nExample: mobench results list --device cpu --status failed"
+)
 def list_cmd(
     db: DbOption = None,
     model: str | None = typer.Option(None, "--model", "-m", help="Only this model."),
-    device: str | None = typer.Option(None, "--device", "-d", help="Only this backend (every target of it) or this target label."),
+    device: str | None = typer.Option(
+        None, "--device", "-d", help="Only this backend (every target of it) or this target label."
+    ),
     status: str | None = typer.Option(None, "--status", help="Only ok or failed runs."),
     protocol: str | None = typer.Option(None, "--protocol", "-p", help="Only this protocol."),
     limit: int = typer.Option(50, "--limit", help="At most this many runs (0 = all)."),
@@ -55,7 +58,7 @@ def list_cmd(
     for col, val in (("model", model), ("status", status), ("protocol", protocol)):
         if val is not None:
             df = df[df[col] == val]
-    if device is not None:   # a backend (all its targets) or one target label
+    if device is not None:  # a backend (all its targets) or one target label
         df = df[(df["device"] == device) | (df["target"] == device)]
     df = df.sort_values("run_id", ascending=False)
     if limit:
@@ -76,7 +79,10 @@ def _isna(v) -> bool:
         return False
 
 
-@results_app.command("show", help="Everything stored about one run: statistics, memory, device, provenance.\n\nExample: mobench results show 3 --json")
+@results_app.command(
+    "show",
+    help="Everything stored about one run: statistics, memory, device, provenance.\n\nExample: mobench results show 3 --json",
+)
 def show_cmd(
     run: int = typer.Argument(..., help="Run id (see `mobench results list`)."),
     db: DbOption = None,
@@ -99,13 +105,31 @@ def show_cmd(
     t.add_column("value")
     t.add_row("status", rec.status + (f": {rec.error}" if rec.error else ""))
     t.add_row("created", str(rec.created))
-    t.add_row("artifact", f"{rec.artifact_format} {rec.precision or ''} reparameterized={rec.reparameterized} sha256={rec.artifact_sha256 or '-'}")
+    t.add_row(
+        "artifact",
+        f"{rec.artifact_format} {rec.precision or ''} reparameterized={rec.reparameterized} sha256={rec.artifact_sha256 or '-'}",
+    )
     t.add_row("config", json.dumps(rec.config))
     if stats:
         head = stats.get("headline")
         t.add_row("headline", f"{head} = {stats.get('headline_ms'):.4f} ms")
-        for k in ("n", "rounds", "min_ms", "mean_ms", "median_ms", "p90_ms", "p99_ms", "std_ms", "cv",
-                  "trimmed_mean_ms", "low_ms", "high_ms", "median_ci_low_ms", "median_ci_high_ms", "outlier_fraction"):
+        for k in (
+            "n",
+            "rounds",
+            "min_ms",
+            "mean_ms",
+            "median_ms",
+            "p90_ms",
+            "p99_ms",
+            "std_ms",
+            "cv",
+            "trimmed_mean_ms",
+            "low_ms",
+            "high_ms",
+            "median_ci_low_ms",
+            "median_ci_high_ms",
+            "outlier_fraction",
+        ):
             v = stats.get(k)
             t.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
     t.add_row("load_ms", ", ".join(f"{v:.1f}" for v in rec.load_ms) or "-")
@@ -117,11 +141,18 @@ def show_cmd(
     _console().print(t)
 
 
-@results_app.command("export", help="Write the runs (or every raw sample) as a tidy table.\n\nExample: mobench results export --format csv --out runs.csv")
+@results_app.command(
+    "export",
+    help="Write the runs (or every raw sample) as a tidy table.\n\nExample: mobench results export --format csv --out runs.csv",
+)
 def export_cmd(
     fmt: str = typer.Option("csv", "--format", "-f", help="csv, parquet or json."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Output file (default: stdout for csv/json; required for parquet)."),
-    samples: bool = typer.Option(False, "--samples", help="Export the raw samples (one row per inference) instead of one row per run."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output file (default: stdout for csv/json; required for parquet)."
+    ),
+    samples: bool = typer.Option(
+        False, "--samples", help="Export the raw samples (one row per inference) instead of one row per run."
+    ),
     db: DbOption = None,
 ) -> None:
     from ..core.errors import UsageError
@@ -138,7 +169,9 @@ def export_cmd(
     typer.echo(f"wrote {path}", err=True)
 
 
-@results_app.command("delete", help="Delete one run with its samples and statistics.\n\nExample: mobench results delete 3 --yes")
+@results_app.command(
+    "delete", help="Delete one run with its samples and statistics.\n\nExample: mobench results delete 3 --yes"
+)
 def delete_cmd(
     run: int = typer.Argument(..., help="Run id (see `mobench results list`)."),
     db: DbOption = None,
@@ -147,7 +180,7 @@ def delete_cmd(
     from ..core.errors import UsageError
     from ..results import Store
 
-    with Store(db, readonly=True) as store:   # a missing database is an error, not created empty
+    with Store(db, readonly=True) as store:  # a missing database is an error, not created empty
         rec = store.get_run(run)
     if not yes:
         import sys
@@ -160,11 +193,15 @@ def delete_cmd(
     typer.echo(f"deleted run {run}")
 
 
-@results_app.command("merge", help=(
-    "Bring the runs of other results databases (other hosts, other phones) into this one, in one "
-    "transaction. A run already present (same run uuid) is stored once; merged runs keep their "
-    "provenance and target. A corrupt, foreign or newer-schema file is refused and nothing is written."
-    "\n\nExample: mobench results merge lab-host.sqlite phone-mac.sqlite --db results/mobench.sqlite"))
+@results_app.command(
+    "merge",
+    help=(
+        "Bring the runs of other results databases (other hosts, other phones) into this one, in one "
+        "transaction. A run already present (same run uuid) is stored once; merged runs keep their "
+        "provenance and target. A corrupt, foreign or newer-schema file is refused and nothing is written."
+        "\n\nExample: mobench results merge lab-host.sqlite phone-mac.sqlite --db results/mobench.sqlite"
+    ),
+)
 def merge_cmd(
     others: list[Path] = typer.Argument(..., help="Results databases to merge in."),
     db: DbOption = None,
@@ -178,8 +215,9 @@ def merge_cmd(
         typer.echo(dumps([r.to_dict() for r in results], indent=1))
         return
     for r in results:
-        typer.echo(f"{r.source}: {len(r.added)} run(s) added, {r.duplicates} already present "
-                   f"(into {db or default_db_path()})")
+        typer.echo(
+            f"{r.source}: {len(r.added)} run(s) added, {r.duplicates} already present (into {db or default_db_path()})"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -35,16 +35,36 @@ The first is the quick preset on the cpu device into results/ (measured on 2 sha
 
 
 def run(
-    preset: str | None = typer.Option(None, "--preset", help="Model set: quick (default when no --model), mobileone, figure2, paper."),
-    model: list[str] | None = typer.Option(None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."),
-    protocol_name: str | None = typer.Option(None, "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper (default: from --preset)."),
-    devices: list[str] | None = typer.Option(None, "--device", "-d", help="Local device backend (repeatable: a runtime axis): cpu (ONNX Runtime, default), torch, executorch, coreml (macOS)."),
-    recipes: list[str] | None = typer.Option(None, "--recipe", "-r", help="Export recipe (repeatable: a recipe axis), e.g. fp32, int8; default: each format's default."),
+    preset: str | None = typer.Option(
+        None, "--preset", help="Model set: quick (default when no --model), mobileone, figure2, paper."
+    ),
+    model: list[str] | None = typer.Option(
+        None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."
+    ),
+    protocol_name: str | None = typer.Option(
+        None, "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper (default: from --preset)."
+    ),
+    devices: list[str] | None = typer.Option(
+        None,
+        "--device",
+        "-d",
+        help="Local device backend (repeatable: a runtime axis): cpu (ONNX Runtime, default), torch, executorch, coreml (macOS).",
+    ),
+    recipes: list[str] | None = typer.Option(
+        None,
+        "--recipe",
+        "-r",
+        help="Export recipe (repeatable: a recipe axis), e.g. fp32, int8; default: each format's default.",
+    ),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),
     no_unfused: bool = typer.Option(False, "--no-unfused", help="Skip timing the unfused MobileOne graphs."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
-    schedule: str = typer.Option("interleaved", "--schedule", help="interleaved (default: rounds of all models in a seeded shuffled order) or contiguous."),
+    schedule: str = typer.Option(
+        "interleaved",
+        "--schedule",
+        help="interleaved (default: rounds of all models in a seeded shuffled order) or contiguous.",
+    ),
 ) -> None:
     import time
 
@@ -61,14 +81,26 @@ def run(
     from .bench import check_device_recipe
 
     axis = [(d, r) for d in (devices or ["cpu"]) for r in (recipes or [None])]
-    for d, r in axis:   # bad names fail before anything runs
+    for d, r in axis:  # bad names fail before anything runs
         check_device_recipe(d, r)
     t0 = time.perf_counter()
     results = []
     for d, r in axis:
-        results.append(run_study(preset=preset, models=model, protocol_name=protocol_name, device=d, out=out,
-                                 force=force, unfused=not no_unfused and r in (None, "fp32", "fp16"),
-                                 threads=threads, progress=RichReporter(console), recipe=r, schedule=schedule))
+        results.append(
+            run_study(
+                preset=preset,
+                models=model,
+                protocol_name=protocol_name,
+                device=d,
+                out=out,
+                force=force,
+                unfused=not no_unfused and r in (None, "fp32", "fp16"),
+                threads=threads,
+                progress=RichReporter(console),
+                recipe=r,
+                schedule=schedule,
+            )
+        )
         _print_study(console, results[-1], d)
     total = time.perf_counter() - t0
     if len(axis) > 1:
@@ -94,8 +126,14 @@ def print_speedups(console, runs, only_if_several: bool = False) -> None:
     for c in ("model", "device", "recipe", "median (ms)", "fp32 (ms)", "speed-up"):
         t.add_column(c, justify="left" if c in ("model", "device", "recipe") else "right")
     for row in df.itertuples():
-        t.add_row(row.model, row.device, row.recipe, fmt_number(row.median_ms, 3), fmt_number(row.fp32_median_ms, 3),
-                  "-" if row.speedup != row.speedup else f"{row.speedup:.2f}x")
+        t.add_row(
+            row.model,
+            row.device,
+            row.recipe,
+            fmt_number(row.median_ms, 3),
+            fmt_number(row.fp32_median_ms, 3),
+            "-" if row.speedup != row.speedup else f"{row.speedup:.2f}x",
+        )
     console.print(t)
 
 
@@ -115,27 +153,39 @@ def _print_study(console, res, device: str) -> None:
     for r in res.records:
         med = lat[device].get(r.model) if device in lat else None
         status = ("reused" if r.extra.get("reused") else "ok") if r.status == "ok" else f"[red]failed[/]: {r.error}"
-        t.add_row(r.model, status, str(r.n_samples or "-"), fmt_number(med, 3),
-                  fmt_number(pc.get(r.model), 2), fmt_number(pi.get(r.model), 2))
+        t.add_row(
+            r.model,
+            status,
+            str(r.n_samples or "-"),
+            fmt_number(med, 3),
+            fmt_number(pc.get(r.model), 2),
+            fmt_number(pi.get(r.model), 2),
+        )
     console.print(t)
     for row in res.analysis.rows:
         if row.metric in ("macs", "params"):
-            console.print(f"Spearman rho latency vs {row.metric:<6} on {row.device:<15} = "
-                          f"{row.spearman_rho:.2f} (p {row.spearman_p:.3f}, n {row.n}, source {row.source})")
+            console.print(
+                f"Spearman rho latency vs {row.metric:<6} on {row.device:<15} = "
+                f"{row.spearman_rho:.2f} (p {row.spearman_p:.3f}, n {row.n}, source {row.source})"
+            )
     from ..analysis.correlation import TABLE1_TOLERANCE
 
     for c in res.analysis.comparisons:
-        console.print(f"  paper's Table 1 {c.device} {c.metric}: {c.paper_rho:.2f}; recomputed from its Table 9: "
-                      f"{c.rho:.3f} ({'within' if c.within else 'outside'} +/-{TABLE1_TOLERANCE})")
+        console.print(
+            f"  paper's Table 1 {c.device} {c.metric}: {c.paper_rho:.2f}; recomputed from its Table 9: "
+            f"{c.rho:.3f} ({'within' if c.within else 'outside'} +/-{TABLE1_TOLERANCE})"
+        )
     if res.skipped_plots:
         for k, why in res.skipped_plots.items():
             console.print(f"[yellow]plot {k} skipped:[/] {why}")
     if res.metric_errors:
         console.print(f"[yellow]metrics not counted for:[/] {', '.join(res.metric_errors)}")
     times = ", ".join(f"{k} {v:.0f} s" for k, v in res.seconds.items())
-    console.print(f"\nstore   {res.db}\nexports {res.out / 'exports'}\nplots   {res.out / 'plots'} "
-                  f"({len(res.plots)} figures)\nreport  {res.report}\n"
-                  f"took {total:.0f} s ({times}); {len(res.failed)} failed run(s)")
+    console.print(
+        f"\nstore   {res.db}\nexports {res.out / 'exports'}\nplots   {res.out / 'plots'} "
+        f"({len(res.plots)} figures)\nreport  {res.report}\n"
+        f"took {total:.0f} s ({times}); {len(res.failed)} failed run(s)"
+    )
 
 
 def register(app: typer.Typer) -> None:

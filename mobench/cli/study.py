@@ -27,7 +27,9 @@ def study(
     name: str = typer.Argument(..., metavar="STUDY", help="activations, blocks or branches."),
     device: str = typer.Option("cpu", "--device", "-d", help="Device backend: cpu, torch, coreml, iphone."),
     resolution: int = typer.Option(64, "--resolution", help="Input size in pixels (64 quick, 224 full size)."),
-    protocol_name: str = typer.Option("quick", "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper."),
+    protocol_name: str = typer.Option(
+        "quick", "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper."
+    ),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
     compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone."),
     db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
@@ -52,15 +54,35 @@ def study(
     if not console.is_terminal:
         console = Console(stderr=as_json, width=160)
     opts = {k: v for k, v in {"threads": threads, "compute_units": compute_units}.items() if v is not None}
-    res = run_bottleneck_study(name, device, resolution=resolution, config=config, db=db, export_dir=exports,
-                               force=force, device_options=opts, progress=RichReporter(console))
+    res = run_bottleneck_study(
+        name,
+        device,
+        resolution=resolution,
+        config=config,
+        db=db,
+        export_dir=exports,
+        force=force,
+        device_options=opts,
+        progress=RichReporter(console),
+    )
     print_study(console, res)
     if plot is not None or report is not None:
         _outputs(console, res, plot, report)
     if as_json:
-        typer.echo(json.dumps({"study": res.study, "device": res.device, "resolution": res.resolution,
-                               "protocol": res.protocol, "study_id": res.study_id, "rows": res.rows},
-                              indent=1, default=str))
+        typer.echo(
+            json.dumps(
+                {
+                    "study": res.study,
+                    "device": res.device,
+                    "resolution": res.resolution,
+                    "protocol": res.protocol,
+                    "study_id": res.study_id,
+                    "rows": res.rows,
+                },
+                indent=1,
+                default=str,
+            )
+        )
     if res.failed and len(res.failed) == len(res.rows):
         raise DeviceError(f"every run of the {name} study failed: {res.failed[0].get('error')}")
 
@@ -78,15 +100,21 @@ def print_study(console, res) -> None:
         cells = []
         for key, _ in cols:
             v = r.get(key)
-            cells.append(f"{v:.3f}" if isinstance(v, float) else ("failed" if v is None and key == "latency_ms" else str(v if v is not None else "-")))
+            cells.append(
+                f"{v:.3f}"
+                if isinstance(v, float)
+                else ("failed" if v is None and key == "latency_ms" else str(v if v is not None else "-"))
+            )
         t.add_row(*cells)
     console.print(t)
     for r in res.failed:
         console.print(f"[red]failed:[/] {r['label']}: {r.get('error')}")
     if res.study == "activations":
-        console.print("paper: " + _table2_citation() + ". The paper's network is not published; mobench's "
-                      "30-layer study CNN is documented in mobench.models.studies. Compare ratios to ReLU, "
-                      "not milliseconds, across devices.")
+        console.print(
+            "paper: " + _table2_citation() + ". The paper's network is not published; mobench's "
+            "30-layer study CNN is documented in mobench.models.studies. Compare ratios to ReLU, "
+            "not milliseconds, across devices."
+        )
     console.print("Timings on a shared machine are noisy.")
 
 

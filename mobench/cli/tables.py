@@ -8,10 +8,14 @@ from typing import Any
 
 from ..core.util import fmt_number
 
-HEADLINE_LABEL = {"min": "min", "median": "median", "trimmed_mean": "trimmed mean", "mean": "mean",
-                  "robust": "robust"}
-_STAT_COL = {"min": "min_ms", "median": "median_ms", "trimmed_mean": "trimmed_mean_ms", "mean": "mean_ms",
-             "robust": "robust_ms"}
+HEADLINE_LABEL = {"min": "min", "median": "median", "trimmed_mean": "trimmed mean", "mean": "mean", "robust": "robust"}
+_STAT_COL = {
+    "min": "min_ms",
+    "median": "median_ms",
+    "trimmed_mean": "trimmed_mean_ms",
+    "mean": "mean_ms",
+    "robust": "robust_ms",
+}
 
 
 def spread_cell(r: dict[str, Any]) -> str:
@@ -30,9 +34,11 @@ def disagree_note(rows: Iterable[dict[str, Any]]) -> str | None:
     bad = [str(r.get("model")) for r in rows if r.get("status") == "ok" and r.get("rounds_disagree")]
     if not bad:
         return None
-    return (f"[yellow]note:[/] rounds disagree (spread > {100 * ROUND_DISAGREE:.0f}%, marked !) for "
-            f"{', '.join(bad)}: the machine changed while they were timed; the robust figure "
-            "(lower quartile of round medians) is the one to trust, or time them again.")
+    return (
+        f"[yellow]note:[/] rounds disagree (spread > {100 * ROUND_DISAGREE:.0f}%, marked !) for "
+        f"{', '.join(bad)}: the machine changed while they were timed; the robust figure "
+        "(lower quartile of round medians) is the one to trust, or time them again."
+    )
 
 
 def _pct(v: Any) -> str:
@@ -58,10 +64,12 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
         caption = f"* headline statistic: {HEADLINE_LABEL.get(single, single)} (ms)."
     else:
         caption = "headline statistic per run in the 'headline' column."
-    caption += (" Times in ms; 95% CI = bootstrap CI of the median; CV = std/mean; load/1st = load and first inference; "
-                "ΔRSS = peak resident-memory growth of the process during load or timed inference; "
-                "robust = lower quartile of the round medians; rounds ± = upper/lower quartile of the round "
-                "medians - 1, ! when over 20% (the rounds disagree).")
+    caption += (
+        " Times in ms; 95% CI = bootstrap CI of the median; CV = std/mean; load/1st = load and first inference; "
+        "ΔRSS = peak resident-memory growth of the process during load or timed inference; "
+        "robust = lower quartile of the round medians; rounds ± = upper/lower quartile of the round "
+        "medians - 1, ! when over 20% (the rounds disagree)."
+    )
     table = Table(title=title, caption=caption, caption_justify="left")
 
     def star(stat: str, label: str) -> str:
@@ -81,8 +89,10 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
         (star("trimmed_mean", "trim. mean"), {"justify": "right"}),
         (star("robust", "robust"), {"justify": "right"}),
         ("rounds ±", {"justify": "right", "no_wrap": True}),
-        ("load", {"justify": "right"}), ("1st", {"justify": "right"}),
-        ("ΔRSS MB", {"justify": "right"}), ("status", {}),
+        ("load", {"justify": "right"}),
+        ("1st", {"justify": "right"}),
+        ("ΔRSS MB", {"justify": "right"}),
+        ("status", {}),
     ]
     if single == "mean":
         cols.insert(-9, ("mean *", {"justify": "right"}))
@@ -105,13 +115,23 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
         if show_device:
             vals += [str(r.get("target") or r.get("device")), str(r.get("protocol") or "-")]
         if not single:
-            vals.append(f"{HEADLINE_LABEL.get(head, head)} {fmt_number(r.get(_STAT_COL.get(head, 'median_ms')))}" if ok else "-")
-        vals += [str(r.get("n_samples") or r.get("n") or 0), cell("min"), cell("median"),
-                 f"{fmt_number(r.get('median_ci_low_ms'))}-{fmt_number(r.get('median_ci_high_ms'))}" if ok else "-",
-                 _pct(r.get("cv")) if ok else "-", cell("trimmed_mean"),
-                 cell("robust"), spread_cell(r),
-                 fmt_number(r.get("load_ms"), 0), fmt_number(r.get("first_inference_ms")),
-                 fmt_number(max(mems), 1) if mems else "-", status]
+            vals.append(
+                f"{HEADLINE_LABEL.get(head, head)} {fmt_number(r.get(_STAT_COL.get(head, 'median_ms')))}" if ok else "-"
+            )
+        vals += [
+            str(r.get("n_samples") or r.get("n") or 0),
+            cell("min"),
+            cell("median"),
+            f"{fmt_number(r.get('median_ci_low_ms'))}-{fmt_number(r.get('median_ci_high_ms'))}" if ok else "-",
+            _pct(r.get("cv")) if ok else "-",
+            cell("trimmed_mean"),
+            cell("robust"),
+            spread_cell(r),
+            fmt_number(r.get("load_ms"), 0),
+            fmt_number(r.get("first_inference_ms")),
+            fmt_number(max(mems), 1) if mems else "-",
+            status,
+        ]
         if single == "mean":
             vals.insert(-9, cell("mean"))
         table.add_row(*vals)
@@ -123,10 +143,15 @@ def record_row(rec, stats: dict[str, Any] | None) -> dict[str, Any]:
     import statistics
 
     row: dict[str, Any] = {
-        "run_id": rec.extra.get("run_id"), "model": rec.model, "device": rec.device,
+        "run_id": rec.extra.get("run_id"),
+        "model": rec.model,
+        "device": rec.device,
         "target": (rec.target or {}).get("label"),
-        "protocol": rec.protocol, "status": rec.status, "error": rec.error,
-        "n_samples": rec.n_samples, "reused": rec.extra.get("reused", False),
+        "protocol": rec.protocol,
+        "status": rec.status,
+        "error": rec.error,
+        "n_samples": rec.n_samples,
+        "reused": rec.extra.get("reused", False),
         "load_ms": statistics.median(rec.load_ms) if rec.load_ms else None,
         "first_inference_ms": statistics.median(rec.first_inference_ms) if rec.first_inference_ms else None,
         "inference_peak_rss_delta_mb": (rec.memory or {}).get("inference_peak_rss_delta_mb"),

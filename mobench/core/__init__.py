@@ -26,7 +26,21 @@ from .records import RunRecord
 from .registry import Registry
 
 __all__ = [
-    "PROTOCOLS", "ArtifactExistsError", "BenchConfig", "CheckpointError", "DeviceError", "ExportError",
-    "MobenchError", "ModelNotFoundError", "Registry", "RegistryError", "RunRecord", "SchemaError",
-    "StoreError", "UsageError", "config_key", "one_line", "protocol",
+    "PROTOCOLS",
+    "ArtifactExistsError",
+    "BenchConfig",
+    "CheckpointError",
+    "DeviceError",
+    "ExportError",
+    "MobenchError",
+    "ModelNotFoundError",
+    "Registry",
+    "RegistryError",
+    "RunRecord",
+    "SchemaError",
+    "StoreError",
+    "UsageError",
+    "config_key",
+    "one_line",
+    "protocol",
 ]

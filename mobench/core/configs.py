@@ -108,22 +108,56 @@ class BenchConfig:
 #: Named timing protocols; other distributions add theirs through the
 #: ``mobench.protocols`` entry-point group (``name = "package.module:CONFIG"``).
 PROTOCOLS: Registry[BenchConfig] = Registry("protocol", group="mobench.protocols")
-PROTOCOLS.register("modelbench", BenchConfig(
-    name="modelbench", warmup=1, rounds=20, inferences=50, trim=10,
-    reload_per_round=True, headline="trimmed_mean",
-))
-PROTOCOLS.register("paper", BenchConfig(
-    name="paper", warmup=1, rounds=1, inferences=1000, trim=0,
-    reload_per_round=False, headline="min",
-))
-PROTOCOLS.register("quick", BenchConfig(
-    name="quick", warmup=1, rounds=3, inferences=10, trim=1,
-    reload_per_round=False, headline="median",
-))
-PROTOCOLS.register("study", BenchConfig(
-    name="study", warmup=1, rounds=50, inferences=20, trim=2,
-    reload_per_round=False, time_budget_s=5.0, min_inferences=40, headline="robust",
-))
+PROTOCOLS.register(
+    "modelbench",
+    BenchConfig(
+        name="modelbench",
+        warmup=1,
+        rounds=20,
+        inferences=50,
+        trim=10,
+        reload_per_round=True,
+        headline="trimmed_mean",
+    ),
+)
+PROTOCOLS.register(
+    "paper",
+    BenchConfig(
+        name="paper",
+        warmup=1,
+        rounds=1,
+        inferences=1000,
+        trim=0,
+        reload_per_round=False,
+        headline="min",
+    ),
+)
+PROTOCOLS.register(
+    "quick",
+    BenchConfig(
+        name="quick",
+        warmup=1,
+        rounds=3,
+        inferences=10,
+        trim=1,
+        reload_per_round=False,
+        headline="median",
+    ),
+)
+PROTOCOLS.register(
+    "study",
+    BenchConfig(
+        name="study",
+        warmup=1,
+        rounds=50,
+        inferences=20,
+        trim=2,
+        reload_per_round=False,
+        time_budget_s=5.0,
+        min_inferences=40,
+        headline="robust",
+    ),
+)
 
 
 def protocol(name: str) -> BenchConfig:

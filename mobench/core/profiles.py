@@ -21,8 +21,16 @@ from typing import Any
 
 #: Runtime-specific names of fused kernels -> the op family they time (ONNX Runtime
 #: fuses Conv+activation into ``FusedConv``, Gemm+activation into ``FusedGemm``).
-OP_FAMILY = {"FusedConv": "Conv", "FusedGemm": "Gemm", "FusedMatMul": "MatMul", "NhwcConv": "Conv",
-             "QLinearConv": "Conv", "Conv2d": "Conv", "conv": "Conv", "ConvTranspose2d": "ConvTranspose"}
+OP_FAMILY = {
+    "FusedConv": "Conv",
+    "FusedGemm": "Gemm",
+    "FusedMatMul": "MatMul",
+    "NhwcConv": "Conv",
+    "QLinearConv": "Conv",
+    "Conv2d": "Conv",
+    "conv": "Conv",
+    "ConvTranspose2d": "ConvTranspose",
+}
 
 
 @dataclass
@@ -33,9 +41,9 @@ class OpTime:
     op_type: str
     ms: float
     stage: str = ""
-    device: str | None = None        # compute plan: preferred device (cpu, gpu, neural_engine)
-    cost: float | None = None        # compute plan: estimated relative cost (0..1)
-    calls: int = 1                   # times the op ran per inference
+    device: str | None = None  # compute plan: preferred device (cpu, gpu, neural_engine)
+    cost: float | None = None  # compute plan: estimated relative cost (0..1)
+    calls: int = 1  # times the op ran per inference
 
     @property
     def family(self) -> str:
@@ -50,11 +58,11 @@ class Profile:
     device: str
     source: str
     ops: list[OpTime]
-    runs: int                                   # profiled inferences averaged
-    profiled_total_ms: float | None = None      # mean inference time while profiling
-    unprofiled_median_ms: float | None = None   # median of the linked ordinary run
+    runs: int  # profiled inferences averaged
+    profiled_total_ms: float | None = None  # mean inference time while profiling
+    unprofiled_median_ms: float | None = None  # median of the linked ordinary run
     unfused: bool = False
-    estimated: bool = False                     # op times estimated from relative costs
+    estimated: bool = False  # op times estimated from relative costs
     run_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -86,8 +94,22 @@ class Profile:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Profile:
-        known = {k: d[k] for k in ("model", "device", "source", "runs", "profiled_total_ms", "unprofiled_median_ms",
-                                   "unfused", "estimated", "run_id", "extra") if k in d}
+        known = {
+            k: d[k]
+            for k in (
+                "model",
+                "device",
+                "source",
+                "runs",
+                "profiled_total_ms",
+                "unprofiled_median_ms",
+                "unfused",
+                "estimated",
+                "run_id",
+                "extra",
+            )
+            if k in d
+        }
         return cls(ops=[OpTime(**o) for o in d.get("ops", [])], **known)
 
 
@@ -113,8 +135,10 @@ def stage_times(profile: Profile, level: str = "stage") -> list[tuple[str, float
     return [(k, v, v / total) for k, v in acc.items()]
 
 
-_STAGE_RE = re.compile(r"^(stage\d+|stem|stages?\.\d+|layer\d+|features\.\d+|blocks\.\d+|conv_stem|head|linear|"
-                       r"classifier|fc|gap|network\.\d+)$")
+_STAGE_RE = re.compile(
+    r"^(stage\d+|stem|stages?\.\d+|layer\d+|features\.\d+|blocks\.\d+|conv_stem|head|linear|"
+    r"classifier|fc|gap|network\.\d+)$"
+)
 
 
 def stage_of(name: str) -> str:
@@ -125,7 +149,7 @@ def stage_of(name: str) -> str:
     ``layer3``, ``features.4``, ``blocks.2``).
     """
     parts = [p for p in re.split(r"[/]", name) if p]
-    if len(parts) == 1:       # a module path
+    if len(parts) == 1:  # a module path
         parts = parts[0].split(".")
         if len(parts) >= 2 and parts[0] in ("stages", "features", "blocks", "network") and parts[1].isdigit():
             return f"{parts[0]}.{parts[1]}"

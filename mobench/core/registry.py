@@ -55,8 +55,9 @@ class Registry(Generic[T]):
     ``error`` is the exception class raised for an unknown name.
     """
 
-    def __init__(self, kind: str, *, group: str | None = None, hint: str = "",
-                 error: type[Exception] = RegistryError) -> None:
+    def __init__(
+        self, kind: str, *, group: str | None = None, hint: str = "", error: type[Exception] = RegistryError
+    ) -> None:
         self.kind = kind
         self.group = group
         self.hint = hint
@@ -74,6 +75,7 @@ class Registry(Generic[T]):
         ``meta`` is kept as plain data (:meth:`meta`) and is readable without importing.
         """
         if target is None:
+
             def deco(obj: Any) -> Any:
                 self.register(name, obj, **meta)
                 return obj
@@ -148,9 +150,7 @@ class Registry(Generic[T]):
                 try:
                     self._loaded[name] = import_target(target)
                 except (ImportError, AttributeError) as exc:
-                    raise RegistryLoadError(
-                        f"{self.kind} {name!r} cannot be loaded: {one_line(exc)}"
-                    ) from exc
+                    raise RegistryLoadError(f"{self.kind} {name!r} cannot be loaded: {one_line(exc)}") from exc
             else:
                 self._loaded[name] = target
         return self._loaded[name]

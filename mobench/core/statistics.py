@@ -56,7 +56,7 @@ BOOTSTRAP_RESAMPLES = 2000
 def _trimmed_round(values: np.ndarray, trim: int) -> np.ndarray:
     t = min(trim, (len(values) - 1) // 2)
     s = np.sort(values)
-    return s[t:len(s) - t] if t else s
+    return s[t : len(s) - t] if t else s
 
 
 def median_ci(values: np.ndarray, seed: int = 0, confidence: float = 0.95) -> tuple[float, float]:
@@ -68,9 +68,15 @@ def median_ci(values: np.ndarray, seed: int = 0, confidence: float = 0.95) -> tu
     from scipy.stats import bootstrap
 
     res = bootstrap(
-        (values,), np.median, n_resamples=BOOTSTRAP_RESAMPLES, confidence_level=confidence,
-        method="percentile", vectorized=True, axis=-1, rng=np.random.default_rng(seed),
-        batch=max(1, 2_000_000 // len(values)),   # at most ~16 MB of resamples at a time
+        (values,),
+        np.median,
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        confidence_level=confidence,
+        method="percentile",
+        vectorized=True,
+        axis=-1,
+        rng=np.random.default_rng(seed),
+        batch=max(1, 2_000_000 // len(values)),  # at most ~16 MB of resamples at a time
     )
     lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
     return lo, hi

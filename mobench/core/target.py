@@ -93,8 +93,16 @@ def _short_version(version: str | None) -> str | None:
 
 
 #: Core ML's compute-unit names (MLComputeUnits, as in harness plans) -> the short form in labels.
-SHORT_COMPUTE_UNITS = {"all": "all", "cpuOnly": "cpu", "cpuAndGPU": "gpu", "cpuAndNeuralEngine": "ane",
-                       "ALL": "all", "CPU_ONLY": "cpu", "CPU_AND_GPU": "gpu", "CPU_AND_NE": "ane"}
+SHORT_COMPUTE_UNITS = {
+    "all": "all",
+    "cpuOnly": "cpu",
+    "cpuAndGPU": "gpu",
+    "cpuAndNeuralEngine": "ane",
+    "ALL": "all",
+    "CPU_ONLY": "cpu",
+    "CPU_AND_GPU": "gpu",
+    "CPU_AND_NE": "ane",
+}
 
 
 def short_compute_units(cu: str | None) -> str | None:
@@ -102,26 +110,38 @@ def short_compute_units(cu: str | None) -> str | None:
 
 
 #: runtime -> short label prefix
-_RUNTIME_SHORT = {"onnxruntime": "ort", "torch-eager": "torch", "torch": "torch", "Core ML": "coreml",
-                  "coreml": "coreml", "known-cost": "known-cost", "executorch": "et"}
+_RUNTIME_SHORT = {
+    "onnxruntime": "ort",
+    "torch-eager": "torch",
+    "torch": "torch",
+    "Core ML": "coreml",
+    "coreml": "coreml",
+    "known-cost": "known-cost",
+    "executorch": "et",
+}
 
 
 @dataclass(frozen=True)
 class Target:
     backend: str
-    hardware: str | None = None          # CPU model name or phone model identifier
-    hardware_id: str | None = None       # host id or UDID hash
+    hardware: str | None = None  # CPU model name or phone model identifier
+    hardware_id: str | None = None  # host id or UDID hash
     runtime: str | None = None
     runtime_version: str | None = None
-    recipe: str | None = None            # fp32, fp16, int8 ... (the export recipe or precision)
+    recipe: str | None = None  # fp32, fp16, int8 ... (the export recipe or precision)
     options: dict[str, Any] = field(default_factory=dict)
 
     # -- identity -------------------------------------------------------------------
     def identity(self) -> dict[str, Any]:
-        return {"backend": self.backend, "hardware": self.hardware, "hardware_id": self.hardware_id,
-                "runtime": self.runtime, "runtime_version": self.runtime_version,
-                "recipe": None if self.recipe in _DEFAULT_RECIPES else self.recipe,
-                "options": {k: v for k, v in sorted(self.options.items()) if v is not None}}
+        return {
+            "backend": self.backend,
+            "hardware": self.hardware,
+            "hardware_id": self.hardware_id,
+            "runtime": self.runtime,
+            "runtime_version": self.runtime_version,
+            "recipe": None if self.recipe in _DEFAULT_RECIPES else self.recipe,
+            "options": {k: v for k, v in sorted(self.options.items()) if v is not None},
+        }
 
     @property
     def key(self) -> str:
@@ -164,34 +184,68 @@ class Target:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Target:
-        return cls(backend=d["backend"], hardware=d.get("hardware"), hardware_id=d.get("hardware_id"),
-                   runtime=d.get("runtime"), runtime_version=d.get("runtime_version"), recipe=d.get("recipe"),
-                   options=dict(d.get("options") or {}))
+        return cls(
+            backend=d["backend"],
+            hardware=d.get("hardware"),
+            hardware_id=d.get("hardware_id"),
+            runtime=d.get("runtime"),
+            runtime_version=d.get("runtime_version"),
+            recipe=d.get("recipe"),
+            options=dict(d.get("options") or {}),
+        )
 
 
-def host_target(backend: str, *, runtime: str | None, runtime_version: str | None, recipe: str | None = None,
-                cpu: str | None = None, **options: Any) -> Target:
+def host_target(
+    backend: str,
+    *,
+    runtime: str | None,
+    runtime_version: str | None,
+    recipe: str | None = None,
+    cpu: str | None = None,
+    **options: Any,
+) -> Target:
     """A target on this host (CPU model + host id)."""
     if cpu is None:
         from .util import cpu_model
 
         cpu = cpu_model()
-    return Target(backend=backend, hardware=cpu, hardware_id=host_id(), runtime=runtime,
-                  runtime_version=runtime_version, recipe=recipe,
-                  options={k: v for k, v in options.items() if v is not None})
+    return Target(
+        backend=backend,
+        hardware=cpu,
+        hardware_id=host_id(),
+        runtime=runtime,
+        runtime_version=runtime_version,
+        recipe=recipe,
+        options={k: v for k, v in options.items() if v is not None},
+    )
 
 
-def phone_target(backend: str, *, model_identifier: str | None, udid: str | None, compute_units: str | None,
-                 runtime: str | None, runtime_version: str | None = None, recipe: str | None = None,
-                 udid_sha: str | None = None) -> Target:
+def phone_target(
+    backend: str,
+    *,
+    model_identifier: str | None,
+    udid: str | None,
+    compute_units: str | None,
+    runtime: str | None,
+    runtime_version: str | None = None,
+    recipe: str | None = None,
+    udid_sha: str | None = None,
+) -> Target:
     """A target on a phone (model identifier + UDID hash + compute units)."""
-    return Target(backend=backend, hardware=model_identifier, hardware_id=udid_sha or udid_hash(udid),
-                  runtime=runtime, runtime_version=runtime_version, recipe=recipe,
-                  options={"compute_units": compute_units} if compute_units else {})
+    return Target(
+        backend=backend,
+        hardware=model_identifier,
+        hardware_id=udid_sha or udid_hash(udid),
+        runtime=runtime,
+        runtime_version=runtime_version,
+        recipe=recipe,
+        options={"compute_units": compute_units} if compute_units else {},
+    )
 
 
-def target_of(device: str, device_info: dict[str, Any] | None, provenance: dict[str, Any] | None,
-              precision: str | None = None) -> Target:
+def target_of(
+    device: str, device_info: dict[str, Any] | None, provenance: dict[str, Any] | None, precision: str | None = None
+) -> Target:
     """The target of a run from what every run records (device info, provenance, precision).
 
     Used for runs whose device did not state its target, and to migrate runs stored
@@ -217,15 +271,27 @@ def target_of(device: str, device_info: dict[str, Any] | None, provenance: dict[
         engine = info.get("engine") or measured_on.get("engine")
         if engine == "known-cost":
             runtime = "known-cost"
-        return phone_target(device, model_identifier=model_id, udid=info.get("udid"),
-                            udid_sha=info.get("udid_sha256"),
-                            compute_units=short_compute_units(info.get("compute_units")),
-                            runtime=runtime or "Core ML", runtime_version=rv or info.get("os_version"),
-                            recipe=precision)
+        return phone_target(
+            device,
+            model_identifier=model_id,
+            udid=info.get("udid"),
+            udid_sha=info.get("udid_sha256"),
+            compute_units=short_compute_units(info.get("compute_units")),
+            runtime=runtime or "Core ML",
+            runtime_version=rv or info.get("os_version"),
+            recipe=precision,
+        )
     hid = info.get("host_id") or prov.get("host_id") or _legacy_host_id(prov.get("host"))
     opts = {k: info.get(k) for k in _LABEL_OPTIONS if info.get(k) is not None}
-    return Target(backend=device, hardware=info.get("cpu_model") or prov.get("cpu"), hardware_id=hid,
-                  runtime=runtime, runtime_version=rv, recipe=precision, options=opts)
+    return Target(
+        backend=device,
+        hardware=info.get("cpu_model") or prov.get("cpu"),
+        hardware_id=hid,
+        runtime=runtime,
+        runtime_version=rv,
+        recipe=precision,
+        options=opts,
+    )
 
 
 def _legacy_host_id(host: str | None) -> str | None:

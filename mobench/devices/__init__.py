@@ -26,17 +26,30 @@ from .base import Device, LocalDevice
 #: name -> "module:Class"; ``description`` is shown when the module cannot be imported.
 #: Other distributions add devices through the ``mobench.devices`` entry-point group.
 DEVICES: Registry[type[Device]] = Registry("device", group="mobench.devices", hint="see `mobench devices`")
-DEVICES.register("cpu", "mobench.devices.cpu:OrtCpuDevice",
-                 description="ONNX Runtime, CPU execution provider (the default)")
+DEVICES.register(
+    "cpu", "mobench.devices.cpu:OrtCpuDevice", description="ONNX Runtime, CPU execution provider (the default)"
+)
 DEVICES.register("torch", "mobench.devices.torch_cpu:TorchCpuDevice", description="eager PyTorch on the CPU")
-DEVICES.register("executorch", "mobench.devices.executorch:ExecuTorchDevice",
-                 description="ExecuTorch runtime (.pte, XNNPACK) on this CPU")
+DEVICES.register(
+    "executorch",
+    "mobench.devices.executorch:ExecuTorchDevice",
+    description="ExecuTorch runtime (.pte, XNNPACK) on this CPU",
+)
 DEVICES.register("coreml", "mobench.devices.coreml:CoreMLDevice", description="Core ML on this Mac via coremltools")
-DEVICES.register("iphone", "mobench.devices.iphone:IPhoneDevice",
-                 description="a tethered iPhone running the mobench harness app")
+DEVICES.register(
+    "iphone", "mobench.devices.iphone:IPhoneDevice", description="a tethered iPhone running the mobench harness app"
+)
 
-__all__ = ["DEVICES", "Device", "DeviceStatus", "LocalDevice", "device_class", "get_device", "list_devices",
-           "parse_device_options"]
+__all__ = [
+    "DEVICES",
+    "Device",
+    "DeviceStatus",
+    "LocalDevice",
+    "device_class",
+    "get_device",
+    "list_devices",
+    "parse_device_options",
+]
 
 
 @dataclass(frozen=True)
@@ -65,8 +78,7 @@ def get_device(name: str, **options: Any) -> Device:
     opts = {k: v for k, v in options.items() if v is not None}
     params = {} if cls.__init__ is Device.__init__ else inspect.signature(cls.__init__).parameters
     takes_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    accepted = [k for k, p in params.items()
-                if k != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    accepted = [k for k, p in params.items() if k != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
     unknown = sorted(set(opts) - set(accepted))
     if unknown and not takes_kw:
         raise DeviceError(
@@ -120,6 +132,9 @@ def list_devices() -> list[DeviceStatus]:
             ok, reason = cls.available()
         except Exception as exc:  # a backend's probe must not break the listing
             ok, reason = False, f"availability check failed: {one_line(exc)}"
-        out.append(DeviceStatus(name, bool(ok), "" if ok else (reason or "unavailable"), getattr(cls, "description", "") or desc))
+        out.append(
+            DeviceStatus(
+                name, bool(ok), "" if ok else (reason or "unavailable"), getattr(cls, "description", "") or desc
+            )
+        )
     return out
-

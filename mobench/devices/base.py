@@ -46,8 +46,9 @@ _MB = 1024 * 1024
 @dataclass(frozen=True)
 class DeviceOption:
     """An option a backend takes through ``--device-option KEY=VALUE``."""
-    param: str                               # the backend's constructor argument
-    parse: Callable[[str], Any]              # text -> value (raises ValueError on bad text)
+
+    param: str  # the backend's constructor argument
+    parse: Callable[[str], Any]  # text -> value (raises ValueError on bad text)
     help: str = ""
     choices: tuple[str, ...] = ()
 
@@ -70,17 +71,16 @@ def yes_no(text: str) -> bool:
 
 class Device(abc.ABC):
     """A place where models are timed (see ``mobench.devices`` for the registry)."""
+
     name: str = ""
-    artifact_format: str | None = None     # an export format name (mobench.exporters.FORMATS), or None (torch eager)
+    artifact_format: str | None = None  # an export format name (mobench.exporters.FORMATS), or None (torch eager)
     description: str = ""
     #: What ``--device-option KEY=VALUE`` may set on this backend (KEY -> option).
     OPTIONS: dict[str, DeviceOption] = {}
 
     def __init__(self, **options: Any) -> None:
         if options:
-            raise DeviceError(
-                f"device {self.name!r} takes no options {sorted(options)}; see `mobench devices`"
-            )
+            raise DeviceError(f"device {self.name!r} takes no options {sorted(options)}; see `mobench devices`")
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
@@ -120,6 +120,7 @@ class Device(abc.ABC):
 
 class _Memory:
     """RSS and peak-RSS readings for one run."""
+
     def __init__(self) -> None:
         import psutil
 
@@ -172,6 +173,7 @@ class _Memory:
 
 class LocalDevice(Device):
     """A backend that runs in this process: implements the protocol around hooks."""
+
     def load(self, model_name: str, artifact: Any) -> Any:  # pragma: no cover - abstract hook
         raise NotImplementedError
 
@@ -220,8 +222,12 @@ class TimingSession:
             raise DeviceError(f"device {device.name!r} needs an exported {device.artifact_format} artifact")
         self.device, self.model, self.artifact, self.config = device, model_name, artifact, config
         self.record = RunRecord(
-            model=model_name, device=device.name, protocol=config.name, config=config.to_dict(),
-            device_info=device.info(), provenance=host_provenance(),
+            model=model_name,
+            device=device.name,
+            protocol=config.name,
+            config=config.to_dict(),
+            device_info=device.info(),
+            provenance=host_provenance(),
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             **device.artifact_fields(artifact),
         )
@@ -271,7 +277,7 @@ class TimingSession:
             if self._inputs is None:
                 self._inputs = dev.make_input(self._handle, self.artifact, cfg)
             self._predict = dev.bind(self._handle, self._inputs)
-            r0 = pc()   # the load is not part of the round's cost against the budget
+            r0 = pc()  # the load is not part of the round's cost against the budget
             t0 = pc()
             self._predict()
             t1 = pc()
@@ -312,8 +318,7 @@ class TimingSession:
         self._spent_ns += pc() - r0
         if self.rounds_done >= cfg.rounds:
             self.done = True
-        elif (self._budget_ns is not None and self._spent_ns >= self._budget_ns
-              and rec.n_samples >= cfg.min_inferences):
+        elif self._budget_ns is not None and self._spent_ns >= self._budget_ns and rec.n_samples >= cfg.min_inferences:
             rec.extra["stopped_by_budget"] = True
             self.done = True
 

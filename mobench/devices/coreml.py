@@ -26,14 +26,11 @@ class CoreMLDevice(LocalDevice):
     name = "coreml"
     artifact_format = "coreml"
     description = "Core ML on this Mac via coremltools (option: compute_units all|cpu|gpu|ane)"
-    OPTIONS = {"compute_units": DeviceOption("compute_units", str, "Core ML compute units",
-                                             tuple(COMPUTE_UNITS))}
+    OPTIONS = {"compute_units": DeviceOption("compute_units", str, "Core ML compute units", tuple(COMPUTE_UNITS))}
 
     def __init__(self, compute_units: str = "all") -> None:
         if compute_units not in COMPUTE_UNITS:
-            raise DeviceError(
-                f"unknown compute units {compute_units!r}; choose one of {', '.join(COMPUTE_UNITS)}"
-            )
+            raise DeviceError(f"unknown compute units {compute_units!r}; choose one of {', '.join(COMPUTE_UNITS)}")
         self.compute_units = compute_units
 
     @classmethod
@@ -57,8 +54,13 @@ class CoreMLDevice(LocalDevice):
         from ..core.target import host_target
 
         man = getattr(artifact, "manifest", None) or {}
-        return host_target(self.name, runtime="coreml", runtime_version=package_version("coremltools"),
-                           recipe=man.get("precision"), compute_units=self.compute_units)
+        return host_target(
+            self.name,
+            runtime="coreml",
+            runtime_version=package_version("coremltools"),
+            recipe=man.get("precision"),
+            compute_units=self.compute_units,
+        )
 
     def info(self) -> dict[str, Any]:
 
@@ -77,7 +79,9 @@ class CoreMLDevice(LocalDevice):
 
         path = Path(artifact.path)
         if not path.exists():
-            raise DeviceError(f"Core ML artifact {path} is missing; re-export it (mobench export --model {model_name} --format coreml --force)")
+            raise DeviceError(
+                f"Core ML artifact {path} is missing; re-export it (mobench export --model {model_name} --format coreml --force)"
+            )
         cu = getattr(ct.ComputeUnit, COMPUTE_UNITS[self.compute_units])
         try:
             return ct.models.MLModel(str(path), compute_units=cu)
@@ -117,7 +121,9 @@ def _is_fp16_array(desc) -> bool:
     try:
         from coremltools.proto import FeatureTypes_pb2 as ft
 
-        return (desc.type.WhichOneof("Type") == "multiArrayType"
-                and desc.type.multiArrayType.dataType == ft.ArrayFeatureType.FLOAT16)
+        return (
+            desc.type.WhichOneof("Type") == "multiArrayType"
+            and desc.type.multiArrayType.dataType == ft.ArrayFeatureType.FLOAT16
+        )
     except (ImportError, AttributeError):
         return False

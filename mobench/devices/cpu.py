@@ -26,8 +26,7 @@ class OrtCpuDevice(LocalDevice):
     description = "ONNX Runtime, CPU execution provider (options: threads, graph_optimization)"
     OPTIONS = {
         "threads": DeviceOption("threads", positive_int, "intra-op threads (default: physical cores)"),
-        "graph_optimization": DeviceOption("graph_opt", str, "ONNX Runtime graph optimization level",
-                                           GRAPH_OPT_LEVELS),
+        "graph_optimization": DeviceOption("graph_opt", str, "ONNX Runtime graph optimization level", GRAPH_OPT_LEVELS),
     }
 
     def __init__(self, threads: int | None = None, graph_opt: str = "all") -> None:
@@ -56,8 +55,14 @@ class OrtCpuDevice(LocalDevice):
         from ..core.target import host_target
 
         man = getattr(artifact, "manifest", None) or {}
-        return host_target(self.name, runtime="onnxruntime", runtime_version=package_version("onnxruntime"),
-                           recipe=man.get("precision"), threads=self.threads, graph_optimization=self.graph_opt)
+        return host_target(
+            self.name,
+            runtime="onnxruntime",
+            runtime_version=package_version("onnxruntime"),
+            recipe=man.get("precision"),
+            threads=self.threads,
+            graph_optimization=self.graph_opt,
+        )
 
     def info(self) -> dict[str, Any]:
 
@@ -92,7 +97,9 @@ class OrtCpuDevice(LocalDevice):
 
         path = Path(artifact.path)
         if not path.is_file():
-            raise DeviceError(f"ONNX artifact {path} is missing; re-export it (mobench export --model {model_name} --format onnx --force)")
+            raise DeviceError(
+                f"ONNX artifact {path} is missing; re-export it (mobench export --model {model_name} --format onnx --force)"
+            )
         try:
             return ort.InferenceSession(str(path), self.session_options(), providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types

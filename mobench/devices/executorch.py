@@ -70,8 +70,10 @@ class ExecuTorchDevice(LocalDevice):
         man = getattr(artifact, "manifest", None) or {}
         delegate = (man.get("exporter") or {}).get("delegate")
         if delegate and delegate != "xnnpack":
-            raise DeviceError(f"the executorch device runs XNNPACK programs on this CPU; {getattr(artifact, 'path', '')} "
-                              f"is delegated to {delegate} (Apple hardware only)")
+            raise DeviceError(
+                f"the executorch device runs XNNPACK programs on this CPU; {getattr(artifact, 'path', '')} "
+                f"is delegated to {delegate} (Apple hardware only)"
+            )
         return fields
 
     def load(self, model_name: str, artifact: Any):
@@ -79,8 +81,10 @@ class ExecuTorchDevice(LocalDevice):
 
         path = Path(artifact.path)
         if not path.is_file():
-            raise DeviceError(f"ExecuTorch program {path} is missing; re-export it "
-                              f"(mobench export --model {model_name} --format executorch --force)")
+            raise DeviceError(
+                f"ExecuTorch program {path} is missing; re-export it "
+                f"(mobench export --model {model_name} --format executorch --force)"
+            )
         self._set_threads()
         try:
             return load_method(path)

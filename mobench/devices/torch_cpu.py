@@ -26,8 +26,9 @@ class TorchCpuDevice(LocalDevice):
         "resolution": DeviceOption("resolution", positive_int, "input height and width (default 224)"),
     }
 
-    def __init__(self, threads: int | None = None, fuse: bool = True, resolution: int = 224,
-                 checkpoint: str | None = None) -> None:
+    def __init__(
+        self, threads: int | None = None, fuse: bool = True, resolution: int = 224, checkpoint: str | None = None
+    ) -> None:
         if not isinstance(resolution, int) or resolution < 16:
             raise DeviceError(f"resolution must be an integer >= 16, not {resolution!r}")
         self.threads = cpu_threads(threads)
@@ -45,14 +46,24 @@ class TorchCpuDevice(LocalDevice):
         return True, ""
 
     def options_key(self) -> dict[str, Any]:
-        return {"threads": self.threads, "fuse": self.fuse, "resolution": self.resolution,
-                "checkpoint": self.checkpoint}
+        return {
+            "threads": self.threads,
+            "fuse": self.fuse,
+            "resolution": self.resolution,
+            "checkpoint": self.checkpoint,
+        }
 
     def target(self, artifact: Any = None):
         from ..core.target import host_target
 
-        return host_target(self.name, runtime="torch-eager", runtime_version=package_version("torch"),
-                           recipe="fp32", threads=self.threads, resolution=self.resolution)
+        return host_target(
+            self.name,
+            runtime="torch-eager",
+            runtime_version=package_version("torch"),
+            recipe="fp32",
+            threads=self.threads,
+            resolution=self.resolution,
+        )
 
     def info(self) -> dict[str, Any]:
 
@@ -69,7 +80,6 @@ class TorchCpuDevice(LocalDevice):
 
     def load(self, model_name: str, artifact: Any):
         import torch
-
 
         torch.set_num_threads(self.threads)
         return build_deployed(model_name, checkpoint=self.checkpoint, fuse=self.fuse).eval()

@@ -50,7 +50,9 @@ def image_inputs(folder: str | Path, shape, input_kind: str = "tensor", limit: i
         except Exception as exc:
             raise UsageError(f"calibration image {f} cannot be read: {exc}") from None
         scale = max(h / img.height, w / img.width)
-        img = img.resize((max(w, round(img.width * scale)), max(h, round(img.height * scale))), Image.Resampling.BILINEAR)
+        img = img.resize(
+            (max(w, round(img.width * scale)), max(h, round(img.height * scale))), Image.Resampling.BILINEAR
+        )
         left, top = (img.width - w) // 2, (img.height - h) // 2
         arr = np.asarray(img.crop((left, top, left + w, top + h)), dtype=np.float32).transpose(2, 0, 1)
         if input_kind != "image":

@@ -33,7 +33,9 @@ def _check(name: str, passed: bool, expected: Any, actual: Any, detail: str) -> 
     return {"name": name, "passed": bool(passed), "expected": expected, "actual": actual, "detail": detail}
 
 
-def structural_checks(histogram: dict[str, int], fmt: str, exp: dict[str, Any], reparameterized: bool) -> dict[str, Any]:
+def structural_checks(
+    histogram: dict[str, int], fmt: str, exp: dict[str, Any], reparameterized: bool
+) -> dict[str, Any]:
     """Checks of the converted graph against the PyTorch module; ``status`` is ``failed`` if any hard check fails."""
     convs = count(histogram, fmt, "conv")
     bns = count(histogram, fmt, "batch_norm")
@@ -42,33 +44,61 @@ def structural_checks(histogram: dict[str, int], fmt: str, exp: dict[str, Any], 
     checks: list[dict[str, Any]] = []
     info: dict[str, Any] = {"graph_convs": convs, "graph_batch_norms": bns, "graph_adds": adds, **exp}
     if blocks and reparameterized:
-        checks.append(_check(
-            "no_batch_norm", bns == 0, 0, bns,
-            "a fused model has every BatchNorm folded into its block's conv",
-        ))
-        checks.append(_check(
-            "one_conv_per_block",
-            exp.get("blocks_with_one_conv") == exp.get("fused_blocks") == blocks,
-            blocks, exp.get("blocks_with_one_conv"),
-            "every reparameterizable block is a single conv after fusion (squeeze-excite convs aside)",
-        ))
-        checks.append(_check(
-            "conv_count", convs == exp["torch_convs"], exp["torch_convs"], convs,
-            "graph convs = the fused module's convs (one per block + squeeze-excite + others)",
-        ))
+        checks.append(
+            _check(
+                "no_batch_norm",
+                bns == 0,
+                0,
+                bns,
+                "a fused model has every BatchNorm folded into its block's conv",
+            )
+        )
+        checks.append(
+            _check(
+                "one_conv_per_block",
+                exp.get("blocks_with_one_conv") == exp.get("fused_blocks") == blocks,
+                blocks,
+                exp.get("blocks_with_one_conv"),
+                "every reparameterizable block is a single conv after fusion (squeeze-excite convs aside)",
+            )
+        )
+        checks.append(
+            _check(
+                "conv_count",
+                convs == exp["torch_convs"],
+                exp["torch_convs"],
+                convs,
+                "graph convs = the fused module's convs (one per block + squeeze-excite + others)",
+            )
+        )
     elif blocks:
-        checks.append(_check(
-            "conv_count", convs == exp["torch_convs"], exp["torch_convs"], convs,
-            "graph convs = the train-time module's convs: the converter kept every branch",
-        ))
-        checks.append(_check(
-            "branches_present", exp.get("block_convs", 0) > blocks and convs > blocks, f"> {blocks}", convs,
-            "an unfused model has more than one conv per block (k conv branches + scale branch)",
-        ))
-        checks.append(_check(
-            "branch_adds", adds >= blocks, f">= {blocks}", adds,
-            "the branches of every block are summed by add ops",
-        ))
+        checks.append(
+            _check(
+                "conv_count",
+                convs == exp["torch_convs"],
+                exp["torch_convs"],
+                convs,
+                "graph convs = the train-time module's convs: the converter kept every branch",
+            )
+        )
+        checks.append(
+            _check(
+                "branches_present",
+                exp.get("block_convs", 0) > blocks and convs > blocks,
+                f"> {blocks}",
+                convs,
+                "an unfused model has more than one conv per block (k conv branches + scale branch)",
+            )
+        )
+        checks.append(
+            _check(
+                "branch_adds",
+                adds >= blocks,
+                f">= {blocks}",
+                adds,
+                "the branches of every block are summed by add ops",
+            )
+        )
     status = "passed" if all(c["passed"] for c in checks) else "failed"
     return {"status": status, "checks": checks, "counts": info}
 
@@ -89,8 +119,13 @@ def compare(out, ref, precision: str, runtime: str) -> dict[str, Any]:
     out = np.asarray(out, dtype=np.float64)
     ref = np.asarray(ref, dtype=np.float64)
     rtol = PARITY_RTOL[precision]
-    base = {"runtime": runtime, "rtol": rtol, "atol": PARITY_ATOL, "precision": precision,
-            "criterion": "max|out-ref| <= rtol * max|ref| + atol"}
+    base = {
+        "runtime": runtime,
+        "rtol": rtol,
+        "atol": PARITY_ATOL,
+        "precision": precision,
+        "criterion": "max|out-ref| <= rtol * max|ref| + atol",
+    }
     if out.shape != ref.shape:
         return {**base, "status": "failed", "reason": f"output shape {list(out.shape)} != PyTorch {list(ref.shape)}"}
     if not np.all(np.isfinite(out)):
@@ -133,15 +168,22 @@ def compare_quantized(outs, refs, recipe_name: str, runtime: str) -> dict[str, A
         return {**base, "status": "failed", "reason": f"output shape {list(o[0].shape)} != PyTorch {list(f[0].shape)}"}
     if not all(np.all(np.isfinite(a)) for a in o):
         return {**base, "status": "failed", "reason": "output has inf/NaN"}
-    cos = [float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))) if np.linalg.norm(a) and np.linalg.norm(b) else 0.0
-           for a, b in zip(o, f, strict=False)]
+    cos = [
+        float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))) if np.linalg.norm(a) and np.linalg.norm(b) else 0.0
+        for a, b in zip(o, f, strict=False)
+    ]
     top1 = float(np.mean([int(a.argmax() == b.argmax()) for a, b in zip(o, f, strict=False)]))
-    rel = [float(np.max(np.abs(a - b)) / np.max(np.abs(b))) if np.max(np.abs(b)) else None for a, b in zip(o, f, strict=False)]
+    rel = [
+        float(np.max(np.abs(a - b)) / np.max(np.abs(b))) if np.max(np.abs(b)) else None
+        for a, b in zip(o, f, strict=False)
+    ]
     ok = (r.min_cosine is None or min(cos) >= r.min_cosine) and (r.min_top1 is None or top1 >= r.min_top1)
     reason = None
     if not ok:
-        reason = (f"min cosine {min(cos):.4f} (needs >= {r.min_cosine}), top-1 agreement {top1:.2f} "
-                  f"(needs >= {r.min_top1}) against PyTorch fp32 on {len(o)} inputs")
+        reason = (
+            f"min cosine {min(cos):.4f} (needs >= {r.min_cosine}), top-1 agreement {top1:.2f} "
+            f"(needs >= {r.min_top1}) against PyTorch fp32 on {len(o)} inputs"
+        )
     return {
         **base,
         "status": "passed" if ok else "failed",

@@ -22,23 +22,39 @@ from ..core.util import default_results_dir, safe_filename
 #: Other distributions add formats through the ``mobench.exporters`` entry-point group.
 FORMATS: Registry[Any] = Registry("export format", group="mobench.exporters", hint="or 'all' on the command line")
 FORMATS.register(
-    "coreml", "mobench.exporters.coreml:", extension=".mlpackage",
-    recipes=("fp16", "fp32", "int8", "w8", "palettize6", "palettize4", "w8a8"), options=("target",),
+    "coreml",
+    "mobench.exporters.coreml:",
+    extension=".mlpackage",
+    recipes=("fp16", "fp32", "int8", "w8", "palettize6", "palettize4", "w8a8"),
+    options=("target",),
     ops={"conv": ("conv",), "batch_norm": ("batch_norm",), "add": ("add",)},
-    description="Core ML ML program (.mlpackage), coremltools", image_type=True,
+    description="Core ML ML program (.mlpackage), coremltools",
+    image_type=True,
 )
 FORMATS.register(
-    "onnx", "mobench.exporters.onnx:", extension=".onnx",
-    recipes=("fp32", "fp16", "int8", "int8-dynamic"), options=("opset",),
-    ops={"conv": ("Conv", "QLinearConv", "ConvInteger"), "batch_norm": ("BatchNormalization",), "add": ("Add", "Sum", "QLinearAdd")},
+    "onnx",
+    "mobench.exporters.onnx:",
+    extension=".onnx",
+    recipes=("fp32", "fp16", "int8", "int8-dynamic"),
+    options=("opset",),
+    ops={
+        "conv": ("Conv", "QLinearConv", "ConvInteger"),
+        "batch_norm": ("BatchNormalization",),
+        "add": ("Add", "Sum", "QLinearAdd"),
+    },
     description="ONNX graph (.onnx), torch.onnx + onnxruntime.quantization",
 )
 FORMATS.register(
-    "executorch", "mobench.exporters.executorch:", extension=".pte",
-    recipes=("fp32", "int8"), options=("delegate",),   # target: only with the Core ML delegate
-    ops={"conv": ("aten.convolution.default",), "batch_norm": ("aten._native_batch_norm_legit_no_training.default",
-                                                             "aten.native_batch_norm.default"),
-         "add": ("aten.add.Tensor",)},
+    "executorch",
+    "mobench.exporters.executorch:",
+    extension=".pte",
+    recipes=("fp32", "int8"),
+    options=("delegate",),  # target: only with the Core ML delegate
+    ops={
+        "conv": ("aten.convolution.default",),
+        "batch_norm": ("aten._native_batch_norm_legit_no_training.default", "aten.native_batch_norm.default"),
+        "add": ("aten.add.Tensor",),
+    },
     description="ExecuTorch program (.pte), XNNPACK (default) or Core ML delegate",
 )
 INPUT_KINDS: tuple[str, ...] = ("tensor", "image")
@@ -96,8 +112,10 @@ def formats_help() -> str:
 
 def recipes_help() -> str:
     """``coreml: fp16 (default), fp32, ...; onnx: ...`` (for CLI help)."""
-    return "; ".join(f"{f}: {', '.join(format_recipes(f))}" for f in FORMATS.names()) + \
-        " (the first of each is its default)"
+    return (
+        "; ".join(f"{f}: {', '.join(format_recipes(f))}" for f in FORMATS.names())
+        + " (the first of each is its default)"
+    )
 
 
 # ImageNet normalization, the preprocessing every model of the zoo was trained with.
@@ -128,17 +146,17 @@ class ExportConfig:
     ``precision`` is the former name of ``recipe`` and still accepted (both with different values: an error).
     """
 
-    recipe: str | None = None         # None = the format's default; see format_recipes()
-    input_kind: str = "tensor"        # "tensor" | "image"
-    target: str = DEFAULT_TARGET      # Core ML minimum deployment target
-    opset: int = DEFAULT_OPSET        # ONNX opset
+    recipe: str | None = None  # None = the format's default; see format_recipes()
+    input_kind: str = "tensor"  # "tensor" | "image"
+    target: str = DEFAULT_TARGET  # Core ML minimum deployment target
+    opset: int = DEFAULT_OPSET  # ONNX opset
     resolution: int = DEFAULT_RESOLUTION
     checkpoint: str | None = None
-    reparameterize: bool = True       # False = --no-reparam (the paper's ablation)
+    reparameterize: bool = True  # False = --no-reparam (the paper's ablation)
     out_dir: Path = field(default_factory=_default_out_dir)
     force: bool = False
     check_parity: bool = True
-    precision: str | None = None      # alias of recipe
+    precision: str | None = None  # alias of recipe
     delegate: str = DEFAULT_DELEGATE  # ExecuTorch backend delegate: xnnpack | coreml
     calibration_dir: str | None = None  # images for static quantization (default: seeded synthetic inputs)
 
@@ -182,7 +200,7 @@ class Artifact:
     format: str
     path: Path
     manifest_path: Path
-    manifest: dict = field(repr=False)   # this artifact's entry of manifest.json
+    manifest: dict = field(repr=False)  # this artifact's entry of manifest.json
 
 
 @dataclass(frozen=True)
@@ -210,7 +228,7 @@ def expand_formats(formats: str | list[str] | tuple[str, ...]) -> list[str]:
     items = [formats] if isinstance(formats, str) else list(formats)
     out: list[str] = []
     for f in items:
-        for g in (FORMATS if f == "all" else (f,)):
+        for g in FORMATS if f == "all" else (f,):
             check_format(g)
             if g not in out:
                 out.append(g)
@@ -271,7 +289,7 @@ def config_fingerprint(fmt: str, config: ExportConfig, checkpoint_sha256: str | 
     }
     if "delegate" in format_options(fmt):
         fp["delegate"] = config.delegate
-        if config.delegate == "coreml":     # the Core ML delegate converts for a deployment target
+        if config.delegate == "coreml":  # the Core ML delegate converts for a deployment target
             fp["target"] = config.target
     if config.calibration_dir and recipe_is_calibrated(fp["precision"]):
         fp["calibration_dir"] = str(Path(config.calibration_dir).resolve())

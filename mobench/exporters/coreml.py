@@ -49,7 +49,11 @@ def _quiet():
     """Silence coremltools' import warnings (untested torch, no libcoremlpython) and tqdm bars."""
     loggers = [logging.getLogger(n) for n in ("coremltools", "root")]
     levels = [lg.level for lg in loggers]
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stderr(io.StringIO()),
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
         warnings.simplefilter("ignore")
         for lg in loggers:
             lg.setLevel(logging.ERROR)
@@ -99,12 +103,20 @@ def op_histogram_from_spec(spec) -> dict[str, int]:
 
 def _dtype(code: int) -> str:
     """Name of a Core ML ``ArrayFeatureType.ArrayDataType`` value."""
-    return {65568: "float32", 65552: "float16", 65600: "float64", 131104: "int32"}.get(int(code), f"ArrayDataType {code}")
+    return {65568: "float32", 65552: "float16", 65600: "float64", 131104: "int32"}.get(
+        int(code), f"ArrayDataType {code}"
+    )
 
 
 def convert(
-    prep: Prepared, config, precision: str, out_dir: Path, stem: str, name: str,
-    metadata: dict[str, str], step: Callable[[str], None],
+    prep: Prepared,
+    config,
+    precision: str,
+    out_dir: Path,
+    stem: str,
+    name: str,
+    metadata: dict[str, str],
+    step: Callable[[str], None],
 ) -> dict[str, Any]:
     """Write ``out_dir/<stem>.mlpackage``; return what the manifest needs to know about it."""
     import torch
@@ -124,7 +136,10 @@ def convert(
     if config.input_kind == "image":
         pre = image_preprocessing("coreml")
         ct_input = ct.ImageType(
-            name=IMAGE_INPUT, shape=shape, scale=pre["image_type_scale"], bias=pre["image_type_bias"],
+            name=IMAGE_INPUT,
+            shape=shape,
+            scale=pre["image_type_scale"],
+            bias=pre["image_type_bias"],
             color_layout=ct.colorlayout.RGB,
         )
         input_name = IMAGE_INPUT
@@ -241,8 +256,11 @@ COMPRESSION_OPS = {
 def eligible_weights(module, threshold: int | None = None) -> int:
     """Conv/linear weight tensors of ``module`` large enough to be compressed (>= ``WEIGHT_THRESHOLD`` elements)."""
     threshold = WEIGHT_THRESHOLD if threshold is None else threshold
-    return sum(1 for name, p in module.named_parameters()
-               if name.endswith("weight") and p.dim() >= 2 and p.numel() >= threshold)
+    return sum(
+        1
+        for name, p in module.named_parameters()
+        if name.endswith("weight") and p.dim() >= 2 and p.numel() >= threshold
+    )
 
 
 def compression_checks(histogram: dict[str, int], precision: str, eligible: int = 1) -> list[dict[str, Any]]:
@@ -250,9 +268,15 @@ def compression_checks(histogram: dict[str, int], precision: str, eligible: int 
     if precision not in COMPRESSION_OPS:
         return []
     found = {op: histogram[op] for op in COMPRESSION_OPS[precision] if histogram.get(op)}
-    return [{"name": "compressed_weights", "passed": bool(found) or eligible == 0,
-             "expected": f"any of {list(COMPRESSION_OPS[precision])} ({eligible} weight tensors >= {WEIGHT_THRESHOLD} elements)",
-             "actual": found, "detail": f"the {precision} program decompresses its weights at load time"}]
+    return [
+        {
+            "name": "compressed_weights",
+            "passed": bool(found) or eligible == 0,
+            "expected": f"any of {list(COMPRESSION_OPS[precision])} ({eligible} weight tensors >= {WEIGHT_THRESHOLD} elements)",
+            "actual": found,
+            "detail": f"the {precision} program decompresses its weights at load time",
+        }
+    ]
 
 
 def optimize(mlmodel, precision: str, prep: Prepared, config, name: str):
@@ -261,8 +285,9 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str):
 
     if precision == "w8a8":
         if config.target not in W8A8_TARGETS:
-            raise ExportError(f"{name}: recipe w8a8 needs --target iOS17 or later (activation quantization), "
-                              f"not {config.target}")
+            raise ExportError(
+                f"{name}: recipe w8a8 needs --target iOS17 or later (activation quantization), not {config.target}"
+            )
         if sys.platform != "darwin":
             raise ExportError(
                 f"{name}: recipe w8a8 cannot be built on {sys.platform}: coremltools' linear_quantize_activations "
@@ -271,25 +296,38 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str):
     try:
         with _quiet():
             if precision in ("w8", "int8", "w8a8"):
-                wcfg = cto.OptimizationConfig(global_config=cto.OpLinearQuantizerConfig(
-                    mode="linear_symmetric", dtype="int8", granularity="per_channel", weight_threshold=WEIGHT_THRESHOLD))
+                wcfg = cto.OptimizationConfig(
+                    global_config=cto.OpLinearQuantizerConfig(
+                        mode="linear_symmetric",
+                        dtype="int8",
+                        granularity="per_channel",
+                        weight_threshold=WEIGHT_THRESHOLD,
+                    )
+                )
                 if precision == "w8a8":
                     from .calibration import calibration_inputs
 
-                    acfg = cto.OptimizationConfig(global_config=cto.experimental.OpActivationLinearQuantizerConfig(
-                        mode="linear_symmetric"))
+                    acfg = cto.OptimizationConfig(
+                        global_config=cto.experimental.OpActivationLinearQuantizerConfig(mode="linear_symmetric")
+                    )
                     samples = [{TENSOR_INPUT: x} for x in calibration_inputs(tuple(prep.example.shape), config)]
                     mlmodel = cto.experimental.linear_quantize_activations(mlmodel, acfg, samples)
                 mlmodel = cto.linear_quantize_weights(mlmodel, config=wcfg)
-                applied = {"scheme": "int8 symmetric per-channel weights" + (" + int8 activations" if precision == "w8a8" else ""),
-                           "tool": "coremltools.optimize.coreml.linear_quantize_weights"}
+                applied = {
+                    "scheme": "int8 symmetric per-channel weights"
+                    + (" + int8 activations" if precision == "w8a8" else ""),
+                    "tool": "coremltools.optimize.coreml.linear_quantize_weights",
+                }
             else:
                 nbits = int(precision.removeprefix("palettize"))
-                pcfg = cto.OptimizationConfig(global_config=cto.OpPalettizerConfig(mode="kmeans", nbits=nbits,
-                                                                                 weight_threshold=WEIGHT_THRESHOLD))
+                pcfg = cto.OptimizationConfig(
+                    global_config=cto.OpPalettizerConfig(mode="kmeans", nbits=nbits, weight_threshold=WEIGHT_THRESHOLD)
+                )
                 mlmodel = cto.palettize_weights(mlmodel, config=pcfg)
-                applied = {"scheme": f"{nbits}-bit k-means palettization per weight tensor",
-                           "tool": "coremltools.optimize.coreml.palettize_weights"}
+                applied = {
+                    "scheme": f"{nbits}-bit k-means palettization per weight tensor",
+                    "tool": "coremltools.optimize.coreml.palettize_weights",
+                }
     except ExportError:
         raise
     except Exception as exc:
@@ -313,10 +351,14 @@ def run_parity(path: Path, prep: Prepared, precision: str, input_name: str, inpu
             inputs = parity_inputs(prep, input_kind)
             outs = [model.predict({input_name: x})[OUTPUT_NAME] for x in inputs]
         except Exception as exc:
-            return {"status": "failed", "reason": f"Core ML cannot predict: {one_line(exc)}",
-                    "runtime": f"coremltools {ct.__version__}"}
-        return compare_quantized(outs, torch_outputs(prep, inputs), precision,
-                                 f"Core ML (coremltools {ct.__version__}, CPU_ONLY)")
+            return {
+                "status": "failed",
+                "reason": f"Core ML cannot predict: {one_line(exc)}",
+                "runtime": f"coremltools {ct.__version__}",
+            }
+        return compare_quantized(
+            outs, torch_outputs(prep, inputs), precision, f"Core ML (coremltools {ct.__version__}, CPU_ONLY)"
+        )
     try:
         model = ct.models.MLModel(str(path), compute_units=ct.ComputeUnit.CPU_ONLY)
         if input_kind == "image":
@@ -328,6 +370,9 @@ def run_parity(path: Path, prep: Prepared, precision: str, input_name: str, inpu
             feed = prep.reference_input.numpy()
         out = model.predict({input_name: feed})[OUTPUT_NAME]
     except Exception as exc:
-        return {"status": "failed", "reason": f"Core ML cannot predict: {one_line(exc)}",
-                "runtime": f"coremltools {ct.__version__}"}
+        return {
+            "status": "failed",
+            "reason": f"Core ML cannot predict: {one_line(exc)}",
+            "runtime": f"coremltools {ct.__version__}",
+        }
     return compare(out, prep.reference_output.numpy(), precision, f"Core ML (coremltools {ct.__version__}, CPU_ONLY)")

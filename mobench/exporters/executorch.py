@@ -43,7 +43,11 @@ PARITY_SKIPPED_COREML = "a Core ML delegated ExecuTorch program runs only on App
 
 @contextlib.contextmanager
 def _quiet():
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
         warnings.simplefilter("ignore")
         level = logging.getLogger().level
         logging.getLogger().setLevel(logging.ERROR)
@@ -128,17 +132,33 @@ def delegation_checks(deleg: dict[str, Any], delegate: str) -> list[dict[str, An
     """Hard checks on the share delegated: at least one delegate, no convolution left outside it."""
     convs_outside = sum(v for k, v in deleg["outside_ops"].items() if "convolution" in k)
     return [
-        {"name": "delegated", "passed": deleg["delegated_subgraphs"] >= 1, "expected": ">= 1 subgraph",
-         "actual": deleg["delegated_subgraphs"], "detail": f"the program is lowered to the {delegate} delegate"},
-        {"name": "convs_delegated", "passed": convs_outside == 0, "expected": 0, "actual": convs_outside,
-         "detail": f"every convolution runs inside the {delegate} delegate "
-                   f"(delegated share of ops {deleg['delegated_share']:.3f})"},
+        {
+            "name": "delegated",
+            "passed": deleg["delegated_subgraphs"] >= 1,
+            "expected": ">= 1 subgraph",
+            "actual": deleg["delegated_subgraphs"],
+            "detail": f"the program is lowered to the {delegate} delegate",
+        },
+        {
+            "name": "convs_delegated",
+            "passed": convs_outside == 0,
+            "expected": 0,
+            "actual": convs_outside,
+            "detail": f"every convolution runs inside the {delegate} delegate "
+            f"(delegated share of ops {deleg['delegated_share']:.3f})",
+        },
     ]
 
 
 def convert(
-    prep: Prepared, config, precision: str, out_dir: Path, stem: str, name: str,
-    metadata: dict[str, str], step: Callable[[str], None],
+    prep: Prepared,
+    config,
+    precision: str,
+    out_dir: Path,
+    stem: str,
+    name: str,
+    metadata: dict[str, str],
+    step: Callable[[str], None],
 ) -> dict[str, Any]:
     """Write ``out_dir/<stem>.pte``; return what the manifest needs to know about it."""
     import torch
@@ -170,8 +190,10 @@ def convert(
                 program = torch.export.export(quantize_pt2e(prep, config), (prep.example,))
         except Exception as exc:
             raise ExportError(f"{name}: PT2E int8 quantization failed: {one_line(exc)}") from exc
-        applied = {"scheme": "PT2E static int8, XNNPACKQuantizer symmetric per-channel weights, per-tensor activations",
-                   "calibration": calibration_source(config)}
+        applied = {
+            "scheme": "PT2E static int8, XNNPACKQuantizer symmetric per-channel weights, per-tensor activations",
+            "calibration": calibration_source(config),
+        }
 
     step(f"lowering to {delegate}")
     try:

@@ -23,8 +23,15 @@ def as_artifact(key: str):
     if sha256_path(path) != um.sha256:
         raise DeviceError(f"model file {path} changed since it was named {key}; pass it again")
     manifest = {
-        "model": key, "format": um.format, "sha256": um.sha256, "file": path.name, "source": "model file",
-        "precision": None, "reparameterized": None, "params": um.params, "macs": um.macs,
+        "model": key,
+        "format": um.format,
+        "sha256": um.sha256,
+        "file": path.name,
+        "source": "model file",
+        "precision": None,
+        "reparameterized": None,
+        "params": um.params,
+        "macs": um.macs,
         "input": um.input if (um.input.get("shape") and all(um.input["shape"])) else {},
     }
     return Artifact(model=key, format=um.format or "", path=path, manifest_path=path, manifest=manifest)

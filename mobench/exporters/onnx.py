@@ -93,8 +93,14 @@ def _export_torchscript(module, example, path: Path, opset: int) -> None:
     import torch
 
     torch.onnx.export(
-        module, (example,), str(path), input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-        opset_version=opset, do_constant_folding=True, dynamo=False,
+        module,
+        (example,),
+        str(path),
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        opset_version=opset,
+        do_constant_folding=True,
+        dynamo=False,
     )
 
 
@@ -102,8 +108,16 @@ def _export_dynamo(module, example, path: Path, opset: int) -> None:
     import torch
 
     torch.onnx.export(
-        module, (example,), str(path), input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-        opset_version=opset, dynamo=True, external_data=False, optimize=True, verbose=False,
+        module,
+        (example,),
+        str(path),
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        opset_version=opset,
+        dynamo=True,
+        external_data=False,
+        optimize=True,
+        verbose=False,
     )
 
 
@@ -125,8 +139,14 @@ def _model_opset(model) -> int | None:
 
 
 def convert(
-    prep: Prepared, config: ExportConfig, precision: str, out_dir: Path, stem: str, name: str,
-    metadata: dict[str, str], step: Callable[[str], None],
+    prep: Prepared,
+    config: ExportConfig,
+    precision: str,
+    out_dir: Path,
+    stem: str,
+    name: str,
+    metadata: dict[str, str],
+    step: Callable[[str], None],
 ) -> dict[str, Any]:
     """Write ``out_dir/<stem>.onnx``; return what the manifest needs to know about it."""
     import onnx
@@ -135,8 +155,10 @@ def convert(
     step("exporting to ONNX")
     errors = []
     exporter = None
-    for label, fn in (("torch.onnx TorchScript exporter (dynamo=False)", _export_torchscript),
-                      ("torch.onnx dynamo exporter (dynamo=True)", _export_dynamo)):
+    for label, fn in (
+        ("torch.onnx TorchScript exporter (dynamo=False)", _export_torchscript),
+        ("torch.onnx dynamo exporter (dynamo=True)", _export_dynamo),
+    ):
         try:
             with _quiet():
                 fn(prep.model, prep.example, path, config.opset)
@@ -198,7 +220,12 @@ def convert(
         "parity": parity,
         "opset": _model_opset(model),
         "target": None,
-        "input": {"name": INPUT_NAME, "shape": [int(d) for d in prep.example.shape], "dtype": "float32", "layout": "NCHW"},
+        "input": {
+            "name": INPUT_NAME,
+            "shape": [int(d) for d in prep.example.shape],
+            "dtype": "float32",
+            "layout": "NCHW",
+        },
         "output": {"name": OUTPUT_NAME, "shape": out_shape, "dtype": "float32"},
         "recipe_applied": applied,
         "extra_checks": quantization_checks(histogram, precision),
@@ -222,8 +249,15 @@ def quantization_checks(histogram: dict[str, int], precision: str) -> list[dict[
     if precision not in QUANT_OPS:
         return []
     found = {op: histogram.get(op, 0) for op in QUANT_OPS[precision] if histogram.get(op)}
-    return [{"name": "quantization_ops", "passed": bool(found), "expected": f"any of {list(QUANT_OPS[precision])}",
-             "actual": found, "detail": f"the {precision} graph holds quantize/dequantize or integer ops"}]
+    return [
+        {
+            "name": "quantization_ops",
+            "passed": bool(found),
+            "expected": f"any of {list(QUANT_OPS[precision])}",
+            "actual": found,
+            "detail": f"the {precision} graph holds quantize/dequantize or integer ops",
+        }
+    ]
 
 
 class _Reader:
@@ -258,18 +292,29 @@ def quantize(model, prep: Prepared, config: ExportConfig, precision: str, out_di
         with _quiet():
             if precision == "int8":
                 reader = type("Reader", (_Reader, CalibrationDataReader), {})(
-                    calibration_inputs(tuple(prep.example.shape), config))
+                    calibration_inputs(tuple(prep.example.shape), config)
+                )
                 quantize_static(
-                    str(src), str(dst), reader, quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    str(src),
+                    str(dst),
+                    reader,
+                    quant_format=QuantFormat.QDQ,
+                    per_channel=True,
+                    activation_type=QuantType.QUInt8,
+                    weight_type=QuantType.QInt8,
                     calibrate_method=CalibrationMethod.MinMax,
                 )
-                applied = {"scheme": "static QDQ: int8 symmetric per-channel weights, uint8 asymmetric per-tensor activations (MinMax)",
-                           "tool": "onnxruntime.quantization.quantize_static", "calibration": calibration_source(config)}
+                applied = {
+                    "scheme": "static QDQ: int8 symmetric per-channel weights, uint8 asymmetric per-tensor activations (MinMax)",
+                    "tool": "onnxruntime.quantization.quantize_static",
+                    "calibration": calibration_source(config),
+                }
             else:
                 quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True)
-                applied = {"scheme": "dynamic: int8 weights, activations quantized per inference",
-                           "tool": "onnxruntime.quantization.quantize_dynamic"}
+                applied = {
+                    "scheme": "dynamic: int8 weights, activations quantized per inference",
+                    "tool": "onnxruntime.quantization.quantize_dynamic",
+                }
         quantized = onnx.load(str(dst))
     except Exception as exc:
         raise ExportError(f"ONNX Runtime cannot quantize this graph ({precision}): {one_line(exc)}") from exc

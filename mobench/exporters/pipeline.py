@@ -81,15 +81,21 @@ def _check_writable(out_dir: Path) -> None:
 def _variant(info) -> str:
     name = info.name.split(":", 1)[-1]
     prefix = f"{info.family}_"
-    return name[len(prefix):] if name.startswith(prefix) else name
+    return name[len(prefix) :] if name.startswith(prefix) else name
 
 
 def _metadata(info, fmt: str, precision: str, config: ExportConfig, prep, stem: str) -> dict[str, str]:
     weights = prep.weights
-    wdesc = (f"checkpoint {Path(weights['checkpoint']).name}" if weights["source"] == "checkpoint"
-             else f"random weights (seed {weights['seed']}{', BatchNorm calibrated' if weights['bn_calibrated'] else ''})")
-    form = "reparameterized (fused)" if prep.reparameterized else (
-        "unfused train-time graph (--no-reparam)" if prep.reparameterizable else "as built")
+    wdesc = (
+        f"checkpoint {Path(weights['checkpoint']).name}"
+        if weights["source"] == "checkpoint"
+        else f"random weights (seed {weights['seed']}{', BatchNorm calibrated' if weights['bn_calibrated'] else ''})"
+    )
+    form = (
+        "reparameterized (fused)"
+        if prep.reparameterized
+        else ("unfused train-time graph (--no-reparam)" if prep.reparameterizable else "as built")
+    )
     res = config.resolution
     if config.input_kind == "image":
         in_desc = f"{res}x{res} RGB image (BGRA/ARGB pixel buffers accepted); ImageNet normalization is applied inside the model"
@@ -160,8 +166,12 @@ def _commit(tmp_artifact: Path, folder: Path, target: Path, fmt: str, entry: dic
 
 
 def export(
-    model_name: str, fmt: str, config: ExportConfig | None = None, progress: Step | None = None,
-    *, _prepared: dict | None = None,
+    model_name: str,
+    fmt: str,
+    config: ExportConfig | None = None,
+    progress: Step | None = None,
+    *,
+    _prepared: dict | None = None,
 ) -> Artifact:
     """Export one model to one format; raise :class:`ExportError` / :class:`UsageError` on failure.
 
@@ -173,11 +183,11 @@ def export(
     config = config if config is not None else ExportConfig()
     check_format(fmt)
     config.validate()
-    info = model_info(model_name)          # ModelNotFoundError for unknown names
+    info = model_info(model_name)  # ModelNotFoundError for unknown names
     out_dir = Path(config.out_dir)
     _check_writable(out_dir)
     ckpt_sha = _checkpoint_sha(config)
-    precision = config.recipe_for(fmt)      # the recipe (kept in the manifest's "precision" field)
+    precision = config.recipe_for(fmt)  # the recipe (kept in the manifest's "precision" field)
     stem, folder, target = _target_paths(info.name, fmt, config, ckpt_sha)
     if target.exists() and not config.force:
         raise ArtifactExistsError(f"{target} already exists; pass --force to replace it")
@@ -187,13 +197,12 @@ def export(
 
     # export_many shares one built model between the formats of a model (tensor input
     # builds the same module for both; image input wraps it per format).
-    key = (info.name, fmt if config.input_kind == "image" else None, config.resolution,
-           config.reparameterize, ckpt_sha)
+    key = (info.name, fmt if config.input_kind == "image" else None, config.resolution, config.reparameterize, ckpt_sha)
     prep = _prepared.get(key) if _prepared is not None else None
     if prep is None:
         prep = prepare(info.name, fmt, config, ckpt_sha)
         if _prepared is not None:
-            _prepared.clear()          # keep one model in memory, not the whole preset
+            _prepared.clear()  # keep one model in memory, not the whole preset
             _prepared[key] = prep
     metadata = _metadata(info, fmt, precision, config, prep, stem)
     try:
@@ -205,18 +214,22 @@ def export(
         result = _converter(fmt).convert(prep, config, precision, tmp, stem, info.name, metadata, step)
         step("structural checks")
         structure = structural_checks(result["op_histogram"], fmt, prep.expectations, prep.reparameterized)
-        structure["checks"] += result.get("extra_checks") or []      # the format's own (delegation, quant ops)
+        structure["checks"] += result.get("extra_checks") or []  # the format's own (delegation, quant ops)
         structure["counts"].update(result.get("extra_counts") or {})
         structure["status"] = "passed" if all(c["passed"] for c in structure["checks"]) else "failed"
         if structure["status"] != "passed":
             raise ExportError(f"{info.name}: structural check failed: {failed_summary(structure)}")
         step("counting params and MACs")
-        params, macs = complexity(prep.core, config.resolution, info.name,
-                                  deployed_form=prep.reparameterized or not prep.reparameterizable)
+        params, macs = complexity(
+            prep.core, config.resolution, info.name, deployed_form=prep.reparameterized or not prep.reparameterizable
+        )
         step("hashing")
         artifact_tmp = Path(result["path"])
-        size = sum(p.stat().st_size for p in artifact_tmp.rglob("*") if p.is_file()) if artifact_tmp.is_dir() \
+        size = (
+            sum(p.stat().st_size for p in artifact_tmp.rglob("*") if p.is_file())
+            if artifact_tmp.is_dir()
             else artifact_tmp.stat().st_size
+        )
         if config.input_kind == "image":
             preprocessing = image_preprocessing(fmt)
         else:
@@ -263,7 +276,9 @@ def export(
         raise ExportError(f"{info.name}: {fmt} export failed: {one_line(exc)}") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return Artifact(model=info.name, format=fmt, path=target, manifest_path=_manifest.manifest_path(folder), manifest=entry)
+    return Artifact(
+        model=info.name, format=fmt, path=target, manifest_path=_manifest.manifest_path(folder), manifest=entry
+    )
 
 
 def find_artifact(model_name: str, fmt: str, config: ExportConfig | None = None) -> Artifact | None:
@@ -290,8 +305,11 @@ def find_artifact(model_name: str, fmt: str, config: ExportConfig | None = None)
 
 
 def export_many(
-    model_names: Iterable[str], formats: str | Iterable[str], config: ExportConfig | None = None,
-    progress: Reporter | None = None, reuse: bool = False,
+    model_names: Iterable[str],
+    formats: str | Iterable[str],
+    config: ExportConfig | None = None,
+    progress: Reporter | None = None,
+    reuse: bool = False,
 ) -> list[ExportResult]:
     """Export every model to every format; a converter failure becomes that cell's ``error``.
 

@@ -20,7 +20,7 @@ from .config import FORMATS, IMAGENET_MEAN, IMAGENET_STD, ExportConfig
 
 SEED = 0
 CALIBRATION_BATCHES = 1
-CALIBRATION_BATCH_SIZE = 2   # 2 x HxW samples per channel: enough for O(1) activations; 4x cheaper than 2 x 4
+CALIBRATION_BATCH_SIZE = 2  # 2 x HxW samples per channel: enough for O(1) activations; 4x cheaper than 2 x 4
 _SE_NAME = re.compile(r"(^|_)(se|squeeze.*excit.*|seblock|semodule)($|_)", re.IGNORECASE)
 
 
@@ -28,11 +28,11 @@ _SE_NAME = re.compile(r"(^|_)(se|squeeze.*excit.*|seblock|semodule)($|_)", re.IG
 class Prepared:
     """The module to export and what we know about it."""
 
-    model: Any                    # the torch module as it is converted (fused or not, wrapped for image input)
-    core: Any                     # the network itself (no preprocessing wrapper): params/MACs are counted here
-    example: Any                  # the tensor traced / exported with
-    reference_input: Any          # the input parity is checked on (what the graph's input receives)
-    reference_output: Any         # PyTorch's logits for reference_input
+    model: Any  # the torch module as it is converted (fused or not, wrapped for image input)
+    core: Any  # the network itself (no preprocessing wrapper): params/MACs are counted here
+    example: Any  # the tensor traced / exported with
+    reference_input: Any  # the input parity is checked on (what the graph's input receives)
+    reference_output: Any  # PyTorch's logits for reference_input
     reparameterizable: bool
     reparameterized: bool
     weights: dict[str, Any]
@@ -88,7 +88,7 @@ def image_preprocessing(fmt: str) -> dict[str, Any]:
             "color_layout": "RGB",
             "pixel_range": [0, 255],
             "accepts": "CVPixelBuffer 32BGRA or 32ARGB (Core ML reorders to the model's RGB), "
-                       "or a CGImage / PIL image; resized to the input size by the caller",
+            "or a CGImage / PIL image; resized to the input size by the caller",
             "image_type_scale": 1.0 / 255.0,
             "image_type_bias": list(neg_mean),
             "graph_multiply": list(inv_std),
@@ -138,7 +138,7 @@ def _calibrate_bn(model, resolution: int) -> bool:
     try:
         for m in bns:
             m.reset_running_stats()
-            m.momentum = None          # cumulative average over the calibration batches
+            m.momentum = None  # cumulative average over the calibration batches
             m.train()
         with torch.no_grad():
             for _ in range(CALIBRATION_BATCHES):
@@ -152,6 +152,7 @@ def _calibrate_bn(model, resolution: int) -> bool:
 
 def reparameterizable_blocks(model) -> list[Any]:
     """The innermost modules that have ``reparameterize()`` (one per block), as ``reparameterize_model`` fuses them."""
+
     def has(m) -> bool:
         return callable(getattr(m, "reparameterize", None))
 
@@ -196,7 +197,6 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
     """Build the module to export, its reference output and its structural expectations."""
     import torch
 
-
     info = model_info(model_name)
     res = config.resolution
     with torch.random.fork_rng(devices=[]):
@@ -230,7 +230,11 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
                 pixels = torch.randint(0, 256, (1, 3, res, res)).float()
                 # Core ML's ImageType does the scale and bias before the graph; parity feeds pixels.
                 reference_input = pixels
-                graph_input = pixels / 255.0 + torch.tensor([-m for m in IMAGENET_MEAN]).view(1, 3, 1, 1) if has_image_type(fmt) else pixels
+                graph_input = (
+                    pixels / 255.0 + torch.tensor([-m for m in IMAGENET_MEAN]).view(1, 3, 1, 1)
+                    if has_image_type(fmt)
+                    else pixels
+                )
                 example = graph_input
                 with torch.no_grad():
                     reference_output = module(graph_input)
@@ -247,14 +251,21 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
     if not isinstance(reference_output, torch.Tensor):
         raise ExportError(f"{info.name}: the model returns {type(reference_output).__name__}, not one logits tensor")
     return Prepared(
-        model=module, core=core, example=example, reference_input=reference_input,
-        reference_output=reference_output, reparameterizable=reparameterizable,
-        reparameterized=bool(config.reparameterize and reparameterizable), weights=weights,
+        model=module,
+        core=core,
+        example=example,
+        reference_input=reference_input,
+        reference_output=reference_output,
+        reparameterizable=reparameterizable,
+        reparameterized=bool(config.reparameterize and reparameterizable),
+        weights=weights,
         expectations=exp,
     )
 
 
-def complexity(core, resolution: int, model_name: str | None = None, deployed_form: bool = False) -> tuple[int, int | None]:
+def complexity(
+    core, resolution: int, model_name: str | None = None, deployed_form: bool = False
+) -> tuple[int, int | None]:
     """(params, MACs) of the exported network at ``resolution`` (MACs = multiply-adds, batch 1).
 
     When the exported network is the deployed form (fused, or nothing to fuse),

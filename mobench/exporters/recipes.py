@@ -59,28 +59,49 @@ class Recipe:
     name: str
     description: str
     quantized: bool
-    min_cosine: float | None = None   # quantized recipes: minimum cosine similarity of the logits
-    min_top1: float | None = None     # quantized recipes: minimum top-1 agreement with fp32
+    min_cosine: float | None = None  # quantized recipes: minimum cosine similarity of the logits
+    min_top1: float | None = None  # quantized recipes: minimum top-1 agreement with fp32
 
     def parity_rule(self, rtol: float | None = None, atol: float | None = None) -> dict[str, Any]:
         """What the manifest records as this recipe's parity criterion."""
         if not self.quantized:
-            return {"kind": "elementwise", "reference": "PyTorch fp32", "rtol": rtol, "atol": atol,
-                    "criterion": "max|out-ref| <= rtol * max|ref| + atol"}
-        return {"kind": "quantized", "reference": "PyTorch fp32 on seeded inputs",
-                "min_cosine": self.min_cosine, "min_top1_agreement": self.min_top1,
-                "samples": PARITY_SAMPLES, "seed": PARITY_SEED,
-                "criterion": "min cosine(logits) >= min_cosine and top-1 agreement >= min_top1_agreement"}
+            return {
+                "kind": "elementwise",
+                "reference": "PyTorch fp32",
+                "rtol": rtol,
+                "atol": atol,
+                "criterion": "max|out-ref| <= rtol * max|ref| + atol",
+            }
+        return {
+            "kind": "quantized",
+            "reference": "PyTorch fp32 on seeded inputs",
+            "min_cosine": self.min_cosine,
+            "min_top1_agreement": self.min_top1,
+            "samples": PARITY_SAMPLES,
+            "seed": PARITY_SEED,
+            "criterion": "min cosine(logits) >= min_cosine and top-1 agreement >= min_top1_agreement",
+        }
 
 
 RECIPES: Registry[Recipe] = Registry("recipe", error=UsageError)
 for _r in (
     Recipe("fp32", "32-bit float weights and activations", False),
     Recipe("fp16", "16-bit float weights and activations", False),
-    Recipe("int8", "8-bit integer: the format's natural scheme (ONNX: static QDQ; ExecuTorch: PT2E "
-                   "XNNPACK quantizer; Core ML: 8-bit linear weights)", True, 0.90, 0.25),
-    Recipe("int8-dynamic", "8-bit weights, activations quantized at run time (ONNX Runtime dynamic quantization)",
-           True, 0.90, 0.25),
+    Recipe(
+        "int8",
+        "8-bit integer: the format's natural scheme (ONNX: static QDQ; ExecuTorch: PT2E "
+        "XNNPACK quantizer; Core ML: 8-bit linear weights)",
+        True,
+        0.90,
+        0.25,
+    ),
+    Recipe(
+        "int8-dynamic",
+        "8-bit weights, activations quantized at run time (ONNX Runtime dynamic quantization)",
+        True,
+        0.90,
+        0.25,
+    ),
     Recipe("w8", "8-bit linear weight quantization, float activations", True, 0.95, 0.25),
     Recipe("palettize6", "6-bit weight palettization (k-means look-up table per tensor)", True, 0.90, 0.25),
     Recipe("palettize4", "4-bit weight palettization (k-means look-up table per tensor)", True, 0.80, 0.125),

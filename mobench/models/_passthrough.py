@@ -40,6 +40,11 @@ def passthrough_info(key: str) -> ModelInfo:
 
     kind = "transformer" if any(t in name for t in ("vit", "deit", "swin", "former")) else "convnet"
     return ModelInfo(
-        name=key, family=name.split("_")[0], kind=kind, source=key, config=cfg,
-        description=f"{name} from {library} (random weights)", fn=fn,
+        name=key,
+        family=name.split("_")[0],
+        kind=kind,
+        source=key,
+        config=cfg,
+        description=f"{name} from {library} (random weights)",
+        fn=fn,
     )

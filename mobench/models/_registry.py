@@ -28,20 +28,22 @@ class ModelInfo:
     """What the registry knows about a model without building it."""
 
     name: str
-    family: str                      # e.g. "mobileone", "mobilenet", "vit"
-    kind: str                        # "convnet" or "transformer" (the paper's grouping)
-    source: str                      # "mobench", "timm:<name>" or "torchvision:<name>"
+    family: str  # e.g. "mobileone", "mobilenet", "vit"
+    kind: str  # "convnet" or "transformer" (the paper's grouping)
+    source: str  # "mobench", "timm:<name>" or "torchvision:<name>"
     reparameterizable: bool = False  # train-time multi-branch graph that fuses
-    paper_name: str | None = None    # row in the paper's Table 9 (mobench/data)
+    paper_name: str | None = None  # row in the paper's Table 9 (mobench/data)
     description: str = ""
-    config: Any = None               # frozen dataclass (or dict) shown by `mobench models show`
+    config: Any = None  # frozen dataclass (or dict) shown by `mobench models show`
     aliases: tuple[str, ...] = ()
     input_size: int = 224
     fn: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
 
 
 MODELS: Registry[Callable[..., Any]] = Registry(
-    "model", group="mobench.models", error=ModelNotFoundError,
+    "model",
+    group="mobench.models",
+    error=ModelNotFoundError,
     hint="`mobench models` lists them all; any timm model works as timm:<name>",
 )
 _INFO: dict[str, ModelInfo] = {}
@@ -75,10 +77,17 @@ def register_model(
                 raise ValueError(f"alias {a!r} of {key!r} is already taken")
         MODELS.register(key, fn)
         _INFO[key] = ModelInfo(
-            name=key, family=family, kind=kind, source=source,
-            reparameterizable=reparameterizable, paper_name=paper_name,
+            name=key,
+            family=family,
+            kind=kind,
+            source=source,
+            reparameterizable=reparameterizable,
+            paper_name=paper_name,
             description=description or (fn.__doc__ or "").strip().split("\n")[0],
-            config=config, aliases=tuple(aliases), input_size=input_size, fn=fn,
+            config=config,
+            aliases=tuple(aliases),
+            input_size=input_size,
+            fn=fn,
         )
         for a in aliases:
             _ALIASES[a] = key

@@ -28,8 +28,10 @@ KINDS = {".onnx": "onnx", ".mlpackage": "coreml", ".pte": "executorch"}
 def _format_of(path: Path) -> str:
     fmt = KINDS.get(path.suffix.lower())
     if fmt is None:
-        raise UsageError(f"{path.name}: unknown model file kind {path.suffix or '(no suffix)'!r}; "
-                         "mobench runs .onnx, .mlpackage and .pte files and file.py:function factories")
+        raise UsageError(
+            f"{path.name}: unknown model file kind {path.suffix or '(no suffix)'!r}; "
+            "mobench runs .onnx, .mlpackage and .pte files and file.py:function factories"
+        )
     return fmt
 
 
@@ -49,9 +51,18 @@ def resolve_artifact(path_str: str) -> str:
         pass
     reader = {"onnx": _read_onnx, "coreml": _read_coreml, "executorch": _read_pte}[fmt]
     info = reader(path)
-    um = UserModel(key=key, kind="artifact", label=path.name, sha256=sha, path=str(path), format=fmt,
-                   params=info.get("params"), macs=info.get("macs"), input=info.get("input") or {},
-                   input_size=_square_size(info.get("input") or {}))
+    um = UserModel(
+        key=key,
+        kind="artifact",
+        label=path.name,
+        sha256=sha,
+        path=str(path),
+        format=fmt,
+        params=info.get("params"),
+        macs=info.get("macs"),
+        input=info.get("input") or {},
+        input_size=_square_size(info.get("input") or {}),
+    )
     return _remember(um).key
 
 
@@ -96,8 +107,11 @@ def _read_coreml(path: Path) -> dict[str, Any]:
         d = spec.description.input[0]
         which = d.type.WhichOneof("Type")
         if which == "imageType":
-            inp = {"name": d.name, "shape": [1, 3, int(d.type.imageType.height), int(d.type.imageType.width)],
-                   "kind": "image"}
+            inp = {
+                "name": d.name,
+                "shape": [1, 3, int(d.type.imageType.height), int(d.type.imageType.width)],
+                "kind": "image",
+            }
         elif which == "multiArrayType":
             inp = {"name": d.name, "shape": [int(s) for s in d.type.multiArrayType.shape], "kind": "tensor"}
     return {"params": coreml_params(spec), "macs": None, "input": inp}
@@ -110,8 +124,9 @@ def coreml_params(spec) -> int | None:
         return None
     from coremltools.proto import MIL_pb2
 
-    floats = {MIL_pb2.DataType.Value(n) for n in ("FLOAT16", "FLOAT32", "FLOAT64", "BFLOAT16")
-              if n in MIL_pb2.DataType.keys()}  # noqa: SIM118 (a protobuf enum, not a dict)
+    floats = {
+        MIL_pb2.DataType.Value(n) for n in ("FLOAT16", "FLOAT32", "FLOAT64", "BFLOAT16") if n in MIL_pb2.DataType.keys()
+    }  # noqa: SIM118 (a protobuf enum, not a dict)
     total = 0
     for fn in spec.mlProgram.functions.values():
         block = fn.block_specializations.get(fn.opset)
@@ -154,6 +169,11 @@ def _read_pte(path: Path) -> dict[str, Any]:
 def complexity(key: str) -> dict[str, Any]:
     """``model_complexity``'s dict for a model file (``None`` = not counted)."""
     um = lookup(key)
-    return {"model": key, "input_size": um.input_size, "params": um.params, "macs": um.macs,
-            "params_m": None if um.params is None else round(um.params / 1e6, 3),
-            "macs_m": None if um.macs is None else round(um.macs / 1e6, 1)}
+    return {
+        "model": key,
+        "input_size": um.input_size,
+        "params": um.params,
+        "macs": um.macs,
+        "params_m": None if um.params is None else round(um.params / 1e6, 3),
+        "macs_m": None if um.macs is None else round(um.macs / 1e6, 1),
+    }

@@ -41,7 +41,7 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(obj, dict) or not all(isinstance(k, str) for k in obj):
         raise CheckpointError(f"checkpoint {path} does not hold a state_dict")
     if obj and all(k.startswith("module.") for k in obj):
-        obj = {k[len("module."):]: v for k, v in obj.items()}
+        obj = {k[len("module.") :]: v for k, v in obj.items()}
     return obj
 
 
@@ -73,8 +73,14 @@ def guess_model(state: dict[str, Any], candidates: Iterable[tuple[str, Callable[
     return best if best_score > 0.5 else None
 
 
-def load_checkpoint(model, path: str | os.PathLike, *, model_name: str, inference_mode: bool,
-                    candidates: Iterable[tuple[str, Callable[..., Any]]] = ()) -> None:
+def load_checkpoint(
+    model,
+    path: str | os.PathLike,
+    *,
+    model_name: str,
+    inference_mode: bool,
+    candidates: Iterable[tuple[str, Callable[..., Any]]] = (),
+) -> None:
     """Load ``path`` strictly into ``model``; a mismatch is one :class:`CheckpointError` line.
 
     ``candidates`` (``(name, builder)`` pairs, e.g. the model's family) are tried
@@ -84,10 +90,7 @@ def load_checkpoint(model, path: str | os.PathLike, *, model_name: str, inferenc
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
-    wrong = [
-        k for k in own
-        if k in state and tuple(getattr(state[k], "shape", ())) != tuple(own[k].shape)
-    ]
+    wrong = [k for k in own if k in state and tuple(getattr(state[k], "shape", ())) != tuple(own[k].shape)]
     if missing or unexpected or wrong:
         parts = []
         if missing:
@@ -104,10 +107,11 @@ def load_checkpoint(model, path: str | os.PathLike, *, model_name: str, inferenc
         guess = guess_model(state, candidates)
         hint = f"; it looks like {guess}" if guess else ""
         raise CheckpointError(
-            f"checkpoint {Path(path).name} does not fit {model_name} {form}: "
-            + "; ".join(parts) + hint
+            f"checkpoint {Path(path).name} does not fit {model_name} {form}: " + "; ".join(parts) + hint
         )
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:  # dtype or other problems torch refuses
-        raise CheckpointError(f"cannot load {Path(path).name} into {model_name}: {one_line(exc, with_type=False)}") from exc
+        raise CheckpointError(
+            f"cannot load {Path(path).name} into {model_name}: {one_line(exc, with_type=False)}"
+        ) from exc

@@ -88,8 +88,10 @@ def cache_key(kind: str, name: str, input_size: int, *, fused: bool = True, vers
     the rest says which graph (model, input size, fused or not) and which tools.
     """
     form = "fused" if fused else "unfused"
-    return (f"{kind}/v{version}:{name}@{input_size}:{form}"
-            f"|mobench={__version__}|torch={package_version('torch')}|timm={package_version('timm')}")
+    return (
+        f"{kind}/v{version}:{name}@{input_size}:{form}"
+        f"|mobench={__version__}|torch={package_version('torch')}|timm={package_version('timm')}"
+    )
 
 
 def cached(key: str, compute: Callable[[], dict[str, Any]], *, use_cache: bool = True) -> dict[str, Any]:

@@ -38,11 +38,12 @@ def create_model(
     assert info.fn is not None  # every ModelInfo the registry hands out has its builder
     model = info.fn(inference_mode=inference_mode, **kwargs)
     if checkpoint is not None:
-        family = [] if ":" in info.name or is_user_key(info.name) else [
-            (n, fn) for n in list_models(family=info.family) if (fn := registered_info(n).fn) is not None
-        ]
-        load_checkpoint(model, checkpoint, model_name=info.name, inference_mode=inference_mode,
-                        candidates=family)
+        family = (
+            []
+            if ":" in info.name or is_user_key(info.name)
+            else [(n, fn) for n in list_models(family=info.family) if (fn := registered_info(n).fn) is not None]
+        )
+        load_checkpoint(model, checkpoint, model_name=info.name, inference_mode=inference_mode, candidates=family)
     return model.eval()
 
 

@@ -17,9 +17,9 @@ from .reparam import is_reparameterizable, reparameterize_model
 class LibraryModel:
     """Where a baseline comes from and what the library calls it."""
 
-    library: str            # "timm" or "torchvision"
-    name: str               # the library's model name
-    note: str = ""          # known differences from the paper's figures
+    library: str  # "timm" or "torchvision"
+    name: str  # the library's model name
+    note: str = ""  # known differences from the paper's figures
 
 
 def build_library_model(cfg: LibraryModel, inference_mode: bool, kwargs: dict[str, Any]):

@@ -101,13 +101,13 @@ class MobileFormerConfig:
     blocks: tuple[BlockCfg, ...]
     num_tokens: int
     token_dim: int
-    head_width: int              # FC width of the head (the CSV's head_fc)
-    groups: int = 1              # groups of the 1x1 convs (26M: 4, with channel shuffle)
-    head_expansion: int = 6      # 1x1 conv before pooling: 6 x last channels
-    cross_heads: int = 2         # Mobile->Former and Former->Mobile
-    former_heads: int = 4        # token self-attention (reference default)
+    head_width: int  # FC width of the head (the CSV's head_fc)
+    groups: int = 1  # groups of the 1x1 convs (26M: 4, with channel shuffle)
+    head_expansion: int = 6  # 1x1 conv before pooling: 6 x last channels
+    cross_heads: int = 2  # Mobile->Former and Former->Mobile
+    former_heads: int = 4  # token self-attention (reference default)
     ffn_expansion: int = 2
-    dyrelu_reduction: int = 4    # token MLP: D -> D / 4 -> 2 C
+    dyrelu_reduction: int = 4  # token MLP: D -> D / 4 -> 2 C
     dyrelu_scale: float = 2.0
     dropout: float = 0.0
 
@@ -125,68 +125,128 @@ def _s(e: int, c: int) -> StdBlockCfg:
 
 
 _BLOCKS_52M = (
-    _c(3, 12, 2), _s(3, 12),                      # 56x56
-    _d(6, 24, 4), _s(3, 24),                      # 28x28
-    _d(6, 48, 4), _s(4, 48), _s(6, 64),           # 14x14
-    _d(6, 96, 4), _s(6, 96),                      # 7x7
+    _c(3, 12, 2),
+    _s(3, 12),  # 56x56
+    _d(6, 24, 4),
+    _s(3, 24),  # 28x28
+    _d(6, 48, 4),
+    _s(4, 48),
+    _s(6, 64),  # 14x14
+    _d(6, 96, 4),
+    _s(6, 96),  # 7x7
 )
 
 MOBILEFORMER_CONFIGS: dict[str, MobileFormerConfig] = {
     "mobileformer_508m": MobileFormerConfig(
-        stem_channels=24, num_tokens=6, token_dim=192, head_width=1920,
+        stem_channels=24,
+        num_tokens=6,
+        token_dim=192,
+        head_width=1920,
         blocks=(
             _c(2, 24, 1),
-            _d(6, 40, 4), _s(3, 40),
-            _d(6, 72, 4), _s(3, 72),
-            _d(6, 128, 4), _s(4, 128), _s(6, 176), _s(6, 176),
-            _d(6, 240, 4), _s(6, 240), _s(6, 240),
+            _d(6, 40, 4),
+            _s(3, 40),
+            _d(6, 72, 4),
+            _s(3, 72),
+            _d(6, 128, 4),
+            _s(4, 128),
+            _s(6, 176),
+            _s(6, 176),
+            _d(6, 240, 4),
+            _s(6, 240),
+            _s(6, 240),
         ),
     ),
     "mobileformer_294m": MobileFormerConfig(
-        stem_channels=16, num_tokens=6, token_dim=192, head_width=1920,
+        stem_channels=16,
+        num_tokens=6,
+        token_dim=192,
+        head_width=1920,
         blocks=(
             _c(2, 16, 1),
-            _d(6, 24, 4), _s(4, 24),
-            _d(6, 48, 4), _s(4, 48),
-            _d(6, 96, 4), _s(4, 96), _s(6, 128), _s(6, 128),
-            _d(6, 192, 4), _s(6, 192), _s(6, 192),
+            _d(6, 24, 4),
+            _s(4, 24),
+            _d(6, 48, 4),
+            _s(4, 48),
+            _d(6, 96, 4),
+            _s(4, 96),
+            _s(6, 128),
+            _s(6, 128),
+            _d(6, 192, 4),
+            _s(6, 192),
+            _s(6, 192),
         ),
     ),
     "mobileformer_214m": MobileFormerConfig(
-        stem_channels=12, num_tokens=6, token_dim=192, head_width=1600,
+        stem_channels=12,
+        num_tokens=6,
+        token_dim=192,
+        head_width=1600,
         blocks=(
             _c(2, 12, 1),
-            _d(6, 20, 4), _s(3, 20),
-            _d(6, 40, 4), _s(4, 40),
-            _d(6, 80, 4), _s(4, 80), _s(6, 112), _s(6, 112),
-            _d(6, 160, 4), _s(6, 160), _s(6, 160),
+            _d(6, 20, 4),
+            _s(3, 20),
+            _d(6, 40, 4),
+            _s(4, 40),
+            _d(6, 80, 4),
+            _s(4, 80),
+            _s(6, 112),
+            _s(6, 112),
+            _d(6, 160, 4),
+            _s(6, 160),
+            _s(6, 160),
         ),
     ),
     "mobileformer_151m": MobileFormerConfig(
-        stem_channels=12, num_tokens=6, token_dim=192, head_width=1280,
-        blocks=(
-            _c(2, 12, 1),
-            _d(6, 16, 4), _s(3, 16),
-            _d(6, 32, 4), _s(3, 32),
-            _d(6, 64, 4), _s(4, 64), _s(6, 88), _s(6, 88),
-            _d(6, 128, 4), _s(6, 128), _s(6, 128),
-        ),
-    ),
-    "mobileformer_96m": MobileFormerConfig(
-        stem_channels=12, num_tokens=4, token_dim=128, head_width=1280,
+        stem_channels=12,
+        num_tokens=6,
+        token_dim=192,
+        head_width=1280,
         blocks=(
             _c(2, 12, 1),
             _d(6, 16, 4),
-            _d(6, 32, 4), _s(3, 32),
-            _d(6, 64, 4), _s(4, 64), _s(6, 88),
-            _d(6, 128, 4), _s(6, 128),
+            _s(3, 16),
+            _d(6, 32, 4),
+            _s(3, 32),
+            _d(6, 64, 4),
+            _s(4, 64),
+            _s(6, 88),
+            _s(6, 88),
+            _d(6, 128, 4),
+            _s(6, 128),
+            _s(6, 128),
+        ),
+    ),
+    "mobileformer_96m": MobileFormerConfig(
+        stem_channels=12,
+        num_tokens=4,
+        token_dim=128,
+        head_width=1280,
+        blocks=(
+            _c(2, 12, 1),
+            _d(6, 16, 4),
+            _d(6, 32, 4),
+            _s(3, 32),
+            _d(6, 64, 4),
+            _s(4, 64),
+            _s(6, 88),
+            _d(6, 128, 4),
+            _s(6, 128),
         ),
     ),
     "mobileformer_52m": MobileFormerConfig(
-        stem_channels=8, num_tokens=3, token_dim=128, head_width=1024, blocks=_BLOCKS_52M,
+        stem_channels=8,
+        num_tokens=3,
+        token_dim=128,
+        head_width=1024,
+        blocks=_BLOCKS_52M,
     ),
     "mobileformer_26m": MobileFormerConfig(
-        stem_channels=8, num_tokens=3, token_dim=128, head_width=1024, blocks=_BLOCKS_52M,
+        stem_channels=8,
+        num_tokens=3,
+        token_dim=128,
+        head_width=1024,
+        blocks=_BLOCKS_52M,
         groups=4,
     ),
 }
@@ -233,8 +293,8 @@ class DynamicReLU(nn.Module):
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         a = self.coef(z[:, 0]).reshape(-1, 2 * self.channels, 1, 1)
         a1, a2 = a.split(self.channels, dim=1)
-        a1 = (a1 - 0.5) * self.scale + 1.0   # slope in [0, 2]
-        a2 = (a2 - 0.5) * self.scale         # slope in [-1, 1]
+        a1 = (a1 - 0.5) * self.scale + 1.0  # slope in [0, 2]
+        a2 = (a2 - 0.5) * self.scale  # slope in [-1, 1]
         return torch.maximum(x * a1, x * a2)
 
 
@@ -255,10 +315,10 @@ class Mobile2Former(nn.Module):
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
         t = z.shape[1]
-        q = self.q(z).reshape(b, t, self.heads, c // self.heads).transpose(1, 2)   # B h T c
-        k = x.reshape(b, self.heads, c // self.heads, h * w)                        # B h c HW
-        attn = torch.softmax((q @ k) * self.scale, dim=-1)                          # B h T HW
-        out = (attn @ k.transpose(-1, -2)).transpose(1, 2).reshape(b, t, c)          # B T C
+        q = self.q(z).reshape(b, t, self.heads, c // self.heads).transpose(1, 2)  # B h T c
+        k = x.reshape(b, self.heads, c // self.heads, h * w)  # B h c HW
+        attn = torch.softmax((q @ k) * self.scale, dim=-1)  # B h T HW
+        out = (attn @ k.transpose(-1, -2)).transpose(1, 2).reshape(b, t, c)  # B T C
         out = out * (self.gate(z) * 2.0)
         return self.norm(z + self.proj(out))
 
@@ -276,15 +336,17 @@ class Former(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.norm1 = nn.LayerNorm(dim)
         self.ffn = nn.Sequential(
-            nn.Linear(dim, dim * ffn_expansion), nn.GELU(), nn.Linear(dim * ffn_expansion, dim),
+            nn.Linear(dim, dim * ffn_expansion),
+            nn.GELU(),
+            nn.Linear(dim * ffn_expansion, dim),
         )
         self.norm2 = nn.LayerNorm(dim)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         b, t, d = z.shape
         dh = d // self.heads
-        q = self.q(z).reshape(b, t, self.heads, dh).transpose(1, 2)   # B h T dh
-        kv = z.reshape(b, t, self.heads, dh).transpose(1, 2)          # B h T dh
+        q = self.q(z).reshape(b, t, self.heads, dh).transpose(1, 2)  # B h T dh
+        kv = z.reshape(b, t, self.heads, dh).transpose(1, 2)  # B h T dh
         attn = torch.softmax((q @ kv.transpose(-1, -2)) * self.scale, dim=-1)
         out = (attn @ kv).transpose(1, 2).reshape(b, t, d)
         z = self.norm1(z + self.proj(out))
@@ -307,10 +369,10 @@ class Former2Mobile(nn.Module):
         b, c, h, w = x.shape
         t = z.shape[1]
         ch = c // self.heads
-        q = x.reshape(b, self.heads, ch, h * w).transpose(-1, -2)              # B h HW ch
-        k = self.k(z).reshape(b, t, self.heads, ch).permute(0, 2, 3, 1)        # B h ch T
-        v = self.v(z).reshape(b, t, self.heads, ch).transpose(1, 2)            # B h T ch
-        attn = torch.softmax((q @ k) * self.scale, dim=-1)                     # B h HW T
+        q = x.reshape(b, self.heads, ch, h * w).transpose(-1, -2)  # B h HW ch
+        k = self.k(z).reshape(b, t, self.heads, ch).permute(0, 2, 3, 1)  # B h ch T
+        v = self.v(z).reshape(b, t, self.heads, ch).transpose(1, 2)  # B h T ch
+        attn = torch.softmax((q @ k) * self.scale, dim=-1)  # B h HW T
         out = (attn @ v).transpose(-1, -2).reshape(b, c, h, w)
         return x + out
 
@@ -498,13 +560,23 @@ def mobileformer_151m(*, inference_mode: bool = False, num_classes: int = 1000, 
     return _build("mobileformer_151m", num_classes, **kw)
 
 
-@register_model(family="mobileformer", kind="transformer", paper_name="mobileformer_96m", config=MOBILEFORMER_CONFIGS["mobileformer_96m"])
+@register_model(
+    family="mobileformer",
+    kind="transformer",
+    paper_name="mobileformer_96m",
+    config=MOBILEFORMER_CONFIGS["mobileformer_96m"],
+)
 def mobileformer_96m(*, inference_mode: bool = False, num_classes: int = 1000, **kw) -> MobileFormer:
     """Mobile-Former-96M (4.6 M params, 96 M MAdds published)."""
     return _build("mobileformer_96m", num_classes, **kw)
 
 
-@register_model(family="mobileformer", kind="transformer", paper_name="mobileformer_52m", config=MOBILEFORMER_CONFIGS["mobileformer_52m"])
+@register_model(
+    family="mobileformer",
+    kind="transformer",
+    paper_name="mobileformer_52m",
+    config=MOBILEFORMER_CONFIGS["mobileformer_52m"],
+)
 def mobileformer_52m(*, inference_mode: bool = False, num_classes: int = 1000, **kw) -> MobileFormer:
     """Mobile-Former-52M (3.5 M params, 52 M MAdds published)."""
     return _build("mobileformer_52m", num_classes, **kw)

@@ -135,8 +135,15 @@ class SandglassBlock(nn.Module):
     """A sandglass block; ``dw_in`` / ``dw_out`` say which depthwise convs it keeps."""
 
     def __init__(
-        self, inp: int, oup: int, stride: int, reduction: int, *,
-        dw_in: bool, dw_out: bool, residual: bool,
+        self,
+        inp: int,
+        oup: int,
+        stride: int,
+        reduction: int,
+        *,
+        dw_in: bool,
+        dw_out: bool,
+        residual: bool,
     ) -> None:
         super().__init__()
         if stride not in (1, 2):
@@ -151,8 +158,8 @@ class SandglassBlock(nn.Module):
         layers: list[nn.Module] = []
         if dw_in:
             layers += _conv_bn(inp, inp, 3, groups=inp, act=True)
-        layers += _conv_bn(inp, hidden, 1)              # linear bottleneck
-        layers += _conv_bn(hidden, oup, 1, act=True)    # expand back
+        layers += _conv_bn(inp, hidden, 1)  # linear bottleneck
+        layers += _conv_bn(hidden, oup, 1, act=True)  # expand back
         if dw_out:
             layers += _conv_bn(oup, oup, 3, stride=stride, groups=oup)
         self.conv = nn.Sequential(*layers)

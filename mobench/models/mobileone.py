@@ -41,10 +41,10 @@ class MobileOneConfig:
     """
 
     width_multipliers: tuple[float, float, float, float]  # a1 (stages 1-2), a2, a3 (4-5), a4 (6)
-    num_conv_branches: int = 1                            # k, over-parameterization factor
-    use_se: bool = False                                  # SE-ReLU in the blocks of `se_blocks`
+    num_conv_branches: int = 1  # k, over-parameterization factor
+    use_se: bool = False  # SE-ReLU in the blocks of `se_blocks`
     num_blocks: tuple[int, int, int, int] = (2, 8, 10, 1)  # depthwise+pointwise pairs per stage
-    se_blocks: tuple[int, int, int, int] = (0, 0, 5, 1)    # last N pairs of each stage get SE if use_se
+    se_blocks: tuple[int, int, int, int] = (0, 0, 5, 1)  # last N pairs of each stage get SE if use_se
 
     @property
     def stem_width(self) -> int:
@@ -129,9 +129,7 @@ class MobileOneBlock(nn.Module):
         if inference_mode:
             self.reparam_conv = self._make_reparam_conv()
             return
-        self.rbr_skip: nn.BatchNorm2d | None = (
-            nn.BatchNorm2d(in_ch) if in_ch == out_ch and stride == 1 else None
-        )
+        self.rbr_skip: nn.BatchNorm2d | None = nn.BatchNorm2d(in_ch) if in_ch == out_ch and stride == 1 else None
         self.rbr_conv = nn.ModuleList(
             _conv_bn(in_ch, out_ch, kernel_size, stride, padding, groups) for _ in range(num_conv_branches)
         )
@@ -141,8 +139,14 @@ class MobileOneBlock(nn.Module):
 
     def _make_reparam_conv(self, **factory: Any) -> nn.Conv2d:
         return nn.Conv2d(
-            self.in_ch, self.out_ch, self.kernel_size, self.stride, self.padding,
-            groups=self.groups, bias=True, **factory,
+            self.in_ch,
+            self.out_ch,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            groups=self.groups,
+            bias=True,
+            **factory,
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -232,11 +236,10 @@ class MobileOne(nn.Module):
         blocks: list[nn.Module] = []
         for i in range(num_blocks):
             stride, use_se = (2 if i == 0 else 1), i >= num_blocks - num_se
-            common = dict(inference_mode=inference_mode, use_se=use_se,
-                          num_conv_branches=self.config.num_conv_branches)
+            common = dict(inference_mode=inference_mode, use_se=use_se, num_conv_branches=self.config.num_conv_branches)
             c = self._in_planes
             blocks.append(MobileOneBlock(c, c, 3, stride, 1, groups=c, **common))  # depthwise
-            blocks.append(MobileOneBlock(c, width, 1, 1, 0, groups=1, **common))   # pointwise
+            blocks.append(MobileOneBlock(c, width, 1, 1, 0, groups=1, **common))  # pointwise
             self._in_planes = width
         return nn.Sequential(*blocks)
 
@@ -271,8 +274,12 @@ def _build(variant: str, inference_mode: bool, num_classes: int, kw: dict[str, A
 
 
 @register_model(
-    family="mobileone", kind="convnet", reparameterizable=True,
-    paper_name="mobileone_s0", config=CONFIGS["s0"], aliases=("s0",),
+    family="mobileone",
+    kind="convnet",
+    reparameterizable=True,
+    paper_name="mobileone_s0",
+    config=CONFIGS["s0"],
+    aliases=("s0",),
 )
 def mobileone_s0(*, inference_mode: bool = False, num_classes: int = 1000, **kw: Any) -> MobileOne:
     """MobileOne-S0 (k=4): 2.08 M fused params, 275 M MACs, 71.4% top-1."""
@@ -280,8 +287,12 @@ def mobileone_s0(*, inference_mode: bool = False, num_classes: int = 1000, **kw:
 
 
 @register_model(
-    family="mobileone", kind="convnet", reparameterizable=True,
-    paper_name="mobileone_s1", config=CONFIGS["s1"], aliases=("s1",),
+    family="mobileone",
+    kind="convnet",
+    reparameterizable=True,
+    paper_name="mobileone_s1",
+    config=CONFIGS["s1"],
+    aliases=("s1",),
 )
 def mobileone_s1(*, inference_mode: bool = False, num_classes: int = 1000, **kw: Any) -> MobileOne:
     """MobileOne-S1: 4.76 M fused params, 825 M MACs, 75.9% top-1."""
@@ -289,8 +300,12 @@ def mobileone_s1(*, inference_mode: bool = False, num_classes: int = 1000, **kw:
 
 
 @register_model(
-    family="mobileone", kind="convnet", reparameterizable=True,
-    paper_name="mobileone_s2", config=CONFIGS["s2"], aliases=("s2",),
+    family="mobileone",
+    kind="convnet",
+    reparameterizable=True,
+    paper_name="mobileone_s2",
+    config=CONFIGS["s2"],
+    aliases=("s2",),
 )
 def mobileone_s2(*, inference_mode: bool = False, num_classes: int = 1000, **kw: Any) -> MobileOne:
     """MobileOne-S2: 7.81 M fused params, 1299 M MACs, 77.4% top-1."""
@@ -298,8 +313,12 @@ def mobileone_s2(*, inference_mode: bool = False, num_classes: int = 1000, **kw:
 
 
 @register_model(
-    family="mobileone", kind="convnet", reparameterizable=True,
-    paper_name="mobileone_s3", config=CONFIGS["s3"], aliases=("s3",),
+    family="mobileone",
+    kind="convnet",
+    reparameterizable=True,
+    paper_name="mobileone_s3",
+    config=CONFIGS["s3"],
+    aliases=("s3",),
 )
 def mobileone_s3(*, inference_mode: bool = False, num_classes: int = 1000, **kw: Any) -> MobileOne:
     """MobileOne-S3: 10.08 M fused params, 1896 M MACs, 78.1% top-1."""
@@ -307,8 +326,12 @@ def mobileone_s3(*, inference_mode: bool = False, num_classes: int = 1000, **kw:
 
 
 @register_model(
-    family="mobileone", kind="convnet", reparameterizable=True,
-    paper_name="mobileone_s4", config=CONFIGS["s4"], aliases=("s4",),
+    family="mobileone",
+    kind="convnet",
+    reparameterizable=True,
+    paper_name="mobileone_s4",
+    config=CONFIGS["s4"],
+    aliases=("s4",),
 )
 def mobileone_s4(*, inference_mode: bool = False, num_classes: int = 1000, **kw: Any) -> MobileOne:
     """MobileOne-S4 (SE-ReLU in stages 5-6): 14.84 M fused params, 2978 M MACs, 79.4% top-1."""

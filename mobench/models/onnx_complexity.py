@@ -23,9 +23,21 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-_FLOAT_TYPES = {1, 10, 11, 16}        # FLOAT, FLOAT16, DOUBLE, BFLOAT16 (onnx.TensorProto)
-UNCOUNTED_OPS = {"Einsum", "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger", "LSTM",
-                 "GRU", "RNN", "Attention", "MultiHeadAttention", "FusedConv", "FusedMatMul"}
+_FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16 (onnx.TensorProto)
+UNCOUNTED_OPS = {
+    "Einsum",
+    "QLinearConv",
+    "QLinearMatMul",
+    "ConvInteger",
+    "MatMulInteger",
+    "LSTM",
+    "GRU",
+    "RNN",
+    "Attention",
+    "MultiHeadAttention",
+    "FusedConv",
+    "FusedMatMul",
+}
 
 
 def count_params(model) -> int:
@@ -97,14 +109,14 @@ def count_macs(model) -> tuple[int | None, str]:
             return None, f"{op} node {node.name or node.output[0]!r} has shapes inference cannot fix"
         a, w = ins
         assert a is not None and w is not None and out is not None  # checked just above
-        if op == "Conv":            # out (N, M, *S), weight (M, C/g, *k)
+        if op == "Conv":  # out (N, M, *S), weight (M, C/g, *k)
             total += prod(out) * prod(w[1:])
         elif op == "ConvTranspose":  # in (N, C, *S_in), weight (C, M/g, *k)
             total += prod(a) * prod(w[1:])
-        elif op == "Gemm":           # (M, K) x (K, N)
+        elif op == "Gemm":  # (M, K) x (K, N)
             k = a[0] if _attr(node, "transA") else a[-1]
             total += prod(out) * k
-        else:                        # MatMul with numpy broadcasting; 1-D operands are promoted
+        else:  # MatMul with numpy broadcasting; 1-D operands are promoted
             total += prod(out) * a[-1]
     return int(total), ""
 
@@ -119,10 +131,15 @@ def input_info(model) -> dict[str, Any]:
             continue
         tt = inp.type.tensor_type
         dims = list(tt.shape.dim)
-        shape: list[int | None] = [int(d.dim_value) if d.HasField("dim_value") and d.dim_value > 0 else None
-                                   for d in dims]
+        shape: list[int | None] = [
+            int(d.dim_value) if d.HasField("dim_value") and d.dim_value > 0 else None for d in dims
+        ]
         if shape and shape[0] is None:
             shape[0] = 1
-        return {"name": inp.name, "shape": shape,
-                "elem_type": onnx.TensorProto.DataType.Name(tt.elem_type).lower(), "kind": "tensor"}
+        return {
+            "name": inp.name,
+            "shape": shape,
+            "elem_type": onnx.TensorProto.DataType.Name(tt.elem_type).lower(),
+            "kind": "tensor",
+        }
     return {}

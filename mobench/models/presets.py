@@ -15,21 +15,53 @@ MOBILEONE = ["mobileone_s0", "mobileone_s1", "mobileone_s2", "mobileone_s3", "mo
 
 # The paper's Figure 2 / Table 1 correlation set (Vasu et al., CVPR 2023, Figure 2: 21 models).
 FIGURE2 = [
-    "mobilenet_v1", "efficientnet_b0", "shufflenet_v2_x2_0", "shufflenet_v2_x1_0",
-    "mobilenext_140", "mobilenet_v2_100", "mobilenet_v3_small", "mobilenet_v3_large",
-    "mixnet_s", "mnasnet_a1", *MOBILEONE, "mobilevit_s", "mobilevit_xs", "mobilevit_xxs",
-    "deit_tiny", "pit_ti", "mobileformer_52m",
+    "mobilenet_v1",
+    "efficientnet_b0",
+    "shufflenet_v2_x2_0",
+    "shufflenet_v2_x1_0",
+    "mobilenext_140",
+    "mobilenet_v2_100",
+    "mobilenet_v3_small",
+    "mobilenet_v3_large",
+    "mixnet_s",
+    "mnasnet_a1",
+    *MOBILEONE,
+    "mobilevit_s",
+    "mobilevit_xs",
+    "mobilevit_xxs",
+    "deit_tiny",
+    "pit_ti",
+    "mobileformer_52m",
 ]
 
 # Every model of the paper's Table 9 (mobench/data/paper_table9_models.csv) plus Figure 2.
 PAPER = [
     *MOBILEONE,
-    "mobilenet_v1", "mobilenet_v2_100", "mobilenet_v2_140", "mobilenet_v3_small",
-    "mobilenet_v3_large", "efficientnet_b0", "mixnet_s", "mnasnet_a1",
-    "shufflenet_v2_x1_0", "shufflenet_v2_x2_0", "mobilenext_100", "mobilenext_140",
-    "repvgg_a0", "repvgg_a1", "repvgg_a2", "repvgg_b0", "repvgg_b1",
-    "mobilevit_xxs", "mobilevit_xs", "mobilevit_s", "deit_tiny", "pit_ti", "convit_tiny",
-    "mobileformer_52m", "mobileformer_96m",
+    "mobilenet_v1",
+    "mobilenet_v2_100",
+    "mobilenet_v2_140",
+    "mobilenet_v3_small",
+    "mobilenet_v3_large",
+    "efficientnet_b0",
+    "mixnet_s",
+    "mnasnet_a1",
+    "shufflenet_v2_x1_0",
+    "shufflenet_v2_x2_0",
+    "mobilenext_100",
+    "mobilenext_140",
+    "repvgg_a0",
+    "repvgg_a1",
+    "repvgg_a2",
+    "repvgg_b0",
+    "repvgg_b1",
+    "mobilevit_xxs",
+    "mobilevit_xs",
+    "mobilevit_s",
+    "deit_tiny",
+    "pit_ti",
+    "convit_tiny",
+    "mobileformer_52m",
+    "mobileformer_96m",
 ]
 
 # A few small, quick models for smoke runs and tests.
@@ -67,7 +99,9 @@ def preset_file_models(path_str: str) -> list[str]:
         raise UsageError(f"preset file {path.name} is not valid TOML: {exc}") from None
     models = data.get("models")
     if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
-        raise UsageError(f"preset file {path.name} needs a list of model names: models = [\"mobileone_s0\", \"net.py:build\"]")
+        raise UsageError(
+            f'preset file {path.name} needs a list of model names: models = ["mobileone_s0", "net.py:build"]'
+        )
     base = path.resolve().parent
     out = []
     for m in models:

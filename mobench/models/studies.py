@@ -107,9 +107,9 @@ class DynamicReLU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]
         theta = self.fc2(F.relu(self.fc1(x.mean((2, 3)))))
-        theta = 2.0 * torch.sigmoid(theta) - 1.0                       # (N, G*2K)
+        theta = 2.0 * torch.sigmoid(theta) - 1.0  # (N, G*2K)
         coef = theta.reshape(n, self.groups, 2 * self.K) * self.lambdas + self.init_v
-        coef = coef.reshape(n, self.groups, 2 * self.K, 1, 1)          # per channel (B) or shared (A)
+        coef = coef.reshape(n, self.groups, 2 * self.K, 1, 1)  # per channel (B) or shared (A)
         a1, a2, b1, b2 = coef[:, :, 0], coef[:, :, 1], coef[:, :, 2], coef[:, :, 3]
         return torch.maximum(x * a1 + b1, x * a2 + b2)
 
@@ -148,7 +148,7 @@ class DynamicShiftMax(nn.Module):
         h = _hard_sigmoid(self.fc2(F.relu(self.fc1(x.mean((2, 3))))))
         coef = (h - 0.5).mul(2.0).reshape(n, self.K, self.J, c, 1, 1) + self.init_v
         # x_{(i + s) mod C} for s = C/G: the channels rotated by one group
-        shifted = torch.cat([x[:, self.shift:], x[:, :self.shift]], dim=1)
+        shifted = torch.cat([x[:, self.shift :], x[:, : self.shift]], dim=1)
         y1 = coef[:, 0, 0] * x + coef[:, 0, 1] * shifted
         y2 = coef[:, 1, 0] * x + coef[:, 1, 1] * shifted
         return torch.maximum(y1, y2)
@@ -181,8 +181,8 @@ class StudyNetConfig:
     stem_width: int = 16
     widths: tuple[int, int, int, int] = (16, 32, 64, 128)
     layers_per_stage: tuple[int, int, int, int] = (7, 7, 7, 7)
-    skip: bool = False          # residual add around every stride-1 layer
-    branches: int = 0           # 0: conv-BN-act; k >= 1: MobileOne block with k conv-BN branches
+    skip: bool = False  # residual add around every stride-1 layer
+    branches: int = 0  # 0: conv-BN-act; k >= 1: MobileOne block with k conv-BN branches
 
     @property
     def weight_layers(self) -> int:
@@ -207,8 +207,9 @@ class ConvLayer(nn.Module):
 class StudyNet(nn.Module):
     """The study CNN of :class:`StudyNetConfig`; ``inference_mode`` builds MobileOne blocks fused."""
 
-    def __init__(self, config: StudyNetConfig, *, inference_mode: bool = False, num_classes: int = 1000,
-                 in_chans: int = 3) -> None:
+    def __init__(
+        self, config: StudyNetConfig, *, inference_mode: bool = False, num_classes: int = 1000, in_chans: int = 3
+    ) -> None:
         super().__init__()
         if config.activation not in ACTIVATIONS:
             raise UsageError(f"unknown study activation {config.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
@@ -216,8 +217,9 @@ class StudyNet(nn.Module):
 
         def layer(c_in: int, c_out: int, stride: int) -> nn.Module:
             if config.branches:
-                return MobileOneBlock(c_in, c_out, 3, stride, 1, inference_mode=inference_mode,
-                                      num_conv_branches=config.branches)
+                return MobileOneBlock(
+                    c_in, c_out, 3, stride, 1, inference_mode=inference_mode, num_conv_branches=config.branches
+                )
             return ConvLayer(c_in, c_out, stride, config.activation, config.skip)
 
         self.stem = layer(in_chans, config.stem_width, 2)
@@ -243,8 +245,12 @@ MOBILEONE_STUDY_CONFIG = MobileOneConfig((0.25, 0.25, 0.25, 0.25), num_blocks=(2
 
 def study_mobileone(k: int, *, inference_mode: bool = False, num_classes: int = 1000, in_chans: int = 3) -> MobileOne:
     """MobileOne with widths 16/32/64/128 (stem 16), (2, 2, 2, 1) block pairs and ``k`` branches."""
-    return MobileOne(replace(MOBILEONE_STUDY_CONFIG, num_conv_branches=k), inference_mode=inference_mode,
-                     num_classes=num_classes, in_chans=in_chans)
+    return MobileOne(
+        replace(MOBILEONE_STUDY_CONFIG, num_conv_branches=k),
+        inference_mode=inference_mode,
+        num_classes=num_classes,
+        in_chans=in_chans,
+    )
 
 
 def _studynet_entry(name: str, config: StudyNetConfig, doc: str) -> None:
@@ -253,8 +259,7 @@ def _studynet_entry(name: str, config: StudyNetConfig, doc: str) -> None:
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
-    register_model(family="study", reparameterizable=bool(config.branches), config=config,
-                   description=doc)(fn)
+    register_model(family="study", reparameterizable=bool(config.branches), config=config, description=doc)(fn)
 
 
 def _mobileone_entry(k: int) -> None:
@@ -266,19 +271,32 @@ def _mobileone_entry(k: int) -> None:
     fn.__name__ = fn.__qualname__ = name
     doc = f"Branches study: small MobileOne (widths 16-128) with k={k} conv-BN branches per block."
     fn.__doc__ = doc
-    register_model(family="study", reparameterizable=True,
-                   config=replace(MOBILEONE_STUDY_CONFIG, num_conv_branches=k), description=doc)(fn)
+    register_model(
+        family="study",
+        reparameterizable=True,
+        config=replace(MOBILEONE_STUDY_CONFIG, num_conv_branches=k),
+        description=doc,
+    )(fn)
 
 
 for _act, _label in ACTIVATIONS.items():
-    _studynet_entry(f"study_act_{_act}", StudyNetConfig(activation=_act),
-                    f"Activations study: the 30-layer study CNN with {_label}.")
-_studynet_entry("study_blk_skip", StudyNetConfig(skip=True),
-                "Blocks study: the 30-layer study CNN (ReLU) with a skip connection around every stride-1 layer.")
+    _studynet_entry(
+        f"study_act_{_act}",
+        StudyNetConfig(activation=_act),
+        f"Activations study: the 30-layer study CNN with {_label}.",
+    )
+_studynet_entry(
+    "study_blk_skip",
+    StudyNetConfig(skip=True),
+    "Blocks study: the 30-layer study CNN (ReLU) with a skip connection around every stride-1 layer.",
+)
 #: k of the blocks study's multi-branch network
 BLOCKS_BRANCHES = 4
-_studynet_entry(f"study_blk_branches{BLOCKS_BRANCHES}", StudyNetConfig(branches=BLOCKS_BRANCHES),
-                f"Blocks study: the 30-layer study CNN with {BLOCKS_BRANCHES} parallel conv-BN branches per layer "
-                "(MobileOne blocks; fuses to the plain CNN).")
+_studynet_entry(
+    f"study_blk_branches{BLOCKS_BRANCHES}",
+    StudyNetConfig(branches=BLOCKS_BRANCHES),
+    f"Blocks study: the 30-layer study CNN with {BLOCKS_BRANCHES} parallel conv-BN branches per layer "
+    "(MobileOne blocks; fuses to the plain CNN).",
+)
 for _k in BRANCH_KS:
     _mobileone_entry(_k)

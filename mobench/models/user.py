@@ -50,17 +50,17 @@ class UserModel:
     """What mobench knows about one user model (persisted in the index as plain data)."""
 
     key: str
-    kind: str                       # "factory" or "artifact"
-    label: str                      # readable part of the key: file.py:function, pkg.mod:function, model.onnx
-    sha256: str                     # of the factory's source file, or of the model file
-    path: str | None = None         # absolute path of the factory file or model file
-    module: str | None = None       # package.module of a module factory
+    kind: str  # "factory" or "artifact"
+    label: str  # readable part of the key: file.py:function, pkg.mod:function, model.onnx
+    sha256: str  # of the factory's source file, or of the model file
+    path: str | None = None  # absolute path of the factory file or model file
+    module: str | None = None  # package.module of a module factory
     function: str | None = None
     input_size: int = DEFAULT_INPUT_SIZE
-    format: str | None = None       # artifact format: onnx, coreml, executorch
-    params: int | None = None       # None = not counted
+    format: str | None = None  # artifact format: onnx, coreml, executorch
+    params: int | None = None  # None = not counted
     macs: int | None = None
-    input: dict[str, Any] = field(default_factory=dict)   # artifact input name/shape/kind
+    input: dict[str, Any] = field(default_factory=dict)  # artifact input name/shape/kind
     reparameterizable: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,10 +68,11 @@ class UserModel:
 
 
 _KNOWN: dict[str, UserModel] = {}
-_BUILDERS: dict[str, Any] = {}       # key -> the factory function (imported this process)
+_BUILDERS: dict[str, Any] = {}  # key -> the factory function (imported this process)
 
 
 # --------------------------------------------------------------------------- the index
+
 
 def index_path() -> Path:
     from .complexity import cache_path
@@ -109,7 +110,8 @@ def lookup(key: str) -> UserModel:
     data = _read_index().get(key)
     if not data:
         raise ModelNotFoundError(
-            f"model {key!r} is not known on this machine; pass its file again (--model path/to/file)")
+            f"model {key!r} is not known on this machine; pass its file again (--model path/to/file)"
+        )
     um = UserModel(**data)
     _KNOWN[key] = um
     return um
@@ -117,14 +119,14 @@ def lookup(key: str) -> UserModel:
 
 # --------------------------------------------------------------------------- recognising a spec
 
+
 def looks_like_user_spec(name: str) -> bool:
     """True for anything that is meant as a file, a factory or a canonical user-model name."""
     if is_user_key(name):
         return True
     if ".py:" in name or _MODULE_SPEC.match(name):
         return True
-    return ("/" in name or os.sep in name or name.lower().rstrip("/").endswith(ARTIFACT_SUFFIXES)
-            or os.path.exists(name))
+    return "/" in name or os.sep in name or name.lower().rstrip("/").endswith(ARTIFACT_SUFFIXES) or os.path.exists(name)
 
 
 def resolve_user(name: str, base: Path | None = None) -> str | None:
@@ -157,6 +159,7 @@ def _abs(path: str, base: Path | None) -> str:
 
 
 # --------------------------------------------------------------------------- factories
+
 
 def _load_module(path: str | None, module: str | None, label: str):
     if path is not None:
@@ -199,8 +202,10 @@ def _function(mod, fn: str, label: str):
     for part in fn.split("."):
         if not hasattr(obj, part):
             names = sorted(n for n in dir(mod) if callable(getattr(mod, n, None)) and not n.startswith("_"))
-            raise UsageError(f"{label}: function {fn!r} is missing"
-                             + (f" (callables there: {', '.join(names[:8])})" if names else ""))
+            raise UsageError(
+                f"{label}: function {fn!r} is missing"
+                + (f" (callables there: {', '.join(names[:8])})" if names else "")
+            )
         obj = getattr(obj, part)
     if not callable(obj):
         raise UsageError(f"{label}: {fn!r} is a {type(obj).__name__}, not a function")
@@ -231,8 +236,10 @@ def call_factory(fn, label: str):
     if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], nn.Module):
         out, size = out[0], _input_size(out[1], label)
     if not isinstance(out, nn.Module):
-        raise UsageError(f"{label}: the factory returned {type(out).__name__}, not a torch.nn.Module "
-                         "(or a pair (module, input size))")
+        raise UsageError(
+            f"{label}: the factory returned {type(out).__name__}, not a torch.nn.Module "
+            "(or a pair (module, input size))"
+        )
     return out.eval(), size
 
 
@@ -243,8 +250,9 @@ def _check_forward(model, size: int, label: str) -> None:
         with torch.no_grad():
             y = model(torch.randn(1, 3, size, size))
     except Exception as exc:
-        raise UsageError(f"{label}: the forward pass fails at 1x3x{size}x{size}: "
-                         f"{one_line(exc, with_type=True)}") from None
+        raise UsageError(
+            f"{label}: the forward pass fails at 1x3x{size}x{size}: {one_line(exc, with_type=True)}"
+        ) from None
     if not isinstance(y, torch.Tensor):
         raise UsageError(f"{label}: the forward pass returns {type(y).__name__}, not one output tensor")
 
@@ -261,8 +269,19 @@ def _resolve_factory(path: str | None, module: str | None, fn: str) -> str:
     model, size = call_factory(builder, label)
     _check_forward(model, size, label)
     _BUILDERS[key] = builder
-    _remember(UserModel(key=key, kind="factory", label=label, sha256=sha, path=path, module=module,
-                        function=fn, input_size=size, reparameterizable=is_reparameterizable(model)))
+    _remember(
+        UserModel(
+            key=key,
+            kind="factory",
+            label=label,
+            sha256=sha,
+            path=path,
+            module=module,
+            function=fn,
+            input_size=size,
+            reparameterizable=is_reparameterizable(model),
+        )
+    )
     return key
 
 
@@ -275,8 +294,10 @@ def builder(key: str):
         raise UsageError(f"{key} is a model file: it runs as it is and is not built in PyTorch")
     mod, sha = _load_module(um.path, um.module, um.label)
     if sha != um.sha256:
-        raise UsageError(f"{um.label} changed since {key} was measured (sha256 {sha[:SHA_CHARS]}); "
-                         "pass it again to measure the new version")
+        raise UsageError(
+            f"{um.label} changed since {key} was measured (sha256 {sha[:SHA_CHARS]}); "
+            "pass it again to measure the new version"
+        )
     _BUILDERS[key] = _function(mod, um.function or "", um.label)
     return _BUILDERS[key]
 
@@ -287,12 +308,15 @@ def user_info(key: str):
 
     um = lookup(key)
     if um.kind == "artifact":
+
         def refuse(*, inference_mode: bool = False, **kw):
             raise UsageError(f"{key} is a model file ({um.format}): it is timed as it is, not rebuilt in PyTorch")
+
         fn = refuse
         family = Path(um.label).stem
         desc = f"{um.format} model file {um.path} (sha256 {um.sha256[:12]})"
     else:
+
         def build(*, inference_mode: bool = False, **kw):
             model, _ = call_factory(builder(key), um.label)
             return model
@@ -300,9 +324,17 @@ def user_info(key: str):
         fn = build
         family = Path(um.path).stem if um.path else (um.module or "user").rsplit(".", 1)[-1]
         desc = f"factory {um.label} from {um.path or um.module} (sha256 {um.sha256[:12]})"
-    return ModelInfo(name=key, family=family, kind="convnet", source=f"user {um.kind}",
-                     reparameterizable=um.reparameterizable, description=desc, config=um.to_dict(),
-                     input_size=um.input_size, fn=fn)
+    return ModelInfo(
+        name=key,
+        family=family,
+        kind="convnet",
+        source=f"user {um.kind}",
+        reparameterizable=um.reparameterizable,
+        description=desc,
+        config=um.to_dict(),
+        input_size=um.input_size,
+        fn=fn,
+    )
 
 
 def is_artifact(name: str) -> bool:

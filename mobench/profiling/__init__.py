@@ -36,10 +36,13 @@ def stored_run_devices() -> set[str]:
 
     return {device for device, _ in IPHONE.engines.values()}
 
+
 #: devices that exist in the ecosystem but cannot be profiled by this mobench, with why
 _NOT_PROFILABLE = {
-    "executorch": ("this mobench has no executorch device to run ExecuTorch's event tracer (ETDump) with; "
-                   "profile on cpu, torch, coreml or iphone"),
+    "executorch": (
+        "this mobench has no executorch device to run ExecuTorch's event tracer (ETDump) with; "
+        "profile on cpu, torch, coreml or iphone"
+    ),
 }
 
 __all__ = ["PROFILE_DEVICES", "check_profile_device", "profile_artifact", "stored_run_devices"]
@@ -55,8 +58,9 @@ def check_profile_device(name: str) -> None:
     raise DeviceError(f"cannot profile on {name!r}: profiles come from {', '.join(PROFILE_DEVICES)}")
 
 
-def profile_artifact(device: Any, model: str, artifact: Any, config: Any, *, runs: int | None = None,
-                     median_ms: float | None = None) -> Profile:
+def profile_artifact(
+    device: Any, model: str, artifact: Any, config: Any, *, runs: int | None = None, median_ms: float | None = None
+) -> Profile:
     """Profile ``model`` on a local ``device`` instance (``artifact`` for cpu/coreml)."""
     name = device.name
     if name == "cpu":
@@ -73,7 +77,15 @@ def profile_artifact(device: Any, model: str, artifact: Any, config: Any, *, run
         ops = compute_plan_ops(str(artifact.path), getattr(device, "compute_units", "all") or "all")
         if median_ms is None:
             raise DeviceError("the coreml profile needs the measured median of a run")
-        return Profile(model=model, device=name, source="coreml-compute-plan", ops=costs_to_ms(ops, median_ms),
-                       runs=0, profiled_total_ms=median_ms, unprofiled_median_ms=median_ms, estimated=True)
+        return Profile(
+            model=model,
+            device=name,
+            source="coreml-compute-plan",
+            ops=costs_to_ms(ops, median_ms),
+            runs=0,
+            profiled_total_ms=median_ms,
+            unprofiled_median_ms=median_ms,
+            estimated=True,
+        )
     check_profile_device(name)
     raise DeviceError(f"device {name!r} is profiled from stored runs, not locally")

@@ -28,7 +28,11 @@ from ..core.errors import DeviceError
 from ..core.profiles import OpTime, Profile, stage_of
 
 #: compute-device class names of coremltools / Core ML -> the report's device names
-_DEVICE_NAMES = {"MLCPUComputeDevice": "cpu", "MLGPUComputeDevice": "gpu", "MLNeuralEngineComputeDevice": "neural_engine"}
+_DEVICE_NAMES = {
+    "MLCPUComputeDevice": "cpu",
+    "MLGPUComputeDevice": "gpu",
+    "MLNeuralEngineComputeDevice": "neural_engine",
+}
 
 
 def costs_to_ms(ops: list[dict[str, Any]], median_ms: float) -> list[OpTime]:
@@ -45,8 +49,16 @@ def costs_to_ms(ops: list[dict[str, Any]], median_ms: float) -> list[OpTime]:
             raise DeviceError(f"compute-plan cost {w} of op {op.get('name')!r} is not a weight in [0, 1]")
         name = str(op.get("name") or op.get("operator") or "?")
         operator = str(op.get("operator") or "?")
-        out.append(OpTime(name=name, op_type=operator.split(".")[-1], ms=w * median_ms, stage=stage_of(name),
-                          device=op.get("preferred_device"), cost=w))
+        out.append(
+            OpTime(
+                name=name,
+                op_type=operator.split(".")[-1],
+                ms=w * median_ms,
+                stage=stage_of(name),
+                device=op.get("preferred_device"),
+                cost=w,
+            )
+        )
     return out
 
 
@@ -76,12 +88,23 @@ def profile_from_report_run(record: Any, median_ms: float | None = None) -> Prof
         raise DeviceError(f"{where}: no op of its compute plan has an estimated cost")
     engine = (record.device_info or {}).get("engine") or (record.extra or {}).get("engine")
     source = "known-cost-synthetic-plan" if engine == "known-cost" else "coreml-compute-plan"
-    return Profile(model=record.model, device=record.device, source=source, ops=op_times,
-                   runs=record.n_samples, profiled_total_ms=median_ms, unprofiled_median_ms=median_ms,
-                   unfused=record.reparameterized is False, estimated=True, run_id=record.extra.get("run_id"),
-                   extra={"ops_by_device": plan.get("ops_by_device"),
-                          "compute_units": (record.device_info or {}).get("compute_units"),
-                          "note": "op times = compute-plan cost weight x measured median (MLModelBenchmarker)"})
+    return Profile(
+        model=record.model,
+        device=record.device,
+        source=source,
+        ops=op_times,
+        runs=record.n_samples,
+        profiled_total_ms=median_ms,
+        unprofiled_median_ms=median_ms,
+        unfused=record.reparameterized is False,
+        estimated=True,
+        run_id=record.extra.get("run_id"),
+        extra={
+            "ops_by_device": plan.get("ops_by_device"),
+            "compute_units": (record.device_info or {}).get("compute_units"),
+            "note": "op times = compute-plan cost weight x measured median (MLModelBenchmarker)",
+        },
+    )
 
 
 def compute_plan_supported() -> tuple[bool, str]:
@@ -113,8 +136,12 @@ def compute_plan_ops(mlpackage: str, compute_units: str = "all") -> list[dict[st
     import coremltools as ct
     from coremltools.models.compute_plan import MLComputePlan
 
-    units = {"all": ct.ComputeUnit.ALL, "cpu": ct.ComputeUnit.CPU_ONLY, "gpu": ct.ComputeUnit.CPU_AND_GPU,
-             "ane": ct.ComputeUnit.CPU_AND_NE}[compute_units]
+    units = {
+        "all": ct.ComputeUnit.ALL,
+        "cpu": ct.ComputeUnit.CPU_ONLY,
+        "gpu": ct.ComputeUnit.CPU_AND_GPU,
+        "ane": ct.ComputeUnit.CPU_AND_NE,
+    }[compute_units]
     compiled = ct.models.MLModel(str(mlpackage), compute_units=units).get_compiled_model_path()
     plan = MLComputePlan.load_from_path(path=compiled, compute_units=units)
     program = plan.model_structure.program
@@ -127,12 +154,16 @@ def compute_plan_ops(mlpackage: str, compute_units: str = "all") -> list[dict[st
         usage = plan.get_compute_device_usage_for_mlprogram_operation(op)
         cost = plan.get_estimated_cost_for_mlprogram_operation(op)
         pref = type(usage.preferred_compute_device).__name__ if usage is not None else None
-        out.append({
-            "name": op.outputs[0].name if op.outputs else op.operator_name,
-            "operator": op.operator_name,
-            "preferred_device": _DEVICE_NAMES.get(pref or "", pref),
-            "supported_devices": [_DEVICE_NAMES.get(type(d).__name__, type(d).__name__)
-                                  for d in (usage.supported_compute_devices if usage is not None else [])],
-            "estimated_cost": None if cost is None else float(cost.weight),
-        })
+        out.append(
+            {
+                "name": op.outputs[0].name if op.outputs else op.operator_name,
+                "operator": op.operator_name,
+                "preferred_device": _DEVICE_NAMES.get(pref or "", pref),
+                "supported_devices": [
+                    _DEVICE_NAMES.get(type(d).__name__, type(d).__name__)
+                    for d in (usage.supported_compute_devices if usage is not None else [])
+                ],
+                "estimated_cost": None if cost is None else float(cost.weight),
+            }
+        )
     return out

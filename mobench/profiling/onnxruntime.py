@@ -27,8 +27,9 @@ from ..core.profiles import OpTime, Profile, stage_of
 
 def parse_trace(events: list[dict[str, Any]], warmup: int = 0) -> tuple[list[OpTime], list[float]]:
     """``(ops with mean ms per kept inference, kept model_run ms)`` from an ONNX Runtime trace."""
-    runs = sorted((e for e in events if e.get("cat") == "Session" and e.get("name") == "model_run"),
-                  key=lambda e: e["ts"])
+    runs = sorted(
+        (e for e in events if e.get("cat") == "Session" and e.get("name") == "model_run"), key=lambda e: e["ts"]
+    )
     kept = runs[warmup:]
     if not kept:
         raise DeviceError(f"the ONNX Runtime profile has {len(runs)} inference(s), none after {warmup} warm-up")
@@ -40,15 +41,22 @@ def parse_trace(events: list[dict[str, Any]], warmup: int = 0) -> tuple[list[OpT
             continue
         i = bisect.bisect_right(starts, e["ts"]) - 1
         if i < 0 or e["ts"] > kept[i]["ts"] + kept[i]["dur"]:
-            continue          # a warm-up inference's kernel
+            continue  # a warm-up inference's kernel
         node = e["name"][: -len("_kernel_time")]
         slot = per_node.setdefault(node, {"us": 0.0, "op": (e.get("args") or {}).get("op_name", "?")})
         slot["us"] += float(e["dur"])
         calls[node] += 1
     n = len(kept)
-    ops = [OpTime(name=node, op_type=v["op"], ms=v["us"] / n / 1000.0, stage=stage_of(node),
-                  calls=max(1, round(calls[node] / n)))
-           for node, v in per_node.items()]
+    ops = [
+        OpTime(
+            name=node,
+            op_type=v["op"],
+            ms=v["us"] / n / 1000.0,
+            stage=stage_of(node),
+            calls=max(1, round(calls[node] / n)),
+        )
+        for node, v in per_node.items()
+    ]
     return ops, [e["dur"] / 1000.0 for e in kept]
 
 
@@ -63,14 +71,26 @@ def profile_onnx(device: Any, model: str, artifact: Any, config: Any, *, runs: i
         try:
             sess = ort.InferenceSession(str(artifact.path), so, providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own exception types
-            raise DeviceError(f"ONNX Runtime cannot load {artifact.path} for profiling ({str(exc).splitlines()[0]})") from None
+            raise DeviceError(
+                f"ONNX Runtime cannot load {artifact.path} for profiling ({str(exc).splitlines()[0]})"
+            ) from None
         feed = device.make_input(sess, artifact, config)
         for _ in range(warmup + runs):
             sess.run(None, feed)
         trace = Path(sess.end_profiling())
         events = json.loads(trace.read_text())
     ops, totals = parse_trace(events, warmup)
-    return Profile(model=model, device=device.name, source="onnxruntime-profiler", ops=ops, runs=len(totals),
-                   profiled_total_ms=sum(totals) / len(totals),
-                   extra={"ort_version": ort.__version__, "graph_optimization": device.graph_opt,
-                          "threads": device.threads, "warmup": warmup})
+    return Profile(
+        model=model,
+        device=device.name,
+        source="onnxruntime-profiler",
+        ops=ops,
+        runs=len(totals),
+        profiled_total_ms=sum(totals) / len(totals),
+        extra={
+            "ort_version": ort.__version__,
+            "graph_optimization": device.graph_opt,
+            "threads": device.threads,
+            "warmup": warmup,
+        },
+    )

@@ -63,7 +63,7 @@ def profile_torch(device: Any, model: str, config: Any, *, runs: int = 30, warmu
     finally:
         for h in handles:
             h.remove()
-    acc: dict[str, list] = {}      # module path -> [class, us, calls]
+    acc: dict[str, list] = {}  # module path -> [class, us, calls]
     total_us = 0.0
     for ev in prof.events() or []:
         name = ev.name
@@ -74,18 +74,37 @@ def profile_torch(device: Any, model: str, config: Any, *, runs: int = 30, warmu
             continue
         parent = ev.cpu_parent
         if parent is None or not (parent.name == _RUN or parent.name.startswith(_PREFIX)):
-            continue          # nested inside another op (counted in its inclusive time), or outside a run
+            continue  # nested inside another op (counted in its inclusive time), or outside a run
         if parent.name == _RUN:
             path, cls = "(model forward)", "(model forward)"
         else:
-            path, cls = parent.name[len(_PREFIX):].rsplit("::", 1)
+            path, cls = parent.name[len(_PREFIX) :].rsplit("::", 1)
         slot = acc.setdefault(path, [cls, 0.0, 0])
         slot[1] += ev.cpu_time_total
         slot[2] += 1
-    ops = [OpTime(name=path, op_type=cls, ms=us / runs / 1000.0, stage=stage_of(path) if cls != path else "",
-                  calls=max(1, round(n / runs))) for path, (cls, us, n) in acc.items()]
+    ops = [
+        OpTime(
+            name=path,
+            op_type=cls,
+            ms=us / runs / 1000.0,
+            stage=stage_of(path) if cls != path else "",
+            calls=max(1, round(n / runs)),
+        )
+        for path, (cls, us, n) in acc.items()
+    ]
     total_ms = total_us / runs / 1000.0
-    return Profile(model=model, device=device.name, source="torch-profiler", ops=ops, runs=runs,
-                   profiled_total_ms=total_ms, unfused=not device.fuse,
-                   extra={"torch_version": torch.__version__, "threads": device.threads, "warmup": warmup,
-                          "note": "ATen op CPU time charged to the innermost module"})
+    return Profile(
+        model=model,
+        device=device.name,
+        source="torch-profiler",
+        ops=ops,
+        runs=runs,
+        profiled_total_ms=total_ms,
+        unfused=not device.fuse,
+        extra={
+            "torch_version": torch.__version__,
+            "threads": device.threads,
+            "warmup": warmup,
+            "note": "ATen op CPU time charged to the innermost module",
+        },
+    )

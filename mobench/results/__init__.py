@@ -18,6 +18,14 @@ from .schema import SCHEMA_VERSION
 from .store import MergeResult, Store, default_db_path, merge_stores
 
 __all__ = [
-    "EXPORT_FORMATS", "RUN_COLUMNS", "SCHEMA_VERSION", "Store", "default_db_path",
-    "MergeResult", "export", "load", "load_samples", "merge_stores",
+    "EXPORT_FORMATS",
+    "RUN_COLUMNS",
+    "SCHEMA_VERSION",
+    "Store",
+    "default_db_path",
+    "MergeResult",
+    "export",
+    "load",
+    "load_samples",
+    "merge_stores",
 ]

@@ -13,16 +13,66 @@ from ..core.util import atomic_write_bytes
 from .store import Store
 
 RUN_COLUMNS = [
-    "run_id", "created", "status", "error", "model", "device", "target", "format", "precision",
-    "reparameterized", "protocol", "headline", "headline_ms", "n_samples", "rounds",
-    "min_ms", "mean_ms", "median_ms", "p90_ms", "p99_ms", "std_ms", "cv", "trimmed_mean_ms",
-    "low_ms", "high_ms", "median_ci_low_ms", "median_ci_high_ms", "outlier_fraction",
-    "robust_ms", "round_spread", "rounds_disagree", "schedule", "sweep_id",
-    "load_ms", "first_inference_ms", "compile_ms",
-    "load_rss_delta_mb", "load_peak_rss_delta_mb", "inference_peak_rss_delta_mb",
-    "threads", "graph_optimization", "compute_units", "device_model", "os_version", "runtime",
-    "runtime_version", "recipe", "hardware", "hardware_id", "target_label", "target_key", "uuid",
-    "artifact_sha256", "config_key", "host", "cpu", "os", "python_version", "mobench_version", "git_commit",
+    "run_id",
+    "created",
+    "status",
+    "error",
+    "model",
+    "device",
+    "target",
+    "format",
+    "precision",
+    "reparameterized",
+    "protocol",
+    "headline",
+    "headline_ms",
+    "n_samples",
+    "rounds",
+    "min_ms",
+    "mean_ms",
+    "median_ms",
+    "p90_ms",
+    "p99_ms",
+    "std_ms",
+    "cv",
+    "trimmed_mean_ms",
+    "low_ms",
+    "high_ms",
+    "median_ci_low_ms",
+    "median_ci_high_ms",
+    "outlier_fraction",
+    "robust_ms",
+    "round_spread",
+    "rounds_disagree",
+    "schedule",
+    "sweep_id",
+    "load_ms",
+    "first_inference_ms",
+    "compile_ms",
+    "load_rss_delta_mb",
+    "load_peak_rss_delta_mb",
+    "inference_peak_rss_delta_mb",
+    "threads",
+    "graph_optimization",
+    "compute_units",
+    "device_model",
+    "os_version",
+    "runtime",
+    "runtime_version",
+    "recipe",
+    "hardware",
+    "hardware_id",
+    "target_label",
+    "target_key",
+    "uuid",
+    "artifact_sha256",
+    "config_key",
+    "host",
+    "cpu",
+    "os",
+    "python_version",
+    "mobench_version",
+    "git_commit",
 ]
 
 #: ``target`` is the run's target label, made unique among the runs loaded together
@@ -69,7 +119,8 @@ def load(db: str | os.PathLike | Store | None = None):
         info = json.loads(d.pop("device_info_json") or "{}")
         mem = json.loads(d.pop("memory_json") or "{}")
         rec = {
-            "run_id": d["id"], "format": d["artifact_format"],
+            "run_id": d["id"],
+            "format": d["artifact_format"],
             "reparameterized": None if d["reparameterized"] is None else bool(d["reparameterized"]),
             "load_ms": _median(json.loads(d["load_ms_json"])),
             "first_inference_ms": _median(json.loads(d["first_inference_ms_json"])),
@@ -84,8 +135,9 @@ def load(db: str | os.PathLike | Store | None = None):
         for k in _MEMORY_FIELDS:
             rec[k] = mem.get(k)
         out.append(rec)
-    labels = unique_labels((r["target_key"] or f"run{r['run_id']}", r["target_label"] or r["device"], r["hardware_id"])
-                           for r in out)
+    labels = unique_labels(
+        (r["target_key"] or f"run{r['run_id']}", r["target_label"] or r["device"], r["hardware_id"]) for r in out
+    )
     for r in out:
         r["target"] = labels[r["target_key"] or f"run{r['run_id']}"]
     df = pd.DataFrame(out, columns=RUN_COLUMNS)
@@ -113,8 +165,10 @@ def load_samples(db: str | os.PathLike | Store | None = None, *, run_ids: list[i
     finally:
         if close:
             store.close()
-    return pd.DataFrame([dict(r) for r in rows],
-                        columns=["run_id", "model", "device", "target", "protocol", "round", "index", "latency_ms"])
+    return pd.DataFrame(
+        [dict(r) for r in rows],
+        columns=["run_id", "model", "device", "target", "protocol", "round", "index", "latency_ms"],
+    )
 
 
 EXPORT_FORMATS = ("csv", "parquet", "json")

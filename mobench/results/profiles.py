@@ -27,41 +27,61 @@ def add_profile(store: Store, profile: Profile) -> int:
         raise StoreError(f"profile of {profile.model} on {profile.device} has no ops; nothing stored")
     d = profile.to_dict()
     row = {
-        "run_id": profile.run_id, "created": _now(), "model": profile.model, "device": profile.device,
-        "source": profile.source, "unfused": int(profile.unfused), "estimated": int(profile.estimated),
-        "runs": int(profile.runs), "profiled_total_ms": profile.profiled_total_ms,
-        "unprofiled_median_ms": profile.unprofiled_median_ms, "ops_total_ms": profile.ops_total_ms,
-        "ops_json": json.dumps(d["ops"]), "extra_json": json.dumps(profile.extra, sort_keys=True, default=str),
+        "run_id": profile.run_id,
+        "created": _now(),
+        "model": profile.model,
+        "device": profile.device,
+        "source": profile.source,
+        "unfused": int(profile.unfused),
+        "estimated": int(profile.estimated),
+        "runs": int(profile.runs),
+        "profiled_total_ms": profile.profiled_total_ms,
+        "unprofiled_median_ms": profile.unprofiled_median_ms,
+        "ops_total_ms": profile.ops_total_ms,
+        "ops_json": json.dumps(d["ops"]),
+        "extra_json": json.dumps(profile.extra, sort_keys=True, default=str),
     }
     with store._transaction() as conn:
-        cur = conn.execute(f"INSERT INTO profiles ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-                           tuple(row.values()))
+        cur = conn.execute(
+            f"INSERT INTO profiles ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", tuple(row.values())
+        )
         assert cur.lastrowid is not None  # set by every INSERT
         return int(cur.lastrowid)
 
 
 def _profile(r: Any) -> Profile:
-    p = Profile.from_dict({
-        "model": r["model"], "device": r["device"], "source": r["source"], "runs": r["runs"],
-        "profiled_total_ms": r["profiled_total_ms"], "unprofiled_median_ms": r["unprofiled_median_ms"],
-        "unfused": bool(r["unfused"]), "estimated": bool(r["estimated"]), "run_id": r["run_id"],
-        "extra": json.loads(r["extra_json"]), "ops": json.loads(r["ops_json"]),
-    })
+    p = Profile.from_dict(
+        {
+            "model": r["model"],
+            "device": r["device"],
+            "source": r["source"],
+            "runs": r["runs"],
+            "profiled_total_ms": r["profiled_total_ms"],
+            "unprofiled_median_ms": r["unprofiled_median_ms"],
+            "unfused": bool(r["unfused"]),
+            "estimated": bool(r["estimated"]),
+            "run_id": r["run_id"],
+            "extra": json.loads(r["extra_json"]),
+            "ops": json.loads(r["ops_json"]),
+        }
+    )
     p.extra["profile_id"] = int(r["id"])
     p.extra["created"] = r["created"]
     return p
 
 
-def list_profiles(store: Store, *, model: str | None = None, device: str | None = None,
-                  latest: bool = True) -> list[Profile]:
+def list_profiles(
+    store: Store, *, model: str | None = None, device: str | None = None, latest: bool = True
+) -> list[Profile]:
     """Stored profiles (newest first); ``latest`` keeps the newest per (model, device, unfused)."""
     where, args = [], []
     for col, val in (("model", model), ("device", device)):
         if val is not None:
             where.append(f"{col} = ?")
             args.append(val)
-    rows = store._query("SELECT * FROM profiles" + (" WHERE " + " AND ".join(where) if where else "")
-                        + " ORDER BY id DESC", tuple(args))
+    rows = store._query(
+        "SELECT * FROM profiles" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC", tuple(args)
+    )
     out, seen = [], set()
     for r in rows:
         key = (r["model"], r["device"], r["unfused"])
@@ -79,22 +99,45 @@ def get_profile(store: Store, profile_id: int) -> Profile:
     return _profile(rows[0])
 
 
-def add_study(store: Store, study: str, device: str, resolution: int, rows: list[dict[str, Any]],
-              extra: dict[str, Any] | None = None) -> int:
+def add_study(
+    store: Store,
+    study: str,
+    device: str,
+    resolution: int,
+    rows: list[dict[str, Any]],
+    extra: dict[str, Any] | None = None,
+) -> int:
     """Store one study result (its table rows, each naming its run ids); returns its id."""
     with store._transaction() as conn:
         cur = conn.execute(
             "INSERT INTO studies (created, study, device, resolution, rows_json, extra_json) VALUES (?, ?, ?, ?, ?, ?)",
-            (_now(), study, device, int(resolution), json.dumps(rows, default=str),
-             json.dumps(extra or {}, sort_keys=True, default=str)))
+            (
+                _now(),
+                study,
+                device,
+                int(resolution),
+                json.dumps(rows, default=str),
+                json.dumps(extra or {}, sort_keys=True, default=str),
+            ),
+        )
         assert cur.lastrowid is not None  # set by every INSERT
         return int(cur.lastrowid)
 
 
 def list_studies(store: Store, study: str | None = None) -> list[dict[str, Any]]:
     """Stored study results, newest first: ``{id, created, study, device, resolution, rows, extra}``."""
-    rows = store._query("SELECT * FROM studies" + (" WHERE study = ?" if study else "") + " ORDER BY id DESC",
-                        (study,) if study else ())
-    return [{"id": int(r["id"]), "created": r["created"], "study": r["study"], "device": r["device"],
-             "resolution": r["resolution"], "rows": json.loads(r["rows_json"]),
-             "extra": json.loads(r["extra_json"])} for r in rows]
+    rows = store._query(
+        "SELECT * FROM studies" + (" WHERE study = ?" if study else "") + " ORDER BY id DESC", (study,) if study else ()
+    )
+    return [
+        {
+            "id": int(r["id"]),
+            "created": r["created"],
+            "study": r["study"],
+            "device": r["device"],
+            "resolution": r["resolution"],
+            "rows": json.loads(r["rows_json"]),
+            "extra": json.loads(r["extra_json"]),
+        }
+        for r in rows
+    ]

@@ -117,9 +117,23 @@ CREATE INDEX runs_target ON runs (target_key, model, status)
 def legacy_run_uuid(row: dict) -> str:
     """A run stored before runs had a uuid gets one derived from its content, so two copies of
     the same old store migrated apart still agree on it (and ``results merge`` keeps it once)."""
-    parts = [row.get(k) for k in ("created", "status", "model", "device", "artifact_sha256", "config_key",
-                                  "config_json", "device_info_json", "provenance_json", "extra_json",
-                                  "n_samples", "load_ms_json")]
+    parts = [
+        row.get(k)
+        for k in (
+            "created",
+            "status",
+            "model",
+            "device",
+            "artifact_sha256",
+            "config_key",
+            "config_json",
+            "device_info_json",
+            "provenance_json",
+            "extra_json",
+            "n_samples",
+            "load_ms_json",
+        )
+    ]
     return "v1-" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
 
 
@@ -132,20 +146,33 @@ def _v2_backfill(conn: sqlite3.Connection) -> None:
         row = dict(zip(cols, raw, strict=True))
         info = json.loads(row.get("device_info_json") or "{}")
         prov = json.loads(row.get("provenance_json") or "{}")
-        for col, key in (("ort_version", "onnxruntime"), ("torch_version", "torch"),
-                         ("coremltools_version", "coremltools")):
+        for col, key in (
+            ("ort_version", "onnxruntime"),
+            ("torch_version", "torch"),
+            ("coremltools_version", "coremltools"),
+        ):
             if row.get(col):
                 prov.setdefault("versions", {}).setdefault(key, row[col])
         t = target_of(row["device"], info, prov, row.get("precision"))
         conn.execute(
             "UPDATE runs SET uuid = ?, backend = ?, hardware = ?, hardware_id = ?, runtime = ?, "
             "runtime_version = ?, recipe = ?, options_json = ?, target_key = ?, target_label = ? WHERE id = ?",
-            (legacy_run_uuid(row), t.backend, t.hardware, t.hardware_id, t.runtime, t.runtime_version,
-             t.recipe, json.dumps(t.options, sort_keys=True), t.key, t.label, row["id"]),
+            (
+                legacy_run_uuid(row),
+                t.backend,
+                t.hardware,
+                t.hardware_id,
+                t.runtime,
+                t.runtime_version,
+                t.recipe,
+                json.dumps(t.options, sort_keys=True),
+                t.key,
+                t.label,
+                row["id"],
+            ),
         )
     for stmt in filter(None, (s.strip() for s in _V2_AFTER.split(";"))):
         conn.execute(stmt)
-
 
 
 # Version 3: how rounds were scheduled, the robust statistic, and compare results.

@@ -66,9 +66,13 @@ class Store:
             try:
                 p.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"cannot create folder {p.parent} for the results database: {exc.strerror or exc}") from exc
+                raise StoreError(
+                    f"cannot create folder {p.parent} for the results database: {exc.strerror or exc}"
+                ) from exc
             if p.exists() and (not os.access(p, os.R_OK | os.W_OK) or not p.stat().st_mode & 0o222):
-                raise StoreError(f"results database {p} is read-only or unreadable; fix its permissions or pass --db PATH")
+                raise StoreError(
+                    f"results database {p} is read-only or unreadable; fix its permissions or pass --db PATH"
+                )
             if not p.exists() and not os.access(p.parent, os.W_OK):
                 raise StoreError(f"cannot create {p}: folder {p.parent} is not writable; pass --db PATH")
         try:
@@ -92,10 +96,14 @@ class Store:
                 self._migrate(conn, version)
             elif version < SCHEMA_VERSION:
                 conn.close()
-                raise StoreError(f"results database {p} has an old schema ({version}); open it once with `mobench bench` to migrate")
+                raise StoreError(
+                    f"results database {p} has an old schema ({version}); open it once with `mobench bench` to migrate"
+                )
             return conn
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"results database {p} is unusable ({exc}); it may be corrupt or not a mobench database: pass --db with another file") from exc
+            raise StoreError(
+                f"results database {p} is unusable ({exc}); it may be corrupt or not a mobench database: pass --db with another file"
+            ) from exc
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection, version: int) -> None:
@@ -151,7 +159,9 @@ class Store:
         except sqlite3.DatabaseError as exc:
             with contextlib.suppress(sqlite3.DatabaseError):
                 self._conn.execute("ROLLBACK")
-            raise StoreError(f"cannot write results database {self.path} ({exc}); nothing of this run was stored") from exc
+            raise StoreError(
+                f"cannot write results database {self.path} ({exc}); nothing of this run was stored"
+            ) from exc
         except BaseException:
             with contextlib.suppress(sqlite3.DatabaseError):
                 self._conn.execute("ROLLBACK")
@@ -167,8 +177,15 @@ class Store:
         with self._transaction() as conn:
             return self._insert_run(conn, record, config_key)
 
-    def add_sweep(self, schedule: str, seed: int | None, labels: list[str], round_order: list[int],
-                  groups: list[list[int]], extra: dict[str, Any] | None = None) -> int:
+    def add_sweep(
+        self,
+        schedule: str,
+        seed: int | None,
+        labels: list[str],
+        round_order: list[int],
+        groups: list[list[int]],
+        extra: dict[str, Any] | None = None,
+    ) -> int:
         """Store how a sweep scheduled its rounds (one transaction); returns the sweep id."""
         with self._transaction() as conn:
             return self._insert_sweep(conn, schedule, seed, labels, round_order, groups, extra)
@@ -176,10 +193,19 @@ class Store:
     def set_sweep_order(self, sweep_id: int, round_order: list[int]) -> None:
         """Record the round order of a sweep whose row was written before its timing."""
         with self._transaction() as conn:
-            conn.execute("UPDATE sweeps SET round_order_json = ? WHERE id = ?", (json.dumps(round_order), int(sweep_id)))
+            conn.execute(
+                "UPDATE sweeps SET round_order_json = ? WHERE id = ?", (json.dumps(round_order), int(sweep_id))
+            )
 
-    def add_compare(self, a: RunRecord, b: RunRecord, sweep: dict[str, Any], result: dict[str, Any],
-                    *, config_key: str | None = None) -> int:
+    def add_compare(
+        self,
+        a: RunRecord,
+        b: RunRecord,
+        sweep: dict[str, Any],
+        result: dict[str, Any],
+        *,
+        config_key: str | None = None,
+    ) -> int:
         """Store a comparison (its sweep, both runs and the result) in one transaction; returns its id.
 
         ``sweep`` has the keyword arguments of :meth:`add_sweep`; ``result`` has ``a_spec``,
@@ -195,10 +221,16 @@ class Store:
                 rec.extra["run_id"] = ids[-1]
             cols = ("a_spec", "b_spec", "statistic", "ratio", "ci_low", "ci_high", "confidence", "verdict", "pairs")
             row = {k: result[k] for k in cols}
-            row.update(created=datetime.now(timezone.utc).isoformat(timespec="seconds"), a_run_id=ids[0],
-                       b_run_id=ids[1], sweep_id=sid, extra_json=_j({k: v for k, v in result.items() if k not in cols}))
-            cur = conn.execute(f"INSERT INTO compares ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-                               tuple(row.values()))
+            row.update(
+                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                a_run_id=ids[0],
+                b_run_id=ids[1],
+                sweep_id=sid,
+                extra_json=_j({k: v for k, v in result.items() if k not in cols}),
+            )
+            cur = conn.execute(
+                f"INSERT INTO compares ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", tuple(row.values())
+            )
             assert cur.lastrowid is not None  # set by every INSERT
             return int(cur.lastrowid)
 
@@ -222,13 +254,27 @@ class Store:
         return d
 
     @staticmethod
-    def _insert_sweep(conn: sqlite3.Connection, schedule: str, seed: int | None, labels: list[str],
-                      round_order: list[int], groups: list[list[int]], extra: dict[str, Any] | None = None) -> int:
+    def _insert_sweep(
+        conn: sqlite3.Connection,
+        schedule: str,
+        seed: int | None,
+        labels: list[str],
+        round_order: list[int],
+        groups: list[list[int]],
+        extra: dict[str, Any] | None = None,
+    ) -> int:
         cur = conn.execute(
             "INSERT INTO sweeps (created, schedule, seed, labels_json, round_order_json, groups_json, extra_json) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (datetime.now(timezone.utc).isoformat(timespec="seconds"), schedule, seed, json.dumps(labels),
-             json.dumps(round_order), json.dumps(groups), _j(extra or {})),
+            (
+                datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                schedule,
+                seed,
+                json.dumps(labels),
+                json.dumps(round_order),
+                json.dumps(groups),
+                _j(extra or {}),
+            ),
         )
         assert cur.lastrowid is not None  # set by every INSERT
         return int(cur.lastrowid)
@@ -248,32 +294,55 @@ class Store:
         prov = record.provenance or {}
         versions = prov.get("versions") or {}
         key = config_key or record.extra.get("config_key")
-        target = (Target.from_dict(record.target) if record.target
-                  else target_of(record.device, record.device_info, prov, record.precision))
+        target = (
+            Target.from_dict(record.target)
+            if record.target
+            else target_of(record.device, record.device_info, prov, record.precision)
+        )
         record.target = target.to_dict()
         record.uuid = record.uuid or uuid.uuid4().hex
         row = {
-            "created": created, "status": record.status, "error": record.error,
-            "model": record.model, "device": record.device,
-            "artifact_format": record.artifact_format, "artifact_sha256": record.artifact_sha256,
-            "artifact_path": record.artifact_path, "precision": record.precision,
+            "created": created,
+            "status": record.status,
+            "error": record.error,
+            "model": record.model,
+            "device": record.device,
+            "artifact_format": record.artifact_format,
+            "artifact_sha256": record.artifact_sha256,
+            "artifact_path": record.artifact_path,
+            "precision": record.precision,
             "reparameterized": None if record.reparameterized is None else int(bool(record.reparameterized)),
-            "protocol": record.protocol, "config_key": key,
-            "config_json": _j(record.config), "device_info_json": _j(record.device_info),
+            "protocol": record.protocol,
+            "config_key": key,
+            "config_json": _j(record.config),
+            "device_info_json": _j(record.device_info),
             "provenance_json": _j(prov),
-            "host": prov.get("host"), "cpu": prov.get("cpu"), "os": prov.get("os"),
+            "host": prov.get("host"),
+            "cpu": prov.get("cpu"),
+            "os": prov.get("os"),
             "python_version": versions.get("python"),
-            "uuid": record.uuid, "backend": target.backend, "hardware": target.hardware,
-            "hardware_id": target.hardware_id, "runtime": target.runtime,
-            "runtime_version": target.runtime_version, "recipe": target.recipe,
-            "options_json": _j(target.options), "target_key": target.key, "target_label": target.label,
-            "mobench_version": versions.get("mobench"), "git_commit": prov.get("git_commit"),
+            "uuid": record.uuid,
+            "backend": target.backend,
+            "hardware": target.hardware,
+            "hardware_id": target.hardware_id,
+            "runtime": target.runtime,
+            "runtime_version": target.runtime_version,
+            "recipe": target.recipe,
+            "options_json": _j(target.options),
+            "target_key": target.key,
+            "target_label": target.label,
+            "mobench_version": versions.get("mobench"),
+            "git_commit": prov.get("git_commit"),
             "compile_ms": record.compile_ms,
-            "load_ms_json": _j(record.load_ms), "first_inference_ms_json": _j(record.first_inference_ms),
-            "warmup_ms_json": _j(record.warmup_ms), "memory_json": _j(record.memory),
-            "rounds_info_json": _j(record.rounds_info), "extra_json": _j(record.extra),
+            "load_ms_json": _j(record.load_ms),
+            "first_inference_ms_json": _j(record.first_inference_ms),
+            "warmup_ms_json": _j(record.warmup_ms),
+            "memory_json": _j(record.memory),
+            "rounds_info_json": _j(record.rounds_info),
+            "extra_json": _j(record.extra),
             "n_samples": record.n_samples,
-            "schedule": record.extra.get("schedule"), "sweep_id": record.extra.get("sweep_id"),
+            "schedule": record.extra.get("schedule"),
+            "sweep_id": record.extra.get("sweep_id"),
         }
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
@@ -301,15 +370,18 @@ class Store:
                 raise StoreError(f"no run {run_id} in {self.path}; see `mobench results list`")
 
     # -- reading --------------------------------------------------------------------
-    def find_run(self, model: str, device: str, artifact_sha256: str | None, config_key: str,
-                 target_key: str | None = None) -> int | None:
+    def find_run(
+        self, model: str, device: str, artifact_sha256: str | None, config_key: str, target_key: str | None = None
+    ) -> int | None:
         """The newest successful run of the same measurement, or ``None``.
 
         With ``target_key`` only a run on that target counts (a run merged from another
         host or phone with the same backend and options is not this host's measurement).
         """
-        sql = ("SELECT id FROM runs WHERE model = ? AND device = ? AND artifact_sha256 IS ? "
-               "AND config_key = ? AND status = 'ok'")
+        sql = (
+            "SELECT id FROM runs WHERE model = ? AND device = ? AND artifact_sha256 IS ? "
+            "AND config_key = ? AND status = 'ok'"
+        )
         args: tuple = (model, device, artifact_sha256, config_key)
         if target_key is not None:
             sql += " AND target_key = ?"
@@ -337,9 +409,15 @@ class Store:
         sql = "SELECT id FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
         return [int(r["id"]) for r in self._query(sql, tuple(args))]
 
-    def list_runs(self, *, model: str | None = None, device: str | None = None,
-                  status: str | None = None, protocol: str | None = None,
-                  limit: int | None = None) -> list[dict[str, Any]]:
+    def list_runs(
+        self,
+        *,
+        model: str | None = None,
+        device: str | None = None,
+        status: str | None = None,
+        protocol: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         """Summary rows (run fields + statistics), newest first."""
         where, args = [], []
         for col, val in (("r.model", model), ("r.device", device), ("r.status", status), ("r.protocol", protocol)):
@@ -352,7 +430,8 @@ class Store:
             "r.schedule, r.sweep_id, s.* FROM runs r "
             "LEFT JOIN stats s ON s.run_id = r.id"
             + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY r.id DESC" + (f" LIMIT {int(limit)}" if limit else "")
+            + " ORDER BY r.id DESC"
+            + (f" LIMIT {int(limit)}" if limit else "")
         )
         return [dict(r) for r in self._query(sql, tuple(args))]
 
@@ -371,7 +450,9 @@ class Store:
             raise StoreError(f"no run {run_id} in {self.path}; see `mobench results list`")
         r = rows[0]
         samples: list[list[float]] = []
-        for s in self._query("SELECT round, idx, latency_ms FROM samples WHERE run_id = ? ORDER BY round, idx", (int(run_id),)):
+        for s in self._query(
+            "SELECT round, idx, latency_ms FROM samples WHERE run_id = ? ORDER BY round, idx", (int(run_id),)
+        ):
             while len(samples) <= s["round"]:
                 samples.append([])
             samples[s["round"]].append(s["latency_ms"])
@@ -380,24 +461,43 @@ class Store:
         if r["config_key"]:
             extra["config_key"] = r["config_key"]
         return RunRecord(
-            model=r["model"], device=r["device"], status=r["status"], error=r["error"],
-            artifact_format=r["artifact_format"], artifact_sha256=r["artifact_sha256"],
-            artifact_path=r["artifact_path"], precision=r["precision"],
+            model=r["model"],
+            device=r["device"],
+            status=r["status"],
+            error=r["error"],
+            artifact_format=r["artifact_format"],
+            artifact_sha256=r["artifact_sha256"],
+            artifact_path=r["artifact_path"],
+            precision=r["precision"],
             reparameterized=None if r["reparameterized"] is None else bool(r["reparameterized"]),
-            protocol=r["protocol"], config=json.loads(r["config_json"]),
-            device_info=json.loads(r["device_info_json"]), provenance=json.loads(r["provenance_json"]),
-            compile_ms=r["compile_ms"], load_ms=json.loads(r["load_ms_json"]),
+            protocol=r["protocol"],
+            config=json.loads(r["config_json"]),
+            device_info=json.loads(r["device_info_json"]),
+            provenance=json.loads(r["provenance_json"]),
+            compile_ms=r["compile_ms"],
+            load_ms=json.loads(r["load_ms_json"]),
             first_inference_ms=json.loads(r["first_inference_ms_json"]),
-            warmup_ms=json.loads(r["warmup_ms_json"]), samples_ms=samples,
-            memory=json.loads(r["memory_json"]), rounds_info=json.loads(r["rounds_info_json"]),
-            extra=extra, created=r["created"], uuid=r["uuid"], target=self._target(r).to_dict(),
+            warmup_ms=json.loads(r["warmup_ms_json"]),
+            samples_ms=samples,
+            memory=json.loads(r["memory_json"]),
+            rounds_info=json.loads(r["rounds_info_json"]),
+            extra=extra,
+            created=r["created"],
+            uuid=r["uuid"],
+            target=self._target(r).to_dict(),
         )
 
     @staticmethod
     def _target(r: sqlite3.Row) -> Target:
-        return Target(backend=r["backend"] or r["device"], hardware=r["hardware"], hardware_id=r["hardware_id"],
-                      runtime=r["runtime"], runtime_version=r["runtime_version"], recipe=r["recipe"],
-                      options=json.loads(r["options_json"] or "{}"))
+        return Target(
+            backend=r["backend"] or r["device"],
+            hardware=r["hardware"],
+            hardware_id=r["hardware_id"],
+            runtime=r["runtime"],
+            runtime_version=r["runtime_version"],
+            recipe=r["recipe"],
+            options=json.loads(r["options_json"] or "{}"),
+        )
 
     def integrity_problems(self) -> list[str]:
         """SQLite's integrity check plus mobench's own: every run's samples match its statistics."""
@@ -418,12 +518,16 @@ class Store:
 @dataclass
 class MergeResult:
     source: str
-    added: list[int] = field(default_factory=list)        # new run ids in this store
-    duplicates: int = 0                                   # runs this store already held (same uuid)
+    added: list[int] = field(default_factory=list)  # new run ids in this store
+    duplicates: int = 0  # runs this store already held (same uuid)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "added": len(self.added), "already_present": self.duplicates,
-                "run_ids": self.added}
+        return {
+            "source": self.source,
+            "added": len(self.added),
+            "already_present": self.duplicates,
+            "run_ids": self.added,
+        }
 
 
 def _snapshot(other: Path, tmpdir: Path) -> Path:
@@ -457,7 +561,7 @@ def _snapshot(other: Path, tmpdir: Path) -> Path:
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot merge {other}: not a readable SQLite database ({exc})") from None
     try:
-        with Store(copy) as st:   # migrates the copy; refuses a database that is not a mobench store
+        with Store(copy) as st:  # migrates the copy; refuses a database that is not a mobench store
             problems = st.integrity_problems()
     except StoreError as exc:
         msg = str(exc).replace(str(copy), str(other))
@@ -506,24 +610,33 @@ def merge_stores(store: Store, others: list[str | os.PathLike]) -> list[MergeRes
                             continue
                         values = {c: row[c] for c in cols}
                         extra = json.loads(values.get("extra_json") or "{}")
-                        extra.setdefault("merged_from", {"path": str(src_path.resolve()), "run_id": row["id"],
-                                                         "merged": merged_at})
+                        extra.setdefault(
+                            "merged_from", {"path": str(src_path.resolve()), "run_id": row["id"], "merged": merged_at}
+                        )
                         values["extra_json"] = _j(extra)
                         cur = conn.execute(
                             f"INSERT INTO runs ({', '.join(values)}) VALUES ({', '.join('?' for _ in values)})",
-                            tuple(values.values()))
+                            tuple(values.values()),
+                        )
                         assert cur.lastrowid is not None  # an INSERT into a rowid table
                         new_id = int(cur.lastrowid)
                         conn.executemany(
                             "INSERT INTO samples (run_id, round, idx, latency_ms) VALUES (?, ?, ?, ?)",
-                            ((new_id, s["round"], s["idx"], s["latency_ms"]) for s in src.execute(
-                                "SELECT round, idx, latency_ms FROM samples WHERE run_id = ?", (row["id"],))))
+                            (
+                                (new_id, s["round"], s["idx"], s["latency_ms"])
+                                for s in src.execute(
+                                    "SELECT round, idx, latency_ms FROM samples WHERE run_id = ?", (row["id"],)
+                                )
+                            ),
+                        )
                         st = src.execute("SELECT * FROM stats WHERE run_id = ?", (row["id"],)).fetchone()
                         if st is not None:
                             s = dict(st)
                             s["run_id"] = new_id
-                            conn.execute(f"INSERT INTO stats ({', '.join(s)}) VALUES ({', '.join('?' for _ in s)})",
-                                         tuple(s.values()))
+                            conn.execute(
+                                f"INSERT INTO stats ({', '.join(s)}) VALUES ({', '.join('?' for _ in s)})",
+                                tuple(s.values()),
+                            )
                         res.added.append(new_id)
                 finally:
                     src.close()

@@ -44,14 +44,15 @@ BOOTSTRAP_RESAMPLES = 5000
 
 #: Rounds of 10 inferences, 1 warm-up each, ABAB until one side has had 5 s of timing
 #: (at least 60 inferences each, so a slow model still gets 6 round pairs).
-COMPARE_CONFIG = BenchConfig(name="compare", warmup=1, rounds=60, inferences=10, trim=1,
-                             time_budget_s=5.0, min_inferences=60, headline="robust")
+COMPARE_CONFIG = BenchConfig(
+    name="compare", warmup=1, rounds=60, inferences=10, trim=1, time_budget_s=5.0, min_inferences=60, headline="robust"
+)
 
 
 @dataclass(frozen=True)
 class Side:
-    spec: str                   # as the user wrote it
-    model: str                  # canonical model name
+    spec: str  # as the user wrote it
+    model: str  # canonical model name
     device: str
     unfused: bool = False
     precision: str | None = None
@@ -80,8 +81,10 @@ def parse_side(spec: str, default_device: str = "cpu") -> Side:
     fusion = [v for v in variants if v in FUSION_VARIANTS]
     precision = [v for v in variants if v in PRECISION_VARIANTS]
     if len(fusion) > 1 or len(precision) > 1:
-        raise UsageError(f"bad side {spec!r}: give at most one of {'/'.join(FUSION_VARIANTS)} "
-                         f"and one of {'/'.join(PRECISION_VARIANTS)}")
+        raise UsageError(
+            f"bad side {spec!r}: give at most one of {'/'.join(FUSION_VARIANTS)} "
+            f"and one of {'/'.join(PRECISION_VARIANTS)}"
+        )
     try:
         (name,) = resolve_models([model])
     except UsageError:
@@ -99,11 +102,11 @@ def parse_side(spec: str, default_device: str = "cpu") -> Side:
 class CompareResult:
     a: Side
     b: Side
-    ratio: float                # robust latency of A / robust latency of B
+    ratio: float  # robust latency of A / robust latency of B
     ci_low: float
     ci_high: float
     confidence: float
-    verdict: str                # faster | slower | no detectable difference (A relative to B)
+    verdict: str  # faster | slower | no detectable difference (A relative to B)
     pairs: int
     a_ms: float
     b_ms: float
@@ -115,11 +118,22 @@ class CompareResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "a": self.a.spec, "b": self.b.spec, "a_label": self.a.label, "b_label": self.b.label,
-            "a_ms": self.a_ms, "b_ms": self.b_ms, "ratio": self.ratio, "ci_low": self.ci_low,
-            "ci_high": self.ci_high, "confidence": self.confidence, "verdict": self.verdict,
-            "pairs": self.pairs, "statistic": self.statistic, "compare_id": self.compare_id,
-            "a_run_id": self.run_ids[0], "b_run_id": self.run_ids[1],
+            "a": self.a.spec,
+            "b": self.b.spec,
+            "a_label": self.a.label,
+            "b_label": self.b.label,
+            "a_ms": self.a_ms,
+            "b_ms": self.b_ms,
+            "ratio": self.ratio,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "confidence": self.confidence,
+            "verdict": self.verdict,
+            "pairs": self.pairs,
+            "statistic": self.statistic,
+            "compare_id": self.compare_id,
+            "a_run_id": self.run_ids[0],
+            "b_run_id": self.run_ids[1],
         }
 
     def sentence(self) -> str:
@@ -136,8 +150,14 @@ def _robust(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.quantile(x, ROBUST_QUANTILE, axis=axis)
 
 
-def ratio_ci(a_rounds: np.ndarray, b_rounds: np.ndarray, *, seed: int = 0, confidence: float = CONFIDENCE,
-             n_resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float, float]:
+def ratio_ci(
+    a_rounds: np.ndarray,
+    b_rounds: np.ndarray,
+    *,
+    seed: int = 0,
+    confidence: float = CONFIDENCE,
+    n_resamples: int = BOOTSTRAP_RESAMPLES,
+) -> tuple[float, float, float]:
     """(ratio, low, high): robust(A)/robust(B) of paired per-round medians and its bootstrap CI.
 
     scipy.stats.bootstrap with ``paired=True`` resamples round pairs together, so a
@@ -149,9 +169,16 @@ def ratio_ci(a_rounds: np.ndarray, b_rounds: np.ndarray, *, seed: int = 0, confi
         return ratio, ratio, ratio
     from scipy.stats import bootstrap
 
-    res = bootstrap((a, b), lambda x, y, axis=-1: _robust(x, axis) / _robust(y, axis), paired=True,
-                    vectorized=True, n_resamples=n_resamples, confidence_level=confidence, method="percentile",
-                    rng=np.random.default_rng(seed))
+    res = bootstrap(
+        (a, b),
+        lambda x, y, axis=-1: _robust(x, axis) / _robust(y, axis),
+        paired=True,
+        vectorized=True,
+        n_resamples=n_resamples,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
     return ratio, float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
@@ -173,26 +200,37 @@ def _unit(side: Side, config: BenchConfig, threads: int | None, exports: Any = N
         eager = device_class(side.device).artifact_format is None
     except DeviceError as exc:
         raise DeviceError(f"{side.spec}: {exc}") from None
-    if eager:       # built from the registry (e.g. torch): fusion is a device option, no export precision
+    if eager:  # built from the registry (e.g. torch): fusion is a device option, no export precision
         if side.precision not in (None, "fp32"):
             raise UsageError(f"{side.spec}: the {side.device} device runs fp32 only")
         if side.unfused:
             opts["fuse"] = False
     elif side.unfused or side.precision or exports is not None:
         kw = {"out_dir": exports} if exports is not None else {}
-        export_config = ExportConfig(precision=side.precision, input_kind=config.input_kind,
-                                     reparameterize=not side.unfused, **kw)
+        export_config = ExportConfig(
+            precision=side.precision, input_kind=config.input_kind, reparameterize=not side.unfused, **kw
+        )
     try:
         dev = make_device(side.device, opts)
     except DeviceError as exc:
         raise DeviceError(f"{side.spec}: {exc}") from None
-    return Unit(side.label, side.model, dev, export_config, config_key(config, **dev.options_key()),
-                unfused=side.unfused)
+    return Unit(
+        side.label, side.model, dev, export_config, config_key(config, **dev.options_key()), unfused=side.unfused
+    )
 
 
-def run_compare(a: str, b: str, *, device: str | None = None, config: BenchConfig | None = None,
-                db: Any = None, threads: int | None = None, store: bool = True,
-                exports: Any = None, progress: Reporter | None = None) -> CompareResult:
+def run_compare(
+    a: str,
+    b: str,
+    *,
+    device: str | None = None,
+    config: BenchConfig | None = None,
+    db: Any = None,
+    threads: int | None = None,
+    store: bool = True,
+    exports: Any = None,
+    progress: Reporter | None = None,
+) -> CompareResult:
     """Time A and B in ABAB rounds, compare them and store the result (see the module docstring).
 
     Bad input (unknown model, variant or device; a device that cannot run a side;
@@ -206,7 +244,7 @@ def run_compare(a: str, b: str, *, device: str | None = None, config: BenchConfi
     if sa.label == sb.label:
         raise UsageError(f"{a!r} and {b!r} are the same measurement ({sa.label}); compare two different things")
     units = [_unit(sa, config, threads, exports), _unit(sb, config, threads, exports)]
-    if store:   # an unusable store is bad input too: find out before timing
+    if store:  # an unusable store is bad input too: find out before timing
         own = not isinstance(db, Store)
         st = Store(db) if own else db
     try:
@@ -216,19 +254,32 @@ def run_compare(a: str, b: str, *, device: str | None = None, config: BenchConfi
             st.close()
 
 
-def _timed_compare(sa: Side, sb: Side, units: list[Unit], config: BenchConfig, st: Any,
-                   progress: Reporter | None) -> CompareResult:
-    timed = time_units(units, config, store=None, force=True, progress=progress, schedule="abab",
-                       memory_budget_mb=float("inf"))
+def _timed_compare(
+    sa: Side, sb: Side, units: list[Unit], config: BenchConfig, st: Any, progress: Reporter | None
+) -> CompareResult:
+    timed = time_units(
+        units, config, store=None, force=True, progress=progress, schedule="abab", memory_budget_mb=float("inf")
+    )
     for side, rec in zip((sa, sb), timed.records, strict=False):
         if rec.status != "ok":
             raise DeviceError(f"{side.spec} could not be timed ({rec.error}); nothing stored")
     ra, rb = (round_medians(r.samples_ms) for r in timed.records)
     n = min(len(ra), len(rb))
     ratio, lo, hi = ratio_ci(ra[:n], rb[:n], seed=config.seed)
-    res = CompareResult(a=sa, b=sb, ratio=ratio, ci_low=lo, ci_high=hi, confidence=CONFIDENCE,
-                        verdict=verdict(lo, hi), pairs=n, a_ms=float(_robust(ra[:n])), b_ms=float(_robust(rb[:n])),
-                        records=timed.records, sweep=timed)
+    res = CompareResult(
+        a=sa,
+        b=sb,
+        ratio=ratio,
+        ci_low=lo,
+        ci_high=hi,
+        confidence=CONFIDENCE,
+        verdict=verdict(lo, hi),
+        pairs=n,
+        a_ms=float(_robust(ra[:n])),
+        b_ms=float(_robust(rb[:n])),
+        records=timed.records,
+        sweep=timed,
+    )
     if st is not None:
         row = {k: v for k, v in res.to_dict().items() if k not in ("compare_id", "a_run_id", "b_run_id", "a", "b")}
         row.update(a_spec=sa.spec, b_spec=sb.spec)

@@ -25,11 +25,14 @@ def check_device(key: str, device) -> None:
     um = lookup(key)
     if getattr(device, "artifact_format", None) != um.format:
         runs = devices_for_format(um.format or "")
-        raise UsageError(f"{um.label} is a {um.format} file; device {device.name!r} runs "
-                         f"{device.artifact_format or 'PyTorch modules'}: use --device "
-                         + (" or ".join(runs) if runs else f"<a device for {um.format}> (none is registered here)"))
+        raise UsageError(
+            f"{um.label} is a {um.format} file; device {device.name!r} runs "
+            f"{device.artifact_format or 'PyTorch modules'}: use --device "
+            + (" or ".join(runs) if runs else f"<a device for {um.format}> (none is registered here)")
+        )
     shape = um.input.get("shape")
     if um.format == "onnx" and (not shape or not all(shape)):
         dims = "x".join("?" if not d else str(d) for d in shape or [])
-        raise UsageError(f"{um.label} has no fixed input shape ({dims or 'no input'}); "
-                         "export it with a fixed height and width")
+        raise UsageError(
+            f"{um.label} has no fixed input shape ({dims or 'no input'}); export it with a fixed height and width"
+        )

@@ -68,8 +68,9 @@ def _local(store, name, device, unfused, runs, protocol_name, export_config, dev
     if device == "torch":
         opts["fuse"] = ec.reparameterize
         opts.setdefault("resolution", ec.resolution)
-    (rec,) = run_sweep([name], device, config, db=store, export_config=ec, force=True,
-                       device_options=opts, progress=progress)
+    (rec,) = run_sweep(
+        [name], device, config, db=store, export_config=ec, force=True, device_options=opts, progress=progress
+    )
     if rec.status != "ok":
         raise DeviceError(f"cannot profile {name} on {device}: its timing run failed ({rec.error})")
     stats = store.get_stats(rec.extra["run_id"]) or {}
@@ -91,7 +92,7 @@ def _from_stored(store: Store, name: str, device: str, unfused: bool) -> Profile
     from ..profiling.coreml_plan import profile_from_report_run
 
     rows = store.list_runs(model=name, device=device, status="ok")
-    rows = [r for r in rows if (r.get("reparameterized") == 0) == unfused]   # SQLite keeps 0/1/NULL
+    rows = [r for r in rows if (r.get("reparameterized") == 0) == unfused]  # SQLite keeps 0/1/NULL
     last_err = None
     for row in rows:  # newest first
         rec = store.get_run(row["run_id"])
@@ -104,5 +105,7 @@ def _from_stored(store: Store, name: str, device: str, unfused: bool) -> Profile
     if last_err is not None:
         raise last_err
     form = "unfused " if unfused else ""
-    raise DeviceError(f"no stored {device} run of the {form}{name} with a compute plan; time it on the phone "
-                      f"first (mobench ios plan / mobench ios ingest), then profile again")
+    raise DeviceError(
+        f"no stored {device} run of the {form}{name} with a compute plan; time it on the phone "
+        f"first (mobench ios plan / mobench ios ingest), then profile again"
+    )

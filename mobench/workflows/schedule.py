@@ -112,9 +112,9 @@ def memory_groups(estimates: list[float], budget_mb: float) -> list[list[int]]:
 class ScheduleResult:
     schedule: str
     seed: int
-    round_order: list[int] = field(default_factory=list)     # index of the session of every round, in order
+    round_order: list[int] = field(default_factory=list)  # index of the session of every round, in order
     groups: list[list[int]] = field(default_factory=list)
-    errors: dict[int, tuple[str, str | None]] = field(default_factory=dict)   # index -> (message, traceback)
+    errors: dict[int, tuple[str, str | None]] = field(default_factory=dict)  # index -> (message, traceback)
 
 
 def run_schedule(
@@ -177,7 +177,7 @@ def run_schedule(
                 for i in cycle:
                     step(i)
                 if schedule == "abab" and any(sessions[i].done for i in active):
-                    for i in active:    # pairs stay pairs: when one side is finished, so are the others
+                    for i in active:  # pairs stay pairs: when one side is finished, so are the others
                         sessions[i].done = True
                 for i in [i for i in active if sessions[i].done]:
                     sessions[i].close()
@@ -185,6 +185,6 @@ def run_schedule(
                         on_done(i)
                 active = [i for i in active if not sessions[i].done]
         finally:
-            for i in group:     # an interrupt must not leave models loaded
+            for i in group:  # an interrupt must not leave models loaded
                 sessions[i].close()
     return res

@@ -55,7 +55,7 @@ class StudyResult:
     report: Path | None
     plots: dict[str, list[Path]]
     skipped_plots: dict[str, str]
-    records: list[Any]                    # RunRecords of the deployed graphs
+    records: list[Any]  # RunRecords of the deployed graphs
     unfused_records: list[Any]
     analysis: Any
     protocol: str
@@ -110,8 +110,10 @@ def run_study(
     """
 
     if device.startswith("paper:"):
-        raise UsageError(f"{device} is a reference device (published numbers); run on a local device, e.g. --device cpu")
-    device_class(device)   # an unknown device name fails before the output folder is created
+        raise UsageError(
+            f"{device} is a reference device (published numbers); run on a local device, e.g. --device cpu"
+        )
+    device_class(device)  # an unknown device name fails before the output folder is created
     check_schedule(schedule)
     names = resolve_models(models, preset)
     proto = protocol_for(preset, protocol_name)
@@ -133,9 +135,19 @@ def run_study(
     # period of a shared machine spreads over every model instead of landing on a few.
     rep = _reparameterizable(names) if unfused else []
     t0 = time.perf_counter()
-    swept = run_sweep(names, device, config, db=db, export_config=ec, force=force, device_options=opts,
-                      progress=progress, schedule=schedule, also_unfused=rep)
-    records, unfused_records = swept[:len(names)], swept[len(names):]
+    swept = run_sweep(
+        names,
+        device,
+        config,
+        db=db,
+        export_config=ec,
+        force=force,
+        device_options=opts,
+        progress=progress,
+        schedule=schedule,
+        also_unfused=rep,
+    )
+    records, unfused_records = swept[: len(names)], swept[len(names) :]
     seconds["benchmark"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -145,10 +157,21 @@ def run_study(
     t0 = time.perf_counter()
     runs = load_runs(db)
     # this study's runs only: the same folder may hold runs of other presets or protocols
-    runs = runs[(runs["device"] == device) & (runs["protocol"] == config.name) & runs["model"].isin(names)
-                & (runs["precision"].fillna("fp32") == run_recipe)]
-    result = analyze([device, "paper:iphone12", "paper:cpu"], RUN_METRICS, runs=runs, counted=counted,
-                     count_missing=False, models=None, stat=STUDY_STAT.get(config.headline, "median"))
+    runs = runs[
+        (runs["device"] == device)
+        & (runs["protocol"] == config.name)
+        & runs["model"].isin(names)
+        & (runs["precision"].fillna("fp32") == run_recipe)
+    ]
+    result = analyze(
+        [device, "paper:iphone12", "paper:cpu"],
+        RUN_METRICS,
+        runs=runs,
+        counted=counted,
+        count_missing=False,
+        models=None,
+        stat=STUDY_STAT.get(config.headline, "median"),
+    )
     result.notes.append(f"{device}: protocol {config.name!r} ({_describe(config)})")
     seconds["analysis"] = time.perf_counter() - t0
 
@@ -160,28 +183,46 @@ def run_study(
 
     t0 = time.perf_counter()
     n_ok = sum(r.status == "ok" for r in records)
-    summary = (f"mobench run: preset {preset or '-'}, {len(names)} models, device {device} ({run_recipe}), "
-               f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed.")
+    summary = (
+        f"mobench run: preset {preset or '-'}, {len(names)} models, device {device} ({run_recipe}), "
+        f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed."
+    )
     from ..analysis.profiles_view import stored_sections
     from ..results import Store
 
-    with Store(db) as store:   # profiles and latency studies kept in the same store get their sections
+    with Store(db) as store:  # profiles and latency studies kept in the same store get their sections
         extra = stored_sections(store)
-    report = write_report(out / "report.html", result, runs, plots, title="mobench study report",
-                          summary=summary, extra_sections=extra)
+    report = write_report(
+        out / "report.html", result, runs, plots, title="mobench study report", summary=summary, extra_sections=extra
+    )
     seconds["report"] = time.perf_counter() - t0
-    return StudyResult(out=out, db=db, report=report, plots=plots, skipped_plots=skipped, records=records,
-                       unfused_records=unfused_records, analysis=result, protocol=config.name, models=names,
-                       metric_errors=metric_errors, seconds=seconds)
+    return StudyResult(
+        out=out,
+        db=db,
+        report=report,
+        plots=plots,
+        skipped_plots=skipped,
+        records=records,
+        unfused_records=unfused_records,
+        analysis=result,
+        protocol=config.name,
+        models=names,
+        metric_errors=metric_errors,
+        seconds=seconds,
+    )
 
 
 def _describe(config) -> str:
     if config.time_budget_s:
-        return (f"up to {config.rounds} rounds x {config.inferences} inferences, stopping after "
-                f"{config.time_budget_s:g} s of timing once >= {config.min_inferences} samples; "
-                f"{config.warmup} warm-up per round; headline {config.headline}")
-    return (f"{config.rounds} rounds x {config.inferences} inferences, {config.warmup} warm-up per round"
-            f"{', reload per round' if config.reload_per_round else ''}; headline {config.headline}")
+        return (
+            f"up to {config.rounds} rounds x {config.inferences} inferences, stopping after "
+            f"{config.time_budget_s:g} s of timing once >= {config.min_inferences} samples; "
+            f"{config.warmup} warm-up per round; headline {config.headline}"
+        )
+    return (
+        f"{config.rounds} rounds x {config.inferences} inferences, {config.warmup} warm-up per round"
+        f"{', reload per round' if config.reload_per_round else ''}; headline {config.headline}"
+    )
 
 
 def _metrics_with_progress(names: list[str], progress: Reporter | None):

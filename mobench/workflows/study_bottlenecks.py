@@ -72,8 +72,10 @@ def study_plan(study: str) -> list[dict[str, Any]]:
     """The rows of ``study`` before timing: ``{label, model, fused, ...}`` in table order."""
     check_study(study)
     if study == "activations":
-        return [{"label": label, "activation": act, "model": f"study_act_{act}", "fused": True}
-                for act, label in ACTIVATIONS.items()]
+        return [
+            {"label": label, "activation": act, "model": f"study_act_{act}", "fused": True}
+            for act, label in ACTIVATIONS.items()
+        ]
     if study == "blocks":
         k = BLOCKS_BRANCHES
         return [
@@ -83,8 +85,11 @@ def study_plan(study: str) -> list[dict[str, Any]]:
             {"label": f"{k} conv-BN branches, unfused", "model": f"study_blk_branches{k}", "fused": False},
             {"label": f"{k} conv-BN branches, fused", "model": f"study_blk_branches{k}", "fused": True},
         ]
-    return [{"label": f"k={k} {form}", "k": k, "form": form, "model": f"study_mobileone_k{k}",
-             "fused": form == "fused"} for form in ("unfused", "fused") for k in BRANCH_KS]
+    return [
+        {"label": f"k={k} {form}", "k": k, "form": form, "model": f"study_mobileone_k{k}", "fused": form == "fused"}
+        for form in ("unfused", "fused")
+        for k in BRANCH_KS
+    ]
 
 
 def run_bottleneck_study(
@@ -102,8 +107,11 @@ def run_bottleneck_study(
     """Run one study (see the module docstring); raises only for bad input."""
     plan = study_plan(study)
     config = config or protocol("quick")
-    ec = ExportConfig(resolution=resolution, input_kind=config.input_kind,
-                      **({"out_dir": export_dir} if export_dir is not None else {})).validate()
+    ec = ExportConfig(
+        resolution=resolution,
+        input_kind=config.input_kind,
+        **({"out_dir": export_dir} if export_dir is not None else {}),
+    ).validate()
     own = not isinstance(db, Store)
     store = Store(db) if own else db
     try:
@@ -112,8 +120,16 @@ def run_bottleneck_study(
             names = list(dict.fromkeys(r["model"] for r in plan if r["fused"] is fused))
             if not names:
                 continue
-            recs = run_sweep(names, device, config, db=store, export_config=replace(ec, reparameterize=fused),
-                             force=force, device_options=device_options, progress=progress)
+            recs = run_sweep(
+                names,
+                device,
+                config,
+                db=store,
+                export_config=replace(ec, reparameterize=fused),
+                force=force,
+                device_options=device_options,
+                progress=progress,
+            )
             for rec in recs:
                 by_key[(rec.model, fused)] = rec
         rows = []
@@ -131,8 +147,9 @@ def run_bottleneck_study(
             _beside_table2(rows)
         notes = [f"input {resolution}x{resolution}, protocol {config.name}, latency = median of the run"]
         res = BottleneckStudyResult(study, device, resolution, config.name, rows, notes=notes)
-        res.study_id = add_study(store, study, device, resolution, rows,
-                                 extra={"protocol": config.name, "notes": notes})
+        res.study_id = add_study(
+            store, study, device, resolution, rows, extra={"protocol": config.name, "notes": notes}
+        )
         return res
     finally:
         if own:

@@ -43,9 +43,15 @@ def _failed(model: str, device, config: BenchConfig, error: str, stage: str, **f
     except Exception:  # the failure record must not fail
         info = {}
     rec = RunRecord(
-        model=model, device=device.name, status="failed", error=f"{stage}: {error}",
-        protocol=config.name, config=config.to_dict(), device_info=info,
-        provenance=host_provenance(), created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        model=model,
+        device=device.name,
+        status="failed",
+        error=f"{stage}: {error}",
+        protocol=config.name,
+        config=config.to_dict(),
+        device_info=info,
+        provenance=host_provenance(),
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
     for k, v in fields.items():
         setattr(rec, k, v)
@@ -76,7 +82,7 @@ def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=
             raise ArtifactIntegrityError(str(exc)) from None
     ec = export_config if export_config is not None else ExportConfig(input_kind=config.input_kind)
     if is_user_key(model) and ec.resolution == DEFAULT_RESOLUTION != lookup(model).input_size:
-        ec = dataclasses.replace(ec, resolution=lookup(model).input_size)   # the size its factory declared
+        ec = dataclasses.replace(ec, resolution=lookup(model).input_size)  # the size its factory declared
     fmt = device.artifact_format
     fix = f"re-export it: mobench export --model {model} --format {fmt} --force"
     art = None if getattr(ec, "force", False) else find_artifact(model, fmt, ec)
@@ -120,28 +126,36 @@ class _WholeRun:
 @dataclass
 class Unit:
     """One thing a sweep times: a model on a device, exported with ``export_config``."""
-    label: str                  # how tables and progress name it, e.g. mobileone_s0:unfused
+
+    label: str  # how tables and progress name it, e.g. mobileone_s0:unfused
     model: str
-    device: Any                 # a Device instance
+    device: Any  # a Device instance
     export_config: Any = None
-    key: str = ""               # the run's reuse key (config + device options)
+    key: str = ""  # the run's reuse key (config + device options)
     unfused: bool = False
 
 
 @dataclass
 class TimedSweep:
     """What :func:`time_units` did: one record per unit, and how the rounds were scheduled."""
+
     records: list[RunRecord]
     schedule: str
     seed: int
-    labels: list[str] = field(default_factory=list)          # the units that were timed
-    round_order: list[int] = field(default_factory=list)     # index into labels of every round
+    labels: list[str] = field(default_factory=list)  # the units that were timed
+    round_order: list[int] = field(default_factory=list)  # index into labels of every round
     groups: list[list[int]] = field(default_factory=list)
     budget_mb: float | None = None
 
     def sweep_row(self) -> dict[str, Any]:
-        return dict(schedule=self.schedule, seed=self.seed, labels=self.labels, round_order=self.round_order,
-                    groups=self.groups, extra={"memory_budget_mb": self.budget_mb})
+        return dict(
+            schedule=self.schedule,
+            seed=self.seed,
+            labels=self.labels,
+            round_order=self.round_order,
+            groups=self.groups,
+            extra={"memory_budget_mb": self.budget_mb},
+        )
 
 
 def make_device(device: str, options: dict[str, Any] | None):
@@ -157,8 +171,10 @@ def _torch_resolution(names: list[str]) -> int:
     """The one input size the torch device feeds this sweep: 224, or the size a user factory declares."""
     sizes = {lookup(n).input_size if is_user_key(n) else 224 for n in names}
     if len(sizes) > 1:
-        raise UsageError(f"these models take different input sizes ({', '.join(map(str, sorted(sizes)))}); "
-                         "the torch device times one size per sweep: bench them separately")
+        raise UsageError(
+            f"these models take different input sizes ({', '.join(map(str, sorted(sizes)))}); "
+            "the torch device times one size per sweep: bench them separately"
+        )
     return sizes.pop()
 
 
@@ -203,10 +219,10 @@ def run_sweep(
     dev = make_device(device, opts)
     for name in names:
         if is_artifact(name):
-            check_device(name, dev)   # a model file runs only where its format runs: bad input, before anything
+            check_device(name, dev)  # a model file runs only where its format runs: bad input, before anything
     units = [Unit(n, n, dev, export_config, config_key(config, **dev.options_key())) for n in names]
     if unfused_names:
-        if dev.artifact_format is None:     # eager torch: the unfused graph is a device option
+        if dev.artifact_format is None:  # eager torch: the unfused graph is a device option
             udev = make_device(device, {**opts, "fuse": False})
             uec = export_config
         else:
@@ -219,8 +235,15 @@ def run_sweep(
     try:
         if getattr(dev, "run_many", None) is not None and not any(u.unfused for u in units):
             return _batched(units, dev, config, store, force, progress)
-        return time_units(units, config, store=store, force=force, progress=progress, schedule=schedule,
-                          memory_budget_mb=memory_budget_mb).records
+        return time_units(
+            units,
+            config,
+            store=store,
+            force=force,
+            progress=progress,
+            schedule=schedule,
+            memory_budget_mb=memory_budget_mb,
+        ).records
     finally:
         if own_store:
             store.close()
@@ -244,13 +267,15 @@ def _batched(units: list[Unit], dev, config, store: Store, force: bool, progress
             for u, _ in pending:
                 tick(u.label, "timing")
             try:
-                timed = dev.run_many([(u.model, art) for u, art in pending], config,
-                                     progress=lambda model, what: tick(model, what))
+                timed = dev.run_many(
+                    [(u.model, art) for u, art in pending], config, progress=lambda model, what: tick(model, what)
+                )
             except Exception as exc:
                 timed = {u.model: _run_failure(u, config, art, exc) for u, art in pending}
             for u, art in pending:
-                rec = timed.get(u.model) or _failed(u.model, dev, config, "the device returned no run for this model",
-                                                    "run", **dev.artifact_fields(art))
+                rec = timed.get(u.model) or _failed(
+                    u.model, dev, config, "the device returned no run for this model", "run", **dev.artifact_fields(art)
+                )
                 done[u.label] = _store(rec, u, store)
                 tick(u.label, rec.status, True)
     return [done[u.label] for u in units]
@@ -284,8 +309,11 @@ def time_units(
                 tick(u.label, "reused" if rec.extra.get("reused") else rec.status, True)
                 continue
             try:
-                sess = (u.device.session(u.model, art, config) if isinstance(u.device, LocalDevice)
-                        else _WholeRun(u.device, u.model, art, config))
+                sess = (
+                    u.device.session(u.model, art, config)
+                    if isinstance(u.device, LocalDevice)
+                    else _WholeRun(u.device, u.model, art, config)
+                )
             except Exception as exc:
                 records[u_i] = _store(_run_failure(u, config, art, exc), u, store)
                 tick(u.label, "failed", True)
@@ -294,13 +322,22 @@ def time_units(
             timed.append(u_i)
             estimates.append(estimate_mb(art))
         seed = int(config.seed)
-        budget = memory_budget_mb if memory_budget_mb is not None else (
-            default_budget_mb() if schedule != "contiguous" and len(sessions) > 1 else None)
-        groups = (memory_groups(estimates, budget) if budget is not None and schedule != "contiguous"
-                  else [list(range(len(sessions)))])
+        budget = (
+            memory_budget_mb
+            if memory_budget_mb is not None
+            else (default_budget_mb() if schedule != "contiguous" and len(sessions) > 1 else None)
+        )
+        groups = (
+            memory_groups(estimates, budget)
+            if budget is not None and schedule != "contiguous"
+            else [list(range(len(sessions)))]
+        )
         if len(groups) > 1:
-            tick("sweep", f"{len(sessions)} models need ~{sum(estimates):.0f} MB loaded together, over the "
-                          f"memory budget of {budget:.0f} MB: interleaving in {len(groups)} groups, one after another")
+            tick(
+                "sweep",
+                f"{len(sessions)} models need ~{sum(estimates):.0f} MB loaded together, over the "
+                f"memory budget of {budget:.0f} MB: interleaving in {len(groups)} groups, one after another",
+            )
         labels = [units[i].label for i in timed]
         result = TimedSweep(records=[], schedule=schedule, seed=seed, labels=labels, groups=groups, budget_mb=budget)
         # The sweep row goes in first and every run is stored as soon as its timing ends, so an
@@ -334,8 +371,16 @@ def time_units(
             tick(labels[k], f"round {sessions[k].rounds_done}/{config.rounds}")
 
         try:
-            run_schedule(sessions, schedule, seed=seed, groups=groups, on_round=on_round, on_done=finish,
-                         round_order=order, errors=errors)
+            run_schedule(
+                sessions,
+                schedule,
+                seed=seed,
+                groups=groups,
+                on_round=on_round,
+                on_done=finish,
+                round_order=order,
+                errors=errors,
+            )
         finally:
             if sweep_id is not None and store is not None:
                 store.set_sweep_order(sweep_id, order)
@@ -375,8 +420,15 @@ def _prepare(u: Unit, config, store: Store | None, force: bool, tick: Tick):
             rec.extra["stored"] = False
             return rec, None
         except Exception as exc:
-            rec = _failed(name, dev, config, one_line(exc), "export", artifact_format=dev.artifact_format,
-                          reparameterized=getattr(export_config, "reparameterize", True))
+            rec = _failed(
+                name,
+                dev,
+                config,
+                one_line(exc),
+                "export",
+                artifact_format=dev.artifact_format,
+                reparameterized=getattr(export_config, "reparameterize", True),
+            )
             rec.extra["traceback"] = traceback.format_exc(limit=8) if not isinstance(exc, MobenchError) else None
             return _store(rec, u, store), None
     sha = (art.manifest or {}).get("sha256") if art is not None else None

@@ -58,17 +58,49 @@ def make_store(path, *, with_unfused: bool = True, failed: bool = True):
     prov = {"host": "testhost", "cpu": "Fake CPU", "os": "Linux", "versions": {"python": "3.x"}}
     cfg = {"name": "quick", "warmup": 1, "rounds": 4, "inferences": 12, "trim": 1, "headline": "median"}
     for model, ms in FAKE_CPU_MS.items():
-        store.add_run(RunRecord(model=model, device="cpu", artifact_format="onnx", precision="fp32",
-                                reparameterized=True, protocol="quick", config=cfg, provenance=prov,
-                                device_info=FAKE_CPU_INFO, samples_ms=_samples(ms, 4, 12, rng),
-                                load_ms=[10.0], first_inference_ms=[ms * 2]))
+        store.add_run(
+            RunRecord(
+                model=model,
+                device="cpu",
+                artifact_format="onnx",
+                precision="fp32",
+                reparameterized=True,
+                protocol="quick",
+                config=cfg,
+                provenance=prov,
+                device_info=FAKE_CPU_INFO,
+                samples_ms=_samples(ms, 4, 12, rng),
+                load_ms=[10.0],
+                first_inference_ms=[ms * 2],
+            )
+        )
     if with_unfused:
-        store.add_run(RunRecord(model="mobileone_s0", device="cpu", artifact_format="onnx", precision="fp32",
-                                reparameterized=False, protocol="quick", config=cfg, provenance=prov,
-                                device_info=FAKE_CPU_INFO, samples_ms=_samples(UNFUSED_S0_MS, 4, 12, rng)))
+        store.add_run(
+            RunRecord(
+                model="mobileone_s0",
+                device="cpu",
+                artifact_format="onnx",
+                precision="fp32",
+                reparameterized=False,
+                protocol="quick",
+                config=cfg,
+                provenance=prov,
+                device_info=FAKE_CPU_INFO,
+                samples_ms=_samples(UNFUSED_S0_MS, 4, 12, rng),
+            )
+        )
     if failed:
-        store.add_run(RunRecord(model="repvgg_a0", device="cpu", status="failed",
-                                error="export: converter says no", protocol="quick", config=cfg,
-                                device_info=FAKE_CPU_INFO, provenance=prov))
+        store.add_run(
+            RunRecord(
+                model="repvgg_a0",
+                device="cpu",
+                status="failed",
+                error="export: converter says no",
+                protocol="quick",
+                config=cfg,
+                device_info=FAKE_CPU_INFO,
+                provenance=prov,
+            )
+        )
     store.close()
     return path

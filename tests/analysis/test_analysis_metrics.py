@@ -33,7 +33,7 @@ class _Residual(nn.Module):
         self.fc = nn.Linear(4, 2)
 
     def forward(self, x):
-        y = torch.relu(self.conv(x)) + x          # one skip: a multi-input node
+        y = torch.relu(self.conv(x)) + x  # one skip: a multi-input node
         return self.fc(y.mean((2, 3)))
 
 
@@ -43,7 +43,7 @@ def test_residual_block_by_hand():
     assert g["weight_bytes"] == 104
     assert g["branches"] == 1
     assert g["layers"] == 2 and g["conv_layers"] == 1 and g["linear_layers"] == 1
-    assert g["depth"] == 2                          # conv -> fc on the longest path
+    assert g["depth"] == 2  # conv -> fc on the longest path
     # activations (outputs of conv and fc): 4*4*4 + 2 = 66 elements
     assert g["activation_elements"] == 66
 
@@ -56,9 +56,9 @@ class _Concat(nn.Module):
         self.pos = nn.Parameter(torch.zeros(1, 4, 1, 1))
 
     def forward(self, x):
-        y = torch.cat([self.a(x), self.b(x)], dim=1)   # a branch merge
-        y = y + self.pos                               # a weight operand: not a branch
-        return y.view(1, -1)                           # a view moves nothing
+        y = torch.cat([self.a(x), self.b(x)], dim=1)  # a branch merge
+        y = y + self.pos  # a weight operand: not a branch
+        return y.view(1, -1)  # a view moves nothing
 
 
 def test_concat_is_a_branch_weight_add_is_not_and_depth_follows_longest_path():
@@ -86,11 +86,13 @@ def test_model_metrics_cached_on_disk(tmp_path, monkeypatch):
 
     monkeypatch.setenv("MOBENCH_CACHE_DIR", str(tmp_path))
     row = M.model_metrics("mobilenet_v3_small")
-    assert row["params_m"] == pytest.approx(2.54, abs=0.05)      # torchvision/timm MobileNetV3-S
+    assert row["params_m"] == pytest.approx(2.54, abs=0.05)  # torchvision/timm MobileNetV3-S
     assert 50 < row["macs_m"] < 70
-    assert row["memory_mb"] > row["params_m"] * 4                 # weights alone are 4 B each
-    cache = json.loads((tmp_path / "complexity.json").read_text())   # complexity.py's cache file
-    assert [v["macs_m"] for k, v in cache.items() if k.startswith("metrics/v1:mobilenet_v3_small@224:fused|")] == [row["macs_m"]]
+    assert row["memory_mb"] > row["params_m"] * 4  # weights alone are 4 B each
+    cache = json.loads((tmp_path / "complexity.json").read_text())  # complexity.py's cache file
+    assert [v["macs_m"] for k, v in cache.items() if k.startswith("metrics/v1:mobilenet_v3_small@224:fused|")] == [
+        row["macs_m"]
+    ]
 
     def boom(*a, **k):
         raise AssertionError("rebuilt although cached")

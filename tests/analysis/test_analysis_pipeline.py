@@ -15,14 +15,13 @@ def analysed(fake_store, fake_metrics):
 
     runs = load(fake_store)
     # restricting the models keeps the reference panels small, so plotting takes seconds
-    res = analyze(["cpu", "paper:cpu"], "macs,params", runs=runs, counted=fake_metrics, models=MODELS,
-                  n_resamples=200)
+    res = analyze(["cpu", "paper:cpu"], "macs,params", runs=runs, counted=fake_metrics, models=MODELS, n_resamples=200)
     return res, runs
 
 
 def test_analysis_of_store(analysed, fake_metrics):
     res, runs = analysed
-    assert res.devices == [CPU_TARGET, "paper:cpu"]      # the backend name selects its targets
+    assert res.devices == [CPU_TARGET, "paper:cpu"]  # the backend name selects its targets
     cpu = {r.metric: r for r in res.rows if r.device == CPU_TARGET}
     assert cpu["macs"].n == len(MODELS) and cpu["macs"].source == "counted"
     # failed run and the unfused run are not latencies of the deployed model
@@ -63,8 +62,15 @@ def test_plots_and_report(analysed, fake_store, tmp_path):
     res, runs = analysed
     written, skipped = make_plots(PlotData(res, runs, load_samples(fake_store)), tmp_path / "plots")
     assert skipped == {}
-    assert set(written) == {"latency_vs_macs", "latency_vs_params", "top1_vs_latency", "measured_vs_paper",
-                            "latency_distribution", "latency_drift", "fused_vs_unfused"}
+    assert set(written) == {
+        "latency_vs_macs",
+        "latency_vs_params",
+        "top1_vs_latency",
+        "measured_vs_paper",
+        "latency_distribution",
+        "latency_drift",
+        "fused_vs_unfused",
+    }
     assert len(KINDS) == 6
     for png, svg in written.values():
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
@@ -78,12 +84,12 @@ def test_plots_and_report(analysed, fake_store, tmp_path):
     path = write_report(tmp_path / "report.html", res, runs, written, title="t")
     html = path.read_text()
     assert html.count("data:image/png;base64,") == len(written)
-    assert "Fake CPU" in html                                   # environment from provenance
-    assert "quick" in html                                      # protocol named
-    assert "converter says no" in html                          # failed run listed with its error
+    assert "Fake CPU" in html  # environment from provenance
+    assert "quick" in html  # protocol named
+    assert "converter says no" in html  # failed run listed with its error
     assert "reproduced" not in html or "paper:iphone12" in html
-    assert f"mobileone_s0</td><td>{CPU_TARGET}</td>" in html     # latency table row, per target
-    assert "<script" not in html and "http://" not in html      # self-contained, nothing fetched
+    assert f"mobileone_s0</td><td>{CPU_TARGET}</td>" in html  # latency table row, per target
+    assert "<script" not in html and "http://" not in html  # self-contained, nothing fetched
 
 
 def test_plot_kinds_are_validated():

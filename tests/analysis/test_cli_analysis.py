@@ -20,8 +20,7 @@ def test_analyze_reference_json_reproduces_table1(run_cli):
 
 
 def test_analyze_table_and_csv(run_cli):
-    code, out, _ = run_cli(["analyze", "--device", "paper:iphone12", "--device", "paper:cpu",
-                         "--bootstrap", "200"])
+    code, out, _ = run_cli(["analyze", "--device", "paper:iphone12", "--device", "paper:cpu", "--bootstrap", "200"])
     assert code == 0
     assert "Table 1" in out and "reproduced" in out and "0.46, 0.04" in out
     code, out, _ = run_cli(["analyze", "--device", "paper:cpu", "--csv", "--bootstrap", "200"])
@@ -48,7 +47,7 @@ def test_bad_input_is_one_line(argv, message, run_cli, tmp_path, monkeypatch):
     code, out, err = run_cli(argv)
     assert code == 2
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "results").exists()          # nothing written
+    assert not (tmp_path / "results").exists()  # nothing written
 
 
 def test_analyze_missing_store(run_cli, tmp_path):
@@ -71,10 +70,14 @@ def test_report_from_store(run_cli, fake_store, tmp_path, fake_metrics, monkeypa
     # counted metrics come from the fake table instead of building models
     import mobench.analysis.metrics as M
 
-    monkeypatch.setattr(M, "metrics_table",
-                        lambda models, *a, **k: (fake_metrics.loc[[m for m in models if m in fake_metrics.index]], {}))
-    code, out, err = run_cli(["report", "--db", str(fake_store), "--device", "cpu", "--metric", "macs",
-                           "--out", str(tmp_path / "rep")])
+    monkeypatch.setattr(
+        M,
+        "metrics_table",
+        lambda models, *a, **k: (fake_metrics.loc[[m for m in models if m in fake_metrics.index]], {}),
+    )
+    code, out, err = run_cli(
+        ["report", "--db", str(fake_store), "--device", "cpu", "--metric", "macs", "--out", str(tmp_path / "rep")]
+    )
     assert code == 0, err
     html = (tmp_path / "rep" / "report.html").read_text()
     assert "data:image/png;base64," in html and "latency_vs_macs" in html
@@ -89,8 +92,15 @@ def test_run_quick_end_to_end(run_cli, tmp_path):
     assert code == 0, err
     assert (out / "mobench.sqlite").exists() and (out / "report.html").exists()
     pngs = sorted(p.stem for p in (out / "plots").glob("*.png"))
-    for stem in ("latency_vs_macs", "latency_vs_params", "top1_vs_latency", "measured_vs_paper",
-                 "latency_distribution", "latency_drift", "fused_vs_unfused"):
+    for stem in (
+        "latency_vs_macs",
+        "latency_vs_params",
+        "top1_vs_latency",
+        "measured_vs_paper",
+        "latency_distribution",
+        "latency_drift",
+        "fused_vs_unfused",
+    ):
         assert stem in pngs
     from mobench.results import load
 
@@ -98,14 +108,14 @@ def test_run_quick_end_to_end(run_cli, tmp_path):
     ok = runs[runs["status"] == "ok"]
     assert set(ok["model"]) >= {"mobileone_s0", "mobilenet_v3_small", "mobilenet_v2_100"}
     s0 = ok[ok["model"] == "mobileone_s0"]
-    assert sorted(s0["reparameterized"]) == [False, True]          # S0 timed fused and unfused
+    assert sorted(s0["reparameterized"]) == [False, True]  # S0 timed fused and unfused
     n_runs = len(runs)
     code, stdout, _ = run_cli(["run", "--preset", "quick", "--out", str(out)])
     assert code == 0 and "reused" in stdout
-    assert len(load(out / "mobench.sqlite")) == n_runs            # resumed: nothing re-timed
+    assert len(load(out / "mobench.sqlite")) == n_runs  # resumed: nothing re-timed
 
 
 def test_report_unwritable_out_is_one_line(run_cli, tmp_path):
-    (tmp_path / "rep" / "report.html").mkdir(parents=True)     # a folder where the file should go
+    (tmp_path / "rep" / "report.html").mkdir(parents=True)  # a folder where the file should go
     code, _, err = run_cli(["report", "--device", "paper:cpu", "--out", str(tmp_path / "rep")])
     assert code == 2 and "cannot write the report to" in err and len(err.strip().splitlines()) == 1

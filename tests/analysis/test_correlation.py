@@ -36,7 +36,7 @@ def test_spearman_and_kendall_hand_computed():
 
 def test_pearson_is_on_log_log():
     x = _s([1, 2, 4, 8, 16])
-    y = x ** 2.5  # a power law is a straight line in log-log: r = 1 exactly, rho = 1
+    y = x**2.5  # a power law is a straight line in log-log: r = 1 exactly, rho = 1
     r = correlate(y, x)
     assert r.pearson_log_r == pytest.approx(1.0)
     # on linear axes the same data are far from a line: the log transform matters

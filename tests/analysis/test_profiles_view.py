@@ -7,12 +7,19 @@ import pytest
 from mobench.analysis.profiles_view import plot_study, stored_sections, study_section
 
 ROWS = {
-    "activations": [{"label": "ReLU", "activation": "relu", "latency_ms": 1.0, "paper_ms": 1.53, "device": "cpu"},
-                    {"label": "GELU", "activation": "gelu", "latency_ms": 1.2, "paper_ms": 1.63, "device": "cpu"}],
-    "blocks": [{"label": "plain (ReLU)", "memory_mb": 10.0, "latency_ms": 1.0},
-               {"label": "skip connections", "memory_mb": 12.5, "latency_ms": 1.1}],
-    "branches": [{"k": k, "form": f, "latency_ms": (0.2 * k if f == "unfused" else 0.2)}
-                 for k in (1, 2, 4, 8) for f in ("unfused", "fused")],
+    "activations": [
+        {"label": "ReLU", "activation": "relu", "latency_ms": 1.0, "paper_ms": 1.53, "device": "cpu"},
+        {"label": "GELU", "activation": "gelu", "latency_ms": 1.2, "paper_ms": 1.63, "device": "cpu"},
+    ],
+    "blocks": [
+        {"label": "plain (ReLU)", "memory_mb": 10.0, "latency_ms": 1.0},
+        {"label": "skip connections", "memory_mb": 12.5, "latency_ms": 1.1},
+    ],
+    "branches": [
+        {"k": k, "form": f, "latency_ms": (0.2 * k if f == "unfused" else 0.2)}
+        for k in (1, 2, 4, 8)
+        for f in ("unfused", "fused")
+    ],
 }
 
 
@@ -45,14 +52,24 @@ def test_stored_sections_reach_the_report(fake_store, fake_metrics):
 
     with Store(fake_store) as store:
         assert stored_sections(store) == []
-        add_profile(store, Profile("s0", "cpu", "onnxruntime-profiler", runs=3, profiled_total_ms=2.0,
-                                   ops=[OpTime("/stage1/c/Conv", "FusedConv", 1.8, "stage1")]))
+        add_profile(
+            store,
+            Profile(
+                "s0",
+                "cpu",
+                "onnxruntime-profiler",
+                runs=3,
+                profiled_total_ms=2.0,
+                ops=[OpTime("/stage1/c/Conv", "FusedConv", 1.8, "stage1")],
+            ),
+        )
         add_study(store, "blocks", "cpu", 64, ROWS["blocks"])
         secs = stored_sections(store)
     html = "\n".join(secs)
     assert "Profiles: where the time goes" in html and "Study: blocks" in html and "90.0" in html
     runs = load(fake_store)
-    res = analyze(["cpu"], "macs", runs=runs, counted=fake_metrics, models=["mobileone_s0", "mobilenet_v1"],
-                  n_resamples=50)
+    res = analyze(
+        ["cpu"], "macs", runs=runs, counted=fake_metrics, models=["mobileone_s0", "mobilenet_v1"], n_resamples=50
+    )
     page = render_report(res, runs, {}, extra_sections=secs)
     assert page.index("Study: blocks") < page.index("<h2>Plots</h2>")

@@ -39,7 +39,9 @@ def test_models_show_alias(run_cli):
 def test_unknown_model_is_one_line_with_suggestions():
     proc = subprocess.run(
         [sys.executable, "-m", "mobench", "models", "show", "mobilone_s0"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

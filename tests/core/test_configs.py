@@ -22,8 +22,14 @@ def test_protocols_match_their_definitions():
 def test_frozen_and_validated():
     with pytest.raises(dataclasses.FrozenInstanceError):
         protocol("quick").rounds = 5
-    for bad in (dict(rounds=0), dict(inferences=4, trim=2), dict(warmup=-1), dict(headline="p50"),
-                dict(time_budget_s=0), dict(input_kind="video")):
+    for bad in (
+        dict(rounds=0),
+        dict(inferences=4, trim=2),
+        dict(warmup=-1),
+        dict(headline="p50"),
+        dict(time_budget_s=0),
+        dict(input_kind="video"),
+    ):
         with pytest.raises(UsageError):
             BenchConfig(**bad)
 
@@ -47,11 +53,11 @@ def test_customize_rescales_trim_when_only_inferences_shrink():
 
     mb = protocol("modelbench")
     small = customize(mb, inferences=5)
-    assert (small.inferences, small.trim, small.name) == (5, 1, "modelbench+custom")   # 10 of 50 -> 1 of 5
-    assert customize(mb, inferences=2).trim == 0                                        # nothing fits: no trim
-    assert customize(mb, inferences=40).trim == 10                                      # still fits: unchanged
+    assert (small.inferences, small.trim, small.name) == (5, 1, "modelbench+custom")  # 10 of 50 -> 1 of 5
+    assert customize(mb, inferences=2).trim == 0  # nothing fits: no trim
+    assert customize(mb, inferences=40).trim == 10  # still fits: unchanged
     with pytest.raises(UsageError, match="2 \\* trim < inferences"):
-        customize(mb, inferences=5, trim=3)                                             # an explicit trim is kept
+        customize(mb, inferences=5, trim=3)  # an explicit trim is kept
     assert customize(mb) is mb
     image = customize(mb, input_kind="image")
-    assert image.name == "modelbench" and image.input_kind == "image"                   # not a protocol change
+    assert image.name == "modelbench" and image.input_kind == "image"  # not a protocol change

@@ -20,13 +20,13 @@ def test_one_round_by_hand():
     assert s["min_ms"] == 1.0
     assert s["mean_ms"] == pytest.approx(3.0)
     assert s["median_ms"] == 3.0
-    assert s["std_ms"] == pytest.approx(math.sqrt(2.5))          # sample std, ddof=1
+    assert s["std_ms"] == pytest.approx(math.sqrt(2.5))  # sample std, ddof=1
     assert s["cv"] == pytest.approx(math.sqrt(2.5) / 3.0)
-    assert s["p90_ms"] == pytest.approx(4.6)                     # 4 + 0.6 * (5 - 4)
+    assert s["p90_ms"] == pytest.approx(4.6)  # 4 + 0.6 * (5 - 4)
     assert s["p99_ms"] == pytest.approx(4.96)
-    assert s["trimmed_mean_ms"] == pytest.approx(3.0)            # mean of [2, 3, 4]
+    assert s["trimmed_mean_ms"] == pytest.approx(3.0)  # mean of [2, 3, 4]
     assert (s["low_ms"], s["high_ms"]) == (2.0, 4.0)
-    assert s["outlier_fraction"] == 0.0                          # fences -1 .. 7
+    assert s["outlier_fraction"] == 0.0  # fences -1 .. 7
 
 
 def test_modelbench_trimmed_mean_is_mean_of_round_means():
@@ -87,8 +87,8 @@ def test_robust_is_the_lower_quartile_of_round_medians_and_spread_flags_disagree
     quiet = [[1.0, 1.1, 0.9]] * 4
     busy = [[3.0, 3.2, 2.8]] * 4
     s = compute_stats(quiet + busy, cfg())
-    assert s["robust_ms"] == pytest.approx(1.0)                   # quartile of [1]*4 + [3]*4
-    assert s["median_ms"] == pytest.approx(2.0, abs=1.0)          # the plain median sits between the groups
+    assert s["robust_ms"] == pytest.approx(1.0)  # quartile of [1]*4 + [3]*4
+    assert s["median_ms"] == pytest.approx(2.0, abs=1.0)  # the plain median sits between the groups
     assert s["round_spread"] == pytest.approx(2.0) and s["rounds_disagree"] == 1
     calm = compute_stats([[1.0, 1.0], [1.05, 1.05], [1.02, 1.02]], cfg())
     assert calm["round_spread"] < ROUND_DISAGREE and calm["rounds_disagree"] == 0

@@ -39,12 +39,21 @@ def test_real_prediction(tmp_path):
 
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU()).eval()
     traced = torch.jit.trace(model, torch.randn(1, 3, 32, 32))
-    ml = ct.convert(traced, inputs=[ct.TensorType(name="input", shape=(1, 3, 32, 32))],
-                    convert_to="mlprogram", minimum_deployment_target=ct.target.iOS16)
+    ml = ct.convert(
+        traced,
+        inputs=[ct.TensorType(name="input", shape=(1, 3, 32, 32))],
+        convert_to="mlprogram",
+        minimum_deployment_target=ct.target.iOS16,
+    )
     path = tmp_path / "tiny.mlpackage"
     ml.save(str(path))
-    art = SimpleNamespace(model="tiny", format="coreml", path=path, manifest_path=None,
-                          manifest={"sha256": sha256_path(path), "input": {"name": "input", "shape": [1, 3, 32, 32]}})
+    art = SimpleNamespace(
+        model="tiny",
+        format="coreml",
+        path=path,
+        manifest_path=None,
+        manifest={"sha256": sha256_path(path), "input": {"name": "input", "shape": [1, 3, 32, 32]}},
+    )
     for cu in ("cpu", "all"):
         rec = get_device("coreml", compute_units=cu).run("tiny", art, protocol("quick"))
         assert rec.n_samples == 30 and rec.device_info["compute_units"] == cu

@@ -30,7 +30,7 @@ def test_ort_matches_a_bare_session(tiny_onnx):
     (name,) = feed
     assert feed[name].shape == (1, 3, 16, 16) and feed[name].dtype == np.float32
     again = dev.make_input(sess, tiny_onnx, protocol("quick"))[name]
-    assert np.array_equal(feed[name], again)             # seeded
+    assert np.array_equal(feed[name], again)  # seeded
     ref = ort.InferenceSession(str(tiny_onnx.path), providers=["CPUExecutionProvider"]).run(None, feed)[0]
     np.testing.assert_allclose(dev.bind(sess, feed)()[0], ref, rtol=1e-5, atol=1e-6)
 

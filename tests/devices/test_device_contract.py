@@ -43,7 +43,7 @@ def test_device_contract(name, tiny_onnx):
     assert seen and seen[-1] == (CFG.rounds, CFG.rounds)
     info, key = dev.info(), dev.options_key()
     assert isinstance(info, dict) and isinstance(key, dict)
-    json.dumps(info, default=str)                                  # stored as JSON with each run
+    json.dumps(info, default=str)  # stored as JSON with each run
     json.dumps(key)
-    assert config_key(CFG, **key) == config_key(CFG, **dev.options_key())   # stable for reuse
+    assert config_key(CFG, **key) == config_key(CFG, **dev.options_key())  # stable for reuse
     assert isinstance(dev.artifact_fields(artifact), dict)

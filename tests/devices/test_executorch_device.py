@@ -23,18 +23,28 @@ def tiny_pte(tmp_path_factory):
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
-        torch.nn.Flatten(), torch.nn.Linear(8, 10),
+        torch.nn.Conv2d(3, 8, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(8, 10),
     ).eval()
     x = torch.randn(1, 3, 16, 16)
     program = to_edge_transform_and_lower(torch.export.export(model, (x,)), partitioner=[XnnpackPartitioner()])
     path = tmp_path_factory.mktemp("pte") / "tiny.pte"
     path.write_bytes(program.to_executorch().buffer)
     art = SimpleNamespace(
-        model="tiny", format="executorch", path=path, manifest_path=None,
-        manifest={"sha256": sha256_path(path), "precision": "fp32", "reparameterized": True,
-                  "input": {"name": "x", "shape": [1, 3, 16, 16], "dtype": "float32"},
-                  "exporter": {"delegate": "xnnpack"}},
+        model="tiny",
+        format="executorch",
+        path=path,
+        manifest_path=None,
+        manifest={
+            "sha256": sha256_path(path),
+            "precision": "fp32",
+            "reparameterized": True,
+            "input": {"name": "x", "shape": [1, 3, 16, 16], "dtype": "float32"},
+            "exporter": {"delegate": "xnnpack"},
+        },
     )
     return art, model
 

@@ -30,6 +30,7 @@ class Fake(LocalDevice):
             self.calls += 1
             if self.predict_s:
                 time.sleep(self.predict_s)
+
         return predict
 
 
@@ -43,8 +44,8 @@ def test_counts_and_separation_of_load_first_warmup():
     assert dev.calls == 3 * (2 + 4)
     assert [len(w) for w in rec.warmup_ms] == [2, 2, 2]
     assert [len(r) for r in rec.samples_ms] == [4, 4, 4]
-    assert dev.inputs == 1                              # prepared once, before any clock
-    assert all(s < 30 for r in rec.samples_ms for s in r)   # load time never leaks into samples
+    assert dev.inputs == 1  # prepared once, before any clock
+    assert all(s < 30 for r in rec.samples_ms for s in r)  # load time never leaks into samples
     assert rec.protocol == "t" and rec.config["rounds"] == 3
     assert rec.provenance["host"] and rec.memory["inference_peak_rss_delta_mb"] is not None
     assert [r["index"] for r in rec.rounds_info] == [0, 1, 2]
@@ -56,7 +57,7 @@ def test_no_reload_loads_once_and_warms_every_round():
     dev = Fake()
     rec = dev.run("m", None, cfg)
     assert dev.loads == 1 and len(rec.first_inference_ms) == 1
-    assert dev.calls == 3 * (1 + 2)                     # round 1's warm-up is the first inference
+    assert dev.calls == 3 * (1 + 2)  # round 1's warm-up is the first inference
     assert rec.n_samples == 6
 
 

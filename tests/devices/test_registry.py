@@ -47,6 +47,6 @@ def test_options_are_checked():
         get_device("cpu", threads=0)
     with pytest.raises(DeviceError, match="graph optimization"):
         get_device("cpu", graph_opt="max")
-    dev = get_device("cpu", threads=1, graph_opt=None)   # None means default
+    dev = get_device("cpu", threads=1, graph_opt=None)  # None means default
     assert isinstance(dev, Device) and dev.threads == 1 and dev.graph_opt == "all"
     assert dev.info()["threads"] == 1 and dev.info()["threads_default"] is False

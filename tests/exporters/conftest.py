@@ -25,7 +25,9 @@ def _tiny_rep(*, inference_mode: bool = False, **_):
         def __init__(self) -> None:
             super().__init__()
             self.stem = MobileOneBlock(3, 8, 3, stride=2, padding=1, inference_mode=inference_mode, num_conv_branches=2)
-            self.dw = MobileOneBlock(8, 8, 3, stride=1, padding=1, groups=8, inference_mode=inference_mode, num_conv_branches=2)
+            self.dw = MobileOneBlock(
+                8, 8, 3, stride=1, padding=1, groups=8, inference_mode=inference_mode, num_conv_branches=2
+            )
             self.pw = MobileOneBlock(8, 16, 1, inference_mode=inference_mode, num_conv_branches=2)
             self.pool = nn.AdaptiveAvgPool2d(1)
             self.head = nn.Linear(16, 10)
@@ -42,8 +44,13 @@ def tiny_rep(monkeypatch):
     from mobench.models import _registry
 
     info = _registry.ModelInfo(
-        name=TINY, family="tiny", kind="convnet", source="mobench", reparameterizable=True,
-        description="three MobileOne blocks (tests only)", fn=_tiny_rep,
+        name=TINY,
+        family="tiny",
+        kind="convnet",
+        source="mobench",
+        reparameterizable=True,
+        description="three MobileOne blocks (tests only)",
+        fn=_tiny_rep,
     )
     monkeypatch.setitem(_registry.MODELS, TINY, _tiny_rep)
     monkeypatch.setitem(_registry._INFO, TINY, info)
@@ -53,8 +60,9 @@ def tiny_rep(monkeypatch):
 def _tiny_plain(*, inference_mode: bool = False, **_):
     import torch.nn as nn
 
-    return nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.BatchNorm2d(8), nn.ReLU(),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10)).eval()
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, 2, 1), nn.BatchNorm2d(8), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10)
+    ).eval()
 
 
 @pytest.fixture
@@ -63,8 +71,12 @@ def tiny_plain(monkeypatch):
     from mobench.models import _registry
 
     info = _registry.ModelInfo(
-        name="tiny_plain_test", family="tiny", kind="convnet", source="mobench",
-        description="conv-BN-ReLU + linear (tests only)", fn=_tiny_plain,
+        name="tiny_plain_test",
+        family="tiny",
+        kind="convnet",
+        source="mobench",
+        description="conv-BN-ReLU + linear (tests only)",
+        fn=_tiny_plain,
     )
     monkeypatch.setitem(_registry.MODELS, "tiny_plain_test", _tiny_plain)
     monkeypatch.setitem(_registry._INFO, "tiny_plain_test", info)

@@ -57,15 +57,30 @@ def test_multi_model_failure_table_and_exit_code(tmp_path, run_cli, tiny_rep, ti
         return real(prep, config, precision, out_dir, stem, name, *a, **k)
 
     monkeypatch.setattr(onnx_exporter, "convert", convert)
-    code, out, err = run_cli(["export", "-m", tiny_plain, "-m", tiny_rep, "-f", "onnx", "--resolution", "64",
-                          "--out", str(tmp_path), "--json"])
+    code, out, err = run_cli(
+        [
+            "export",
+            "-m",
+            tiny_plain,
+            "-m",
+            tiny_rep,
+            "-f",
+            "onnx",
+            "--resolution",
+            "64",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ]
+    )
     assert code == 1
     rows = json.loads(out)
     assert [(r["model"], r["ok"]) for r in rows] == [(tiny_plain, False), (tiny_rep, True)]
     assert "aten::unfold" in rows[0]["error"] and rows[1]["parity"] == "passed"
 
-    code, out, err = run_cli(["export", "-m", tiny_plain, "-m", tiny_rep, "-f", "onnx", "--resolution", "64",
-                          "--out", str(tmp_path / "b")])
+    code, out, err = run_cli(
+        ["export", "-m", tiny_plain, "-m", tiny_rep, "-f", "onnx", "--resolution", "64", "--out", str(tmp_path / "b")]
+    )
     assert code == 1
     assert "1 of 2 ok" in out and "failed" in out and "aten::unfold" in out.replace("\n", "")
     assert "1 of 2 exports failed" in err

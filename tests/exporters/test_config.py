@@ -23,14 +23,18 @@ def test_default_stems_are_the_canonical_name():
         ({"reparameterize": False}, "onnx", "mobileone_s0_unfused"),
         ({"input_kind": "image"}, "coreml", "mobileone_s0_image"),
         ({"precision": "fp32"}, "coreml", "mobileone_s0_fp32"),
-        ({"precision": "fp32"}, "onnx", "mobileone_s0"),          # fp32 is ONNX's default
+        ({"precision": "fp32"}, "onnx", "mobileone_s0"),  # fp32 is ONNX's default
         ({"precision": "fp16"}, "onnx", "mobileone_s0_fp16"),
-        ({"precision": "fp16"}, "coreml", "mobileone_s0"),        # fp16 is Core ML's default
+        ({"precision": "fp16"}, "coreml", "mobileone_s0"),  # fp16 is Core ML's default
         ({"resolution": 256}, "onnx", "mobileone_s0_r256"),
         ({"target": "iOS17"}, "coreml", "mobileone_s0_ios17"),
-        ({"target": "iOS17"}, "onnx", "mobileone_s0"),            # a Core ML option
+        ({"target": "iOS17"}, "onnx", "mobileone_s0"),  # a Core ML option
         ({"opset": 18}, "onnx", "mobileone_s0_opset18"),
-        ({"reparameterize": False, "input_kind": "image", "precision": "fp32"}, "coreml", "mobileone_s0_unfused_image_fp32"),
+        (
+            {"reparameterize": False, "input_kind": "image", "precision": "fp32"},
+            "coreml",
+            "mobileone_s0_unfused_image_fp32",
+        ),
     ],
 )
 def test_non_default_options_get_suffixes(kwargs, fmt, stem):

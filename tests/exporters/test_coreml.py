@@ -24,7 +24,7 @@ def test_s0_mlpackage_loads_and_is_fused(s0_coreml):
     spec = _spec(s0_coreml.path)
     assert spec.WhichOneof("Type") == "mlProgram"
     hist = op_histogram_from_spec(spec)
-    assert hist == s0_coreml.manifest["op_histogram"]       # the manifest describes the file on disk
+    assert hist == s0_coreml.manifest["op_histogram"]  # the manifest describes the file on disk
     assert hist["conv"] == 43 and "batch_norm" not in hist
     checks = {c["name"]: c["passed"] for c in s0_coreml.manifest["structural_check"]["checks"]}
     assert checks == {"no_batch_norm": True, "one_conv_per_block": True, "conv_count": True}
@@ -37,8 +37,12 @@ def test_s0_mlpackage_interface_and_metadata(s0_coreml):
     assert list(spec.description.input[0].type.multiArrayType.shape) == [1, 3, 224, 224]
     # the manifest states the I/O dtypes the package really has (fp16 programs get fp16 I/O)
     fp16 = 65552
-    assert (spec.description.input[0].type.multiArrayType.dataType == fp16) == (s0_coreml.manifest["input"]["dtype"] == "float16")
-    assert (spec.description.output[0].type.multiArrayType.dataType == fp16) == (s0_coreml.manifest["output"]["dtype"] == "float16")
+    assert (spec.description.input[0].type.multiArrayType.dataType == fp16) == (
+        s0_coreml.manifest["input"]["dtype"] == "float16"
+    )
+    assert (spec.description.output[0].type.multiArrayType.dataType == fp16) == (
+        s0_coreml.manifest["output"]["dtype"] == "float16"
+    )
     meta = spec.description.metadata
     assert "mobileone_s0" in meta.shortDescription and meta.license and meta.versionString
     assert spec.description.input[0].shortDescription and spec.description.output[0].shortDescription

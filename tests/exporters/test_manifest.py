@@ -22,8 +22,23 @@ def test_written_manifest_validates_and_reads_from_folder_or_file(doc):
     assert d["schema_version"] == SCHEMA_VERSION
     assert read_manifest(art.path.parent) == d == read_manifest(art.manifest_path) == read_manifest(art.path)
     entry = d["artifacts"]["onnx"]
-    for key in ("model", "family", "variant", "reparameterized", "input", "output", "precision", "opset",
-                "params", "macs", "op_histogram", "parity", "sha256", "versions", "created"):
+    for key in (
+        "model",
+        "family",
+        "variant",
+        "reparameterized",
+        "input",
+        "output",
+        "precision",
+        "opset",
+        "params",
+        "macs",
+        "op_histogram",
+        "parity",
+        "sha256",
+        "versions",
+        "created",
+    ):
         assert key in entry
     assert entry["input"]["preprocessing"]["mean"] == [0.485, 0.456, 0.406]
 

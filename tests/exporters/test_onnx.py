@@ -26,14 +26,24 @@ def test_fused_s0_parity_and_interface(s0_onnx):
     assert m["parity"]["status"] == "passed"
     assert m["parity"]["max_abs_diff"] <= m["parity"]["rtol"] * m["parity"]["max_abs_ref"] + m["parity"]["atol"]
     assert m["parity"]["top1_agrees"] is True
-    assert m["input"] == {**m["input"], "name": "input", "shape": [1, 3, 224, 224], "dtype": "float32", "layout": "NCHW", "kind": "tensor"}
+    assert m["input"] == {
+        **m["input"],
+        "name": "input",
+        "shape": [1, 3, 224, 224],
+        "dtype": "float32",
+        "layout": "NCHW",
+        "kind": "tensor",
+    }
     assert m["output"]["name"] == "logits" and m["output"]["shape"] == [1, 1000]
     assert m["opset"] == 17 and m["precision"] == "fp32" and m["target"] is None
     model = onnx.load(str(s0_onnx.path))
     assert [i.name for i in model.graph.input] == ["input"] and [o.name for o in model.graph.output] == ["logits"]
     assert {p.key: p.value for p in model.metadata_props}["mobench.model"] == "mobileone_s0"
     # one self-contained file, no external data
-    assert sorted(p.name for p in s0_onnx.path.parent.iterdir() if not p.name.startswith(".")) == ["manifest.json", "mobileone_s0.onnx"]
+    assert sorted(p.name for p in s0_onnx.path.parent.iterdir() if not p.name.startswith(".")) == [
+        "manifest.json",
+        "mobileone_s0.onnx",
+    ]
 
 
 def test_s0_manifest_fields(s0_onnx):
@@ -107,7 +117,7 @@ def test_dynamo_exporter_is_the_fallback(tiny_rep, cfg, monkeypatch):
     ex = art.manifest["exporter"]
     assert ex["name"].startswith("torch.onnx dynamo") and "aten::fancy" in ex["fallback_reasons"][0]
     assert art.manifest["parity"]["status"] == "passed" and art.manifest["structural_check"]["status"] == "passed"
-    assert art.manifest["opset"] >= 17 and ex["opset_requested"] == 17     # the manifest says what was written
+    assert art.manifest["opset"] >= 17 and ex["opset_requested"] == 17  # the manifest says what was written
 
 
 def test_both_exporters_failing_is_one_clear_error(tiny_rep, cfg, monkeypatch):

@@ -24,7 +24,7 @@ def _fail_after_writing(monkeypatch, exc):
 
     def convert(prep, config, precision, out_dir, stem, *args, **kw):
         result = real(prep, config, precision, out_dir, stem, *args, **kw)
-        assert result["path"].exists()          # the partial output really was on disk
+        assert result["path"].exists()  # the partial output really was on disk
         raise exc
 
     monkeypatch.setattr(onnx_exporter, "convert", convert)
@@ -33,11 +33,15 @@ def _fail_after_writing(monkeypatch, exc):
 def test_export_writes_artifact_and_manifest(tiny_rep, cfg):
     art = export(tiny_rep, "onnx", cfg)
     assert art.path == cfg.out_dir / f"{tiny_rep}_r64" / f"{tiny_rep}_r64.onnx"
-    assert set(_tree(cfg.out_dir)) == {f"{tiny_rep}_r64", f"{tiny_rep}_r64/.manifest.lock",
-                                       f"{tiny_rep}_r64/{tiny_rep}_r64.onnx", f"{tiny_rep}_r64/manifest.json"}
+    assert set(_tree(cfg.out_dir)) == {
+        f"{tiny_rep}_r64",
+        f"{tiny_rep}_r64/.manifest.lock",
+        f"{tiny_rep}_r64/{tiny_rep}_r64.onnx",
+        f"{tiny_rep}_r64/manifest.json",
+    }
     umask = os.umask(0)
     os.umask(umask)
-    assert art.manifest_path.stat().st_mode & 0o777 == 0o666 & ~umask     # not the temp file's 0600
+    assert art.manifest_path.stat().st_mode & 0o777 == 0o666 & ~umask  # not the temp file's 0600
     m = art.manifest
     assert m["structural_check"]["status"] == "passed" and m["op_histogram"]["Conv"] == 3
     assert m["parity"]["status"] == "passed"
@@ -48,7 +52,7 @@ def test_exception_mid_export_leaves_nothing(tiny_rep, cfg, monkeypatch, exc):
     _fail_after_writing(monkeypatch, exc)
     with pytest.raises((ExportError, KeyboardInterrupt)):
         export(tiny_rep, "onnx", cfg)
-    assert _tree(cfg.out_dir) == []             # no stem folder, no .partial leftovers
+    assert _tree(cfg.out_dir) == []  # no stem folder, no .partial leftovers
 
 
 def test_existing_output_needs_force_and_is_untouched(tiny_rep, cfg):
@@ -95,8 +99,11 @@ def test_structural_failure_fails_the_export(tiny_rep, cfg, monkeypatch):
     from mobench.exporters import pipeline
 
     real = pipeline.structural_checks
-    monkeypatch.setattr(pipeline, "structural_checks",
-                        lambda hist, fmt, exp, rep: real({**hist, "BatchNormalization": 1}, fmt, exp, rep))
+    monkeypatch.setattr(
+        pipeline,
+        "structural_checks",
+        lambda hist, fmt, exp, rep: real({**hist, "BatchNormalization": 1}, fmt, exp, rep),
+    )
     with pytest.raises(ExportError, match="structural check failed: no_batch_norm"):
         export(tiny_rep, "onnx", cfg)
     assert _tree(cfg.out_dir) == []
@@ -123,7 +130,7 @@ def test_find_artifact_matches_config_and_hash(tiny_rep, cfg):
     assert found is not None and found.path == art.path and found.manifest == art.manifest
     assert find_artifact(tiny_rep, "onnx", dataclasses.replace(cfg, precision="fp16")) is None
     assert find_artifact(tiny_rep, "onnx", dataclasses.replace(cfg, reparameterize=False)) is None
-    with open(art.path, "ab") as fh:               # a changed file no longer matches its sha256
+    with open(art.path, "ab") as fh:  # a changed file no longer matches its sha256
         fh.write(b"\0")
     assert find_artifact(tiny_rep, "onnx", cfg) is None
 
@@ -134,7 +141,7 @@ def test_formats_share_one_manifest(tiny_rep, cfg):
     assert onnx_art.manifest_path == ml_art.manifest_path
     doc = read_manifest(ml_art.manifest_path)
     assert set(doc["artifacts"]) == {"onnx", "coreml"}
-    assert doc["artifacts"]["onnx"] == onnx_art.manifest          # the ONNX entry survived the Core ML write
+    assert doc["artifacts"]["onnx"] == onnx_art.manifest  # the ONNX entry survived the Core ML write
     assert ml_art.manifest["op_histogram"]["conv"] == 3 and "batch_norm" not in ml_art.manifest["op_histogram"]
 
 
@@ -196,6 +203,6 @@ def test_export_many_reuses_matching_artifacts(tiny_rep, cfg):
 
 def test_deleted_artifact_can_be_exported_again_without_force(tiny_rep, cfg):
     art = export(tiny_rep, "onnx", cfg)
-    art.path.unlink()                          # the manifest entry now points at nothing
+    art.path.unlink()  # the manifest entry now points at nothing
     again = export(tiny_rep, "onnx", cfg)
     assert again.path.exists() and read_manifest(again.manifest_path)["artifacts"]["onnx"] == again.manifest

@@ -20,8 +20,7 @@ from mobench.exporters.manifest import read_manifest
 from mobench.exporters.recipes import RECIPES
 
 # Core ML w8a8 calibrates through Core ML predictions (macOS only); tested separately below.
-CASES = [(f, r) for f in FORMATS.names() for r in format_recipes(f)
-         if not (f == "coreml" and r == "w8a8")]
+CASES = [(f, r) for f in FORMATS.names() for r in format_recipes(f) if not (f == "coreml" and r == "w8a8")]
 
 
 @pytest.mark.parametrize(("fmt", "recipe"), CASES, ids=[f"{f}-{r}" for f, r in CASES])
@@ -30,7 +29,7 @@ def test_every_format_recipe_exports_with_checks(tiny_rep, cfg, fmt, recipe, mon
 
     from mobench.exporters import coreml
 
-    monkeypatch.setattr(coreml, "WEIGHT_THRESHOLD", 64)   # the tiny net's tensors are small: compress them anyway
+    monkeypatch.setattr(coreml, "WEIGHT_THRESHOLD", 64)  # the tiny net's tensors are small: compress them anyway
 
     art = export(tiny_rep, fmt, dataclasses.replace(cfg, recipe=recipe))
     m = art.manifest
@@ -53,7 +52,7 @@ def test_every_format_recipe_exports_with_checks(tiny_rep, cfg, fmt, recipe, mon
     if fmt == "coreml" and RECIPES[recipe].quantized:
         assert {c["name"]: c["passed"] for c in m["structural_check"]["checks"]}["compressed_weights"]
         assert any(k.startswith("constexpr_") for k in m["op_histogram"])
-    read_manifest(art.manifest_path)   # validates against the registry-generated schema
+    read_manifest(art.manifest_path)  # validates against the registry-generated schema
 
 
 def test_onnx_int8_is_qdq_and_int8_dynamic_uses_integer_kernels(tiny_rep, cfg):
@@ -113,11 +112,14 @@ def test_coreml_w8a8_says_why_it_cannot_run_here(tiny_rep, cfg):
         export(tiny_rep, "coreml", dataclasses.replace(cfg, recipe="w8a8"))
 
 
-@pytest.mark.parametrize(("fmt", "recipe", "needle"), [
-    ("onnx", "int9", "unknown recipe 'int9'; valid recipes: fp32, fp16, int8"),
-    ("onnx", "palettize4", "format onnx has no recipe 'palettize4'; onnx recipes: fp32, fp16, int8, int8-dynamic"),
-    ("executorch", "fp16", "format executorch has no recipe 'fp16'; executorch recipes: fp32, int8"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "recipe", "needle"),
+    [
+        ("onnx", "int9", "unknown recipe 'int9'; valid recipes: fp32, fp16, int8"),
+        ("onnx", "palettize4", "format onnx has no recipe 'palettize4'; onnx recipes: fp32, fp16, int8, int8-dynamic"),
+        ("executorch", "fp16", "format executorch has no recipe 'fp16'; executorch recipes: fp32, int8"),
+    ],
+)
 def test_unknown_or_unsupported_recipe_is_a_one_line_usage_error(fmt, recipe, needle):
     with pytest.raises(UsageError) as err:
         check_recipe(fmt, recipe)

@@ -14,8 +14,15 @@ from mobench.models import PRESETS
 
 # Must export to Core ML: MobileOne S0-S4 and the MobileNet/EfficientNet baselines (the paper's
 # Table 9 times all of them with Core ML on an iPhone 12).
-COREML_MUST = [*PRESETS["mobileone"], "mobilenet_v1", "mobilenet_v2_100", "mobilenet_v2_140",
-               "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0"]
+COREML_MUST = [
+    *PRESETS["mobileone"],
+    "mobilenet_v1",
+    "mobilenet_v2_100",
+    "mobilenet_v2_140",
+    "mobilenet_v3_small",
+    "mobilenet_v3_large",
+    "efficientnet_b0",
+]
 
 
 @pytest.mark.slow
@@ -57,8 +64,15 @@ def test_unfused_s0_coreml_keeps_branches(tmp_path):
 
 # Quantized recipes over the MobileOne family and two CNN baselines (parity by the recipe's rule).
 QUANT_MODELS = [*PRESETS["mobileone"], "mobilenet_v2_100", "mobilenet_v3_small"]
-QUANT_CELLS = [("onnx", "int8"), ("onnx", "int8-dynamic"), ("executorch", "fp32"), ("executorch", "int8"),
-               ("coreml", "w8"), ("coreml", "palettize6"), ("coreml", "palettize4")]
+QUANT_CELLS = [
+    ("onnx", "int8"),
+    ("onnx", "int8-dynamic"),
+    ("executorch", "fp32"),
+    ("executorch", "int8"),
+    ("coreml", "w8"),
+    ("coreml", "palettize6"),
+    ("coreml", "palettize4"),
+]
 
 
 @pytest.mark.slow
@@ -69,7 +83,10 @@ def test_recipes_over_mobileone_and_baselines(tmp_path, fmt, recipe):
     assert not failed
     for r in results:
         m = r.artifact.manifest
-        assert m["precision"] == recipe and m["structural_check"]["status"] == "passed", (r.model, m["structural_check"])
+        assert m["precision"] == recipe and m["structural_check"]["status"] == "passed", (
+            r.model,
+            m["structural_check"],
+        )
         assert m["parity"]["status"] in ("passed", "skipped"), (r.model, m["parity"])
         if fmt != "coreml":
             assert m["parity"]["status"] == "passed"

@@ -46,8 +46,8 @@ CSV_STRUCTURE = {
     "26m": (3, 128, 8, 1024),
 }
 
-PARAMS_REL = 0.02   # an implementation of the published architecture matches its params within 2%
-MACS_REL = 0.03     # and its counted MACs within 3%
+PARAMS_REL = 0.02  # an implementation of the published architecture matches its params within 2%
+MACS_REL = 0.03  # and its counted MACs within 3%
 
 
 def _meta_model(variant: str) -> nn.Module:

@@ -83,8 +83,10 @@ def _randomize_bn(model: nn.Module, seed: int = 0) -> nn.Module:
         if isinstance(m, nn.BatchNorm2d):
             with torch.no_grad():
                 for t, lo, hi in (
-                    (m.weight, 0.5, 1.5), (m.bias, -0.5, 0.5),
-                    (m.running_mean, -0.5, 0.5), (m.running_var, 0.5, 2.0),
+                    (m.weight, 0.5, 1.5),
+                    (m.bias, -0.5, 0.5),
+                    (m.running_mean, -0.5, 0.5),
+                    (m.running_var, 0.5, 2.0),
                 ):
                     t.copy_(torch.rand(t.shape, generator=g) * (hi - lo) + lo)
     return model.eval()
@@ -106,12 +108,13 @@ def test_state_dict_matches_official_layout(variant: str, fused: bool) -> None:
         for k, v in _meta_model(variant, fused).state_dict().items()
     ]
     if got != expected:
-        first = next((i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b), min(len(got), len(expected)))
+        first = next(
+            (i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b), min(len(got), len(expected))
+        )
         ours = got[first] if first < len(got) else None
         theirs = expected[first] if first < len(expected) else None
         pytest.fail(
-            f"{len(got)} keys vs {len(expected)} official; first difference at #{first}: "
-            f"ours {ours}, official {theirs}"
+            f"{len(got)} keys vs {len(expected)} official; first difference at #{first}: ours {ours}, official {theirs}"
         )
 
 
@@ -148,12 +151,12 @@ def test_macs_on_real_tensors_agree_with_meta() -> None:
 @pytest.mark.parametrize(
     "in_ch, out_ch, kernel_size, stride, groups, use_se, k",
     [
-        (8, 8, 3, 1, 8, False, 4),    # depthwise 3x3 with identity + scale branches
+        (8, 8, 3, 1, 8, False, 4),  # depthwise 3x3 with identity + scale branches
         (32, 32, 3, 2, 32, True, 1),  # depthwise, stride 2 (no identity), SE
-        (8, 16, 1, 1, 1, False, 3),   # pointwise widening (no identity, no scale)
-        (32, 32, 1, 1, 1, True, 2),   # pointwise with identity and SE
-        (3, 8, 3, 2, 1, False, 1),    # stem
-        (8, 8, 3, 1, 2, False, 2),    # grouped conv with identity
+        (8, 16, 1, 1, 1, False, 3),  # pointwise widening (no identity, no scale)
+        (32, 32, 1, 1, 1, True, 2),  # pointwise with identity and SE
+        (3, 8, 3, 2, 1, False, 1),  # stem
+        (8, 8, 3, 1, 2, False, 2),  # grouped conv with identity
     ],
 )
 def test_block_fuses_exactly(in_ch, out_ch, kernel_size, stride, groups, use_se, k) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 import mobench
 
-PLUGIN = textwrap.dedent('''
+PLUGIN = textwrap.dedent("""
     import torch.nn as nn
 
 
@@ -31,7 +31,7 @@ PLUGIN = textwrap.dedent('''
     plug_tiny.model_info = {"family": "plug", "description": "a plug-in test network"}
 
     PLUGSET = ["plug_tiny", "mobileone_s0"]
-''')
+""")
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +51,21 @@ def site(tmp_path_factory) -> Path:
 
 def mobench_cli(site: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     repo = Path(mobench.__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(repo)]),
-           "MOBENCH_CACHE_DIR": str(tmp_path / "cache"), "MOBENCH_RESULTS": str(tmp_path / "results")}
-    return subprocess.run([sys.executable, "-m", "mobench", *args], capture_output=True, text=True,
-                          timeout=300, env=env, cwd=tmp_path, check=False)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(site), str(repo)]),
+        "MOBENCH_CACHE_DIR": str(tmp_path / "cache"),
+        "MOBENCH_RESULTS": str(tmp_path / "results"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mobench", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
 
 
 def test_plugin_model_is_listed_counted_and_in_presets(site, tmp_path):
@@ -71,8 +82,23 @@ def test_plugin_model_is_listed_counted_and_in_presets(site, tmp_path):
 
 def test_plugin_model_benches(site, tmp_path):
     db = tmp_path / "r.sqlite"
-    p = mobench_cli(site, tmp_path, "bench", "-m", "plug_tiny", "--protocol", "quick", "--rounds", "1",
-                    "--inferences", "5", "--warmup", "1", "--db", str(db))
+    p = mobench_cli(
+        site,
+        tmp_path,
+        "bench",
+        "-m",
+        "plug_tiny",
+        "--protocol",
+        "quick",
+        "--rounds",
+        "1",
+        "--inferences",
+        "5",
+        "--warmup",
+        "1",
+        "--db",
+        str(db),
+    )
     assert p.returncode == 0, p.stderr
     with sqlite3.connect(db) as con:
         assert con.execute("select model, status from runs").fetchall() == [("plug_tiny", "ok")]

@@ -39,6 +39,7 @@ def test_unknown_timm_name_suggests():
 
 def test_duplicate_registration_is_an_error():
     with pytest.raises(ValueError, match="registered twice"):
+
         @register_model(family="mobileone")
         def mobileone_s0(**kw):  # noqa: F811
             return None
@@ -46,6 +47,7 @@ def test_duplicate_registration_is_an_error():
 
 def test_duplicate_alias_is_an_error():
     with pytest.raises(ValueError, match="already taken"):
+
         @register_model(family="x", aliases=("s0",))
         def some_new_model_for_alias_test(**kw):
             return None

@@ -23,8 +23,11 @@ LAYER_WIDTHS = [16] * 8 + [32] * 7 + [64] * 7 + [128] * 7
 
 
 def test_every_study_network_is_registered():
-    expected = {f"study_act_{a}" for a in ACTIVATIONS} | {"study_blk_skip", "study_blk_branches4"} | {
-        f"study_mobileone_k{k}" for k in BRANCH_KS}
+    expected = (
+        {f"study_act_{a}" for a in ACTIVATIONS}
+        | {"study_blk_skip", "study_blk_branches4"}
+        | {f"study_mobileone_k{k}" for k in BRANCH_KS}
+    )
     assert set(STUDY_NETS) == expected
 
 
@@ -44,13 +47,13 @@ def test_thirty_weight_layers():
     linears = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
     assert len(convs) + len(linears) == 30 == StudyNetConfig().weight_layers
     assert [c.out_channels for c in convs] == LAYER_WIDTHS
-    assert [c.stride[0] for c in convs].count(2) == 5   # stem + first layer of each stage
+    assert [c.stride[0] for c in convs].count(2) == 5  # stem + first layer of each stage
 
 
 def test_relu_cnn_params_by_hand():
     # conv 3x3 without bias + BN (2 params per channel):
-    stem = 9 * 3 * 16 + 2 * 16                                    # 464
-    stage1 = 7 * (9 * 16 * 16 + 2 * 16)                           # 16352
+    stem = 9 * 3 * 16 + 2 * 16  # 464
+    stage1 = 7 * (9 * 16 * 16 + 2 * 16)  # 16352
     stage2 = (9 * 16 * 32 + 2 * 32) + 6 * (9 * 32 * 32 + 2 * 32)  # 60352
     stage3 = (9 * 32 * 64 + 2 * 64) + 6 * (9 * 64 * 64 + 2 * 64)  # 240512
     stage4 = (9 * 64 * 128 + 2 * 128) + 6 * (9 * 128 * 128 + 2 * 128)  # 960256
@@ -59,19 +62,22 @@ def test_relu_cnn_params_by_hand():
     assert total == 1_406_936
     for act in ("relu", "gelu", "silu"):
         assert count_params(create_model(f"study_act_{act}")) == total
-    assert count_params(create_model("study_blk_skip")) == total   # skips add no parameters
+    assert count_params(create_model("study_blk_skip")) == total  # skips add no parameters
 
 
-@pytest.mark.parametrize("act, per_layer", [
-    # SE, reduction 4: reduce C*C/4 + C/4, expand C/4*C + C
-    ("se_relu", lambda c: c * (c // 4) + c // 4 + (c // 4) * c + c),
-    # DY-ReLU-A: FC(C, C/4) + FC(C/4, 2K=4)
-    ("dyrelu_a", lambda c: c * (c // 4) + c // 4 + (c // 4) * 4 + 4),
-    # DY-ReLU-B: FC(C, C/4) + FC(C/4, 2K*C = 4C)
-    ("dyrelu_b", lambda c: c * (c // 4) + c // 4 + (c // 4) * 4 * c + 4 * c),
-    # Dynamic Shift-Max: FC(C, C/4) + FC(C/4, K*J*C = 4C)
-    ("dyshiftmax", lambda c: c * (c // 4) + c // 4 + (c // 4) * 4 * c + 4 * c),
-])
+@pytest.mark.parametrize(
+    "act, per_layer",
+    [
+        # SE, reduction 4: reduce C*C/4 + C/4, expand C/4*C + C
+        ("se_relu", lambda c: c * (c // 4) + c // 4 + (c // 4) * c + c),
+        # DY-ReLU-A: FC(C, C/4) + FC(C/4, 2K=4)
+        ("dyrelu_a", lambda c: c * (c // 4) + c // 4 + (c // 4) * 4 + 4),
+        # DY-ReLU-B: FC(C, C/4) + FC(C/4, 2K*C = 4C)
+        ("dyrelu_b", lambda c: c * (c // 4) + c // 4 + (c // 4) * 4 * c + 4 * c),
+        # Dynamic Shift-Max: FC(C, C/4) + FC(C/4, K*J*C = 4C)
+        ("dyshiftmax", lambda c: c * (c // 4) + c // 4 + (c // 4) * 4 * c + 4 * c),
+    ],
+)
 def test_activation_params_by_hand(act, per_layer):
     extra = sum(per_layer(c) for c in LAYER_WIDTHS)
     expected = {"se_relu": 78_408, "dyrelu_a": 40_380, "dyrelu_b": 197_928, "dyshiftmax": 197_928}[act]
@@ -102,7 +108,7 @@ def test_study_mobileone_params_by_hand():
 def test_fused_form_computes_the_same_function(name):
     torch.manual_seed(0)
     net = create_model(name)
-    with torch.no_grad():   # calibrate BN statistics so the check is not dominated by random-init scale
+    with torch.no_grad():  # calibrate BN statistics so the check is not dominated by random-init scale
         net.train()
         for _ in range(3):
             net(torch.randn(4, 3, 64, 64))
@@ -122,7 +128,7 @@ def test_dynamic_relu_starts_as_relu_and_is_dynamic():
     for kind in ("A", "B"):
         m = DynamicReLU(8, kind)
         torch.nn.init.zeros_(m.fc2.weight)
-        torch.nn.init.zeros_(m.fc2.bias)   # residuals 2*sigmoid(0)-1 = 0: a = (1, 0), b = (0, 0)
+        torch.nn.init.zeros_(m.fc2.bias)  # residuals 2*sigmoid(0)-1 = 0: a = (1, 0), b = (0, 0)
         assert torch.allclose(m(x), torch.relu(x))
         torch.nn.init.normal_(m.fc2.weight)
         y = m(x)
@@ -136,13 +142,13 @@ def test_dynamic_relu_starts_as_relu_and_is_dynamic():
 def test_dynamic_shift_max_mixes_shifted_channels():
     m = DynamicShiftMax(8, groups=4)
     torch.nn.init.zeros_(m.fc2.weight)
-    torch.nn.init.constant_(m.fc2.bias, -3.0)   # hard sigmoid(-3) = 0 -> coefficients init - 1
+    torch.nn.init.constant_(m.fc2.bias, -3.0)  # hard sigmoid(-3) = 0 -> coefficients init - 1
     x = torch.randn(1, 8, 3, 3)
     # a^1 = (1 - 1, 0 - 1), a^2 = (-1, -1): y = max(-x_shift, -x - x_shift)
     shifted = torch.cat([x[:, 2:], x[:, :2]], 1)
     expected = torch.maximum(-shifted, -x - shifted)
     assert torch.allclose(m(x), expected, atol=1e-6)
-    torch.nn.init.constant_(m.fc2.bias, 0.0)    # hard sigmoid(0) = 0.5 -> coefficients = init: identity
+    torch.nn.init.constant_(m.fc2.bias, 0.0)  # hard sigmoid(0) = 0.5 -> coefficients = init: identity
     assert torch.allclose(m(x), torch.maximum(x, torch.zeros_like(x)), atol=1e-6)
     with pytest.raises(ValueError):
         DynamicShiftMax(6, groups=4)

@@ -70,16 +70,27 @@ def tiny_torch():
 
     torch.manual_seed(0)
     return torch.nn.Sequential(
-        torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(8, 8, 3, padding=1, groups=8),
-        torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(8, 10),
+        torch.nn.Conv2d(3, 8, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.Conv2d(8, 8, 3, padding=1, groups=8),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(8, 10),
     ).eval()
 
 
 def write_onnx(path: Path, size: int = 48, dynamic_batch: bool = True) -> Path:
     import torch
 
-    torch.onnx.export(tiny_torch(), (torch.randn(1, 3, size, size),), str(path), input_names=["x"],
-                      dynamic_axes={"x": {0: "batch"}} if dynamic_batch else None, dynamo=False, opset_version=17)
+    torch.onnx.export(
+        tiny_torch(),
+        (torch.randn(1, 3, size, size),),
+        str(path),
+        input_names=["x"],
+        dynamic_axes={"x": {0: "batch"}} if dynamic_batch else None,
+        dynamo=False,
+        opset_version=17,
+    )
     return path
 
 
@@ -102,8 +113,8 @@ def test_factory_file_is_named_by_content_and_edits_make_a_new_model(work):
     assert key == f"net.py:build@{sha[:10]}"
     info = model_info(key)
     assert info.input_size == 224 and info.source == "user factory" and info.config["sha256"] == sha
-    assert resolve_name("net.py:small").startswith("net.py:small@")      # relative to the working folder
-    assert model_info(resolve_name("net.py:small")).input_size == 32     # (module, (3, S, S))
+    assert resolve_name("net.py:small").startswith("net.py:small@")  # relative to the working folder
+    assert model_info(resolve_name("net.py:small")).input_size == 32  # (module, (3, S, S))
     (work / "net.py").write_text(NET + "\n# edited\n")
     key2 = resolve_name("net.py:build")
     assert key2 != key and key2.startswith("net.py:build@")
@@ -133,8 +144,23 @@ def test_module_factory_and_reparameterization(work, monkeypatch):
 def test_factory_bench_analyze_plot_report(work, run_cli):
     db = work / "r.sqlite"
     onnx = write_onnx(work / "tiny.onnx")
-    code, out, err = run_cli(["bench", "-m", "net.py:build", "-m", "net.py:rep", "-m", "net.py:small",
-                              "-m", str(onnx), *QUICK, "--db", str(db), "--json"])
+    code, out, err = run_cli(
+        [
+            "bench",
+            "-m",
+            "net.py:build",
+            "-m",
+            "net.py:rep",
+            "-m",
+            "net.py:small",
+            "-m",
+            str(onnx),
+            *QUICK,
+            "--db",
+            str(db),
+            "--json",
+        ]
+    )
     assert code == 0, err
     rows = json.loads(out)
     names = [r["model"] for r in rows]
@@ -160,12 +186,13 @@ def test_factory_bench_analyze_plot_report(work, run_cli):
     assert code == 0, err
     res = json.loads(out)
     assert res["complexity_errors"] == {}
-    (cpu,) = [t for t in res["latency_ms"] if t.startswith("cpu/")]   # one cpu target (cpu/ort-<version>/<n>t)
+    (cpu,) = [t for t in res["latency_ms"] if t.startswith("cpu/")]  # one cpu target (cpu/ort-<version>/<n>t)
     assert len(res["latency_ms"][cpu]) == 4
     by_metric = {r["metric"]: r for r in res["correlations"] if r["device"] == cpu}
-    assert by_metric["macs"]["n"] == 4 and by_metric["params"]["n"] == 4    # the file's counts joined in
-    code, out, err = run_cli(["plot", "--db", str(db), "--device", "cpu", "--kind", "complexity,distribution",
-                              "--out", str(work / "plots")])
+    assert by_metric["macs"]["n"] == 4 and by_metric["params"]["n"] == 4  # the file's counts joined in
+    code, out, err = run_cli(
+        ["plot", "--db", str(db), "--device", "cpu", "--kind", "complexity,distribution", "--out", str(work / "plots")]
+    )
     assert code == 0, err
     assert list((work / "plots").glob("*.png"))
     code, out, err = run_cli(["report", "--db", str(db), "--device", "cpu", "--out", str(work / "rep")])
@@ -185,7 +212,7 @@ def test_onnx_file_complexity_is_read_from_the_graph(work):
     c = model_complexity(key)
     m = tiny_torch()
     assert c["params"] == count_params(m)
-    assert c["macs"] == count_macs(m, 48)     # same convention as torch's FLOP counter
+    assert c["macs"] == count_macs(m, 48)  # same convention as torch's FLOP counter
     assert c["input_size"] == 48
 
 
@@ -200,7 +227,9 @@ def test_onnx_with_uncountable_op_is_not_counted(work):
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
     w = helper.make_tensor("w", TensorProto.FLOAT, [4, 4], [0.5] * 16)
     node = helper.make_node("Einsum", ["x", "w"], ["y"], equation="ij,jk->ik")
-    model = helper.make_model(helper.make_graph([node], "g", [x], [y], [w]), opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(
+        helper.make_graph([node], "g", [x], [y], [w]), opset_imports=[helper.make_opsetid("", 17)]
+    )
     onnx.save(model, work / "einsum.onnx")
     c = model_complexity(resolve_name(str(work / "einsum.onnx")))
     assert c["params"] == 16 and c["macs"] is None and c["macs_m"] is None
@@ -223,8 +252,9 @@ def mlpackage(tmp_path_factory):
 
     m = tiny_torch()
     ep = torch.export.export(m, (torch.randn(1, 3, 32, 32),)).run_decompositions({})
-    ml = ct.convert(ep, convert_to="mlprogram", minimum_deployment_target=ct.target.iOS16,
-                    compute_precision=ct.precision.FLOAT16)
+    ml = ct.convert(
+        ep, convert_to="mlprogram", minimum_deployment_target=ct.target.iOS16, compute_precision=ct.precision.FLOAT16
+    )
     path = tmp_path_factory.mktemp("ml") / "tiny.mlpackage"
     ml.save(str(path))
     return path
@@ -245,7 +275,7 @@ def test_mlpackage_params_and_ios_plan(work, run_cli, mlpackage):
     (r,) = plan["runs"][:1]
     assert r["model"] == key and r["sha256"] == before
     assert sha256_path(work / "plan" / r["file"]) == before
-    assert sha256_path(mlpackage) == before and mlpackage.exists()     # the user's file is copied, not moved
+    assert sha256_path(mlpackage) == before and mlpackage.exists()  # the user's file is copied, not moved
     code, out, err = run_cli(["models", "--preset", str(_preset(work, [str(mlpackage)])), "--json"])
     assert code == 0, err
     (row,) = json.loads(out)
@@ -290,7 +320,7 @@ def test_preset_file_with_names_and_paths(work, run_cli):
     (sub / "net.py").write_text(NET)
     write_onnx(sub / "tiny.onnx")
     preset = sub / "my.toml"
-    preset.write_text('models = ["mobileone_s0", "net.py:build", "tiny.onnx"]\n')   # relative to the file
+    preset.write_text('models = ["mobileone_s0", "net.py:build", "tiny.onnx"]\n')  # relative to the file
     code, out, err = run_cli(["models", "--preset", str(preset), "--json", "--no-counts"])
     assert code == 0, err
     names = [r["name"] for r in json.loads(out)]
@@ -341,8 +371,15 @@ def test_bad_input_is_one_line_and_nothing_is_stored(work, run_cli, models, mess
 def test_model_file_without_a_fixed_input_shape_is_refused(work, run_cli):
     import torch
 
-    torch.onnx.export(tiny_torch(), (torch.randn(1, 3, 32, 32),), str(work / "dyn.onnx"), input_names=["x"],
-                      dynamic_axes={"x": {0: "b", 2: "h", 3: "w"}}, dynamo=False, opset_version=17)
+    torch.onnx.export(
+        tiny_torch(),
+        (torch.randn(1, 3, 32, 32),),
+        str(work / "dyn.onnx"),
+        input_names=["x"],
+        dynamic_axes={"x": {0: "b", 2: "h", 3: "w"}},
+        dynamo=False,
+        opset_version=17,
+    )
     db = work / "r.sqlite"
     code, _, err = run_cli(["bench", "-m", "dyn.onnx", *QUICK, "--db", str(db)])
     lines = [ln for ln in err.splitlines() if ln.strip()]
@@ -366,8 +403,9 @@ def test_torch_device_feeds_the_factory_input_size(work, run_cli):
     code, _, err = run_cli(["bench", "-m", "net.py:small", "--device", "torch", *QUICK, "--db", str(db)])
     assert code == 0, err
     assert runs(db)[0][1] == "ok"
-    code, _, err = run_cli(["bench", "-m", "net.py:small", "-m", "net.py:build", "--device", "torch", *QUICK,
-                            "--db", str(db)])
+    code, _, err = run_cli(
+        ["bench", "-m", "net.py:small", "-m", "net.py:build", "--device", "torch", *QUICK, "--db", str(db)]
+    )
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert code != 0 and len(lines) == 1 and "different input sizes (32, 224)" in lines[0], err
 
@@ -380,27 +418,35 @@ def _einsum_onnx(path: Path) -> Path:
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
     w = helper.make_tensor("w", TensorProto.FLOAT, [4, 4], [0.5] * 16)
     node = helper.make_node("Einsum", ["x", "w"], ["y"], equation="ij,jk->ik")
-    onnx.save(helper.make_model(helper.make_graph([node], "g", [x], [y], [w]),
-                                opset_imports=[helper.make_opsetid("", 17)]), path)
+    onnx.save(
+        helper.make_model(helper.make_graph([node], "g", [x], [y], [w]), opset_imports=[helper.make_opsetid("", 17)]),
+        path,
+    )
     return path
 
 
 def test_not_counted_is_shown_as_such_in_report_and_plots(work, run_cli):
     db = work / "r.sqlite"
-    models = [str(_einsum_onnx(work / "einsum.onnx")), str(write_onnx(work / "tiny.onnx")), "net.py:build",
-              "net.py:small"]
+    models = [
+        str(_einsum_onnx(work / "einsum.onnx")),
+        str(write_onnx(work / "tiny.onnx")),
+        "net.py:build",
+        "net.py:small",
+    ]
     code, _, err = run_cli(["bench", *[a for m in models for a in ("-m", m)], *QUICK, "--db", str(db)])
     assert code == 0, err
     code, out, err = run_cli(["analyze", "--db", str(db), "--device", "cpu", "--json", "--bootstrap", "100"])
     assert code == 0, err
     by_metric = {r["metric"]: r for r in json.loads(out)["correlations"] if r["device"].startswith("cpu/")}
-    assert by_metric["params"]["n"] == 4 and by_metric["macs"]["n"] == 3   # the Einsum file's MACs are not 0
-    code, _, err = run_cli(["plot", "--db", str(db), "--device", "cpu", "--kind", "complexity", "--out", str(work / "p")])
+    assert by_metric["params"]["n"] == 4 and by_metric["macs"]["n"] == 3  # the Einsum file's MACs are not 0
+    code, _, err = run_cli(
+        ["plot", "--db", str(db), "--device", "cpu", "--kind", "complexity", "--out", str(work / "p")]
+    )
     assert code == 0, err
     code, _, err = run_cli(["report", "--db", str(db), "--device", "cpu", "--out", str(work / "rep")])
     assert code == 0, err
     html = (work / "rep" / "report.html").read_text()
-    row = html[html.index("einsum.onnx@", html.index("Complexity metrics")):][:400]
+    row = html[html.index("einsum.onnx@", html.index("Complexity metrics")) :][:400]
     assert "not counted" in row
 
 
@@ -411,24 +457,34 @@ def test_a_new_process_finds_the_model_by_its_stored_name(work):
 
     import mobench
 
-    env = {**os.environ, "PYTHONPATH": str(Path(mobench.__file__).resolve().parents[1]),
-           "MOBENCH_CACHE_DIR": str(work / "cache")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(mobench.__file__).resolve().parents[1]),
+        "MOBENCH_CACHE_DIR": str(work / "cache"),
+    }
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "mobench", *args], capture_output=True, text=True,
-                              timeout=300, env=env, cwd=work, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "mobench", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            cwd=work,
+            check=False,
+        )
 
     p = cli("models", "show", "net.py:small", "--json", "--no-counts")
     assert p.returncode == 0, p.stderr
     key = json.loads(p.stdout)["name"]
-    p = cli("models", "show", key, "--json")          # a new process: found through the index, built, counted
+    p = cli("models", "show", key, "--json")  # a new process: found through the index, built, counted
     assert p.returncode == 0, p.stderr
     data = json.loads(p.stdout)
     assert data["input_size"] == 32
     assert data["params_m"] == pytest.approx((4 * 27 + 4 + 4 * 32 * 32 * 10 + 10) / 1e6, abs=1e-3)
     (work / "net.py").write_text(NET + "\n# edited\n")
     (work / "cache" / "complexity.json").unlink()
-    p = cli("models", "show", key, "--json")          # the stored name no longer matches the file
+    p = cli("models", "show", key, "--json")  # the stored name no longer matches the file
     lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
     assert p.returncode != 0 and len(lines) == 1 and "changed since" in lines[0], p.stderr
     env["MOBENCH_CACHE_DIR"] = str(work / "fresh-cache")
@@ -445,7 +501,7 @@ def test_unfused_factory_at_its_own_input_size(work, run_cli):
     stored = runs(db)
     assert [s[1] for s in stored] == ["ok", "ok"]
     rep_path = next(s[3] for s in stored if s[0].startswith("net.py:rep@"))
-    assert len([n for n in onnx_lib.load(rep_path).graph.node if n.op_type == "Conv"]) == 3   # both branches kept
+    assert len([n for n in onnx_lib.load(rep_path).graph.node if n.op_type == "Conv"]) == 3  # both branches kept
     small_path = next(s[3] for s in stored if s[0].startswith("net.py:small@"))
     dims = onnx_lib.load(small_path).graph.input[0].type.tensor_type.shape.dim
     assert [d.dim_value for d in dims] == [1, 3, 32, 32]

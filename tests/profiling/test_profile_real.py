@@ -22,9 +22,28 @@ def s0_profile(tmp_path_factory):
     code = 0
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            main(["profile", "--model", "s0", "--device", "cpu", "--threads", "1", "--runs", "20", "--json",
-                  "--db", str(tmp / "m.sqlite"), "--exports", str(tmp / "exports"),
-                  "--plot", str(tmp / "plots"), "--report", str(tmp / "profiles.html")])
+            main(
+                [
+                    "profile",
+                    "--model",
+                    "s0",
+                    "--device",
+                    "cpu",
+                    "--threads",
+                    "1",
+                    "--runs",
+                    "20",
+                    "--json",
+                    "--db",
+                    str(tmp / "m.sqlite"),
+                    "--exports",
+                    str(tmp / "exports"),
+                    "--plot",
+                    str(tmp / "plots"),
+                    "--report",
+                    str(tmp / "profiles.html"),
+                ]
+            )
         except SystemExit as exc:
             code = exc.code or 0
     return code, out.getvalue(), err.getvalue(), tmp
@@ -69,7 +88,7 @@ def test_torch_profiler_per_module(tmp_path):
     dev = get_device("torch", threads=1, resolution=64, fuse=False)
     p = profile_artifact(dev, "study_blk_branches4", None, protocol("quick"), runs=5)
     fams = {k: s for k, _, s in op_type_shares(p)}
-    assert {"Conv", "BatchNorm2d", "ReLU", "MobileOneBlock"} <= set(fams)   # the block's own ops: branch sums
+    assert {"Conv", "BatchNorm2d", "ReLU", "MobileOneBlock"} <= set(fams)  # the block's own ops: branch sums
     assert max(fams, key=fams.get) in ("Conv", "BatchNorm2d")
     assert p.unfused and p.source == "torch-profiler"
     # ops explain part of the profiled time (the rest is Python, hook and profiler overhead), never more
@@ -94,22 +113,33 @@ def test_plot_op_shares_fused_and_unfused_side_by_side(tmp_path):
     from mobench.analysis.profiles_view import plot_op_shares
     from mobench.core.profiles import OpTime, Profile
 
-    profs = [Profile("s0", "cpu", "t", runs=1, unfused=u,
-                     ops=[OpTime("a", "Conv", 3.0 + u), OpTime("b", "Add", 1.0 * u), OpTime("c", "Relu", 0.5)])
-             for u in (False, True)]
+    profs = [
+        Profile(
+            "s0",
+            "cpu",
+            "t",
+            runs=1,
+            unfused=u,
+            ops=[OpTime("a", "Conv", 3.0 + u), OpTime("b", "Add", 1.0 * u), OpTime("c", "Relu", 0.5)],
+        )
+        for u in (False, True)
+    ]
     paths = plot_op_shares(profs, tmp_path)
     assert sorted(p.suffix for p in paths) == [".png", ".svg"]
     svg = (tmp_path / "op_type_shares.svg").read_text()
     assert "s0 (cpu, fused)" in svg and "s0 (cpu, unfused)" in svg
 
 
-@pytest.mark.parametrize("argv, msg", [
-    (["profile", "-m", "s0", "--device", "executorch"], "cannot profile on 'executorch'"),
-    (["profile", "-m", "s0", "--device", "nonsense"], "cannot profile on 'nonsense'"),
-    (["profile", "-m", "no_such_model", "--device", "cpu"], "unknown model"),
-    (["profile", "-m", "s0", "--device", "iphone"], "no stored iphone run"),
-    (["profile", "-m", "s0", "--top", "0"], "--top must be"),
-])
+@pytest.mark.parametrize(
+    "argv, msg",
+    [
+        (["profile", "-m", "s0", "--device", "executorch"], "cannot profile on 'executorch'"),
+        (["profile", "-m", "s0", "--device", "nonsense"], "cannot profile on 'nonsense'"),
+        (["profile", "-m", "no_such_model", "--device", "cpu"], "unknown model"),
+        (["profile", "-m", "s0", "--device", "iphone"], "no stored iphone run"),
+        (["profile", "-m", "s0", "--top", "0"], "--top must be"),
+    ],
+)
 def test_bad_input_is_one_line(run_cli, tmp_path, argv, msg):
     code, _out, err = run_cli(argv + ["--db", str(tmp_path / "m.sqlite")])
     assert code != 0
@@ -127,8 +157,12 @@ def test_coreml_compute_plan_on_a_mac(tmp_path):
     from mobench.exporters import ExportConfig
     from mobench.workflows.profile import run_profile
 
-    prof = run_profile("study_mobileone_k1", "coreml", db=tmp_path / "m.sqlite",
-                       export_config=ExportConfig(resolution=64, out_dir=tmp_path / "exp"))
+    prof = run_profile(
+        "study_mobileone_k1",
+        "coreml",
+        db=tmp_path / "m.sqlite",
+        export_config=ExportConfig(resolution=64, out_dir=tmp_path / "exp"),
+    )
     assert prof.estimated and prof.source == "coreml-compute-plan"
     assert op_type_shares(prof)[0][0] == "Conv"
     assert sum(o.cost for o in prof.ops) == pytest.approx(1.0, abs=0.05)

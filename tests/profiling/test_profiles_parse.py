@@ -35,11 +35,14 @@ def _node(name, op, ts, dur):
 
 def test_parse_trace_drops_warmup_and_averages_per_inference():
     events = [
-        _run(0, 1000), _node("/stage1/stage1.0/conv/Conv", "FusedConv", 10, 900),      # warm-up: dropped
-        _run(2000, 400), _node("/stage1/stage1.0/conv/Conv", "FusedConv", 2010, 300),
+        _run(0, 1000),
+        _node("/stage1/stage1.0/conv/Conv", "FusedConv", 10, 900),  # warm-up: dropped
+        _run(2000, 400),
+        _node("/stage1/stage1.0/conv/Conv", "FusedConv", 2010, 300),
         {"cat": "Node", "name": "/stage1/stage1.0/conv/Conv_fence_before", "ts": 2005, "dur": 0},
         _node("/linear/Gemm", "Gemm", 2320, 60),
-        _run(3000, 500), _node("/stage1/stage1.0/conv/Conv", "FusedConv", 3010, 340),
+        _run(3000, 500),
+        _node("/stage1/stage1.0/conv/Conv", "FusedConv", 3010, 340),
         _node("/linear/Gemm", "Gemm", 3360, 80),
     ]
     ops, totals = parse_trace(events, warmup=1)
@@ -54,12 +57,20 @@ def test_parse_trace_drops_warmup_and_averages_per_inference():
 
 
 def test_aggregation_per_type_and_stage():
-    p = Profile("m", "cpu", "test", runs=1, profiled_total_ms=10.0, unprofiled_median_ms=8.0, ops=[
-        OpTime("/stage1/stage1.0/conv/Conv", "FusedConv", 4.0, "stage1"),
-        OpTime("/stage1/stage1.1/conv/Conv", "Conv", 2.0, "stage1"),
-        OpTime("/stage2/stage2.0/Add", "Add", 1.0, "stage2"),
-        OpTime("reorder", "ReorderInput", 1.0, ""),
-    ])
+    p = Profile(
+        "m",
+        "cpu",
+        "test",
+        runs=1,
+        profiled_total_ms=10.0,
+        unprofiled_median_ms=8.0,
+        ops=[
+            OpTime("/stage1/stage1.0/conv/Conv", "FusedConv", 4.0, "stage1"),
+            OpTime("/stage1/stage1.1/conv/Conv", "Conv", 2.0, "stage1"),
+            OpTime("/stage2/stage2.0/Add", "Add", 1.0, "stage2"),
+            OpTime("reorder", "ReorderInput", 1.0, ""),
+        ],
+    )
     assert op_type_shares(p)[0] == ("Conv", 6.0, pytest.approx(0.75))
     assert stage_times(p) == [("stage1", 6.0, 0.75), ("stage2", 1.0, 0.125), ("(other)", 1.0, 0.125)]
     assert [k for k, _, _ in stage_times(p, "block")] == ["stage1.0", "stage1.1", "stage2.0", "(other)"]
@@ -69,13 +80,16 @@ def test_aggregation_per_type_and_stage():
     assert Profile.from_dict(p.to_dict()).ops == p.ops
 
 
-@pytest.mark.parametrize("name, stage, block", [
-    ("/stage2/stage2.5/activation/Relu_output_0_nchwc", "stage2", "stage2.5"),
-    ("stage3.1.conv", "stage3", "stage3.1"),
-    ("layer3.1.conv1", "layer3", "layer3.1"),
-    ("/linear/Gemm", "linear", ""),
-    ("reorder_token_12", "", ""),
-])
+@pytest.mark.parametrize(
+    "name, stage, block",
+    [
+        ("/stage2/stage2.5/activation/Relu_output_0_nchwc", "stage2", "stage2.5"),
+        ("stage3.1.conv", "stage3", "stage3.1"),
+        ("layer3.1.conv1", "layer3", "layer3.1"),
+        ("/linear/Gemm", "linear", ""),
+        ("reorder_token_12", "", ""),
+    ],
+)
 def test_stage_and_block_names(name, stage, block):
     assert stage_of(name) == stage
     assert block_of(name) == block
@@ -83,17 +97,29 @@ def test_stage_and_block_names(name, stage, block):
 
 # A run as the host ingest stores it from a harness report whose compute_plan carries per-op costs.
 def _iphone_record(plan, samples=((2.0, 2.2, 1.8), (2.0, 2.1))):
-    return RunRecord(model="mobileone_s0", device="iphone", artifact_format="coreml", reparameterized=True,
-                     samples_ms=[list(s) for s in samples], device_info={"compute_units": "all"},
-                     extra={"run_id": 7, "compute_plan": plan})
+    return RunRecord(
+        model="mobileone_s0",
+        device="iphone",
+        artifact_format="coreml",
+        reparameterized=True,
+        samples_ms=[list(s) for s in samples],
+        device_info={"compute_units": "all"},
+        extra={"run_id": 7, "compute_plan": plan},
+    )
 
 
 PLAN = {
-    "available": True, "reason": None,
+    "available": True,
+    "reason": None,
     "ops_by_device": {"cpu": 1, "gpu": 0, "neural_engine": 3, "unknown": 0},
     "ops": [
-        {"name": "stage0_conv", "operator": "ios17.conv", "preferred_device": "neural_engine",
-         "supported_devices": ["cpu", "gpu", "neural_engine"], "estimated_cost": 0.5},
+        {
+            "name": "stage0_conv",
+            "operator": "ios17.conv",
+            "preferred_device": "neural_engine",
+            "supported_devices": ["cpu", "gpu", "neural_engine"],
+            "estimated_cost": 0.5,
+        },
         {"name": "stage1_conv", "operator": "ios17.conv", "preferred_device": "neural_engine", "estimated_cost": 0.3},
         {"name": "relu_0", "operator": "ios16.relu", "preferred_device": "neural_engine", "estimated_cost": 0.15},
         {"name": "cast_in", "operator": "ios17.cast", "preferred_device": "cpu", "estimated_cost": 0.05},
@@ -105,8 +131,11 @@ PLAN = {
 def test_compute_plan_costs_become_ms_with_the_median():
     ops = costs_to_ms(PLAN["ops"], 2.0)
     assert [(o.op_type, o.ms, o.device) for o in ops] == [
-        ("conv", 1.0, "neural_engine"), ("conv", 0.6, "neural_engine"), ("relu", 0.3, "neural_engine"),
-        ("cast", 0.1, "cpu")]
+        ("conv", 1.0, "neural_engine"),
+        ("conv", 0.6, "neural_engine"),
+        ("relu", 0.3, "neural_engine"),
+        ("cast", 0.1, "cpu"),
+    ]
     with pytest.raises(DeviceError, match="not a weight"):
         costs_to_ms([{"name": "x", "operator": "conv", "estimated_cost": 3.0}], 1.0)
     with pytest.raises(DeviceError, match="median"):
@@ -116,17 +145,20 @@ def test_compute_plan_costs_become_ms_with_the_median():
 def test_profile_from_a_report_run_uses_the_run_median():
     prof = profile_from_report_run(_iphone_record(PLAN))
     assert prof.source == "coreml-compute-plan" and prof.estimated and prof.run_id == 7
-    assert prof.profiled_total_ms == 2.0                   # median of the 5 samples
-    assert prof.ops_total_ms == pytest.approx(2.0)         # costs sum to 1
+    assert prof.profiled_total_ms == 2.0  # median of the 5 samples
+    assert prof.ops_total_ms == pytest.approx(2.0)  # costs sum to 1
     assert op_type_shares(prof)[0] == ("Conv", pytest.approx(1.6), pytest.approx(0.8))
     assert prof.extra["ops_by_device"]["neural_engine"] == 3
 
 
-@pytest.mark.parametrize("plan, msg", [
-    (None, "no compute_plan section"),
-    ({"available": False, "reason": "iOS 17.0"}, "unavailable \\(iOS 17.0\\)"),
-    ({"available": True, "ops_by_device": {"cpu": 1}}, "no per-op costs"),
-])
+@pytest.mark.parametrize(
+    "plan, msg",
+    [
+        (None, "no compute_plan section"),
+        ({"available": False, "reason": "iOS 17.0"}, "unavailable \\(iOS 17.0\\)"),
+        ({"available": True, "ops_by_device": {"cpu": 1}}, "no per-op costs"),
+    ],
+)
 def test_report_run_without_costs_says_why(plan, msg):
     with pytest.raises(DeviceError, match=msg):
         profile_from_report_run(_iphone_record(plan))
@@ -152,13 +184,35 @@ def test_known_cost_runs_profile_as_themselves():
 
     assert stored_run_devices() == {"iphone", "harness-known-cost"}
     check_profile_device("harness-known-cost")
-    rec = RunRecord(model="mobileone_s0", device="harness-known-cost", artifact_format="coreml",
-                    samples_ms=[[1.5, 1.6, 1.4]], device_info={"engine": "known-cost"},
-                    extra={"run_id": 3, "compute_plan": {"available": True, "ops": [
-                        {"name": "known_cost/first", "operator": "known_cost", "preferred_device": "unknown",
-                         "supported_devices": [], "estimated_cost": 0.25},
-                        {"name": "known_cost/middle", "operator": "known_cost", "preferred_device": "unknown",
-                         "supported_devices": [], "estimated_cost": 0.75}]}})
+    rec = RunRecord(
+        model="mobileone_s0",
+        device="harness-known-cost",
+        artifact_format="coreml",
+        samples_ms=[[1.5, 1.6, 1.4]],
+        device_info={"engine": "known-cost"},
+        extra={
+            "run_id": 3,
+            "compute_plan": {
+                "available": True,
+                "ops": [
+                    {
+                        "name": "known_cost/first",
+                        "operator": "known_cost",
+                        "preferred_device": "unknown",
+                        "supported_devices": [],
+                        "estimated_cost": 0.25,
+                    },
+                    {
+                        "name": "known_cost/middle",
+                        "operator": "known_cost",
+                        "preferred_device": "unknown",
+                        "supported_devices": [],
+                        "estimated_cost": 0.75,
+                    },
+                ],
+            },
+        },
+    )
     prof = profile_from_report_run(rec)
     assert prof.device == "harness-known-cost" and prof.source == "known-cost-synthetic-plan"
     assert [o.ms for o in prof.ops] == pytest.approx([0.375, 1.125]) and prof.ops_total_ms == pytest.approx(1.5)
@@ -183,7 +237,7 @@ def test_store_migrates_to_v4_and_keeps_profiles_linked_to_runs(tmp_path):
     from mobench.results.schema import MIGRATIONS
 
     db = tmp_path / "old.sqlite"
-    conn = sqlite3.connect(db)                      # a version-1 store, as an older mobench wrote it
+    conn = sqlite3.connect(db)  # a version-1 store, as an older mobench wrote it
     conn.executescript(MIGRATIONS[1])
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
@@ -201,7 +255,7 @@ def test_store_migrates_to_v4_and_keeps_profiles_linked_to_runs(tmp_path):
         assert len(list_profiles(store)) == 1 and len(list_profiles(store, latest=False)) == 2
         sid = add_study(store, "branches", "cpu", 64, [{"k": 1, "run_id": run_id}])
         assert list_studies(store, "branches")[0]["id"] == sid
-        store.delete_run(run_id)                    # profiles go with their run
+        store.delete_run(run_id)  # profiles go with their run
         assert list_profiles(store, latest=False) == []
         with pytest.raises(StoreError, match="no ops"):
             add_profile(store, Profile("m", "cpu", "x", ops=[], runs=0))
@@ -213,7 +267,7 @@ def test_iphone_profile_from_the_newest_stored_run_with_costs(tmp_path):
     from mobench.workflows.profile import run_profile
 
     with Store(tmp_path / "m.sqlite") as store:
-        store.add_run(_iphone_record({"available": True, "ops_by_device": {"cpu": 1}}))   # no costs
+        store.add_run(_iphone_record({"available": True, "ops_by_device": {"cpu": 1}}))  # no costs
         old = store.add_run(_iphone_record(PLAN, samples=((4.0, 4.0, 4.0),)))
         new = store.add_run(_iphone_record(PLAN))
         unfused = _iphone_record(PLAN, samples=((9.0, 9.0),))

@@ -41,8 +41,12 @@ def _finished(db) -> int:
 
 def test_kill_9_mid_sweep(tmp_path, store_problems):
     db = tmp_path / "k.sqlite"
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(db)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         deadline = time.monotonic() + 120
         while _finished(db) < 2:
@@ -65,8 +69,8 @@ def test_kill_9_mid_sweep(tmp_path, store_problems):
     with Store(db) as st:
         assert store_problems(db) == []
         runs = st.find_by_extra()
-        assert 2 <= len(runs) < 7                       # killed mid-sweep
-        for rid in runs:                                # each stored run is whole
+        assert 2 <= len(runs) < 7  # killed mid-sweep
+        for rid in runs:  # each stored run is whole
             rec, stats = st.get_run(rid), st.get_stats(rid)
             assert rec.status == "ok" and rec.n_samples == stats["n"] >= 20
             assert all(len(x) == 5 for x in rec.samples_ms) and len(rec.samples_ms) == stats["rounds"]

@@ -11,10 +11,18 @@ from mobench.results import SCHEMA_VERSION, Store
 
 def seed_db(path):
     with Store(path) as st:
-        return st.add_run(RunRecord(model="mobileone_s0", device="cpu", protocol="quick",
-                                    config={"name": "quick", "trim": 1, "rounds": 1, "inferences": 4},
-                                    samples_ms=[[1.0, 2.0, 3.0, 4.0]], load_ms=[5.0],
-                                    device_info={"threads": 2}, provenance={"host": "h"}))
+        return st.add_run(
+            RunRecord(
+                model="mobileone_s0",
+                device="cpu",
+                protocol="quick",
+                config={"name": "quick", "trim": 1, "rounds": 1, "inferences": 4},
+                samples_ms=[[1.0, 2.0, 3.0, 4.0]],
+                load_ms=[5.0],
+                device_info={"threads": 2},
+                provenance={"host": "h"},
+            )
+        )
 
 
 def one_line_error(code, err):
@@ -32,14 +40,17 @@ def test_devices_lists_all(run_cli):
     assert names["cpu"]["available"] is True
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["bench", "--model", "mobileone_s9", "--device", "cpu"], "mobileone_s9"),
-    (["bench", "--model", "mobileone_s0", "--device", "tpu"], "unknown device"),
-    (["bench", "--model", "mobileone_s0", "--protocol", "fastest"], "unknown protocol"),
-    (["bench", "--model", "mobileone_s0", "--device", "cpu", "--compute-units", "ane"], "does not take"),
-    (["bench", "--model", "mobileone_s0", "--device", "coreml"], "needs macOS"),
-    (["bench"], "no models given"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["bench", "--model", "mobileone_s9", "--device", "cpu"], "mobileone_s9"),
+        (["bench", "--model", "mobileone_s0", "--device", "tpu"], "unknown device"),
+        (["bench", "--model", "mobileone_s0", "--protocol", "fastest"], "unknown protocol"),
+        (["bench", "--model", "mobileone_s0", "--device", "cpu", "--compute-units", "ane"], "does not take"),
+        (["bench", "--model", "mobileone_s0", "--device", "coreml"], "needs macOS"),
+        (["bench"], "no models given"),
+    ],
+)
 def test_bench_bad_input(argv, needle, run_cli, tmp_path, monkeypatch):
     import platform
 
@@ -49,7 +60,7 @@ def test_bench_bad_input(argv, needle, run_cli, tmp_path, monkeypatch):
     code, _, err = run_cli(argv + ["--db", str(db)])
     one_line_error(code, err)
     assert needle in err
-    assert not db.exists()                           # nothing created, nothing half-written
+    assert not db.exists()  # nothing created, nothing half-written
 
 
 def test_bench_refuses_bad_databases(run_cli, tmp_path):
@@ -65,8 +76,9 @@ def test_bench_refuses_bad_databases(run_cli, tmp_path):
     ro.chmod(0o444)
     for db, needle in ((newer, "newer"), (junk, "corrupt"), (ro, "read-only")):
         before = db.read_bytes()
-        code, _, err = run_cli(["bench", "--model", "timm:test_vit", "--device", "torch", "--protocol", "quick",
-                                "--db", str(db)])
+        code, _, err = run_cli(
+            ["bench", "--model", "timm:test_vit", "--device", "torch", "--protocol", "quick", "--db", str(db)]
+        )
         one_line_error(code, err)
         assert needle in err and db.read_bytes() == before
 
@@ -96,7 +108,7 @@ def test_bench_corrupt_artifact_is_one_line_and_stores_nothing(run_cli, tmp_path
     from types import SimpleNamespace
 
     bad = tmp_path / "tiny.onnx"
-    bad.write_bytes(tiny_onnx.path.read_bytes()[:-100])          # truncated after its manifest was written
+    bad.write_bytes(tiny_onnx.path.read_bytes()[:-100])  # truncated after its manifest was written
     from mobench.workflows import sweep as sweep_mod
 
     monkeypatch.setattr(sweep_mod, "find_artifact", lambda m, f, c: SimpleNamespace(**{**vars(tiny_onnx), "path": bad}))

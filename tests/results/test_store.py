@@ -9,23 +9,66 @@ from mobench.core.records import RunRecord
 from mobench.results import RUN_COLUMNS, SCHEMA_VERSION, Store, export, load, load_samples
 
 PROMISED = [
-    "run_id", "created", "status", "error", "model", "device", "format", "precision", "reparameterized",
-    "protocol", "n_samples", "min_ms", "mean_ms", "median_ms", "p90_ms", "p99_ms", "std_ms", "cv",
-    "trimmed_mean_ms", "low_ms", "high_ms", "median_ci_low_ms", "median_ci_high_ms", "outlier_fraction",
-    "load_ms", "first_inference_ms", "host", "cpu", "os", "threads", "compute_units", "device_model",
+    "run_id",
+    "created",
+    "status",
+    "error",
+    "model",
+    "device",
+    "format",
+    "precision",
+    "reparameterized",
+    "protocol",
+    "n_samples",
+    "min_ms",
+    "mean_ms",
+    "median_ms",
+    "p90_ms",
+    "p99_ms",
+    "std_ms",
+    "cv",
+    "trimmed_mean_ms",
+    "low_ms",
+    "high_ms",
+    "median_ci_low_ms",
+    "median_ci_high_ms",
+    "outlier_fraction",
+    "load_ms",
+    "first_inference_ms",
+    "host",
+    "cpu",
+    "os",
+    "threads",
+    "compute_units",
+    "device_model",
 ]
 
 
 def record(model="m0", samples=((1.0, 2.0, 3.0, 4.0), (2.0, 3.0, 4.0, 5.0)), status="ok", **kw):
     cfg = protocol("quick").with_(rounds=2, inferences=4)
     return RunRecord(
-        model=model, device="cpu", status=status, protocol=cfg.name, config=cfg.to_dict(),
-        artifact_format="onnx", artifact_sha256="ab" * 32, precision="fp32", reparameterized=True,
+        model=model,
+        device="cpu",
+        status=status,
+        protocol=cfg.name,
+        config=cfg.to_dict(),
+        artifact_format="onnx",
+        artifact_sha256="ab" * 32,
+        precision="fp32",
+        reparameterized=True,
         device_info={"threads": 2, "runtime": "onnxruntime"},
-        provenance={"host": "h", "cpu": "c", "os": "Linux", "versions": {"python": "3.11", "onnxruntime": "1.2"},
-                    "git_commit": "deadbeef"},
-        load_ms=[10.0, 12.0, 14.0], first_inference_ms=[3.0], samples_ms=[list(s) for s in samples],
-        memory={"load_peak_rss_delta_mb": 5.0, "inference_peak_rss_delta_mb": 0.5}, **kw,
+        provenance={
+            "host": "h",
+            "cpu": "c",
+            "os": "Linux",
+            "versions": {"python": "3.11", "onnxruntime": "1.2"},
+            "git_commit": "deadbeef",
+        },
+        load_ms=[10.0, 12.0, 14.0],
+        first_inference_ms=[3.0],
+        samples_ms=[list(s) for s in samples],
+        memory={"load_peak_rss_delta_mb": 5.0, "inference_peak_rss_delta_mb": 0.5},
+        **kw,
     )
 
 
@@ -43,7 +86,7 @@ def test_roundtrip_find_delete(tmp_path, store_problems):
         stats = st.get_stats(rid)
         assert stats["n"] == 8 and stats["median_ms"] == 3.0 and stats["headline"] == "median"
         fid = st.add_run(record(model="m1", samples=(), status="failed", error="export: boom"), config_key="k1")
-        assert st.find_run("m1", "cpu", "ab" * 32, "k1") is None        # failures are never reused
+        assert st.find_run("m1", "cpu", "ab" * 32, "k1") is None  # failures are never reused
         assert store_problems(st.path) == []
         tagged = st.add_run(record(extra={"report_key": "p1/r1", "report_run_sha256": "f00"}))
         assert st.find_by_extra("cpu", report_key="p1/r1", report_run_sha256="f00") == [tagged]
@@ -151,7 +194,7 @@ def test_corrupt_foreign_and_readonly_files(tmp_path):
         with pytest.raises(StoreError, match="read-only"):
             Store(ro)
         assert ro.read_bytes() == before
-        assert len(load(ro)) == 1                     # reading still works
+        assert len(load(ro)) == 1  # reading still works
     finally:
         os.chmod(ro, 0o644)
 
@@ -175,12 +218,12 @@ def test_migrations_run_in_order_and_keep_data(tmp_path, monkeypatch):
         assert st.schema_version == SCHEMA_VERSION + 1
         cols = [r[1] for r in st._conn.execute("PRAGMA table_info(runs)")]
         assert "note" in cols and st.get_run(rid).samples_ms[0] == [1.0, 2.0, 3.0, 4.0]
-    v2[SCHEMA_VERSION + 2] = "ALTER TABLE runs ADD COLUMN bad bad bad ("     # a broken migration
+    v2[SCHEMA_VERSION + 2] = "ALTER TABLE runs ADD COLUMN bad bad bad ("  # a broken migration
     monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
     with pytest.raises(StoreError):
         Store(db)
     monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    with Store(db) as st:                                  # rolled back: still at the last good version
+    with Store(db) as st:  # rolled back: still at the last good version
         assert st.schema_version == SCHEMA_VERSION + 1 and len(st.find_by_extra()) == 1
 
 

@@ -7,7 +7,19 @@ from mobench.results import Store, load
 
 def test_bench_table_store_skip_force(tmp_path, run_cli):
     db = tmp_path / "r.sqlite"
-    argv = ["bench", "-m", "timm:test_efficientnet", "--device", "torch", "--protocol", "quick", "--threads", "1", "--db", str(db)]
+    argv = [
+        "bench",
+        "-m",
+        "timm:test_efficientnet",
+        "--device",
+        "torch",
+        "--protocol",
+        "quick",
+        "--threads",
+        "1",
+        "--db",
+        str(db),
+    ]
     code, out, _ = run_cli(argv)
     assert code == 0
     assert "protocol quick" in out and "median *" in out and "headline statistic: median (ms)" in out
@@ -17,7 +29,7 @@ def test_bench_table_store_skip_force(tmp_path, run_cli):
     assert len(df) == 1 and df.loc[0, "n_samples"] == 30 and df.loc[0, "protocol"] == "quick"
     assert df.loc[0, "threads"] == 1 and df.loc[0, "reparameterized"]
     code, out, _ = run_cli(argv)
-    assert code == 0 and "stored" in out and len(load(db)) == 1            # skipped: already stored
+    assert code == 0 and "stored" in out and len(load(db)) == 1  # skipped: already stored
     code, out, err = run_cli(argv + ["--force", "--json", "--unfused"])
     rows = json.loads(out)
     assert code == 0 and rows[0]["n_samples"] == 30 and not rows[0]["reused"] and "median *" in err
@@ -33,8 +45,25 @@ def test_bench_table_store_skip_force(tmp_path, run_cli):
 def test_bench_lower_inferences_scales_the_protocols_trim(tmp_path, run_cli):
     """`-p modelbench --inferences 5` keeps modelbench's trim intent (10 of 50 -> 1 of 5), as `ios plan` does."""
     db = tmp_path / "r.sqlite"
-    code, _, err = run_cli(["bench", "-m", "timm:test_efficientnet", "--device", "torch", "-p", "modelbench",
-                            "--rounds", "1", "--inferences", "5", "--threads", "1", "--db", str(db)])
+    code, _, err = run_cli(
+        [
+            "bench",
+            "-m",
+            "timm:test_efficientnet",
+            "--device",
+            "torch",
+            "-p",
+            "modelbench",
+            "--rounds",
+            "1",
+            "--inferences",
+            "5",
+            "--threads",
+            "1",
+            "--db",
+            str(db),
+        ]
+    )
     assert code == 0, err
     df = load(db)
     assert df.loc[0, "protocol"] == "modelbench+custom" and df.loc[0, "n_samples"] == 5
@@ -44,12 +73,30 @@ def test_bench_lower_inferences_scales_the_protocols_trim(tmp_path, run_cli):
 
 def test_device_options_are_checked_and_make_targets(tmp_path, run_cli):
     db = tmp_path / "r.sqlite"
-    base = ["bench", "-m", "timm:test_efficientnet", "--device", "torch", "--protocol", "quick",
-            "--rounds", "1", "--inferences", "3", "--db", str(db)]
-    for opts, message in ((["--device-option", "graph_optimization=basic"], "device 'torch' has no option 'graph_optimization' (its options: resolution, threads)"),
-                          (["--device-option", "threads"], "--device-option takes KEY=VALUE"),
-                          (["--device-option", "threads=0"], "device option threads='0' for 'torch': must be a positive integer"),
-                          (["--device-option", "threads=2", "--threads", "1"], "sets threads to 2 but another flag sets it to 1")):
+    base = [
+        "bench",
+        "-m",
+        "timm:test_efficientnet",
+        "--device",
+        "torch",
+        "--protocol",
+        "quick",
+        "--rounds",
+        "1",
+        "--inferences",
+        "3",
+        "--db",
+        str(db),
+    ]
+    for opts, message in (
+        (
+            ["--device-option", "graph_optimization=basic"],
+            "device 'torch' has no option 'graph_optimization' (its options: resolution, threads)",
+        ),
+        (["--device-option", "threads"], "--device-option takes KEY=VALUE"),
+        (["--device-option", "threads=0"], "device option threads='0' for 'torch': must be a positive integer"),
+        (["--device-option", "threads=2", "--threads", "1"], "sets threads to 2 but another flag sets it to 1"),
+    ):
         code, _, err = run_cli(base + opts)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert not db.exists()

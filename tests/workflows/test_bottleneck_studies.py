@@ -21,10 +21,18 @@ def test_study_plans():
 
 
 def test_activations_study_beside_table2(tmp_path):
-    res = run_bottleneck_study("activations", "torch", resolution=64, config=TINY, db=tmp_path / "m.sqlite",
-                               device_options={"threads": 1})
-    assert [r["label"] for r in res.rows] == ["ReLU", "GELU", "SE-ReLU", "SiLU", "Dynamic Shift-Max",
-                                              "DynamicReLU-A", "DynamicReLU-B"]
+    res = run_bottleneck_study(
+        "activations", "torch", resolution=64, config=TINY, db=tmp_path / "m.sqlite", device_options={"threads": 1}
+    )
+    assert [r["label"] for r in res.rows] == [
+        "ReLU",
+        "GELU",
+        "SE-ReLU",
+        "SiLU",
+        "Dynamic Shift-Max",
+        "DynamicReLU-A",
+        "DynamicReLU-B",
+    ]
     assert [r["paper_ms"] for r in res.rows] == [1.53, 1.63, 2.10, 2.54, 57.04, 273.49, 242.14]
     assert all(r["status"] == "ok" and r["latency_ms"] > 0 for r in res.rows)
     assert res.rows[0]["ratio_to_relu"] == 1.0
@@ -34,22 +42,23 @@ def test_activations_study_beside_table2(tmp_path):
 
     with Store(tmp_path / "m.sqlite", readonly=True) as store:
         (stored,) = list_studies(store, "activations")
-        for r in stored["rows"]:        # every row names its stored run
+        for r in stored["rows"]:  # every row names its stored run
             assert store.get_run(r["run_id"]).model == r["model"]
     assert stored["id"] == res.study_id and stored["resolution"] == 64
 
 
 def test_blocks_study_memory_traffic_and_latency(tmp_path):
-    res = run_bottleneck_study("blocks", "torch", resolution=64, config=TINY, db=tmp_path / "m.sqlite",
-                               device_options={"threads": 1})
+    res = run_bottleneck_study(
+        "blocks", "torch", resolution=64, config=TINY, db=tmp_path / "m.sqlite", device_options={"threads": 1}
+    )
     mem = {r["label"]: r["memory_mb"] for r in res.rows}
     plain = mem["plain (ReLU)"]
-    assert mem["skip connections"] > plain            # the add reads the skip and writes a sum
+    assert mem["skip connections"] > plain  # the add reads the skip and writes a sum
     assert mem["squeeze-excite (SE-ReLU)"] > plain
     assert mem["4 conv-BN branches, unfused"] > 3 * mem["4 conv-BN branches, fused"]
     assert all(r["latency_ms"] > 0 for r in res.rows)
     params = {r["label"]: r["params_m"] for r in res.rows}
-    assert params["4 conv-BN branches, fused"] < params["plain (ReLU)"]   # fused: conv+bias, no BN
+    assert params["4 conv-BN branches, fused"] < params["plain (ReLU)"]  # fused: conv+bias, no BN
 
 
 def _op_types(path):
@@ -59,9 +68,27 @@ def _op_types(path):
 
 
 def test_branches_study_unfused_grows_fused_is_one_graph(tmp_path, run_cli):
-    code, out, err = run_cli(["study", "branches", "--device", "cpu", "--threads", "1", "--protocol", "quick",
-                              "--db", str(tmp_path / "m.sqlite"), "--exports", str(tmp_path / "exp"),
-                              "--plot", str(tmp_path / "plots"), "--report", str(tmp_path / "b.html"), "--json"])
+    code, out, err = run_cli(
+        [
+            "study",
+            "branches",
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+            "--protocol",
+            "quick",
+            "--db",
+            str(tmp_path / "m.sqlite"),
+            "--exports",
+            str(tmp_path / "exp"),
+            "--plot",
+            str(tmp_path / "plots"),
+            "--report",
+            str(tmp_path / "b.html"),
+            "--json",
+        ]
+    )
     assert code == 0, err
     doc = json.loads(out)
     rows = {(r["k"], r["form"]): r for r in doc["rows"]}
@@ -81,12 +108,15 @@ def test_branches_study_unfused_grows_fused_is_one_graph(tmp_path, run_cli):
     assert "Study: branches" in (tmp_path / "b.html").read_text()
 
 
-@pytest.mark.parametrize("argv, msg", [
-    (["study", "nonsense"], "unknown study 'nonsense'"),
-    (["study", "branch"], "did you mean branches"),
-    (["study", "blocks", "--device", "nodevice"], "unknown device"),
-    (["study", "blocks", "--resolution", "8"], "resolution must be"),
-])
+@pytest.mark.parametrize(
+    "argv, msg",
+    [
+        (["study", "nonsense"], "unknown study 'nonsense'"),
+        (["study", "branch"], "did you mean branches"),
+        (["study", "blocks", "--device", "nodevice"], "unknown device"),
+        (["study", "blocks", "--resolution", "8"], "resolution must be"),
+    ],
+)
 def test_bad_study_input_is_one_line(run_cli, tmp_path, argv, msg):
     code, _out, err = run_cli(argv + ["--db", str(tmp_path / "m.sqlite")])
     assert code != 0
@@ -98,8 +128,9 @@ def test_bad_study_input_is_one_line(run_cli, tmp_path, argv, msg):
 def test_full_size_studies_on_cpu(tmp_path, study):
     # 150 samples per network; minima, the statistic least moved by other processes on a shared machine
     config = protocol("quick").with_(rounds=6, inferences=25)
-    res = run_bottleneck_study(study, "cpu", resolution=224, config=config, db=tmp_path / "m.sqlite",
-                               export_dir=tmp_path / "exp")
+    res = run_bottleneck_study(
+        study, "cpu", resolution=224, config=config, db=tmp_path / "m.sqlite", export_dir=tmp_path / "exp"
+    )
     assert not res.failed, res.failed
     if study == "branches":
         lat = {(r["k"], r["form"]): r["min_ms"] for r in res.rows}

@@ -23,14 +23,17 @@ def test_parse_side_reads_model_variants_and_device():
     assert parse_side("s0:fused").unfused is False
 
 
-@pytest.mark.parametrize("spec, error, match", [
-    ("nosuch", ModelNotFoundError, "unknown model"),
-    ("s0:int8", UsageError, "unknown variant 'int8'"),
-    ("s0:fused:unfused", UsageError, "at most one"),
-    ("mobilenet_v3_small:unfused", UsageError, "no unfused form"),
-    ("s0@", UsageError, "bad side"),
-    ("", UsageError, "empty side"),
-])
+@pytest.mark.parametrize(
+    "spec, error, match",
+    [
+        ("nosuch", ModelNotFoundError, "unknown model"),
+        ("s0:int8", UsageError, "unknown variant 'int8'"),
+        ("s0:fused:unfused", UsageError, "at most one"),
+        ("mobilenet_v3_small:unfused", UsageError, "no unfused form"),
+        ("s0@", UsageError, "bad side"),
+        ("", UsageError, "empty side"),
+    ],
+)
 def test_bad_sides_are_one_clear_error(spec, error, match):
     with pytest.raises(error, match=match):
         parse_side(spec)
@@ -38,7 +41,7 @@ def test_bad_sides_are_one_clear_error(spec, error, match):
 
 def test_ratio_ci_sees_through_load_shared_by_each_pair():
     rng = np.random.default_rng(0)
-    load = np.where(rng.random(40) < 0.5, 3.0, 1.0)          # half the pairs in a slow period
+    load = np.where(rng.random(40) < 0.5, 3.0, 1.0)  # half the pairs in a slow period
     a = 1.0 * load * rng.normal(1, 0.02, 40)
     b = 1.6 * load * rng.normal(1, 0.02, 40)
     ratio, lo, hi = ratio_ci(a, b)
@@ -52,6 +55,7 @@ def test_ratio_ci_sees_through_load_shared_by_each_pair():
 
 class SleepDevice(LocalDevice):
     """fuse=True sleeps 1 ms per inference, fuse=False 6 ms; model 'timm:test_vit2' cannot load."""
+
     name = "sleepy"
     artifact_format = None
 
@@ -76,8 +80,9 @@ class SleepDevice(LocalDevice):
 @pytest.fixture
 def sleepy(monkeypatch):
     monkeypatch.setitem(DEVICES, "sleepy", f"{__name__}:SleepDevice")
-    monkeypatch.setattr("mobench.workflows.compare.model_info",
-                        lambda name: type("I", (), {"reparameterizable": True})())
+    monkeypatch.setattr(
+        "mobench.workflows.compare.model_info", lambda name: type("I", (), {"reparameterizable": True})()
+    )
 
 
 CFG = BenchConfig(name="compare", warmup=1, rounds=8, inferences=3, headline="robust")

@@ -33,9 +33,9 @@ def test_interleaved_visits_every_active_session_once_per_cycle_in_a_seeded_orde
     res = run_schedule([FakeSession(4) for _ in range(5)], "interleaved", seed=3)
     order = res.round_order
     assert len(order) == 20
-    cycles = [order[i:i + 5] for i in range(0, 20, 5)]
+    cycles = [order[i : i + 5] for i in range(0, 20, 5)]
     assert all(sorted(c) == list(range(5)) for c in cycles)
-    assert len({tuple(c) for c in cycles}) > 1                    # shuffled afresh each cycle
+    assert len({tuple(c) for c in cycles}) > 1  # shuffled afresh each cycle
     again = run_schedule([FakeSession(4) for _ in range(5)], "interleaved", seed=3).round_order
     other = run_schedule([FakeSession(4) for _ in range(5)], "interleaved", seed=4).round_order
     assert again == order and other != order
@@ -71,7 +71,7 @@ def test_groups_run_one_after_another():
 def test_memory_groups_pack_consecutive_models_under_the_budget():
     assert memory_groups([100, 100, 100], 1000) == [[0, 1, 2]]
     assert memory_groups([100, 100, 100], 250) == [[0, 1], [2]]
-    assert memory_groups([500, 10], 100) == [[0], [1]]        # one model alone may exceed it
+    assert memory_groups([500, 10], 100) == [[0], [1]]  # one model alone may exceed it
 
 
 def test_unknown_schedule_is_bad_input():
@@ -147,13 +147,14 @@ class Ticks:
         @contextlib.contextmanager
         def cm():
             yield lambda item, what="", done=False: self.seen.append((item, what))
+
         return cm()
 
 
 def test_over_the_memory_budget_the_sweep_runs_in_groups_and_says_so(tmp_path, counting):
     ticks = Ticks()
     recs = run_sweep(M, "counting", CFG, db=tmp_path / "r.sqlite", memory_budget_mb=650, progress=ticks)
-    assert CountingDevice.max_loaded == 2       # 300 MB assumed per model without an artifact
+    assert CountingDevice.max_loaded == 2  # 300 MB assumed per model without an artifact
     assert any("memory budget" in what and "2 groups" in what for _, what in ticks.seen)
     with Store(tmp_path / "r.sqlite") as st:
         assert st.get_sweep(recs[0].extra["sweep_id"])["groups"] == [[0, 1], [2]]
@@ -165,11 +166,12 @@ def test_unfused_variants_join_the_same_sweep(tmp_path, counting):
     assert recs[2].device_info == {} and recs[2].extra["sweep_id"] == recs[0].extra["sweep_id"]
     con = sqlite3.connect(tmp_path / "r.sqlite")
     keys = {r[0] for r in con.execute("SELECT config_key FROM runs")}
-    assert len(keys) == 2                       # fuse=False is part of the unfused run's key
+    assert len(keys) == 2  # fuse=False is part of the unfused run's key
 
 
 class Interrupting(CountingDevice):
     """Interrupts the sweep (like Ctrl-C) in the first round of timm:test_resnet."""
+
     name = "interrupting"
 
     def bind(self, handle, inputs):
@@ -186,8 +188,8 @@ def test_an_interrupted_sweep_keeps_the_runs_that_finished(tmp_path, counting, m
     db = tmp_path / "r.sqlite"
     with pytest.raises(KeyboardInterrupt):
         run_sweep(M, "interrupting", CFG, db=db, schedule="contiguous")
-    assert CountingDevice.loaded == 0                          # nothing left loaded
+    assert CountingDevice.loaded == 0  # nothing left loaded
     with Store(db) as st:
         rows = st.list_runs()
         assert sorted(r["model"] for r in rows) == sorted(M[:2])
-        assert st.get_sweep(rows[0]["sweep_id"])["round_order"] == [0, 0, 0, 1, 1, 1]   # the interrupted round never ran
+        assert st.get_sweep(rows[0]["sweep_id"])["round_order"] == [0, 0, 0, 1, 1, 1]  # the interrupted round never ran

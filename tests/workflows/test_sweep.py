@@ -84,11 +84,11 @@ def test_stores_reuses_and_forces(tmp_path, fake_devices):
     assert by_model == {M1: ("ok", 6), M2: ("ok", 6), M3: ("failed", 0)}
     assert FakeDevice.loads == 2
     again = run_sweep([M1, M2, M3], "fake", CFG, db=db)
-    assert [r.extra.get("reused", False) for r in again] == [True, True, False]   # failures retried
+    assert [r.extra.get("reused", False) for r in again] == [True, True, False]  # failures retried
     assert again[0].samples_ms == recs[0].samples_ms
     assert FakeDevice.loads == 2 and len(load(db)) == 4
     other = run_sweep([M1], "fake", CFG, db=db, device_options={"threads": 2})
-    assert not other[0].extra.get("reused")                    # different options, new run
+    assert not other[0].extra.get("reused")  # different options, new run
     forced = run_sweep([M1], "fake", CFG, db=db, force=True)
     assert not forced[0].extra.get("reused") and len(load(db)) == 6
 
@@ -107,13 +107,16 @@ def test_export_failure_is_stored_and_sweep_goes_on(tmp_path, fake_devices, fake
 def test_corrupt_artifact_is_caught_before_timing(tmp_path, fake_devices, fake_exporter, tiny_onnx, monkeypatch):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"garbage")
-    monkeypatch.setattr(sweep_mod, "export",
-                        lambda m, f, c, progress=None: SimpleNamespace(**{**vars(tiny_onnx), "path": bad}) if m == M1 else tiny_onnx)
+    monkeypatch.setattr(
+        sweep_mod,
+        "export",
+        lambda m, f, c, progress=None: SimpleNamespace(**{**vars(tiny_onnx), "path": bad}) if m == M1 else tiny_onnx,
+    )
     db = tmp_path / "r.sqlite"
     rec, ok = run_sweep([M1, M2], "fakeonnx", CFG, db=db)
     assert rec.status == "failed" and "sha256" in rec.error and "--force" in rec.error
-    assert rec.extra["stored"] is False and FakeDevice.loads == 1          # M2 still ran
-    assert list(load(db)["model"]) == [M2]                                 # nothing stored for M1
+    assert rec.extra["stored"] is False and FakeDevice.loads == 1  # M2 still ran
+    assert list(load(db)["model"]) == [M2]  # nothing stored for M1
 
 
 def test_refused_existing_export_is_an_integrity_error(tmp_path, fake_devices, fake_exporter, monkeypatch):
@@ -161,10 +164,15 @@ class FakeRemoteDevice(FakeOnnxDevice):
         for model, art in items:
             if progress:
                 progress(model, "round 1/2")
-            if model != M3:      # the app returned nothing for M3
-                out[model] = RunRecord(model=model, device=self.name, protocol=config.name,
-                                       config=config.to_dict(), samples_ms=[[1.0, 2.0, 3.0]],
-                                       **self.artifact_fields(art))
+            if model != M3:  # the app returned nothing for M3
+                out[model] = RunRecord(
+                    model=model,
+                    device=self.name,
+                    protocol=config.name,
+                    config=config.to_dict(),
+                    samples_ms=[[1.0, 2.0, 3.0]],
+                    **self.artifact_fields(art),
+                )
         return out
 
 
@@ -173,9 +181,9 @@ def test_remote_device_times_a_sweep_as_one_plan(tmp_path, fake_devices, fake_ex
     FakeRemoteDevice.batches = []
     db = tmp_path / "r.sqlite"
     recs = run_sweep([M1, M2, M3], "fakeremote", CFG, db=db)
-    assert FakeRemoteDevice.batches == [[M1, M3]]                  # M2 failed to export: not in the plan
+    assert FakeRemoteDevice.batches == [[M1, M3]]  # M2 failed to export: not in the plan
     assert [r.status for r in recs] == ["ok", "failed", "failed"]
     assert recs[1].error.startswith("export:") and "returned no run" in recs[2].error
     assert len(load(db)) == 3
     again = run_sweep([M1, M3], "fakeremote", CFG, db=db)
-    assert again[0].extra.get("reused") and FakeRemoteDevice.batches == [[M1, M3], [M3]]   # the store's reuse
+    assert again[0].extra.get("reused") and FakeRemoteDevice.batches == [[M1, M3], [M3]]  # the store's reuse

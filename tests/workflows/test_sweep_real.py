@@ -16,13 +16,11 @@ def test_export_time_store_reuse(tmp_path):
 
     ec = ExportConfig(out_dir=tmp_path / "exports")
     db = tmp_path / "r.sqlite"
-    (rec,) = run_sweep(["timm:test_efficientnet"], "cpu", CFG, db=db, export_config=ec,
-                       device_options={"threads": 1})
+    (rec,) = run_sweep(["timm:test_efficientnet"], "cpu", CFG, db=db, export_config=ec, device_options={"threads": 1})
     assert rec.status == "ok", rec.error
     assert rec.artifact_format == "onnx" and len(rec.artifact_sha256) == 64 and rec.n_samples == 8
     assert rec.device_info["threads"] == 1 and rec.provenance["versions"]["onnxruntime"]
-    (again,) = run_sweep(["timm:test_efficientnet"], "cpu", CFG, db=db, export_config=ec,
-                         device_options={"threads": 1})
+    (again,) = run_sweep(["timm:test_efficientnet"], "cpu", CFG, db=db, export_config=ec, device_options={"threads": 1})
     assert again.extra.get("reused") and again.extra["run_id"] == rec.extra["run_id"]
     df = load(db)
     assert len(df) == 1 and df.loc[0, "format"] == "onnx" and df.loc[0, "threads"] == 1

@@ -46,34 +46,61 @@ TRANSPORTS.register("devicectl", "mobench.devices.iphone.transport:DevicectlTran
 TRANSPORTS.register("folder", "mobench.devices.iphone.transport:FolderTransport")
 
 
-def make_transport(kind: str = "pymobiledevice3", *, udid: str | None = None, tunnel: str | None = None,
-                   documents: str | None = None, app_command: list[str] | None = None, timeout: float = 120.0,
-                   bundle_id: str | None = None, launcher: str = "dvt") -> Transport:
+def make_transport(
+    kind: str = "pymobiledevice3",
+    *,
+    udid: str | None = None,
+    tunnel: str | None = None,
+    documents: str | None = None,
+    app_command: list[str] | None = None,
+    timeout: float = 120.0,
+    bundle_id: str | None = None,
+    launcher: str = "dvt",
+) -> Transport:
     """A transport by name: ``pymobiledevice3`` (default), ``devicectl`` or ``folder``."""
     return TRANSPORTS.get(kind).from_options(
-        udid=udid, tunnel=tunnel, documents=documents, app_command=app_command, timeout=timeout,
-        bundle_id=bundle_id, launcher=launcher,
+        udid=udid,
+        tunnel=tunnel,
+        documents=documents,
+        app_command=app_command,
+        timeout=timeout,
+        bundle_id=bundle_id,
+        launcher=launcher,
     )
 
 
 class IPhoneDevice(Device):
     """Core ML on a tethered iPhone, through the harness app."""
+
     name = "iphone"
     artifact_format = "coreml"
     description = "a tethered iPhone running the mobench harness app (Core ML)"
     OPTIONS = {
-        "compute_units": DeviceOption("compute_units", str, "Core ML compute units",
-                                      ("all", "cpu", "gpu", "ane", "cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine")),
+        "compute_units": DeviceOption(
+            "compute_units",
+            str,
+            "Core ML compute units",
+            ("all", "cpu", "gpu", "ane", "cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine"),
+        ),
         "udid": DeviceOption("udid", str, "the phone's UDID (default: the one attached)"),
         "transport": DeviceOption("transport", str, "pymobiledevice3, devicectl or folder"),
     }
 
-    def __init__(self, *, udid: str | None = None, compute_units: str = "all", transport: str = "pymobiledevice3",
-                 timeout: float = 3600.0, bundle_id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        udid: str | None = None,
+        compute_units: str = "all",
+        transport: str = "pymobiledevice3",
+        timeout: float = 3600.0,
+        bundle_id: str | None = None,
+    ) -> None:
 
         units = parse_compute_units(compute_units, IPHONE)
         if len(units) != 1:
-            raise UsageError("the iphone device times one compute-units setting per run; use `mobench ios run` for several")
+            raise UsageError(
+                "the iphone device times one compute-units setting per run; use `mobench ios run` for several"
+            )
         self.udid = udid
         self.compute_units = units[0]
         self.transport_kind = transport
@@ -95,8 +122,14 @@ class IPhoneDevice(Device):
         return True, ""
 
     def info(self) -> dict[str, Any]:
-        return {"udid": self.udid, "compute_units": self.compute_units, "transport": self.transport_kind,
-                "runtime": "Core ML", "app_bundle_id": self.bundle_id or default_bundle_id(), "protocol_version": PROTOCOL_VERSION}
+        return {
+            "udid": self.udid,
+            "compute_units": self.compute_units,
+            "transport": self.transport_kind,
+            "runtime": "Core ML",
+            "app_bundle_id": self.bundle_id or default_bundle_id(),
+            "protocol_version": PROTOCOL_VERSION,
+        }
 
     def options_key(self) -> dict[str, Any]:
         return {"compute_units": self.compute_units, "udid": self.udid}
@@ -113,8 +146,9 @@ class IPhoneDevice(Device):
             progress(rounds, rounds)
         return rec
 
-    def run_many(self, items: list[tuple[str, Any]], config: Any, *,
-                 progress: Callable[[str, str], None] | None = None) -> dict[str, RunRecord]:
+    def run_many(
+        self, items: list[tuple[str, Any]], config: Any, *, progress: Callable[[str, str], None] | None = None
+    ) -> dict[str, RunRecord]:
         """Time every ``(model, Core ML artifact)`` of a sweep in one plan: one push, one app launch,
         one report (the same plan and session code as ``mobench ios run``). Returns model -> record."""
         if not items:
@@ -133,8 +167,7 @@ class IPhoneDevice(Device):
                 (shutil.copytree if src.is_dir() else shutil.copyfile)(src, dest)
                 entries.append((model_name, dest.name, sha256_path(dest)))
                 manifests[model_name] = getattr(artifact, "manifest", None) or {}
-            plan = make_plan(entries, [self.compute_units], config,
-                             input_kind=getattr(config, "input_kind", "image"))
+            plan = make_plan(entries, [self.compute_units], config, input_kind=getattr(config, "input_kind", "image"))
             atomic_write_json(plan_dir / PLAN_FILE, plan)
             models_by_run = {r["run_id"]: r["model"] for r in plan["runs"]}
 
@@ -144,8 +177,9 @@ class IPhoneDevice(Device):
                     progress(model, f"round {int(p['round'])}/{int(getattr(config, 'rounds', 1))}")
 
             transport = make_transport(self.transport_kind, udid=self.udid, bundle_id=self.bundle_id)
-            result = run_session(plan_dir, transport, timeout=self.timeout, store=False, on_progress=on_progress,
-                                 kind=IPHONE)
+            result = run_session(
+                plan_dir, transport, timeout=self.timeout, store=False, on_progress=on_progress, kind=IPHONE
+            )
         out: dict[str, RunRecord] = {}
         for rec in to_records(result.report, source=str(result.report_path), udid=self.udid, kind=IPHONE):
             man = manifests.get(rec.model, {})

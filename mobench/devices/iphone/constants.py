@@ -12,7 +12,7 @@ from ..remote.constants import *  # noqa: F401,F403  (the app's plan/report/laun
 from ..remote.constants import EXAMPLES_DIR, SCHEMA_DIR, SCHEMA_VERSION  # noqa: F401
 
 BUNDLE_ID = "org.mobench.harness"
-BUNDLE_ID_ENV = "MOBENCH_IOS_BUNDLE_ID"   # users who re-sign the app under their own team change the id
+BUNDLE_ID_ENV = "MOBENCH_IOS_BUNDLE_ID"  # users who re-sign the app under their own team change the id
 
 
 def default_bundle_id() -> str:
@@ -26,10 +26,16 @@ COMPUTE_UNITS = ("all", "cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine")
 # What users may type for --compute-units (case-insensitive) -> the plan's value.
 COMPUTE_UNIT_ALIASES = {
     "all": "all",
-    "cpu": "cpuOnly", "cpuonly": "cpuOnly", "cpu_only": "cpuOnly",
-    "gpu": "cpuAndGPU", "cpuandgpu": "cpuAndGPU", "cpu_and_gpu": "cpuAndGPU",
-    "ane": "cpuAndNeuralEngine", "ne": "cpuAndNeuralEngine",
-    "cpuandneuralengine": "cpuAndNeuralEngine", "cpu_and_neural_engine": "cpuAndNeuralEngine",
+    "cpu": "cpuOnly",
+    "cpuonly": "cpuOnly",
+    "cpu_only": "cpuOnly",
+    "gpu": "cpuAndGPU",
+    "cpuandgpu": "cpuAndGPU",
+    "cpu_and_gpu": "cpuAndGPU",
+    "ane": "cpuAndNeuralEngine",
+    "ne": "cpuAndNeuralEngine",
+    "cpuandneuralengine": "cpuAndNeuralEngine",
+    "cpu_and_neural_engine": "cpuAndNeuralEngine",
 }
 
 #: The iPhone as a kind of remote device: Core ML packages, MLComputeUnits, and the

@@ -17,24 +17,32 @@ from ...core.errors import DeviceError, one_line
 
 # ProductType -> marketing name for the devices people benchmark most (the identifier is what is stored).
 KNOWN_MODELS = {
-    "iPhone13,1": "iPhone 12 mini", "iPhone13,2": "iPhone 12", "iPhone13,3": "iPhone 12 Pro",
-    "iPhone13,4": "iPhone 12 Pro Max", "iPhone14,5": "iPhone 13", "iPhone14,2": "iPhone 13 Pro",
-    "iPhone14,7": "iPhone 14", "iPhone15,2": "iPhone 14 Pro", "iPhone15,4": "iPhone 15",
-    "iPhone16,1": "iPhone 15 Pro", "iPhone17,3": "iPhone 16", "iPhone17,1": "iPhone 16 Pro",
+    "iPhone13,1": "iPhone 12 mini",
+    "iPhone13,2": "iPhone 12",
+    "iPhone13,3": "iPhone 12 Pro",
+    "iPhone13,4": "iPhone 12 Pro Max",
+    "iPhone14,5": "iPhone 13",
+    "iPhone14,2": "iPhone 13 Pro",
+    "iPhone14,7": "iPhone 14",
+    "iPhone15,2": "iPhone 14 Pro",
+    "iPhone15,4": "iPhone 15",
+    "iPhone16,1": "iPhone 15 Pro",
+    "iPhone17,3": "iPhone 16",
+    "iPhone17,1": "iPhone 16 Pro",
 }
 
 
 @dataclass
 class IPhoneStatus:
     udid: str
-    connection: str                 # USB / Network
+    connection: str  # USB / Network
     model_identifier: str | None = None
     model_name: str | None = None
     os_version: str | None = None
     name: str | None = None
     paired: bool | None = None
     developer_mode: bool | None = None
-    tunnel: str = "unknown"         # "not needed", "automatic (userspace)", "tunneld running", "needs tunneld"
+    tunnel: str = "unknown"  # "not needed", "automatic (userspace)", "tunneld running", "needs tunneld"
     ready: bool = False
     next_step: str = ""
 
@@ -66,7 +74,9 @@ def readiness(status: IPhoneStatus, *, tunneld_udids: set[str] | None) -> IPhone
     if status.paired is False:
         steps.append("unlock the iPhone and tap 'Trust' (or run `pymobiledevice3 lockdown pair`)")
     if ver and ver >= (16,) and status.developer_mode is False:
-        steps.append("enable Developer Mode (`pymobiledevice3 amfi reveal-developer-mode`, then Settings > Privacy & Security)")
+        steps.append(
+            "enable Developer Mode (`pymobiledevice3 amfi reveal-developer-mode`, then Settings > Privacy & Security)"
+        )
     if status.tunnel == "needs tunneld":
         steps.append("start the tunnel: `sudo pymobiledevice3 remote tunneld` (iOS 17.0-17.3)")
     status.next_step = "; ".join(steps)
@@ -129,7 +139,11 @@ def list_iphones(udid: str | None = None, timeout: float = 20.0) -> list[IPhoneS
         raise DeviceError(f"usbmuxd did not answer within {timeout:.0f} s; reconnect the iPhone and retry") from exc
     except Exception as exc:
         name = type(exc).__name__
-        if "usbmux" in name.lower() or "ConnectionFailed" in name or isinstance(exc, (ConnectionError, FileNotFoundError)):
+        if (
+            "usbmux" in name.lower()
+            or "ConnectionFailed" in name
+            or isinstance(exc, (ConnectionError, FileNotFoundError))
+        ):
             raise DeviceError(
                 "cannot reach usbmuxd: on Linux install and start it (`sudo apt install usbmuxd`, "
                 "`sudo systemctl start usbmuxd`); on macOS it always runs; then connect the iPhone by USB"

@@ -38,15 +38,42 @@ from .constants import BUNDLE_ID, default_bundle_id
 
 # (pattern in the tool's output, what the user should do), first match wins.
 _NEXT_STEPS: list[tuple[str, str]] = [
-    (r"PasswordProtected|PasscodeRequired|device is locked|Locked", "unlock the iPhone and keep it unlocked while the harness runs"),
-    (r"PairingDialogResponsePending|NotTrusted|not trusted|Trust", "tap 'Trust' on the iPhone (and enter the passcode), then retry"),
-    (r"UserDeniedPairing|NotPaired|InvalidHostID|not paired|pairing", "pair the phone: unlock it, run `pymobiledevice3 lockdown pair` (or connect it to Xcode/Finder once) and tap 'Trust'"),
-    (r"DeveloperMode|developer mode|Developer Mode", "enable Developer Mode: `pymobiledevice3 amfi reveal-developer-mode`, then Settings > Privacy & Security > Developer Mode, reboot and confirm"),
-    (r"DeveloperDiskImage|NotMounted|InvalidService|image.*mount|mount.*image", "mount the developer disk image: `pymobiledevice3 mounter auto-mount`"),
-    (r"[Tt]unnel|RemoteServiceDiscovery|\bRSD\b|tunneld", "start the iOS 17 tunnel: `sudo pymobiledevice3 remote tunneld` (iOS 17.0-17.3) and pass --tunnel, or retry (17.4+ uses a userspace tunnel)"),
-    (r"ApplicationLookupFailed|AppNotInstalled|No app with bundle|not installed|application.*not found|Unable to locate", "install the harness app first (see ios_harness/README.md), or pass --bundle-id / set MOBENCH_IOS_BUNDLE_ID if you re-signed it under another id"),
-    (r"ConnectionFailedToUsbmuxd|usbmuxd", "start usbmuxd (Linux: `sudo systemctl start usbmuxd`) and connect the iPhone by USB"),
-    (r"NoDeviceConnected|DeviceNotFound|No device|no devices|not found.*device|device.*not found|Could not find", "connect the iPhone by USB, unlock it, and check `mobench ios devices`"),
+    (
+        r"PasswordProtected|PasscodeRequired|device is locked|Locked",
+        "unlock the iPhone and keep it unlocked while the harness runs",
+    ),
+    (
+        r"PairingDialogResponsePending|NotTrusted|not trusted|Trust",
+        "tap 'Trust' on the iPhone (and enter the passcode), then retry",
+    ),
+    (
+        r"UserDeniedPairing|NotPaired|InvalidHostID|not paired|pairing",
+        "pair the phone: unlock it, run `pymobiledevice3 lockdown pair` (or connect it to Xcode/Finder once) and tap 'Trust'",
+    ),
+    (
+        r"DeveloperMode|developer mode|Developer Mode",
+        "enable Developer Mode: `pymobiledevice3 amfi reveal-developer-mode`, then Settings > Privacy & Security > Developer Mode, reboot and confirm",
+    ),
+    (
+        r"DeveloperDiskImage|NotMounted|InvalidService|image.*mount|mount.*image",
+        "mount the developer disk image: `pymobiledevice3 mounter auto-mount`",
+    ),
+    (
+        r"[Tt]unnel|RemoteServiceDiscovery|\bRSD\b|tunneld",
+        "start the iOS 17 tunnel: `sudo pymobiledevice3 remote tunneld` (iOS 17.0-17.3) and pass --tunnel, or retry (17.4+ uses a userspace tunnel)",
+    ),
+    (
+        r"ApplicationLookupFailed|AppNotInstalled|No app with bundle|not installed|application.*not found|Unable to locate",
+        "install the harness app first (see ios_harness/README.md), or pass --bundle-id / set MOBENCH_IOS_BUNDLE_ID if you re-signed it under another id",
+    ),
+    (
+        r"ConnectionFailedToUsbmuxd|usbmuxd",
+        "start usbmuxd (Linux: `sudo systemctl start usbmuxd`) and connect the iPhone by USB",
+    ),
+    (
+        r"NoDeviceConnected|DeviceNotFound|No device|no devices|not found.*device|device.*not found|Could not find",
+        "connect the iPhone by USB, unlock it, and check `mobench ios devices`",
+    ),
 ]
 
 
@@ -74,15 +101,22 @@ def _last_line(text: str) -> str:
     return _LOG_PREFIX.sub("", best)[:400]
 
 
-def run_tool(argv: Sequence[str], *, timeout: float, what: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_tool(
+    argv: Sequence[str], *, timeout: float, what: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run an external device tool; raise DeviceError with its message and the next step."""
     try:
         proc = subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=timeout,
+            list(argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             env=None if env is None else {**os.environ, **env},
         )
     except FileNotFoundError as exc:
-        raise DeviceError(f"{what}: {argv[0]!r} not found; install it (pymobiledevice3: `pip install pymobiledevice3`; devicectl: Xcode 15+)") from exc
+        raise DeviceError(
+            f"{what}: {argv[0]!r} not found; install it (pymobiledevice3: `pip install pymobiledevice3`; devicectl: Xcode 15+)"
+        ) from exc
     except subprocess.TimeoutExpired as exc:
         raise DeviceError(
             f"{what}: no answer within {timeout:.0f} s; unlock the iPhone, check the cable and "
@@ -165,13 +199,29 @@ class Pymobiledevice3Transport(Transport):
     name = "pymobiledevice3"
 
     @classmethod
-    def from_options(cls, *, udid: str | None = None, tunnel: str | None = None, timeout: float = 120.0,
-                     bundle_id: str | None = None, launcher: str = "dvt", **_: Any) -> Pymobiledevice3Transport:
+    def from_options(
+        cls,
+        *,
+        udid: str | None = None,
+        tunnel: str | None = None,
+        timeout: float = 120.0,
+        bundle_id: str | None = None,
+        launcher: str = "dvt",
+        **_: Any,
+    ) -> Pymobiledevice3Transport:
         return cls(udid, tunnel=tunnel, timeout=timeout, bundle_id=bundle_id, launcher=launcher)
 
-    def __init__(self, udid: str | None = None, *, tunnel: str | None = None, timeout: float = 120.0,
-                 launch_timeout: float = 90.0, executable: Sequence[str] | None = None,
-                 bundle_id: str | None = None, launcher: str = "dvt") -> None:
+    def __init__(
+        self,
+        udid: str | None = None,
+        *,
+        tunnel: str | None = None,
+        timeout: float = 120.0,
+        launch_timeout: float = 90.0,
+        executable: Sequence[str] | None = None,
+        bundle_id: str | None = None,
+        launcher: str = "dvt",
+    ) -> None:
         if launcher not in ("dvt", "core-device"):
             raise UsageError(f"unknown launcher {launcher!r}; use dvt or core-device")
         self.launcher = launcher
@@ -199,22 +249,53 @@ class Pymobiledevice3Transport(Transport):
             dest = "/Documents"
         else:
             dest = f"/Documents/{remote_name}"
-        return [*self.executable, "apps", "push", "--documents", *self._device_opts(), self.bundle_id, str(local_path), dest]
+        return [
+            *self.executable,
+            "apps",
+            "push",
+            "--documents",
+            *self._device_opts(),
+            self.bundle_id,
+            str(local_path),
+            dest,
+        ]
 
     def argv_pull(self, remote_name: str, local_path: Path) -> list[str]:
-        return [*self.executable, "apps", "pull", "--documents", *self._device_opts(), self.bundle_id,
-                f"/Documents/{remote_name}", str(local_path)]
+        return [
+            *self.executable,
+            "apps",
+            "pull",
+            "--documents",
+            *self._device_opts(),
+            self.bundle_id,
+            f"/Documents/{remote_name}",
+            str(local_path),
+        ]
 
     def argv_remove(self, remote_name: str) -> list[str]:
-        return [*self.executable, "apps", "rm", "--documents", *self._device_opts(), self.bundle_id, f"/Documents/{remote_name}"]
+        return [
+            *self.executable,
+            "apps",
+            "rm",
+            "--documents",
+            *self._device_opts(),
+            self.bundle_id,
+            f"/Documents/{remote_name}",
+        ]
 
     def argv_launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> list[str]:
         import shlex
 
         if self.launcher == "core-device":  # iOS 17+: CoreDevice over the tunnel, arguments as a list
             # no --udid option here: pymobiledevice3 reads the target from PYMOBILEDEVICE3_UDID (see launch_env)
-            argv = [*self.executable, "developer", "core-device", "launch-application", "--kill-existing",
-                    *(["--tunnel", self.tunnel] if self.tunnel else [])]
+            argv = [
+                *self.executable,
+                "developer",
+                "core-device",
+                "launch-application",
+                "--kill-existing",
+                *(["--tunnel", self.tunnel] if self.tunnel else []),
+            ]
             for k, v in (env or {}).items():
                 argv += ["--env", f"{k}={v}"]
             return [*argv, bundle_id, *args]
@@ -228,12 +309,20 @@ class Pymobiledevice3Transport(Transport):
         _check_name(remote_name)
         if Path(local_path).is_dir():
             self.remove(remote_name)  # AFC merges into an existing folder; start clean
-        run_tool(self.argv_push(Path(local_path), remote_name), timeout=self.timeout, what=f"copying {remote_name} to the iPhone")
+        run_tool(
+            self.argv_push(Path(local_path), remote_name),
+            timeout=self.timeout,
+            what=f"copying {remote_name} to the iPhone",
+        )
 
     def pull(self, remote_name: str, local_path: Path) -> bool:
         _check_name(remote_name)
         try:
-            run_tool(self.argv_pull(remote_name, local_path), timeout=self.timeout, what=f"copying {remote_name} from the iPhone")
+            run_tool(
+                self.argv_pull(remote_name, local_path),
+                timeout=self.timeout,
+                what=f"copying {remote_name} from the iPhone",
+            )
         except DeviceError as exc:
             if _AFC_NOT_FOUND.search(str(exc)):
                 return False
@@ -255,8 +344,12 @@ class Pymobiledevice3Transport(Transport):
         return None
 
     def launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> None:
-        run_tool(self.argv_launch(bundle_id, args, env), timeout=self.launch_timeout, what="launching the harness app",
-                 env=self.launch_env())
+        run_tool(
+            self.argv_launch(bundle_id, args, env),
+            timeout=self.launch_timeout,
+            what="launching the harness app",
+            env=self.launch_env(),
+        )
 
 
 class DevicectlTransport(Transport):
@@ -265,12 +358,20 @@ class DevicectlTransport(Transport):
     name = "devicectl"
 
     @classmethod
-    def from_options(cls, *, udid: str | None = None, timeout: float = 120.0, bundle_id: str | None = None,
-                     **_: Any) -> DevicectlTransport:
+    def from_options(
+        cls, *, udid: str | None = None, timeout: float = 120.0, bundle_id: str | None = None, **_: Any
+    ) -> DevicectlTransport:
         return cls(udid or "", timeout=timeout, bundle_id=bundle_id)
 
-    def __init__(self, udid: str, *, timeout: float = 120.0, launch_timeout: float = 90.0,
-                 xcrun: str = "xcrun", bundle_id: str | None = None) -> None:
+    def __init__(
+        self,
+        udid: str,
+        *,
+        timeout: float = 120.0,
+        launch_timeout: float = 90.0,
+        xcrun: str = "xcrun",
+        bundle_id: str | None = None,
+    ) -> None:
         self.bundle_id = _check_bundle_id(bundle_id or default_bundle_id())
         if not udid:
             raise UsageError("devicectl needs the device: pass --udid (see `xcrun devicectl list devices`)")
@@ -281,16 +382,44 @@ class DevicectlTransport(Transport):
 
     def _container(self) -> list[str]:
         # `--user mobile`: the app container belongs to the phone's user (as coremltools' devicectl runner does)
-        return ["--device", self.udid, "--user", "mobile", "--domain-type", "appDataContainer",
-                "--domain-identifier", self.bundle_id]
+        return [
+            "--device",
+            self.udid,
+            "--user",
+            "mobile",
+            "--domain-type",
+            "appDataContainer",
+            "--domain-identifier",
+            self.bundle_id,
+        ]
 
     def argv_push(self, local_path: Path, remote_name: str) -> list[str]:
-        return [self.xcrun, "devicectl", "device", "copy", "to", *self._container(),
-                "--source", str(local_path), "--destination", f"Documents/{remote_name}"]
+        return [
+            self.xcrun,
+            "devicectl",
+            "device",
+            "copy",
+            "to",
+            *self._container(),
+            "--source",
+            str(local_path),
+            "--destination",
+            f"Documents/{remote_name}",
+        ]
 
     def argv_pull(self, remote_name: str, local_path: Path) -> list[str]:
-        return [self.xcrun, "devicectl", "device", "copy", "from", *self._container(),
-                "--source", f"Documents/{remote_name}", "--destination", str(local_path)]
+        return [
+            self.xcrun,
+            "devicectl",
+            "device",
+            "copy",
+            "from",
+            *self._container(),
+            "--source",
+            f"Documents/{remote_name}",
+            "--destination",
+            str(local_path),
+        ]
 
     def argv_launch(self, bundle_id: str, args: Sequence[str], env: dict[str, str] | None = None) -> list[str]:
         argv = [self.xcrun, "devicectl", "device", "process", "launch", "--terminate-existing", "--device", self.udid]
@@ -300,14 +429,22 @@ class DevicectlTransport(Transport):
 
     def push(self, local_path: Path, remote_name: str) -> None:
         _check_name(remote_name)
-        run_tool(self.argv_push(local_path, remote_name), timeout=self.timeout, what=f"copying {remote_name} to the iPhone")
+        run_tool(
+            self.argv_push(local_path, remote_name), timeout=self.timeout, what=f"copying {remote_name} to the iPhone"
+        )
 
     def pull(self, remote_name: str, local_path: Path) -> bool:
         _check_name(remote_name)
         try:
-            run_tool(self.argv_pull(remote_name, local_path), timeout=self.timeout, what=f"copying {remote_name} from the iPhone")
+            run_tool(
+                self.argv_pull(remote_name, local_path),
+                timeout=self.timeout,
+                what=f"copying {remote_name} from the iPhone",
+            )
         except DeviceError as exc:
-            if re.search(r"No such file|does not exist|doesn.t exist|couldn.t be opened|not found", str(exc), re.I) and not next_step(str(exc)).startswith("install"):
+            if re.search(
+                r"No such file|does not exist|doesn.t exist|couldn.t be opened|not found", str(exc), re.I
+            ) and not next_step(str(exc)).startswith("install"):
                 return False
             raise
         return Path(local_path).exists()
@@ -332,14 +469,24 @@ class FolderTransport(Transport):
     name = "folder"
 
     @classmethod
-    def from_options(cls, *, documents: str | None = None, app_command: Sequence[str] | None = None,
-                     bundle_id: str | None = None, **_: Any) -> FolderTransport:
+    def from_options(
+        cls,
+        *,
+        documents: str | None = None,
+        app_command: Sequence[str] | None = None,
+        bundle_id: str | None = None,
+        **_: Any,
+    ) -> FolderTransport:
         if not documents or not app_command:
-            raise UsageError("--transport folder needs --documents DIR and --app-command CMD "
-                             "(e.g. ios_harness/.build/debug/mobench-harness, built with `swift build` in ios_harness/)")
+            raise UsageError(
+                "--transport folder needs --documents DIR and --app-command CMD "
+                "(e.g. ios_harness/.build/debug/mobench-harness, built with `swift build` in ios_harness/)"
+            )
         return cls(documents, app_command, bundle_id=bundle_id)
 
-    def __init__(self, documents: str | os.PathLike, app_command: Sequence[str], *, bundle_id: str | None = None) -> None:
+    def __init__(
+        self, documents: str | os.PathLike, app_command: Sequence[str], *, bundle_id: str | None = None
+    ) -> None:
         self.bundle_id = _check_bundle_id(bundle_id or default_bundle_id())
         if not app_command:
             raise UsageError("the folder transport needs an app command (e.g. the Python stand-in app)")
@@ -382,8 +529,16 @@ class FolderTransport(Transport):
         self._log = open(self._log_path, "w+", encoding="utf-8")
         try:
             self._proc = subprocess.Popen(
-                [*self.app_command, *args], cwd=self.documents, stdout=self._log, stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {}), "MOBENCH_DOCUMENTS": str(self.documents), "MOBENCH_BUNDLE_ID": bundle_id},
+                [*self.app_command, *args],
+                cwd=self.documents,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                env={
+                    **os.environ,
+                    **(env or {}),
+                    "MOBENCH_DOCUMENTS": str(self.documents),
+                    "MOBENCH_BUNDLE_ID": bundle_id,
+                },
             )
         except OSError as exc:
             raise DeviceError(f"cannot start the app command {self.app_command[0]!r}: {exc.strerror or exc}") from exc

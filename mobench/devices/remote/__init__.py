@@ -27,13 +27,13 @@ __all__ = ["KINDS", "RemoteKind", "remote_kind"]
 class RemoteKind:
     """What one kind of remote device calls things."""
 
-    name: str                                        # the store's device (backend) name
-    artifact_format: str                             # exporter format the app runs, e.g. "coreml"
-    artifact_suffix: str                             # file name suffix of one artifact in a plan
-    compute_units: tuple[str, ...]                   # the plan's compute-unit values
-    compute_unit_aliases: Mapping[str, str] = field(default_factory=dict)   # typed (lower case) -> plan value
-    engines: Mapping[str, tuple[str, str]] = field(default_factory=dict)    # report engine -> (device, runtime)
-    default_engine: str = ""                         # the engine of reports that name none
+    name: str  # the store's device (backend) name
+    artifact_format: str  # exporter format the app runs, e.g. "coreml"
+    artifact_suffix: str  # file name suffix of one artifact in a plan
+    compute_units: tuple[str, ...]  # the plan's compute-unit values
+    compute_unit_aliases: Mapping[str, str] = field(default_factory=dict)  # typed (lower case) -> plan value
+    engines: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # report engine -> (device, runtime)
+    default_engine: str = ""  # the engine of reports that name none
 
     def parse_compute_units(self, spec: str | Sequence[str]) -> list[str]:
         """``"all,ane"`` -> ``["all", "cpuAndNeuralEngine"]`` (aliases, case-insensitive), without repeats."""

@@ -28,5 +28,5 @@ EXAMPLES_DIR = SCHEMA_DIR / "examples"
 
 # Network mode.
 DEFAULT_PORT = 8765
-MAX_REPORT_BYTES = 32 * 1024 * 1024     # 1000 rounds x 100 inferences fits easily
+MAX_REPORT_BYTES = 32 * 1024 * 1024  # 1000 rounds x 100 inferences fits easily
 STDOUT_LINE_KEY = "mobench_run"

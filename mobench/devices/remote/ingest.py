@@ -43,8 +43,8 @@ def device_name(report: dict[str, Any], kind: RemoteKind | str | None = None) ->
 
 @dataclass
 class IngestResult:
-    stored: list[int] = field(default_factory=list)        # store run ids of newly stored runs
-    duplicates: list[int] = field(default_factory=list)    # store run ids that already held a run
+    stored: list[int] = field(default_factory=list)  # store run ids of newly stored runs
+    duplicates: list[int] = field(default_factory=list)  # store run ids that already held a run
     records: list[RunRecord] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
@@ -69,15 +69,23 @@ def _config(report: dict[str, Any]) -> dict[str, Any]:
         if base is not None and all(getattr(base, k) == v for k, v in fields.items()):
             cfg = replace(base, input_kind=report["input_kind"])
         else:
-            cfg = BenchConfig(name=name if base is None else f"{name}+custom", input_kind=report["input_kind"], **fields)
+            cfg = BenchConfig(
+                name=name if base is None else f"{name}+custom", input_kind=report["input_kind"], **fields
+            )
     except UsageError as exc:
         raise SchemaError(f"report protocol is not usable: {exc}") from exc
     return cfg.to_dict()
 
 
-def to_records(report: dict[str, Any], *, source: str | None = None,
-               plan: dict[str, Any] | None = None, udid: str | None = None,
-               kind: RemoteKind | str | None = None, config: Any = None) -> list[RunRecord]:
+def to_records(
+    report: dict[str, Any],
+    *,
+    source: str | None = None,
+    plan: dict[str, Any] | None = None,
+    udid: str | None = None,
+    kind: RemoteKind | str | None = None,
+    config: Any = None,
+) -> list[RunRecord]:
     """One RunRecord per run of a validated report (``plan`` adds what the host knows: precision, ...).
 
     Each run's target is the phone (model identifier, and a hash of its UDID when the host
@@ -118,8 +126,16 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
         }
         if recipe:
             extra["recipe"] = recipe
-        for key in ("compute_plan", "inputs", "started", "finished", "compile_reused", "cold_load_ms",
-                    "warm_load_ms", "thermal_wait"):
+        for key in (
+            "compute_plan",
+            "inputs",
+            "started",
+            "finished",
+            "compile_reused",
+            "cold_load_ms",
+            "warm_load_ms",
+            "thermal_wait",
+        ):
             if key in run:
                 extra[key] = run[key]
         if source:
@@ -127,36 +143,71 @@ def to_records(report: dict[str, Any], *, source: str | None = None,
         if bench_config is not None:
             extra["config_key"] = config_key(bench_config, compute_units=run["compute_units"], udid=udid)
         target = phone_target(
-            device, model_identifier=dev["model_identifier"], udid=None, udid_sha=udid_sha,
+            device,
+            model_identifier=dev["model_identifier"],
+            udid=None,
+            udid_sha=udid_sha,
             compute_units=short_compute_units(run["compute_units"]),
-            runtime=engine, runtime_version=f"{dev['os_name']} {dev['os_version']}", recipe=recipe)
-        records.append(RunRecord(
-            model=run["model"], device=device, status=run["status"], error=run["error"],
-            artifact_format=remote_kind(kind).artifact_format, artifact_sha256=run["sha256"], artifact_path=run["file"],
-            precision=recipe, reparameterized=art.get("reparameterized"),
-            protocol=config["name"], config=config,
-            device_info={
-                "device_model": dev["model_identifier"], "os_name": dev["os_name"],
-                "os_version": dev["os_version"], "os_build": dev.get("os_build"),
-                "compute_units": run["compute_units"], "app_version": report["app_version"],
-                "protocol_version": report["protocol_version"], "runtime": runtime, "engine": engine,
-                "udid_sha256": udid_sha,
-                "low_power_mode": dev["low_power_mode"], "thermal_state": dev["thermal_state"],
-                "physical_memory_mb": dev.get("physical_memory_mb"), "processor_count": dev.get("processor_count"),
-            },
-            provenance=prov,
-            compile_ms=run["compile_ms"], load_ms=list(run["load_ms"]),
-            first_inference_ms=list(run["first_prediction_ms"]),
-            warmup_ms=[list(r) for r in run["warmup_ms"]], samples_ms=[list(r) for r in run["samples_ms"]],
-            memory=mem, rounds_info=[dict(r) for r in run["rounds"]], extra=extra,
-            created=run.get("finished") or report["finished"], target=target.to_dict(),
-        ))
+            runtime=engine,
+            runtime_version=f"{dev['os_name']} {dev['os_version']}",
+            recipe=recipe,
+        )
+        records.append(
+            RunRecord(
+                model=run["model"],
+                device=device,
+                status=run["status"],
+                error=run["error"],
+                artifact_format=remote_kind(kind).artifact_format,
+                artifact_sha256=run["sha256"],
+                artifact_path=run["file"],
+                precision=recipe,
+                reparameterized=art.get("reparameterized"),
+                protocol=config["name"],
+                config=config,
+                device_info={
+                    "device_model": dev["model_identifier"],
+                    "os_name": dev["os_name"],
+                    "os_version": dev["os_version"],
+                    "os_build": dev.get("os_build"),
+                    "compute_units": run["compute_units"],
+                    "app_version": report["app_version"],
+                    "protocol_version": report["protocol_version"],
+                    "runtime": runtime,
+                    "engine": engine,
+                    "udid_sha256": udid_sha,
+                    "low_power_mode": dev["low_power_mode"],
+                    "thermal_state": dev["thermal_state"],
+                    "physical_memory_mb": dev.get("physical_memory_mb"),
+                    "processor_count": dev.get("processor_count"),
+                },
+                provenance=prov,
+                compile_ms=run["compile_ms"],
+                load_ms=list(run["load_ms"]),
+                first_inference_ms=list(run["first_prediction_ms"]),
+                warmup_ms=[list(r) for r in run["warmup_ms"]],
+                samples_ms=[list(r) for r in run["samples_ms"]],
+                memory=mem,
+                rounds_info=[dict(r) for r in run["rounds"]],
+                extra=extra,
+                created=run.get("finished") or report["finished"],
+                target=target.to_dict(),
+            )
+        )
     return records
 
 
-def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dict[str, Any] | None = None,
-                  source: str | None = None, store=None, udid: str | None = None,
-                  kind: RemoteKind | str | None = None, config: Any = None) -> IngestResult:
+def ingest_report(
+    report: Any,
+    db: str | os.PathLike | None = None,
+    *,
+    plan: dict[str, Any] | None = None,
+    source: str | None = None,
+    store=None,
+    udid: str | None = None,
+    kind: RemoteKind | str | None = None,
+    config: Any = None,
+) -> IngestResult:
     """Validate ``report`` (against ``plan`` if given) and store its runs once."""
     validate_report(report, plan)
     records = to_records(report, source=source, plan=plan, udid=udid, kind=kind, config=config)
@@ -165,8 +216,9 @@ def ingest_report(report: Any, db: str | os.PathLike | None = None, *, plan: dic
     store = Store(db) if own else store
     try:
         for rec in records:
-            dups = store.find_by_extra(rec.device, report_key=rec.extra["report_key"],
-                                       report_run_sha256=rec.extra["report_run_sha256"])
+            dups = store.find_by_extra(
+                rec.device, report_key=rec.extra["report_key"], report_run_sha256=rec.extra["report_run_sha256"]
+            )
             if dups:
                 result.duplicates.append(dups[0])
                 continue

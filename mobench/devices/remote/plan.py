@@ -34,9 +34,9 @@ from .schema import validate_plan
 
 @dataclass
 class PlanResult:
-    path: Path                                   # the plan folder
+    path: Path  # the plan folder
     plan: dict[str, Any]
-    skipped: dict[str, str] = field(default_factory=dict)   # model -> export error
+    skipped: dict[str, str] = field(default_factory=dict)  # model -> export error
 
 
 def parse_compute_units(spec: str | Sequence[str], kind: RemoteKind | str | None = None) -> list[str]:
@@ -50,16 +50,28 @@ def new_plan_id() -> str:
 
 def protocol_fields(config: Any) -> dict[str, Any]:
     return {
-        "name": config.name, "warmup": int(config.warmup), "rounds": int(config.rounds),
-        "inferences": int(config.inferences), "trim": int(config.trim),
+        "name": config.name,
+        "warmup": int(config.warmup),
+        "rounds": int(config.rounds),
+        "inferences": int(config.inferences),
+        "trim": int(config.trim),
         "reload_per_round": bool(config.reload_per_round),
     }
 
 
-def make_plan(entries: Sequence[tuple[str, str, str]], compute_units: Sequence[str], config: Any, *,
-              input_kind: str = "image", plan_id: str | None = None, report_url: str | None = None,
-              token: str | None = None, host: dict[str, Any] | None = None,
-              thermal_wait_s: float | None = None, recipes: dict[str, str] | None = None) -> dict[str, Any]:
+def make_plan(
+    entries: Sequence[tuple[str, str, str]],
+    compute_units: Sequence[str],
+    config: Any,
+    *,
+    input_kind: str = "image",
+    plan_id: str | None = None,
+    report_url: str | None = None,
+    token: str | None = None,
+    host: dict[str, Any] | None = None,
+    thermal_wait_s: float | None = None,
+    recipes: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """A validated plan dict from ``(model, file, sha256)`` entries x compute units.
 
     ``thermal_wait_s``: before each run the app waits up to this long for a
@@ -68,16 +80,24 @@ def make_plan(entries: Sequence[tuple[str, str, str]], compute_units: Sequence[s
     runs = []
     for model, file, sha in entries:
         for cu in compute_units:
-            runs.append({
-                "run_id": f"r{len(runs) + 1:03d}-{safe_filename(model)}-{cu}"[:128],
-                "model": model, "file": file, "sha256": sha, "compute_units": cu,
-                **({"recipe": recipes[file]} if recipes and recipes.get(file) else {}),
-            })
+            runs.append(
+                {
+                    "run_id": f"r{len(runs) + 1:03d}-{safe_filename(model)}-{cu}"[:128],
+                    "model": model,
+                    "file": file,
+                    "sha256": sha,
+                    "compute_units": cu,
+                    **({"recipe": recipes[file]} if recipes and recipes.get(file) else {}),
+                }
+            )
     plan: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "plan_id": plan_id or new_plan_id(),
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "protocol": {**protocol_fields(config), **({"thermal_wait_s": float(thermal_wait_s)} if thermal_wait_s else {})},
+        "protocol": {
+            **protocol_fields(config),
+            **({"thermal_wait_s": float(thermal_wait_s)} if thermal_wait_s else {}),
+        },
         "input_kind": input_kind,
         "runs": runs,
     }
@@ -95,8 +115,9 @@ def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str, recipe
 
     if is_artifact(model):
         return _model_file(model, fmt, out_dir)
-    return export(model, fmt, ExportConfig(input_kind=input_kind, out_dir=out_dir,
-                                           recipe=recipe if fmt == "coreml" else None))
+    return export(
+        model, fmt, ExportConfig(input_kind=input_kind, out_dir=out_dir, recipe=recipe if fmt == "coreml" else None)
+    )
 
 
 def _is_model_file(model: str) -> bool:
@@ -120,11 +141,21 @@ def _model_file(model: str, fmt: str, out_dir: Path):
     return replace(art, path=dest)
 
 
-def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_units: Sequence[str],
-               config: Any, input_kind: str = "image", with_onnx: bool = False, force: bool = False,
-               progress: Callable[[str, int, int], None] | None = None,
-               export_fn: Callable[..., Any] | None = None, thermal_wait_s: float | None = None,
-               kind: RemoteKind | str | None = None, recipe: str | None = None) -> PlanResult:
+def build_plan(
+    models: Sequence[str],
+    out_dir: str | os.PathLike,
+    *,
+    compute_units: Sequence[str],
+    config: Any,
+    input_kind: str = "image",
+    with_onnx: bool = False,
+    force: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+    export_fn: Callable[..., Any] | None = None,
+    thermal_wait_s: float | None = None,
+    kind: RemoteKind | str | None = None,
+    recipe: str | None = None,
+) -> PlanResult:
     """Export every model in ``kind``'s format (Core ML for an iPhone; ONNX too with ``with_onnx``)
     and write the plan folder.
 
@@ -156,7 +187,7 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
                 shutil.move(str(art.path), dest)
                 man = getattr(art, "manifest", None) or {}
                 artifacts[dest.name] = {k: man.get(k) for k in ("precision", "reparameterized", "sha256") if k in man}
-                if with_onnx and not _is_model_file(model):   # a model file has no ONNX companion
+                if with_onnx and not _is_model_file(model):  # a model file has no ONNX companion
                     onnx_art = export_fn(model, "onnx", work / stem / "onnx", "tensor")
                     shutil.move(str(onnx_art.path), tmp / f"{stem}.onnx")
                     extra_files.append(f"{stem}.onnx")
@@ -168,11 +199,17 @@ def build_plan(models: Sequence[str], out_dir: str | os.PathLike, *, compute_uni
         if not entries:
             detail = "; ".join(f"{m}: {e}" for m, e in skipped.items())
             raise ExportError(f"no model could be exported for the plan ({detail})")
-        host = {"provenance": host_provenance(), "extra_files": extra_files, "skipped": skipped,
-                "artifacts": artifacts}
+        host = {"provenance": host_provenance(), "extra_files": extra_files, "skipped": skipped, "artifacts": artifacts}
         recipes = {f: str(a["precision"]) for f, a in artifacts.items() if a.get("precision")}
-        plan = make_plan(entries, compute_units, config, input_kind=input_kind, host=host, thermal_wait_s=thermal_wait_s,
-                         recipes=recipes)
+        plan = make_plan(
+            entries,
+            compute_units,
+            config,
+            input_kind=input_kind,
+            host=host,
+            thermal_wait_s=thermal_wait_s,
+            recipes=recipes,
+        )
         atomic_write_json(tmp / PLAN_FILE, plan)
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the plan folder is meant to be shared/served
         os.chmod(tmp / PLAN_FILE, 0o644)

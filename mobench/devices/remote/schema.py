@@ -199,7 +199,7 @@ def report_from_lines(lines: Iterable[str], what: str = "log") -> dict[str, Any]
             raise SchemaError(f"{what}, line {n}: a mobench run line that is not valid JSON (truncated log?)") from exc
         found.append(validate_run_line(obj, f"{what}, line {n}"))
     if not found:
-        raise SchemaError(f"{what}: no mobench run lines (JSON objects with \"{STDOUT_LINE_KEY}\") found")
+        raise SchemaError(f'{what}: no mobench run lines (JSON objects with "{STDOUT_LINE_KEY}") found')
     plans = sorted({f["plan_id"] for f in found})
     if len(plans) > 1:
         raise SchemaError(f"{what}: run lines from {len(plans)} plans ({', '.join(plans)}); split the log per plan")
@@ -224,7 +224,9 @@ def report_from_lines(lines: Iterable[str], what: str = "log") -> dict[str, Any]
     }
     engines = sorted({f.get("engine", "coreml") for f in found})
     if len(engines) > 1:
-        raise SchemaError(f"{what}: run lines from {len(engines)} engines ({', '.join(engines)}); split the log per engine")
+        raise SchemaError(
+            f"{what}: run lines from {len(engines)} engines ({', '.join(engines)}); split the log per engine"
+        )
     if "engine" in first:
         report["engine"] = first["engine"]
     return validate_report(report, what=what)

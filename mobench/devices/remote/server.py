@@ -69,10 +69,10 @@ class ServerState:
     db: str | os.PathLike | None
     reports_dir: Path
     max_body: int = MAX_REPORT_BYTES
-    files: dict[str, Path] = field(default_factory=dict)          # relative path -> local file
+    files: dict[str, Path] = field(default_factory=dict)  # relative path -> local file
     listing: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    reports: list[dict[str, Any]] = field(default_factory=list)   # ingest summaries, in order
+    reports: list[dict[str, Any]] = field(default_factory=list)  # ingest summaries, in order
     progress: dict[str, Any] | None = None
     on_event: Callable[[str, dict[str, Any]], None] | None = None
 
@@ -111,7 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.state.event("log", {"client": self.client_address[0], "message": format % args})
 
     # -- responses -------------------------------------------------------------------
-    def _send(self, status: int, body: bytes = b"", ctype: str = "application/json", extra: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes = b"", ctype: str = "application/json", extra: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -151,13 +153,18 @@ class _Handler(BaseHTTPRequestHandler):
         ok = hmac.compare_digest(given.strip().encode(), self.state.token.encode()) and scheme.lower() == "bearer"
         if not ok:
             self.close_connection = True
-            self._send(HTTPStatus.UNAUTHORIZED, b'{"error": "unauthorized"}',
-                       extra={"WWW-Authenticate": 'Bearer realm="mobench"', "Connection": "close"})
+            self._send(
+                HTTPStatus.UNAUTHORIZED,
+                b'{"error": "unauthorized"}',
+                extra={"WWW-Authenticate": 'Bearer realm="mobench"', "Connection": "close"},
+            )
         return ok
 
     def _body(self, cap: int) -> bytes | None:
         if self.headers.get("Transfer-Encoding"):
-            self._error(HTTPStatus.LENGTH_REQUIRED, "send a Content-Length (chunked bodies are not accepted)", close=True)
+            self._error(
+                HTTPStatus.LENGTH_REQUIRED, "send a Content-Length (chunked bodies are not accepted)", close=True
+            )
             return None
         try:
             n = int(self.headers.get("Content-Length", ""))
@@ -191,7 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/files":
             self._json(HTTPStatus.OK, {"files": st.listing})
         elif path.startswith("/files/"):
-            rel = safe_relpath(path[len("/files/"):])
+            rel = safe_relpath(path[len("/files/") :])
             if rel is None:
                 self._error(HTTPStatus.BAD_REQUEST, "bad file name")
                 return
@@ -272,8 +279,9 @@ class PlanServer(ThreadingHTTPServer):
         try:
             super().__init__((host, port), _Handler)
         except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
-            raise UsageError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}; "
-                             "choose another --port") from exc
+            raise UsageError(
+                f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}; choose another --port"
+            ) from exc
 
     @property
     def port(self) -> int:
@@ -286,9 +294,17 @@ class PlanServer(ThreadingHTTPServer):
         return f"http://{h}:{self.port}"
 
 
-def make_server(plan_dir: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
-                db: str | os.PathLike | None = None, reports_dir: str | os.PathLike | None = None,
-                max_body: int = MAX_REPORT_BYTES, on_event: Callable[[str, dict[str, Any]], None] | None = None) -> PlanServer:
+def make_server(
+    plan_dir: str | os.PathLike,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    token: str | None = None,
+    db: str | os.PathLike | None = None,
+    reports_dir: str | os.PathLike | None = None,
+    max_body: int = MAX_REPORT_BYTES,
+    on_event: Callable[[str, dict[str, Any]], None] | None = None,
+) -> PlanServer:
     """A ready (bound, not yet serving) server for ``plan_dir``; call ``serve_forever()``."""
     plan_dir = Path(plan_dir)
     plan = validate_plan(read_json(plan_dir / PLAN_FILE), str(plan_dir / PLAN_FILE))
@@ -296,8 +312,13 @@ def make_server(plan_dir: str | os.PathLike, *, host: str = "127.0.0.1", port: i
         raise UsageError("the token must have at least 16 characters (default: a fresh random one)")
     files, listing = _index_files(plan_dir, plan)
     state = ServerState(
-        plan=plan, token=token or secrets.token_urlsafe(24), db=db,
+        plan=plan,
+        token=token or secrets.token_urlsafe(24),
+        db=db,
         reports_dir=Path(reports_dir) if reports_dir is not None else default_results_dir() / "ios_reports",
-        max_body=max_body, files=files, listing=listing, on_event=on_event,
+        max_body=max_body,
+        files=files,
+        listing=listing,
+        on_event=on_event,
     )
     return PlanServer(state, host, port)

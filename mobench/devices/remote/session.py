@@ -42,7 +42,9 @@ def launch_args(plan_name: str = PLAN_FILE, report_name: str = REPORT_FILE) -> l
     return [ARG_PLAN, plan_name, ARG_REPORT, report_name, ARG_AUTOSTART]
 
 
-def push_plan(transport: Transport, plan_dir: Path, plan: dict[str, Any], *, on_file: Callable[[str], None] | None = None) -> None:
+def push_plan(
+    transport: Transport, plan_dir: Path, plan: dict[str, Any], *, on_file: Callable[[str], None] | None = None
+) -> None:
     """Models first, the plan last (the app never sees a plan whose models are missing)."""
     for name in (REPORT_FILE, PROGRESS_FILE, PLAN_FILE):
         transport.remove(name)
@@ -65,8 +67,14 @@ def _pull_json(transport: Transport, name: str, tmpdir: Path) -> bytes | None:
     return local.read_bytes()
 
 
-def wait_for_report(transport: Transport, plan: dict[str, Any], *, timeout: float, poll: float = 2.0,
-                    on_progress: ProgressFn | None = None) -> bytes:
+def wait_for_report(
+    transport: Transport,
+    plan: dict[str, Any],
+    *,
+    timeout: float,
+    poll: float = 2.0,
+    on_progress: ProgressFn | None = None,
+) -> bytes:
     """Poll ``progress.json`` until the plan is finished (or the app exited); return the report bytes."""
     deadline = time.monotonic() + timeout
     last: dict[str, Any] | None = None
@@ -84,14 +92,20 @@ def wait_for_report(transport: Transport, plan: dict[str, Any], *, timeout: floa
                         on_progress(prog)
                     last = prog
                     if prog["state"] == "failed":
-                        raise DeviceError(f"the harness app could not run the plan: {prog.get('error') or 'no reason given'}")
+                        raise DeviceError(
+                            f"the harness app could not run the plan: {prog.get('error') or 'no reason given'}"
+                        )
                     if prog["state"] == "finished":
                         break
             exited = transport.app_exited()
             if exited:
                 break
             if time.monotonic() >= deadline:
-                where = f" (last progress: {last['done']}/{last['total']} runs, current {last.get('current')})" if last else " (no progress.json from the app yet)"
+                where = (
+                    f" (last progress: {last['done']}/{last['total']} runs, current {last.get('current')})"
+                    if last
+                    else " (no progress.json from the app yet)"
+                )
                 raise DeviceError(
                     f"no finished report after {timeout:.0f} s{where}; check that the app is in the foreground "
                     "and the phone unlocked, raise --timeout for big plans, or pull Documents/report.json "
@@ -102,15 +116,26 @@ def wait_for_report(transport: Transport, plan: dict[str, Any], *, timeout: floa
     if report is None:
         console = transport.console().strip().splitlines()[-3:]
         hint = f" (app output: {' | '.join(console)})" if console else ""
-        raise DeviceError(f"the harness app finished without writing {REPORT_FILE}{hint}; see ios_harness/README.md (troubleshooting)")
+        raise DeviceError(
+            f"the harness app finished without writing {REPORT_FILE}{hint}; see ios_harness/README.md (troubleshooting)"
+        )
     return report
 
 
-def run_session(plan_dir: str | os.PathLike, transport: Transport, *, db: str | os.PathLike | None = None,
-                reports_dir: str | os.PathLike | None = None, timeout: float = 3600.0, poll: float = 2.0,
-                store: bool = True, on_progress: ProgressFn | None = None,
-                on_file: Callable[[str], None] | None = None,
-                kind: RemoteKind | str | None = None, config: Any = None) -> SessionResult:
+def run_session(
+    plan_dir: str | os.PathLike,
+    transport: Transport,
+    *,
+    db: str | os.PathLike | None = None,
+    reports_dir: str | os.PathLike | None = None,
+    timeout: float = 3600.0,
+    poll: float = 2.0,
+    store: bool = True,
+    on_progress: ProgressFn | None = None,
+    on_file: Callable[[str], None] | None = None,
+    kind: RemoteKind | str | None = None,
+    config: Any = None,
+) -> SessionResult:
     """Push ``plan_dir`` to the app, run it, pull, validate and (with ``store``) ingest the report."""
     plan_dir = Path(plan_dir)
     plan = validate_plan(read_json(plan_dir / PLAN_FILE), f"{plan_dir / PLAN_FILE}")
@@ -131,6 +156,9 @@ def run_session(plan_dir: str | os.PathLike, transport: Transport, *, db: str | 
             f"the app stopped early: its partial report is in {report_path} (`mobench ios ingest` stores it)"
         )
     udid = getattr(transport, "udid", None)
-    result = ingest_report(report, db, plan=plan, source=str(report_path), udid=udid, kind=kind,
-                           config=config) if store else None
+    result = (
+        ingest_report(report, db, plan=plan, source=str(report_path), udid=udid, kind=kind, config=config)
+        if store
+        else None
+    )
     return SessionResult(report=report, report_path=report_path, ingest=result)

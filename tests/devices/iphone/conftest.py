@@ -58,4 +58,5 @@ def mutate():
         new = copy.deepcopy(obj)
         fn(new)
         return new
+
     return _m

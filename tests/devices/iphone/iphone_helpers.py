@@ -30,12 +30,24 @@ def write_payload_package(path: Path, seed: int = 0) -> Path:
     rng = random.Random(seed)
     (path / "Data" / "com.apple.CoreML" / "weights").mkdir(parents=True)
     (path / "Manifest.json").write_text(json.dumps({"fileFormatVersion": "1.0.0", "seed": seed}))
-    (path / "Data" / "com.apple.CoreML" / "weights" / "weight.bin").write_bytes(bytes(rng.getrandbits(8) for _ in range(4096)))
+    (path / "Data" / "com.apple.CoreML" / "weights" / "weight.bin").write_bytes(
+        bytes(rng.getrandbits(8) for _ in range(4096))
+    )
     return path
 
 
-def make_plan_dir(root: Path, onnx_path: Path, *, compute_units=("all", "cpuAndNeuralEngine"), rounds=2,
-                  inferences=5, warmup=1, trim=1, reload_per_round=False, model="tiny") -> Path:
+def make_plan_dir(
+    root: Path,
+    onnx_path: Path,
+    *,
+    compute_units=("all", "cpuAndNeuralEngine"),
+    rounds=2,
+    inferences=5,
+    warmup=1,
+    trim=1,
+    reload_per_round=False,
+    model="tiny",
+) -> Path:
     from mobench.core.configs import BenchConfig
     from mobench.core.util import atomic_write_json, sha256_path
     from mobench.devices.remote.plan import make_plan
@@ -44,9 +56,17 @@ def make_plan_dir(root: Path, onnx_path: Path, *, compute_units=("all", "cpuAndN
     plan_dir.mkdir(parents=True)
     pkg = write_payload_package(plan_dir / f"{model}.mlpackage")
     shutil.copyfile(onnx_path, plan_dir / f"{model}.onnx")
-    cfg = BenchConfig(name="custom", warmup=warmup, rounds=rounds, inferences=inferences, trim=trim,
-                      reload_per_round=reload_per_round, input_kind="image")
-    plan = make_plan([(model, pkg.name, sha256_path(pkg))], list(compute_units), cfg,
-                     host={"extra_files": [f"{model}.onnx"]})
+    cfg = BenchConfig(
+        name="custom",
+        warmup=warmup,
+        rounds=rounds,
+        inferences=inferences,
+        trim=trim,
+        reload_per_round=reload_per_round,
+        input_kind="image",
+    )
+    plan = make_plan(
+        [(model, pkg.name, sha256_path(pkg))], list(compute_units), cfg, host={"extra_files": [f"{model}.onnx"]}
+    )
     atomic_write_json(plan_dir / "plan.json", plan)
     return plan_dir

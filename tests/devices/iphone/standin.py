@@ -105,16 +105,32 @@ class StandIn:
             "processor_count": os.cpu_count(),
         }
         self.report: dict[str, Any] = {
-            "schema_version": 1, "plan_id": plan["plan_id"], "app_version": APP_VERSION,
-            "protocol_version": PROTOCOL_VERSION, "clock": "mach_absolute_time",  # perf_counter_ns: monotonic
-            "started": _now(), "finished": _now(), "device": self.device,
-            "protocol": plan["protocol"], "input_kind": plan["input_kind"], "runs": [],
+            "schema_version": 1,
+            "plan_id": plan["plan_id"],
+            "app_version": APP_VERSION,
+            "protocol_version": PROTOCOL_VERSION,
+            "clock": "mach_absolute_time",  # perf_counter_ns: monotonic
+            "started": _now(),
+            "finished": _now(),
+            "device": self.device,
+            "protocol": plan["protocol"],
+            "input_kind": plan["input_kind"],
+            "runs": [],
         }
 
     # -- progress / output ---------------------------------------------------------
-    def progress(self, done: int, current: str | None, rnd: int | None, state: str = "running", error: str | None = None) -> None:
-        prog = {"plan_id": self.plan["plan_id"], "done": done, "total": len(self.plan["runs"]),
-                "current": current, "round": rnd, "state": state, "error": error}
+    def progress(
+        self, done: int, current: str | None, rnd: int | None, state: str = "running", error: str | None = None
+    ) -> None:
+        prog = {
+            "plan_id": self.plan["plan_id"],
+            "done": done,
+            "total": len(self.plan["runs"]),
+            "current": current,
+            "round": rnd,
+            "state": state,
+            "error": error,
+        }
         _write_json(self.documents / "progress.json", prog)
         if self.http is not None:
             try:
@@ -125,10 +141,18 @@ class StandIn:
     def finish_run(self, run: dict[str, Any]) -> None:
         self.report["runs"].append(run)
         self.report["finished"] = _now()
-        line = {"mobench_run": 1, "schema_version": 1, "plan_id": self.plan["plan_id"],
-                "app_version": APP_VERSION, "protocol_version": PROTOCOL_VERSION,
-                "clock": self.report["clock"], "device": self.device, "protocol": self.plan["protocol"],
-                "input_kind": self.plan["input_kind"], "run": run}
+        line = {
+            "mobench_run": 1,
+            "schema_version": 1,
+            "plan_id": self.plan["plan_id"],
+            "app_version": APP_VERSION,
+            "protocol_version": PROTOCOL_VERSION,
+            "clock": self.report["clock"],
+            "device": self.device,
+            "protocol": self.plan["protocol"],
+            "input_kind": self.plan["input_kind"],
+            "run": run,
+        }
         print(json.dumps(line, separators=(",", ":")), flush=True)
         _write_json(self.report_path, self.report)
 
@@ -147,10 +171,21 @@ class StandIn:
 
     def run_one(self, spec: dict[str, Any]) -> dict[str, Any]:
         run: dict[str, Any] = {
-            "run_id": spec["run_id"], "model": spec["model"], "file": spec["file"], "sha256": spec["sha256"],
-            "sha256_verified": None, "compute_units": spec["compute_units"], "status": "ok", "error": None,
-            "compile_ms": None, "load_ms": [], "first_prediction_ms": [], "warmup_ms": [], "samples_ms": [],
-            "rounds": [], "started": _now(),
+            "run_id": spec["run_id"],
+            "model": spec["model"],
+            "file": spec["file"],
+            "sha256": spec["sha256"],
+            "sha256_verified": None,
+            "compute_units": spec["compute_units"],
+            "status": "ok",
+            "error": None,
+            "compile_ms": None,
+            "load_ms": [],
+            "first_prediction_ms": [],
+            "warmup_ms": [],
+            "samples_ms": [],
+            "rounds": [],
+            "started": _now(),
         }
         try:
             self._measure(spec, run)
@@ -176,7 +211,9 @@ class StandIn:
             raise ValueError(f"sha256 mismatch: plan {spec['sha256']}, file {digest}")
         onnx_path = self.documents / (package.name.rsplit(".", 1)[0] + ".onnx")
         if not onnx_path.exists():
-            raise FileNotFoundError(f"{onnx_path.name} missing: the stand-in times the ONNX export (mobench ios plan --with-onnx)")
+            raise FileNotFoundError(
+                f"{onnx_path.name} missing: the stand-in times the ONNX export (mobench ios plan --with-onnx)"
+            )
         pc = time.perf_counter_ns
         compiled = Path(tempfile.mkdtemp(prefix="standin-")) / "model.opt.onnx"
         so = ort.SessionOptions()
@@ -208,15 +245,21 @@ class StandIn:
                 sess = load()
                 run["load_ms"].append((pc() - t0) / 1e6)
                 if r == 0:
-                    run["memory"] = {"footprint_before_load_mb": before / _MB,
-                                     "footprint_after_load_mb": self.proc.memory_info().rss / _MB,
-                                     "peak_footprint_mb": None}
+                    run["memory"] = {
+                        "footprint_before_load_mb": before / _MB,
+                        "footprint_after_load_mb": self.proc.memory_info().rss / _MB,
+                        "peak_footprint_mb": None,
+                    }
                 if feeds is None:  # synthesized from the model's description, fixed pattern
                     feeds, run["inputs"] = {}, []
                     for inp in sess.get_inputs():
                         shape = [d if isinstance(d, int) and d > 0 else 1 for d in inp.shape]
-                        feeds[inp.name] = (np.arange(int(np.prod(shape)), dtype=np.float32) % 255 / 255.0).reshape(shape)
-                        run["inputs"].append({"name": inp.name, "kind": "multiArray", "shape": shape, "data_type": "float32"})
+                        feeds[inp.name] = (np.arange(int(np.prod(shape)), dtype=np.float32) % 255 / 255.0).reshape(
+                            shape
+                        )
+                        run["inputs"].append(
+                            {"name": inp.name, "kind": "multiArray", "shape": shape, "data_type": "float32"}
+                        )
                 t0 = pc()
                 sess.run(None, feeds)
                 first = (pc() - t0) / 1e6
@@ -262,8 +305,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         plan = http.fetch_plan(documents) if http else json.loads((documents / args.plan).read_text())
     except Exception as exc:
-        _write_json(documents / "progress.json", {"plan_id": "unknown", "done": 0, "total": 0, "current": None,
-                                                  "round": None, "state": "failed", "error": f"cannot read the plan: {exc}"})
+        _write_json(
+            documents / "progress.json",
+            {
+                "plan_id": "unknown",
+                "done": 0,
+                "total": 0,
+                "current": None,
+                "round": None,
+                "state": "failed",
+                "error": f"cannot read the plan: {exc}",
+            },
+        )
         print(f"stand-in: cannot read the plan: {exc}", file=sys.stderr)
         return 1
     StandIn(documents, plan, args.report, http).run_all()

@@ -46,7 +46,7 @@ def test_device_run_through_the_folder_transport(tmp_path, tiny_onnx, monkeypatc
     pkg = write_payload_package(tmp_path / "art" / "tiny.mlpackage")
     docs = tmp_path / "docs"
     docs.mkdir()
-    shutil.copyfile(tiny_onnx.path, docs / "tiny.onnx")   # the stand-in's sidecar, already "on the phone"
+    shutil.copyfile(tiny_onnx.path, docs / "tiny.onnx")  # the stand-in's sidecar, already "on the phone"
 
     class Folder(tr.FolderTransport):
         @classmethod
@@ -70,18 +70,23 @@ def test_device_run_needs_an_artifact():
         IPhoneDevice().run("tiny", None, BenchConfig())
 
 
-@pytest.mark.parametrize("os_version, paired, devmode, tunneld, tunnel, ready, step", [
-    ("16.7", True, True, None, "not needed", True, ""),
-    ("17.5.1", True, True, None, "automatic (userspace)", True, ""),
-    ("17.2", True, True, None, "needs tunneld", False, "sudo pymobiledevice3 remote tunneld"),
-    ("17.2", True, True, {"U"}, "tunneld running", True, ""),
-    ("18.1", True, False, None, "automatic (userspace)", False, "enable Developer Mode"),
-    ("17.5", False, None, None, "automatic (userspace)", False, "tap 'Trust'"),
-    (None, False, None, None, "not needed", False, "tap 'Trust'"),
-])
+@pytest.mark.parametrize(
+    "os_version, paired, devmode, tunneld, tunnel, ready, step",
+    [
+        ("16.7", True, True, None, "not needed", True, ""),
+        ("17.5.1", True, True, None, "automatic (userspace)", True, ""),
+        ("17.2", True, True, None, "needs tunneld", False, "sudo pymobiledevice3 remote tunneld"),
+        ("17.2", True, True, {"U"}, "tunneld running", True, ""),
+        ("18.1", True, False, None, "automatic (userspace)", False, "enable Developer Mode"),
+        ("17.5", False, None, None, "automatic (userspace)", False, "tap 'Trust'"),
+        (None, False, None, None, "not needed", False, "tap 'Trust'"),
+    ],
+)
 def test_readiness(os_version, paired, devmode, tunneld, tunnel, ready, step):
-    st = readiness(IPhoneStatus(udid="U", connection="USB", os_version=os_version, paired=paired,
-                                developer_mode=devmode), tunneld_udids=tunneld)
+    st = readiness(
+        IPhoneStatus(udid="U", connection="USB", os_version=os_version, paired=paired, developer_mode=devmode),
+        tunneld_udids=tunneld,
+    )
     assert st.tunnel == tunnel and st.ready is ready
     assert step in st.next_step and (bool(st.next_step) == bool(step))
 
@@ -91,6 +96,7 @@ def test_devices_command_without_usbmuxd(cli, monkeypatch):
 
     def no_mux(*a, **k):
         raise DeviceError("cannot reach usbmuxd: on Linux install and start it")
+
     monkeypatch.setattr(discovery, "list_iphones", no_mux)
     code, _, err = cli("ios", "devices")
     assert code == 2 and "cannot reach usbmuxd" in err
@@ -101,9 +107,20 @@ def test_devices_command_table_and_json(cli, monkeypatch):
 
     from mobench.devices.iphone import discovery
 
-    phones = [readiness(IPhoneStatus(udid="00008101-000A", connection="USB", model_identifier="iPhone13,2",
-                                     model_name="iPhone 12", os_version="17.2", paired=True, developer_mode=True),
-                        tunneld_udids=None)]
+    phones = [
+        readiness(
+            IPhoneStatus(
+                udid="00008101-000A",
+                connection="USB",
+                model_identifier="iPhone13,2",
+                model_name="iPhone 12",
+                os_version="17.2",
+                paired=True,
+                developer_mode=True,
+            ),
+            tunneld_udids=None,
+        )
+    ]
     monkeypatch.setattr(discovery, "list_iphones", lambda udid=None: phones)
     code, out, _ = cli("ios", "devices")
     assert code == 0 and "iPhone13,2 (iPhone 12)" in out and "needs tunneld" in out

@@ -41,8 +41,24 @@ def test_harness_app_is_installed_and_reachable(tethered_iphone, tmp_path):
 @pytest.mark.iphone
 def test_mobilenet_v3_small_on_the_phone(tethered_iphone, cli, tmp_path):
     db = tmp_path / "r.sqlite"
-    code, out, err = cli("ios", "run", "-m", "mobilenet_v3_small", "-c", "all,cpu", "--protocol", "quick",
-                         "--udid", tethered_iphone.udid, "--db", db, "-o", tmp_path / "plan", "--timeout", "900")
+    code, out, err = cli(
+        "ios",
+        "run",
+        "-m",
+        "mobilenet_v3_small",
+        "-c",
+        "all,cpu",
+        "--protocol",
+        "quick",
+        "--udid",
+        tethered_iphone.udid,
+        "--db",
+        db,
+        "-o",
+        tmp_path / "plan",
+        "--timeout",
+        "900",
+    )
     assert code == 0, err
     from mobench.results import load
 

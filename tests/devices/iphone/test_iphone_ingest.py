@@ -82,16 +82,23 @@ def test_cli_bad_reports_store_nothing(case, tmp_path, golden_report, cli):
         "wrong_version": json.dumps({**golden_report, "schema_version": 99}),
         "empty": "",
         "not_an_object": "[1, 2, 3]",
-        "bad_sample": json.dumps({**golden_report, "runs": [{**golden_report["runs"][0], "samples_ms": [["fast"] * 5] * 2}]}),
+        "bad_sample": json.dumps(
+            {**golden_report, "runs": [{**golden_report["runs"][0], "samples_ms": [["fast"] * 5] * 2}]}
+        ),
     }[case]
     path.write_text(content)
     code, out, err = cli("ios", "ingest", path, "--db", db)
     assert code == 2
     lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:"), err   # one line, no traceback
-    assert {"malformed": "not valid JSON", "truncated": "truncated", "wrong_version": "unsupported schema_version 99",
-            "empty": "no mobench run lines", "not_an_object": "expected a JSON object",
-            "bad_sample": "samples_ms/0/0"}[case] in err
+    assert len(lines) == 1 and lines[0].startswith("error:"), err  # one line, no traceback
+    assert {
+        "malformed": "not valid JSON",
+        "truncated": "truncated",
+        "wrong_version": "unsupported schema_version 99",
+        "empty": "no mobench run lines",
+        "not_an_object": "expected a JSON object",
+        "bad_sample": "samples_ms/0/0",
+    }[case] in err
     assert _count(db) == 0
 
 
@@ -117,11 +124,22 @@ def test_cli_ingest_checks_against_the_plan(tmp_path, golden_report, golden_plan
 def test_ingest_a_device_farm_log(tmp_path, golden_report, cli):
     lines = ["Test Suite 'All tests' started at 2026-05-21 10:16:00.000"]
     for run in golden_report["runs"]:
-        lines.append(json.dumps({
-            "mobench_run": 1, "schema_version": 1, "plan_id": golden_report["plan_id"],
-            "app_version": golden_report["app_version"], "protocol_version": 1, "clock": golden_report["clock"],
-            "device": golden_report["device"], "protocol": golden_report["protocol"],
-            "input_kind": golden_report["input_kind"], "run": run}))
+        lines.append(
+            json.dumps(
+                {
+                    "mobench_run": 1,
+                    "schema_version": 1,
+                    "plan_id": golden_report["plan_id"],
+                    "app_version": golden_report["app_version"],
+                    "protocol_version": 1,
+                    "clock": golden_report["clock"],
+                    "device": golden_report["device"],
+                    "protocol": golden_report["protocol"],
+                    "input_kind": golden_report["input_kind"],
+                    "run": run,
+                }
+            )
+        )
     lines.append("Test Suite 'All tests' passed")
     log = tmp_path / "farm.log"
     log.write_text("\n".join(lines) + "\n")
@@ -138,9 +156,18 @@ def test_ingest_a_device_farm_log(tmp_path, golden_report, cli):
 
 
 def test_read_report_file_single_run_line(tmp_path, golden_report):
-    line = {"mobench_run": 1, "schema_version": 1, "plan_id": golden_report["plan_id"], "app_version": "1",
-            "protocol_version": 1, "clock": "ContinuousClock", "device": golden_report["device"],
-            "protocol": golden_report["protocol"], "input_kind": "image", "run": golden_report["runs"][0]}
+    line = {
+        "mobench_run": 1,
+        "schema_version": 1,
+        "plan_id": golden_report["plan_id"],
+        "app_version": "1",
+        "protocol_version": 1,
+        "clock": "ContinuousClock",
+        "device": golden_report["device"],
+        "protocol": golden_report["protocol"],
+        "input_kind": "image",
+        "run": golden_report["runs"][0],
+    }
     p = tmp_path / "one.json"
     p.write_text(json.dumps(line))
     assert [r["run_id"] for r in read_report_file(p)["runs"]] == ["r001-mobileone_s0-all"]
@@ -150,7 +177,10 @@ def test_read_report_file_single_run_line(tmp_path, golden_report):
 
 
 def test_what_the_plan_knows_is_added(tmp_path, golden_report, golden_plan):
-    plan = {**golden_plan, "host": {"artifacts": {"mobileone_s0.mlpackage": {"precision": "fp16", "reparameterized": True}}}}
+    plan = {
+        **golden_plan,
+        "host": {"artifacts": {"mobileone_s0.mlpackage": {"precision": "fp16", "reparameterized": True}}},
+    }
     res = ingest_report(golden_report, tmp_path / "r.sqlite", plan=plan)
     with Store(tmp_path / "r.sqlite", readonly=True) as s:
         first, _, vit = (s.get_run(i) for i in res.stored)
@@ -174,7 +204,9 @@ def test_known_cost_runs_are_never_stored_as_iphone(tmp_path, golden_report, mut
     assert ingest_report(golden_report, db).summary() == {"stored": 3, "duplicates": 0}
     assert ingest_report(synthetic, db).summary() == {"stored": 0, "duplicates": 3}
     with Store(db, readonly=True) as s:
-        assert sorted(r.device for r in (s.get_run(i) for i in range(1, 7))) == ["harness-known-cost"] * 3 + ["iphone"] * 3
+        assert (
+            sorted(r.device for r in (s.get_run(i) for i in range(1, 7))) == ["harness-known-cost"] * 3 + ["iphone"] * 3
+        )
 
 
 def test_a_report_without_engine_is_core_ml(tmp_path, golden_report, mutate):

@@ -9,13 +9,20 @@ from mobench.devices.remote.schema import validate_plan
 
 def test_plan_runs_record_the_recipe_and_validate():
     sha = "0" * 64
-    plan = make_plan([("mobileone_s0", "mobileone_s0.mlpackage", sha), ("mobileone_s1", "mobileone_s1.mlpackage", sha)],
-                     ["all", "cpuOnly"], protocol("quick"),
-                     recipes={"mobileone_s0.mlpackage": "palettize4"})
+    plan = make_plan(
+        [("mobileone_s0", "mobileone_s0.mlpackage", sha), ("mobileone_s1", "mobileone_s1.mlpackage", sha)],
+        ["all", "cpuOnly"],
+        protocol("quick"),
+        recipes={"mobileone_s0.mlpackage": "palettize4"},
+    )
     validate_plan(plan)
     got = {(r["model"], r["compute_units"]): r.get("recipe") for r in plan["runs"]}
-    assert got == {("mobileone_s0", "all"): "palettize4", ("mobileone_s0", "cpuOnly"): "palettize4",
-                   ("mobileone_s1", "all"): None, ("mobileone_s1", "cpuOnly"): None}
+    assert got == {
+        ("mobileone_s0", "all"): "palettize4",
+        ("mobileone_s0", "cpuOnly"): "palettize4",
+        ("mobileone_s1", "all"): None,
+        ("mobileone_s1", "cpuOnly"): None,
+    }
 
 
 def test_ios_plan_rejects_a_recipe_core_ml_lacks(run_cli, tmp_path):

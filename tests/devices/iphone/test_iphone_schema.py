@@ -45,6 +45,7 @@ def test_protocol_and_compute_units_definitions_do_not_drift():
         if isinstance(d, dict):
             return {k: no_desc(v) for k, v in d.items() if k != "description"}
         return d
+
     assert no_desc(plan["protocol"]) == no_desc(report["protocol"])
     assert plan["compute_units"]["enum"] == report["compute_units"]["enum"]
     assert strip(plan["identifier"]) == strip(report["identifier"])
@@ -91,6 +92,7 @@ def _set(path, value):
         for k in head:
             obj = obj[k]
         obj[last] = value
+
     return fn
 
 
@@ -100,6 +102,7 @@ def _del(path):
         for k in head:
             obj = obj[k]
         del obj[last]
+
     return fn
 
 
@@ -171,18 +174,30 @@ def test_non_objects_are_rejected():
 
 
 def test_progress_schema():
-    validate_progress({"plan_id": "p", "done": 1, "total": 2, "current": "r1", "round": 0, "state": "running", "error": None})
+    validate_progress(
+        {"plan_id": "p", "done": 1, "total": 2, "current": "r1", "round": 0, "state": "running", "error": None}
+    )
     with pytest.raises(SchemaError, match="state"):
         validate_progress({"plan_id": "p", "done": 1, "total": 2, "state": "halfway"})
 
 
 def _lines(report):
     for run in report["runs"]:
-        yield json.dumps({
-            "mobench_run": 1, "schema_version": 1, "plan_id": report["plan_id"], "app_version": report["app_version"],
-            "protocol_version": report["protocol_version"], "clock": report["clock"], "device": report["device"],
-            "protocol": report["protocol"], "input_kind": report["input_kind"], "run": run,
-        }, separators=(",", ":"))
+        yield json.dumps(
+            {
+                "mobench_run": 1,
+                "schema_version": 1,
+                "plan_id": report["plan_id"],
+                "app_version": report["app_version"],
+                "protocol_version": report["protocol_version"],
+                "clock": report["clock"],
+                "device": report["device"],
+                "protocol": report["protocol"],
+                "input_kind": report["input_kind"],
+                "run": run,
+            },
+            separators=(",", ":"),
+        )
 
 
 def test_report_is_rebuilt_from_console_lines(golden_report):

@@ -18,7 +18,9 @@ from mobench.results import Store
 @pytest.fixture
 def served(tmp_path, plan_dir):
     """A running server for the tiny plan; yields (server, request function)."""
-    server = make_server(plan_dir, port=0, db=tmp_path / "r.sqlite", reports_dir=tmp_path / "reports", max_body=256 * 1024)
+    server = make_server(
+        plan_dir, port=0, db=tmp_path / "r.sqlite", reports_dir=tmp_path / "reports", max_body=256 * 1024
+    )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
 
@@ -73,15 +75,24 @@ def test_binds_to_loopback_by_default(served):
     assert server.url().startswith("http://127.0.0.1:")
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/plan.json"), ("GET", "/files"), ("GET", "/files/plan.json"),
-                                          ("POST", "/report"), ("POST", "/progress"), ("GET", "/nope")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/plan.json"),
+        ("GET", "/files"),
+        ("GET", "/files/plan.json"),
+        ("POST", "/report"),
+        ("POST", "/progress"),
+        ("GET", "/nope"),
+    ],
+)
 @pytest.mark.parametrize("auth", [None, "Bearer wrong-token-0123456789", "Basic {token}", "Bearer", "{token}"])
 def test_every_request_needs_the_token(served, method, path, auth, tmp_path):
     server, request = served
     headers = {} if auth is None else {"Authorization": auth.format(token=server.state.token)}
     status, body = request(method, path, body=b"{}" if method == "POST" else None, token=None, headers=headers)
     assert status == 401
-    assert json.loads(body) == {"error": "unauthorized"}   # nothing else leaks
+    assert json.loads(body) == {"error": "unauthorized"}  # nothing else leaks
     assert _stored(tmp_path) == 0
 
 
@@ -96,18 +107,29 @@ def test_plan_files_and_downloads(served, plan_dir):
     status, body = request("GET", "/files")
     listing = json.loads(body)["files"]
     assert {f["path"] for f in listing} == {
-        "tiny.mlpackage/Manifest.json", "tiny.mlpackage/Data/com.apple.CoreML/weights/weight.bin", "tiny.onnx"}
+        "tiny.mlpackage/Manifest.json",
+        "tiny.mlpackage/Data/com.apple.CoreML/weights/weight.bin",
+        "tiny.onnx",
+    }
     for f in listing:
         status, data = request("GET", "/files/" + f["path"])
         assert status == 200 and len(data) == f["size"]
         assert f["sha256"] == sha256_path(plan_dir / f["path"])
 
 
-@pytest.mark.parametrize("path", [
-    "/files/../plan.json", "/files/%2e%2e/plan.json", "/files/tiny.mlpackage/../../plan.json",
-    "/files//etc/passwd", "/files/%2Fetc%2Fpasswd", "/files/tiny.mlpackage%5C..%5Cplan.json",
-    "/files/tiny.mlpackage/./Manifest.json", "/files/tiny.onnx%00.txt",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/files/../plan.json",
+        "/files/%2e%2e/plan.json",
+        "/files/tiny.mlpackage/../../plan.json",
+        "/files//etc/passwd",
+        "/files/%2Fetc%2Fpasswd",
+        "/files/tiny.mlpackage%5C..%5Cplan.json",
+        "/files/tiny.mlpackage/./Manifest.json",
+        "/files/tiny.onnx%00.txt",
+    ],
+)
 def test_path_traversal_is_refused(served, path):
     _, request = served
     status, body = request("GET", path)
@@ -197,8 +219,21 @@ def test_stand_in_over_http(served, tmp_path):
     """Network mode end to end: the stand-in fetches plan and models over HTTP, times, posts the report."""
     server, _ = served
     docs = tmp_path / "phone-docs"
-    proc = subprocess.run([*STANDIN_CMD, "--server", server.url(), "--token", server.state.token, "--autostart",
-                           "--documents", str(docs)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            *STANDIN_CMD,
+            "--server",
+            server.url(),
+            "--token",
+            server.state.token,
+            "--autostart",
+            "--documents",
+            str(docs),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert server.state.reports and server.state.reports[-1]["stored"] == 2
     assert _stored(tmp_path) == 2
@@ -208,8 +243,21 @@ def test_stand_in_over_http(served, tmp_path):
 
 def test_stand_in_with_a_wrong_token_gets_nothing(served, tmp_path):
     server, _ = served
-    proc = subprocess.run([*STANDIN_CMD, "--server", server.url(), "--token", "x" * 32, "--autostart",
-                           "--documents", str(tmp_path / "docs")], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            *STANDIN_CMD,
+            "--server",
+            server.url(),
+            "--token",
+            "x" * 32,
+            "--autostart",
+            "--documents",
+            str(tmp_path / "docs"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1 and "401" in proc.stderr
     assert not (tmp_path / "docs" / "tiny.onnx").exists()
     assert _stored(tmp_path) == 0

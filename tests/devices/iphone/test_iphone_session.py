@@ -25,7 +25,9 @@ def test_stand_in_run_is_validated_and_stored(tmp_path, plan_dir):
     db = tmp_path / "r.sqlite"
     seen = []
     t = FolderTransport(tmp_path / "docs", STANDIN_CMD)
-    res = run_session(plan_dir, t, db=db, reports_dir=tmp_path / "reports", poll=0.1, timeout=300, on_progress=seen.append)
+    res = run_session(
+        plan_dir, t, db=db, reports_dir=tmp_path / "reports", poll=0.1, timeout=300, on_progress=seen.append
+    )
     rep = res.report
     plan = json.loads((plan_dir / "plan.json").read_text())
     validate_report(rep, plan)
@@ -34,7 +36,7 @@ def test_stand_in_run_is_validated_and_stored(tmp_path, plan_dir):
         assert run["status"] == "ok", run["error"]
         assert run["sha256_verified"] is True
         assert [len(r) for r in run["samples_ms"]] == [5, 5]
-        assert all(v > 0 for r in run["samples_ms"] for v in r)      # real timings, not placeholders
+        assert all(v > 0 for r in run["samples_ms"] for v in r)  # real timings, not placeholders
         assert len(set(v for r in run["samples_ms"] for v in r)) > 1
         assert len(run["load_ms"]) == 1 and run["compile_ms"] > 0
         assert run["warmup_ms"][0] == [run["first_prediction_ms"][0]]  # first prediction = first warm-up
@@ -67,10 +69,16 @@ def test_running_the_same_plan_again_stores_new_runs(tmp_path, plan_dir):
 
 def test_a_model_that_fails_is_a_failed_entry_not_a_crash(tmp_path, tiny_onnx):
     plan_dir = make_plan_dir(tmp_path, tiny_onnx.path, compute_units=("all",))
-    (plan_dir / "tiny.onnx").write_bytes(b"not an onnx model")    # the app cannot load it
+    (plan_dir / "tiny.onnx").write_bytes(b"not an onnx model")  # the app cannot load it
     db = tmp_path / "r.sqlite"
-    res = run_session(plan_dir, FolderTransport(tmp_path / "docs", STANDIN_CMD), db=db,
-                      reports_dir=tmp_path / "reports", poll=0.1, timeout=300)
+    res = run_session(
+        plan_dir,
+        FolderTransport(tmp_path / "docs", STANDIN_CMD),
+        db=db,
+        reports_dir=tmp_path / "reports",
+        poll=0.1,
+        timeout=300,
+    )
     (run,) = res.report["runs"]
     assert run["status"] == "failed" and run["error"]
     with Store(db, readonly=True) as s:
@@ -86,7 +94,10 @@ def test_app_that_exits_without_a_report(tmp_path, plan_dir):
 
 def test_timeout_names_the_next_step(tmp_path, plan_dir):
     t = FolderTransport(tmp_path / "docs", [sys.executable, "-c", "import time; time.sleep(60)"])
-    with pytest.raises(DeviceError, match="no finished report after 1 s .no progress.json from the app yet.; check that the app is in the foreground"):
+    with pytest.raises(
+        DeviceError,
+        match="no finished report after 1 s .no progress.json from the app yet.; check that the app is in the foreground",
+    ):
         run_session(plan_dir, t, db=tmp_path / "r.sqlite", reports_dir=tmp_path / "rep", poll=0.1, timeout=1)
     assert t.app_exited() is True  # the session stops what it started
 

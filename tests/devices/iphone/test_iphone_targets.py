@@ -13,20 +13,49 @@ from mobench.results import load
 def _strict(text):
     def bad(name):
         raise ValueError(name)
+
     return json.loads(text, parse_constant=bad)
 
 
 def test_compute_units_all_and_ane_are_two_targets(cli, tmp_path, plan_dir):
     db = tmp_path / "r.sqlite"
-    code, out, err = cli("ios", "run", "--plan", plan_dir, "--transport", "folder", "--documents", tmp_path / "docs",
-                         "--app-command", " ".join(STANDIN_CMD), "--db", db, "--poll", "0.1", "--timeout", "300")
+    code, out, err = cli(
+        "ios",
+        "run",
+        "--plan",
+        plan_dir,
+        "--transport",
+        "folder",
+        "--documents",
+        tmp_path / "docs",
+        "--app-command",
+        " ".join(STANDIN_CMD),
+        "--db",
+        db,
+        "--poll",
+        "0.1",
+        "--timeout",
+        "300",
+    )
     assert code == 0, err
     runs = load(db)
     assert len(runs) == 2 and set(runs["device"]) == {"iphone"}
     targets = sorted(runs["target"])
     assert len(set(targets)) == 2 and [t.rsplit("/", 1)[-1] for t in targets] == ["all", "ane"]
-    code, out, err = cli("analyze", "--db", db, "--device", "iphone", "--json", "--bootstrap", "100",
-                         "--metric", "params", "--complexity", "paper")
+    code, out, err = cli(
+        "analyze",
+        "--db",
+        db,
+        "--device",
+        "iphone",
+        "--json",
+        "--bootstrap",
+        "100",
+        "--metric",
+        "params",
+        "--complexity",
+        "paper",
+    )
     assert code == 0, err
     res = _strict(out)
     assert sorted(res["latency_ms"]) == targets and sorted(res["devices"]) == targets
@@ -51,7 +80,7 @@ def test_ios_run_reuses_stored_runs_like_bench(cli, tmp_path, tiny_onnx, monkeyp
 
     from mobench.devices.remote import plan as plan_mod
 
-    def fake_export(model, fmt, out_dir, input_kind, recipe=None):   # converting to Core ML costs minutes here
+    def fake_export(model, fmt, out_dir, input_kind, recipe=None):  # converting to Core ML costs minutes here
         out_dir.mkdir(parents=True, exist_ok=True)
         if fmt == "coreml":
             path = write_payload_package(out_dir / "m.mlpackage")
@@ -62,16 +91,39 @@ def test_ios_run_reuses_stored_runs_like_bench(cli, tmp_path, tiny_onnx, monkeyp
 
     monkeypatch.setattr(plan_mod, "_default_export", fake_export)
     db = tmp_path / "r.sqlite"
-    args = ("ios", "run", "-m", "mobileone_s0", "--compute-units", "all,ane", "--protocol", "quick",
-            "--rounds", "2", "--inferences", "5", "--transport", "folder", "--documents", tmp_path / "docs",
-            "--app-command", " ".join(STANDIN_CMD), "--db", db, "--poll", "0.1", "--timeout", "300")
+    args = (
+        "ios",
+        "run",
+        "-m",
+        "mobileone_s0",
+        "--compute-units",
+        "all,ane",
+        "--protocol",
+        "quick",
+        "--rounds",
+        "2",
+        "--inferences",
+        "5",
+        "--transport",
+        "folder",
+        "--documents",
+        tmp_path / "docs",
+        "--app-command",
+        " ".join(STANDIN_CMD),
+        "--db",
+        db,
+        "--poll",
+        "0.1",
+        "--timeout",
+        "300",
+    )
     code, out, err = cli(*args, "-o", tmp_path / "plan1")
     assert code == 0, err
     first = load(db)
     assert len(first) == 2 and first["config_key"].notna().all() and first["config_key"].nunique() == 2
     code, out, err = cli(*args, "-o", tmp_path / "plan2")
     assert code == 0, err
-    assert "2 run(s) already stored" in out and len(load(db)) == 2     # nothing launched, nothing added
+    assert "2 run(s) already stored" in out and len(load(db)) == 2  # nothing launched, nothing added
     code, out, err = cli(*args, "-o", tmp_path / "plan3", "--force")
     assert code == 0, err
     assert len(load(db)) == 4

@@ -72,6 +72,7 @@ def fake_tool(tmp_path, monkeypatch):
 
     def calls():
         return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
     return bindir, calls
 
 
@@ -83,20 +84,49 @@ def test_pymobiledevice3_command_lines(tmp_path):
     pkg = tmp_path / "tiny.mlpackage"
     pkg.mkdir()
     assert t.argv_push(f, "plan.json") == [
-        "pmd3", "apps", "push", "--documents", "--udid", "00008101-000A", BUNDLE_ID, str(f), "/Documents/plan.json"]
+        "pmd3",
+        "apps",
+        "push",
+        "--documents",
+        "--udid",
+        "00008101-000A",
+        BUNDLE_ID,
+        str(f),
+        "/Documents/plan.json",
+    ]
     # a folder goes *into* /Documents under its own name (AFC push semantics)
     assert t.argv_push(pkg, "tiny.mlpackage")[-2:] == [str(pkg), "/Documents"]
     assert t.argv_pull("report.json", tmp_path / "r.json") == [
-        "pmd3", "apps", "pull", "--documents", "--udid", "00008101-000A", BUNDLE_ID, "/Documents/report.json", str(tmp_path / "r.json")]
+        "pmd3",
+        "apps",
+        "pull",
+        "--documents",
+        "--udid",
+        "00008101-000A",
+        BUNDLE_ID,
+        "/Documents/report.json",
+        str(tmp_path / "r.json"),
+    ]
     assert t.argv_remove("progress.json")[-2:] == [BUNDLE_ID, "/Documents/progress.json"]
     argv = t.argv_launch(BUNDLE_ID, ["--plan", "my plan.json", "--autostart"], {"MOBENCH_X": "1"})
     assert argv[:5] == ["pmd3", "developer", "dvt", "launch", "--kill-existing"]
     assert argv[argv.index("--env") + 1] == "MOBENCH_X=1"
     assert shlex.split(argv[-1]) == [BUNDLE_ID, "--plan", "my plan.json", "--autostart"]  # one quoted string
     core = Pymobiledevice3Transport("U", executable=["pmd3"], launcher="core-device").argv_launch(
-        BUNDLE_ID, ["--plan", "my plan.json"], {"K": "V"})
-    assert core == ["pmd3", "developer", "core-device", "launch-application", "--kill-existing",
-                    "--env", "K=V", BUNDLE_ID, "--plan", "my plan.json"]  # the command has no --udid option
+        BUNDLE_ID, ["--plan", "my plan.json"], {"K": "V"}
+    )
+    assert core == [
+        "pmd3",
+        "developer",
+        "core-device",
+        "launch-application",
+        "--kill-existing",
+        "--env",
+        "K=V",
+        BUNDLE_ID,
+        "--plan",
+        "my plan.json",
+    ]  # the command has no --udid option
     assert Pymobiledevice3Transport("U", launcher="core-device").launch_env() == {"PYMOBILEDEVICE3_UDID": "U"}
     assert Pymobiledevice3Transport("U").launch_env() is None
     with pytest.raises(UsageError, match="unknown launcher"):
@@ -117,12 +147,15 @@ def test_pymobiledevice3_push_pull_through_the_tool(tmp_path, fake_tool):
     assert [c[:2] for c in calls()] == [["apps", "push"], ["apps", "pull"]]
 
 
-@pytest.mark.parametrize("mode, advice", [
-    ("devmode", "enable Developer Mode"),
-    ("noapp", "install the harness app"),
-    ("nodevice", "connect the iPhone by USB"),
-    ("locked", "unlock the iPhone"),
-])
+@pytest.mark.parametrize(
+    "mode, advice",
+    [
+        ("devmode", "enable Developer Mode"),
+        ("noapp", "install the harness app"),
+        ("nodevice", "connect the iPhone by USB"),
+        ("locked", "unlock the iPhone"),
+    ],
+)
 def test_pymobiledevice3_errors_say_what_to_do(mode, advice, tmp_path, fake_tool, monkeypatch):
     monkeypatch.setenv("FAKE_MODE", mode)
     t = Pymobiledevice3Transport("U1")
@@ -161,17 +194,57 @@ def test_tool_timeout_and_missing_tool(tmp_path, fake_tool, monkeypatch):
 # -- devicectl --------------------------------------------------------------------------------------
 def test_devicectl_command_lines(tmp_path):
     t = DevicectlTransport("UDID-1")
-    container = ["--device", "UDID-1", "--user", "mobile", "--domain-type", "appDataContainer",
-                 "--domain-identifier", BUNDLE_ID]
+    container = [
+        "--device",
+        "UDID-1",
+        "--user",
+        "mobile",
+        "--domain-type",
+        "appDataContainer",
+        "--domain-identifier",
+        BUNDLE_ID,
+    ]
     assert t.argv_push(tmp_path / "plan.json", "plan.json") == [
-        "xcrun", "devicectl", "device", "copy", "to", *container,
-        "--source", str(tmp_path / "plan.json"), "--destination", "Documents/plan.json"]
+        "xcrun",
+        "devicectl",
+        "device",
+        "copy",
+        "to",
+        *container,
+        "--source",
+        str(tmp_path / "plan.json"),
+        "--destination",
+        "Documents/plan.json",
+    ]
     assert t.argv_pull("report.json", tmp_path / "r.json") == [
-        "xcrun", "devicectl", "device", "copy", "from", *container,
-        "--source", "Documents/report.json", "--destination", str(tmp_path / "r.json")]
+        "xcrun",
+        "devicectl",
+        "device",
+        "copy",
+        "from",
+        *container,
+        "--source",
+        "Documents/report.json",
+        "--destination",
+        str(tmp_path / "r.json"),
+    ]
     assert t.argv_launch(BUNDLE_ID, ["--plan", "plan.json", "--autostart"], {"A": "1"}) == [
-        "xcrun", "devicectl", "device", "process", "launch", "--terminate-existing", "--device", "UDID-1",
-        "--environment-variables", '{"A": "1"}', BUNDLE_ID, "--", "--plan", "plan.json", "--autostart"]
+        "xcrun",
+        "devicectl",
+        "device",
+        "process",
+        "launch",
+        "--terminate-existing",
+        "--device",
+        "UDID-1",
+        "--environment-variables",
+        '{"A": "1"}',
+        BUNDLE_ID,
+        "--",
+        "--plan",
+        "plan.json",
+        "--autostart",
+    ]
     with pytest.raises(UsageError, match="pass --udid"):
         DevicectlTransport("")
 
@@ -191,13 +264,16 @@ def test_devicectl_locked_device(tmp_path, fake_tool, monkeypatch):
     assert "next step: unlock the iPhone" in str(err.value)
 
 
-@pytest.mark.parametrize("text, advice", [
-    ("PairingDialogResponsePendingError", "tap 'Trust'"),
-    ("InvalidServiceError: com.apple.instruments", "mount the developer disk image"),
-    ("TunneldConnectionError", "start the iOS 17 tunnel"),
-    ("ConnectionFailedToUsbmuxdError", "start usbmuxd"),
-    ("all good", ""),
-])
+@pytest.mark.parametrize(
+    "text, advice",
+    [
+        ("PairingDialogResponsePendingError", "tap 'Trust'"),
+        ("InvalidServiceError: com.apple.instruments", "mount the developer disk image"),
+        ("TunneldConnectionError", "start the iOS 17 tunnel"),
+        ("ConnectionFailedToUsbmuxdError", "start usbmuxd"),
+        ("all good", ""),
+    ],
+)
 def test_next_step_table(text, advice):
     assert next_step(text).startswith(advice)
 
@@ -264,13 +340,16 @@ def test_stand_in_hashes_folders_like_the_host(tmp_path):
 def test_pymobiledevice3_log_lines_are_reduced_to_the_error(tmp_path, monkeypatch):
     """pymobiledevice3 logs `DATE HOST logger[PID] ERROR msg` then an INFO hint; the message keeps the ERROR."""
     script = tmp_path / "pmd3"
-    script.write_text(f"#!{sys.executable}\nimport sys\n"
-                      "sys.stderr.write('2026-11-21 23:39:08 vm pymobiledevice3.__main__[19963] ERROR Failed to connect "
-                      "to usbmuxd socket. Make sure it\\'s running.\\n2026-11-21 23:39:08 vm pymobiledevice3.__main__[19963] "
-                      "INFO Run again with -v for the full traceback\\n'); sys.exit(1)\n")
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\n"
+        "sys.stderr.write('2026-11-21 23:39:08 vm pymobiledevice3.__main__[19963] ERROR Failed to connect "
+        "to usbmuxd socket. Make sure it\\'s running.\\n2026-11-21 23:39:08 vm pymobiledevice3.__main__[19963] "
+        "INFO Run again with -v for the full traceback\\n'); sys.exit(1)\n"
+    )
     script.chmod(0o755)
     with pytest.raises(DeviceError) as err:
         Pymobiledevice3Transport("U", executable=[str(script)]).remove("report.json")
     assert str(err.value) == (
         "removing report.json on the iPhone failed: Failed to connect to usbmuxd socket. Make sure it's running.; "
-        "next step: start usbmuxd (Linux: `sudo systemctl start usbmuxd`) and connect the iPhone by USB")
+        "next step: start usbmuxd (Linux: `sudo systemctl start usbmuxd`) and connect the iPhone by USB"
+    )
