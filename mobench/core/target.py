@@ -23,14 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-HOST_ID_ENV = "MOBENCH_HOST_ID"
+from .util import cpu_model, host_id
 
 #: Options that change a measurement, in label order, with their short label form.
 _LABEL_OPTIONS = ("compute_units", "threads", "graph_optimization", "resolution")
@@ -41,43 +38,6 @@ PHONE_BACKENDS = {"iphone", "harness-known-cost"}
 
 def _sha(text: str, n: int = 16) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:n]
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mobench"
-
-
-def host_id() -> str:
-    """A stable id of this host: ``$MOBENCH_HOST_ID``, else a hash of ``/etc/machine-id``, else a
-    random id generated once and kept in ``~/.cache/mobench/host_id`` (the hash keeps the raw
-    machine id, which systemd documents as confidential, out of result files)."""
-    env = os.environ.get(HOST_ID_ENV)
-    if env:
-        return env.strip()
-    for p in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
-        try:
-            mid = Path(p).read_text().strip()
-        except OSError:
-            continue
-        if mid:
-            return _sha("mobench-host:" + mid, 12)
-    path = _cache_dir() / "host_id"
-    try:
-        text = path.read_text().strip()
-        if text:
-            return text
-    except OSError:
-        pass
-    new = uuid.uuid4().hex[:12]
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(new + "\n")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # unwritable home: the id holds for this process only
-    return new
 
 
 def udid_hash(udid: str | None) -> str | None:
@@ -206,8 +166,6 @@ def host_target(
 ) -> Target:
     """A target on this host (CPU model + host id)."""
     if cpu is None:
-        from .util import cpu_model
-
         cpu = cpu_model()
     return Target(
         backend=backend,

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 
 from .. import __version__
 from .errors import UsageError
+
+HOST_ID_ENV = "MOBENCH_HOST_ID"
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -217,10 +220,44 @@ def physical_cores() -> int:
     return os.cpu_count() or 1
 
 
+def host_id() -> str:
+    """A stable id of this host: ``$MOBENCH_HOST_ID``, else a hash of ``/etc/machine-id``, else a
+    random id generated once and kept in ``~/.cache/mobench/host_id`` (the hash keeps the raw
+    machine id, which systemd documents as confidential, out of result files)."""
+    env = os.environ.get(HOST_ID_ENV)
+    if env:
+        return env.strip()
+    for p in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            mid = Path(p).read_text().strip()
+        except OSError:
+            continue
+        if mid:
+            return hashlib.sha256(("mobench-host:" + mid).encode("utf-8")).hexdigest()[:12]
+    path = (
+        Path(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"))
+        / "mobench"
+        / "host_id"
+    )
+    try:
+        text = path.read_text().strip()
+        if text:
+            return text
+    except OSError:
+        pass
+    new = uuid.uuid4().hex[:12]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(new + "\n")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # unwritable home: the id holds for this process only
+    return new
+
+
 def host_provenance() -> dict[str, Any]:
     """Where a measurement was taken: host, CPU, OS, tool versions, mobench commit."""
-    from .target import host_id
-
     return {
         "host": socket.gethostname(),
         "host_id": host_id(),
@@ -233,6 +270,16 @@ def host_provenance() -> dict[str, Any]:
         "versions": tool_versions(),
         "git_commit": git_commit(),
     }
+
+
+def cache_dir() -> Path:
+    """mobench's cache folder: ``$MOBENCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/mobench`` (``~/.cache/mobench``).
+
+    Holds the counted complexity (``complexity.json``) and the user-model index beside it."""
+    return Path(
+        os.environ.get("MOBENCH_CACHE_DIR")
+        or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mobench")
+    )
 
 
 def default_results_dir() -> Path:

@@ -14,30 +14,14 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import ModelNotFoundError
 from ..core.registry import Registry, suggest
+from ._info import ModelInfo
+from .user import resolve_user
 
 PASSTHROUGH_PREFIXES = ("timm:", "torchvision:")
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the registry knows about a model without building it."""
-
-    name: str
-    family: str  # e.g. "mobileone", "mobilenet", "vit"
-    kind: str  # "convnet" or "transformer" (the paper's grouping)
-    source: str  # "mobench", "timm:<name>" or "torchvision:<name>"
-    reparameterizable: bool = False  # train-time multi-branch graph that fuses
-    paper_name: str | None = None  # row in the paper's Table 9 (mobench/data)
-    description: str = ""
-    config: Any = None  # frozen dataclass (or dict) shown by `mobench models show`
-    aliases: tuple[str, ...] = ()
-    input_size: int = 224
-    fn: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
 
 
 MODELS: Registry[Callable[..., Any]] = Registry(
@@ -106,9 +90,7 @@ def resolve_name(name: str) -> str:
             return candidate
     if name.startswith(PASSTHROUGH_PREFIXES):
         return name
-    from .user import resolve_user  # file.py:fn, package.module:fn, model files (validated)
-
-    user_key = resolve_user(name)
+    user_key = resolve_user(name)  # file.py:fn, package.module:fn, model files (validated)
     if user_key is not None:
         return user_key
     close = suggest(name, sorted(set(MODELS.names()) | set(_ALIASES)))  # aliases count as names here

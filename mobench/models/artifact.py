@@ -1,7 +1,8 @@
 """Model files in hand: ``.onnx``, ``.mlpackage`` and ``.pte``, timed as they are.
 
 A model file is identified by its sha256 (``model.onnx@<sha256[:10]>``, see
-:mod:`mobench.models.user`); it is never exported again. It runs on the devices
+:mod:`mobench.models.user`, recorded in
+:mod:`mobench.models._user_index`); it is never exported again. It runs on the devices
 whose ``artifact_format`` is its format (looked up in the device registry, so a
 device added later - or by a plug-in - runs the files of its format too).
 
@@ -19,7 +20,8 @@ from typing import Any
 
 from ..core.errors import UsageError, one_line
 from ..core.util import sha256_path
-from .user import SHA_CHARS, UserModel, _remember, lookup
+from . import onnx_complexity as oc
+from ._user_index import SHA_CHARS, UserModel, lookup, remember
 
 #: file suffix -> mobench format name (the exporters' and devices' ``artifact_format``)
 KINDS = {".onnx": "onnx", ".mlpackage": "coreml", ".pte": "executorch"}
@@ -46,7 +48,7 @@ def resolve_artifact(path_str: str) -> str:
     try:
         known = lookup(key)
         if known.path == str(path) and known.sha256 == sha:
-            return _remember(known).key
+            return remember(known).key
     except UsageError:
         pass
     reader = {"onnx": _read_onnx, "coreml": _read_coreml, "executorch": _read_pte}[fmt]
@@ -63,7 +65,7 @@ def resolve_artifact(path_str: str) -> str:
         input=info.get("input") or {},
         input_size=_square_size(info.get("input") or {}),
     )
-    return _remember(um).key
+    return remember(um).key
 
 
 def _square_size(inp: dict[str, Any]) -> int:
@@ -79,8 +81,6 @@ def _corrupt(path: Path, fmt: str, exc: BaseException) -> UsageError:
 
 def _read_onnx(path: Path) -> dict[str, Any]:
     import onnx
-
-    from . import onnx_complexity as oc
 
     if not path.is_file():
         raise UsageError(f"{path.name} is a folder, not an ONNX file")

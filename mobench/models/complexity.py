@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..core.util import atomic_write_json, package_version
+from ..core.util import atomic_write_json, cache_dir, package_version
 from ._registry import resolve_name
+from ._user_index import is_artifact, is_user_key, lookup
+from .artifact import complexity as artifact_complexity
 from .factory import build_deployed
-from .user import is_artifact, is_user_key, lookup
 
 CACHE_VERSION = 1
 
@@ -74,10 +74,7 @@ def count_macs(model, input_size: int = 224) -> int:
 
 def cache_path() -> Path:
     """The on-disk cache of counted complexity (``model_complexity`` and ``metrics.model_metrics``)."""
-    base = os.environ.get("MOBENCH_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mobench"
-    )
-    return Path(base) / "complexity.json"
+    return cache_dir() / "complexity.json"
 
 
 def cache_key(kind: str, name: str, input_size: int, *, fused: bool = True, version: int = CACHE_VERSION) -> str:
@@ -136,8 +133,6 @@ def model_complexity(name: str, input_size: int | None = None, *, use_cache: boo
     name = resolve_name(name)
     if is_user_key(name):
         if is_artifact(name):
-            from .artifact import complexity as artifact_complexity
-
             return artifact_complexity(name)
         input_size = input_size or lookup(name).input_size
     input_size = input_size or 224

@@ -26,95 +26,49 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
-import json
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import ModelNotFoundError, UsageError, one_line
-from ..core.util import atomic_write_json, sha256_path
+from ..core.errors import UsageError, one_line
+from ..core.util import sha256_path
+from ._info import ModelInfo
+from ._user_index import (
+    DEFAULT_INPUT_SIZE,
+    KNOWN,
+    SHA_CHARS,
+    UserModel,
+    index_path,
+    is_artifact,
+    is_user_key,
+    lookup,
+    remember,
+)
+from .artifact import resolve_artifact
 from .reparam import is_reparameterizable
 
-SHA_CHARS = 10
+# The public API of user models, with the records kept in ._user_index.
+__all__ = [
+    "ARTIFACT_SUFFIXES",
+    "DEFAULT_INPUT_SIZE",
+    "SHA_CHARS",
+    "UserModel",
+    "builder",
+    "call_factory",
+    "index_path",
+    "is_artifact",
+    "is_user_key",
+    "lookup",
+    "looks_like_user_spec",
+    "resolve_user",
+    "user_info",
+]
+
 ARTIFACT_SUFFIXES = (".onnx", ".mlpackage", ".pte")
-_KEY = re.compile(rf"^(?P<label>.+)@(?P<sha>[0-9a-f]{{{SHA_CHARS}}})$")
 _MODULE_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-DEFAULT_INPUT_SIZE = 224
-
-
-@dataclass
-class UserModel:
-    """What mobench knows about one user model (persisted in the index as plain data)."""
-
-    key: str
-    kind: str  # "factory" or "artifact"
-    label: str  # readable part of the key: file.py:function, pkg.mod:function, model.onnx
-    sha256: str  # of the factory's source file, or of the model file
-    path: str | None = None  # absolute path of the factory file or model file
-    module: str | None = None  # package.module of a module factory
-    function: str | None = None
-    input_size: int = DEFAULT_INPUT_SIZE
-    format: str | None = None  # artifact format: onnx, coreml, executorch
-    params: int | None = None  # None = not counted
-    macs: int | None = None
-    input: dict[str, Any] = field(default_factory=dict)  # artifact input name/shape/kind
-    reparameterizable: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
-
-
-_KNOWN: dict[str, UserModel] = {}
 _BUILDERS: dict[str, Any] = {}  # key -> the factory function (imported this process)
-
-
-# --------------------------------------------------------------------------- the index
-
-
-def index_path() -> Path:
-    from .complexity import cache_path
-
-    return cache_path().parent / "user_models.json"
-
-
-def _read_index() -> dict[str, Any]:
-    try:
-        return json.loads(index_path().read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _remember(um: UserModel) -> UserModel:
-    _KNOWN[um.key] = um
-    index = _read_index()
-    if index.get(um.key) != um.to_dict():
-        index[um.key] = um.to_dict()
-        try:
-            atomic_write_json(index_path(), index)
-        except OSError:
-            pass  # a read-only cache only means a later process cannot find the model by name
-    return um
-
-
-def is_user_key(name: str) -> bool:
-    return bool(_KEY.match(name))
-
-
-def lookup(key: str) -> UserModel:
-    """The :class:`UserModel` of a canonical name (this process, else the index)."""
-    if key in _KNOWN:
-        return _KNOWN[key]
-    data = _read_index().get(key)
-    if not data:
-        raise ModelNotFoundError(
-            f"model {key!r} is not known on this machine; pass its file again (--model path/to/file)"
-        )
-    um = UserModel(**data)
-    _KNOWN[key] = um
-    return um
 
 
 # --------------------------------------------------------------------------- recognising a spec
@@ -146,8 +100,6 @@ def resolve_user(name: str, base: Path | None = None) -> str | None:
     if _MODULE_SPEC.match(name) and not os.path.exists(_abs(name, base)):
         mod, _, fn = name.partition(":")
         return _resolve_factory(None, mod, fn)
-    from .artifact import resolve_artifact
-
     return resolve_artifact(_abs(name.rstrip("/"), base))
 
 
@@ -263,13 +215,13 @@ def _resolve_factory(path: str | None, module: str | None, fn: str) -> str:
         raise UsageError(f"{label}: no function after ':' (use file.py:function)")
     mod, sha = _load_module(path, module, label)
     key = f"{label}@{sha[:SHA_CHARS]}"
-    if key in _KNOWN and key in _BUILDERS:
+    if key in KNOWN and key in _BUILDERS:
         return key
     builder = _function(mod, fn, label)
     model, size = call_factory(builder, label)
     _check_forward(model, size, label)
     _BUILDERS[key] = builder
-    _remember(
+    remember(
         UserModel(
             key=key,
             kind="factory",
@@ -304,8 +256,6 @@ def builder(key: str):
 
 def user_info(key: str):
     """The :class:`~mobench.models.ModelInfo` of a user model."""
-    from ._registry import ModelInfo
-
     um = lookup(key)
     if um.kind == "artifact":
 
@@ -335,7 +285,3 @@ def user_info(key: str):
         input_size=um.input_size,
         fn=fn,
     )
-
-
-def is_artifact(name: str) -> bool:
-    return is_user_key(name) and lookup(name).kind == "artifact"
