@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import UsageError
+from ..core.target import PHONE_BACKENDS
 from ..models.presets import PRESETS
 from .correlation import (
     TABLE1_EXPLANATION,
@@ -76,8 +77,6 @@ def _measured_on(runs, target: str) -> str:
     if sel.empty:
         return "unknown hardware"
     row = sel.iloc[-1]
-    from ..core.target import PHONE_BACKENDS
-
     hw = row.get("hardware") if "hardware" in sel else None
     if row["device"] in PHONE_BACKENDS:
         return f"the phone {hw or row.get('device_model') or '?'}, not this host"

@@ -34,6 +34,7 @@ from typing import Any
 
 from ..core.errors import MobenchError, UsageError, one_line
 from ..models import build_deployed, resolve_name
+from ..models.artifact import complexity as file_complexity
 from ..models.complexity import cache_key, cached, count_macs, count_params, explicit_attention
 from ..models.user import is_artifact, is_user_key, lookup
 
@@ -237,10 +238,8 @@ def model_metrics(
 def file_metrics(key: str) -> dict[str, Any]:
     """The metrics a model file tells without a PyTorch graph: params and MACs where it was
     readable (:mod:`mobench.models.artifact`); every other metric is NaN ("not counted")."""
-    from ..models.artifact import complexity
-
     nan = float("nan")
-    c = complexity(key)
+    c = file_complexity(key)
     row: dict[str, Any] = {"model": key, "input_size": c["input_size"], "fused": None}
     row["params_m"] = nan if c["params"] is None else c["params"] / 1e6
     row["macs_m"] = nan if c["macs"] is None else c["macs"] / 1e6

@@ -15,9 +15,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..core.errors import UsageError
 from ..core.profiles import Profile, op_type_shares, stage_times
 from ..core.util import atomic_write_text
+from ..results.profiles import list_profiles, list_studies
+from ._plotting import save_figure
 from .report import _CSS, _e, _f, _table
 
 MAX_TYPES = 8  # op types drawn by name; the rest are "other"
@@ -39,8 +42,6 @@ def plot_op_shares(profiles: list[Profile], out_dir: Path, name: str = "op_type_
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from ._plotting import save_figure
 
     order = sorted(profiles, key=lambda p: (p.model, p.device, p.unfused))
     types = _type_order(order)
@@ -82,8 +83,6 @@ def plot_study(study: str, rows: list[dict[str, Any]], out_dir: Path, name: str 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from ._plotting import save_figure
 
     name = name or f"study_{study}"
     if study == "activations":
@@ -210,8 +209,6 @@ def figure_html(paths: list[Path], caption: str) -> str:
 
 def write_sections_report(path: Path, title: str, sections: list[str]) -> Path:
     """Write ``sections`` (HTML strings) as one self-contained report, atomically."""
-    from .. import __version__
-
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     body = "\n".join(
         [f"<h1>{_e(title)}</h1>", f"<p class='note'>Generated {now} by mobench {__version__}.</p>", *sections]
@@ -228,8 +225,6 @@ def write_sections_report(path: Path, title: str, sections: list[str]) -> Path:
 
 def stored_sections(store) -> list[str]:
     """Report sections for the profiles and study results kept in ``store`` (empty if there are none)."""
-    from ..results.profiles import list_profiles, list_studies
-
     out: list[str] = []
     profiles = list_profiles(store)
     if profiles:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DeviceError
+from ..core.target import host_target
 from ..core.util import cpu_model, package_version
 from .base import DeviceOption, LocalDevice, seeded_tensor
 
@@ -51,8 +52,6 @@ class CoreMLDevice(LocalDevice):
         return {"compute_units": self.compute_units}
 
     def target(self, artifact: Any = None):
-        from ..core.target import host_target
-
         man = getattr(artifact, "manifest", None) or {}
         return host_target(
             self.name,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DeviceError, one_line
+from ..core.target import host_target
 from ..core.util import package_version
 from .base import DeviceOption, LocalDevice, cpu_info, cpu_threads, positive_int, seeded_tensor
 
@@ -52,8 +53,6 @@ class OrtCpuDevice(LocalDevice):
         return {"threads": self.threads, "graph_opt": self.graph_opt}
 
     def target(self, artifact: Any = None):
-        from ..core.target import host_target
-
         man = getattr(artifact, "manifest", None) or {}
         return host_target(
             self.name,

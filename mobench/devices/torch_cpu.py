@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core.errors import DeviceError
+from ..core.target import host_target
 from ..core.util import package_version
 from ..models import build_deployed
 from .base import DeviceOption, LocalDevice, cpu_info, cpu_threads, positive_int, seeded_tensor
@@ -54,8 +55,6 @@ class TorchCpuDevice(LocalDevice):
         }
 
     def target(self, artifact: Any = None):
-        from ..core.target import host_target
-
         return host_target(
             self.name,
             runtime="torch-eager",

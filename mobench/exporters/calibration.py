@@ -15,6 +15,7 @@ from typing import Any
 
 from ..core.errors import UsageError
 from .config import IMAGENET_MEAN, IMAGENET_STD
+from .recipes import PARITY_SAMPLES, PARITY_SEED
 
 CALIBRATION_SEED = 7
 CALIBRATION_SAMPLES = 16
@@ -76,8 +77,6 @@ def calibration_source(config) -> str:
 
 def parity_inputs(prep, input_kind: str = "tensor") -> list[Any]:
     """The export's example input plus seeded inputs (PARITY_SEED) for quantized parity."""
-    from .recipes import PARITY_SAMPLES, PARITY_SEED
-
     first = prep.example.numpy().astype("float32")
     return [first] + seeded_inputs(first.shape, PARITY_SAMPLES - 1, PARITY_SEED, input_kind)
 

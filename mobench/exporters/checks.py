@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import FORMATS, PARITY_ATOL, PARITY_RTOL
+from .recipes import recipe
 
 
 def ops(fmt: str) -> dict[str, tuple[str, ...]]:
@@ -155,8 +156,6 @@ def compare_quantized(outs, refs, recipe_name: str, runtime: str) -> dict[str, A
     :mod:`.recipes`). The fp32 element-wise tolerance is not used (nor loosened) here.
     """
     import numpy as np
-
-    from .recipes import recipe
 
     r = recipe(recipe_name)
     base = {"runtime": runtime, "precision": recipe_name, **r.parity_rule()}

@@ -14,6 +14,7 @@ from typing import Any
 from ..core.errors import UsageError
 from ..core.registry import Registry
 from ..core.util import default_results_dir, safe_filename
+from .recipes import RECIPES
 
 #: Export formats, registered once: name -> the format's module (``convert(...)``, imported on
 #: first use). The meta is plain data read without importing the converter: the artifact's
@@ -87,16 +88,12 @@ def format_options(fmt: str) -> tuple[str, ...]:
 
 def all_recipes() -> list[str]:
     """Every recipe some registered format offers (in registry order)."""
-    from .recipes import RECIPES
-
     offered = {r for f in FORMATS.names() for r in format_recipes(f)}
     return [r for r in RECIPES.names() if r in offered]
 
 
 def check_recipe(fmt: str, name: str) -> str:
     """``name`` if ``fmt`` offers it, else a one-line :class:`UsageError` listing what it offers."""
-    from .recipes import RECIPES
-
     valid = format_recipes(fmt)
     if name not in RECIPES:
         raise UsageError(f"unknown recipe {name!r}; valid recipes: {', '.join(all_recipes())}")

@@ -35,8 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ExportError, one_line
-from .checks import compare
+from .calibration import calibration_inputs, parity_inputs, torch_outputs
+from .checks import compare, compare_quantized
 from .prepare import Prepared, image_preprocessing
+from .recipes import recipe
 
 TENSOR_INPUT = "input"
 IMAGE_INPUT = "image"
@@ -205,8 +207,6 @@ def convert(
         if parity["status"] == "failed":
             raise ExportError(f"{name}: Core ML output differs from PyTorch: {parity['reason']}")
     if parity["status"] == "skipped" and precision not in ("fp16", "fp32"):
-        from .recipes import recipe
-
         parity["rule"] = recipe(precision).parity_rule()
 
     out_desc = spec.description.output[0]
@@ -305,8 +305,6 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str):
                     )
                 )
                 if precision == "w8a8":
-                    from .calibration import calibration_inputs
-
                     acfg = cto.OptimizationConfig(
                         global_config=cto.experimental.OpActivationLinearQuantizerConfig(mode="linear_symmetric")
                     )
@@ -341,9 +339,6 @@ def run_parity(path: Path, prep: Prepared, precision: str, input_name: str, inpu
 
     ct = import_coremltools()
     if precision not in ("fp16", "fp32"):
-        from .calibration import parity_inputs, torch_outputs
-        from .checks import compare_quantized
-
         if input_kind == "image":
             return {"status": "skipped", "reason": "quantized Core ML parity is run on tensor inputs only"}
         try:

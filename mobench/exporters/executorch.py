@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ExportError, one_line
+from ..core.util import package_version
 from .calibration import (
     calibration_inputs,
     calibration_source,
@@ -236,8 +237,6 @@ def convert(
 
 
 def _version() -> str | None:
-    from ..core.util import package_version
-
     return package_version("executorch")
 
 

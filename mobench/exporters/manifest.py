@@ -24,7 +24,7 @@ from typing import Any
 
 from ..core.errors import SchemaError, UsageError
 from ..core.util import atomic_write_json
-from .config import FORMATS
+from .config import FORMATS, all_recipes
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -160,8 +160,6 @@ MANIFEST_SCHEMA: dict[str, Any] = {
 def manifest_schema() -> dict[str, Any]:
     """:data:`MANIFEST_SCHEMA` with the format and recipe enums filled from the exporter registry."""
     import copy
-
-    from .config import FORMATS, all_recipes
 
     schema = copy.deepcopy(MANIFEST_SCHEMA)
     formats = FORMATS.names()

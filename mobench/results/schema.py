@@ -22,6 +22,8 @@ import json
 import sqlite3
 from collections.abc import Callable
 
+from ..core.target import target_of
+
 SCHEMA_VERSION = 4
 
 _V1 = """
@@ -138,8 +140,6 @@ def legacy_run_uuid(row: dict) -> str:
 
 
 def _v2_backfill(conn: sqlite3.Connection) -> None:
-    from ..core.target import target_of
-
     rows = conn.execute("SELECT * FROM runs").fetchall()
     cols = [d[0] for d in conn.execute("SELECT * FROM runs LIMIT 0").description]
     for raw in rows:

@@ -32,7 +32,10 @@ from ..core.configs import BenchConfig, config_key
 from ..core.errors import DeviceError, UsageError
 from ..core.progress import Reporter
 from ..core.statistics import ROBUST_QUANTILE, round_medians
+from ..devices import device_class
+from ..exporters import ExportConfig
 from ..models import model_info, resolve_models
+from ..results import Store
 from .sweep import TimedSweep, Unit, make_device, time_units
 
 FUSION_VARIANTS = ("fused", "unfused")
@@ -191,9 +194,6 @@ def verdict(low: float, high: float) -> str:
 
 
 def _unit(side: Side, config: BenchConfig, threads: int | None, exports: Any = None) -> Unit:
-    from ..devices import device_class
-    from ..exporters import ExportConfig
-
     opts: dict[str, Any] = {"threads": threads} if threads else {}
     export_config = None
     try:
@@ -237,8 +237,6 @@ def run_compare(
     a side that fails to export or run) raises before anything is stored.
     ``exports``: the folder of exported artifacts (default: the exporters' default).
     """
-    from ..results import Store
-
     config = config or COMPARE_CONFIG
     sa, sb = parse_side(a, device or "cpu"), parse_side(b, device or "cpu")
     if sa.label == sb.label:

@@ -23,6 +23,7 @@ from ..devices import get_device
 from ..exporters import ExportConfig, find_artifact
 from ..models import resolve_models
 from ..profiling import check_profile_device, profile_artifact, stored_run_devices
+from ..profiling.coreml_plan import profile_from_report_run
 from ..results import Store
 from ..results.profiles import add_profile
 from .sweep import run_sweep
@@ -89,8 +90,6 @@ def _local(store, name, device, unfused, runs, protocol_name, export_config, dev
 
 
 def _from_stored(store: Store, name: str, device: str, unfused: bool) -> Profile:
-    from ..profiling.coreml_plan import profile_from_report_run
-
     rows = store.list_runs(model=name, device=device, status="ok")
     rows = [r for r in rows if (r.get("reparameterized") == 0) == unfused]  # SQLite keeps 0/1/NULL
     last_err = None

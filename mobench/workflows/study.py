@@ -24,6 +24,7 @@ from typing import Any
 from ..analysis.analyze import analyze
 from ..analysis.metrics import metrics_table
 from ..analysis.plots import PlotData, make_plots
+from ..analysis.profiles_view import stored_sections
 from ..analysis.report import write_report
 from ..analysis.tables import load_runs
 from ..core.configs import protocol
@@ -32,7 +33,7 @@ from ..core.progress import Reporter, reporter_or_null
 from ..devices import device_class
 from ..exporters import ExportConfig
 from ..models import model_info, resolve_models
-from ..results import load_samples
+from ..results import Store, load_samples
 from .schedule import check_schedule
 from .sweep import run_sweep
 
@@ -187,9 +188,6 @@ def run_study(
         f"mobench run: preset {preset or '-'}, {len(names)} models, device {device} ({run_recipe}), "
         f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed."
     )
-    from ..analysis.profiles_view import stored_sections
-    from ..results import Store
-
     with Store(db) as store:  # profiles and latency studies kept in the same store get their sections
         extra = stored_sections(store)
     report = write_report(

@@ -26,11 +26,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..analysis.metrics import graph_metrics
 from ..core.configs import BenchConfig, protocol
 from ..core.errors import UsageError
 from ..core.progress import Reporter
+from ..core.registry import suggest
+from ..data import paper_table2
 from ..exporters import ExportConfig
 from ..models import build_deployed
+from ..models.complexity import count_params
 from ..models.studies import ACTIVATIONS, BLOCKS_BRANCHES, BRANCH_KS
 from ..results import Store
 from ..results.profiles import add_study
@@ -60,8 +64,6 @@ class BottleneckStudyResult:
 
 def check_study(name: str) -> str:
     if name not in STUDIES:
-        from ..core.registry import suggest
-
         close = suggest(name, list(STUDIES))
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise UsageError(f"unknown study {name!r}{hint}; choose one of {', '.join(STUDIES)}")
@@ -158,9 +160,6 @@ def run_bottleneck_study(
 
 def _complexity(rows: list[dict[str, Any]], resolution: int, *, with_memory: bool) -> None:
     """Params (and, for ``with_memory``, memory traffic) of each row's graph as timed."""
-    from ..analysis.metrics import graph_metrics
-    from ..models.complexity import count_params
-
     cache: dict[tuple[str, bool], dict[str, float]] = {}
     for r in rows:
         key = (r["model"], r["fused"])
@@ -174,8 +173,6 @@ def _complexity(rows: list[dict[str, Any]], resolution: int, *, with_memory: boo
 
 
 def _beside_table2(rows: list[dict[str, Any]]) -> None:
-    from ..data import paper_table2
-
     t2 = paper_table2()
     base = next((r["latency_ms"] for r in rows if r["activation"] == "relu"), None)
     for r in rows:

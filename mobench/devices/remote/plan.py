@@ -27,9 +27,11 @@ from typing import Any
 from ...core.errors import ExportError, MobenchError, UsageError, one_line
 from ...core.util import atomic_dir, atomic_write_json, host_provenance, safe_filename, sha256_path
 from ...exporters import ExportConfig, export
+from ...exporters.model_file import as_artifact
+from ...models.user import is_artifact, lookup
 from . import RemoteKind, remote_kind
 from .constants import PLAN_FILE, SCHEMA_VERSION
-from .schema import validate_plan
+from .schema import read_json, validate_plan
 
 
 @dataclass
@@ -111,8 +113,6 @@ def make_plan(
 
 
 def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str, recipe: str | None = None):
-    from ...models.user import is_artifact
-
     if is_artifact(model):
         return _model_file(model, fmt, out_dir)
     return export(
@@ -121,16 +121,11 @@ def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str, recipe
 
 
 def _is_model_file(model: str) -> bool:
-    from ...models.user import is_artifact
-
     return is_artifact(model)
 
 
 def _model_file(model: str, fmt: str, out_dir: Path):
     """A model file in hand goes into the plan as it is: a copy (the user's file is never moved)."""
-    from ...exporters.model_file import as_artifact
-    from ...models.user import lookup
-
     um = lookup(model)
     if um.format != fmt:
         raise ExportError(f"{um.label} is a {um.format} file; the plan needs {fmt} (a .mlpackage)")
@@ -229,8 +224,6 @@ def plan_files(plan: dict[str, Any]) -> list[str]:
 
 def without_runs(plan_dir: str | os.PathLike, run_ids: set[str]) -> dict[str, Any]:
     """Rewrite ``plan_dir/plan.json`` without the runs ``run_ids`` (e.g. already stored); the new plan."""
-    from .schema import read_json
-
     path = Path(plan_dir) / PLAN_FILE
     plan = read_json(path)
     plan["runs"] = [r for r in plan["runs"] if r["run_id"] not in run_ids]
