@@ -29,14 +29,6 @@ PROFILE_DEVICES: dict[str, str] = {
 }
 
 
-def stored_run_devices() -> set[str]:
-    """Devices profiled from stored remote-harness runs whose report carries ``compute_plan.ops``:
-    the device names every engine of a remote kind is stored as (``iphone``, ``harness-known-cost``)."""
-    from ..devices.iphone.constants import IPHONE
-
-    return {device for device, _ in IPHONE.engines.values()}
-
-
 #: devices that exist in the ecosystem but cannot be profiled by this mobench, with why
 _NOT_PROFILABLE = {
     "executorch": (
@@ -45,7 +37,7 @@ _NOT_PROFILABLE = {
     ),
 }
 
-__all__ = ["PROFILE_DEVICES", "check_profile_device", "profile_artifact", "stored_run_devices"]
+__all__ = ["PROFILE_DEVICES", "check_profile_device", "profile_artifact"]
 
 
 def check_profile_device(name: str) -> None:

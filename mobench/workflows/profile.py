@@ -20,13 +20,20 @@ from ..core.errors import DeviceError
 from ..core.profiles import Profile
 from ..core.progress import Reporter
 from ..devices import get_device
+from ..devices.iphone.constants import IPHONE
 from ..exporters import ExportConfig, find_artifact
 from ..models import resolve_models
-from ..profiling import check_profile_device, profile_artifact, stored_run_devices
+from ..profiling import check_profile_device, profile_artifact
 from ..profiling.coreml_plan import profile_from_report_run
 from ..results import Store
 from ..results.profiles import add_profile
 from .sweep import run_sweep
+
+
+def stored_run_devices() -> set[str]:
+    """Devices profiled from stored remote-harness runs whose report carries ``compute_plan.ops``:
+    the device names every engine of a remote kind is stored as (``iphone``, ``harness-known-cost``)."""
+    return {device for device, _ in IPHONE.engines.values()}
 
 
 def run_profile(

@@ -180,7 +180,7 @@ def test_compute_plan_on_this_system():
 
 def test_known_cost_runs_profile_as_themselves():
     """A harness-known-cost run (the Swift harness's synthetic plan) profiles under its own device and source."""
-    from mobench.profiling import stored_run_devices
+    from mobench.workflows.profile import stored_run_devices
 
     assert stored_run_devices() == {"iphone", "harness-known-cost"}
     check_profile_device("harness-known-cost")
