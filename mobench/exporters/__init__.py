@@ -17,6 +17,8 @@ coremltools, onnxruntime and executorch are imported only when an export runs.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..core.errors import ArtifactExistsError
 from .config import (
     FORMATS,
@@ -33,8 +35,23 @@ from .config import (
     format_recipes,
 )
 from .manifest import SCHEMA_VERSION, read_manifest, validate_manifest
-from .pipeline import export, export_many, find_artifact
 from .recipes import RECIPES, Recipe
+
+# ``export``, ``export_many`` and ``find_artifact`` live in ``pipeline``, which builds models and so
+# imports torch: they are loaded on first use, so that ``mobench --help`` (whose export help lists
+# the formats and recipes from this package) does not pay for torch.
+_PIPELINE = ("export", "export_many", "find_artifact")
+if TYPE_CHECKING:
+    from .pipeline import export, export_many, find_artifact
+
+
+def __getattr__(name: str):
+    if name in _PIPELINE:
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Artifact",
