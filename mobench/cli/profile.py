@@ -9,7 +9,7 @@ import typer
 
 HELP = """Time a model, profile it op by op, store the profile with its run, and show the top ops and op-type shares.
 
-cpu: ONNX Runtime's profiler (kernel time per node, averaged over --runs inferences). torch: torch.profiler (CPU time per leaf module). coreml (macOS 14.4+) and iphone (iOS 17.4+): Core ML's compute plan, estimated cost per op x the measured median. The profiling overhead is stated as the profiled total against the median of an ordinary run timed just before (stored too).
+cpu: ONNX Runtime's profiler (kernel time per node, averaged over --runs inferences). torch: torch.profiler (CPU time per leaf module). executorch: ExecuTorch's event tracer (ETDump), time per XNNPACK operator inside the delegate. coreml (macOS 14.4+) and iphone (iOS 17.4+): Core ML's compute plan, estimated cost per op x the measured median. The profiling overhead is stated as the profiled total against the median of an ordinary run timed just before (stored too).
 
 Examples:
 
@@ -24,12 +24,19 @@ Examples:
 def profile(
     model: str = typer.Option(..., "--model", "-m", help="Model name, e.g. mobileone_s0, s0, study_act_relu."),
     device: str = typer.Option(
-        "cpu", "--device", "-d", help="cpu, torch, coreml (Mac), or iphone / harness-known-cost (stored runs)."
+        "cpu",
+        "--device",
+        "-d",
+        help="cpu, torch, executorch, coreml (Mac), or iphone / harness-known-cost (stored runs).",
     ),
     unfused: bool = typer.Option(False, "--unfused", help="Profile the train-time (not reparameterized) graph."),
-    runs: int | None = typer.Option(None, "--runs", help="Profiled inferences (default: cpu 100, torch 30)."),
+    runs: int | None = typer.Option(
+        None, "--runs", help="Profiled inferences (default: cpu 100, torch 30, executorch 50)."
+    ),
     protocol_name: str = typer.Option("quick", "--protocol", "-p", help="Protocol of the unprofiled reference run."),
-    threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
+    threads: int | None = typer.Option(
+        None, "--threads", help="CPU threads for cpu/torch/executorch (default: physical cores)."
+    ),
     graph_opt: str | None = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization (cpu)."),
     compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units (coreml)."),
     resolution: int | None = typer.Option(None, "--resolution", help="Input resolution (default 224)."),

@@ -29,6 +29,7 @@ OP_FAMILY = {
     "QLinearConv": "Conv",
     "Conv2d": "Conv",
     "conv": "Conv",
+    "Convolution": "Conv",  # XNNPACK operator kind in an ExecuTorch ETDump
     "ConvTranspose2d": "ConvTranspose",
 }
 

@@ -8,6 +8,8 @@ Public API::
 
 * ``cpu``: ONNX Runtime's profiler, kernel time per node (:mod:`.onnxruntime`).
 * ``torch``: ``torch.profiler`` with one range per leaf module (:mod:`.torch_profiler`).
+* ``executorch``: ExecuTorch's event tracer (ETDump), time per XNNPACK operator inside
+  the delegate call (:mod:`.executorch_profiler`).
 * ``coreml`` (macOS 14.4+) and ``iphone``: Core ML's compute plan, estimated cost per
   op scaled by the measured median (:mod:`.coreml_plan`). ``harness-known-cost``: the
   same path over the synthetic plan of the Swift harness's known-cost engine.
@@ -23,6 +25,7 @@ from ..core.profiles import Profile
 PROFILE_DEVICES: dict[str, str] = {
     "cpu": "ONNX Runtime profiler (kernel time per node)",
     "torch": "torch.profiler (CPU time per leaf module)",
+    "executorch": "ExecuTorch event tracer (ETDump: time per XNNPACK operator)",
     "coreml": "Core ML compute plan (estimated cost per op x measured median; macOS 14.4+)",
     "iphone": "Core ML compute plan from the harness report (iOS 17.4+)",
     "harness-known-cost": "synthetic compute plan of the Swift harness's known-cost engine (checks the stored-run path)",
@@ -30,12 +33,7 @@ PROFILE_DEVICES: dict[str, str] = {
 
 
 #: devices that exist in the ecosystem but cannot be profiled by this mobench, with why
-_NOT_PROFILABLE = {
-    "executorch": (
-        "this mobench has no executorch device to run ExecuTorch's event tracer (ETDump) with; "
-        "profile on cpu, torch, coreml or iphone"
-    ),
-}
+_NOT_PROFILABLE: dict[str, str] = {}
 
 __all__ = ["PROFILE_DEVICES", "check_profile_device", "profile_artifact"]
 
@@ -63,6 +61,10 @@ def profile_artifact(
         from .torch_profiler import profile_torch
 
         return profile_torch(device, model, config, runs=runs or 30)
+    if name == "executorch":
+        from .executorch_profiler import profile_executorch
+
+        return profile_executorch(device, model, artifact, config, runs=runs or 50)
     if name == "coreml":
         from .coreml_plan import compute_plan_ops, costs_to_ms
 

@@ -1,6 +1,6 @@
 """``run_profile``: time a model as usual, profile it, and store the profile linked to that run.
 
-For ``cpu``, ``torch`` and ``coreml`` the model is first timed through the
+For ``cpu``, ``torch``, ``executorch`` and ``coreml`` the model is first timed through the
 normal sweep (a fresh run, stored with its raw samples): its median is the
 unprofiled reference that states the profiling overhead (profiled total against
 unprofiled median), and, for Core ML, the time the compute plan's costs are

@@ -133,7 +133,6 @@ def test_plot_op_shares_fused_and_unfused_side_by_side(tmp_path):
 @pytest.mark.parametrize(
     "argv, msg",
     [
-        (["profile", "-m", "s0", "--device", "executorch"], "cannot profile on 'executorch'"),
         (["profile", "-m", "s0", "--device", "nonsense"], "cannot profile on 'nonsense'"),
         (["profile", "-m", "no_such_model", "--device", "cpu"], "unknown model"),
         (["profile", "-m", "s0", "--device", "iphone"], "no stored iphone run"),

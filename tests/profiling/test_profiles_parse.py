@@ -219,10 +219,14 @@ def test_known_cost_runs_profile_as_themselves():
     assert profile_from_report_run(_iphone_record(PLAN)).source == "coreml-compute-plan"
 
 
-@pytest.mark.parametrize("device, msg", [("executorch", "ETDump"), ("paper:iphone12", "profiles come from")])
+@pytest.mark.parametrize("device, msg", [("paper:iphone12", "profiles come from"), ("nonsense", "executorch")])
 def test_devices_that_cannot_profile(device, msg):
     with pytest.raises(DeviceError, match=msg):
         check_profile_device(device)
+
+
+def test_executorch_can_profile():
+    check_profile_device("executorch")
 
 
 def test_store_migrates_to_v4_and_keeps_profiles_linked_to_runs(tmp_path):
