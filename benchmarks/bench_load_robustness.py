@@ -100,10 +100,17 @@ class SyntheticLoad:
 
 
 def _figures(res, device: str) -> tuple[float | None, object]:
-    """(rho latency vs MACs on ``device``, per-model latency Series) of a study result."""
-    rho = next((r.spearman_rho for r in res.analysis.rows if r.device == device and r.metric == "macs"), None)
-    lat = res.analysis.latency[device].dropna() if device in res.analysis.latency else None
-    return rho, lat
+    """(rho latency vs MACs on ``device``, per-model latency Series) of a study result.
+
+    Analysis is keyed by measurement target (e.g. ``cpu/ort-1.32/2t``); a study on one
+    device has one target of that backend.
+    """
+    targets = [t for t in res.analysis.latency if t == device or str(t).startswith(device + "/")]
+    if len(targets) != 1:
+        raise SystemExit(f"expected one {device} target in the study, found {targets}")
+    (target,) = targets
+    rho = next((r.spearman_rho for r in res.analysis.rows if r.device == target and r.metric == "macs"), None)
+    return rho, res.analysis.latency[target].dropna()
 
 
 def _study(label: str, preset: str | None, models, out: Path, device: str, schedule: str, force: bool):
