@@ -4,12 +4,14 @@ A side is written ``MODEL[:VARIANT...][@DEVICE]``:
 
 * ``MODEL``: any model name ``mobench models`` knows (``mobileone_s0``, ``s0``, ``timm:resnet18``);
 * ``VARIANT``: ``unfused`` (the train-time graph; ``fused`` is the default) and an
-  export precision (``fp32``, ``fp16``), in any order;
+  export recipe (``fp32``, ``fp16``, ``int8``, ``palettize4`` ...: the recipes of the
+  device's format, see ``mobench export --help``), in any order;
 * ``@DEVICE``: where that side runs (default: ``--device``, else ``cpu``), so runtimes
   compare as ``s0@cpu`` vs ``s0@torch``.
 
 So ``mobileone_s0`` vs ``mobileone_s0:unfused`` compares the deployed and the
-train-time graph, and ``s0:fp16@coreml`` vs ``s0@coreml`` two precisions.
+train-time graph, ``s0:int8`` vs ``s0`` int8 against fp32 on ONNX Runtime, and
+``s0:fp16@coreml`` vs ``s0:fp32@coreml`` two Core ML precisions.
 :func:`parse_side` is the one place that reads a spec; a side is a :class:`Side`.
 
 Both sides are loaded, then timed in strict ABAB rounds (``mobench.workflows.schedule``):
@@ -33,13 +35,14 @@ from ..core.errors import DeviceError, UsageError
 from ..core.progress import Reporter
 from ..core.statistics import ROBUST_QUANTILE, round_medians
 from ..devices import device_class
-from ..exporters import ExportConfig
+from ..exporters import ExportConfig, check_recipe
+from ..exporters.recipes import RECIPES
 from ..models import model_info, resolve_models
 from ..results import Store
 from .sweep import TimedSweep, Unit, make_device, time_units
 
 FUSION_VARIANTS = ("fused", "unfused")
-PRECISION_VARIANTS = ("fp32", "fp16")
+PRECISION_VARIANTS = tuple(RECIPES.names())  # export recipes (fp32, fp16, int8, ...)
 VARIANTS = FUSION_VARIANTS + PRECISION_VARIANTS
 VERDICTS = ("faster", "slower", "no detectable difference")
 CONFIDENCE = 0.95
@@ -205,11 +208,17 @@ def _unit(side: Side, config: BenchConfig, threads: int | None, exports: Any = N
             raise UsageError(f"{side.spec}: the {side.device} device runs fp32 only")
         if side.unfused:
             opts["fuse"] = False
-    elif side.unfused or side.precision or exports is not None:
-        kw = {"out_dir": exports} if exports is not None else {}
-        export_config = ExportConfig(
-            precision=side.precision, input_kind=config.input_kind, reparameterize=not side.unfused, **kw
-        )
+    else:
+        if side.precision is not None:
+            try:  # a recipe the device's format lacks: one line listing the ones it has
+                check_recipe(str(device_class(side.device).artifact_format), side.precision)
+            except UsageError as exc:
+                raise UsageError(f"{side.spec}: {exc}") from None
+        if side.unfused or side.precision or exports is not None:
+            kw = {"out_dir": exports} if exports is not None else {}
+            export_config = ExportConfig(
+                recipe=side.precision, input_kind=config.input_kind, reparameterize=not side.unfused, **kw
+            )
     try:
         dev = make_device(side.device, opts)
     except DeviceError as exc:

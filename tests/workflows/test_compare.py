@@ -27,7 +27,7 @@ def test_parse_side_reads_model_variants_and_device():
     "spec, error, match",
     [
         ("nosuch", ModelNotFoundError, "unknown model"),
-        ("s0:int8", UsageError, "unknown variant 'int8'"),
+        ("s0:int9", UsageError, "unknown variant 'int9'"),
         ("s0:fused:unfused", UsageError, "at most one"),
         ("mobilenet_v3_small:unfused", UsageError, "no unfused form"),
         ("s0@", UsageError, "bad side"),
@@ -123,8 +123,38 @@ def test_cli_bad_input_is_one_line_and_nonzero(tmp_path, capsys):
     from mobench.cli import main
 
     with pytest.raises(SystemExit) as exc:
-        main(["compare", "s0", "s0:int8", "--db", str(tmp_path / "c.sqlite")])
+        main(["compare", "s0", "s0:int9", "--db", str(tmp_path / "c.sqlite")])
     assert exc.value.code != 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "unknown variant 'int8'" in err[0]
+    assert len(err) == 1 and "unknown variant 'int9'" in err[0]
     assert not (tmp_path / "c.sqlite").exists()
+
+
+def test_a_recipe_is_a_variant_checked_against_the_device_format(tmp_path):
+    assert parse_side("s0:int8").precision == "int8" and parse_side("s0:palettize4@coreml").device == "coreml"
+    db = tmp_path / "c.sqlite"
+    with pytest.raises(UsageError, match="format onnx has no recipe 'palettize4'; onnx recipes: fp32, fp16, int8"):
+        run_compare("s0", "s0:palettize4@cpu", db=db)
+    with pytest.raises(UsageError, match="runs fp32 only"):
+        run_compare("s0@torch", "s0:int8@torch", db=db)
+    assert not db.exists()
+
+
+def test_int8_against_fp32_on_onnx_runtime(tmp_path):
+    """fp32 vs int8 is a compare like any other: both sides exported with their recipe, timed ABAB, stored."""
+    db = tmp_path / "c.sqlite"
+    cfg = BenchConfig(name="compare", warmup=1, rounds=4, inferences=3, headline="robust")
+    res = run_compare(
+        "timm:test_efficientnet:int8",
+        "timm:test_efficientnet",
+        device="cpu",
+        config=cfg,
+        db=db,
+        threads=1,
+        exports=tmp_path / "exports",
+    )
+    assert res.verdict in ("faster", "slower", "no detectable difference") and res.pairs == 4
+    assert res.ci_low <= res.ratio <= res.ci_high
+    con = sqlite3.connect(db)
+    recipes = dict(con.execute("SELECT r.model || ':' || COALESCE(r.precision, ''), r.recipe FROM runs r").fetchall())
+    assert sorted(recipes.values(), key=str) == ["fp32", "int8"], recipes
