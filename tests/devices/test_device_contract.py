@@ -2,8 +2,8 @@
 
 A device that cannot run here (Core ML prediction off macOS, no tethered iPhone)
 is skipped with its own ``available()`` reason. Devices that time an exported
-artifact get the tiny ONNX model when their format is ``onnx``; the others build
-a tiny timm test model by name.
+artifact get the tiny ONNX model when their format is ``onnx``, and a tiny timm
+test model exported to their format otherwise; the others build that model by name.
 """
 
 from __future__ import annotations
@@ -14,23 +14,27 @@ import pytest
 
 from mobench.core import BenchConfig, RunRecord, config_key
 from mobench.devices import DEVICES, Device, device_class, get_device
+from mobench.exporters import ExportConfig, export
 
 CFG = BenchConfig(name="contract", warmup=1, rounds=2, inferences=3, trim=0)
 TINY_MODEL = "timm:test_efficientnet"
 
 
 @pytest.mark.parametrize("name", DEVICES.names())
-def test_device_contract(name, tiny_onnx):
+def test_device_contract(name, tiny_onnx, tmp_path):
     cls = device_class(name)
     assert issubclass(cls, Device) and cls.name == name
     ok, reason = cls.available()
     if not ok:
         pytest.skip(f"{name} is not usable here: {reason}")
-    if cls.artifact_format not in (None, "onnx"):
-        pytest.skip(f"{name} times {cls.artifact_format} artifacts; only ONNX and no-artifact devices run here")
     dev = get_device(name)
-    artifact = tiny_onnx if cls.artifact_format == "onnx" else None
-    model = "tiny" if artifact is not None else TINY_MODEL
+    if cls.artifact_format == "onnx":
+        artifact, model = tiny_onnx, "tiny"
+    elif cls.artifact_format is not None:  # e.g. executorch: the tiny model in the device's own format
+        artifact = export(TINY_MODEL, cls.artifact_format, ExportConfig(out_dir=tmp_path, resolution=64))
+        model = TINY_MODEL
+    else:
+        artifact, model = None, TINY_MODEL
     seen: list[tuple[int, int]] = []
     rec = dev.run(model, artifact, CFG, progress=lambda done, total: seen.append((done, total)))
 
