@@ -113,23 +113,7 @@ def show_cmd(
     if stats:
         head = stats.get("headline")
         t.add_row("headline", f"{head} = {stats.get('headline_ms'):.4f} ms")
-        for k in (
-            "n",
-            "rounds",
-            "min_ms",
-            "mean_ms",
-            "median_ms",
-            "p90_ms",
-            "p99_ms",
-            "std_ms",
-            "cv",
-            "trimmed_mean_ms",
-            "low_ms",
-            "high_ms",
-            "median_ci_low_ms",
-            "median_ci_high_ms",
-            "outlier_fraction",
-        ):
+        for k in (k for k in stats if k not in ("run_id", "headline", "headline_ms")):  # every stored statistic
             v = stats.get(k)
             t.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
     t.add_row("load_ms", ", ".join(f"{v:.1f}" for v in rec.load_ms) or "-")
