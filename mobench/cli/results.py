@@ -191,10 +191,9 @@ def merge_cmd(
     db: DbOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print what was merged as JSON."),
 ) -> None:
-    from ..results import Store, default_db_path, merge_stores
+    from ..results import default_db_path, merge_stores
 
-    with Store(db) as store:
-        results = merge_stores(store, list(others))
+    results = merge_stores(db, list(others))
     if as_json:
         typer.echo(dumps([r.to_dict() for r in results], indent=1))
         return

@@ -571,12 +571,14 @@ def _snapshot(other: Path, tmpdir: Path) -> Path:
     return copy
 
 
-def merge_stores(store: Store, others: list[str | os.PathLike]) -> list[MergeResult]:
+def merge_stores(store: Store | str | os.PathLike | None, others: list[str | os.PathLike]) -> list[MergeResult]:
     """Bring the runs of ``others`` into ``store`` in one transaction.
 
-    Every file is checked first (readable SQLite, a mobench store, not newer than this
-    mobench, integrity and samples-vs-statistics checks) on a private copy, so a refused
-    file leaves ``store`` untouched. A run whose ``uuid`` is already in ``store`` is not
+    ``store`` is an open :class:`Store`, or a database path (``None``: the default) that is
+    opened, or created, only once every other file has passed its checks. Every file is
+    checked first (readable SQLite, a mobench store, not newer than this mobench, integrity
+    and samples-vs-statistics checks) on a private copy, so a refused file leaves ``store``
+    untouched (and creates no database). A run whose ``uuid`` is already in ``store`` is not
     stored again; a merged run keeps its provenance (host, CPU, versions, target) and
     records where it came from in ``extra.merged_from``.
     """
@@ -584,61 +586,70 @@ def merge_stores(store: Store, others: list[str | os.PathLike]) -> list[MergeRes
 
     if not others:
         raise StoreError("nothing to merge: name one or more results databases")
-    results: list[MergeResult] = []
+    target = store.path if isinstance(store, Store) else Path(store) if store is not None else default_db_path()
     with tempfile.TemporaryDirectory(prefix="mobench-merge-") as tmp:
         copies = []
-        for i, other in enumerate(others):
+        for i, other in enumerate(others):  # every file is checked before the database is opened or created
             p = Path(other)
-            if p.exists() and store.path.exists() and p.resolve() == store.path.resolve():
+            if p.exists() and target.exists() and p.resolve() == target.resolve():
                 raise StoreError(f"cannot merge {p} into itself")
             d = Path(tmp) / str(i)
             d.mkdir()
             copies.append((p, _snapshot(p, d)))
-        mine = [r[1] for r in store._query("PRAGMA table_info(runs)")]
-        merged_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with store._transaction() as conn:
-            for src_path, copy in copies:
-                res = MergeResult(source=str(src_path))
-                src = sqlite3.connect(str(copy))
-                src.row_factory = sqlite3.Row
-                try:
-                    theirs = [r[1] for r in src.execute("PRAGMA table_info(runs)")]
-                    cols = [c for c in mine if c in theirs and c not in ("id", "sweep_id")]  # sweep ids are per store
-                    for row in src.execute("SELECT * FROM runs ORDER BY id").fetchall():
-                        if conn.execute("SELECT 1 FROM runs WHERE uuid = ?", (row["uuid"],)).fetchone():
-                            res.duplicates += 1
-                            continue
-                        values = {c: row[c] for c in cols}
-                        extra = json.loads(values.get("extra_json") or "{}")
-                        extra.setdefault(
-                            "merged_from", {"path": str(src_path.resolve()), "run_id": row["id"], "merged": merged_at}
-                        )
-                        values["extra_json"] = _j(extra)
-                        cur = conn.execute(
-                            f"INSERT INTO runs ({', '.join(values)}) VALUES ({', '.join('?' for _ in values)})",
-                            tuple(values.values()),
-                        )
-                        assert cur.lastrowid is not None  # an INSERT into a rowid table
-                        new_id = int(cur.lastrowid)
-                        conn.executemany(
-                            "INSERT INTO samples (run_id, round, idx, latency_ms) VALUES (?, ?, ?, ?)",
-                            (
-                                (new_id, s["round"], s["idx"], s["latency_ms"])
-                                for s in src.execute(
-                                    "SELECT round, idx, latency_ms FROM samples WHERE run_id = ?", (row["id"],)
-                                )
-                            ),
-                        )
-                        st = src.execute("SELECT * FROM stats WHERE run_id = ?", (row["id"],)).fetchone()
-                        if st is not None:
-                            s = dict(st)
-                            s["run_id"] = new_id
-                            conn.execute(
-                                f"INSERT INTO stats ({', '.join(s)}) VALUES ({', '.join('?' for _ in s)})",
-                                tuple(s.values()),
+        if not isinstance(store, Store):
+            with Store(target) as opened:
+                return _merge_copies(opened, copies)
+        return _merge_copies(store, copies)
+
+
+def _merge_copies(store: Store, copies: list[tuple[Path, Path]]) -> list[MergeResult]:
+    """Insert the runs of the checked private ``copies`` (source path, copy) in one transaction."""
+    results: list[MergeResult] = []
+    mine = [r[1] for r in store._query("PRAGMA table_info(runs)")]
+    merged_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with store._transaction() as conn:
+        for src_path, copy in copies:
+            res = MergeResult(source=str(src_path))
+            src = sqlite3.connect(str(copy))
+            src.row_factory = sqlite3.Row
+            try:
+                theirs = [r[1] for r in src.execute("PRAGMA table_info(runs)")]
+                cols = [c for c in mine if c in theirs and c not in ("id", "sweep_id")]  # sweep ids are per store
+                for row in src.execute("SELECT * FROM runs ORDER BY id").fetchall():
+                    if conn.execute("SELECT 1 FROM runs WHERE uuid = ?", (row["uuid"],)).fetchone():
+                        res.duplicates += 1
+                        continue
+                    values = {c: row[c] for c in cols}
+                    extra = json.loads(values.get("extra_json") or "{}")
+                    extra.setdefault(
+                        "merged_from", {"path": str(src_path.resolve()), "run_id": row["id"], "merged": merged_at}
+                    )
+                    values["extra_json"] = _j(extra)
+                    cur = conn.execute(
+                        f"INSERT INTO runs ({', '.join(values)}) VALUES ({', '.join('?' for _ in values)})",
+                        tuple(values.values()),
+                    )
+                    assert cur.lastrowid is not None  # an INSERT into a rowid table
+                    new_id = int(cur.lastrowid)
+                    conn.executemany(
+                        "INSERT INTO samples (run_id, round, idx, latency_ms) VALUES (?, ?, ?, ?)",
+                        (
+                            (new_id, s["round"], s["idx"], s["latency_ms"])
+                            for s in src.execute(
+                                "SELECT round, idx, latency_ms FROM samples WHERE run_id = ?", (row["id"],)
                             )
-                        res.added.append(new_id)
-                finally:
-                    src.close()
-                results.append(res)
+                        ),
+                    )
+                    st = src.execute("SELECT * FROM stats WHERE run_id = ?", (row["id"],)).fetchone()
+                    if st is not None:
+                        s = dict(st)
+                        s["run_id"] = new_id
+                        conn.execute(
+                            f"INSERT INTO stats ({', '.join(s)}) VALUES ({', '.join('?' for _ in s)})",
+                            tuple(s.values()),
+                        )
+                    res.added.append(new_id)
+            finally:
+                src.close()
+            results.append(res)
     return results

@@ -428,3 +428,10 @@ def test_every_json_output_is_strict(tmp_path, monkeypatch, run_cli):
     assert measured and measured[0]["spearman_rho"] is None and "2 model(s)" in measured[0]["null_reason"]
     assert all(a["null_reason"] for a in res["agreement"] if a["spearman_rho"] is None)
     assert outputs["results show"]["target"]["label"] == "cpu/ort-1.23/2t"
+
+
+def test_a_refused_merge_creates_no_database(tmp_path, run_cli):
+    db = tmp_path / "new" / "r.sqlite"
+    code, _, err = run_cli(["results", "merge", str(tmp_path / "missing.sqlite"), "--db", str(db)])
+    assert code == 2 and "no such file" in err and len(err.strip().splitlines()) == 1
+    assert not db.exists() and not db.parent.exists()
