@@ -80,7 +80,7 @@ def _measured_on(runs, target: str) -> str:
     host = row.get("host") if "host" in sel else None
     cpu = row.get("cpu") if "cpu" in sel else None
     if hw and cpu and hw != cpu:  # a host stores runs of its own CPU, or of a device it drives (a phone)
-        return f"the device {hw}, not the host {host or '?'} that stored it"
+        return f"the device {hw}, not this host"
     return f"host {host or '?'} ({hw or row.get('cpu') or 'unknown CPU'})"
 
 

@@ -7,9 +7,9 @@ import typer
 from ..core.jsonout import dumps
 from .options import (
     PROTOCOL_HELP,
-    DeviceOptions,
     DbOption,
     DeviceNameOption,
+    DeviceOptions,
     DeviceOptionsDep,
     InferencesOption,
     ModelsOption,

@@ -111,12 +111,16 @@ class DeviceOptions:
 
     def for_device(self, name: str) -> dict[str, Any]:
         """The options of device ``name``; an option it does not declare is a UsageError."""
+        if not self.items:
+            return {}
         from ..devices import parse_device_options
 
         return parse_device_options(name, list(self.items))
 
     def for_devices(self, names: list[str]) -> dict[str, dict[str, Any]]:
         """Each device's options; an option none of ``names`` declares is a UsageError."""
+        if not self.items:
+            return {n: {} for n in names}
         from ..devices import device_options
 
         return device_options(names, list(self.items))

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ..core.util import fmt_number
+from .options import DEVICE_HELP, DeviceOptions, DeviceOptionsDep
 
 HELP = """The main job: the whole study on this machine, end to end, into one folder.
 
@@ -48,7 +49,7 @@ def run(
         None,
         "--device",
         "-d",
-        help="Local device backend (repeatable: a runtime axis): cpu (ONNX Runtime, default), torch, executorch, coreml (macOS).",
+        help="Local device (repeatable: a runtime axis; default cpu). " + DEVICE_HELP,
     ),
     recipes: list[str] | None = typer.Option(
         None,
@@ -57,7 +58,7 @@ def run(
         help="Export recipe (repeatable: a recipe axis), e.g. fp32, int8; default: each format's default.",
     ),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
-    threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),
+    device_options: DeviceOptionsDep = DeviceOptions(),
     no_unfused: bool = typer.Option(False, "--no-unfused", help="Skip timing the unfused MobileOne graphs."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
     schedule: str = typer.Option(
@@ -83,6 +84,7 @@ def run(
     axis = [(d, r) for d in (devices or ["cpu"]) for r in (recipes or [None])]
     for d, r in axis:  # bad names fail before anything runs
         check_device_recipe(d, r)
+    options = device_options.for_devices([d for d, _ in axis])
     t0 = time.perf_counter()
     results = []
     for d, r in axis:
@@ -95,7 +97,7 @@ def run(
                 out=out,
                 force=force,
                 unfused=not no_unfused and r in (None, "fp32", "fp16"),
-                threads=threads,
+                device_options=options[d],
                 progress=RichReporter(console),
                 recipe=r,
                 schedule=schedule,
@@ -152,7 +154,7 @@ def _print_study(console, res, device: str) -> None:
     pc, pi = reference_latencies("paper:cpu"), reference_latencies("paper:iphone12")
     for r in res.records:
         med = lat[device].get(r.model) if device in lat else None
-        status = ("reused" if r.extra.get("reused") else "ok") if r.status == "ok" else f"[red]failed[/]: {r.error}"
+        status = ("reused" if r.reused else "ok") if r.status == "ok" else f"[red]failed[/]: {r.error}"
         t.add_row(
             r.model,
             status,

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from .options import DeviceNameOption, DeviceOptions, DeviceOptionsDep
+
 HELP = """Run one of the paper's latency studies on generated networks, store it, and print its table.
 
 activations: the 30-layer study CNN with ReLU, GELU, SE-ReLU, SiLU, Dynamic Shift-Max, DynamicReLU-A and DynamicReLU-B, beside the paper's Table 2 (iPhone 12). blocks: the same CNN plain, with skip connections, with squeeze-excite, and with 4 parallel conv-BN branches unfused vs fused: memory traffic beside latency. branches: a small MobileOne with k = 1, 2, 4, 8 branches, train-time vs fused.
@@ -25,13 +27,12 @@ Examples:
 
 def study(
     name: str = typer.Argument(..., metavar="STUDY", help="activations, blocks or branches."),
-    device: str = typer.Option("cpu", "--device", "-d", help="Device backend: cpu, torch, coreml, iphone."),
+    device: DeviceNameOption = "cpu",
+    device_options: DeviceOptionsDep = DeviceOptions(),
     resolution: int = typer.Option(64, "--resolution", help="Input size in pixels (64 quick, 224 full size)."),
     protocol_name: str = typer.Option(
         "quick", "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper."
     ),
-    threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
-    compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone."),
     db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
     exports: Path | None = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
@@ -53,7 +54,7 @@ def study(
     console = Console(stderr=as_json)
     if not console.is_terminal:
         console = Console(stderr=as_json, width=160)
-    opts = {k: v for k, v in {"threads": threads, "compute_units": compute_units}.items() if v is not None}
+    opts = device_options.for_device(device)
     res = run_bottleneck_study(
         name,
         device,

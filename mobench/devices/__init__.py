@@ -137,9 +137,7 @@ def export_options(cls: type[Device], export_config: Any) -> dict[str, Any]:
 
 def describe_options(cls: type[Device]) -> str:
     """``threads (int), graph_optimization (disable|basic|extended|all)``: what ``--device-option`` takes."""
-    return ", ".join(
-        f"{o.name} ({'|'.join(o.choices) if o.choices else o.type.__name__})" for o in cls.OPTIONS
-    )
+    return ", ".join(f"{o.name} ({'|'.join(o.choices) if o.choices else o.type.__name__})" for o in cls.OPTIONS)
 
 
 def list_devices() -> list[DeviceStatus]:

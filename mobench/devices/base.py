@@ -190,7 +190,8 @@ class Device(abc.ABC):
             try:
                 value = opt.check(options.get(name))
             except ValueError as exc:
-                raise DeviceError(f"device {self.name!r} option {name}={options.get(name)!r}: {exc}") from None
+                what = f" ({opt.help})" if opt.help else ""
+                raise DeviceError(f"device {self.name!r} option {name}={options.get(name)!r}{what}: {exc}") from None
             values[name] = opt.default if value is None else value
         self.given = frozenset(k for k, v in options.items() if v is not None)
         self.options = values
@@ -309,7 +310,9 @@ def _check_device_class(cls: type) -> None:
         raise TypeError(f"device class {where} declares an option twice: {names}")
     for o in opts:
         if not o.name.isidentifier() or o.type not in _TYPES:
-            raise TypeError(f"device class {where}: bad option {o.name!r} (a name, and a type in int, float, str, bool)")
+            raise TypeError(
+                f"device class {where}: bad option {o.name!r} (a name, and a type in int, float, str, bool)"
+            )
         try:
             o.check(o.default)
         except ValueError as exc:
@@ -561,7 +564,9 @@ def seeded_tensor(shape: list[int] | tuple[int, ...], seed: int, dtype: str = "f
 
 
 #: The ``threads`` option of a CPU backend (resolved to the physical cores when not given).
-THREADS = DeviceOption("threads", int, None, "intra-op threads (default: physical cores; recorded)", label="{}t", minimum=1)
+THREADS = DeviceOption(
+    "threads", int, None, "intra-op threads (default: physical cores; recorded)", label="{}t", minimum=1
+)
 
 
 def resolve_threads(device: Device) -> int:

@@ -41,7 +41,9 @@ class TorchCpuDevice(LocalDevice):
             scope="run",
             from_export="reparameterize",
         ),
-        DeviceOption("checkpoint", str, None, "weights to load (a .pt/.pth file)", scope="run", from_export="checkpoint"),
+        DeviceOption(
+            "checkpoint", str, None, "weights to load (a .pt/.pth file)", scope="run", from_export="checkpoint"
+        ),
     )
     threads: int
     resolution: int

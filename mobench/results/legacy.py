@@ -78,7 +78,7 @@ def target_of(
         return Target.from_dict(info["target"])
     runtime = info.get("runtime")
     rv = info.get("runtime_version")
-    if runtime in (None, "onnxruntime") and info.get("ort_version"):
+    if runtime == "onnxruntime" or (runtime is None and info.get("ort_version")):
         runtime, rv = "onnxruntime", rv or info.get("ort_version") or versions.get("onnxruntime")
     elif runtime in ("torch-eager", "torch") or info.get("torch_version"):
         runtime, rv = runtime or "torch-eager", rv or info.get("torch_version") or versions.get("torch")

@@ -25,8 +25,8 @@ from ..core.errors import StoreError
 from ..core.records import RunRecord
 from ..core.statistics import compute_stats
 from ..core.target import Target
-from .legacy import target_of
 from ..core.util import default_results_dir
+from .legacy import target_of
 from .schema import MIGRATION_STEPS, MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB_NAME = "mobench.sqlite"

@@ -178,7 +178,7 @@ def _sweep_resolution(device: str, names: list[str]) -> int:
     return sizes.pop()
 
 
-def _device_options(device: str, names: list[str], export_config: Any, given: dict[str, Any]) -> dict[str, Any]:
+def sweep_device_options(device: str, names: list[str], export_config: Any, given: dict[str, Any]) -> dict[str, Any]:
     """A device's options for a sweep: the ones given, else (a device without artifacts) what the
     export config says (``DeviceOption.from_export``), else the models' own input size."""
     cls = device_class(device)
@@ -224,7 +224,7 @@ def run_sweep(
     names = resolve_models(list(models))
     unfused_names = resolve_models(list(also_unfused)) if also_unfused else []
     given = dict(device_options or {})
-    dev = make_device(device, _device_options(device, names, export_config, given))
+    dev = make_device(device, sweep_device_options(device, names, export_config, given))
     for name in names:
         if is_artifact(name):
             check_device(name, dev)  # a model file runs only where its format runs: bad input, before anything
@@ -232,7 +232,7 @@ def run_sweep(
     if unfused_names:
         uec = replace(export_config or ExportConfig(input_kind=config.input_kind), reparameterize=False)
         if dev.artifact_format is None:  # no artifact: the unfused graph is a device option (from_export)
-            udev = make_device(device, _device_options(device, unfused_names, uec, given))
+            udev = make_device(device, sweep_device_options(device, unfused_names, uec, given))
         else:
             udev = dev
         ukey = config_key(config, **udev.options_key())
