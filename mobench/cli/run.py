@@ -142,24 +142,31 @@ def print_speedups(console, runs, only_if_several: bool = False) -> None:
 def _print_study(console, res, device: str) -> None:
     from rich.table import Table
 
-    total = sum(res.seconds.values())
+    from ..results import Store
+    from .tables import HEADLINE_LABEL
 
-    lat = res.analysis.latency
-    stat = res.analysis.stat if hasattr(res.analysis, "stat") else "median"
-    t = Table(title=f"{device}: protocol {res.protocol}, {stat} per run (ms); paper columns are reference")
-    for c in ("model", "status", "n", "median (ms)", "paper CPU (ms)", "paper iPhone 12 (ms)"):
-        t.add_column(c, justify="left" if c in ("model", "status") else "right")
+    total = sum(res.seconds.values())
+    with Store(res.db, readonly=True) as store:  # each run's headline, as the store computed it
+        stats = {r.run_id: store.get_stats(r.run_id) or {} for r in res.records if r.run_id is not None}
+    heads = sorted({s["headline"] for s in stats.values() if s.get("headline")}) or ["median"]
+    head = heads[0] if len(heads) == 1 else "headline"
+    head_col = f"{HEADLINE_LABEL.get(head, head)} (ms)"
+    targets = ", ".join(dict.fromkeys(str(r.target.get("label")) for r in res.records if r.target.get("label")))
+    t = Table(title=f"{targets or device}: protocol {res.protocol}, {head_col} per run; paper columns are reference")
+    for c in ("model", "target", "status", "n", head_col, "paper CPU (ms)", "paper iPhone 12 (ms)"):
+        t.add_column(c, justify="left" if c in ("model", "target", "status") else "right")
     from ..analysis.reference import reference_latencies
 
     pc, pi = reference_latencies("paper:cpu"), reference_latencies("paper:iphone12")
     for r in res.records:
-        med = lat[device].get(r.model) if device in lat else None
+        st = stats.get(r.run_id, {}) if r.status == "ok" else {}
         status = ("reused" if r.reused else "ok") if r.status == "ok" else f"[red]failed[/]: {r.error}"
         t.add_row(
             r.model,
+            str(r.target.get("label") or device),
             status,
             str(r.n_samples or "-"),
-            fmt_number(med, 3),
+            fmt_number(st.get("headline_ms"), 3),
             fmt_number(pc.get(r.model), 2),
             fmt_number(pi.get(r.model), 2),
         )
