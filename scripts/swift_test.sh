@@ -36,15 +36,20 @@ set +e
 "$SWIFT" test --skip-build --disable-swift-testing 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
-summary="$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)"
+# XCTest's last summary line: "Executed N tests, with [S tests skipped and ]F failures ...".
+summary="$(grep -E "Executed [0-9]+ tests?, with ([0-9]+ tests? skipped and )?[0-9]+ failures?" "$log" | tail -1)"
 executed="$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')"
-failures="$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')"
+failures="$(echo "$summary" | sed -E 's/.* ([0-9]+) failures?.*/\1/')"
+skipped=0
+if echo "$summary" | grep -qE "[0-9]+ tests? skipped"; then
+    skipped="$(echo "$summary" | sed -E 's/.* ([0-9]+) tests? skipped.*/\1/')"
+fi
 if [ -z "$summary" ]; then
     echo "swift test: no XCTest summary (exit code $rc)"
     exit $(( rc == 0 ? 1 : rc ))
 fi
 echo "swift test took $(( $(date +%s) - start )) s (build + tests)"
-echo "swift: $(( executed - failures )) passed, $failures failed"
+echo "swift: $(( executed - failures - skipped )) passed, $skipped skipped, $failures failed"
 if [ "$rc" -ne 0 ]; then
     exit "$rc"
 fi
