@@ -76,7 +76,7 @@ extension Float: MLShapedArrayScalar {
 
 /// https://developer.apple.com/documentation/coreml/mlmultiarrayconstraint
 @available(iOS 11.0, macOS 10.13, *)
-open class MLMultiArrayConstraint: NSObject, @unchecked Sendable {
+open class MLMultiArrayConstraint: NSObject {
     /// https://developer.apple.com/documentation/coreml/mlmultiarrayconstraint/shape
     open var shape: [NSNumber] { fatalError() }
     /// https://developer.apple.com/documentation/coreml/mlmultiarrayconstraint/datatype
@@ -88,7 +88,7 @@ open class MLMultiArrayConstraint: NSObject, @unchecked Sendable {
 
 /// https://developer.apple.com/documentation/coreml/mlmultiarrayshapeconstraint
 @available(iOS 12.0, macOS 10.14, *)
-open class MLMultiArrayShapeConstraint: NSObject, @unchecked Sendable {
+open class MLMultiArrayShapeConstraint: NSObject {
     /// https://developer.apple.com/documentation/coreml/mlmultiarrayshapeconstraint/type
     open var type: MLMultiArrayShapeConstraintType { fatalError() }
     /// https://developer.apple.com/documentation/coreml/mlmultiarrayshapeconstraint/sizerangefordimension
@@ -107,7 +107,7 @@ public enum MLMultiArrayShapeConstraintType: Int, @unchecked Sendable {
 
 /// https://developer.apple.com/documentation/coreml/mlimageconstraint
 @available(iOS 11.0, macOS 10.13, *)
-open class MLImageConstraint: NSObject, @unchecked Sendable {
+open class MLImageConstraint: NSObject {
     /// https://developer.apple.com/documentation/coreml/mlimageconstraint/pixelshigh
     open var pixelsHigh: Int { fatalError() }
     /// https://developer.apple.com/documentation/coreml/mlimageconstraint/pixelswide
@@ -121,7 +121,7 @@ open class MLImageConstraint: NSObject, @unchecked Sendable {
 
 /// https://developer.apple.com/documentation/coreml/mlimagesizeconstraint
 @available(iOS 12.0, macOS 10.14, *)
-open class MLImageSizeConstraint: NSObject, @unchecked Sendable {
+open class MLImageSizeConstraint: NSObject {
     /// https://developer.apple.com/documentation/coreml/mlimagesizeconstraint/type
     open var type: MLImageSizeConstraintType { fatalError() }
     /// https://developer.apple.com/documentation/coreml/mlimagesizeconstraint/pixelswiderange
@@ -142,7 +142,7 @@ public enum MLImageSizeConstraintType: Int, @unchecked Sendable {
 
 /// https://developer.apple.com/documentation/coreml/mlimagesize
 @available(iOS 12.0, macOS 10.14, *)
-open class MLImageSize: NSObject, @unchecked Sendable {
+open class MLImageSize: NSObject {
     /// https://developer.apple.com/documentation/coreml/mlimagesize/pixelswide
     open var pixelsWide: Int { fatalError() }
     /// https://developer.apple.com/documentation/coreml/mlimagesize/pixelshigh

@@ -3,6 +3,11 @@
 // them (CoreML.swiftmodule and the Objective-C headers as Swift imports them).
 // Bodies are `fatalError()`: this module exists to type-check, never to run.
 // How to add a declaration: tools/apple-typecheck/README.md.
+//
+// Sendable: the Objective-C classes (MLModel, MLModelConfiguration, the
+// descriptions and constraints) carry no NS_SWIFT_SENDABLE in the SDK headers,
+// so they are not Sendable here either; imported NS_ENUMs and the Swift
+// overlay's compute-plan value types are.
 @_exported import CoreVideo
 @_exported import Foundation
 
@@ -19,7 +24,7 @@ public enum MLComputeUnits: Int, @unchecked Sendable {
 
 /// https://developer.apple.com/documentation/coreml/mlmodelconfiguration
 @available(iOS 12.0, macOS 10.14, *)
-open class MLModelConfiguration: NSObject, NSCopying, @unchecked Sendable {
+open class MLModelConfiguration: NSObject, NSCopying {
     public override init() { fatalError() }
     /// https://developer.apple.com/documentation/coreml/mlmodelconfiguration/computeunits
     open var computeUnits: MLComputeUnits
@@ -28,7 +33,7 @@ open class MLModelConfiguration: NSObject, NSCopying, @unchecked Sendable {
 
 /// https://developer.apple.com/documentation/coreml/mlmodel
 @available(iOS 11.0, macOS 10.13, *)
-open class MLModel: NSObject, @unchecked Sendable {
+open class MLModel: NSObject {
     /// https://developer.apple.com/documentation/coreml/mlmodel/init(contentsof:configuration:)
     @available(iOS 12.0, macOS 10.14, *)
     public convenience init(contentsOf url: URL, configuration: MLModelConfiguration) throws { fatalError() }
@@ -48,14 +53,14 @@ open class MLModel: NSObject, @unchecked Sendable {
 
 /// https://developer.apple.com/documentation/coreml/mlmodeldescription
 @available(iOS 11.0, macOS 10.13, *)
-open class MLModelDescription: NSObject, @unchecked Sendable {
+open class MLModelDescription: NSObject {
     /// https://developer.apple.com/documentation/coreml/mlmodeldescription/inputdescriptionsbyname
     open var inputDescriptionsByName: [String: MLFeatureDescription] { fatalError() }
 }
 
 /// https://developer.apple.com/documentation/coreml/mlfeaturedescription
 @available(iOS 11.0, macOS 10.13, *)
-open class MLFeatureDescription: NSObject, NSCopying, @unchecked Sendable {
+open class MLFeatureDescription: NSObject, NSCopying {
     /// https://developer.apple.com/documentation/coreml/mlfeaturedescription/name
     open var name: String { fatalError() }
     /// https://developer.apple.com/documentation/coreml/mlfeaturedescription/type

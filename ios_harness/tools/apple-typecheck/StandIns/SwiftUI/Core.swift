@@ -101,7 +101,8 @@ public struct TupleView<T>: View {
     public var body: Never { fatalError() }
 }
 
-/// The type `if`/`else` in a view builder produces.
+/// The type `if`/`else` in a view builder produces:
+/// https://developer.apple.com/documentation/swiftui/_conditionalcontent
 @available(iOS 13.0, macOS 10.15, *)
 public struct _ConditionalContent<TrueContent: View, FalseContent: View>: View {
     public var body: Never { fatalError() }
@@ -243,7 +244,8 @@ public struct LocalizedStringKey: Equatable, ExpressibleByStringInterpolation, S
     }
 }
 
-/// The numbers a `LocalizedStringKey` interpolates with a printf format.
+/// The numbers a `LocalizedStringKey` interpolates with a printf format (an underscored
+/// SwiftUI protocol: in SwiftUI.swiftinterface, not on developer.apple.com).
 @available(iOS 13.0, macOS 10.15, *)
 public protocol _FormatSpecifiable: Equatable {}
 extension Int: _FormatSpecifiable {}

@@ -184,7 +184,8 @@ public struct ToolbarContentBuilder {
     }
 }
 
-/// The content a toolbar builder makes of several items.
+/// The content a toolbar builder makes of several items:
+/// https://developer.apple.com/documentation/swiftui/tupletoolbarcontent
 @available(iOS 14.0, macOS 11.0, *)
 public struct TupleToolbarContent<T>: ToolbarContent {
     public var body: Never { fatalError() }
