@@ -1,7 +1,7 @@
 """``run_bottleneck_study``: the paper's latency studies on generated networks, on any device.
 
 The MobileOne paper (Vasu et al., CVPR 2023, Section 3) explains latency by its
-causes. Each study here times networks of :mod:`mobench.models.studies` through the
+causes. Each study here times networks of :mod:`mobench.models.probes` through the
 normal sweep (export -> check -> time -> store), so any device works, the iPhone
 included, and every run is stored with its raw samples:
 
@@ -35,7 +35,7 @@ from ..data import paper_table2
 from ..exporters import ExportConfig
 from ..models import build_deployed
 from ..models.complexity import count_params
-from ..models.studies import ACTIVATIONS, BLOCKS_BRANCHES, BRANCH_KS
+from ..models.probes import ACTIVATIONS, BLOCKS_BRANCHES, BRANCH_KS
 from ..results import Store
 from ..results.profiles import add_study
 from .sweep import run_sweep
@@ -75,20 +75,20 @@ def study_plan(study: str) -> list[dict[str, Any]]:
     check_study(study)
     if study == "activations":
         return [
-            {"label": label, "activation": act, "model": f"study_act_{act}", "fused": True}
+            {"label": label, "activation": act, "model": f"probe_act_{act}", "fused": True}
             for act, label in ACTIVATIONS.items()
         ]
     if study == "blocks":
         k = BLOCKS_BRANCHES
         return [
-            {"label": "plain (ReLU)", "model": "study_act_relu", "fused": True},
-            {"label": "skip connections", "model": "study_blk_skip", "fused": True},
-            {"label": "squeeze-excite (SE-ReLU)", "model": "study_act_se_relu", "fused": True},
-            {"label": f"{k} conv-BN branches, unfused", "model": f"study_blk_branches{k}", "fused": False},
-            {"label": f"{k} conv-BN branches, fused", "model": f"study_blk_branches{k}", "fused": True},
+            {"label": "plain (ReLU)", "model": "probe_act_relu", "fused": True},
+            {"label": "skip connections", "model": "probe_blk_skip", "fused": True},
+            {"label": "squeeze-excite (SE-ReLU)", "model": "probe_act_se_relu", "fused": True},
+            {"label": f"{k} conv-BN branches, unfused", "model": f"probe_blk_branches{k}", "fused": False},
+            {"label": f"{k} conv-BN branches, fused", "model": f"probe_blk_branches{k}", "fused": True},
         ]
     return [
-        {"label": f"k={k} {form}", "k": k, "form": form, "model": f"study_mobileone_k{k}", "fused": form == "fused"}
+        {"label": f"k={k} {form}", "k": k, "form": form, "model": f"probe_mobileone_k{k}", "fused": form == "fused"}
         for form in ("unfused", "fused")
         for k in BRANCH_KS
     ]

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from mobench.core.configs import protocol
-from mobench.models.studies import ACTIVATIONS, BRANCH_KS
+from mobench.models.probes import ACTIVATIONS, BRANCH_KS
 from mobench.workflows.study_bottlenecks import run_bottleneck_study, study_plan
 
 TINY = protocol("quick").with_(rounds=2, inferences=8)
