@@ -5,7 +5,7 @@ in the profiled time, fused and unfused side by side (one horizontal stacked bar
 per model and form). ``plot_study(study, out_dir)`` draws one study's result.
 ``profiles_section`` / ``study_section`` render the HTML sections, and
 ``write_sections_report`` writes them as one self-contained report (the same
-style as the study report of ``mobench run``).
+style as the report of ``mobench run``).
 """
 
 from __future__ import annotations
