@@ -34,6 +34,7 @@ from ..devices import device_class
 from ..exporters import ExportConfig
 from ..models import model_info, resolve_models
 from ..results import Store, load_samples
+from ..studies import stored_study_sections
 from .schedule import check_schedule
 from .sweep import run_sweep
 
@@ -189,7 +190,7 @@ def run_main_job(
         f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed."
     )
     with Store(db) as store:  # profiles and latency studies kept in the same store get their sections
-        extra = stored_sections(store)
+        extra = stored_sections(store) + stored_study_sections(store)
     report = write_report(
         out / "report.html", result, runs, plots, title="mobench report", summary=summary, extra_sections=extra
     )
