@@ -90,6 +90,7 @@ def stored_study_sections(store: Any) -> list[str]:
     A stored study whose plug-in is not registered here is shown as a plain table of its rows.
     """
     import tempfile
+    from html import escape
     from pathlib import Path
 
     from ..analysis.profiles_view import figure_html
@@ -109,8 +110,12 @@ def stored_study_sections(store: Any) -> list[str]:
         study = get_study(s["study"])
         out.append(study.section(s["rows"], note))
         if s["rows"]:
-            with tempfile.TemporaryDirectory() as tmp:
-                out.append(figure_html(study.plot(s["rows"], Path(tmp)), f"study {study.name} on {s['device']}"))
+            try:
+                with tempfile.TemporaryDirectory() as tmp:
+                    fig = figure_html(study.plot(s["rows"], Path(tmp)), f"study {study.name} on {s['device']}")
+            except Exception as exc:  # a plug-in's figure must not cost the whole report
+                fig = f"<p class='note'>figure not drawn: {escape(one_line(exc, with_type=True))}</p>"
+            out.append(fig)
     return out
 
 

@@ -120,3 +120,24 @@ def test_a_registered_name_that_is_not_a_study_is_a_clear_error():
         assert broken.startswith("(cannot be loaded:")
     finally:
         del STUDIES["not_a_study"]
+
+
+class _FigureFails(_Complete):
+    def draw(self, rows):
+        raise ValueError("no figure for these rows")
+
+
+def test_a_study_figure_that_fails_costs_only_the_figure(tmp_path):
+    from mobench.results import Store
+    from mobench.results.profiles import add_study
+    from mobench.studies import stored_study_sections
+
+    STUDIES["figure_fails"] = _FigureFails
+    try:
+        with Store(tmp_path / "m.sqlite") as store:
+            add_study(store, "figure_fails", "cpu", 64, [{"label": "plain", "latency_ms": 1.5}])
+            html = "\n".join(stored_study_sections(store))
+    finally:
+        del STUDIES["figure_fails"]
+    assert "Study: figure_fails" in html and "1.500" in html
+    assert "figure not drawn: ValueError: no figure for these rows" in html
