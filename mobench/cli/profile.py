@@ -24,7 +24,7 @@ Examples:
 
 
 def profile(
-    model: str = typer.Option(..., "--model", "-m", help="Model name, e.g. mobileone_s0, s0, study_act_relu."),
+    model: str = typer.Option(..., "--model", "-m", help="Model name, e.g. mobileone_s0, s0, probe_act_relu."),
     device: DeviceNameOption = "cpu",
     device_options: DeviceOptionsDep = DeviceOptions(),
     unfused: bool = typer.Option(False, "--unfused", help="Profile the train-time (not reparameterized) graph."),
