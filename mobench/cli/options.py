@@ -77,12 +77,15 @@ TrimOption = Annotated[
     int | None,
     typer.Option("--trim", help="Override how many lowest and highest samples per round the trimmed mean drops."),
 ]
-StatOption = Annotated[
-    str,
-    typer.Option(
-        "--stat", help="Per-run statistic used as a measured device's latency: median, min, mean, trimmed_mean, p90."
-    ),
-]
+
+
+def _stats_help() -> str:
+    from ..core.configs import STATISTICS
+
+    return f"Per-run statistic used as a measured device's latency: {', '.join(STATISTICS)}."
+
+
+StatOption = Annotated[str, typer.Option("--stat", help=_stats_help())]
 
 
 # -- the device flags every timing command shares (bench, compare, profile, run, study) -------------
@@ -93,6 +96,20 @@ def _device_names() -> str:
 
 
 DEVICE_HELP = f"Device backend (see `mobench devices`): {_device_names()}."
+
+
+def _reference_names() -> str:
+    from ..analysis.reference import REFERENCE_DEVICES  # a table of the paper's columns: light
+
+    return ", ".join(REFERENCE_DEVICES)
+
+
+REFERENCE_NAMES = _reference_names()
+#: ``--device`` of the analysis commands: stored backends, target labels or the paper's columns.
+ANALYSIS_DEVICE_HELP = (
+    f"Device (repeatable): a backend in the store ({_device_names()}: every target of it), one "
+    f"target label (e.g. cpu/ort-1.23/2t, iphone13,2/ane), or {REFERENCE_NAMES}."
+)
 DEVICE_OPTION_HELP = (
     "A device option KEY=VALUE (repeatable), as the device declares it, e.g. threads=1, "
     "graph_optimization=basic, compute_units=ane; `mobench devices` lists each device's options."

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..core.util import fmt_number
-from .options import DEVICE_HELP, DeviceOptions, DeviceOptionsDep
+from .options import DEVICE_HELP, PROTOCOL_HELP, DeviceOptions, DeviceOptionsDep
 
 HELP = """The main job: every step on this machine, end to end, into one folder.
 
@@ -42,9 +42,7 @@ def run(
     model: list[str] | None = typer.Option(
         None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."
     ),
-    protocol_name: str | None = typer.Option(
-        None, "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper (default: from --preset)."
-    ),
+    protocol_name: str | None = typer.Option(None, "--protocol", "-p", help=PROTOCOL_HELP + " Default: from --preset."),
     devices: list[str] | None = typer.Option(
         None,
         "--device",

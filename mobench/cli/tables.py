@@ -6,16 +6,11 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from ..core.configs import HEADLINES
 from ..core.util import fmt_number
 
 HEADLINE_LABEL = {"min": "min", "median": "median", "trimmed_mean": "trimmed mean", "mean": "mean", "robust": "robust"}
-_STAT_COL = {
-    "min": "min_ms",
-    "median": "median_ms",
-    "trimmed_mean": "trimmed_mean_ms",
-    "mean": "mean_ms",
-    "robust": "robust_ms",
-}
+_STAT_COL = {h: f"{h}_ms" for h in HEADLINES}
 
 
 def spread_cell(r: dict[str, Any]) -> str:

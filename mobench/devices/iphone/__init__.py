@@ -90,7 +90,8 @@ class IPhoneDevice(Device):
             "compute_units",
             str,
             "all",
-            "Core ML compute units: all, cpu, gpu, ane (or the MLComputeUnits name)",
+            "Core ML compute units (one per run; `mobench ios run` times several)",
+            ("all", "cpu", "gpu", "ane", "cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine"),
         ),
         DeviceOption("udid", str, None, "the phone's UDID (default: the one attached)", scope="run"),
         DeviceOption(
