@@ -87,33 +87,26 @@ def _build_plan(
     thermal_wait: float | None = None,
     recipe: str | None = None,
 ):
-    from ..devices.remote.plan import build_plan, parse_compute_units
-    from ..models import resolve_models
+    from ..workflows.ios_run import make_ios_plan
     from .progress import progress_bar
 
-    units = parse_compute_units(compute_units)
-    if recipe is not None:
-        from ..exporters import ExportConfig, check_recipe
-
-        ExportConfig(recipe=recipe).validate()
-        check_recipe("coreml", recipe)
-    names = resolve_models(models, preset)
     with progress_bar(console, transient=True) as bar:
-        task = bar.add_task("export", total=len(names))
+        task = bar.add_task("export", total=None)
 
         def on_model(name: str, i: int, n: int) -> None:
-            bar.update(task, completed=i, description=f"export {name}")
+            bar.update(task, total=n, completed=i, description=f"export {name}")
 
-        result = build_plan(
-            names,
+        result = make_ios_plan(
+            models or (),
+            preset,
+            compute_units,
+            cfg,
             out,
-            compute_units=units,
-            config=cfg,
             with_onnx=with_onnx,
             force=force,
-            progress=on_model,
-            thermal_wait_s=thermal_wait,
+            thermal_wait=thermal_wait,
             recipe=recipe,
+            on_export=on_model,
         )
     for model, err in result.skipped.items():
         console.print(f"[yellow]skipped[/] {model}: {err}")
@@ -288,69 +281,70 @@ def run_cmd(
         help="Time again runs the store already holds (same model, artifact, protocol, compute units).",
     ),
 ) -> None:
-    from datetime import datetime, timezone
-
-    from ..core.errors import UsageError
-    from ..core.util import default_results_dir
-    from ..devices.iphone import make_transport
-    from ..devices.remote.plan import without_runs
-    from ..devices.remote.schema import read_json
-    from ..devices.remote.session import run_session
+    from ..workflows.ios_run import IosRunConfig, run_ios
     from .progress import progress_bar
 
     console = _console()
-    cfg = None
-    if plan is None:
-        if not model and not preset:
-            raise UsageError("give --plan DIR or --model NAME (see `mobench ios run --help`)")
-        cfg = _config(protocol_name, rounds, inferences, None, None, None)
-        out = out or default_results_dir() / "ios_plans" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        plan = _build_plan(
-            model, preset, compute_units, cfg, out, transport == "folder", False, console, thermal_wait
-        ).path
-        reused = [] if force else _stored_runs(plan, cfg, udid, db)
-        if reused:
-            done = {run_id for run_id, _ in reused}
-            console.print(
-                f"{len(done)} run(s) already stored for the same model, artifact, protocol and compute "
-                f"units (run ids {', '.join(str(i) for _, i in reused)}); pass --force to time them again"
-            )
-            if len(done) == len(read_json(plan / "plan.json")["runs"]):
-                return
-            without_runs(plan, done)
-    elif model or preset:
-        raise UsageError("give either --plan or --model/--preset, not both")
-    tr = make_transport(
-        transport,
+    cfg = IosRunConfig(
+        plan=plan,
+        models=tuple(model or ()),
+        preset=preset,
+        compute_units=compute_units,
+        config=_config(protocol_name, rounds, inferences, None, None, None) if plan is None else None,
+        thermal_wait=thermal_wait,
+        out=out,
         udid=udid,
+        transport=transport,
         tunnel=tunnel,
-        documents=str(documents) if documents else None,
-        app_command=shlex.split(app_command) if app_command else None,
-        bundle_id=bundle_id,
         launcher=launcher,
+        documents=documents,
+        app_command=tuple(shlex.split(app_command)) if app_command else (),
+        bundle_id=bundle_id,
+        timeout=timeout,
+        poll=poll,
+        db=db,
+        force=force,
     )
     with progress_bar(console, transient=True) as bar:
-        task = bar.add_task("pushing", total=None)
+        task = bar.add_task("export", total=None)
+
+        def on_export(name: str, i: int, n: int) -> None:
+            bar.update(task, total=n, completed=i, description=f"export {name}")
 
         def on_file(name: str) -> None:
-            bar.update(task, description=f"pushing {name}")
+            bar.update(task, total=None, completed=0, description=f"pushing {name}")
 
         def on_progress(p: dict[str, Any]) -> None:
             cur = f"{p['current']} round {p.get('round')}" if p.get("current") else p["state"]
             bar.update(task, total=p["total"], completed=p["done"], description=cur)
 
-        result = run_session(
-            plan, tr, db=db, timeout=timeout, poll=poll, on_progress=on_progress, on_file=on_file, config=cfg
+        res = run_ios(cfg, on_export=on_export, on_file=on_file, on_progress=on_progress)
+    for name, err in res.skipped.items():
+        console.print(f"[yellow]skipped[/] {name}: {err}")
+    if res.reused:
+        console.print(
+            f"{len(res.reused)} run(s) already stored for the same model, artifact, protocol and compute "
+            f"units (run ids {', '.join(str(i) for _, i in res.reused)}); pass --force to time them again"
         )
+    if res.session is None:
+        return
+    result = res.session
     ingest = result.ingest
     assert ingest is not None  # run_session stores the report unless told not to
-    engine = result.report.get("engine", "coreml")
+    from ..core.util import default_results_dir
+    from ..devices.iphone.constants import IPHONE
+
+    engine = result.report.get("engine") or IPHONE.default_engine
     _print_runs(
         console,
         ingest.records,
         title=f"{result.report['device']['model_identifier']} {result.report['device']['os_name']} "
         f"{result.report['device']['os_version']} - plan {result.report['plan_id']}"
-        + ("" if engine == "coreml" else f" - engine {engine}, stored as device {ingest.records[0].device}"),
+        + (
+            ""
+            if engine == IPHONE.default_engine
+            else f" - engine {engine}, stored as device {ingest.records[0].device}"
+        ),
     )
     s = ingest.summary()
     console.print(
@@ -359,26 +353,6 @@ def run_cmd(
     )
     if all(r.status != "ok" for r in ingest.records):
         raise typer.Exit(1)
-
-
-def _stored_runs(plan_dir: Path, cfg, udid: str | None, db: Path | None) -> list[tuple[str, int]]:
-    """``(plan run id, stored run id)`` of the plan's runs the store already holds: the reuse key of
-    ``mobench bench --device iphone`` (model, artifact sha256, protocol config, compute units, UDID)."""
-    from ..devices.iphone.constants import IPHONE
-    from ..devices.remote import reuse_key
-    from ..devices.remote.schema import read_json
-    from ..results import Store, default_db_path
-
-    if not Path(db if db is not None else default_db_path()).exists():
-        return []
-    plan = read_json(plan_dir / "plan.json")
-    out = []
-    with Store(db) as store:
-        for r in plan["runs"]:
-            found = store.find_run(r["model"], IPHONE.name, r["sha256"], reuse_key(cfg, r["compute_units"], udid))
-            if found is not None:
-                out.append((r["run_id"], found))
-    return out
 
 
 def _print_runs(console, records, *, title: str) -> None:

@@ -126,3 +126,17 @@ def test_devices_command_table_and_json(cli, monkeypatch):
     assert code == 0 and "iPhone13,2 (iPhone 12)" in out and "needs tunneld" in out
     code, out, _ = cli("ios", "devices", "--json")
     assert json.loads(out)[0]["next_step"].startswith("start the tunnel")
+
+
+def test_one_reuse_key_for_bench_ios_run_and_ingest():
+    """`bench --device iphone` (the device's options_key), `ios run` (stored_plan_runs) and ingest all
+    key a phone run by mobench.devices.remote.reuse_key."""
+    from mobench.core import protocol
+    from mobench.core.configs import config_key
+    from mobench.devices.remote import reuse_key
+
+    cfg = protocol("quick")
+    dev = get_device("iphone", compute_units="ane", udid="U1")
+    assert config_key(cfg, **dev.options_key()) == reuse_key(cfg, "cpuAndNeuralEngine", "U1")
+    assert reuse_key(cfg, "cpuAndNeuralEngine", "U1") != reuse_key(cfg, "cpuAndNeuralEngine", "U2")
+    assert get_device("iphone", compute_units="ane", udid="U1", transport="folder").options_key() == dev.options_key()
