@@ -14,8 +14,9 @@ from mobench.exporters import onnx as onnx_exporter
     [
         (["--model", "nosuch_net", "--format", "onnx"], "unknown model 'nosuch_net'"),
         (["--model", "s0", "--format", "tflite"], "unknown export format 'tflite'"),
-        (["--model", "s0", "--format", "onnx", "--precision", "int4"], "unknown recipe"),
-        (["--model", "s0", "--format", "coreml", "--target", "iOS99"], "unknown Core ML target"),
+        (["--model", "s0", "--format", "onnx", "--recipe", "int4"], "unknown recipe"),
+        (["--model", "s0", "--format", "coreml", "-O", "target=iOS99"], "unknown Core ML target"),
+        (["--model", "s0", "--format", "onnx", "-O", "target=iOS17"], "no selected export format has the option"),
         (["--model", "s0", "--format", "onnx", "--input", "video"], "unknown input kind"),
         (["--preset", "nosuch", "--format", "onnx"], "unknown preset"),
     ],
@@ -49,14 +50,14 @@ def test_export_then_exists_without_force(tmp_path, run_cli, tiny_rep):
 
 
 def test_multi_model_failure_table_and_exit_code(tmp_path, run_cli, tiny_rep, tiny_plain, monkeypatch):
-    real = onnx_exporter.convert
+    real = onnx_exporter.OnnxFormat.convert
 
-    def convert(prep, config, precision, out_dir, stem, name, *a, **k):
-        if name == tiny_plain:
+    def convert(self, job):
+        if job.model == tiny_plain:
             raise NotImplementedError("unsupported op 'aten::unfold'")
-        return real(prep, config, precision, out_dir, stem, name, *a, **k)
+        return real(self, job)
 
-    monkeypatch.setattr(onnx_exporter, "convert", convert)
+    monkeypatch.setattr(onnx_exporter.OnnxFormat, "convert", convert)
     code, out, err = run_cli(
         [
             "export",

@@ -83,7 +83,7 @@ def test_recipes_over_mobileone_and_baselines(tmp_path, fmt, recipe):
     assert not failed
     for r in results:
         m = r.artifact.manifest
-        assert m["precision"] == recipe and m["structural_check"]["status"] == "passed", (
+        assert m["recipe"]["name"] == recipe and m["structural_check"]["status"] == "passed", (
             r.model,
             m["structural_check"],
         )
