@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ..core.util import fmt_number
+from ..exporters.config import recipes_help
 
 HELP = """The main job: the whole study on this machine, end to end, into one folder.
 
@@ -54,7 +55,7 @@ def run(
         None,
         "--recipe",
         "-r",
-        help="Export recipe (repeatable: a recipe axis), e.g. fp32, int8; default: each format's default.",
+        help=f"Export recipe (repeatable: a recipe axis): {recipes_help()}.",
     ),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),

@@ -30,7 +30,7 @@ class RunRecord:
     artifact_format: str | None = None  # onnx, coreml, torch
     artifact_sha256: str | None = None
     artifact_path: str | None = None
-    precision: str | None = None  # fp32, fp16
+    recipe: str | None = None  # the export recipe: fp32, fp16, int8 ... (stores before version 5: "precision")
     reparameterized: bool | None = None
     protocol: str | None = None  # preset name of the config: modelbench, paper, quick, custom
     config: dict[str, Any] = field(default_factory=dict)  # BenchConfig as a dict

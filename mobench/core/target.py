@@ -10,7 +10,7 @@ its *target*, never by its backend name alone. A target is
   ``/etc/machine-id`` or of a generated id kept in the user's cache folder,
   overridable with ``MOBENCH_HOST_ID``; for a phone a hash of its UDID);
 - the options that change a measurement: compute units, threads, graph
-  optimization, recipe (precision), runtime and runtime version.
+  optimization, recipe, runtime and runtime version.
 
 ``Target.label`` is a short readable name (``iphone13,2/ane``,
 ``cpu/ort-1.23/2t``); ``Target.key`` a stable hash of everything above, so two
@@ -88,7 +88,7 @@ class Target:
     hardware_id: str | None = None  # host id or UDID hash
     runtime: str | None = None
     runtime_version: str | None = None
-    recipe: str | None = None  # fp32, fp16, int8 ... (the export recipe or precision)
+    recipe: str | None = None  # fp32, fp16, int8 ... (the export recipe)
     options: dict[str, Any] = field(default_factory=dict)
 
     # -- identity -------------------------------------------------------------------
@@ -202,9 +202,9 @@ def phone_target(
 
 
 def target_of(
-    device: str, device_info: dict[str, Any] | None, provenance: dict[str, Any] | None, precision: str | None = None
+    device: str, device_info: dict[str, Any] | None, provenance: dict[str, Any] | None, recipe: str | None = None
 ) -> Target:
-    """The target of a run from what every run records (device info, provenance, precision).
+    """The target of a run from what every run records (device info, provenance, recipe).
 
     Used for runs whose device did not state its target, and to migrate runs stored
     before targets existed: their host id was not recorded, so a run from a host of the
@@ -237,7 +237,7 @@ def target_of(
             compute_units=short_compute_units(info.get("compute_units")),
             runtime=runtime or "Core ML",
             runtime_version=rv or info.get("os_version"),
-            recipe=precision,
+            recipe=recipe,
         )
     hid = info.get("host_id") or prov.get("host_id") or _legacy_host_id(prov.get("host"))
     opts = {k: info.get(k) for k in _LABEL_OPTIONS if info.get(k) is not None}
@@ -247,7 +247,7 @@ def target_of(
         hardware_id=hid,
         runtime=runtime,
         runtime_version=rv,
-        recipe=precision,
+        recipe=recipe,
         options=opts,
     )
 

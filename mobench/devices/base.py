@@ -39,6 +39,7 @@ from typing import Any
 from ..core.errors import DeviceError
 from ..core.records import RunRecord
 from ..core.util import cpu_model, host_provenance, physical_cores
+from ..exporters.manifest import manifest_recipe
 
 _MB = 1024 * 1024
 
@@ -109,7 +110,7 @@ class Device(abc.ABC):
             "artifact_format": getattr(artifact, "format", None) or self.artifact_format,
             "artifact_sha256": man.get("sha256"),
             "artifact_path": str(getattr(artifact, "path", "") or "") or None,
-            "precision": man.get("precision"),
+            "recipe": manifest_recipe(man),
             "reparameterized": man.get("reparameterized"),
         }
 

@@ -18,6 +18,7 @@ from typing import Any
 from ..core.errors import DeviceError
 from ..core.target import host_target
 from ..core.util import cpu_model, package_version
+from ..exporters.manifest import manifest_recipe
 from .base import DeviceOption, LocalDevice, seeded_tensor
 
 COMPUTE_UNITS = {"all": "ALL", "cpu": "CPU_ONLY", "gpu": "CPU_AND_GPU", "ane": "CPU_AND_NE"}
@@ -57,7 +58,7 @@ class CoreMLDevice(LocalDevice):
             self.name,
             runtime="coreml",
             runtime_version=package_version("coremltools"),
-            recipe=man.get("precision"),
+            recipe=manifest_recipe(man),
             compute_units=self.compute_units,
         )
 

@@ -16,6 +16,7 @@ from typing import Any
 from ..core.errors import DeviceError, one_line
 from ..core.target import host_target
 from ..core.util import package_version
+from ..exporters.manifest import manifest_recipe
 from .base import DeviceOption, LocalDevice, cpu_info, cpu_threads, positive_int, seeded_tensor
 
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
@@ -58,7 +59,7 @@ class OrtCpuDevice(LocalDevice):
             self.name,
             runtime="onnxruntime",
             runtime_version=package_version("onnxruntime"),
-            recipe=man.get("precision"),
+            recipe=manifest_recipe(man),
             threads=self.threads,
             graph_optimization=self.graph_opt,
         )

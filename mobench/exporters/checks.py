@@ -109,22 +109,22 @@ def failed_summary(result: dict[str, Any]) -> str:
     return "; ".join(f"{c['name']}: expected {c['expected']}, got {c['actual']} ({c['detail']})" for c in bad)
 
 
-def compare(out, ref, precision: str, runtime: str) -> dict[str, Any]:
+def compare(out, ref, recipe: str, runtime: str) -> dict[str, Any]:
     """Parity of ``out`` against the PyTorch reference ``ref`` (numpy arrays).
 
-    Passes when ``max|out - ref| <= PARITY_RTOL[precision] * max|ref| + PARITY_ATOL``
+    Passes when ``max|out - ref| <= PARITY_RTOL[recipe] * max|ref| + PARITY_ATOL``
     (fp32: 5e-4, fp16: 2e-2 of the largest reference logit; see :mod:`.config`).
     """
     import numpy as np
 
     out = np.asarray(out, dtype=np.float64)
     ref = np.asarray(ref, dtype=np.float64)
-    rtol = PARITY_RTOL[precision]
+    rtol = PARITY_RTOL[recipe]
     base = {
         "runtime": runtime,
         "rtol": rtol,
         "atol": PARITY_ATOL,
-        "precision": precision,
+        "recipe": recipe,
         "criterion": "max|out-ref| <= rtol * max|ref| + atol",
     }
     if out.shape != ref.shape:
@@ -184,7 +184,7 @@ def compare_quantized(outs, refs, recipe_name: str, runtime: str) -> dict[str, A
     import numpy as np
 
     r = recipe(recipe_name)
-    base = {"runtime": runtime, "precision": recipe_name, **r.parity_rule()}
+    base = {"runtime": runtime, "recipe": recipe_name, **r.parity_rule()}
     o = [np.asarray(x, dtype=np.float64).reshape(-1) for x in outs]
     f = [np.asarray(x, dtype=np.float64).reshape(-1) for x in refs]
     if len(o) != len(f) or not o:

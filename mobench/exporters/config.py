@@ -130,7 +130,7 @@ def parse_format_options(items: list[str] | tuple[str, ...], formats: list[str])
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-# Parity tolerance: max|out - ref| <= RTOL[precision] * max|ref| + ATOL.
+# Parity tolerance: max|out - ref| <= RTOL[recipe] * max|ref| + ATOL.
 # Relative to the largest reference logit, not element-wise: near-zero logits have
 # no meaningful relative error, and the scale of random-weight logits varies by
 # orders of magnitude between models. Measured for fp32 over the whole `paper`

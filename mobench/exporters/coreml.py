@@ -147,7 +147,7 @@ class CoreMLFormat(ExportFormat):
 
         assert isinstance(job.options, CoreMLOptions)
         target = job.options.target
-        prep, precision, name, config, metadata = job.prep, job.recipe, job.model, job.config, job.metadata
+        prep, recipe, name, config, metadata = job.prep, job.recipe, job.model, job.config, job.metadata
         job.step("loading coremltools")
         ct = import_coremltools()
         path = job.path
@@ -183,16 +183,16 @@ class CoreMLFormat(ExportFormat):
                     outputs=[ct.TensorType(name=OUTPUT_NAME)],
                     convert_to="mlprogram",
                     minimum_deployment_target=getattr(ct.target, target),
-                    compute_precision=ct.precision.FLOAT32 if precision == "fp32" else ct.precision.FLOAT16,
+                    compute_precision=ct.precision.FLOAT32 if recipe == "fp32" else ct.precision.FLOAT16,
                     skip_model_load=True,
                 )
         except Exception as exc:
             raise ExportError(f"{name}: coremltools cannot convert this model: {one_line(exc)}") from exc
 
-        applied: dict[str, Any] = {"scheme": f"{precision} compute precision"}
-        if precision not in ("fp16", "fp32"):
-            job.step(f"coremltools.optimize ({precision})")
-            mlmodel, applied = optimize(mlmodel, precision, prep, config, name, target)
+        applied: dict[str, Any] = {"scheme": f"{recipe} compute precision"}
+        if recipe not in ("fp16", "fp32"):
+            job.step(f"coremltools.optimize ({recipe})")
+            mlmodel, applied = optimize(mlmodel, recipe, prep, config, name, target)
 
         spec_inputs = [i.name for i in mlmodel.get_spec().description.input]
         spec_outputs = [o.name for o in mlmodel.get_spec().description.output]
@@ -237,12 +237,12 @@ class CoreMLFormat(ExportFormat):
             target=target,
             input={"name": input_name, "shape": list(shape), "dtype": in_dtype, "layout": layout},
             recipe_applied=applied,
-            checks=compression_checks(histogram, precision, eligible_weights(prep.model)),
+            checks=compression_checks(histogram, recipe, eligible_weights(prep.model)),
             output={"name": OUTPUT_NAME, "shape": out_shape, "dtype": _dtype(out_desc.type.multiArrayType.dataType)},
             exporter={
                 "name": "coremltools ct.convert of torch.export program (run_decompositions({}))",
                 "convert_to": "mlprogram",
-                "compute_precision": "fp32" if precision == "fp32" else "fp16",
+                "compute_precision": "fp32" if recipe == "fp32" else "fp16",
                 "minimum_deployment_target": target,
                 "spec_version": int(spec.specificationVersion),
             },
@@ -300,29 +300,29 @@ def eligible_weights(module, threshold: int | None = None) -> int:
     )
 
 
-def compression_checks(histogram: dict[str, int], precision: str, eligible: int = 1) -> list[dict[str, Any]]:
+def compression_checks(histogram: dict[str, int], recipe: str, eligible: int = 1) -> list[dict[str, Any]]:
     """A weight-compressed program holds its decompression ops (if it has weights large enough to compress)."""
-    if precision not in COMPRESSION_OPS:
+    if recipe not in COMPRESSION_OPS:
         return []
-    found = {op: histogram[op] for op in COMPRESSION_OPS[precision] if histogram.get(op)}
+    found = {op: histogram[op] for op in COMPRESSION_OPS[recipe] if histogram.get(op)}
     return [
         {
             "name": "compressed_weights",
             "passed": bool(found) or eligible == 0,
-            "expected": f"any of {list(COMPRESSION_OPS[precision])} ({eligible} weight tensors >= {WEIGHT_THRESHOLD} elements)",
+            "expected": f"any of {list(COMPRESSION_OPS[recipe])} ({eligible} weight tensors >= {WEIGHT_THRESHOLD} elements)",
             "actual": found,
-            "detail": f"the {precision} program decompresses its weights at load time",
+            "detail": f"the {recipe} program decompresses its weights at load time",
         }
     ]
 
 
-def optimize(mlmodel, precision: str, prep: Prepared, config, name: str, target: str):
+def optimize(mlmodel, recipe: str, prep: Prepared, config, name: str, target: str):
     """Apply the recipe with ``coremltools.optimize.coreml``; return the model and what was applied."""
     import coremltools.optimize.coreml as cto
 
     from .calibration import calibration_inputs
 
-    if precision == "w8a8":
+    if recipe == "w8a8":
         if target not in W8A8_TARGETS:
             raise ExportError(
                 f"{name}: recipe w8a8 needs target iOS17 or later (--format-option target=iOS17), not {target}"
@@ -334,7 +334,7 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str, target:
             )
     try:
         with _quiet():
-            if precision in ("w8", "int8", "w8a8"):
+            if recipe in ("w8", "int8", "w8a8"):
                 wcfg = cto.OptimizationConfig(
                     global_config=cto.OpLinearQuantizerConfig(
                         mode="linear_symmetric",
@@ -343,7 +343,7 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str, target:
                         weight_threshold=WEIGHT_THRESHOLD,
                     )
                 )
-                if precision == "w8a8":
+                if recipe == "w8a8":
                     acfg = cto.OptimizationConfig(
                         global_config=cto.experimental.OpActivationLinearQuantizerConfig(mode="linear_symmetric")
                     )
@@ -352,11 +352,11 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str, target:
                 mlmodel = cto.linear_quantize_weights(mlmodel, config=wcfg)
                 applied = {
                     "scheme": "int8 symmetric per-channel weights"
-                    + (" + int8 activations" if precision == "w8a8" else ""),
+                    + (" + int8 activations" if recipe == "w8a8" else ""),
                     "tool": "coremltools.optimize.coreml.linear_quantize_weights",
                 }
             else:
-                nbits = int(precision.removeprefix("palettize"))
+                nbits = int(recipe.removeprefix("palettize"))
                 pcfg = cto.OptimizationConfig(
                     global_config=cto.OpPalettizerConfig(mode="kmeans", nbits=nbits, weight_threshold=WEIGHT_THRESHOLD)
                 )
@@ -368,5 +368,5 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str, target:
     except ExportError:
         raise
     except Exception as exc:
-        raise ExportError(f"{name}: coremltools.optimize cannot apply {precision}: {one_line(exc)}") from exc
+        raise ExportError(f"{name}: coremltools.optimize cannot apply {recipe}: {one_line(exc)}") from exc
     return mlmodel, applied

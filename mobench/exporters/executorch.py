@@ -197,7 +197,7 @@ class ExecuTorchFormat(ExportFormat):
         import torch
 
         assert isinstance(job.options, ExecuTorchOptions)
-        prep, precision, name, config = job.prep, job.recipe, job.model, job.config
+        prep, recipe, name, config = job.prep, job.recipe, job.model, job.config
         job.step("loading executorch")
         try:
             from executorch.exir import to_edge_transform_and_lower
@@ -218,7 +218,7 @@ class ExecuTorchFormat(ExportFormat):
             ) from exc
         applied: dict[str, Any] = {"scheme": "fp32"}
         program = float_program
-        if precision == "int8":
+        if recipe == "int8":
             from .calibration import calibration_source
 
             job.step("PT2E int8 quantization (XNNPACK quantizer)")

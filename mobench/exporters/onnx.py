@@ -266,18 +266,18 @@ QUANT_OPS = {
 }
 
 
-def quantization_checks(histogram: dict[str, int], precision: str) -> list[dict[str, Any]]:
+def quantization_checks(histogram: dict[str, int], recipe: str) -> list[dict[str, Any]]:
     """A quantized graph must hold the quantization ops of its scheme (QDQ pairs / integer kernels)."""
-    if precision not in QUANT_OPS:
+    if recipe not in QUANT_OPS:
         return []
-    found = {op: histogram.get(op, 0) for op in QUANT_OPS[precision] if histogram.get(op)}
+    found = {op: histogram.get(op, 0) for op in QUANT_OPS[recipe] if histogram.get(op)}
     return [
         {
             "name": "quantization_ops",
             "passed": bool(found),
-            "expected": f"any of {list(QUANT_OPS[precision])}",
+            "expected": f"any of {list(QUANT_OPS[recipe])}",
             "actual": found,
-            "detail": f"the {precision} graph holds quantize/dequantize or integer ops",
+            "detail": f"the {recipe} graph holds quantize/dequantize or integer ops",
         }
     ]
 
@@ -309,13 +309,13 @@ def quantize(model, job: ConvertJob):
 
     from .calibration import calibration_inputs, calibration_source
 
-    precision, config, prep = job.recipe, job.config, job.prep
+    recipe, config, prep = job.recipe, job.config, job.prep
     src = job.out_dir / f".{job.stem}.float.onnx"
-    dst = job.out_dir / f".{job.stem}.{precision}.onnx"
+    dst = job.out_dir / f".{job.stem}.{recipe}.onnx"
     onnx.save_model(model, str(src), save_as_external_data=False)
     try:
         with _quiet():
-            if precision == "int8":
+            if recipe == "int8":
                 reader = type("Reader", (_Reader, CalibrationDataReader), {})(
                     calibration_inputs(tuple(prep.example.shape), config)
                 )
@@ -342,7 +342,7 @@ def quantize(model, job: ConvertJob):
                 }
         quantized = onnx.load(str(dst))
     except Exception as exc:
-        raise ExportError(f"ONNX Runtime cannot quantize this graph ({precision}): {one_line(exc)}") from exc
+        raise ExportError(f"ONNX Runtime cannot quantize this graph ({recipe}): {one_line(exc)}") from exc
     finally:
         for f in (src, dst):
             f.unlink(missing_ok=True)
