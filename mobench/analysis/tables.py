@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.errors import StoreError, UsageError
-from ..models import model_info
+from ..models import canonical_alias, model_info
 from ..results import load
 from .reference import REFERENCE_DEVICES, is_reference, reference_latencies
 
@@ -101,11 +101,18 @@ def _targets_by_backend(runs) -> dict[str, list[str]]:
 
 
 def load_runs(db=None):
-    """Store rows (one per run); a StoreError naming ``mobench run`` when ``db`` does not exist."""
+    """Store rows (one per run); a StoreError naming ``mobench run`` when ``db`` does not exist.
+
+    A run stored under a model's former name (a registered alias) reads as its current name,
+    so it meets the model's metrics and its newer runs.
+    """
     if db is not None and not Path(db).exists():
         raise StoreError(f"no results store at {db}; run `mobench run` or `mobench bench` first, or pass --db PATH")
 
-    return load(db)
+    runs = load(db)
+    if not runs.empty:
+        runs["model"] = runs["model"].map(canonical_alias)
+    return runs
 
 
 def _reparameterizable(model: str) -> bool:

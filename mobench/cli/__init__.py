@@ -25,7 +25,7 @@ app = typer.Typer(
         "Build MobileOne and the paper's baselines, export them to Core ML / ONNX, time them "
         "on this CPU, a Mac or a tethered iPhone, and check how well FLOPs and params "
         "predict latency.\n\n"
-        "Start with `mobench run` (the whole local study) or `mobench models`."
+        "Start with `mobench run` (the main job: build, export, time, analyse, report) or `mobench models`."
     ),
     no_args_is_help=True,
     add_completion=False,

@@ -28,7 +28,7 @@ Examples:
   mobench analyze --device paper:cpu --complexity counted --csv > table1.csv
 """
 
-PLOT_HELP = """Draw the study's figures as PNG and SVG.
+PLOT_HELP = """Draw the figures of the stored runs as PNG and SVG.
 
 Kinds: complexity (latency vs MACs / params / ... per device), pareto (top-1 vs latency with the Pareto front), paper (measured vs published latency, identity line), distribution (every raw sample per model), drift (per-round median: warm-up, throttling), fused (fused vs unfused). Reference panels are labelled as such.
 
@@ -41,7 +41,7 @@ Examples:
   mobench plot --kind drift,distribution --db results/mobench.sqlite
 """
 
-REPORT_HELP = """Write one self-contained HTML report (plots embedded): environment, protocol, correlation table, latency table, fused vs unfused, complexity metrics, every plot.
+REPORT_HELP = """Write one self-contained HTML report (plots embedded): environment, protocol, correlation table, latency table, fused vs unfused, complexity metrics, the stored profiles and latency studies (`mobench profile`, `mobench study`), every plot.
 
 Examples:
 
@@ -197,10 +197,24 @@ def report_cmd(
     samples = load_samples(dbp) if runs is not None and not runs.empty else None
     out = out or dbp.parent
     written, skipped = make_plots(PlotData(result, runs, samples), out / "plots")
-    path = write_report(out / "report.html", result, runs, written, title="mobench report")
+    path = write_report(
+        out / "report.html", result, runs, written, title="mobench report", extra_sections=_stored_sections(dbp)
+    )
     typer.echo(f"wrote {path} ({len(written)} plots embedded)")
     for k, why in skipped.items():
         typer.echo(f"skipped plot {k}: {why}", err=True)
+
+
+def _stored_sections(dbp: Path) -> list[str]:
+    """The profiles and latency studies kept in the store, as report sections."""
+    if not dbp.exists():
+        return []
+    from ..analysis.profiles_view import stored_sections
+    from ..results import Store
+    from ..studies import stored_study_sections
+
+    with Store(dbp, readonly=True) as store:
+        return stored_sections(store) + stored_study_sections(store)
 
 
 def register(app: typer.Typer) -> None:

@@ -22,7 +22,7 @@ Examples:
 
 
 def profile(
-    model: str = typer.Option(..., "--model", "-m", help="Model name, e.g. mobileone_s0, s0, study_act_relu."),
+    model: str = typer.Option(..., "--model", "-m", help="Model name, e.g. mobileone_s0, s0, probe_act_relu."),
     device: str = typer.Option(
         "cpu",
         "--device",

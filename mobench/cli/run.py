@@ -1,4 +1,4 @@
-"""``mobench run``: the whole local study (build, export, time, store, analyse, plot, report)."""
+"""``mobench run``: the main job (build, export, time, store, analyse, plot, report)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import typer
 from ..core.util import fmt_number
 from ..exporters.config import recipes_help
 
-HELP = """The main job: the whole study on this machine, end to end, into one folder.
+HELP = """The main job: every step on this machine, end to end, into one folder.
 
 Builds the models, exports them (ONNX for the cpu device), times them, stores every run with its raw samples, counts complexity metrics, correlates latency with FLOPs/params beside the paper's published numbers (reference devices paper:iphone12 and paper:cpu), draws the plots and writes one HTML report.
 
 --preset picks the model set and a matching timing protocol: quick -> protocol quick (3 x 10 inferences, a smoke run); paper, figure2, mobileone -> protocol study (rounds of 20 inferences until 5 s of timing per model once >= 40 samples are in, the rounds of all models interleaved; headline = robust, the lower quartile of the per-round medians, which holds on a busy machine; RepVGG-B1 alone takes ~0.2 s a run). --protocol overrides it. MobileOne models are also timed unfused (the fused-vs-unfused figure).
 
-Resumable: a second run reuses stored runs, exports and cached metrics (--force re-times). A model that fails is stored as failed and the study goes on.
+Resumable: a second run reuses stored runs, exports and cached metrics (--force re-times). A model that fails is stored as failed and the job goes on.
 
 Output (--out, default results/): mobench.sqlite, exports/, plots/*.png|svg, report.html.
 
@@ -71,7 +71,7 @@ def run(
 
     from rich.console import Console
 
-    from ..workflows.study import run_study
+    from ..workflows.main_job import run_main_job
     from .progress import RichReporter
 
     if preset is None and not model:
@@ -88,7 +88,7 @@ def run(
     results = []
     for d, r in axis:
         results.append(
-            run_study(
+            run_main_job(
                 preset=preset,
                 models=model,
                 protocol_name=protocol_name,

@@ -86,7 +86,7 @@ def test_report_from_store(run_cli, fake_store, tmp_path, fake_metrics, monkeypa
 
 @pytest.mark.slow
 def test_run_quick_end_to_end(run_cli, tmp_path):
-    """The README's first command: the whole quick study into a fresh folder, then resumed."""
+    """The README's first command: the main job (quick preset) into a fresh folder, then resumed."""
     out = tmp_path / "results"
     code, stdout, err = run_cli(["run", "--preset", "quick", "--out", str(out)])
     assert code == 0, err
