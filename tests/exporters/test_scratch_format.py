@@ -185,9 +185,7 @@ def _entry_point_env(tmp_path: Path, folder: Path) -> dict[str, str]:
     dist = folder / "scratch_torchscript-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: scratch-torchscript\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[mobench.exporters]\ntorchscript = scratch_torchscript:TorchScriptFormat\n"
-    )
+    (dist / "entry_points.txt").write_text("[mobench.exporters]\ntorchscript = scratch_torchscript:TorchScriptFormat\n")
     root = Path(__file__).resolve().parents[2]
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(folder)])}
 
