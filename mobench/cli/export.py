@@ -7,9 +7,10 @@ from pathlib import Path
 import typer
 
 from ..core.jsonout import dumps
+from ..exporters.config import FORMATS, export_format, format_options_help, formats_help, recipes_help
 from .options import ModelsOption, PresetOption
 
-HELP = """Export models to Core ML (.mlpackage), ONNX (.onnx) and/or ExecuTorch (.pte), checked and described by a manifest.
+HELP = """Export models to the registered formats ({formats}), checked and described by a manifest.
 
 Each export is fused first (MobileOne, RepVGG) unless --no-reparam, converted with a recipe (fp32, fp16 or a quantization scheme), checked structurally (op histogram: a fused MobileOne S0 has 43 convs and no batch_norm; quantized graphs hold their quantize ops; ExecuTorch programs delegate every conv), checked for numerical parity against PyTorch fp32 (ONNX Runtime and ExecuTorch on every export; Core ML only on macOS; quantized recipes against fp32 by logit cosine similarity and error relative to the spread of the fp32 logits), and written atomically to OUT/<stem>/<stem>.<ext> with OUT/<stem>/manifest.json.
 
@@ -34,14 +35,7 @@ Examples:
   mobench export --model s0 --format executorch -O delegate=coreml
 
   mobench export --preset paper --format onnx --out /tmp/exports --force
-"""
-
-
-from ..exporters.config import (  # noqa: E402  (light: no converter imports)
-    format_options_help,
-    formats_help,
-    recipes_help,
-)
+""".replace("{formats}", "; ".join(f"{f}: {export_format(f).description}" for f in FORMATS.names()))
 
 
 def register(app: typer.Typer) -> None:
