@@ -90,3 +90,31 @@ def test_multi_model_failure_table_and_exit_code(tmp_path, run_cli, tiny_rep, ti
 def test_help_has_examples(run_cli):
     code, out, _ = run_cli(["export", "--help"])
     assert code == 0 and "mobench export --model s0 --format coreml" in out and "--no-reparam" in out
+
+
+def _help(run_cli, argv, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")
+    code, out, _ = run_cli([*argv, "--help"])
+    assert code == 0
+    return " ".join(out.replace("│", " ").split())
+
+
+@pytest.mark.parametrize("argv", [["export"], ["bench"], ["run"]])
+def test_helps_list_the_registered_formats_and_recipes(run_cli, monkeypatch, argv):
+    """Every help that lists recipes (and formats) says what the registry holds, nothing hand-kept."""
+    from mobench.exporters import FORMATS, format_recipes
+
+    text = _help(run_cli, argv, monkeypatch)
+    for f in FORMATS.names():
+        assert f"{f}: {', '.join(format_recipes(f))}" in text
+    assert "--precision" not in text
+    if argv == ["export"]:
+        assert f"{', '.join(FORMATS.names())} or all" in text
+        assert "--target" not in text and "--opset" not in text and "--delegate" not in text
+
+
+def test_ios_plan_help_lists_the_core_ml_recipes(run_cli, monkeypatch):
+    from mobench.exporters import format_recipes
+
+    text = _help(run_cli, ["ios", "plan"], monkeypatch)
+    assert ", ".join(format_recipes("coreml")) in text and "--precision" not in text
