@@ -28,7 +28,7 @@ third of the spread reorders the first places: ONNX Runtime static int8 of S1 ag
 6 of 8 inputs (chance: 0.5%). Top-1 agreement measures that crowding, not the
 quantization; the spread error measures the quantization whatever the logits look like.
 
-Measured (8 inputs: the export's example + 7 seeded; 224x224; ONNX Runtime 1.31 CPU,
+Measured (8 inputs: the export's example + 7 seeded; 224x224; ONNX Runtime 1.32 CPU,
 ExecuTorch 1.5.1 XNNPACK) over MobileOne S0-S4, MobileNetV2 and MobileNetV3-Small:
 ONNX static QDQ int8 min cosine >= 0.945, max spread error <= 0.58 (S2); ONNX dynamic int8
 (U8U8) and ExecuTorch PT2E int8 within the same bounds (S0 dynamic: cosine 0.90, spread
