@@ -13,20 +13,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.configs import STATISTICS
 from ..core.errors import StoreError, UsageError
 from ..models import canonical_alias, model_info
 from ..results import load
 from .reference import REFERENCE_DEVICES, is_reference, reference_latencies
 
 # CLI name -> store column of the per-run statistic used as "the" latency.
-STATS = {
-    "median": "median_ms",
-    "min": "min_ms",
-    "mean": "mean_ms",
-    "trimmed_mean": "trimmed_mean_ms",
-    "p90": "p90_ms",
-    "robust": "robust_ms",
-}
+STATS = {s: f"{s}_ms" for s in STATISTICS}
 DEFAULT_STAT = "median"
 
 

@@ -15,10 +15,12 @@ import sys
 
 import click
 import typer
+from typer_injector import InjectingTyper
 
 from ..core.errors import MobenchError, one_line
 
-app = typer.Typer(
+# InjectingTyper: commands share option sets as dependencies (cli/options.py, DeviceOptionsDep).
+app = InjectingTyper(
     name="mobench",
     help=(
         "On-device latency benchmarking of mobile vision backbones.\n\n"

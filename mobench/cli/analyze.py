@@ -7,13 +7,13 @@ from pathlib import Path
 import typer
 
 from ..core.jsonout import dumps
-from .options import DbOption, StatOption
+from .options import ANALYSIS_DEVICE_HELP, REFERENCE_NAMES, DbOption, StatOption
 
-ANALYZE_HELP = """Correlate latency with cost metrics per device: the paper's Table 1, on your numbers.
+ANALYZE_HELP = f"""Correlate latency with cost metrics per device: the paper's Table 1, on your numbers.
 
 For every device: Spearman rho with p-value and bootstrap 95% CI, Kendall tau and Pearson r of log-log, of latency against each metric, with n and the model list; then how close the paper's own Table 1 is reproduced (reference devices), and how this machine's ranking agrees with the paper's CPU and iPhone 12.
 
-Devices: measured devices in the store (e.g. cpu) and the paper's published reference devices paper:iphone12, paper:cpu, paper:gpu (no hardware needed). Reference devices use the paper's correlation set (Figure 2, 21 models) and its own FLOPs/params columns unless --complexity counted.
+Devices: measured devices in the store (e.g. cpu) and the paper's published reference devices {REFERENCE_NAMES} (no hardware needed). Reference devices use the paper's correlation set (Figure 2, 21 models) and its own FLOPs/params columns unless --complexity counted.
 
 Metrics: macs, params, memory (traffic per inference), activations, layers, branches (multi-input nodes), depth, or all.
 
@@ -50,10 +50,7 @@ Examples:
   mobench report --db lab.sqlite --out lab_report
 """
 
-_DEVICE_HELP = (
-    "Device (repeatable): a backend in the store (cpu, torch, coreml, iphone: every target of it), one "
-    "target label (e.g. cpu/ort-1.23/2t, iphone13,2/ane), or paper:iphone12, paper:cpu, paper:gpu."
-)
+_DEVICE_HELP = ANALYSIS_DEVICE_HELP
 
 
 def _default_db(db: Path | None) -> Path:

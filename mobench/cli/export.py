@@ -30,9 +30,9 @@ Examples:
 
   mobench export --model s0 --format executorch --recipe int8  # XNNPACK, PT2E int8
 
-  mobench export --model s0 --format coreml --input image -O target=iOS17
+  mobench export --model s0 --format coreml --input image --format-option target=iOS17
 
-  mobench export --model s0 --format executorch -O delegate=coreml
+  mobench export --model s0 --format executorch --format-option delegate=coreml
 
   mobench export --preset paper --format onnx --out /tmp/exports --force
 """.replace("{formats}", "; ".join(f"{f}: {export_format(f).description}" for f in FORMATS.names()))
@@ -50,7 +50,6 @@ def export_cmd(
     format_option: list[str] = typer.Option(
         [],
         "--format-option",
-        "-O",
         help=f"KEY=VALUE: an option of a format (repeatable); each format takes the keys it has. {format_options_help()}.",
     ),
     calibration_dir: Path | None = typer.Option(

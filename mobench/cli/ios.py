@@ -362,7 +362,8 @@ def run_cmd(
 def _stored_runs(plan_dir: Path, cfg, udid: str | None, db: Path | None) -> list[tuple[str, int]]:
     """``(plan run id, stored run id)`` of the plan's runs the store already holds: the reuse key of
     ``mobench bench --device iphone`` (model, artifact sha256, protocol config, compute units, UDID)."""
-    from ..core.configs import config_key
+    from ..devices.iphone.constants import IPHONE
+    from ..devices.remote import reuse_key
     from ..devices.remote.schema import read_json
     from ..results import Store, default_db_path
 
@@ -372,8 +373,7 @@ def _stored_runs(plan_dir: Path, cfg, udid: str | None, db: Path | None) -> list
     out = []
     with Store(db) as store:
         for r in plan["runs"]:
-            key = config_key(cfg, compute_units=r["compute_units"], udid=udid)
-            found = store.find_run(r["model"], "iphone", r["sha256"], key)
+            found = store.find_run(r["model"], IPHONE.name, r["sha256"], reuse_key(cfg, r["compute_units"], udid))
             if found is not None:
                 out.append((r["run_id"], found))
     return out

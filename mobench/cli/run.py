@@ -8,6 +8,7 @@ import typer
 
 from ..core.util import fmt_number
 from ..exporters.config import recipes_help
+from .options import DEVICE_HELP, PROTOCOL_HELP, DeviceOptions, DeviceOptionsDep
 
 HELP = """The main job: every step on this machine, end to end, into one folder.
 
@@ -27,7 +28,7 @@ Examples:
 
   mobench run --preset mobileone --protocol modelbench --out results/s
 
-  mobench run -m s0 -m mobilenet_v3_large --threads 1
+  mobench run -m s0 -m mobilenet_v3_large --threads 1     (or --device-option threads=1)
 
   mobench run -m s0 --device cpu --device executorch --recipe fp32 --recipe int8   (runtime x recipe axis)
 
@@ -42,14 +43,12 @@ def run(
     model: list[str] | None = typer.Option(
         None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."
     ),
-    protocol_name: str | None = typer.Option(
-        None, "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper (default: from --preset)."
-    ),
+    protocol_name: str | None = typer.Option(None, "--protocol", "-p", help=PROTOCOL_HELP + " Default: from --preset."),
     devices: list[str] | None = typer.Option(
         None,
         "--device",
         "-d",
-        help="Local device backend (repeatable: a runtime axis): cpu (ONNX Runtime, default), torch, executorch, coreml (macOS).",
+        help="Local device (repeatable: a runtime axis; default cpu). " + DEVICE_HELP,
     ),
     recipes: list[str] | None = typer.Option(
         None,
@@ -58,7 +57,7 @@ def run(
         help=f"Export recipe (repeatable: a recipe axis): {recipes_help()}.",
     ),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
-    threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),
+    device_options: DeviceOptionsDep = DeviceOptions(),
     no_unfused: bool = typer.Option(False, "--no-unfused", help="Skip timing the unfused MobileOne graphs."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
     schedule: str = typer.Option(
@@ -84,6 +83,7 @@ def run(
     axis = [(d, r) for d in (devices or ["cpu"]) for r in (recipes or [None])]
     for d, r in axis:  # bad names fail before anything runs
         check_device_recipe(d, r)
+    options = device_options.for_devices([d for d, _ in axis])
     t0 = time.perf_counter()
     results = []
     for d, r in axis:
@@ -96,7 +96,7 @@ def run(
                 out=out,
                 force=force,
                 unfused=not no_unfused and r in (None, "fp32", "fp16"),
-                threads=threads,
+                device_options=options[d],
                 progress=RichReporter(console),
                 recipe=r,
                 schedule=schedule,
@@ -141,24 +141,31 @@ def print_speedups(console, runs, only_if_several: bool = False) -> None:
 def _print_study(console, res, device: str) -> None:
     from rich.table import Table
 
-    total = sum(res.seconds.values())
+    from ..results import Store
+    from .tables import HEADLINE_LABEL
 
-    lat = res.analysis.latency
-    stat = res.analysis.stat if hasattr(res.analysis, "stat") else "median"
-    t = Table(title=f"{device}: protocol {res.protocol}, {stat} per run (ms); paper columns are reference")
-    for c in ("model", "status", "n", "median (ms)", "paper CPU (ms)", "paper iPhone 12 (ms)"):
-        t.add_column(c, justify="left" if c in ("model", "status") else "right")
+    total = sum(res.seconds.values())
+    with Store(res.db, readonly=True) as store:  # each run's headline, as the store computed it
+        stats = {r.run_id: store.get_stats(r.run_id) or {} for r in res.records if r.run_id is not None}
+    heads = sorted({s["headline"] for s in stats.values() if s.get("headline")}) or ["median"]
+    head = heads[0] if len(heads) == 1 else "headline"
+    head_col = f"{HEADLINE_LABEL.get(head, head)} (ms)"
+    targets = ", ".join(dict.fromkeys(str(r.target.get("label")) for r in res.records if r.target.get("label")))
+    t = Table(title=f"{targets or device}: protocol {res.protocol}, {head_col} per run; paper columns are reference")
+    for c in ("model", "target", "status", "n", head_col, "paper CPU (ms)", "paper iPhone 12 (ms)"):
+        t.add_column(c, justify="left" if c in ("model", "target", "status") else "right")
     from ..analysis.reference import reference_latencies
 
     pc, pi = reference_latencies("paper:cpu"), reference_latencies("paper:iphone12")
     for r in res.records:
-        med = lat[device].get(r.model) if device in lat else None
-        status = ("reused" if r.extra.get("reused") else "ok") if r.status == "ok" else f"[red]failed[/]: {r.error}"
+        st = stats.get(r.run_id, {}) if r.status == "ok" else {}
+        status = ("reused" if r.reused else "ok") if r.status == "ok" else f"[red]failed[/]: {r.error}"
         t.add_row(
             r.model,
+            str(r.target.get("label") or device),
             status,
             str(r.n_samples or "-"),
-            fmt_number(med, 3),
+            fmt_number(st.get("headline_ms"), 3),
             fmt_number(pc.get(r.model), 2),
             fmt_number(pi.get(r.model), 2),
         )

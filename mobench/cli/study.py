@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from .options import PROTOCOL_HELP, DeviceNameOption, DeviceOptions, DeviceOptionsDep
+
 HELP_HEAD = "Run one of the paper's latency studies on generated networks, store it, and print its table."
 HELP_TAIL = """A study names its networks (the probe family in `mobench models`); they are exported and timed like any model, so every device works; runs already stored are reused unless --force.
 
@@ -38,13 +40,10 @@ def _names_help() -> str:
 
 def study(
     name: str = typer.Argument(..., metavar="STUDY", help=_names_help()),
-    device: str = typer.Option("cpu", "--device", "-d", help="Device backend: cpu, torch, coreml, iphone."),
+    device: DeviceNameOption = "cpu",
+    device_options: DeviceOptionsDep = DeviceOptions(),
     resolution: int = typer.Option(64, "--resolution", help="Input size in pixels (64 quick, 224 full size)."),
-    protocol_name: str = typer.Option(
-        "quick", "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper."
-    ),
-    threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
-    compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone."),
+    protocol_name: str = typer.Option("quick", "--protocol", "-p", help=PROTOCOL_HELP),
     db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
     exports: Path | None = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
@@ -67,7 +66,7 @@ def study(
     console = Console(stderr=as_json)
     if not console.is_terminal:
         console = Console(stderr=as_json, width=160)
-    opts = {k: v for k, v in {"threads": threads, "compute_units": compute_units}.items() if v is not None}
+    opts = device_options.for_device(device)
     res = run_bottleneck_study(
         name,
         device,

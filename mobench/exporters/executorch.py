@@ -3,7 +3,7 @@
 The program is lowered with ``to_edge_transform_and_lower`` to a backend
 delegate: XNNPACK by default (``XnnpackPartitioner``, the CPU backend of
 Android and iOS builds), or Core ML (``CoreMLPartitioner``, for Apple targets;
-``-O delegate=coreml``). ``int8`` quantizes with PT2E before lowering: the
+``--format-option delegate=coreml``). ``int8`` quantizes with PT2E before lowering: the
 ``XNNPACKQuantizer`` with its symmetric per-channel config, calibrated on
 :func:`.calibration.calibration_inputs`.
 

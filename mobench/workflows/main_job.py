@@ -102,6 +102,7 @@ def run_main_job(
     unfused: bool = True,
     threads: int | None = None,
     progress: Reporter | None = None,
+    device_options: dict[str, Any] | None = None,
     schedule: str = "interleaved",
     recipe: str | None = None,
 ) -> MainJobResult:
@@ -127,7 +128,7 @@ def run_main_job(
         raise UsageError(f"cannot create output folder {out}: {exc.strerror or exc}") from exc
     db = out / "mobench.sqlite"
     seconds: dict[str, float] = {}
-    opts = {"threads": threads} if threads else None
+    opts = {**({"threads": threads} if threads else {}), **(device_options or {})}
     ec = ExportConfig(out_dir=out / "exports", input_kind=config.input_kind, recipe=recipe)
     fmt = device_class(device).artifact_format
     run_recipe = ec.recipe_for(fmt) if fmt else "fp32"

@@ -83,8 +83,8 @@ def run_bottleneck_study(
         rows = []
         for spec in plan:
             rec = by_key[(spec["model"], spec["fused"])]
-            row = dict(spec, device=device, status=rec.status, run_id=rec.extra.get("run_id"))
-            stats = store.get_stats(rec.extra["run_id"]) if rec.status == "ok" and rec.extra.get("run_id") else None
+            row = dict(spec, device=device, status=rec.status, run_id=rec.run_id)
+            stats = store.get_stats(rec.run_id) if rec.status == "ok" and rec.run_id else None
             row["latency_ms"] = (stats or {}).get("median_ms")
             row["min_ms"] = (stats or {}).get("min_ms")
             if rec.status != "ok":

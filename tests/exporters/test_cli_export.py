@@ -15,8 +15,11 @@ from mobench.exporters import onnx as onnx_exporter
         (["--model", "nosuch_net", "--format", "onnx"], "unknown model 'nosuch_net'"),
         (["--model", "s0", "--format", "tflite"], "unknown export format 'tflite'"),
         (["--model", "s0", "--format", "onnx", "--recipe", "int4"], "unknown recipe"),
-        (["--model", "s0", "--format", "coreml", "-O", "target=iOS99"], "unknown Core ML target"),
-        (["--model", "s0", "--format", "onnx", "-O", "target=iOS17"], "no selected export format has the option"),
+        (["--model", "s0", "--format", "coreml", "--format-option", "target=iOS99"], "unknown Core ML target"),
+        (
+            ["--model", "s0", "--format", "onnx", "--format-option", "target=iOS17"],
+            "no selected export format has the option",
+        ),
         (["--model", "s0", "--format", "onnx", "--input", "video"], "unknown input kind"),
         (["--preset", "nosuch", "--format", "onnx"], "unknown preset"),
     ],

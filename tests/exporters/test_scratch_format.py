@@ -163,11 +163,11 @@ def test_cli_export_and_bench_pick_it_up(scratch, tiny_rep, tmp_path, run_cli, m
     monkeypatch.setenv("MOBENCH_RESULTS", str(tmp_path / "results"))
     out = tmp_path / "exports"
     args = ["export", "-m", tiny_rep, "-f", "torchscript", "--resolution", "64", "--out", str(out), "--json"]
-    code, stdout, err = run_cli([*args, "-O", "freeze=false"])
+    code, stdout, err = run_cli([*args, "--format-option", "freeze=false"])
     assert code == 0, err
     (row,) = json.loads(stdout)
     assert row["ok"] and row["recipe"] == "fp32" and row["parity"] == "passed" and row["path"].endswith("_nofreeze.pt")
-    code, _, err = run_cli([*args, "-O", "opset=18"])
+    code, _, err = run_cli([*args, "--format-option", "opset=18"])
     assert code != 0 and "no selected export format has the option 'opset'" in err and "torchscript: freeze" in err
 
     db = tmp_path / "r.sqlite"

@@ -9,12 +9,17 @@ and every stand-in declaration cites its Apple documentation page.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 # Importable under any pytest import mode (prepend, importlib) and layout.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness_checks as hc  # noqa: E402
+from swift_toolchain import find_swift  # noqa: E402
 
 TYPECHECK = hc.HARNESS / "tools" / "apple-typecheck"
 STAND_INS = TYPECHECK / "StandIns"
@@ -79,3 +84,25 @@ def test_the_documentation_check_can_fail():
     assert undocumented("/// a comment without a link\npublic func f() { fatalError() }\n") == [
         "2: public func f() { fatalError() }"
     ]
+
+
+@pytest.mark.slow
+def test_the_app_shaped_build_fails_when_a_core_name_hides_a_swiftui_name(tmp_path):
+    """The check can fail: a Core type named `Text` (what hid SwiftUI.Text in the Xcode app
+    target) breaks the app-shaped module, while the package-shaped one still builds."""
+    swift = find_swift()
+    if swift is None:
+        pytest.skip("no Swift toolchain (swift on PATH or /opt/swift/usr/bin/swift)")
+    copy = tmp_path / "ios_harness"
+    shutil.copytree(hc.HARNESS, copy, symlinks=True, ignore=shutil.ignore_patterns(".build", "build"))
+    (copy / "Sources" / "Core" / "ShadowText.swift").write_text("enum Text {\n    static let limit = 1\n}\n")
+    package = copy / "tools" / "apple-typecheck"
+
+    def build(target: str) -> subprocess.CompletedProcess[str]:
+        argv = [swift, "build", "--package-path", str(package), "--target", target]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=1500)
+
+    assert build("MobenchHarnessCore").returncode == 0
+    app = build("MobenchHarness")
+    assert app.returncode != 0
+    assert "'Text' cannot be constructed because it has no accessible initializers" in app.stdout + app.stderr

@@ -46,8 +46,6 @@ public var kCVReturnSuccess: CVReturn { fatalError() }
 public struct CVPixelBufferLockFlags: OptionSet, Sendable {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { fatalError() }
-    /// https://developer.apple.com/documentation/corevideo/cvpixelbufferlockflags/readonly
-    public static var readOnly: CVPixelBufferLockFlags { fatalError() }
 }
 
 // MARK: - Pixel formats (imported as `var ...: OSType { get }`)
@@ -106,7 +104,3 @@ public func CVPixelBufferGetBytesPerRow(_ pixelBuffer: CVPixelBuffer) -> Int { f
 /// https://developer.apple.com/documentation/corevideo/cvpixelbuffergetheight(_:)
 @discardableResult
 public func CVPixelBufferGetHeight(_ pixelBuffer: CVPixelBuffer) -> Int { fatalError() }
-
-/// https://developer.apple.com/documentation/corevideo/cvpixelbuffergetwidth(_:)
-@discardableResult
-public func CVPixelBufferGetWidth(_ pixelBuffer: CVPixelBuffer) -> Int { fatalError() }

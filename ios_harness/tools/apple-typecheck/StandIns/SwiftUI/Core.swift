@@ -90,7 +90,6 @@ public struct ViewBuilder {
     public static func buildEither<TrueContent: View, FalseContent: View>(
         second: FalseContent
     ) -> _ConditionalContent<TrueContent, FalseContent> { fatalError() }
-    public static func buildLimitedAvailability<Content: View>(_ content: Content) -> AnyView { fatalError() }
 }
 
 /// https://developer.apple.com/documentation/swiftui/tupleview
@@ -112,13 +111,6 @@ public struct _ConditionalContent<TrueContent: View, FalseContent: View>: View {
 @available(iOS 13.0, macOS 10.15, *)
 public struct EmptyView: View {
     public init() { fatalError() }
-    public var body: Never { fatalError() }
-}
-
-/// https://developer.apple.com/documentation/swiftui/anyview
-@available(iOS 13.0, macOS 10.15, *)
-public struct AnyView: View {
-    public init<V: View>(_ view: V) { fatalError() }
     public var body: Never { fatalError() }
 }
 
@@ -264,8 +256,6 @@ public struct Text: Equatable, Sendable {
     /// https://developer.apple.com/documentation/swiftui/text/init(_:)-9d1g4
     @_disfavoredOverload
     public init<S: StringProtocol>(_ content: S) { fatalError() }
-    /// https://developer.apple.com/documentation/swiftui/text/init(verbatim:)
-    public init(verbatim content: String) { fatalError() }
     public static func == (a: Text, b: Text) -> Bool { fatalError() }
 }
 

@@ -72,7 +72,6 @@ extension ForEach where Content: View {
 public struct HorizontalAlignment: Equatable, Sendable {
     public static var leading: HorizontalAlignment { fatalError() }
     public static var center: HorizontalAlignment { fatalError() }
-    public static var trailing: HorizontalAlignment { fatalError() }
 }
 
 /// https://developer.apple.com/documentation/swiftui/vstack
