@@ -89,11 +89,15 @@ SCRATCH = textwrap.dedent(
         name = "torchscript"
         artifact_format = "torchscript"
         description = "TorchScript (.pt) on this CPU"
+        runtime = "torchscript"
+        runtime_package = "torch"
 
-        def info(self):
-            import torch
+        def target(self, artifact=None):
+            return self.host_target(artifact)
 
-            return {"runtime": "torchscript", "runtime_version": torch.__version__}
+        @classmethod
+        def profiler(cls):
+            return None
 
         def load(self, model_name, artifact):
             import torch
