@@ -8,6 +8,8 @@ from ..core.jsonout import dumps
 from .options import (
     DbOption,
     InferencesOption,
+    InputDataOption,
+    InputOption,
     ModelsOption,
     PresetOption,
     ProtocolOption,
@@ -40,12 +42,18 @@ Examples:
   mobench bench -m s0 --device executorch --recipe int8      (ExecuTorch XNNPACK, PT2E int8)
 
   mobench bench -m s0 --device cpu --recipe int8             (ONNX Runtime, static QDQ int8)
+
+  mobench bench -m det.onnx --input x=1x3x640x640              (a detector with free height and width)
+
+  mobench bench -m vad.onnx --input-data vad_inputs.npz        (several inputs, values from a file)
 """
 
 
 def bench(
     model: ModelsOption = None,
     preset: PresetOption = None,
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     device: str = typer.Option(
         "cpu", "--device", "-d", help="Device backend (see `mobench devices`): cpu, torch, executorch, coreml, iphone."
     ),
@@ -121,7 +129,9 @@ def bench(
         time_budget_s=time_budget,
         min_inferences=min_inferences,
     )
-    names = resolve_models(model, preset)
+    from .options import apply_inputs
+
+    names = apply_inputs(resolve_models(model, preset), inputs, input_data)
     from ..devices import parse_device_options
 
     options = {"threads": threads, "graph_opt": graph_opt, "compute_units": compute_units}

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from .options import InputDataOption, InputOption
+
 HELP = """Is A faster than B? Times both in interleaved ABAB rounds and reports the ratio A/B with a bootstrap CI.
 
 A side is MODEL\\[:VARIANT...]\\[@DEVICE]: a model name (`mobench models`), optional variants unfused (the train-time graph) and fp32/fp16 (export precision), and optional @DEVICE (default --device, else cpu). Both sides are loaded, then round i of A and round i of B run back to back, so a slow period of a busy machine hits both alike; the figure is the ratio of their robust latencies (lower quartile of the round medians) with a paired bootstrap CI. Verdict: faster (CI below 1), slower (CI above 1) or no detectable difference. The result, both runs and the round order are stored in one transaction; bad input stores nothing.
@@ -20,6 +22,8 @@ Examples:
   mobench compare s0@cpu s0@torch --json                  (runtimes: ONNX Runtime vs eager torch)
 
   mobench compare s1:fp16@coreml s1@coreml                (precisions, on a Mac)
+
+  mobench compare old.onnx new.onnx --input x=1x3x640x640   (a regression check for your CI)
 """
 
 
@@ -27,6 +31,8 @@ def compare(
     a: str = typer.Argument(..., help="Side A: MODEL\\[:unfused]\\[:fp16]\\[@DEVICE], e.g. mobileone_s0."),
     b: str = typer.Argument(..., help="Side B, e.g. mobileone_s0:unfused."),
     device: str | None = typer.Option(None, "--device", "-d", help="Device of a side without @DEVICE (default cpu)."),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
     rounds: int | None = typer.Option(None, "--rounds", help="Most round pairs (default 60)."),
     inferences: int | None = typer.Option(None, "--inferences", help="Timed inferences per round (default 10)."),
@@ -46,7 +52,12 @@ def compare(
     }
     config = COMPARE_CONFIG.with_(**overrides)
     console = Console(stderr=True)
-    res = run_compare(a, b, device=device, config=config, db=db, threads=threads, progress=RichReporter(console))
+    from ..core.inputs import InputChoice
+
+    choice = InputChoice.parse(inputs, input_data)
+    res = run_compare(
+        a, b, device=device, config=config, db=db, threads=threads, progress=RichReporter(console), inputs=choice
+    )
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=1))
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..core.jsonout import dumps
-from .options import ModelsOption, PresetOption
+from .options import InputDataOption, InputOption, ModelsOption, PresetOption
 
 HELP = """Export models to Core ML (.mlpackage), ONNX (.onnx) and/or ExecuTorch (.pte), checked and described by a manifest.
 
@@ -29,13 +29,40 @@ Examples:
 
   mobench export --model s0 --format executorch --recipe int8  # XNNPACK, PT2E int8
 
-  mobench export --model s0 --format coreml --input image --target iOS17
+  mobench export --model s0 --format coreml --input-kind image --target iOS17
+
+  mobench export --model net.py:build --format onnx --input x=1x3x320x320   (a factory at another size)
 
   mobench export --preset paper --format onnx --out /tmp/exports --force
 """
 
 
 from ..exporters.config import formats_help, recipes_help  # noqa: E402  (light: no converter imports)
+
+
+def _factory_resolution(names: list[str], resolution: int) -> int:
+    """The export resolution of factories with chosen inputs: one square 1x3xSxS input, the same S for all."""
+    from ..core.errors import UsageError
+    from ..models.chosen_inputs import inputs_of
+    from ..models.user import is_user_key, lookup
+
+    sizes = set()
+    for n in names:
+        if not is_user_key(n):
+            continue
+        um = lookup(n)
+        shapes = [s.shape for s in inputs_of(n).specs]
+        if um.kind != "factory" or len(shapes) != 1 or len(shapes[0]) != 4 or shapes[0][:2] != (1, 3):
+            raise UsageError(
+                f"{um.label}: the exporters take one 1x3xHxW input; time a model of several or other inputs "
+                "on --device torch (model files are timed as they are, not exported)"
+            )
+        if shapes[0][2] != shapes[0][3]:
+            raise UsageError(f"{um.label}: the exporters take a square input, not {shapes[0][2]}x{shapes[0][3]}")
+        sizes.add(int(shapes[0][2] or resolution))
+    if len(sizes) > 1:
+        raise UsageError(f"--input gives these factories different sizes ({sorted(sizes)}); export them separately")
+    return sizes.pop() if sizes else resolution
 
 
 def register(app: typer.Typer) -> None:
@@ -56,9 +83,11 @@ def export_cmd(
         "--calibration-dir",
         help="A folder of images to calibrate static quantization on (default: seeded synthetic inputs).",
     ),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     input_kind: str = typer.Option(
         "tensor",
-        "--input",
+        "--input-kind",
         help="tensor: float NCHW input, feed normalized data; image: RGB image input (Core ML ImageType; ONNX float 0..255) with ImageNet normalization inside the model.",
     ),
     target: str = typer.Option(
@@ -87,12 +116,20 @@ def export_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from ..core.errors import ExportError
+    from ..core.errors import ExportError, UsageError
     from ..exporters import ExportConfig, default_recipe, expand_formats, export_many, format_recipes
     from ..models import resolve_models
     from .progress import RichReporter
 
+    kinds = [v for v in inputs or [] if "=" not in v]  # the former --input tensor|image
+    if len(kinds) > 1 or (kinds and input_kind != "tensor" and kinds[0] != input_kind):
+        raise UsageError(f"--input-kind is given more than once ({', '.join(kinds)})")
+    input_kind = kinds[0] if kinds else input_kind
+    dims = [v for v in inputs or [] if "=" in v]
     names = resolve_models(model, preset)
+    if dims or input_data is not None:
+        names = apply_inputs(names, dims, input_data)
+        resolution = _factory_resolution(names, resolution)
     formats = expand_formats(fmt)
     from ..exporters import check_recipe
 

@@ -56,3 +56,30 @@ StatOption = Annotated[
         "--stat", help="Per-run statistic used as a measured device's latency: median, min, mean, trimmed_mean, p90."
     ),
 ]
+
+# --input / --input-data: one pair for every command that times, counts, plans or exports a model
+INPUT_HELP = (
+    "Fix a model input's dims (repeatable): NAME=DIMS, e.g. x=1x3x640x640 (sr=scalar for rank 0). "
+    "Needed for every free dim but a leading batch (set to 1). Model files and factories."
+)
+INPUT_DATA_HELP = (
+    "A .npz file of named arrays fed exactly as given (every model input, its dtype; shapes checked). "
+    "Its sha256 is stored with the run."
+)
+InputOption = Annotated[list[str] | None, typer.Option("--input", "-i", help=INPUT_HELP, metavar="NAME=DIMS")]
+InputDataOption = Annotated[Path | None, typer.Option("--input-data", help=INPUT_DATA_HELP, metavar="FILE.npz")]
+
+
+def apply_inputs(names: list[str], inputs: list[str] | None, input_data: Path | None, *, say=None) -> list[str]:
+    """The measured names of ``names`` with the chosen inputs (one-line UsageError for bad input);
+    ``say(text)`` is told what a rule fixed (a free batch set to 1)."""
+    from ..core.inputs import InputChoice
+    from ..models.chosen_inputs import choose_all
+
+    out, notes = choose_all(names, InputChoice.parse(inputs, input_data))
+    for note in notes:
+        if say is not None:
+            say(f"note: {note}")
+        else:
+            typer.echo(f"note: {note}", err=True)
+    return out

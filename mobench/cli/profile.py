@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from .options import InputDataOption, InputOption
+
 HELP = """Time a model, profile it op by op, store the profile with its run, and show the top ops and op-type shares.
 
 cpu: ONNX Runtime's profiler (kernel time per node, averaged over --runs inferences). torch: torch.profiler (CPU time per leaf module). executorch: ExecuTorch's event tracer (ETDump), time per XNNPACK operator inside the delegate. coreml (macOS 14.4+) and iphone (iOS 17.4+): Core ML's compute plan, estimated cost per op x the measured median. The profiling overhead is stated as the profiled total against the median of an ordinary run timed just before (stored too).
@@ -29,6 +31,8 @@ def profile(
         "-d",
         help="cpu, torch, executorch, coreml (Mac), or iphone / harness-known-cost (stored runs).",
     ),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     unfused: bool = typer.Option(False, "--unfused", help="Profile the train-time (not reparameterized) graph."),
     runs: int | None = typer.Option(
         None, "--runs", help="Profiled inferences (default: cpu 100, torch 30, executorch 50)."
@@ -59,7 +63,11 @@ def profile(
     from ..workflows.profile import run_profile
     from .progress import RichReporter
 
+    from ..models import resolve_models
+    from .options import apply_inputs
+
     check_profile_device(device)
+    (model,) = apply_inputs(resolve_models([model]), inputs, input_data)
     if top < 1:
         raise UsageError(f"--top must be a positive integer, not {top}")
     if runs is not None and runs < 1:

@@ -1,16 +1,21 @@
 """Params and MACs read from an ONNX file (no PyTorch model needed).
 
-Params: elements of the graph's floating-point initializers, plus the integer
-weights that feed ``DequantizeLinear`` (quantized models); integer shape
-constants are not parameters.
+Params: elements of the graph's floating-point initializers and of the
+floating-point tensors of ``Constant`` nodes (exporters such as paddle2onnx hold
+every weight that way), in the main graph and in control-flow subgraphs, plus the
+integer weights that feed ``DequantizeLinear`` (quantized models); integer shape
+constants are not parameters. A graph whose weights this does not find has
+params ``None`` with a reason, never 0.
 
 MACs: multiply-adds of ``Conv``, ``ConvTranspose``, ``Gemm`` and ``MatMul`` at
-batch 1, from the shapes ``onnx.shape_inference`` infers - the same operations
+the chosen input shapes (:mod:`mobench.core.inputs`; free dims fixed before
+inference), from the shapes ``onnx.shape_inference`` infers - the same operations
 and the same convention (bias adds not counted) as torch's FLOP counter, which
 counts the registered models (:mod:`mobench.models.complexity`). When a counted
 op has a shape inference cannot fix, or the graph holds an op that does
 multiply-adds this counter does not know (``Einsum``, ``QLinearConv``, RNNs,
-fused attention), the MACs are ``None`` ("not counted"), never a partial sum.
+fused attention) or control flow whose branches hold counted ops (``If``,
+``Loop``, ``Scan``), the MACs are ``None`` ("not counted"), never a partial sum.
 
 Why not a library: ``onnx-tool`` (PyPI) counts MACs with its own shape engine
 and a large dependency footprint; what is needed here is four operator
@@ -21,7 +26,6 @@ mobench uses.
 from __future__ import annotations
 
 from math import prod
-from typing import Any
 
 _FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16 (onnx.TensorProto)
 UNCOUNTED_OPS = {
@@ -40,17 +44,39 @@ UNCOUNTED_OPS = {
 }
 
 
-def count_params(model) -> int:
-    dq_inputs = {n.input[0] for n in model.graph.node if n.op_type == "DequantizeLinear" and n.input}
+def _graphs(graph):
+    """``graph`` and every subgraph of its control-flow nodes."""
+    yield graph
+    for node in graph.node:
+        for a in node.attribute:
+            if a.HasField("g"):
+                yield from _graphs(a.g)
+            for g in a.graphs:
+                yield from _graphs(g)
+
+
+def count_params(model) -> int | None:
+    """Weight elements (see the module docstring); ``None`` when the graph holds no weights at all."""
     total = 0
-    for init in model.graph.initializer:
-        if init.data_type in _FLOAT_TYPES or init.name in dq_inputs:
-            total += prod(init.dims) if init.dims else 1
-    return int(total)
+    found = False
+    for g in _graphs(model.graph):
+        dq_inputs = {n.input[0] for n in g.node if n.op_type == "DequantizeLinear" and n.input}
+        for init in g.initializer:
+            if init.data_type in _FLOAT_TYPES or init.name in dq_inputs:
+                total += prod(init.dims) if init.dims else 1
+                found = True
+        for n in g.node:
+            if n.op_type != "Constant":
+                continue
+            for a in n.attribute:
+                if a.name == "value" and a.t.data_type in _FLOAT_TYPES and len(a.t.dims) >= 1:
+                    total += prod(a.t.dims)
+                    found = True
+    return int(total) if found else None
 
 
-def _fix_batch(model):
-    """A copy whose graph inputs have batch 1 where the first dimension is symbolic."""
+def _fix_inputs(model, shapes: dict[str, tuple[int, ...]] | None):
+    """A copy whose graph inputs have the chosen ``shapes`` (default: a free leading dim set to 1)."""
     import onnx
 
     m = onnx.ModelProto()
@@ -60,7 +86,12 @@ def _fix_batch(model):
         if inp.name in inits or not inp.type.HasField("tensor_type"):
             continue
         dims = inp.type.tensor_type.shape.dim
-        if dims and not dims[0].HasField("dim_value"):
+        want = (shapes or {}).get(inp.name)
+        if want is not None and len(want) == len(dims):
+            for d, size in zip(dims, want, strict=True):
+                d.Clear()
+                d.dim_value = int(size)
+        elif dims and not (dims[0].HasField("dim_value") and dims[0].dim_value > 0):
             dims[0].Clear()
             dims[0].dim_value = 1
     return m
@@ -87,12 +118,20 @@ def _attr(node, name: str, default: int = 0) -> int:
     return default
 
 
-def count_macs(model) -> tuple[int | None, str]:
-    """``(MACs, "")`` at batch 1, or ``(None, reason)`` when the graph cannot be counted honestly."""
+CONTROL_FLOW = {"If", "Loop", "Scan"}
+
+
+def count_macs(model, shapes: dict[str, tuple[int, ...]] | None = None) -> tuple[int | None, str]:
+    """``(MACs, "")`` at the input ``shapes`` (default: batch 1), or ``(None, reason)`` when the graph
+    cannot be counted honestly."""
     import onnx
 
+    for g in list(_graphs(model.graph))[1:]:
+        ops = {n.op_type for n in g.node} & ({"Conv", "ConvTranspose", "Gemm", "MatMul"} | UNCOUNTED_OPS)
+        if ops:
+            return None, f"control flow (If/Loop/Scan) holds {', '.join(sorted(ops))}, whose MACs are not counted"
     try:
-        inferred = onnx.shape_inference.infer_shapes(_fix_batch(model), data_prop=True)
+        inferred = onnx.shape_inference.infer_shapes(_fix_inputs(model, shapes), data_prop=True)
     except Exception as exc:  # shape inference rejects some custom-domain graphs
         return None, f"onnx shape inference failed ({type(exc).__name__})"
     shapes = _shapes(inferred)
@@ -121,25 +160,26 @@ def count_macs(model) -> tuple[int | None, str]:
     return int(total), ""
 
 
-def input_info(model) -> dict[str, Any]:
-    """Name, shape (batch fixed to 1; None where symbolic) and element type of the first graph input."""
+def input_specs(model) -> list:
+    """Every graph input (initializers excluded) as an :class:`~mobench.core.inputs.InputSpec`:
+    dims free where the file leaves them symbolic (named by their ``dim_param``) or unknown."""
     import onnx
 
+    from ..core.inputs import InputDim, InputSpec
+
     inits = {i.name for i in model.graph.initializer}
+    out = []
     for inp in model.graph.input:
-        if inp.name in inits:
+        if inp.name in inits or not inp.type.HasField("tensor_type"):
             continue
         tt = inp.type.tensor_type
-        dims = list(tt.shape.dim)
-        shape: list[int | None] = [
-            int(d.dim_value) if d.HasField("dim_value") and d.dim_value > 0 else None for d in dims
-        ]
-        if shape and shape[0] is None:
-            shape[0] = 1
-        return {
-            "name": inp.name,
-            "shape": shape,
-            "elem_type": onnx.TensorProto.DataType.Name(tt.elem_type).lower(),
-            "kind": "tensor",
-        }
-    return {}
+        dims = tuple(
+            InputDim(int(d.dim_value)) if d.HasField("dim_value") and d.dim_value > 0 else InputDim(None, d.dim_param or None)
+            for d in tt.shape.dim
+        )
+        try:
+            dtype = str(onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type))
+        except Exception:  # an element type numpy has no name for (e.g. bfloat16, strings)
+            dtype = onnx.TensorProto.DataType.Name(tt.elem_type).lower()
+        out.append(InputSpec(inp.name, dims, dtype))
+    return out
