@@ -119,6 +119,7 @@ def export_cmd(
     from ..core.errors import ExportError, UsageError
     from ..exporters import ExportConfig, default_recipe, expand_formats, export_many, format_recipes
     from ..models import resolve_models
+    from .options import apply_inputs
     from .progress import RichReporter
 
     kinds = [v for v in inputs or [] if "=" not in v]  # the former --input tensor|image

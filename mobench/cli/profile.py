@@ -59,12 +59,11 @@ def profile(
 
     from ..core.errors import UsageError
     from ..exporters import ExportConfig
+    from ..models import resolve_models
     from ..profiling import check_profile_device
     from ..workflows.profile import run_profile
-    from .progress import RichReporter
-
-    from ..models import resolve_models
     from .options import apply_inputs
+    from .progress import RichReporter
 
     check_profile_device(device)
     (model,) = apply_inputs(resolve_models([model]), inputs, input_data)

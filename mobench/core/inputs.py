@@ -110,7 +110,8 @@ class InputSpec:
         symbols = list(d.get("symbols") or [None] * len(shape))
         fixed = list(d.get("fixed") or [True] * len(shape))
         dims = tuple(
-            InputDim(None if s is None else int(s), sym, bool(f)) for s, sym, f in zip(shape, symbols, fixed, strict=False)
+            InputDim(None if s is None else int(s), sym, bool(f))
+            for s, sym, f in zip(shape, symbols, fixed, strict=False)
         )
         return cls(
             name=str(d["name"]),
@@ -253,7 +254,8 @@ def resolve(
         extra = [n for n in data if n not in names]
         if missing or extra:
             what = ", ".join(
-                ([f"missing {', '.join(missing)}"] if missing else []) + ([f"extra {', '.join(extra)}"] if extra else [])
+                ([f"missing {', '.join(missing)}"] if missing else [])
+                + ([f"extra {', '.join(extra)}"] if extra else [])
             )
             raise UsageError(f"--input-data for {model}: {what}; the file must hold exactly: {every}")
     symbols: dict[str, int] = {}

@@ -240,7 +240,17 @@ def _read_pte(path: Path) -> dict[str, Any]:
 
 
 # torch ScalarType codes (c10/core/ScalarType.h) -> numpy dtype names
-_SCALAR_TYPES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64", 5: "float16", 6: "float32", 7: "float64", 11: "bool"}
+_SCALAR_TYPES = {
+    0: "uint8",
+    1: "int8",
+    2: "int16",
+    3: "int32",
+    4: "int64",
+    5: "float16",
+    6: "float32",
+    7: "float64",
+    11: "bool",
+}
 
 
 def pte_input_specs(meta) -> list[InputSpec]:

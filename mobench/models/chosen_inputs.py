@@ -74,7 +74,7 @@ def _remember_chosen(base: UserModel, inputs: Inputs) -> UserModel:
     key = f"{base.key}+{inputs.label()}"
     first = inputs.specs[0] if inputs.specs else None
     shape = list(first.shape) if first is not None else []
-    size = int(shape[2]) if len(shape) == 4 and shape[2] == shape[3] else base.input_size
+    size = int(shape[2]) if len(shape) == 4 and shape[2] is not None and shape[2] == shape[3] else base.input_size
     macs, note = base.macs, base.macs_note
     if base.kind == "artifact" and base.format == "onnx" and base.path:
         from .artifact import onnx_counts

@@ -134,7 +134,7 @@ def count_macs(model, shapes: dict[str, tuple[int, ...]] | None = None) -> tuple
         inferred = onnx.shape_inference.infer_shapes(_fix_inputs(model, shapes), data_prop=True)
     except Exception as exc:  # shape inference rejects some custom-domain graphs
         return None, f"onnx shape inference failed ({type(exc).__name__})"
-    shapes = _shapes(inferred)
+    known = _shapes(inferred)
     total = 0
     for node in inferred.graph.node:
         op = node.op_type
@@ -142,8 +142,8 @@ def count_macs(model, shapes: dict[str, tuple[int, ...]] | None = None) -> tuple
             return None, f"the graph has {op}, whose MACs are not counted"
         if op not in ("Conv", "ConvTranspose", "Gemm", "MatMul"):
             continue
-        ins = [shapes.get(i) for i in node.input[:2]]
-        out = shapes.get(node.output[0])
+        ins = [known.get(i) for i in node.input[:2]]
+        out = known.get(node.output[0])
         if any(s is None for s in ins) or out is None:
             return None, f"{op} node {node.name or node.output[0]!r} has shapes inference cannot fix"
         a, w = ins
@@ -174,7 +174,9 @@ def input_specs(model) -> list:
             continue
         tt = inp.type.tensor_type
         dims = tuple(
-            InputDim(int(d.dim_value)) if d.HasField("dim_value") and d.dim_value > 0 else InputDim(None, d.dim_param or None)
+            InputDim(int(d.dim_value))
+            if d.HasField("dim_value") and d.dim_value > 0
+            else InputDim(None, d.dim_param or None)
             for d in tt.shape.dim
         )
         try:

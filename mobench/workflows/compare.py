@@ -26,7 +26,6 @@ out of the interval. The verdict: ``faster`` when the whole CI is below 1,
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass, field
 from typing import Any
 
