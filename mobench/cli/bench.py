@@ -185,6 +185,9 @@ def bench(
             f"[yellow]note:[/] the 1-minute load average reached {busy[0]:.1f} on {busy[1]} cores while "
             "timing: other processes shared the CPU, so expect noisy figures (compare mins and CIs)."
         )
+    from .options import say_input_notes
+
+    say_input_notes(names, console)
     if as_json:
         typer.echo(dumps(rows, indent=1))
     if bad:

@@ -58,6 +58,9 @@ def compare(
     res = run_compare(
         a, b, device=device, config=config, db=db, threads=threads, progress=RichReporter(console), inputs=choice
     )
+    from .options import say_input_notes
+
+    say_input_notes([res.a.model, res.b.model], console)
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=1))
         return

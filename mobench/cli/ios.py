@@ -12,6 +12,8 @@ from ..core.jsonout import dumps
 from .options import (
     DbOption,
     InferencesOption,
+    InputDataOption,
+    InputOption,
     ModelsOption,
     PresetOption,
     ProtocolOption,
@@ -84,6 +86,8 @@ def _build_plan(
     console,
     thermal_wait: float | None = None,
     recipe: str | None = None,
+    inputs: list[str] | None = None,
+    input_data: Path | None = None,
 ):
     from ..devices.remote.plan import build_plan, parse_compute_units
     from ..models import resolve_models
@@ -95,7 +99,9 @@ def _build_plan(
 
         ExportConfig(recipe=recipe).validate()
         check_recipe("coreml", recipe)
-    names = resolve_models(models, preset)
+    from .options import apply_inputs
+
+    names = apply_inputs(resolve_models(models, preset), inputs, input_data)
     with progress_bar(console, transient=True) as bar:
         task = bar.add_task("export", total=len(names))
 
@@ -201,11 +207,24 @@ def plan_cmd(
         help="Core ML recipe of the models: fp16 (default), fp32, int8, w8, palettize6, palettize4, w8a8 (recorded in the plan).",
     ),
     precision: str | None = typer.Option(None, "--precision", hidden=True, help="Former name of --recipe."),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
 ) -> None:
     console = _console()
     cfg = _config(protocol_name, rounds, inferences, warmup, trim, reload_per_round)
     result = _build_plan(
-        model, preset, compute_units, cfg, out, with_onnx, force, console, thermal_wait, recipe=recipe or precision
+        model,
+        preset,
+        compute_units,
+        cfg,
+        out,
+        with_onnx,
+        force,
+        console,
+        thermal_wait,
+        recipe=recipe or precision,
+        inputs=inputs,
+        input_data=input_data,
     )
     p = result.plan
     console.print(

@@ -170,6 +170,7 @@ def show_cmd(
 
         data["inputs"] = [s.describe() for s in declared(name)]
         data["chosen_inputs"] = [s.describe() for s in inputs_of(name).specs]
+        data["input_notes"] = list(inputs_of(name).notes)
     if counts:
         from ..models.complexity import model_complexity
 

@@ -70,16 +70,20 @@ InputOption = Annotated[list[str] | None, typer.Option("--input", "-i", help=INP
 InputDataOption = Annotated[Path | None, typer.Option("--input-data", help=INPUT_DATA_HELP, metavar="FILE.npz")]
 
 
-def apply_inputs(names: list[str], inputs: list[str] | None, input_data: Path | None, *, say=None) -> list[str]:
-    """The measured names of ``names`` with the chosen inputs (one-line UsageError for bad input);
-    ``say(text)`` is told what a rule fixed (a free batch set to 1)."""
+def apply_inputs(names: list[str], inputs: list[str] | None, input_data: Path | None) -> list[str]:
+    """The measured names of ``names`` with the chosen inputs (one-line UsageError for bad input)."""
     from ..core.inputs import InputChoice
     from ..models.chosen_inputs import choose_all
 
-    out, notes = choose_all(names, InputChoice.parse(inputs, input_data))
-    for note in notes:
-        if say is not None:
-            say(f"note: {note}")
+    return choose_all(names, InputChoice.parse(inputs, input_data))[0]
+
+
+def say_input_notes(names: list[str], console=None) -> None:
+    """Print what a rule fixed in the inputs of ``names`` (a free batch set to 1), after the command's output."""
+    from ..models.chosen_inputs import input_notes
+
+    for note in input_notes(names):
+        if console is not None:
+            console.print(f"note: {note}", markup=False, highlight=False)
         else:
             typer.echo(f"note: {note}", err=True)
-    return out

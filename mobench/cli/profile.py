@@ -89,6 +89,9 @@ def profile(
         progress=RichReporter(console),
     )
     print_profile(console, prof, top)
+    from .options import say_input_notes
+
+    say_input_notes([model], console)
     if plot is not None or report is not None:
         _outputs(console, db, device, plot, report)
     if as_json:

@@ -97,10 +97,14 @@ def _remember_chosen(base: UserModel, inputs: Inputs) -> UserModel:
 
 def choose_all(names: list[str], choice: InputChoice | None) -> tuple[list[str], list[str]]:
     """:func:`choose` for every model: ``(names, notes)``, the notes saying what was fixed by rule (batch 1)."""
-    out, notes = [], []
-    for n in names:
-        k = choose(n, choice)
-        out.append(k)
+    out = [choose(n, choice) for n in names]
+    return out, input_notes(out)
+
+
+def input_notes(names: list[str]) -> list[str]:
+    """What a rule fixed in the inputs of ``names`` (a free batch set to 1), one sentence each."""
+    notes = []
+    for k in names:
         if is_user_key(k):
             notes += [f"{lookup(k).label}: {note}" for note in inputs_of(k).notes]
-    return out, notes
+    return notes
