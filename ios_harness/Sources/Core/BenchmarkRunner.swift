@@ -206,7 +206,7 @@ struct BenchmarkRunner {
                     memory.footprintAfterLoadMb = Memory.mebibytes(probe.footprintBytes())
                 }
                 if input == nil {
-                    let prepared = try loaded.prepareInput()
+                    let prepared = try loaded.prepareInput(planInputs: planRun.inputs ?? [])
                     input = prepared
                     result.inputs = prepared.descriptions
                 }

@@ -130,6 +130,20 @@ final class KnownCostEngine: InferenceEngine, @unchecked Sendable {
             )
         }
 
+        /// One buffer per plan input, of the plan's element count, in the plan's order.
+        func prepareInput(planInputs: [PlanInput]) throws -> PreparedInput {
+            if planInputs.isEmpty {
+                return try prepareInput()
+            }
+            for input in planInputs where PlanInput.elementSize(input.dtype) == nil {
+                throw EngineError(description: "known-cost engine: input '\(input.name)' has dtype \(input.dtype), which the harness cannot feed")
+            }
+            return PreparedInput(
+                payload: planInputs.map { Buffer(count: $0.count) } as NSArray,
+                descriptions: planInputs.map(\.reportDescription)
+            )
+        }
+
         func predict(_ input: PreparedInput) throws -> AnyObject {
             if let limit = costs.predictFailsAfter, predictions >= limit {
                 throw EngineError(description: "known-cost engine: prediction \(predictions + 1) fails as configured")

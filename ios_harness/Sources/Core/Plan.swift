@@ -61,6 +61,9 @@ struct PlanRun: Codable, Equatable, Sendable {
     /// The export recipe of the model file (fp16, int8, palettize4 ...): recorded by the host,
     /// carried here so a plan read back says what it holds; the app runs the file as it is.
     var recipe: String?
+    /// Every input the app feeds, by name, as the host resolved them (absent: synthesized from
+    /// the model description alone).
+    var inputs: [PlanInput]?
 
     enum CodingKeys: String, CodingKey {
         case runId = "run_id"
@@ -69,6 +72,59 @@ struct PlanRun: Codable, Equatable, Sendable {
         case sha256
         case computeUnits = "compute_units"
         case recipe
+        case inputs
+    }
+}
+
+/// One model input as the plan fixes it: every dim set (a flexible-shape model gets this shape),
+/// its element type (numpy names), and optionally a file of its values beside the plan
+/// (raw little-endian C-order bytes of `dtype`).
+struct PlanInput: Codable, Equatable, Sendable {
+    var name: String
+    var shape: [Int]
+    var dtype: String
+    var kind: Kind
+    var valuesFile: String?
+    var valuesSha256: String?
+
+    enum Kind: String, Codable, Sendable {
+        case tensor
+        case image
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case shape
+        case dtype
+        case kind
+        case valuesFile = "values_file"
+        case valuesSha256 = "values_sha256"
+    }
+
+    /// Bytes of one element of `dtype`, nil for a type the harness does not know.
+    static func elementSize(_ dtype: String) -> Int? {
+        switch dtype {
+        case "float64", "int64": return 8
+        case "float32", "int32": return 4
+        case "float16", "int16": return 2
+        case "int8", "uint8", "bool": return 1
+        default: return nil
+        }
+    }
+
+    /// Elements of the input (1 for a scalar).
+    var count: Int { shape.reduce(1, *) }
+
+    /// What the report says about this input.
+    var reportDescription: InputDescription {
+        InputDescription(name: name, kind: kind == .image ? .image : .multiArray, shape: shape, dataType: dtype)
+    }
+}
+
+extension LoadedModel {
+    /// The default for a runtime that synthesizes its inputs from the model alone.
+    func prepareInput(planInputs: [PlanInput]) throws -> PreparedInput {
+        try prepareInput()
     }
 }
 
