@@ -274,7 +274,11 @@ def _check_forward(res: FactoryResult, label: str) -> None:
 
     from ..core.inputs import Inputs, feed
 
-    shapes = ", ".join(f"{s.name}={s.shape_text()}" for s in res.inputs)
+    shapes = (
+        ", ".join(f"{s.name}={s.shape_text()}" for s in res.inputs)
+        if len(res.inputs) > 1
+        else res.inputs[0].shape_text()
+    )
     try:
         arrays = feed(Inputs(res.inputs), 0)
         with torch.no_grad():

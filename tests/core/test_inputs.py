@@ -138,11 +138,19 @@ def test_npz_data_fixes_shapes_and_is_identified_by_sha256(tmp_path):
             "extra extra",
         ),
         (
-            {"input": np.zeros((1, 4), np.float64), "state": np.zeros((2, 1, 128), np.float32), "sr": np.array(1, np.int64)},
+            {
+                "input": np.zeros((1, 4), np.float64),
+                "state": np.zeros((2, 1, 128), np.float32),
+                "sr": np.array(1, np.int64),
+            },
             "input is float64, the model takes float32",
         ),
         (
-            {"input": np.zeros((1, 4), np.float32), "state": np.zeros((3, 1, 128), np.float32), "sr": np.array(1, np.int64)},
+            {
+                "input": np.zeros((1, 4), np.float32),
+                "state": np.zeros((3, 1, 128), np.float32),
+                "sr": np.array(1, np.int64),
+            },
             "dim 0 is 3 but the model fixes it at 2",
         ),
     ],
