@@ -161,7 +161,7 @@ def main() -> int:
                 "median_ms": run.get("median_ms"),
                 "params_m": info.get("params_m"),
                 "macs_m": info.get("macs_m"),
-                "macs_note": info.get("macs_note"),
+                "macs_note": info.get("macs_note") or "not counted",
                 "command": "mobench " + shlex.join(bench[:-3]).replace(str(cache_dir()), "$CACHE"),
             }
         )
@@ -169,7 +169,7 @@ def main() -> int:
     print("| model | inputs | median ms | params M | MACs M |")
     print("|---|---|---:|---:|---:|")
     for r in rows:
-        macs = r["macs_m"] if r["macs_m"] is not None else f"not counted ({r['macs_note']})"
+        macs = r["macs_m"] if r["macs_m"] is not None else r["macs_note"]
         print(f"| {r['model']} | {r['inputs']} | {r['median_ms']:.2f} | {r['params_m']} | {macs} |")
     print("\nCommands:")
     for r in rows:

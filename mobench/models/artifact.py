@@ -18,8 +18,8 @@ from math import prod
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import UsageError, one_line
-from ..core.inputs import InputDim, InputSpec, resolve, spec
+from ..core.errors import MobenchError, UsageError, one_line
+from ..core.inputs import InputDim, Inputs, InputSpec, feed, resolve, spec
 from ..core.util import sha256_path
 from . import onnx_complexity as oc
 from ._user_index import SHA_CHARS, UserModel, lookup, remember
@@ -108,10 +108,11 @@ def _read_onnx(path: Path) -> dict[str, Any]:
     specs = oc.input_specs(model)
     params = oc.count_params(model)
     try:  # MACs at the model's default inputs; with free dims other than batch they wait for --input
-        shapes = resolve(path.name, specs).shapes()
-        macs, reason = oc.count_macs(model, shapes)
+        inputs = resolve(path.name, specs)
     except UsageError:
         macs, reason = None, "free input dims: counted at the shapes given with --input"
+    else:
+        macs, reason = _onnx_macs(model, inputs)
     return {
         "params": params,
         "params_note": "" if params is not None else "the graph holds no floating-point weights mobench can find",
@@ -121,11 +122,21 @@ def _read_onnx(path: Path) -> dict[str, Any]:
     }
 
 
-def onnx_counts(path: str, shapes: dict[str, tuple[int, ...]]) -> tuple[int | None, str]:
-    """MACs of an ONNX file at the chosen input ``shapes`` (``(None, reason)`` when not counted)."""
+def _onnx_macs(model, inputs: Inputs) -> tuple[int | None, str]:
+    def feeds():
+        try:
+            return feed(inputs, 0)
+        except MobenchError:  # e.g. a dtype mobench does not feed: static shapes only
+            return None
+
+    return oc.count_macs(model, inputs.shapes(), feeds())
+
+
+def onnx_counts(path: str, inputs: Inputs) -> tuple[int | None, str]:
+    """MACs of an ONNX file at the chosen ``inputs`` (``(None, reason)`` when not counted)."""
     import onnx
 
-    return oc.count_macs(onnx.load(path), shapes)
+    return _onnx_macs(onnx.load(path), inputs)
 
 
 def _read_coreml(path: Path) -> dict[str, Any]:

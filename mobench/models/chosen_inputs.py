@@ -79,7 +79,7 @@ def _remember_chosen(base: UserModel, inputs: Inputs) -> UserModel:
     if base.kind == "artifact" and base.format == "onnx" and base.path:
         from .artifact import onnx_counts
 
-        macs, note = onnx_counts(base.path, inputs.shapes())
+        macs, note = onnx_counts(base.path, inputs)
     elif base.kind == "factory":
         macs, note = None, ""  # counted at this shape by model_complexity, through the factory
     um = replace(

@@ -194,18 +194,51 @@ def test_models_show_counts_at_the_chosen_shape(work, run_cli):
     assert json.loads(out)["macs_m"] == round(128 * 128 * 8 * 27 / 1e6, 1)
 
 
-def test_weights_in_constant_nodes_count_and_control_flow_is_not_counted(work, run_cli):
+def write_einsum(path: Path) -> Path:
+    onnx, T, h, nh = _onnx()
+    g = h.make_graph(
+        [h.make_node("Einsum", ["x", "W"], ["y"], equation="ij,jk->ik")],
+        "ein",
+        [h.make_tensor_value_info("x", T.FLOAT, [1, 4])],
+        [h.make_tensor_value_info("y", T.FLOAT, [1, 4])],
+        [nh.from_array(np.ones((4, 4), np.float32), "W")],
+    )
+    onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def test_an_if_is_counted_as_the_branch_the_inputs_take(work, run_cli):
     from mobench.models.artifact import resolve_artifact
     from mobench.models.complexity import model_complexity
 
-    key = resolve_artifact(str(write_if(work / "if.onnx")))
-    cx = model_complexity(key)
+    cx = model_complexity(resolve_artifact(str(write_if(work / "if.onnx"))))
     assert cx["params"] == 16  # the initializer inside the If branch
-    assert cx["macs"] is None and "control flow" in cx["macs_note"]
-    code, out, err = run_cli(["models", "show", str(work / "if.onnx"), "--json"])
+    assert cx["macs"] == 16  # the seeded bool condition is True: the MatMul branch (1x4 @ 4x4)
+
+
+def test_uncounted_macs_say_why_never_zero(work, run_cli):
+    code, out, err = run_cli(["models", "show", str(write_einsum(work / "ein.onnx")), "--json"])
     assert code == 0, err
     data = json.loads(out)
-    assert data["macs_m"] is None and data["macs_note"].startswith("not counted: control flow")
+    assert data["params_m"] is not None
+    assert (
+        data["macs_m"] is None and data["macs_note"] == "not counted: the graph has Einsum, whose MACs are not counted"
+    )
+
+
+def test_a_graph_without_weights_has_params_not_counted(work, run_cli):
+    onnx, T, h, _ = _onnx()
+    g = h.make_graph(
+        [h.make_node("Relu", ["x"], ["y"])],
+        "relu",
+        [h.make_tensor_value_info("x", T.FLOAT, [1, 4])],
+        [h.make_tensor_value_info("y", T.FLOAT, [1, 4])],
+    )
+    onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 17)]), str(work / "relu.onnx"))
+    code, out, err = run_cli(["models", "show", str(work / "relu.onnx"), "--json"])
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["params_m"] is None and data["params_note"].startswith("not counted: the graph holds no")
 
 
 # --------------------------------------------------------------------------- cpu: several inputs of several dtypes
