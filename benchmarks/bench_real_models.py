@@ -147,7 +147,20 @@ def main() -> int:
             print(f"{path.name}: models show failed: {show.stderr.strip()}", file=sys.stderr)
             return 1
         info = json.loads(show.stdout)
-        bench = ["bench", "-m", str(path), *opts, "--device", "cpu", "--protocol", "quick", "--db", str(db), "--json"]
+        bench = [
+            "bench",
+            "-m",
+            str(path),
+            *opts,
+            "--device",
+            "cpu",
+            "--protocol",
+            "quick",
+            "--db",
+            str(db),
+            "--force",
+            "--json",
+        ]
         res = mobench(*bench)
         if res.returncode != 0:
             print(f"{path.name}: bench failed: {res.stderr.strip()}", file=sys.stderr)
@@ -162,10 +175,14 @@ def main() -> int:
                 "params_m": info.get("params_m"),
                 "macs_m": info.get("macs_m"),
                 "macs_note": info.get("macs_note") or "not counted",
-                "command": "mobench " + shlex.join(bench[:-3]).replace(str(cache_dir()), "$CACHE"),
+                "command": "mobench " + shlex.join(bench[:-4]).replace(str(cache_dir()), "$CACHE"),
             }
         )
-    print(f"\nReal models on cpu (ONNX Runtime), protocol quick; files under $CACHE = {cache_dir()}\n")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"\nReal models on cpu (ONNX Runtime), protocol quick, {os.cpu_count()} logical cores, "
+        f"1-minute load average {load:.1f} at the end; files under $CACHE = {cache_dir()}\n"
+    )
     print("| model | inputs | median ms | params M | MACs M |")
     print("|---|---|---:|---:|---:|")
     for r in rows:

@@ -274,11 +274,8 @@ def _check_forward(res: FactoryResult, label: str) -> None:
 
     from ..core.inputs import Inputs, feed
 
-    shapes = (
-        ", ".join(f"{s.name}={s.shape_text()}" for s in res.inputs)
-        if len(res.inputs) > 1
-        else res.inputs[0].shape_text()
-    )
+    texts = [f"{s.name}={s.shape_text()}" for s in res.inputs]
+    shapes = ", ".join(texts) if len(texts) > 1 else res.inputs[0].shape_text() if texts else "no inputs"
     try:
         arrays = feed(Inputs(res.inputs), 0)
         with torch.no_grad():
