@@ -135,8 +135,19 @@ final class KnownCostEngine: InferenceEngine, @unchecked Sendable {
             if planInputs.isEmpty {
                 return try prepareInput()
             }
-            for input in planInputs where PlanInput.elementSize(input.dtype) == nil {
-                throw EngineError(description: "known-cost engine: input '\(input.name)' has dtype \(input.dtype), which the harness cannot feed")
+            for input in planInputs {
+                guard let size = PlanInput.elementSize(input.dtype) else {
+                    throw EngineError(description: "known-cost engine: input '\(input.name)' has dtype \(input.dtype), which the harness cannot feed")
+                }
+                // A values file is read and checked against the input's dtype and shape, as Core ML's copy does.
+                if let url = input.valuesURL {
+                    let bytes = try Data(contentsOf: url).count
+                    guard bytes == input.count * size else {
+                        throw EngineError(
+                            description: "known-cost engine: values of input '\(input.name)' (\(url.lastPathComponent)) hold \(bytes) bytes; \(input.dtype) \(input.shape) takes \(input.count * size)"
+                        )
+                    }
+                }
             }
             return PreparedInput(
                 payload: planInputs.map { Buffer(count: $0.count) } as NSArray,

@@ -86,6 +86,8 @@ struct PlanInput: Codable, Equatable, Sendable {
     var kind: Kind
     var valuesFile: String?
     var valuesSha256: String?
+    /// Where `valuesFile` is on this device (set by the runner from its models folder; not in the plan).
+    var valuesURL: URL?
 
     enum Kind: String, Codable, Sendable {
         case tensor
@@ -110,6 +112,22 @@ struct PlanInput: Codable, Equatable, Sendable {
         case "int8", "uint8", "bool": return 1
         default: return nil
         }
+    }
+
+    init(name: String, shape: [Int], dtype: String, kind: Kind, valuesFile: String? = nil, valuesSha256: String? = nil) {
+        self.name = name
+        self.shape = shape
+        self.dtype = dtype
+        self.kind = kind
+        self.valuesFile = valuesFile
+        self.valuesSha256 = valuesSha256
+    }
+
+    /// This input with `valuesURL` set: its values file in `directory` (the app's Documents).
+    func located(in directory: URL) -> PlanInput {
+        var copy = self
+        copy.valuesURL = valuesFile.map { directory.appendingPathComponent($0) }
+        return copy
     }
 
     /// Elements of the input (1 for a scalar).

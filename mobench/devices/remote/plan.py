@@ -216,6 +216,7 @@ def build_plan(
                 man = getattr(art, "manifest", None) or {}
                 artifacts[dest.name] = {k: man.get(k) for k in ("precision", "reparameterized", "sha256") if k in man}
                 inputs[dest.name] = plan_inputs(art, model, tmp, stem)
+                extra_files += [i["values_file"] for i in inputs[dest.name] if "values_file" in i]
                 if with_onnx and not _is_model_file(model):  # a model file has no ONNX companion
                     onnx_art = export_fn(model, "onnx", work / stem / "onnx", "tensor")
                     shutil.move(str(onnx_art.path), tmp / f"{stem}.onnx")
