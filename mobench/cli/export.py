@@ -43,23 +43,10 @@ from ..exporters.config import formats_help, recipes_help  # noqa: E402  (light:
 def _factory_resolution(names: list[str], resolution: int) -> int:
     """The export resolution of factories with chosen inputs: one square 1x3xSxS input, the same S for all."""
     from ..core.errors import UsageError
-    from ..models.chosen_inputs import inputs_of
+    from ..models.chosen_inputs import export_size
     from ..models.user import is_user_key, lookup
 
-    sizes = set()
-    for n in names:
-        if not is_user_key(n):
-            continue
-        um = lookup(n)
-        shapes = [s.shape for s in inputs_of(n).specs]
-        if um.kind != "factory" or len(shapes) != 1 or len(shapes[0]) != 4 or shapes[0][:2] != (1, 3):
-            raise UsageError(
-                f"{um.label}: the exporters take one 1x3xHxW input; time a model of several or other inputs "
-                "on --device torch (model files are timed as they are, not exported)"
-            )
-        if shapes[0][2] != shapes[0][3]:
-            raise UsageError(f"{um.label}: the exporters take a square input, not {shapes[0][2]}x{shapes[0][3]}")
-        sizes.add(int(shapes[0][2] or resolution))
+    sizes = {export_size(n) for n in names if is_user_key(n) and lookup(n).kind == "factory"}
     if len(sizes) > 1:
         raise UsageError(f"--input gives these factories different sizes ({sorted(sizes)}); export them separately")
     return sizes.pop() if sizes else resolution

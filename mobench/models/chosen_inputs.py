@@ -108,3 +108,20 @@ def input_notes(names: list[str]) -> list[str]:
         if is_user_key(k):
             notes += [f"{lookup(k).label}: {note}" for note in inputs_of(k).notes]
     return notes
+
+
+def export_size(key: str) -> int:
+    """The square size S a factory is exported at: its inputs must be one ``1x3xSxS`` float32 tensor
+    (what every exporter takes); UsageError, one line, otherwise."""
+    um = lookup(key)
+    specs = inputs_of(key).specs
+    shape = specs[0].shape if len(specs) == 1 else ()
+    if len(specs) != 1 or len(shape) != 4 or shape[:2] != (1, 3) or specs[0].dtype != "float32":
+        given = "; ".join(s.describe() for s in specs)
+        raise UsageError(
+            f"{um.label} takes {given}: the exporters take one 1x3xHxW float32 input; "
+            "time it on --device torch (model files are timed as they are)"
+        )
+    if shape[2] != shape[3]:
+        raise UsageError(f"{um.label}: the exporters take a square input, not {shape[2]}x{shape[3]}")
+    return int(shape[2] or um.input_size)

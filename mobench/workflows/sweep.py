@@ -31,6 +31,7 @@ from ..exporters import ExportConfig, export, find_artifact
 from ..exporters.config import DEFAULT_RESOLUTION
 from ..exporters.model_file import as_artifact
 from ..models import resolve_models
+from ..models.chosen_inputs import export_size
 from ..models.user import is_artifact, is_user_key, lookup
 from ..results import Store
 from .model_files import check_device
@@ -220,6 +221,8 @@ def run_sweep(
     for name in names:
         if is_artifact(name):
             check_device(name, dev)  # a model file runs only where its format runs: bad input, before anything
+        elif is_user_key(name) and dev.artifact_format is not None:
+            export_size(name)  # a factory of several or non-square inputs is not exported: bad input, before anything
     units = [Unit(n, n, dev, export_config, config_key(config, **dev.options_key())) for n in names]
     if unfused_names:
         if dev.artifact_format is None:  # eager torch: the unfused graph is a device option
