@@ -377,6 +377,11 @@ FACTORY = textwrap.dedent("""
 
     def old_form():
         return nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.LazyLinear(2)), 40
+
+
+    def square():
+        net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+        return net, torch.randn(1, 3, 32, 32)
 """)
 
 
@@ -471,3 +476,37 @@ def test_ios_plan_writes_every_input_and_the_values(work, run_cli, two_input_mlp
     code, _, err = run_cli(["ios", "plan", "-m", str(two_input_mlpackage), "-i", "x=1x3x9x9", "-o", str(bad)])
     assert "fixes it at 8" in one_line_error(code, err)
     assert not bad.exists()
+
+
+def test_export_a_factory_at_a_chosen_size_and_refuse_several_inputs(work, run_cli):
+    (work / "net.py").write_text(FACTORY)
+    out_dir = work / "ex"
+    code, out, err = run_cli(
+        ["export", "-m", "net.py:square", "-i", "input=1x3x48x48", "--format", "onnx", "--out", str(out_dir), "--json"]
+    )
+    assert code == 0, err
+    (res,) = json.loads(out)
+    manifest = json.loads(Path(res["manifest"]).read_text())
+    assert manifest["artifacts"]["onnx"]["input"]["shape"] == [1, 3, 48, 48]
+    code, _, err = run_cli(["export", "-m", "net.py:build", "-i", "image=1x3x32x32", "--format", "onnx"])
+    assert "the exporters take one 1x3xHxW float32 input" in one_line_error(code, err)
+    code, _, err = run_cli(["bench", "-m", "net.py:build", "--device", "cpu", "--db", str(work / "r.sqlite")])
+    assert "time it on --device torch" in one_line_error(code, err)
+    assert runs(work / "r.sqlite") == []
+    code, _, err = run_cli(["export", "-m", "s0", "--format", "onnx", "--input", "video"])
+    assert "unknown input kind" in one_line_error(code, err)
+
+
+def test_profile_and_run_take_the_input_rules(work, run_cli):
+    det = write_detector(work / "det.onnx")
+    db = work / "r.sqlite"
+    code, out, err = run_cli(["profile", "-m", str(det), "-i", "x=1x3x32x32", "--runs", "3", "--db", str(db), "--json"])
+    assert code == 0, err
+    assert json.loads(out)["model"].endswith("+x=1x3x32x32")
+    code, _, err = run_cli(["profile", "-m", str(det), "--db", str(db)])
+    assert "height?" in one_line_error(code, err)
+    code, _, err = run_cli(["run", "-m", str(det), "--out", str(work / "out")])
+    assert "height?" in one_line_error(code, err)
+    code, _, err = run_cli(["run", "--input", "x=1x3x32x32", "--out", str(work / "out")])
+    assert "apply to the models given with --model" in one_line_error(code, err)
+    assert not (work / "out" / "mobench.sqlite").exists()
