@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from ..core.target import target_of
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _V1 = """
 CREATE TABLE runs (
@@ -250,6 +250,15 @@ CREATE TABLE studies (
 );
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+# Version 5: the inputs a run fed (mobench.core.inputs.Inputs): every input's name, shape and
+# dtype as JSON, the measurement's input label (``x=1x3x640x640``, also the suffix of a chosen-inputs
+# model name) and the sha256 of an --input-data file. Older runs keep NULL: the zoo's default input.
+_V5 = """
+ALTER TABLE runs ADD COLUMN inputs_json TEXT;
+ALTER TABLE runs ADD COLUMN input_label TEXT;
+ALTER TABLE runs ADD COLUMN input_data_sha256 TEXT
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_backfill}
 assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))  # one migration per version, none skipped

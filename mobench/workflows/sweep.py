@@ -31,7 +31,7 @@ from ..exporters import ExportConfig, export, find_artifact
 from ..exporters.config import DEFAULT_RESOLUTION
 from ..exporters.model_file import as_artifact
 from ..models import resolve_models
-from ..models.chosen_inputs import export_size
+from ..models.chosen_inputs import export_size, inputs_of
 from ..models.user import is_artifact, is_user_key, lookup
 from ..results import Store
 from .model_files import check_device
@@ -398,6 +398,11 @@ def _store(rec: RunRecord, u: Unit, store: Store | None) -> RunRecord:
     rec.extra["config_key"] = u.key
     if is_user_key(u.model):
         rec.extra["model_source"] = lookup(u.model).to_dict()
+        if not rec.inputs:
+            try:
+                rec.inputs = inputs_of(u.model).to_dict()
+            except MobenchError:  # a failed record of a model whose inputs do not resolve
+                pass
     if store is not None:
         rec.extra["run_id"] = store.add_run(rec, config_key=u.key)
     return rec

@@ -261,6 +261,10 @@ def test_several_inputs_from_an_npz_are_fed_as_given(work, run_cli):
     from mobench.core.util import sha256_path
 
     assert exp["input_data_sha256"] == sha256_path(npz)
+    with sqlite3.connect(db) as con:  # stored with the run, in its own columns
+        label, sha, spec = con.execute("SELECT input_label, input_data_sha256, inputs_json FROM runs").fetchone()
+    assert label == f"a=1x16,ids=1x6,mask=1x6,n=scalar+data={sha256_path(npz)[:10]}" and sha == sha256_path(npz)
+    assert [i["dtype"] for i in json.loads(spec)["inputs"]] == ["float32", "int64", "bool", "int64"]
     assert exp["inputs"] == "a: [1, 16] float32; ids: [1, 6] int64; mask: [1, 6] bool; n: [] int64"
 
 
