@@ -514,3 +514,41 @@ def test_profile_and_run_take_the_input_rules(work, run_cli):
     code, _, err = run_cli(["run", "--input", "x=1x3x32x32", "--out", str(work / "out")])
     assert "apply to the models given with --model" in one_line_error(code, err)
     assert not (work / "out" / "mobench.sqlite").exists()
+
+
+def test_core_ml_descriptions_give_dtypes_flexible_dims_and_images():
+    pytest.importorskip("coremltools")
+    from coremltools.proto import FeatureTypes_pb2 as ft
+    from coremltools.proto import Model_pb2
+
+    from mobench.models.artifact import coreml_input_specs
+
+    spec = Model_pb2.Model()
+    a = spec.description.input.add()
+    a.name = "tokens"
+    a.type.multiArrayType.shape.extend([1, 16])
+    a.type.multiArrayType.dataType = ft.ArrayFeatureType.INT32
+    for n in (16, 32, 64):
+        a.type.multiArrayType.enumeratedShapes.shapes.add().shape.extend([1, n])
+    b = spec.description.input.add()
+    b.name = "image"
+    b.type.imageType.width, b.type.imageType.height = 320, 240
+    b.type.imageType.colorSpace = ft.ImageFeatureType.RGB
+    r = b.type.imageType.imageSizeRange
+    r.widthRange.lowerBound, r.widthRange.upperBound = 64, 1024
+    r.heightRange.lowerBound, r.heightRange.upperBound = 64, 1024
+    c = spec.description.input.add()
+    c.name = "x"
+    c.type.multiArrayType.shape.extend([1, 3, 8, 8])
+    c.type.multiArrayType.dataType = ft.ArrayFeatureType.FLOAT16
+
+    tokens, image, x = coreml_input_specs(spec)
+    assert tokens.describe() == "tokens: [1, 16] int32" and [d.fixed for d in tokens.dims] == [True, False]
+    assert image.describe() == "image: [1, 3, 240, 320] uint8 image" and not image.dims[2].fixed
+    assert x.describe() == "x: [1, 3, 8, 8] float16" and all(d.fixed for d in x.dims)
+    from mobench.core.inputs import resolve
+
+    chosen = resolve("m.mlpackage", [tokens, image, x], {"tokens": (1, 64), "image": (1, 3, 480, 640)})
+    assert chosen.label() == "tokens=1x64,image=1x3x480x640,x=1x3x8x8"
+    with pytest.raises(Exception, match="fixes it at 8"):
+        resolve("m.mlpackage", [x], {"x": (1, 3, 16, 16)})
