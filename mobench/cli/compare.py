@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .options import InputDataOption, InputOption
+from .options import DEVICE_HELP, DeviceOptions, DeviceOptionsDep, InputDataOption, InputOption
 
 HELP = """Is A faster than B? Times both in interleaved ABAB rounds and reports the ratio A/B with a bootstrap CI.
 
@@ -30,10 +30,12 @@ Examples:
 def compare(
     a: str = typer.Argument(..., help="Side A: MODEL\\[:unfused]\\[:fp16]\\[@DEVICE], e.g. mobileone_s0."),
     b: str = typer.Argument(..., help="Side B, e.g. mobileone_s0:unfused."),
-    device: str | None = typer.Option(None, "--device", "-d", help="Device of a side without @DEVICE (default cpu)."),
+    device: str | None = typer.Option(
+        None, "--device", "-d", help="Device of a side without @DEVICE (default cpu). " + DEVICE_HELP
+    ),
+    device_options: DeviceOptionsDep = DeviceOptions(),
     inputs: InputOption = None,
     input_data: InputDataOption = None,
-    threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
     rounds: int | None = typer.Option(None, "--rounds", help="Most round pairs (default 60)."),
     inferences: int | None = typer.Option(None, "--inferences", help="Timed inferences per round (default 10)."),
     time_budget: float | None = typer.Option(
@@ -44,7 +46,7 @@ def compare(
 ) -> None:
     from rich.console import Console
 
-    from ..workflows.compare import COMPARE_CONFIG, run_compare
+    from ..workflows.compare import COMPARE_CONFIG, run_compare, side_device
     from .progress import RichReporter
 
     overrides = {
@@ -55,8 +57,9 @@ def compare(
     from ..core.inputs import InputChoice
 
     choice = InputChoice.parse(inputs, input_data)
+    opts = device_options.for_devices([side_device(s, device or "cpu") for s in (a, b)])
     res = run_compare(
-        a, b, device=device, config=config, db=db, threads=threads, progress=RichReporter(console), inputs=choice
+        a, b, device=device, config=config, db=db, device_options=opts, progress=RichReporter(console), inputs=choice
     )
     from .options import say_input_notes
 
