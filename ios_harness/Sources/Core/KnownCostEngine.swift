@@ -136,15 +136,13 @@ final class KnownCostEngine: InferenceEngine, @unchecked Sendable {
                 return try prepareInput()
             }
             for input in planInputs {
-                guard let size = PlanInput.elementSize(input.dtype) else {
-                    throw EngineError(description: "known-cost engine: input '\(input.name)' has dtype \(input.dtype), which the harness cannot feed")
-                }
+                let size = input.dtype.size
                 // A values file is read and checked against the input's dtype and shape, as Core ML's copy does.
                 if let url = input.valuesURL {
                     let bytes = try Data(contentsOf: url).count
                     guard bytes == input.count * size else {
                         throw EngineError(
-                            description: "known-cost engine: values of input '\(input.name)' (\(url.lastPathComponent)) hold \(bytes) bytes; \(input.dtype) \(input.shape) takes \(input.count * size)"
+                            description: "known-cost engine: values of input '\(input.name)' (\(url.lastPathComponent)) hold \(bytes) bytes; \(input.dtype.rawValue) \(input.shape) takes \(input.count * size)"
                         )
                     }
                 }

@@ -76,23 +76,46 @@ struct PlanRun: Codable, Equatable, Sendable {
     }
 }
 
+/// How the app feeds a plan input: a multi-array or a pixel buffer.
+enum PlanInputKind: String, Codable, Sendable {
+    case tensor
+    case image
+}
+
+/// The element type of a plan input (numpy names, as the host writes them).
+enum PlanDType: String, Codable, Sendable {
+    case float32
+    case float16
+    case float64
+    case int64
+    case int32
+    case int16
+    case int8
+    case uint8
+    case bool
+
+    /// Bytes of one element.
+    var size: Int {
+        switch self {
+        case .float64, .int64: return 8
+        case .float32, .int32: return 4
+        case .float16, .int16: return 2
+        case .int8, .uint8, .bool: return 1
+        }
+    }
+}
+
 /// One model input as the plan fixes it: every dim set (a flexible-shape model gets this shape),
-/// its element type (numpy names), and optionally a file of its values beside the plan
-/// (raw little-endian C-order bytes of `dtype`).
+/// its element type, and optionally a file of its values beside the plan (raw little-endian
+/// C-order bytes of `dtype`).
 struct PlanInput: Codable, Equatable, Sendable {
     var name: String
     var shape: [Int]
-    var dtype: String
-    var kind: Kind
+    var dtype: PlanDType
+    var kind: PlanInputKind
+    /// A file name in the plan; `located(in:)` makes it a path on this device.
     var valuesFile: String?
     var valuesSha256: String?
-    /// Where `valuesFile` is on this device (set by the runner from its models folder; not in the plan).
-    var valuesURL: URL?
-
-    enum Kind: String, Codable, Sendable {
-        case tensor
-        case image
-    }
 
     enum CodingKeys: String, CodingKey {
         case name
@@ -103,18 +126,10 @@ struct PlanInput: Codable, Equatable, Sendable {
         case valuesSha256 = "values_sha256"
     }
 
-    /// Bytes of one element of `dtype`, nil for a type the harness does not know.
-    static func elementSize(_ dtype: String) -> Int? {
-        switch dtype {
-        case "float64", "int64": return 8
-        case "float32", "int32": return 4
-        case "float16", "int16": return 2
-        case "int8", "uint8", "bool": return 1
-        default: return nil
-        }
-    }
-
-    init(name: String, shape: [Int], dtype: String, kind: Kind, valuesFile: String? = nil, valuesSha256: String? = nil) {
+    init(
+        name: String, shape: [Int], dtype: PlanDType, kind: PlanInputKind, valuesFile: String? = nil,
+        valuesSha256: String? = nil
+    ) {
         self.name = name
         self.shape = shape
         self.dtype = dtype
@@ -123,11 +138,16 @@ struct PlanInput: Codable, Equatable, Sendable {
         self.valuesSha256 = valuesSha256
     }
 
-    /// This input with `valuesURL` set: its values file in `directory` (the app's Documents).
+    /// This input with its values file as a path in `directory` (the app's Documents).
     func located(in directory: URL) -> PlanInput {
         var copy = self
-        copy.valuesURL = valuesFile.map { directory.appendingPathComponent($0) }
+        copy.valuesFile = valuesFile.map { directory.appendingPathComponent($0).path }
         return copy
+    }
+
+    /// The values file (a path once `located(in:)`), nil when the input gets seeded values.
+    var valuesURL: URL? {
+        valuesFile.map { URL(fileURLWithPath: $0) }
     }
 
     /// Elements of the input (1 for a scalar).
@@ -135,7 +155,7 @@ struct PlanInput: Codable, Equatable, Sendable {
 
     /// What the report says about this input.
     var reportDescription: InputDescription {
-        InputDescription(name: name, kind: kind == .image ? .image : .multiArray, shape: shape, dataType: dtype)
+        InputDescription(name: name, kind: kind == .image ? .image : .multiArray, shape: shape, dataType: dtype.rawValue)
     }
 }
 
