@@ -121,10 +121,14 @@ def plan_inputs(art: Any, model: str, folder: Path, stem: str) -> list[dict[str,
     """The plan's ``inputs`` of one model: name, shape, dtype and kind of every input; with
     ``--input-data``, each array written beside the plan as raw little-endian C-order bytes
     (``<stem>.<input>.bin``, the app copies them into an MLMultiArray of that dtype and shape)."""
+    from ...core.errors import DeviceError
     from ...core.inputs import feed
     from ..base import run_inputs
 
-    inputs = run_inputs(art, model)
+    try:
+        inputs = run_inputs(art, model)
+    except DeviceError:  # an artifact that records no input shape: the app reads the model's description
+        return []
     arrays = feed(inputs, 0) if inputs.data is not None else {}
     out = []
     for s in inputs.specs:
