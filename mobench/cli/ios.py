@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from ..core.jsonout import dumps
+from ..exporters.config import format_recipes
 from .options import (
     DbOption,
     InferencesOption,
@@ -206,9 +207,8 @@ def plan_cmd(
         None,
         "--recipe",
         "-r",
-        help="Core ML recipe of the models: fp16 (default), fp32, int8, w8, palettize6, palettize4, w8a8 (recorded in the plan).",
+        help=f"Core ML recipe of the models: {', '.join(format_recipes('coreml'))} (the first is the default; recorded in the plan).",
     ),
-    precision: str | None = typer.Option(None, "--precision", hidden=True, help="Former name of --recipe."),
     inputs: InputOption = None,
     input_data: InputDataOption = None,
 ) -> None:
@@ -224,7 +224,7 @@ def plan_cmd(
         force,
         console,
         thermal_wait,
-        recipe=recipe or precision,
+        recipe=recipe,
         inputs=inputs,
         input_data=input_data,
     )

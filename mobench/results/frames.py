@@ -23,7 +23,6 @@ RUN_COLUMNS = [
     "device",
     "target",
     "format",
-    "precision",
     "reparameterized",
     "protocol",
     "headline",

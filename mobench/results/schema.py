@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from .legacy import target_of
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _V1 = """
 CREATE TABLE runs (
@@ -250,15 +250,40 @@ CREATE TABLE studies (
 );
 """
 
-# Version 5: the inputs a run fed (mobench.core.inputs.Inputs): every input's name, shape and
+# Version 5: one recipe column. ``runs.precision`` (the artifact's recipe, from version 1) and
+# ``runs.recipe`` (the target's recipe, from version 2) held the same name under two words;
+# ``recipe`` keeps it (:func:`_v5_fold_precision_into_recipe`).
+_V5 = ""
+
+
+def _v5_fold_precision_into_recipe(conn: sqlite3.Connection) -> None:
+    """Fold ``runs.precision`` into ``runs.recipe`` and drop ``precision``.
+
+    ``recipe`` takes ``precision`` where it is empty. A run whose two columns disagree
+    (none written by mobench do) keeps its ``precision`` value in ``extra_json``, so
+    nothing stored is lost.
+    """
+    conn.execute("UPDATE runs SET recipe = precision WHERE recipe IS NULL AND precision IS NOT NULL")
+    for run_id, precision, extra in conn.execute(
+        "SELECT id, precision, extra_json FROM runs WHERE precision IS NOT NULL AND recipe != precision"
+    ).fetchall():
+        kept = {**json.loads(extra or "{}"), "precision": precision}
+        conn.execute("UPDATE runs SET extra_json = ? WHERE id = ?", (json.dumps(kept, sort_keys=True), run_id))
+    conn.execute("ALTER TABLE runs DROP COLUMN precision")
+
+
+# Version 6: the inputs a run fed (mobench.core.inputs.Inputs): every input's name, shape and
 # dtype as JSON, the measurement's input label (``x=1x3x640x640``, also the suffix of a chosen-inputs
 # model name) and the sha256 of an --input-data file. Older runs keep NULL: the zoo's default input.
-_V5 = """
+_V6 = """
 ALTER TABLE runs ADD COLUMN inputs_json TEXT;
 ALTER TABLE runs ADD COLUMN input_label TEXT;
 ALTER TABLE runs ADD COLUMN input_data_sha256 TEXT
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
-MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_backfill}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
+MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _v2_backfill,
+    5: _v5_fold_precision_into_recipe,
+}
 assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))  # one migration per version, none skipped

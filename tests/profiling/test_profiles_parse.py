@@ -22,6 +22,7 @@ from mobench.profiling.coreml_plan import (
     profile_from_report_run,
 )
 from mobench.profiling.onnxruntime import parse_trace
+from mobench.results.schema import SCHEMA_VERSION
 from mobench.workflows.profile import check_profile_device
 
 
@@ -239,7 +240,7 @@ def test_store_migrates_to_v4_and_keeps_profiles_linked_to_runs(tmp_path):
         list_profiles,
         list_studies,
     )
-    from mobench.results.schema import MIGRATIONS, SCHEMA_VERSION
+    from mobench.results.schema import MIGRATIONS
 
     db = tmp_path / "old.sqlite"
     conn = sqlite3.connect(db)  # a version-1 store, as an older mobench wrote it
@@ -248,7 +249,7 @@ def test_store_migrates_to_v4_and_keeps_profiles_linked_to_runs(tmp_path):
     conn.commit()
     conn.close()
     with Store(db) as store:
-        assert store.schema_version == SCHEMA_VERSION >= 4
+        assert store.schema_version == SCHEMA_VERSION
         rec = _iphone_record(PLAN)
         run_id = store.add_run(rec)
         prof = profile_from_report_run(store.get_run(run_id))
