@@ -41,12 +41,15 @@ Examples:
 
 
 def _factory_resolution(names: list[str], resolution: int) -> int:
-    """The export resolution of factories with chosen inputs: one square 1x3xSxS input, the same S for all."""
+    """The export resolution of factories with chosen inputs: S of their one square 1x3xSxS input, the same
+    S for all (a factory of other inputs is exported with its own inputs, whatever the resolution)."""
     from ..core.errors import UsageError
-    from ..models.chosen_inputs import export_size
+    from ..models.chosen_inputs import export_inputs, export_size
     from ..models.user import is_user_key, lookup
 
-    sizes = {export_size(n) for n in names if is_user_key(n) and lookup(n).kind == "factory"}
+    sizes = {
+        export_size(n) for n in names if is_user_key(n) and lookup(n).kind == "factory" and export_inputs(n) is None
+    }
     if len(sizes) > 1:
         raise UsageError(f"--input gives these factories different sizes ({sorted(sizes)}); export them separately")
     return sizes.pop() if sizes else resolution

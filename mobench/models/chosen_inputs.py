@@ -110,18 +110,29 @@ def input_notes(names: list[str]) -> list[str]:
     return notes
 
 
+def single_image(inputs: Inputs) -> bool:
+    """Whether ``inputs`` are the zoo's form: one ``1x3xSxS`` float32 tensor (exported as ``input``)."""
+    if len(inputs.specs) != 1 or inputs.data is not None:
+        return False
+    s = inputs.specs[0]
+    shape = s.shape
+    return len(shape) == 4 and shape[:2] == (1, 3) and shape[2] == shape[3] and s.dtype == "float32"
+
+
+def export_inputs(key: str) -> Inputs | None:
+    """The inputs a factory is exported with, by name, shape and dtype; None for the zoo's one
+    ``1x3xSxS`` float32 input (exported as ``input`` at resolution S, as every registered model)."""
+    if not is_user_key(key) or lookup(key).kind != "factory":
+        return None
+    inputs = inputs_of(key)
+    return None if single_image(inputs) else inputs
+
+
 def export_size(key: str) -> int:
-    """The square size S a factory is exported at: its inputs must be one ``1x3xSxS`` float32 tensor
-    (what every exporter takes); UsageError, one line, otherwise."""
+    """The square size S a factory is exported at: S of its one ``1x3xSxS`` float32 input, else the
+    size it declares (a factory of other inputs is exported with them, :func:`export_inputs`)."""
     um = lookup(key)
-    specs = inputs_of(key).specs
-    shape = specs[0].shape if len(specs) == 1 else ()
-    if len(specs) != 1 or len(shape) != 4 or shape[:2] != (1, 3) or specs[0].dtype != "float32":
-        given = "; ".join(s.describe() for s in specs)
-        raise UsageError(
-            f"{um.label} takes {given}: the exporters take one 1x3xHxW float32 input; "
-            "time it on --device torch (model files are timed as they are)"
-        )
-    if shape[2] != shape[3]:
-        raise UsageError(f"{um.label}: the exporters take a square input, not {shape[2]}x{shape[3]}")
-    return int(shape[2] or um.input_size)
+    inputs = inputs_of(key)
+    if single_image(inputs):
+        return int(inputs.specs[0].shape[2] or um.input_size)
+    return um.input_size

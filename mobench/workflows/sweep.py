@@ -30,8 +30,9 @@ from ..devices import LocalDevice, device_class, export_options, get_device
 from ..exporters import ExportConfig, export, find_artifact
 from ..exporters.config import DEFAULT_RESOLUTION
 from ..exporters.model_file import as_artifact
+from ..exporters.pipeline import check_inputs
 from ..models import resolve_models
-from ..models.chosen_inputs import export_size, inputs_of
+from ..models.chosen_inputs import inputs_of
 from ..models.user import is_artifact, is_user_key, lookup
 from ..results import Store
 from .model_files import check_device
@@ -230,7 +231,9 @@ def run_sweep(
         if is_artifact(name):
             check_device(name, dev)  # a model file runs only where its format runs: bad input, before anything
         elif is_user_key(name) and dev.artifact_format is not None:
-            export_size(name)  # a factory of several or non-square inputs is not exported: bad input, before anything
+            # a quantized recipe of a factory of its own inputs: bad input, before anything
+            ec = export_config if export_config is not None else ExportConfig(input_kind=config.input_kind)
+            check_inputs(name, dev.artifact_format, ec.recipe_for(dev.artifact_format))
     units = [Unit(n, n, dev, export_config, config_key(config, **dev.options_key())) for n in names]
     if unfused_names:
         uec = replace(export_config or ExportConfig(input_kind=config.input_kind), reparameterize=False)

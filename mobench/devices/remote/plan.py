@@ -29,6 +29,7 @@ from ...core.util import atomic_dir, atomic_write_json, host_provenance, safe_fi
 from ...exporters import ExportConfig, export
 from ...exporters.manifest import manifest_recipe
 from ...exporters.model_file import as_artifact
+from ...models.chosen_inputs import export_inputs
 from ...models.user import is_artifact, lookup
 from . import RemoteKind, remote_kind
 from .constants import PLAN_FILE, SCHEMA_VERSION
@@ -152,6 +153,8 @@ def plan_inputs(art: Any, model: str, folder: Path, stem: str) -> list[dict[str,
 def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str, recipe: str | None = None):
     if is_artifact(model):
         return _model_file(model, fmt, out_dir)
+    if export_inputs(model) is not None:
+        input_kind = "tensor"  # a factory of its own inputs: each a multi-array of its name, shape and dtype
     return export(
         model, fmt, ExportConfig(input_kind=input_kind, out_dir=out_dir, recipe=recipe if fmt == "coreml" else None)
     )
