@@ -40,6 +40,12 @@ Examples:
 """.replace("{formats}", "; ".join(f"{f}: {export_format(f).description}" for f in FORMATS.names()))
 
 
+def _is_user_key(name: str) -> bool:
+    from ..models.user import is_user_key
+
+    return is_user_key(name)
+
+
 def _factory_resolution(names: list[str], resolution: int) -> int:
     """The export resolution of factories with chosen inputs: S of their one square 1x3xSxS input, the same
     S for all (a factory of other inputs is exported with its own inputs, whatever the resolution)."""
@@ -127,6 +133,8 @@ def export_cmd(
     if dims or input_data is not None:
         names = apply_inputs(names, dims, input_data)
         resolution = _factory_resolution(names, resolution)
+    elif resolution == 224 and names and all(_is_user_key(n) for n in names):
+        resolution = _factory_resolution(names, resolution)  # the size the factories declare, as bench exports them
     formats = expand_formats(fmt)
     if recipe is not None and fmt == "all":  # 'all' means every format that has this recipe
         formats = [f for f in formats if recipe in format_recipes(f)] or formats
