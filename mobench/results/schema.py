@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from ..core.target import target_of
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _V1 = """
 CREATE TABLE runs (
@@ -250,6 +250,18 @@ CREATE TABLE studies (
 );
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+# Version 5: how precise every run is, and the round-spread limit its own noise predicts
+# (mobench.core.statistics): the headline's 95 % CI, its half-width as a fraction of the
+# headline, the precision target of the run's config and whether it was met.
+_V5 = """
+ALTER TABLE stats ADD COLUMN round_spread_limit REAL;
+ALTER TABLE stats ADD COLUMN headline_ci_low_ms REAL;
+ALTER TABLE stats ADD COLUMN headline_ci_high_ms REAL;
+ALTER TABLE stats ADD COLUMN ci_half_width REAL;
+ALTER TABLE stats ADD COLUMN target_ci REAL;
+ALTER TABLE stats ADD COLUMN target_ci_met INTEGER
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_backfill}
 assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))  # one migration per version, none skipped
