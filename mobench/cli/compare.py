@@ -7,15 +7,17 @@ from pathlib import Path
 
 import typer
 
-HELP = """Is A faster than B? Times both in interleaved ABAB rounds and reports the ratio A/B with a bootstrap CI.
+from .options import MaxTimeOption, MinTimeOption, TargetCiOption
 
-A side is MODEL\\[:VARIANT...]\\[@DEVICE]: a model name (`mobench models`), optional variants unfused (the train-time graph) and fp32/fp16 (export precision), and optional @DEVICE (default --device, else cpu). Both sides are loaded, then round i of A and round i of B run back to back, so a slow period of a busy machine hits both alike; the figure is the ratio of their robust latencies (lower quartile of the round medians) with a paired bootstrap CI. Verdict: faster (CI below 1), slower (CI above 1) or no detectable difference. The result, both runs and the round order are stored in one transaction; bad input stores nothing.
+HELP = """Is A faster than B? Times both in counterbalanced ABBA rounds and reports the ratio A/B with a 95% CI.
+
+A side is MODEL\\[:VARIANT...]\\[@DEVICE]: a model name (`mobench models`), optional variants unfused (the train-time graph) and an export recipe (fp32, fp16, int8 ...), and optional @DEVICE (default --device, else cpu). Both sides are loaded, then timed in short rounds, pairs A B then B A, so a slow period of a busy machine hits both alike and neither side always goes first; the figure is exp(median) of the pairs' log ratios (an AB and a BA pair averaged) with its sign-test CI. Timing stops once the CI is within +-2% (--target-ci), after 2 s and before 20 s per side. Verdict: faster (CI below 1), slower (CI above 1), no detectable difference (CI around 1, within +-5%) or too busy to tell (wider: run again on a quieter machine). The result, both runs and the round order are stored in one transaction; bad input stores nothing.
 
 Examples:
 
   mobench compare mobileone_s0 mobileone_s0:unfused
 
-  mobench compare s0 s0 --device cpu                      (refused: the same measurement)
+  mobench compare s0 s0                                   (the noise floor: S0 loaded twice, against itself)
 
   mobench compare s0@cpu s0@torch --json                  (runtimes: ONNX Runtime vs eager torch)
 
@@ -28,11 +30,11 @@ def compare(
     b: str = typer.Argument(..., help="Side B, e.g. mobileone_s0:unfused."),
     device: str | None = typer.Option(None, "--device", "-d", help="Device of a side without @DEVICE (default cpu)."),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
-    rounds: int | None = typer.Option(None, "--rounds", help="Most round pairs (default 60)."),
-    inferences: int | None = typer.Option(None, "--inferences", help="Timed inferences per round (default 10)."),
-    time_budget: float | None = typer.Option(
-        None, "--time-budget", help="Stop once a side has had this many seconds of timing (default 5)."
-    ),
+    rounds: int | None = typer.Option(None, "--rounds", help="Most round pairs (default 4000; at least 12)."),
+    inferences: int | None = typer.Option(None, "--inferences", help="Timed inferences per round (default 5)."),
+    target_ci: TargetCiOption = None,
+    min_time: MinTimeOption = None,
+    max_time: MaxTimeOption = None,
     db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
     as_json: bool = typer.Option(False, "--json", help="Print ratio, CI and verdict as JSON on stdout."),
 ) -> None:
@@ -42,7 +44,11 @@ def compare(
     from .progress import RichReporter
 
     overrides = {
-        k: v for k, v in dict(rounds=rounds, inferences=inferences, time_budget_s=time_budget).items() if v is not None
+        k: v
+        for k, v in dict(
+            rounds=rounds, inferences=inferences, target_ci_pct=target_ci, min_time_s=min_time, time_budget_s=max_time
+        ).items()
+        if v is not None
     }
     config = COMPARE_CONFIG.with_(**overrides)
     console = Console(stderr=True)
@@ -53,10 +59,12 @@ def compare(
     out = Console()
     out.print(
         f"A = {res.a.label}: robust {res.a_ms:.3f} ms; B = {res.b.label}: robust {res.b_ms:.3f} ms "
-        f"({res.pairs} ABAB round pairs)"
+        f"({res.pairs} ABBA round pairs)"
     )
     colour = {"faster": "green", "slower": "red"}.get(res.verdict, "yellow")
     out.print(f"[bold {colour}]{res.verdict}[/]: {res.sentence()}")
+    if res.precision_note():
+        out.print(f"[yellow]note:[/] {res.precision_note()}")
     out.print(f"stored as compare {res.compare_id} (runs {res.run_ids[0]} and {res.run_ids[1]})")
 
 

@@ -251,6 +251,11 @@ class TimingSession:
         self.closed = False
 
     @property
+    def spent_s(self) -> float:
+        """Seconds of timing so far: this session's rounds (warm-up and timed inferences), loads excluded."""
+        return self._spent_ns / 1e9
+
+    @property
     def loaded(self) -> bool:
         return self._handle is not None
 

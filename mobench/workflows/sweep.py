@@ -290,11 +290,15 @@ def time_units(
     progress: Reporter | None = None,
     schedule: str = DEFAULT_SCHEDULE,
     memory_budget_mb: float | None = None,
+    stop: Any = None,
+    pause_s: float = 0.0,
 ) -> TimedSweep:
     """Export, time (in ``schedule`` order) and, with a ``store``, store every unit.
 
     Without a store nothing is stored or reused and a failed unit's record has
-    ``status="failed"`` (the caller decides what to keep).
+    ``status="failed"`` (the caller decides what to keep). ``stop(sessions)`` and
+    ``pause_s`` go to :func:`~mobench.workflows.schedule.run_schedule` (``stop`` is
+    given the timing sessions).
     """
     records: list[RunRecord | None] = [None] * len(units)
     sessions: list[Any] = []
@@ -380,6 +384,8 @@ def time_units(
                 on_done=finish,
                 round_order=order,
                 errors=errors,
+                stop=None if stop is None else (lambda: stop(sessions)),
+                pause_s=pause_s,
             )
         finally:
             if sweep_id is not None and store is not None:

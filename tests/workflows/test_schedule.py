@@ -54,6 +54,15 @@ def test_abab_alternates_and_stops_both_when_one_is_done():
     assert res.round_order == [0, 1, 0, 1, 0, 1]
 
 
+def test_abba_counterbalances_the_order_and_stop_ends_the_pairs():
+    res = run_schedule([FakeSession(100), FakeSession(100)], "abba", stop=lambda: False)
+    assert res.round_order[:8] == [0, 1, 1, 0, 0, 1, 1, 0] and len(res.round_order) == 200
+    calls = []
+    s = [FakeSession(100), FakeSession(100)]
+    res = run_schedule(s, "abba", stop=lambda: calls.append(1) or len(calls) == 3, pause_s=0.001)
+    assert res.round_order == [0, 1, 1, 0, 0, 1] and all(x.closed for x in s)
+
+
 def test_a_failing_session_is_dropped_and_the_others_go_on():
     s = [FakeSession(3), FakeSession(3, fail_at=1), FakeSession(3)]
     res = run_schedule(s, "interleaved", seed=0)
