@@ -154,7 +154,7 @@ def quantile_ci(values: Sequence[float] | np.ndarray, p: float, confidence: floa
 
     Exact for independent draws whatever their distribution; ``nan`` bounds when
     there are too few values for the confidence asked (the lower quartile needs
-    15 values for a 95 % interval, the median 6).
+    13 values for a 95 % interval, the median 6).
     """
     v = np.asarray(values, dtype=float)
     if v.size == 0:
@@ -183,7 +183,7 @@ def headline_ci(
     """95 % CI of the headline statistic (``nan`` bounds while too few values).
 
     * ``robust``: order-statistic CI of the lower quartile of the round medians
-      (rounds are the independent units; needs 15 rounds);
+      (rounds are the independent units; needs 13 rounds);
     * ``median``: order-statistic CI of the median of all samples;
     * ``min``: a minimum has no useful CI, so the median's stands for how settled
       the distribution is;
