@@ -42,6 +42,7 @@ _COMMAND_MODULES = [
     "bench",
     "compare",
     "devices",
+    "doctor",
     "results",
     "analyze",
     "ios",
