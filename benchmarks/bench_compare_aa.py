@@ -65,6 +65,11 @@ def _old_statistic(ra: np.ndarray, rb: np.ndarray, seed: int = 0) -> tuple[float
     return float(q(ra) / q(rb)), float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
+def _old_verdict(low: float, high: float) -> str:
+    """The former verdict rule: any CI that excludes 1 decides."""
+    return "faster" if high < 1 else "slower" if low > 1 else "no detectable difference"
+
+
 def _evidence(res) -> dict[str, float]:
     from mobench.core.statistics import round_medians
 
@@ -155,7 +160,7 @@ def main() -> int:
 
     from mobench.core.configs import customize
     from mobench.exporters import ExportConfig
-    from mobench.workflows.compare import COMPARE_CONFIG, SLOWER, TOO_BUSY, _unit, compare_units, parse_side, verdict
+    from mobench.workflows.compare import COMPARE_CONFIG, SLOWER, TOO_BUSY, side_unit, compare_units, parse_side
     from mobench.workflows.sweep import Unit
 
     config = customize(
@@ -177,8 +182,8 @@ def main() -> int:
     )
 
     def units(slow: bool):
-        a = _unit(side, config, args.threads, exports)
-        b = _unit(side, config, args.threads, exports)
+        a = side_unit(side, config, args.threads, exports)
+        b = side_unit(side, config, args.threads, exports)
         a.label, b.label = f"{side.label} (A)", f"{side.label} (B)"
         if slow:
             ec = ExportConfig(out_dir=exports, resolution=args.slower_resolution, input_kind=config.input_kind)
@@ -197,7 +202,7 @@ def main() -> int:
             print(
                 f"{kind} {i + 1:3d}: {res.verdict:24s} ratio {res.ratio:.3f} [{res.ci_low:.3f}, {res.ci_high:.3f}] "
                 f"{res.pairs:4d} pairs {time.perf_counter() - t0:5.1f} s | former statistic {ev['old_ratio']:.3f} "
-                f"[{ev['old_low']:.3f}, {ev['old_high']:.3f}] {verdict(ev['old_low'], ev['old_high']):24s} | "
+                f"[{ev['old_low']:.3f}, {ev['old_high']:.3f}] {_old_verdict(ev['old_low'], ev['old_high']):24s} | "
                 f"order {100 * ev['order']:+.1f}% lag1 {ev['lag1']:+.2f} first/rest {ev['first']:.3f}",
                 flush=True,
             )
@@ -209,7 +214,7 @@ def main() -> int:
     if aa:
         wrong = sum(r.verdict in ("faster", "slower") for r, _ in aa)
         busy = sum(r.verdict == TOO_BUSY for r, _ in aa)
-        old_wrong = sum(verdict(e["old_low"], e["old_high"]) in ("faster", "slower") for _, e in aa)
+        old_wrong = sum(_old_verdict(e["old_low"], e["old_high"]) != "no detectable difference" for _, e in aa)
         ratios = [r.ratio for r, _ in aa]
         hw = [100 * r.half_width for r, _ in aa if math.isfinite(r.half_width)]
         order = [100 * e["order"] for _, e in aa if math.isfinite(e["order"])]

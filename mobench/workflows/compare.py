@@ -264,7 +264,8 @@ def _precise_enough(config: BenchConfig) -> Any:
     return stop
 
 
-def _unit(side: Side, config: BenchConfig, threads: int | None, exports: Any = None) -> Unit:
+def side_unit(side: Side, config: BenchConfig, threads: int | None, exports: Any = None) -> Unit:
+    """The sweep :class:`Unit` that times ``side`` (its device made, its export config chosen)."""
     opts: dict[str, Any] = {"threads": threads} if threads else {}
     export_config = None
     try:
@@ -322,7 +323,7 @@ def run_compare(
             f"compare needs at least {MIN_PAIRS} round pairs for its CI; --rounds {config.rounds} is fewer"
         )
     sa, sb = parse_side(a, device or "cpu"), parse_side(b, device or "cpu")
-    units = [_unit(sa, config, threads, exports), _unit(sb, config, threads, exports)]
+    units = [side_unit(sa, config, threads, exports), side_unit(sb, config, threads, exports)]
     if sa.label == sb.label:  # the noise-floor check: two loads of one thing, told apart in progress and store
         units[0].label, units[1].label = f"{sa.label} (A)", f"{sb.label} (B)"
     if store:  # an unusable store is bad input too: find out before timing
