@@ -160,7 +160,7 @@ def main() -> int:
 
     from mobench.core.configs import customize
     from mobench.exporters import ExportConfig
-    from mobench.workflows.compare import COMPARE_CONFIG, SLOWER, TOO_BUSY, side_unit, compare_units, parse_side
+    from mobench.workflows.compare import COMPARE_CONFIG, SLOWER, TOO_BUSY, compare_units, parse_side, side_unit
     from mobench.workflows.sweep import Unit
 
     config = customize(
