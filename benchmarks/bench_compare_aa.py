@@ -156,7 +156,24 @@ def main() -> int:
     ap.add_argument("--max-time", type=float, default=None, help="compare's --max-time per side (default 20 s)")
     ap.add_argument("--min-time", type=float, default=None, help="compare's --min-time per side (default 2 s)")
     ap.add_argument("--out", type=Path, default=None, help="folder for exports (default: a temp dir)")
+    ap.add_argument(
+        "--no-spin",
+        action="store_true",
+        help="an experiment: ONNX Runtime's intra-op threads do not spin-wait between runs "
+        "(session.intra_op.allow_spinning=0; the cpu device spins, ORT's default)",
+    )
     args = ap.parse_args()
+    if args.no_spin:
+        from mobench.devices import cpu
+
+        spinning = cpu.OrtCpuDevice.session_options
+
+        def no_spin(self):
+            so = spinning(self)
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            return so
+
+        cpu.OrtCpuDevice.session_options = no_spin  # type: ignore[method-assign]
 
     from mobench.core.configs import customize
     from mobench.exporters import ExportConfig
@@ -175,6 +192,7 @@ def main() -> int:
         load1 = math.nan
     print(
         f"{side.label}: {args.comparisons} A/A + {args.detections} vs {args.slower_resolution} px; load {args.load}; "
+        f"{'ORT spinning off; ' if args.no_spin else ''}"
         f"config {config.name}: rounds of {config.inferences}, target +-{config.target_ci_pct}%, "
         f"{config.min_time_s:g}-{config.time_budget_s:g} s per side; load average now {load1:.1f} on "
         f"{os.cpu_count()} logical cores",
