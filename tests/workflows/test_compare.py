@@ -53,6 +53,13 @@ def test_ratio_ci_sees_through_load_shared_by_each_pair():
     assert verdict(*ratio_ci(a, same)[1:]) == "no detectable difference"
 
 
+def test_a_verdict_needs_the_whole_ci_beyond_the_3_percent_margin():
+    assert verdict(0.90, 0.96) == "faster" and verdict(1.04, 1.10) == "slower"
+    assert verdict(0.975, 0.99) == "no detectable difference"  # excludes 1, not the margin
+    assert verdict(1.01, 1.029) == "no detectable difference"
+    assert verdict(0.75, 0.975) == "too busy to tell"  # excludes 1 but wide and inside the margin at its edge
+
+
 def test_an_order_effect_cancels_within_abba_quartets():
     """Second in a pair is 8 % slower (e.g. threads of the first side still spinning): A/A stays A/A."""
     rng = np.random.default_rng(1)
@@ -129,12 +136,12 @@ def test_compare_times_abba_stores_everything_in_one_go(tmp_path, sleepy):
 
 
 def test_compare_stops_once_the_ratio_is_precise_enough(tmp_path, sleepy):
-    """A steady 1 ms vs 6 ms pair reaches +-2 % long before its 4000 rounds; the min time is respected."""
+    """A steady 1 ms vs 6 ms pair reaches +-5 % long before its 4000 rounds; the min time is respected."""
     cfg = BenchConfig(
-        name="compare", warmup=1, rounds=4000, inferences=3, headline="robust", target_ci_pct=2.0, min_time_s=0.2
+        name="compare", warmup=1, rounds=4000, inferences=3, headline="robust", target_ci_pct=5.0, min_time_s=0.2
     )
     res = run_compare("timm:test_vit", "timm:test_vit:unfused", device="sleepy", config=cfg, store=False)
-    assert res.target_met is True and res.half_width <= 0.02 and 12 <= res.pairs < 400
+    assert res.target_met is True and res.half_width <= 0.05 and 12 <= res.pairs < 4000  # not the rounds cap
     assert min(sum(sum(r) for r in rec.samples_ms) for rec in res.records) >= 200 * 0.6  # >= ~0.2 s of timing each
     assert res.precision_note() == ""
 
