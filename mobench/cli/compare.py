@@ -1,4 +1,4 @@
-"""``mobench compare``: A vs B in interleaved ABAB rounds, with a ratio, its CI and a verdict."""
+"""``mobench compare``: A vs B in counterbalanced ABBA rounds, with a ratio, its CI and a verdict."""
 
 from __future__ import annotations
 

@@ -38,8 +38,8 @@ from .schedule import check_schedule
 from .sweep import run_sweep
 
 # --preset -> default --protocol. ``quick`` is the smoke test (30 samples per model);
-# everything else uses ``study``: rounds of 20 until 5 s of timing per model once at
-# least 40 samples are in (RepVGG-B1, ~0.2 s per run here, costs seconds, not minutes).
+# everything else uses ``study``: rounds of 20 until the headline's 95% CI is within +-2%,
+# between 1 s and 10 s of timing per model (RepVGG-B1, ~0.2 s per run here, costs seconds).
 PRESET_PROTOCOL = {"quick": "quick"}
 DEFAULT_PROTOCOL = "study"
 # Metrics analysed by ``mobench run`` and the ones drawn as latency-vs-metric figures.
