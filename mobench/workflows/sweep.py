@@ -24,7 +24,7 @@ from typing import Any
 from ..core.configs import BenchConfig, config_key, protocol
 from ..core.errors import ArtifactExistsError, DeviceError, MobenchError, UsageError, one_line
 from ..core.hostcheck import HostCheck, check_host
-from ..core.progress import Reporter, Tick, reporter_or_null
+from ..core.progress import Reporter, Tick, note, reporter_or_null
 from ..core.records import RunRecord
 from ..core.util import host_provenance, sha256_path
 from ..devices import LocalDevice, get_device
@@ -353,7 +353,7 @@ def time_units(
         # the line goes to the progress and is stored with the sweep.
         host = check_host() if any(isinstance(s, TimingSession) for s in sessions) else None
         if host is not None:
-            tick("sweep", host.line())
+            note(progress, host.line())
         result = TimedSweep(
             records=[], schedule=schedule, seed=seed, labels=labels, groups=groups, budget_mb=budget, host=host
         )

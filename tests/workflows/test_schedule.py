@@ -216,9 +216,12 @@ def test_a_sweep_checks_the_host_before_timing_and_stores_it_with_the_sweep(tmp_
 
             @contextlib.contextmanager
             def cm():
-                yield lambda label, what, done=False: seen.append((label, what))
+                yield lambda label, what="", done=False: None
 
             return cm()
+
+        def note(self, text):
+            seen.append(("sweep", text))
 
     cfg = CFG.with_(target_ci_pct=50.0, rounds=20)
     recs = run_sweep(M[:2], "counting", cfg, db=db, memory_budget_mb=10_000, progress=Rep())
