@@ -200,8 +200,8 @@ def main() -> int:
     )
 
     def units(slow: bool):
-        a = side_unit(side, config, args.threads, exports)
-        b = side_unit(side, config, args.threads, exports)
+        a = side_unit(side, config, {"threads": args.threads} if args.threads else {}, exports)
+        b = side_unit(side, config, {"threads": args.threads} if args.threads else {}, exports)
         a.label, b.label = f"{side.label} (A)", f"{side.label} (B)"
         if slow:
             ec = ExportConfig(out_dir=exports, resolution=args.slower_resolution, input_kind=config.input_kind)

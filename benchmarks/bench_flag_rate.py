@@ -43,7 +43,7 @@ def _sweep(models, device, db, exports, label):
         for r in recs:
             if r.status != "ok":
                 continue
-            s = st.get_stats(r.extra["run_id"]) or {}
+            s = st.get_stats(r.run_id) or {}
             out[r.model] = {
                 "robust": s.get("robust_ms"),
                 "spread": s.get("round_spread"),

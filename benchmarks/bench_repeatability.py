@@ -1,6 +1,6 @@
 """Repeatability: the same study twice in two processes, then once beside this project's pytest.
 
-Each run is ``mobench run`` (``run_study``) of ``--preset`` (default paper) in a fresh child
+Each run is ``mobench run`` (``run_main_job``) of ``--preset`` (default paper) in a fresh child
 process, re-timing every model (exports reused from the first run). Printed side by side:
 
 * quiet run 2 against quiet run 1: rank agreement (Spearman of the per-model headline
@@ -42,10 +42,10 @@ def child(args) -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_load_robustness import _figures
 
-    from mobench.workflows.study import run_study
+    from mobench.workflows.main_job import run_main_job
 
     t0 = time.perf_counter()
-    res = run_study(
+    res = run_main_job(
         preset=None if args.model else args.preset,
         models=args.model,
         out=args.out,
@@ -55,7 +55,7 @@ def child(args) -> None:
     )
     wall = time.perf_counter() - t0
     rho, lat = _figures(res, args.device)
-    met = sum(1 for r in res.records if r.status == "ok" and r.extra.get("stopped_by") == "precision")
+    met = sum(1 for r in res.records if r.status == "ok" and r.stopped_by == "precision")
     Path(args.child).write_text(
         json.dumps(
             {

@@ -22,7 +22,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 
-from ..core.target import target_of
+from .legacy import target_of
 
 SCHEMA_VERSION = 5
 

@@ -55,7 +55,7 @@ from ..exporters import ExportConfig, check_recipe
 from ..exporters.recipes import RECIPES
 from ..models import model_info, resolve_models
 from ..results import Store
-from .sweep import TimedSweep, Unit, make_device, time_units
+from .sweep import TimedSweep, Unit, make_device, sweep_device_options, time_units
 
 FUSION_VARIANTS = ("fused", "unfused")
 PRECISION_VARIANTS = tuple(RECIPES.names())  # export recipes (fp32, fp16, int8, ...)
@@ -103,14 +103,20 @@ class Side:
         return ":".join(parts) + f"@{self.device}"
 
 
+def side_device(spec: str, default_device: str = "cpu") -> str:
+    """The device of a side ``MODEL[:VARIANT...][@DEVICE]`` (``default_device`` without ``@``)."""
+    text = (spec or "").strip()
+    return text.rsplit("@", 1)[1] if "@" in text else default_device
+
+
 def parse_side(spec: str, default_device: str = "cpu") -> Side:
     """A :class:`Side` from ``MODEL[:VARIANT...][@DEVICE]`` (``UsageError`` / ``ModelNotFoundError`` if bad)."""
     text = (spec or "").strip()
     if not text:
         raise UsageError("an empty side to compare; write MODEL[:VARIANT][@DEVICE], e.g. mobileone_s0:unfused")
-    device = default_device
+    device = side_device(text, default_device)
     if "@" in text:
-        text, device = text.rsplit("@", 1)
+        text = text.rsplit("@", 1)[0]
         if not device or not text:
             raise UsageError(f"bad side {spec!r}: write MODEL[:VARIANT][@DEVICE], e.g. s0@torch")
     tokens = text.split(":")
@@ -272,9 +278,9 @@ def _precise_enough(config: BenchConfig) -> Any:
     return stop
 
 
-def side_unit(side: Side, config: BenchConfig, threads: int | None, exports: Any = None) -> Unit:
-    """The sweep :class:`Unit` that times ``side`` (its device made, its export config chosen)."""
-    opts: dict[str, Any] = {"threads": threads} if threads else {}
+def side_unit(side: Side, config: BenchConfig, options: dict[str, Any], exports: Any = None) -> Unit:
+    """The sweep :class:`Unit` that times ``side`` (its device made with ``options``, its export config chosen)."""
+    opts: dict[str, Any] = dict(options)
     export_config = None
     try:
         eager = device_class(side.device).artifact_format is None
@@ -283,8 +289,9 @@ def side_unit(side: Side, config: BenchConfig, threads: int | None, exports: Any
     if eager:  # built from the registry (e.g. torch): fusion is a device option, no export precision
         if side.precision not in (None, "fp32"):
             raise UsageError(f"{side.spec}: the {side.device} device runs fp32 only")
-        if side.unfused:
-            opts["fuse"] = False
+        if side.unfused:  # the device takes the unfused form from an export config (DeviceOption.from_export)
+            ec = ExportConfig(input_kind=config.input_kind, reparameterize=False)
+            opts = sweep_device_options(side.device, [side.model], ec, opts)
     else:
         if side.precision is not None:
             try:  # a recipe the device's format lacks: one line listing the ones it has
@@ -312,7 +319,7 @@ def run_compare(
     device: str | None = None,
     config: BenchConfig | None = None,
     db: Any = None,
-    threads: int | None = None,
+    device_options: dict[str, dict[str, Any]] | None = None,
     store: bool = True,
     exports: Any = None,
     progress: Reporter | None = None,
@@ -324,6 +331,7 @@ def run_compare(
     that cannot run a side; a side that fails to export or run) raises before
     anything is stored. ``exports``: the folder of exported artifacts (default:
     the exporters' default).
+    ``device_options``: each device's options (device name -> options).
     """
     config = config or COMPARE_CONFIG
     if config.rounds < MIN_PAIRS:
@@ -331,7 +339,8 @@ def run_compare(
             f"compare needs at least {MIN_PAIRS} round pairs for its CI; --rounds {config.rounds} is fewer"
         )
     sa, sb = parse_side(a, device or "cpu"), parse_side(b, device or "cpu")
-    units = [side_unit(sa, config, threads, exports), side_unit(sb, config, threads, exports)]
+    opts = device_options or {}
+    units = [side_unit(s, config, opts.get(s.device, {}), exports) for s in (sa, sb)]
     if sa.label == sb.label:  # the noise-floor check: two loads of one thing, told apart in progress and store
         units[0].label, units[1].label = f"{sa.label} (A)", f"{sb.label} (B)"
     if store:  # an unusable store is bad input too: find out before timing
@@ -391,5 +400,5 @@ def compare_units(
         row = {k: v for k, v in res.to_dict().items() if k not in ("compare_id", "a_run_id", "b_run_id", "a", "b")}
         row.update(a_spec=sa.spec, b_spec=sb.spec)
         res.compare_id = st.add_compare(timed.records[0], timed.records[1], timed.sweep_row(), row)
-        res.run_ids = (timed.records[0].extra.get("run_id"), timed.records[1].extra.get("run_id"))
+        res.run_ids = (timed.records[0].run_id, timed.records[1].run_id)
     return res

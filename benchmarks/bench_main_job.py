@@ -1,13 +1,13 @@
-"""How long does `mobench run` take here? Times the quick (and optionally paper) study per stage.
+"""How long does `mobench run` take here? Times the quick (and optionally paper) preset per stage.
 
 Prints wall time per stage and the ratio to its time budget (quick: 180 s,
 paper: 900 s, exports included), for a fresh output folder and for the resumed
 second run (which must reuse everything). Timings on a shared 2-core machine are noisy.
 
-    python benchmarks/bench_study.py              # quick preset
-    python benchmarks/bench_study.py --paper      # also the paper preset (~10-15 min)
-    python benchmarks/bench_study.py --precision --preset paper   # --target-ci 2 against the fixed 5 s budget
-    python benchmarks/bench_study.py --precision -m mobileone_s0 -m resnet18   # the same on a few models
+    python benchmarks/bench_main_job.py           # quick preset
+    python benchmarks/bench_main_job.py --paper   # also the paper preset (~10-15 min)
+    python benchmarks/bench_main_job.py --precision --preset paper   # --target-ci 2 against the fixed 5 s budget
+    python benchmarks/bench_main_job.py --precision -m mobileone_s0 -m resnet18   # the same on a few models
 
 ``--precision`` times the same models with the study protocol twice in one folder (exports
 made first, outside the timing): with the former fixed budget (5 s of timing per model) and
@@ -28,10 +28,10 @@ BUDGET_S = {"quick": 180.0, "paper": 900.0}
 
 
 def one(preset: str, out: Path) -> float:
-    from mobench.workflows.study import run_study
+    from mobench.workflows.main_job import run_main_job
 
     t0 = time.perf_counter()
-    res = run_study(preset=preset, out=out)
+    res = run_main_job(preset=preset, out=out)
     total = time.perf_counter() - t0
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in res.seconds.items())
     ok = sum(r.status == "ok" for r in res.records)
@@ -46,22 +46,22 @@ def precision(preset: str | None, models: list[str] | None, repeats: int) -> Non
     from dataclasses import replace
 
     from mobench.core.configs import PROTOCOLS, protocol
-    from mobench.workflows.study import run_study
+    from mobench.workflows.main_job import run_main_job
 
     fixed = replace(protocol("study"), name="study-budget5", time_budget_s=5.0, target_ci_pct=None, min_time_s=0.0)
     if "study-budget5" not in PROTOCOLS:
         PROTOCOLS.register("study-budget5", fixed)
     with tempfile.TemporaryDirectory(prefix="mobench-precision-") as tmp:
         out = Path(tmp) / "results"
-        run_study(preset=preset, models=models, out=out, protocol_name="quick")  # exports, outside the timing
+        run_main_job(preset=preset, models=models, out=out, protocol_name="quick")  # exports, outside the timing
         times: dict[str, list[float]] = {"study-budget5": [], "study": []}
         for i in range(repeats):
             order = ["study-budget5", "study"] if i % 2 == 0 else ["study", "study-budget5"]
             for name in order:
-                res = run_study(preset=preset, models=models, out=out, protocol_name=name, force=True)
+                res = run_main_job(preset=preset, models=models, out=out, protocol_name=name, force=True)
                 t = res.seconds.get("benchmark", 0.0)
                 times[name].append(t)
-                met = sum(1 for r in res.records if r.status == "ok" and r.extra.get("stopped_by") == "precision")
+                met = sum(1 for r in res.records if r.status == "ok" and r.stopped_by == "precision")
                 print(
                     f"  {name:14s} timing {t:6.1f} s, {len(res.records)} runs, {met} stopped at the precision target",
                     flush=True,
@@ -83,7 +83,7 @@ def main() -> None:
         return
     presets = ["quick"] + (["paper"] if args.paper else [])
     for preset in presets:
-        with tempfile.TemporaryDirectory(prefix=f"mobench-study-{preset}-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"mobench-run-{preset}-") as tmp:
             out = Path(tmp) / "results"
             print(f"{preset}: fresh folder")
             first = one(preset, out)

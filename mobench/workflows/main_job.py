@@ -1,4 +1,4 @@
-"""``run_study``: the whole local study behind ``mobench run``, end to end and resumable.
+"""``run_main_job``: the main job behind ``mobench run``, end to end and resumable.
 
 build -> export -> time on the local device -> store (with raw samples) -> count
 metrics -> analyse against the paper's numbers -> plot -> HTML report, all under
@@ -11,7 +11,7 @@ one output folder::
 
 A second run reuses stored runs, exports and cached metrics, so it only does
 what is missing. A model that fails to export or run is stored as a failed run
-and the study goes on.
+and the job goes on.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from ..devices import device_class
 from ..exporters import ExportConfig
 from ..models import model_info, resolve_models
 from ..results import Store, load_samples
+from ..studies import stored_study_sections
 from .schedule import check_schedule
 from .sweep import run_sweep
 
@@ -46,11 +47,11 @@ DEFAULT_PROTOCOL = "study"
 RUN_METRICS = ["macs", "params", "memory", "activations", "layers", "branches", "depth"]
 PLOT_METRICS = ["macs", "params", "memory"]
 # The protocol's headline -> the per-run latency the analysis correlates (robust for ``study``).
-STUDY_STAT = {"robust": "robust", "min": "min", "median": "median", "trimmed_mean": "trimmed_mean", "mean": "mean"}
+HEADLINE_STAT = {"robust": "robust", "min": "min", "median": "median", "trimmed_mean": "trimmed_mean", "mean": "mean"}
 
 
 @dataclass
-class StudyResult:
+class MainJobResult:
     out: Path
     db: Path
     report: Path | None
@@ -90,7 +91,7 @@ def _reparameterizable(names: list[str]) -> list[str]:
     return out
 
 
-def run_study(
+def run_main_job(
     *,
     preset: str | None = "quick",
     models: list[str] | None = None,
@@ -101,11 +102,12 @@ def run_study(
     unfused: bool = True,
     threads: int | None = None,
     progress: Reporter | None = None,
+    device_options: dict[str, Any] | None = None,
     schedule: str = "interleaved",
     recipe: str | None = None,
     precision: dict[str, Any] | None = None,
-) -> StudyResult:
-    """Run the whole study; see the module docstring. Raises only for bad input.
+) -> MainJobResult:
+    """Run the main job; see the module docstring. Raises only for bad input.
 
     ``recipe`` picks the export recipe of the device's format (default: the format's
     default); the analysis then covers that device's runs of that recipe only.
@@ -129,7 +131,7 @@ def run_study(
         raise UsageError(f"cannot create output folder {out}: {exc.strerror or exc}") from exc
     db = out / "mobench.sqlite"
     seconds: dict[str, float] = {}
-    opts = {"threads": threads} if threads else None
+    opts = {**({"threads": threads} if threads else {}), **(device_options or {})}
     ec = ExportConfig(out_dir=out / "exports", input_kind=config.input_kind, recipe=recipe)
     fmt = device_class(device).artifact_format
     run_recipe = ec.recipe_for(fmt) if fmt else "fp32"
@@ -160,7 +162,7 @@ def run_study(
 
     t0 = time.perf_counter()
     runs = load_runs(db)
-    # this study's runs only: the same folder may hold runs of other presets or protocols
+    # this job's runs only: the same folder may hold runs of other presets or protocols
     runs = runs[
         (runs["device"] == device)
         & (runs["protocol"] == config.name)
@@ -174,7 +176,7 @@ def run_study(
         counted=counted,
         count_missing=False,
         models=None,
-        stat=STUDY_STAT.get(config.headline, "median"),
+        stat=HEADLINE_STAT.get(config.headline, "median"),
     )
     result.notes.append(f"{device}: protocol {config.name!r} ({_describe(config)})")
     seconds["analysis"] = time.perf_counter() - t0
@@ -192,12 +194,12 @@ def run_study(
         f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed."
     )
     with Store(db) as store:  # profiles and latency studies kept in the same store get their sections
-        extra = stored_sections(store)
+        extra = stored_sections(store) + stored_study_sections(store)
     report = write_report(
-        out / "report.html", result, runs, plots, title="mobench study report", summary=summary, extra_sections=extra
+        out / "report.html", result, runs, plots, title="mobench report", summary=summary, extra_sections=extra
     )
     seconds["report"] = time.perf_counter() - t0
-    return StudyResult(
+    return MainJobResult(
         out=out,
         db=db,
         report=report,
