@@ -21,7 +21,7 @@ Examples:
 
   mobench compare s0@cpu s0@torch --json                  (runtimes: ONNX Runtime vs eager torch)
 
-  mobench compare s1:fp16@coreml s1@coreml                (precisions, on a Mac)
+  mobench compare s1:fp16@coreml s1@coreml                (recipes, on a Mac)
 """
 
 

@@ -41,6 +41,7 @@ from ..core.records import RunRecord
 from ..core.statistics import STOP_MAX_TIME, stop_reason
 from ..core.target import Target, host_target, short_version
 from ..core.util import cpu_model, host_provenance, package_version, physical_cores
+from ..exporters.manifest import manifest_recipe
 
 _MB = 1024 * 1024
 
@@ -252,7 +253,7 @@ class Device(abc.ABC):
             self.name,
             runtime=self.runtime or None,
             runtime_version=self.runtime_version(),
-            recipe=recipe or man.get("precision"),
+            recipe=recipe or manifest_recipe(man),
             label=self.label_parts(),
             **{o.name: self.options[o.name] for o in self.OPTIONS if o.scope == "target"},
         )
@@ -276,7 +277,7 @@ class Device(abc.ABC):
             "artifact_format": getattr(artifact, "format", None) or self.artifact_format,
             "artifact_sha256": man.get("sha256"),
             "artifact_path": str(getattr(artifact, "path", "") or "") or None,
-            "precision": man.get("precision"),
+            "recipe": manifest_recipe(man),
             "reparameterized": man.get("reparameterized"),
         }
 

@@ -21,7 +21,6 @@ RUN_COLUMNS = [
     "device",
     "target",
     "format",
-    "precision",
     "reparameterized",
     "protocol",
     "headline",

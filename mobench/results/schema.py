@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from .legacy import target_of
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _V1 = """
 CREATE TABLE runs (
@@ -250,18 +250,40 @@ CREATE TABLE studies (
 );
 """
 
-# Version 5: how precise every run is, and the round-spread limit its own noise predicts
+# Version 5: one recipe column. ``runs.precision`` (the artifact's recipe, from version 1) and
+# ``runs.recipe`` (the target's recipe, from version 2) held the same name under two words;
+# ``recipe`` keeps it (:func:`_v5_fold_precision_into_recipe`).
+_V5 = ""
+
+
+def _v5_fold_precision_into_recipe(conn: sqlite3.Connection) -> None:
+    """Fold ``runs.precision`` into ``runs.recipe`` and drop ``precision``.
+
+    ``recipe`` takes ``precision`` where it is empty. A run whose two columns disagree
+    (none written by mobench do) keeps its ``precision`` value in ``extra_json``, so
+    nothing stored is lost.
+    """
+    conn.execute("UPDATE runs SET recipe = precision WHERE recipe IS NULL AND precision IS NOT NULL")
+    for run_id, precision, extra in conn.execute(
+        "SELECT id, precision, extra_json FROM runs WHERE precision IS NOT NULL AND recipe != precision"
+    ).fetchall():
+        kept = {**json.loads(extra or "{}"), "precision": precision}
+        conn.execute("UPDATE runs SET extra_json = ? WHERE id = ?", (json.dumps(kept, sort_keys=True), run_id))
+    conn.execute("ALTER TABLE runs DROP COLUMN precision")
+
+
+# Version 6: how precise every run is, and the round-spread limit its own noise predicts
 # (mobench.core.statistics): the headline's 95 % CI, its half-width as a fraction of the
 # headline, the precision target of the run's config and whether it was met; compares
 # may say "too busy to tell" (the table is rebuilt, as SQLite cannot alter a CHECK).
-_V5 = """
+_V6 = """
 ALTER TABLE stats ADD COLUMN round_spread_limit REAL;
 ALTER TABLE stats ADD COLUMN headline_ci_low_ms REAL;
 ALTER TABLE stats ADD COLUMN headline_ci_high_ms REAL;
 ALTER TABLE stats ADD COLUMN ci_half_width REAL;
 ALTER TABLE stats ADD COLUMN target_ci REAL;
 ALTER TABLE stats ADD COLUMN target_ci_met INTEGER;
-CREATE TABLE compares_v5 (
+CREATE TABLE compares_v6 (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     created       TEXT NOT NULL,
     a_spec        TEXT NOT NULL,
@@ -279,11 +301,14 @@ CREATE TABLE compares_v5 (
     pairs         INTEGER NOT NULL,
     extra_json    TEXT NOT NULL
 );
-INSERT INTO compares_v5 SELECT * FROM compares;
+INSERT INTO compares_v6 SELECT * FROM compares;
 DROP TABLE compares;
-ALTER TABLE compares_v5 RENAME TO compares
+ALTER TABLE compares_v6 RENAME TO compares
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
-MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_backfill}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
+MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _v2_backfill,
+    5: _v5_fold_precision_into_recipe,
+}
 assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))  # one migration per version, none skipped

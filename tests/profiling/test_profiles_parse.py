@@ -22,6 +22,7 @@ from mobench.profiling.coreml_plan import (
     profile_from_report_run,
 )
 from mobench.profiling.onnxruntime import parse_trace
+from mobench.results.schema import SCHEMA_VERSION
 from mobench.workflows.profile import check_profile_device
 
 
@@ -248,7 +249,7 @@ def test_store_migrates_to_v4_and_keeps_profiles_linked_to_runs(tmp_path):
     conn.commit()
     conn.close()
     with Store(db) as store:
-        assert store.schema_version == 4
+        assert store.schema_version == SCHEMA_VERSION
         rec = _iphone_record(PLAN)
         run_id = store.add_run(rec)
         prof = profile_from_report_run(store.get_run(run_id))
