@@ -17,8 +17,8 @@ train-time graph, ``s0:int8`` vs ``s0`` int8 against fp32 on ONNX Runtime, and
 Both sides are loaded (``compare X X`` of one name loads it twice: the noise-floor
 check), then timed in short rounds of 5 inferences in counterbalanced pairs, A B
 then B A (the ``abba`` schedule of ``mobench.workflows.schedule``), with a 5 ms
-pause between the two sides of a pair so the threads of the side just timed are
-idle. Each pair gives the log ratio of its two round medians; an AB pair and the
+pause between the two sides of a pair, meant to let the threads of the side just
+timed go idle (no clear effect was measurable on a shared machine; README). Each pair gives the log ratio of its two round medians; an AB pair and the
 BA pair after it are averaged into one *quartet* value, in which an effect of
 going first cancels. The figure is exp(median of the quartet values) with the
 distribution-free 95 % CI of that median (sign-test order statistics), so the
