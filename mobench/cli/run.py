@@ -13,6 +13,8 @@ from .options import (
     PROTOCOL_HELP,
     DeviceOptions,
     DeviceOptionsDep,
+    InputDataOption,
+    InputOption,
     MaxTimeOption,
     MinTimeOption,
     TargetCiOption,
@@ -52,6 +54,8 @@ def run(
         None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."
     ),
     protocol_name: str | None = typer.Option(None, "--protocol", "-p", help=PROTOCOL_HELP + " Default: from --preset."),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     devices: list[str] | None = typer.Option(
         None,
         "--device",
@@ -90,6 +94,16 @@ def run(
     if not console.is_terminal:
         console = Console(width=150)
     from .bench import check_device_recipe
+
+    if model or inputs or input_data:  # --input applies to the models given with --model
+        from ..models import resolve_models
+        from .options import apply_inputs
+
+        model = apply_inputs(resolve_models(model or []), inputs, input_data) if model else model
+        if not model:
+            from ..core.errors import UsageError
+
+            raise UsageError("--input / --input-data apply to the models given with --model (files and factories)")
 
     axis = [(d, r) for d in (devices or ["cpu"]) for r in (recipes or [None])]
     for d, r in axis:  # bad names fail before anything runs

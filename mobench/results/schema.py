@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from .legacy import target_of
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _V1 = """
 CREATE TABLE runs (
@@ -272,18 +272,27 @@ def _v5_fold_precision_into_recipe(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE runs DROP COLUMN precision")
 
 
-# Version 6: how precise every run is, and the round-spread limit its own noise predicts
+# Version 6: the inputs a run fed (mobench.core.inputs.Inputs): every input's name, shape and
+# dtype as JSON, the measurement's input label (``x=1x3x640x640``, also the suffix of a chosen-inputs
+# model name) and the sha256 of an --input-data file. Older runs keep NULL: the zoo's default input.
+_V6 = """
+ALTER TABLE runs ADD COLUMN inputs_json TEXT;
+ALTER TABLE runs ADD COLUMN input_label TEXT;
+ALTER TABLE runs ADD COLUMN input_data_sha256 TEXT
+"""
+
+# Version 7: how precise every run is, and the round-spread limit its own noise predicts
 # (mobench.core.statistics): the headline's 95 % CI, its half-width as a fraction of the
 # headline, the precision target of the run's config and whether it was met; compares
 # may say "too busy to tell" (the table is rebuilt, as SQLite cannot alter a CHECK).
-_V6 = """
+_V7 = """
 ALTER TABLE stats ADD COLUMN round_spread_limit REAL;
 ALTER TABLE stats ADD COLUMN headline_ci_low_ms REAL;
 ALTER TABLE stats ADD COLUMN headline_ci_high_ms REAL;
 ALTER TABLE stats ADD COLUMN ci_half_width REAL;
 ALTER TABLE stats ADD COLUMN target_ci REAL;
 ALTER TABLE stats ADD COLUMN target_ci_met INTEGER;
-CREATE TABLE compares_v6 (
+CREATE TABLE compares_v7 (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     created       TEXT NOT NULL,
     a_spec        TEXT NOT NULL,
@@ -301,12 +310,12 @@ CREATE TABLE compares_v6 (
     pairs         INTEGER NOT NULL,
     extra_json    TEXT NOT NULL
 );
-INSERT INTO compares_v6 SELECT * FROM compares;
+INSERT INTO compares_v7 SELECT * FROM compares;
 DROP TABLE compares;
-ALTER TABLE compares_v6 RENAME TO compares
+ALTER TABLE compares_v7 RENAME TO compares
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _V7}
 MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_backfill,
     5: _v5_fold_precision_into_recipe,

@@ -40,6 +40,7 @@ clear 3 % turns those into "no detectable difference" or "too busy to tell".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -48,12 +49,14 @@ import numpy as np
 
 from ..core.configs import BenchConfig, config_key
 from ..core.errors import DeviceError, UsageError
+from ..core.inputs import InputChoice
 from ..core.progress import Reporter
 from ..core.statistics import ROBUST_QUANTILE, quantile_ci, round_medians
 from ..devices import device_class
 from ..exporters import ExportConfig, check_recipe
 from ..exporters.recipes import RECIPES
 from ..models import model_info, resolve_models
+from ..models.chosen_inputs import choose
 from ..results import Store
 from .sweep import TimedSweep, Unit, make_device, sweep_device_options, time_units
 
@@ -322,6 +325,7 @@ def run_compare(
     store: bool = True,
     exports: Any = None,
     progress: Reporter | None = None,
+    inputs: InputChoice | None = None,
 ) -> CompareResult:
     """Time A and B in ABBA rounds, compare them and store the result (see the module docstring).
 
@@ -330,6 +334,8 @@ def run_compare(
     that cannot run a side; a side that fails to export or run) raises before
     anything is stored. ``exports``: the folder of exported artifacts (default:
     the exporters' default).
+    ``inputs``: ``--input`` / ``--input-data``, applied to both sides (each side is then measured
+    at that shape; see :mod:`mobench.models.chosen_inputs`).
     ``device_options``: each device's options (device name -> options).
     """
     config = config or COMPARE_CONFIG
@@ -338,6 +344,8 @@ def run_compare(
             f"compare needs at least {MIN_PAIRS} round pairs for its CI; --rounds {config.rounds} is fewer"
         )
     sa, sb = parse_side(a, device or "cpu"), parse_side(b, device or "cpu")
+    sa = dataclasses.replace(sa, model=choose(sa.model, inputs))
+    sb = dataclasses.replace(sb, model=choose(sb.model, inputs))
     opts = device_options or {}
     units = [side_unit(s, config, opts.get(s.device, {}), exports) for s in (sa, sb)]
     if sa.label == sb.label:  # the noise-floor check: two loads of one thing, told apart in progress and store
