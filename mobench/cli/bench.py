@@ -15,10 +15,13 @@ from .options import (
     InferencesOption,
     InputDataOption,
     InputOption,
+    MaxTimeOption,
+    MinTimeOption,
     ModelsOption,
     PresetOption,
     ProtocolOption,
     RoundsOption,
+    TargetCiOption,
     TrimOption,
     WarmupOption,
 )
@@ -87,6 +90,9 @@ def bench(
     min_inferences: int | None = typer.Option(
         None, "--min-inferences", help="Samples to collect before a time budget may stop the run."
     ),
+    target_ci: TargetCiOption = None,
+    min_time: MinTimeOption = None,
+    max_time: MaxTimeOption = None,
     schedule: str = typer.Option(
         "interleaved",
         "--schedule",
@@ -118,8 +124,10 @@ def bench(
         inferences=inferences,
         warmup=warmup,
         trim=trim,
-        time_budget_s=time_budget,
+        time_budget_s=max_time if max_time is not None else time_budget,
         min_inferences=min_inferences,
+        target_ci_pct=target_ci,
+        min_time_s=min_time,
     )
     from .options import apply_inputs
 

@@ -190,3 +190,27 @@ def say_input_notes(names: list[str], console=None) -> None:
             console.print(f"note: {note}", markup=False, highlight=False)
         else:
             typer.echo(f"note: {note}", err=True)
+
+
+TargetCiOption = Annotated[
+    float | None,
+    typer.Option(
+        "--target-ci",
+        metavar="PCT",
+        help="Stop timing a model once the 95% CI of its headline is within +-PCT per cent (between "
+        "--min-time and --max-time; default 2 for the study protocol and compare, none for the others).",
+    ),
+]
+MinTimeOption = Annotated[
+    float | None,
+    typer.Option("--min-time", metavar="S", help="Least seconds of timing per model before --target-ci may stop it."),
+]
+MaxTimeOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-time",
+        metavar="S",
+        help="Most seconds of timing per model (the protocol's time budget); a run that reaches it short of "
+        "--target-ci says so.",
+    ),
+]

@@ -8,13 +8,23 @@ import typer
 
 from ..core.util import fmt_number
 from ..exporters.config import recipes_help
-from .options import DEVICE_HELP, PROTOCOL_HELP, DeviceOptions, DeviceOptionsDep, InputDataOption, InputOption
+from .options import (
+    DEVICE_HELP,
+    PROTOCOL_HELP,
+    DeviceOptions,
+    DeviceOptionsDep,
+    InputDataOption,
+    InputOption,
+    MaxTimeOption,
+    MinTimeOption,
+    TargetCiOption,
+)
 
 HELP = """The main job: every step on this machine, end to end, into one folder.
 
 Builds the models, exports them (ONNX for the cpu device), times them, stores every run with its raw samples, counts complexity metrics, correlates latency with FLOPs/params beside the paper's published numbers (reference devices paper:iphone12 and paper:cpu), draws the plots and writes one HTML report.
 
---preset picks the model set and a matching timing protocol: quick -> protocol quick (3 x 10 inferences, a smoke run); paper, figure2, mobileone -> protocol study (rounds of 20 inferences until 5 s of timing per model once >= 40 samples are in, the rounds of all models interleaved; headline = robust, the lower quartile of the per-round medians, which holds on a busy machine; RepVGG-B1 alone takes ~0.2 s a run). --protocol overrides it. MobileOne models are also timed unfused (the fused-vs-unfused figure).
+--preset picks the model set and a matching timing protocol: quick -> protocol quick (3 x 10 inferences, a smoke run); paper, figure2, mobileone -> protocol study (rounds of 20 inferences until the 95% CI of each model's headline is within +-2% (--target-ci), between 1 s and 10 s of timing per model, the rounds of all models interleaved; headline = robust, the lower quartile of the per-round medians, which holds on a busy machine; RepVGG-B1 alone takes ~0.2 s a run). --protocol overrides it. MobileOne models are also timed unfused (the fused-vs-unfused figure).
 
 Resumable: a second run reuses stored runs, exports and cached metrics (--force re-times). A model that fails is stored as failed and the job goes on.
 
@@ -67,6 +77,9 @@ def run(
         "--schedule",
         help="interleaved (default: rounds of all models in a seeded shuffled order) or contiguous.",
     ),
+    target_ci: TargetCiOption = None,
+    min_time: MinTimeOption = None,
+    max_time: MaxTimeOption = None,
 ) -> None:
     import time
 
@@ -111,6 +124,7 @@ def run(
                 device_options=options[d],
                 progress=RichReporter(console),
                 recipe=r,
+                precision=dict(target_ci_pct=target_ci, min_time_s=min_time, time_budget_s=max_time),
                 schedule=schedule,
             )
         )

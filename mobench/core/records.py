@@ -21,6 +21,7 @@ _STORED_IN_EXTRA = {
     "failed_at": "stage",
     "traceback": "traceback",
     "stopped_by_budget": "stopped_by_budget",
+    "stopped_by": "stopped_by",
     "schedule": "schedule",
     "sweep_id": "sweep_id",
     "round_slots": "round_slots",
@@ -74,6 +75,7 @@ class RunRecord:
     failed_at: FailureStage | None = None  # where a failed run failed
     traceback: str | None = None  # of an unexpected error (a bug), for the report
     stopped_by_budget: bool = False  # the time budget ended the run before its last round
+    stopped_by: str | None = None  # why the timing ended: rounds, precision, max time (core.statistics.stop_reason)
     schedule: str | None = None  # how its sweep ordered the rounds (interleaved, contiguous, abab)
     sweep_id: int | None = None  # the stored sweep it was timed in
     round_slots: list[int] = field(default_factory=list)  # its rounds' places in the sweep's round order

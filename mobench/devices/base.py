@@ -38,6 +38,7 @@ from typing import Any, ClassVar, Literal
 
 from ..core.errors import DeviceError
 from ..core.records import RunRecord
+from ..core.statistics import STOP_MAX_TIME, stop_reason
 from ..core.target import Target, host_target, short_version
 from ..core.util import cpu_model, host_provenance, package_version, physical_cores
 from ..exporters.manifest import manifest_recipe
@@ -417,7 +418,10 @@ class TimingSession:
     rounds the model stays loaded, so a scheduler can keep several sessions open
     and interleave their rounds (``mobench.workflows.schedule``). The time budget
     counts this session's own rounds (warm-up and timed inferences), not the wall
-    time since its first round, so it means the same interleaved or not.
+    time since its first round, so it means the same interleaved or not. With a
+    precision target (``target_ci_pct``) the run stops as soon as the headline's
+    CI is narrow enough, between ``min_time_s`` and the budget
+    (:func:`~mobench.core.statistics.stop_reason`).
     ``close()`` unloads the model and fills in the memory figures; ``record`` is
     the :class:`RunRecord`.
     """
@@ -446,11 +450,15 @@ class TimingSession:
         self._handle: Any = None
         self._predict: Callable[[], Any] | None = None
         self._inputs: Any = None
-        self._budget_ns = None if config.time_budget_s is None else int(config.time_budget_s * 1e9)
         self._spent_ns = 0
         self.rounds_done = 0
         self.done = False
         self.closed = False
+
+    @property
+    def spent_s(self) -> float:
+        """Seconds of timing so far: this session's rounds (warm-up and timed inferences), loads excluded."""
+        return self._spent_ns / 1e9
 
     @property
     def loaded(self) -> bool:
@@ -521,11 +529,18 @@ class TimingSession:
         rec.rounds_info.append(info)
         self.rounds_done += 1
         self._spent_ns += pc() - r0
-        if self.rounds_done >= cfg.rounds:
-            self.done = True
-        elif self._budget_ns is not None and self._spent_ns >= self._budget_ns and rec.n_samples >= cfg.min_inferences:
-            rec.stopped_by_budget = True
-            self.done = True
+        self._apply_stop_rule()
+
+    def _apply_stop_rule(self) -> None:
+        """Finish after all rounds, at the precision target, or at the time budget (the maximum):
+        ``core.statistics.stop_reason`` decides; its answer is the record's ``stopped_by``."""
+        reason = stop_reason(self.record.samples_ms, self.config, self._spent_ns / 1e9)
+        if reason is None:
+            return
+        self.done = True
+        self.record.stopped_by = reason
+        if reason == STOP_MAX_TIME:
+            self.record.stopped_by_budget = True
 
     def close(self) -> None:
         """Unload the model and record the memory figures (idempotent)."""

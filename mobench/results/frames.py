@@ -44,7 +44,14 @@ RUN_COLUMNS = [
     "outlier_fraction",
     "robust_ms",
     "round_spread",
+    "round_spread_limit",
     "rounds_disagree",
+    "headline_ci_low_ms",
+    "headline_ci_high_ms",
+    "ci_half_width",
+    "target_ci",
+    "target_ci_met",
+    "host_check",
     "schedule",
     "sweep_id",
     "load_ms",
@@ -131,8 +138,10 @@ def load(db: str | os.PathLike | Store | None = None):
         rows = store._query(
             "SELECT r.*, s.n, s.rounds, s.min_ms, s.mean_ms, s.median_ms, s.p90_ms, s.p99_ms, s.std_ms, "
             "s.cv, s.trimmed_mean_ms, s.low_ms, s.high_ms, s.median_ci_low_ms, s.median_ci_high_ms, "
-            "s.outlier_fraction, s.robust_ms, s.round_spread, s.rounds_disagree, "
-            "s.headline, s.headline_ms FROM runs r LEFT JOIN stats s ON s.run_id = r.id "
+            "s.outlier_fraction, s.robust_ms, s.round_spread, s.round_spread_limit, s.rounds_disagree, "
+            "s.headline_ci_low_ms, s.headline_ci_high_ms, s.ci_half_width, s.target_ci, s.target_ci_met, "
+            "s.headline, s.headline_ms, sw.extra_json AS sweep_extra_json FROM runs r "
+            "LEFT JOIN stats s ON s.run_id = r.id LEFT JOIN sweeps sw ON sw.id = r.sweep_id "
             "ORDER BY r.id"
         )
     finally:
@@ -143,7 +152,9 @@ def load(db: str | os.PathLike | Store | None = None):
         d = dict(r)
         info = json.loads(d.pop("device_info_json") or "{}")
         mem = json.loads(d.pop("memory_json") or "{}")
+        host = (json.loads(d.pop("sweep_extra_json") or "{}") or {}).get("host_check") or {}
         rec = {
+            "host_check": host.get("line"),
             "run_id": d["id"],
             "format": d["artifact_format"],
             "reparameterized": None if d["reparameterized"] is None else bool(d["reparameterized"]),

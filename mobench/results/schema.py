@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from .legacy import target_of
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _V1 = """
 CREATE TABLE runs (
@@ -281,7 +281,41 @@ ALTER TABLE runs ADD COLUMN input_label TEXT;
 ALTER TABLE runs ADD COLUMN input_data_sha256 TEXT
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
+# Version 7: how precise every run is, and the round-spread limit its own noise predicts
+# (mobench.core.statistics): the headline's 95 % CI, its half-width as a fraction of the
+# headline, the precision target of the run's config and whether it was met; compares
+# may say "too busy to tell" (the table is rebuilt, as SQLite cannot alter a CHECK).
+_V7 = """
+ALTER TABLE stats ADD COLUMN round_spread_limit REAL;
+ALTER TABLE stats ADD COLUMN headline_ci_low_ms REAL;
+ALTER TABLE stats ADD COLUMN headline_ci_high_ms REAL;
+ALTER TABLE stats ADD COLUMN ci_half_width REAL;
+ALTER TABLE stats ADD COLUMN target_ci REAL;
+ALTER TABLE stats ADD COLUMN target_ci_met INTEGER;
+CREATE TABLE compares_v7 (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    created       TEXT NOT NULL,
+    a_spec        TEXT NOT NULL,
+    b_spec        TEXT NOT NULL,
+    a_run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    b_run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    sweep_id      INTEGER REFERENCES sweeps(id) ON DELETE SET NULL,
+    statistic     TEXT NOT NULL,
+    ratio         REAL NOT NULL,
+    ci_low        REAL NOT NULL,
+    ci_high       REAL NOT NULL,
+    confidence    REAL NOT NULL,
+    verdict       TEXT NOT NULL
+                  CHECK (verdict IN ('faster', 'slower', 'no detectable difference', 'too busy to tell')),
+    pairs         INTEGER NOT NULL,
+    extra_json    TEXT NOT NULL
+);
+INSERT INTO compares_v7 SELECT * FROM compares;
+DROP TABLE compares;
+ALTER TABLE compares_v7 RENAME TO compares
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _V7}
 MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_backfill,
     5: _v5_fold_precision_into_recipe,

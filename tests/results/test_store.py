@@ -244,3 +244,24 @@ def test_a_version_1_store_migrates_to_version_3(tmp_path):
         assert {"schedule", "sweep_id"} <= cols
         assert {r[1] for r in st._query("PRAGMA table_info(stats)")} >= {"robust_ms", "round_spread", "rounds_disagree"}
         assert st.list_compares() == []
+
+
+def test_version_4_store_migrates_to_precision_columns_and_too_busy_verdicts(tmp_path):
+    """A store written before runs stated their precision keeps its compares and gains the new columns."""
+    from mobench.results.schema import MIGRATION_STEPS, MIGRATIONS
+
+    db = tmp_path / "v4.sqlite"
+    conn = sqlite3.connect(db)
+    for v in (1, 2, 3, 4):
+        for stmt in filter(None, (s.strip() for s in MIGRATIONS[v].split(";"))):
+            conn.execute(stmt)
+        if v in MIGRATION_STEPS:
+            MIGRATION_STEPS[v](conn)
+    conn.execute("PRAGMA user_version = 4")
+    conn.commit()
+    conn.close()
+    with Store(db) as st:
+        cols = {r[1] for r in st._query("PRAGMA table_info(stats)")}
+        assert {"ci_half_width", "headline_ci_low_ms", "round_spread_limit", "target_ci", "target_ci_met"} <= cols
+        sql = st._query("SELECT sql FROM sqlite_master WHERE name = 'compares'")[0][0]
+        assert "too busy to tell" in sql
