@@ -151,10 +151,10 @@ def _recipe_entry(name: str, converted: Converted) -> dict[str, Any]:
 
 def check_inputs(model: str, fmt: str, recipe: str) -> None:
     """Refuse, in one line and before any work, a quantized recipe for a factory of its own inputs:
-    calibration and quantized parity feed one ``1x3xHxW`` image tensor (:mod:`.calibration`)."""
+    calibration and quantized parity (every quantized recipe) feed one ``1x3xHxW`` image tensor (:mod:`.calibration`)."""
     if _recipe(recipe).quantized and (inputs := export_inputs(model)) is not None:
         raise UsageError(
-            f"{model} takes {listing(inputs.specs)}: the {recipe} recipe calibrates on one 1x3xHxW image input; "
+            f"{model} takes {listing(inputs.specs)}: the quantized recipe {recipe} is calibrated and parity-checked on one 1x3xHxW image input; "
             f"export it with a float recipe ({', '.join(r for r in format_recipes(fmt) if not _recipe(r).quantized)})"
         )
 

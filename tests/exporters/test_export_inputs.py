@@ -108,7 +108,6 @@ def test_onnx_export_names_and_types_every_input_and_checks_parity(work, run_cli
     assert entry["parity"]["status"] == "passed"
     assert entry["parity"]["max_abs_diff"] <= 1e-4
     assert entry["params"] > 0 and entry["macs"] > 0
-    path = Path(entry["file"])
     path = next((work / "ex").rglob(entry["file"]))
     graph = onnx.load(str(path)).graph
     got = [
@@ -212,7 +211,10 @@ def test_ios_plan_writes_each_input_of_a_factory(work, run_cli):
             ["export", "-m", "net.py:build", "--format", "onnx", "--input-kind", "image"],
             "--input-kind image applies to one",
         ),
-        (["bench", "-m", "net.py:build", "-d", "executorch", "--recipe", "int8"], "the int8 recipe calibrates on one"),
+        (
+            ["bench", "-m", "net.py:build", "-d", "executorch", "--recipe", "int8"],
+            "the quantized recipe int8 is calibrated and parity-checked on one",
+        ),
     ],
 )
 def test_what_a_format_cannot_take_is_one_line(work, run_cli, argv, words):
