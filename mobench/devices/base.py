@@ -581,6 +581,8 @@ def run_inputs(artifact: Any, model: str | None = None):
         return Inputs.from_dict(man["inputs"])
     inp = man.get("input") or {}
     if inp.get("shape") and all(isinstance(x, int) and x > 0 for x in inp["shape"]):
+        if inp.get("kind") == "image":  # a Core ML image input: 8-bit RGB pixels (the manifest's dtype describes it)
+            return Inputs((spec(inp.get("name") or "x", inp["shape"], "uint8", kind="image"),))
         return Inputs((spec(inp.get("name") or "x", inp["shape"], inp.get("dtype") or "float32"),))
     key = model or man.get("model")
     from ..models.user import is_user_key
