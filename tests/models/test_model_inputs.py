@@ -311,12 +311,14 @@ def test_compare_two_files_at_a_chosen_shape(work, run_cli):
     new = work / "new.onnx"
     new.write_bytes(old.read_bytes())
     code, out, err = run_cli(
-        ["compare", str(old), str(new), "--input", "x=1x3x32x32", "--rounds", "3", "--inferences", "3", "--json"]
+        ["compare", str(old), str(new), "--input", "x=1x3x32x32", "--rounds", "12", "--inferences", "3", "--json"]
     )
     assert code == 0, err
     res = json.loads(out)
     assert "+x=1x3x32x32@cpu" in res["a_label"] and "+x=1x3x32x32@cpu" in res["b_label"]
-    assert res["verdict"] in ("faster", "slower", "no detectable difference")
+    from mobench.workflows.compare import VERDICTS
+
+    assert res["verdict"] in VERDICTS  # identical files: any verdict the measurement supports
     code, _, err = run_cli(["compare", str(old), str(new)])
     assert "height?" in one_line_error(code, err)
 
