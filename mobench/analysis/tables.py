@@ -11,11 +11,9 @@ is shown (:func:`device_label`).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..core.errors import StoreError, UsageError
 from ..models import model_info
-from ..results import load
+from ..results import load, locate
 from .reference import REFERENCE_DEVICES, is_reference, reference_latencies
 
 # CLI name -> store column of the per-run statistic used as "the" latency.
@@ -102,7 +100,7 @@ def _targets_by_backend(runs) -> dict[str, list[str]]:
 
 def load_runs(db=None):
     """Store rows (one per run); a StoreError naming ``mobench run`` when ``db`` does not exist."""
-    if db is not None and not Path(db).exists():
+    if db is not None and not locate(db).exists():
         raise StoreError(f"no results store at {db}; run `mobench run` or `mobench bench` first, or pass --db PATH")
 
     return load(db)

@@ -103,7 +103,7 @@ def bench(
     from ..core.configs import customize, protocol
     from ..core.errors import DeviceError, UsageError
     from ..models import resolve_models
-    from ..results import Store, default_db_path
+    from ..results import Store, locate
     from ..workflows import run_sweep
     from ..workflows.schedule import check_schedule
     from .progress import RichReporter
@@ -162,7 +162,7 @@ def bench(
             record_row(rec, store.get_stats(rec.extra["run_id"]) if rec.extra.get("run_id") else None)
             for rec in records
         ]
-    title = f"{device} - protocol {config.name} - {len(records)} run(s) stored in {db or default_db_path()}"
+    title = f"{device} - protocol {config.name} - {len(records)} run(s) stored in {locate(db)}"
     console.print(runs_table(rows, title=title))
     from .tables import disagree_note
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import typer
+
+from .options import DbOption
 
 HELP = """Is A faster than B? Times both in interleaved ABAB rounds and reports the ratio A/B with a bootstrap CI.
 
@@ -33,7 +34,7 @@ def compare(
     time_budget: float | None = typer.Option(
         None, "--time-budget", help="Stop once a side has had this many seconds of timing (default 5)."
     ),
-    db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    db: DbOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print ratio, CI and verdict as JSON on stdout."),
 ) -> None:
     from rich.console import Console

@@ -359,14 +359,14 @@ def run_cmd(
         raise typer.Exit(1)
 
 
-def _stored_runs(plan_dir: Path, cfg, udid: str | None, db: Path | None) -> list[tuple[str, int]]:
+def _stored_runs(plan_dir: Path, cfg, udid: str | None, db: str | None) -> list[tuple[str, int]]:
     """``(plan run id, stored run id)`` of the plan's runs the store already holds: the reuse key of
     ``mobench bench --device iphone`` (model, artifact sha256, protocol config, compute units, UDID)."""
     from ..core.configs import config_key
     from ..devices.remote.schema import read_json
-    from ..results import Store, default_db_path
+    from ..results import Store, locate
 
-    if not Path(db if db is not None else default_db_path()).exists():
+    if not locate(db).exists():
         return []
     plan = read_json(plan_dir / "plan.json")
     out = []

@@ -6,12 +6,14 @@ static so ``mobench --help`` imports no model or device code.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-DB_HELP = "Results database (default results/mobench.sqlite)."
+DB_HELP = (
+    "Results database: an SQLite file (default $MOBENCH_DB, else results/mobench.sqlite) or a database URL "
+    "(postgresql://user@host/db) that several hosts share."
+)
 PRESET_HELP = (
     "A model set: quick, mobileone, figure2, paper, a plug-in preset, or a preset file my.toml (models = [...])."
 )
@@ -20,7 +22,7 @@ PROTOCOL_HELP = (
     "quick (3 x 10), study (rounds of 20 within a time budget)."
 )
 
-DbOption = Annotated[Path | None, typer.Option("--db", help=DB_HELP)]
+DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
 ModelsOption = Annotated[
     list[str] | None,
     typer.Option(

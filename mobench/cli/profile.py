@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from .options import DbOption
+
 HELP = """Time a model, profile it op by op, store the profile with its run, and show the top ops and op-type shares.
 
 cpu: ONNX Runtime's profiler (kernel time per node, averaged over --runs inferences). torch: torch.profiler (CPU time per leaf module). executorch: ExecuTorch's event tracer (ETDump), time per XNNPACK operator inside the delegate. coreml (macOS 14.4+) and iphone (iOS 17.4+): Core ML's compute plan, estimated cost per op x the measured median. The profiling overhead is stated as the profiled total against the median of an ordinary run timed just before (stored too).
@@ -42,7 +44,7 @@ def profile(
     resolution: int | None = typer.Option(None, "--resolution", help="Input resolution (default 224)."),
     exports: Path | None = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     top: int = typer.Option(12, "--top", help="How many of the slowest ops to list."),
-    db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    db: DbOption = None,
     plot: Path | None = typer.Option(
         None, "--plot", help="Also draw the op-type shares of every stored profile on this device into this folder."
     ),

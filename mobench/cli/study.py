@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from .options import DbOption
+
 HELP = """Run one of the paper's latency studies on generated networks, store it, and print its table.
 
 activations: the 30-layer study CNN with ReLU, GELU, SE-ReLU, SiLU, Dynamic Shift-Max, DynamicReLU-A and DynamicReLU-B, beside the paper's Table 2 (iPhone 12). blocks: the same CNN plain, with skip connections, with squeeze-excite, and with 4 parallel conv-BN branches unfused vs fused: memory traffic beside latency. branches: a small MobileOne with k = 1, 2, 4, 8 branches, train-time vs fused.
@@ -32,7 +34,7 @@ def study(
     ),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
     compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone."),
-    db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    db: DbOption = None,
     exports: Path | None = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
     plot: Path | None = typer.Option(None, "--plot", help="Draw the study's figure into this folder."),

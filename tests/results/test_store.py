@@ -97,7 +97,7 @@ def test_roundtrip_find_delete(tmp_path, store_problems):
         st.delete_run(rid)
         with pytest.raises(StoreError, match="no run"):
             st.get_run(rid)
-        n = st._conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+        n = st._query("SELECT COUNT(*) AS n FROM samples")[0]["n"]
         assert n == 0 and st.get_stats(rid) is None
         with pytest.raises(StoreError):
             st.delete_run(rid)
@@ -121,8 +121,8 @@ def test_failure_inside_the_transaction_leaves_nothing(tmp_path, monkeypatch):
     with Store(tmp_path / "r.sqlite") as st:
         with pytest.raises(StoreError, match="nothing of this run was stored"):
             st.add_run(record())
-        assert st._conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
-        assert st._conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 0
+        assert st._query("SELECT COUNT(*) AS n FROM runs")[0]["n"] == 0
+        assert st._query("SELECT COUNT(*) AS n FROM samples")[0]["n"] == 0
 
 
 def test_load_frames_and_export(tmp_path):
@@ -204,43 +204,77 @@ def test_corrupt_foreign_and_readonly_files(tmp_path):
         Store(tmp_path)
 
 
-def test_migrations_run_in_order_and_keep_data(tmp_path, monkeypatch):
-    import mobench.results.store as store_mod
+NEW_REVISION = """
+import sqlalchemy as sa
+from alembic import op
 
+revision = "{rev}"
+down_revision = "{down}"
+
+
+def upgrade():
+    {body}
+"""
+
+
+def _with_revision(tmp_path, monkeypatch, body: str) -> int:
+    """A copy of the migrations with one more revision (``body`` its upgrade), made current."""
+    import shutil
+
+    import mobench.results.schema as schema
+
+    version = schema.SCHEMA_VERSION + 1
+    mig = tmp_path / f"migrations{version}"
+    if not mig.exists():
+        shutil.copytree(schema.MIGRATIONS_DIR, mig, ignore=shutil.ignore_patterns("__pycache__"))
+    (mig / "versions" / f"{version:04d}_test.py").write_text(
+        NEW_REVISION.format(rev=f"{version:04d}", down=f"{version - 1:04d}", body=body)
+    )
+    monkeypatch.setattr(schema, "MIGRATIONS_DIR", mig)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", version)
+    return version
+
+
+def test_a_new_column_is_one_revision_and_a_broken_one_rolls_back(tmp_path, monkeypatch):
     db = tmp_path / "r.sqlite"
     with Store(db) as st:
         rid = st.add_run(record())
-    v2 = dict(store_mod.MIGRATIONS)
-    v2[SCHEMA_VERSION + 1] = "ALTER TABLE runs ADD COLUMN note TEXT; CREATE INDEX runs_note ON runs (note)"
-    monkeypatch.setattr(store_mod, "MIGRATIONS", v2)
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    v = _with_revision(
+        tmp_path,
+        monkeypatch,
+        'op.add_column("runs", sa.Column("note", sa.Text))\n    op.create_index("runs_note", "runs", ["note"])',
+    )
     with Store(db) as st:
-        assert st.schema_version == SCHEMA_VERSION + 1
-        cols = [r[1] for r in st._conn.execute("PRAGMA table_info(runs)")]
+        assert st.schema_version == v and st.backup is not None and st.backup.name == f"r.sqlite.bak-{v - 1}"
+        cols = [r["name"] for r in st._query("PRAGMA table_info(runs)")]
         assert "note" in cols and st.get_run(rid).samples_ms[0] == [1.0, 2.0, 3.0, 4.0]
-    v2[SCHEMA_VERSION + 2] = "ALTER TABLE runs ADD COLUMN bad bad bad ("  # a broken migration
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
-    with pytest.raises(StoreError):
+    (tmp_path / f"migrations{v}").rename(tmp_path / f"migrations{v + 1}")
+    monkeypatch.undo()
+    import mobench.results.schema as schema
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", v)
+    _with_revision(tmp_path, monkeypatch, 'op.execute("ALTER TABLE runs ADD COLUMN bad bad bad (")')  # broken
+    with pytest.raises(StoreError, match="nothing was changed"):
         Store(db)
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", v)
     with Store(db) as st:  # rolled back: still at the last good version
-        assert st.schema_version == SCHEMA_VERSION + 1 and len(st.find_by_extra()) == 1
+        assert st.schema_version == v and len(st.find_by_extra()) == 1
 
 
 def test_a_version_1_store_migrates_to_version_3(tmp_path):
-    import sqlite3
 
-    from mobench.results.schema import MIGRATIONS, SCHEMA_VERSION
+    from legacy_stores import make_legacy_store
 
-    db = tmp_path / "old.sqlite"
-    con = sqlite3.connect(db)
-    con.executescript(MIGRATIONS[1])
-    con.execute("PRAGMA user_version = 1")
-    con.commit()
-    con.close()
+    from mobench.results.schema import SCHEMA_VERSION
+
+    db = make_legacy_store(tmp_path / "old.sqlite", 1)
     with Store(db) as st:
         assert st.schema_version == SCHEMA_VERSION >= 3
-        cols = {r[1] for r in st._query("PRAGMA table_info(runs)")}
+        cols = {r["name"] for r in st._query("PRAGMA table_info(runs)")}
         assert {"schedule", "sweep_id"} <= cols
-        assert {r[1] for r in st._query("PRAGMA table_info(stats)")} >= {"robust_ms", "round_spread", "rounds_disagree"}
+        assert {r["name"] for r in st._query("PRAGMA table_info(stats)")} >= {
+            "robust_ms",
+            "round_spread",
+            "rounds_disagree",
+        }
         assert st.list_compares() == []
