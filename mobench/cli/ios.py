@@ -468,6 +468,10 @@ def serve_cmd(
                 done.set()
         elif kind in ("rejected", "error"):
             console.print(f"[red]{kind}[/] {data.get('error')}")
+        elif kind == "dropped":
+            console.print(
+                f"[yellow]dropped[/] client {data.get('client')} disconnected mid-request ({data.get('error')})"
+            )
 
     server = make_server(plan, host=host, port=port, token=token, db=db, on_event=on_event)
     if host not in ("127.0.0.1", "localhost", "::1"):
