@@ -117,7 +117,7 @@ def test_four_benches_of_one_new_own_model_at_once(any_db, tmp_path):
         for _ in range(4)
     ]
     outs = [p.communicate(timeout=600) for p in procs]
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-3000:]
         assert "Traceback" not in err
     exports = work / "results" / "exports"
