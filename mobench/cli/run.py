@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ..core.util import fmt_number
+from .options import DbOption
 
 HELP = """The main job: the whole study on this machine, end to end, into one folder.
 
@@ -16,7 +17,7 @@ Builds the models, exports them (ONNX for the cpu device), times them, stores ev
 
 Resumable: a second run reuses stored runs, exports and cached metrics (--force re-times). A model that fails is stored as failed and the study goes on.
 
-Output (--out, default results/): mobench.sqlite, exports/, plots/*.png|svg, report.html.
+Output (--out, default results/): mobench.sqlite (or the store --db / $MOBENCH_DB names, e.g. a lab's postgresql:// one), exports/, plots/*.png|svg, report.html.
 
 Examples:
 
@@ -57,6 +58,7 @@ def run(
         help="Export recipe (repeatable: a recipe axis), e.g. fp32, int8; default: each format's default.",
     ),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
+    db: DbOption = None,
     threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),
     no_unfused: bool = typer.Option(False, "--no-unfused", help="Skip timing the unfused MobileOne graphs."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
@@ -99,6 +101,7 @@ def run(
                 progress=RichReporter(console),
                 recipe=r,
                 schedule=schedule,
+                db=db,
             )
         )
         _print_study(console, results[-1], d)

@@ -124,6 +124,11 @@ class Store:
                 if not self.readonly:
                     self.upgraded_from, self.backup = ensure_current(conn, loc, announce=not self.quiet)
                 elif (version := check_version(conn, loc)) < SCHEMA_VERSION:
+                    if version == 0:
+                        raise StoreError(
+                            f"results database {loc} holds no mobench results yet; run `mobench bench --db {loc}` "
+                            f"first (or create the store with `mobench results upgrade --db {loc}`)"
+                        )
                     if not self.upgrade:
                         raise StoreError(
                             f"results database {loc} has an old schema ({version}); upgrade it first: "
@@ -609,6 +614,8 @@ class Upgrade:
     backup: Path | None
 
     def __str__(self) -> str:
+        if self.old_version == 0:
+            return f"created the results store in {self.location} (schema {self.new_version})"
         if self.old_version == self.new_version:
             return f"results database {self.location} is at schema {self.new_version}; nothing to do"
         kept = f"; the old store is kept as {self.backup}" if self.backup else " (in one transaction)"

@@ -16,6 +16,7 @@ and the study goes on.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,8 @@ from ..core.progress import Reporter, reporter_or_null
 from ..devices import device_class
 from ..exporters import ExportConfig
 from ..models import model_info, resolve_models
-from ..results import Store, load_samples
+from ..results import Store, StoreLocation, load_samples, locate
+from ..results.location import ENV_VAR
 from .schedule import check_schedule
 from .sweep import run_sweep
 
@@ -52,7 +54,7 @@ STUDY_STAT = {"robust": "robust", "min": "min", "median": "median", "trimmed_mea
 @dataclass
 class StudyResult:
     out: Path
-    db: Path
+    db: StoreLocation
     report: Path | None
     plots: dict[str, list[Path]]
     skipped_plots: dict[str, str]
@@ -103,8 +105,12 @@ def run_study(
     progress: Reporter | None = None,
     schedule: str = "interleaved",
     recipe: str | None = None,
+    db: str | None = None,
 ) -> StudyResult:
     """Run the whole study; see the module docstring. Raises only for bad input.
+
+    ``db`` is the results store (a path or a database URL); default ``$MOBENCH_DB``, else
+    ``OUT/mobench.sqlite``.
 
     ``recipe`` picks the export recipe of the device's format (default: the format's
     default); the analysis then covers that device's runs of that recipe only.
@@ -124,7 +130,7 @@ def run_study(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create output folder {out}: {exc.strerror or exc}") from exc
-    db = out / "mobench.sqlite"
+    store = locate(db if db is not None else os.environ.get(ENV_VAR) or out / "mobench.sqlite")
     seconds: dict[str, float] = {}
     opts = {"threads": threads} if threads else None
     ec = ExportConfig(out_dir=out / "exports", input_kind=config.input_kind, recipe=recipe)
@@ -140,7 +146,7 @@ def run_study(
         names,
         device,
         config,
-        db=db,
+        db=store,
         export_config=ec,
         force=force,
         device_options=opts,
@@ -156,7 +162,7 @@ def run_study(
     seconds["metrics"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    runs = load_runs(db)
+    runs = load_runs(store)
     # this study's runs only: the same folder may hold runs of other presets or protocols
     runs = runs[
         (runs["device"] == device)
@@ -177,7 +183,7 @@ def run_study(
     seconds["analysis"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    samples = load_samples(db)
+    samples = load_samples(store)
     samples = samples[samples["run_id"].isin(runs["run_id"])]
     plots, skipped = _plots_with_progress(PlotData(result, runs, samples), out / "plots", progress)
     seconds["plots"] = time.perf_counter() - t0
@@ -188,15 +194,15 @@ def run_study(
         f"mobench run: preset {preset or '-'}, {len(names)} models, device {device} ({run_recipe}), "
         f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed."
     )
-    with Store(db) as store:  # profiles and latency studies kept in the same store get their sections
-        extra = stored_sections(store)
+    with Store(store) as st:  # profiles and latency studies kept in the same store get their sections
+        extra = stored_sections(st)
     report = write_report(
         out / "report.html", result, runs, plots, title="mobench study report", summary=summary, extra_sections=extra
     )
     seconds["report"] = time.perf_counter() - t0
     return StudyResult(
         out=out,
-        db=db,
+        db=store,
         report=report,
         plots=plots,
         skipped_plots=skipped,
