@@ -134,3 +134,39 @@ def test_four_benches_of_one_new_own_model_at_once(any_db, tmp_path):
         assert 1 <= len(rows) <= 4 and {r["status"] for r in rows} == {"ok"}
         assert {r["artifact_sha256"] for r in rows} == {sha256_path(onnx[0])}
     assert Path(onnx[0]).exists()
+
+
+READER = textwrap.dedent("""
+    import sys, time
+    from mobench.results import Store
+
+    go = float(sys.argv[2])
+    while time.time() < go:
+        time.sleep(0.002)
+    with Store(sys.argv[1], readonly=True) as st:
+        print(len(st.find_by_extra()), st.schema_version)
+""")
+
+
+def test_four_commands_opening_an_older_store_at_once_upgrade_it_once(tmp_path):
+    import shutil
+
+    from legacy_stores import legacy_file
+
+    from mobench.results import SCHEMA_VERSION
+
+    db = tmp_path / "m.sqlite"
+    shutil.copyfile(legacy_file(1), db)
+    go = time.time() + 3.0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", READER, str(db), str(go)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [e for _, e in outs]
+    assert {o.strip() for o, _ in outs} == {f"4 {SCHEMA_VERSION}"}
+    said = [line for _, e in outs for line in e.splitlines() if line.strip()]
+    assert len(said) == 1 and said[0].startswith("upgraded results database")  # one upgrade, one line
+    assert sorted(p.name for p in tmp_path.glob("m.sqlite.bak-*")) == ["m.sqlite.bak-1"]
