@@ -24,15 +24,17 @@ test: $(STAMP)
 	$(MAKE) lint
 	@rc=0; $(VENV)/bin/python -m pytest || rc=$$?; bash scripts/swift_test.sh || rc=$$?; exit $$rc
 
-# ruff (lint + format check), pyright, and import-linter's layer contract (pyproject.toml)
+# ruff (lint + format check), pyright, import-linter's layer contract (pyproject.toml),
+# and the GitHub workflows against GitHub's workflow schema (they run on hosted runners only)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mobench tests benchmarks scripts
 	$(VENV)/bin/ruff format --check mobench tests benchmarks scripts
 	$(VENV)/bin/pyright --pythonpath $(VENV)/bin/python
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 test-all: $(STAMP)
 	$(VENV)/bin/python -m pytest -m ""
 
 clean:
-	rm -rf $(VENV) .pytest_cache ios_harness/.build
+	rm -rf $(VENV) .pytest_cache ios_harness/.build ios_harness/tools/apple-typecheck/.build

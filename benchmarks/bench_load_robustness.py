@@ -1,6 +1,6 @@
-"""Does the headline survive a busy machine? The study quiet, then under a synthetic load.
+"""Does the headline survive a busy machine? The main job quiet, then under a synthetic load.
 
-Runs the local study (``mobench run --preset paper``: export, time, analyse) twice in
+Runs the main job (``mobench run --preset paper``: export, time, analyse) twice in
 one fresh folder: once quiet, then again (re-timed, exports reused) while this script
 keeps every core busy for 15 s, then idle for 15 s, over and over (busy loops on
 ``os.cpu_count()`` processes, always stopped in a ``finally``). Prints rho(latency, MACs)
@@ -12,7 +12,7 @@ medians, min of round medians, min), recomputed from the stored raw samples: the
 measurement behind the choice of ``robust``.
 
 Goal: rho moves by at most 0.05, rank agreement >= 0.97, compare says "faster" every
-time, quiet paper study (exports included) within 6 minutes. The machine must be
+time, quiet paper run (exports included) within 6 minutes. The machine must be
 otherwise quiet for the figures to mean anything (the quiet run is the reference).
 
     python benchmarks/bench_load_robustness.py                          # paper preset, 5 compares
@@ -100,24 +100,24 @@ class SyntheticLoad:
 
 
 def _figures(res, device: str) -> tuple[float | None, object]:
-    """(rho latency vs MACs on ``device``, per-model latency Series) of a study result.
+    """(rho latency vs MACs on ``device``, per-model latency Series) of a main-job result.
 
-    Analysis is keyed by measurement target (e.g. ``cpu/ort-1.32/2t``); a study on one
+    Analysis is keyed by measurement target (e.g. ``cpu/ort-1.32/2t``); a run on one
     device has one target of that backend.
     """
     targets = [t for t in res.analysis.latency if t == device or str(t).startswith(device + "/")]
     if len(targets) != 1:
-        raise SystemExit(f"expected one {device} target in the study, found {targets}")
+        raise SystemExit(f"expected one {device} target in the run, found {targets}")
     (target,) = targets
     rho = next((r.spearman_rho for r in res.analysis.rows if r.device == target and r.metric == "macs"), None)
     return rho, res.analysis.latency[target].dropna()
 
 
-def _study(label: str, preset: str | None, models, out: Path, device: str, schedule: str, force: bool):
-    from mobench.workflows.study import run_study
+def _main_job(label: str, preset: str | None, models, out: Path, device: str, schedule: str, force: bool):
+    from mobench.workflows.main_job import run_main_job
 
     t0 = time.perf_counter()
-    res = run_study(preset=preset, models=models, out=out, device=device, force=force, schedule=schedule)
+    res = run_main_job(preset=preset, models=models, out=out, device=device, force=force, schedule=schedule)
     wall = time.perf_counter() - t0
     rho, lat = _figures(res, device)
     stages = ", ".join(f"{k} {v:.0f}s" for k, v in res.seconds.items())
@@ -179,7 +179,7 @@ def _disagree(rec) -> bool:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--preset", default="paper", help="model set of the study: paper (default) or quick")
+    ap.add_argument("--preset", default="paper", help="model set of the run: paper (default) or quick")
     ap.add_argument(
         "--model",
         "-m",
@@ -208,9 +208,13 @@ def main() -> int:
     )
     try:
         preset = None if args.model else args.preset
-        res_q, rho_q, lat_q, wall_q = _study("quiet", preset, args.model, out, args.device, args.schedule, force=False)
+        res_q, rho_q, lat_q, wall_q = _main_job(
+            "quiet", preset, args.model, out, args.device, args.schedule, force=False
+        )
         with SyntheticLoad(args.on, args.off):
-            res_l, rho_l, lat_l, _ = _study("loaded", preset, args.model, out, args.device, args.schedule, force=True)
+            res_l, rho_l, lat_l, _ = _main_job(
+                "loaded", preset, args.model, out, args.device, args.schedule, force=True
+            )
             verdicts = []
             for i in range(args.compares):
                 c = run_compare(
@@ -248,7 +252,7 @@ def main() -> int:
         print()
         _per_statistic(res_q, res_l)
         print(
-            f"quiet {preset or 'custom'} study {wall_q:.0f} s (goal <= {GOAL_QUIET_S:.0f} s for paper) "
+            f"quiet {preset or 'custom'} run {wall_q:.0f} s (goal <= {GOAL_QUIET_S:.0f} s for paper) "
             f"{'MET' if wall_q <= GOAL_QUIET_S else 'MISSED'}"
         )
         met = shift <= GOAL_RHO_SHIFT and agree >= GOAL_RANK_AGREEMENT and right == len(verdicts)

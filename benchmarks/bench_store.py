@@ -67,7 +67,9 @@ def records(protocol_name: str) -> list[dict]:
                 "protocol": cfg.name,
                 "config": cfg.to_dict(),
                 "key": f"{model}-{unfused}",
-                "samples": [[rng.lognormvariate(0, 0.05) * base for _ in range(cfg.inferences)] for _ in range(cfg.rounds)],
+                "samples": [
+                    [rng.lognormvariate(0, 0.05) * base for _ in range(cfg.inferences)] for _ in range(cfg.rounds)
+                ],
             }
         )
     return out
@@ -107,7 +109,7 @@ def main() -> None:
         sides = {"before": str(old_tree), "after": str(ROOT)}
         times: dict[str, list[dict]] = {"before": [], "after": []}
         for i in range(args.repeats):  # alternate, so a busy spell of the machine hits both sides
-            for name in (("before", "after") if i % 2 == 0 else ("after", "before")):
+            for name in ("before", "after") if i % 2 == 0 else ("after", "before"):
                 times[name].append(run_side(sides[name], data, tmp, len(times["before"]) + len(times["after"])))
     med = {k: statistics.median(t["store_s"] for t in v) for k, v in times.items()}
     opened = {k: statistics.median(t["open_s"] for t in v) for k, v in times.items()}
@@ -116,8 +118,12 @@ def main() -> None:
         f"into a new SQLite store, median of {args.repeats} each:"
     )
     for k in ("before", "after"):
-        print(f"  {k:<6} store {med[k]:.3f} s   (open/create {opened[k] * 1000:.0f} ms)   [{args.old if k == 'before' else 'this tree'}]")
-    print(f"ratio after/before: {med['after'] / med['before']:.2f}x (store), {opened['after'] / opened['before']:.2f}x (open)")
+        print(
+            f"  {k:<6} store {med[k]:.3f} s   (open/create {opened[k] * 1000:.0f} ms)   [{args.old if k == 'before' else 'this tree'}]"
+        )
+    print(
+        f"ratio after/before: {med['after'] / med['before']:.2f}x (store), {opened['after'] / opened['before']:.2f}x (open)"
+    )
 
 
 if __name__ == "__main__":

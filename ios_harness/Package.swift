@@ -2,7 +2,8 @@
 // The harness logic as a Swift package: built and tested with `swift build` /
 // `swift test` on Linux and on a Mac. Only the Core ML engine (behind
 // `#if canImport(CoreML)` in Sources/Core) and the SwiftUI shell (Sources/App,
-// built by MobenchHarness.xcodeproj) need Apple's SDKs.
+// built by MobenchHarness.xcodeproj) need Apple's SDKs; on Linux,
+// tools/apple-typecheck type-checks them against stand-in SDK modules.
 import PackageDescription
 
 let package = Package(

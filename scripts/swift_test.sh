@@ -36,13 +36,36 @@ set +e
 "$SWIFT" test --skip-build --disable-swift-testing 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
-summary="$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)"
+# XCTest's last summary line: "Executed N tests, with [S tests skipped and ]F failures ...".
+summary="$(grep -E "Executed [0-9]+ tests?, with ([0-9]+ tests? skipped and )?[0-9]+ failures?" "$log" | tail -1)"
 executed="$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')"
-failures="$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')"
+failures="$(echo "$summary" | sed -E 's/.* ([0-9]+) failures?.*/\1/')"
+skipped=0
+if echo "$summary" | grep -qE "[0-9]+ tests? skipped"; then
+    skipped="$(echo "$summary" | sed -E 's/.* ([0-9]+) tests? skipped.*/\1/')"
+fi
 if [ -z "$summary" ]; then
     echo "swift test: no XCTest summary (exit code $rc)"
     exit $(( rc == 0 ? 1 : rc ))
 fi
 echo "swift test took $(( $(date +%s) - start )) s (build + tests)"
-echo "swift: $(( executed - failures )) passed, $failures failed"
+# XCTest counts failed assertions; count the failed tests themselves.
+failed_tests="$(grep -cE "^Test Case '.*' failed" "$log" || true)"
+echo "swift: $(( executed - failed_tests - skipped )) passed, $skipped skipped, $failed_tests failed ($failures failed assertions)"
+
+# Linux has no Core ML, UIKit or SwiftUI: type-check the Apple-only files
+# (Core ML engine, input synthesis, compute plan, the SwiftUI shell, the
+# package's tests with Core ML compiled in) against stand-ins of those
+# frameworks, as the package builds them and as the Xcode app target does
+# (tools/apple-typecheck/Package.swift; warnings are errors there too).
+# It runs whatever swift test said; either failing fails this script.
+if [ "$(uname -s)" = "Linux" ]; then
+    echo "== type-check of the Apple-only Swift against stand-in SDK modules (tools/apple-typecheck)"
+    if "$SWIFT" build --package-path tools/apple-typecheck --build-tests; then
+        echo "apple type-check: passed (Sources/Core + Tests/CoreTests as the package builds them; Sources/Core + Sources/App as the Xcode app target does)"
+    else
+        echo "apple type-check: FAILED (see tools/apple-typecheck/README.md: a new Apple API needs its stand-in declaration)"
+        rc=1
+    fi
+fi
 exit "$rc"

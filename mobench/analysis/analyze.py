@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import UsageError
-from ..core.target import PHONE_BACKENDS
 from ..models.presets import PRESETS
 from .correlation import (
     TABLE1_EXPLANATION,
@@ -78,9 +77,10 @@ def _measured_on(runs, target: str) -> str:
         return "unknown hardware"
     row = sel.iloc[-1]
     hw = row.get("hardware") if "hardware" in sel else None
-    if row["device"] in PHONE_BACKENDS:
-        return f"the phone {hw or row.get('device_model') or '?'}, not this host"
     host = row.get("host") if "host" in sel else None
+    cpu = row.get("cpu") if "cpu" in sel else None
+    if hw and cpu and hw != cpu:  # a host stores runs of its own CPU, or of a device it drives (a phone)
+        return f"the device {hw}, not this host"
     return f"host {host or '?'} ({hw or row.get('cpu') or 'unknown CPU'})"
 
 

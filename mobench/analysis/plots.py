@@ -1,4 +1,4 @@
-"""The study's figures (PNG + SVG, matplotlib), each readable on its own.
+"""The figures of ``mobench run`` and ``mobench plot`` (PNG + SVG, matplotlib), each readable on its own.
 
 Kinds (``mobench plot --kind``):
 

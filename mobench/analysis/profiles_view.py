@@ -1,11 +1,12 @@
-"""Profiles and studies for people: op-type share plots, study plots, HTML report sections.
+"""Profiles for people: op-type share plots and HTML report sections.
 
 ``plot_op_shares(profiles, out_dir)`` draws, per model, the share of each op type
 in the profiled time, fused and unfused side by side (one horizontal stacked bar
-per model and form). ``plot_study(study, out_dir)`` draws one study's result.
-``profiles_section`` / ``study_section`` render the HTML sections, and
-``write_sections_report`` writes them as one self-contained report (the same
-style as the study report of ``mobench run``).
+per model and form). ``profiles_section`` renders the HTML section,
+``stored_sections`` the sections of every profile kept in a store, and
+``write_sections_report`` writes sections as one self-contained report (the same
+style as the report of ``mobench run``). The studies' sections come from
+:mod:`mobench.studies`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from .. import __version__
 from ..core.errors import UsageError
 from ..core.profiles import Profile, op_type_shares, stage_times
 from ..core.util import atomic_write_text
-from ..results.profiles import list_profiles, list_studies
+from ..results.profiles import list_profiles
 from ._plotting import save_figure
 from .report import _CSS, _e, _f, _table
 
@@ -77,61 +77,6 @@ def plot_op_shares(profiles: list[Profile], out_dir: Path, name: str = "op_type_
         plt.close(fig)
 
 
-def plot_study(study: str, rows: list[dict[str, Any]], out_dir: Path, name: str | None = None) -> list[Path]:
-    """The figure of one study result (``rows`` as stored); PNG + SVG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    name = name or f"study_{study}"
-    if study == "activations":
-        fig, ax = plt.subplots(figsize=(8, 4.2))
-        labels = [r["label"] for r in rows]
-        base = next((r for r in rows if r["label"] == "ReLU"), rows[0])
-        meas = [(r["latency_ms"] or float("nan")) / (base["latency_ms"] or float("nan")) for r in rows]
-        paper = [(r.get("paper_ms") or float("nan")) / (base.get("paper_ms") or float("nan")) for r in rows]
-        x = range(len(rows))
-        ax.bar([i - 0.2 for i in x], meas, 0.4, label=f"measured ({rows[0].get('device', '')})")
-        ax.bar([i + 0.2 for i in x], paper, 0.4, label="paper, iPhone 12 (Table 2)")
-        ax.set_yscale("log")
-        ax.set_xticks(list(x), labels, rotation=20, fontsize=8)
-        ax.set_ylabel("latency relative to ReLU (log)")
-        ax.set_title("Activation functions: 30-layer CNN, identical but for the activation")
-        ax.legend(fontsize=8)
-    elif study == "blocks":
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
-        labels = [r["label"] for r in rows]
-        a1.barh(labels, [r.get("memory_mb") or 0 for r in rows], color="tab:orange")
-        a1.set_xlabel("memory traffic per inference (MB)")
-        a2.barh(labels, [r.get("latency_ms") or 0 for r in rows], color="tab:blue")
-        a2.set_xlabel("latency (ms, median)")
-        a2.set_yticks(range(len(labels)), [""] * len(labels))
-        for a in (a1, a2):
-            a.invert_yaxis()
-        fig.suptitle("Blocks: skip connections, squeeze-excite, parallel branches")
-    elif study == "branches":
-        fig, ax = plt.subplots(figsize=(6.5, 4.2))
-        for form, style in (("unfused", "o-"), ("fused", "s-")):
-            pts = sorted((r["k"], r["latency_ms"]) for r in rows if r["form"] == form and r.get("latency_ms"))
-            if pts:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=form)
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(sorted({r["k"] for r in rows}), [str(k) for k in sorted({r["k"] for r in rows})])
-        ax.set_xlabel("k (conv-BN branches per MobileOne block)")
-        ax.set_ylabel("latency (ms, median)")
-        ax.set_ylim(bottom=0)
-        ax.set_title("Over-parameterization: train-time vs fused MobileOne blocks")
-        ax.legend()
-    else:
-        raise UsageError(f"unknown study {study!r}")
-    fig.tight_layout()
-    try:
-        return save_figure(fig, out_dir, name)
-    finally:
-        plt.close(fig)
-
-
 def profiles_section(profiles: list[Profile], top: int = 10) -> str:
     """HTML: per profile, the totals, the op-type shares, the stages and the top ops."""
     if not profiles:
@@ -163,42 +108,6 @@ def profiles_section(profiles: list[Profile], top: int = 10) -> str:
     return "\n".join(out)
 
 
-STUDY_COLUMNS = {
-    "activations": [
-        ("label", "activation"),
-        ("latency_ms", "measured ms"),
-        ("ratio_to_relu", "x ReLU"),
-        ("paper_ms", "paper iPhone 12 ms"),
-        ("paper_ratio_to_relu", "paper x ReLU"),
-        ("model", "model"),
-    ],
-    "blocks": [
-        ("label", "network"),
-        ("memory_mb", "memory traffic MB"),
-        ("latency_ms", "measured ms"),
-        ("params_m", "params M"),
-        ("model", "model"),
-    ],
-    "branches": [
-        ("k", "k"),
-        ("form", "form"),
-        ("latency_ms", "measured ms"),
-        ("params_m", "params M"),
-        ("model", "model"),
-    ],
-}
-
-
-def study_section(study: str, rows: list[dict[str, Any]], note: str = "") -> str:
-    cols = STUDY_COLUMNS[study]
-    body = [[_f(r.get(k), 3) if isinstance(r.get(k), float) else _e(r.get(k)) for k, _ in cols] for r in rows]
-    return (
-        f"<h3>Study: {_e(study)}</h3>"
-        + (f"<p class='note'>{_e(note)}</p>" if note else "")
-        + _table([_e(h) for _, h in cols], body)
-    )
-
-
 def figure_html(paths: list[Path], caption: str) -> str:
     png = next((p for p in paths if str(p).endswith(".png")), None)
     if png is None:
@@ -224,17 +133,8 @@ def write_sections_report(path: Path, title: str, sections: list[str]) -> Path:
 
 
 def stored_sections(store) -> list[str]:
-    """Report sections for the profiles and study results kept in ``store`` (empty if there are none)."""
-    out: list[str] = []
+    """Report sections for the profiles kept in ``store`` (empty if there are none)."""
     profiles = list_profiles(store)
-    if profiles:
-        out += ["<h2>Profiles: where the time goes</h2>", profiles_section(profiles)]
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
-    for s in list_studies(store):  # newest first: keep the newest per (study, device)
-        latest.setdefault((s["study"], s["device"]), s)
-    if latest:
-        out.append("<h2>Latency studies</h2>")
-        for s in latest.values():
-            note = f"device {s['device']}, input {s['resolution']}x{s['resolution']}, stored {s['created']}"
-            out.append(study_section(s["study"], s["rows"], note))
-    return out
+    if not profiles:
+        return []
+    return ["<h2>Profiles: where the time goes</h2>", profiles_section(profiles)]

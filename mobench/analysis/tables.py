@@ -11,20 +11,14 @@ is shown (:func:`device_label`).
 
 from __future__ import annotations
 
+from ..core.configs import STATISTICS
 from ..core.errors import StoreError, UsageError
-from ..models import model_info
+from ..models import canonical_alias, model_info
 from ..results import load, locate
 from .reference import REFERENCE_DEVICES, is_reference, reference_latencies
 
 # CLI name -> store column of the per-run statistic used as "the" latency.
-STATS = {
-    "median": "median_ms",
-    "min": "min_ms",
-    "mean": "mean_ms",
-    "trimmed_mean": "trimmed_mean_ms",
-    "p90": "p90_ms",
-    "robust": "robust_ms",
-}
+STATS = {s: f"{s}_ms" for s in STATISTICS}
 DEFAULT_STAT = "median"
 
 
@@ -99,11 +93,18 @@ def _targets_by_backend(runs) -> dict[str, list[str]]:
 
 
 def load_runs(db=None):
-    """Store rows (one per run); a StoreError naming ``mobench run`` when ``db`` does not exist."""
+    """Store rows (one per run); a StoreError naming ``mobench run`` when ``db`` does not exist.
+
+    A run stored under a model's former name (a registered alias) reads as its current name,
+    so it meets the model's metrics and its newer runs.
+    """
     if db is not None and not locate(db).exists():
         raise StoreError(f"no results store at {db}; run `mobench run` or `mobench bench` first, or pass --db PATH")
 
-    return load(db)
+    runs = load(db)
+    if not runs.empty:
+        runs["model"] = runs["model"].map(canonical_alias)
+    return runs
 
 
 def _reparameterizable(model: str) -> bool:

@@ -15,17 +15,19 @@ import sys
 
 import click
 import typer
+from typer_injector import InjectingTyper
 
 from ..core.errors import MobenchError, one_line
 
-app = typer.Typer(
+# InjectingTyper: commands share option sets as dependencies (cli/options.py, DeviceOptionsDep).
+app = InjectingTyper(
     name="mobench",
     help=(
         "On-device latency benchmarking of mobile vision backbones.\n\n"
         "Build MobileOne and the paper's baselines, export them to Core ML / ONNX, time them "
         "on this CPU, a Mac or a tethered iPhone, and check how well FLOPs and params "
         "predict latency.\n\n"
-        "Start with `mobench run` (the whole local study) or `mobench models`."
+        "Start with `mobench run` (the main job: build, export, time, analyse, report) or `mobench models`."
     ),
     no_args_is_help=True,
     add_completion=False,

@@ -7,13 +7,13 @@ from pathlib import Path
 import typer
 
 from ..core.jsonout import dumps
-from .options import DbOption, StatOption
+from .options import ANALYSIS_DEVICE_HELP, REFERENCE_NAMES, DbOption, StatOption
 
-ANALYZE_HELP = """Correlate latency with cost metrics per device: the paper's Table 1, on your numbers.
+ANALYZE_HELP = f"""Correlate latency with cost metrics per device: the paper's Table 1, on your numbers.
 
 For every device: Spearman rho with p-value and bootstrap 95% CI, Kendall tau and Pearson r of log-log, of latency against each metric, with n and the model list; then how close the paper's own Table 1 is reproduced (reference devices), and how this machine's ranking agrees with the paper's CPU and iPhone 12.
 
-Devices: measured devices in the store (e.g. cpu) and the paper's published reference devices paper:iphone12, paper:cpu, paper:gpu (no hardware needed). Reference devices use the paper's correlation set (Figure 2, 21 models) and its own FLOPs/params columns unless --complexity counted.
+Devices: measured devices in the store (e.g. cpu) and the paper's published reference devices {REFERENCE_NAMES} (no hardware needed). Reference devices use the paper's correlation set (Figure 2, 21 models) and its own FLOPs/params columns unless --complexity counted.
 
 Metrics: macs, params, memory (traffic per inference), activations, layers, branches (multi-input nodes), depth, or all.
 
@@ -28,7 +28,7 @@ Examples:
   mobench analyze --device paper:cpu --complexity counted --csv > table1.csv
 """
 
-PLOT_HELP = """Draw the study's figures as PNG and SVG.
+PLOT_HELP = """Draw the figures of the stored runs as PNG and SVG.
 
 Kinds: complexity (latency vs MACs / params / ... per device), pareto (top-1 vs latency with the Pareto front), paper (measured vs published latency, identity line), distribution (every raw sample per model), drift (per-round median: warm-up, throttling), fused (fused vs unfused). Reference panels are labelled as such.
 
@@ -41,7 +41,7 @@ Examples:
   mobench plot --kind drift,distribution --db results/mobench.sqlite
 """
 
-REPORT_HELP = """Write one self-contained HTML report (plots embedded): environment, protocol, correlation table, latency table, fused vs unfused, complexity metrics, every plot.
+REPORT_HELP = """Write one self-contained HTML report (plots embedded): environment, protocol, correlation table, latency table, fused vs unfused, complexity metrics, the stored profiles and latency studies (`mobench profile`, `mobench study`), every plot.
 
 Examples:
 
@@ -50,10 +50,7 @@ Examples:
   mobench report --db lab.sqlite --out lab_report
 """
 
-_DEVICE_HELP = (
-    "Device (repeatable): a backend in the store (cpu, torch, coreml, iphone: every target of it), one "
-    "target label (e.g. cpu/ort-1.23/2t, iphone13,2/ane), or paper:iphone12, paper:cpu, paper:gpu."
-)
+_DEVICE_HELP = ANALYSIS_DEVICE_HELP
 
 
 def _default_db(db: str | None):
@@ -197,10 +194,24 @@ def report_cmd(
     samples = load_samples(dbp) if runs is not None and not runs.empty else None
     out = out or dbp.folder
     written, skipped = make_plots(PlotData(result, runs, samples), out / "plots")
-    path = write_report(out / "report.html", result, runs, written, title="mobench report")
+    path = write_report(
+        out / "report.html", result, runs, written, title="mobench report", extra_sections=_stored_sections(dbp)
+    )
     typer.echo(f"wrote {path} ({len(written)} plots embedded)")
     for k, why in skipped.items():
         typer.echo(f"skipped plot {k}: {why}", err=True)
+
+
+def _stored_sections(dbp) -> list[str]:
+    """The profiles and latency studies kept in the store, as report sections."""
+    if not dbp.exists():
+        return []
+    from ..analysis.profiles_view import stored_sections
+    from ..results import Store
+    from ..studies import stored_study_sections
+
+    with Store(dbp, readonly=True) as store:
+        return stored_sections(store) + stored_study_sections(store)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,11 @@ import typer
 
 from ..core.jsonout import dumps
 from .options import (
+    PROTOCOL_HELP,
     DbOption,
+    DeviceNameOption,
+    DeviceOptions,
+    DeviceOptionsDep,
     InferencesOption,
     ModelsOption,
     PresetOption,
@@ -16,9 +20,9 @@ from .options import (
     WarmupOption,
 )
 
-HELP = """Time models on a device, print a table, and store every run (raw samples + provenance).
+HELP = f"""Time models on a device, print a table, and store every run (raw samples + provenance).
 
---preset names a MODEL SET (quick, mobileone, figure2, paper); --protocol names a TIMING PROTOCOL: modelbench (the reference app: 20 rounds x 50, reload each round, 10+10 trimmed, headline trimmed mean), paper (load, 1 warm-up, 1000 runs, headline min), quick (3 x 10, headline median), study (time-budgeted, headline median).
+--preset names a MODEL SET (quick, mobileone, figure2, paper); --protocol names a TIMING PROTOCOL. {PROTOCOL_HELP}
 
 Several models are loaded together and their rounds interleaved in a seeded, shuffled order (--schedule interleaved, the default), so a slow period of a busy machine spreads over all of them; --schedule contiguous times one model after another. The round order is stored with the runs.
 
@@ -35,6 +39,9 @@ Examples:
   mobench bench -m s0 --protocol paper --inferences 200     (stored as protocol paper+custom)
 
   mobench bench -m s0 -O threads=1 -O graph_optimization=basic   (one more cpu target)
+
+  mobench bench -m s0 --device executorch --device-option threads=1   (ExecuTorch XNNPACK on one thread)
+
   mobench bench -m mynet.py:build -m model.onnx --protocol quick     (your own factory and model file)
 
   mobench bench -m s0 --device executorch --recipe int8      (ExecuTorch XNNPACK, PT2E int8)
@@ -46,24 +53,9 @@ Examples:
 def bench(
     model: ModelsOption = None,
     preset: PresetOption = None,
-    device: str = typer.Option(
-        "cpu", "--device", "-d", help="Device backend (see `mobench devices`): cpu, torch, executorch, coreml, iphone."
-    ),
+    device: DeviceNameOption = "cpu",
+    device_options: DeviceOptionsDep = DeviceOptions(),
     protocol_name: ProtocolOption = "modelbench",
-    threads: int | None = typer.Option(
-        None, "--threads", help="CPU threads for cpu/torch (default: physical cores; recorded)."
-    ),
-    graph_opt: str | None = typer.Option(
-        None, "--graph-opt", help="ONNX Runtime graph optimization: disable, basic, extended, all (default)."
-    ),
-    compute_units: str | None = typer.Option(
-        None, "--compute-units", help="Core ML compute units for coreml/iphone: all, cpu, gpu, ane."
-    ),
-    device_option: list[str] | None = typer.Option(
-        None,
-        "--device-option",
-        help="A backend option KEY=VALUE (repeatable), checked against the device: cpu threads, graph_optimization; torch threads, resolution; coreml/iphone compute_units. See `mobench devices`.",
-    ),
     unfused: bool = typer.Option(False, "--unfused", help="Time the train-time (not reparameterized) graph."),
     recipe: str | None = typer.Option(
         None,
@@ -122,20 +114,10 @@ def bench(
         min_inferences=min_inferences,
     )
     names = resolve_models(model, preset)
-    from ..devices import parse_device_options
-
-    options = {"threads": threads, "graph_opt": graph_opt, "compute_units": compute_units}
-    for key, value in parse_device_options(device, device_option).items():
-        if options.get(key) is not None and options[key] != value:
-            from ..core.errors import UsageError
-
-            raise UsageError(f"--device-option sets {key} to {value!r} but another flag sets it to {options[key]!r}")
-        options[key] = value
+    options = device_options.for_device(device)
     export_config = None
     chosen = check_device_recipe(device, recipe, precision)
-    if device == "torch":
-        options["fuse"] = not unfused
-    elif unfused or chosen:
+    if unfused or chosen:  # a device without artifacts takes the fused form from it (DeviceOption.from_export)
         from ..exporters import ExportConfig
 
         export_config = ExportConfig(recipe=chosen, input_kind=config.input_kind, reparameterize=not unfused)
@@ -154,15 +136,13 @@ def bench(
         schedule=schedule,
         memory_budget_mb=memory_budget,
     )
-    bad = [r for r in records if r.extra.get("stored") is False]
+    bad = [r for r in records if r.failed_at == "artifact"]  # bad input: not stored
     if bad and len(bad) == len(records):
         raise DeviceError((bad[0].error or "").split(": ", 1)[-1])
     with Store(db, readonly=True) as store:  # the statistics add_run computed and stored with each run
-        rows = [
-            record_row(rec, store.get_stats(rec.extra["run_id"]) if rec.extra.get("run_id") else None)
-            for rec in records
-        ]
-    title = f"{device} - protocol {config.name} - {len(records)} run(s) stored in {locate(db)}"
+        rows = [record_row(rec, store.get_stats(rec.run_id) if rec.run_id else None) for rec in records]
+    where = ", ".join(dict.fromkeys(str(r.target["label"]) for r in records if r.target.get("label"))) or device
+    title = f"{where} - protocol {config.name} - {len(records)} run(s) stored in {locate(db)}"
     console.print(runs_table(rows, title=title))
     from .tables import disagree_note
 
@@ -219,7 +199,7 @@ def _busy(records) -> tuple[float, int] | None:
     loads = [
         float(r["loadavg_1m"])
         for rec in records
-        if not rec.extra.get("reused")
+        if not rec.reused
         for r in rec.rounds_info
         if isinstance(r, dict) and r.get("loadavg_1m") is not None
     ]

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from .options import DbOption
+from .options import DEVICE_HELP, DbOption, DeviceOptions, DeviceOptionsDep
 
 HELP = """Is A faster than B? Times both in interleaved ABAB rounds and reports the ratio A/B with a bootstrap CI.
 
@@ -27,8 +27,10 @@ Examples:
 def compare(
     a: str = typer.Argument(..., help="Side A: MODEL\\[:unfused]\\[:fp16]\\[@DEVICE], e.g. mobileone_s0."),
     b: str = typer.Argument(..., help="Side B, e.g. mobileone_s0:unfused."),
-    device: str | None = typer.Option(None, "--device", "-d", help="Device of a side without @DEVICE (default cpu)."),
-    threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
+    device: str | None = typer.Option(
+        None, "--device", "-d", help="Device of a side without @DEVICE (default cpu). " + DEVICE_HELP
+    ),
+    device_options: DeviceOptionsDep = DeviceOptions(),
     rounds: int | None = typer.Option(None, "--rounds", help="Most round pairs (default 60)."),
     inferences: int | None = typer.Option(None, "--inferences", help="Timed inferences per round (default 10)."),
     time_budget: float | None = typer.Option(
@@ -39,7 +41,7 @@ def compare(
 ) -> None:
     from rich.console import Console
 
-    from ..workflows.compare import COMPARE_CONFIG, run_compare
+    from ..workflows.compare import COMPARE_CONFIG, run_compare, side_device
     from .progress import RichReporter
 
     overrides = {
@@ -47,7 +49,8 @@ def compare(
     }
     config = COMPARE_CONFIG.with_(**overrides)
     console = Console(stderr=True)
-    res = run_compare(a, b, device=device, config=config, db=db, threads=threads, progress=RichReporter(console))
+    opts = device_options.for_devices([side_device(s, device or "cpu") for s in (a, b)])
+    res = run_compare(a, b, device=device, config=config, db=db, device_options=opts, progress=RichReporter(console))
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=1))
         return

@@ -29,10 +29,10 @@ def devices(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
         typer.echo(dumps([asdict(s) for s in statuses], indent=1))
         return
     table = Table(title="mobench devices")
-    for col in ("device", "usable here", "description", "why not"):
+    for col in ("device", "usable here", "description", "options (--device-option KEY=VALUE)", "why not"):
         table.add_column(col)
     for s in statuses:
-        table.add_row(s.name, "[green]yes[/]" if s.available else "[red]no[/]", s.description, s.reason)
+        table.add_row(s.name, "[green]yes[/]" if s.available else "[red]no[/]", s.description, s.options, s.reason)
     Console().print(table)
 
 

@@ -26,6 +26,8 @@ The host exports Core ML models (image input) into a PLAN folder; the app runs t
 
 Examples:
 
+  mobench ios doctor
+
   mobench ios devices
 
   mobench ios plan --model mobileone_s0 --compute-units all,ane -o plans/s0
@@ -362,7 +364,8 @@ def run_cmd(
 def _stored_runs(plan_dir: Path, cfg, udid: str | None, db: str | None) -> list[tuple[str, int]]:
     """``(plan run id, stored run id)`` of the plan's runs the store already holds: the reuse key of
     ``mobench bench --device iphone`` (model, artifact sha256, protocol config, compute units, UDID)."""
-    from ..core.configs import config_key
+    from ..devices.iphone.constants import IPHONE
+    from ..devices.remote import reuse_key
     from ..devices.remote.schema import read_json
     from ..results import Store, locate
 
@@ -372,8 +375,7 @@ def _stored_runs(plan_dir: Path, cfg, udid: str | None, db: str | None) -> list[
     out = []
     with Store(db) as store:
         for r in plan["runs"]:
-            key = config_key(cfg, compute_units=r["compute_units"], udid=udid)
-            found = store.find_run(r["model"], "iphone", r["sha256"], key)
+            found = store.find_run(r["model"], IPHONE.name, r["sha256"], reuse_key(cfg, r["compute_units"], udid))
             if found is not None:
                 out.append((r["run_id"], found))
     return out
@@ -541,9 +543,101 @@ def ingest_cmd(
         console.print(f"{path}: stored {len(res.stored)} run(s), {len(res.duplicates)} already stored")
 
 
+# -- doctor / build --------------------------------------------------------------------------
+DOCTOR_HELP = """Check, in order, everything a first iPhone run needs, with the one command that fixes each missing step.
+
+Host OS; Xcode and its command-line tools (macOS); pymobiledevice3; a connected, paired phone; Developer Mode; the developer disk image; the iOS 17 tunnel; a signing team (macOS); the harness app installed. Exits 1 while a step is missing.
+
+Examples:
+
+  mobench ios doctor
+
+  mobench ios doctor --json --udid 00008101-000A1234
+"""
+
+
+def doctor_cmd(
+    udid: str | None = typer.Option(None, "--udid", help="Check this phone (default: the first one attached)."),
+    bundle_id: str | None = typer.Option(
+        None,
+        "--bundle-id",
+        help="The harness app's bundle id (default: $MOBENCH_IOS_BUNDLE_ID or org.mobench.harness).",
+    ),
+    team: str | None = typer.Option(None, "--team", help="The signing team you will build with ($MOBENCH_IOS_TEAM)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of one line per step."),
+) -> None:
+    from ..devices.iphone.doctor import DoctorEnv, StepStatus, diagnose
+
+    env = DoctorEnv()
+    if team:
+        env.team = team
+    report = diagnose(env, udid=udid, bundle_id=bundle_id)
+    if as_json:
+        typer.echo(dumps(report.to_dict(), indent=1))
+    else:
+        console = _console()
+        colors = {
+            StepStatus.OK: "green",
+            StepStatus.MISSING: "red",
+            StepStatus.NOT_APPLICABLE: "dim",
+            StepStatus.UNCHECKED: "yellow",
+        }
+        for step in report.steps:
+            fix = f"  ->  {step.fix}" if step.blocks and step.fix else ""
+            status = f"[{colors[step.status]}]{step.status.value:<9}[/]"
+            console.print(f"{status} {step.name:<21} {step.detail}{fix}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+BUILD_HELP = """Build the harness app for the connected iPhone and install it (macOS with Xcode 16+).
+
+Runs `xcodebuild` (automatic signing with your team, provisioning updates allowed) for the phone that `xcrun devicectl list devices` reports, then `xcrun devicectl device install app`. The team ID is in Xcode > Settings > Accounts (a free Apple ID works; its apps expire after 7 days).
+
+Examples:
+
+  mobench ios build --team ABCDE12345
+
+  mobench ios build --team ABCDE12345 --udid 00008101-000A1234 --bundle-id org.mobench.harness.yourname
+"""
+
+
+def build_cmd(
+    team: str | None = typer.Option(None, "--team", help="Apple team ID for signing (or $MOBENCH_IOS_TEAM)."),
+    udid: str | None = typer.Option(None, "--udid", help="The phone (default: the connected one devicectl lists)."),
+    bundle_id: str | None = typer.Option(
+        None, "--bundle-id", help="Sign under this bundle id (default: $MOBENCH_IOS_BUNDLE_ID or org.mobench.harness)."
+    ),
+    configuration: str = typer.Option("Release", "--configuration", help="Xcode build configuration."),
+    harness: Path | None = typer.Option(None, "--harness", help="The ios_harness/ folder (default: this checkout's)."),
+    derived_data: Path | None = typer.Option(
+        None, "--derived-data", help="xcodebuild's -derivedDataPath (default: ios_harness/build)."
+    ),
+    install: bool = typer.Option(True, "--install/--no-install", help="Install on the phone after building."),
+) -> None:
+    from ..devices.iphone.build import build_and_install
+
+    console = _console()
+    result = build_and_install(
+        team=team,
+        udid=udid,
+        harness_dir=harness,
+        derived_data=derived_data,
+        configuration=configuration,
+        bundle_id=bundle_id,
+        install=install,
+        on_step=lambda msg: console.print(msg, highlight=False),
+    )
+    console.print(
+        f"{'installed' if result.installed else 'built'} {result.app_path} for {result.udid}", highlight=False
+    )
+
+
 def register(app: typer.Typer) -> None:
     ios_app.command("plan", help=PLAN_HELP)(plan_cmd)
     ios_app.command("run", help=RUN_HELP)(run_cmd)
     ios_app.command("serve", help=SERVE_HELP)(serve_cmd)
     ios_app.command("ingest", help=INGEST_HELP)(ingest_cmd)
+    ios_app.command("doctor", help=DOCTOR_HELP)(doctor_cmd)
+    ios_app.command("build", help=BUILD_HELP)(build_cmd)
     app.add_typer(ios_app, name="ios")

@@ -6,9 +6,11 @@ static so ``mobench --help`` imports no model or device code.
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import typer
+from typer_injector import Depends
 
 DB_HELP = (
     "Results database: an SQLite file (default $MOBENCH_DB, else results/mobench.sqlite) or a database URL "
@@ -17,10 +19,35 @@ DB_HELP = (
 PRESET_HELP = (
     "A model set: quick, mobileone, figure2, paper, a plug-in preset, or a preset file my.toml (models = [...])."
 )
-PROTOCOL_HELP = (
-    "Timing protocol: modelbench (20 x 50, reload per round, trim 10), paper (1 x 1000, min), "
-    "quick (3 x 10), study (rounds of 20 within a time budget)."
-)
+HEADLINE_NAMES = {"trimmed_mean": "trimmed mean", "robust": "robust (lower quartile of the round medians)"}
+
+
+def describe_protocol(config: Any) -> str:
+    """``20 x 50, reload each round, trim 10, headline trimmed mean``: a protocol in words, from its config."""
+    parts = [f"{config.rounds} x {config.inferences}"]
+    if config.reload_per_round:
+        parts.append("reload each round")
+    if config.trim:
+        parts.append(f"trim {config.trim}")
+    if config.time_budget_s is not None:
+        parts.append(f"stop after {config.time_budget_s:g} s of timing once {config.min_inferences} samples are in")
+    parts.append(f"headline {HEADLINE_NAMES.get(config.headline, config.headline)}")
+    return ", ".join(parts)
+
+
+def _protocols_help() -> str:
+    from ..core.configs import PROTOCOLS
+
+    parts = []
+    for name in PROTOCOLS.names():
+        try:
+            parts.append(f"{name} ({describe_protocol(PROTOCOLS.get(name))})")
+        except Exception:  # a plug-in protocol that cannot load is still listed by name
+            parts.append(name)
+    return "Timing protocol: " + "; ".join(parts) + "."
+
+
+PROTOCOL_HELP = _protocols_help()
 
 DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
 ModelsOption = Annotated[
@@ -52,9 +79,84 @@ TrimOption = Annotated[
     int | None,
     typer.Option("--trim", help="Override how many lowest and highest samples per round the trimmed mean drops."),
 ]
-StatOption = Annotated[
-    str,
-    typer.Option(
-        "--stat", help="Per-run statistic used as a measured device's latency: median, min, mean, trimmed_mean, p90."
-    ),
-]
+
+
+def _stats_help() -> str:
+    from ..core.configs import STATISTICS
+
+    return f"Per-run statistic used as a measured device's latency: {', '.join(STATISTICS)}."
+
+
+StatOption = Annotated[str, typer.Option("--stat", help=_stats_help())]
+
+
+# -- the device flags every timing command shares (bench, compare, profile, run, study) -------------
+def _device_names() -> str:
+    from ..devices import DEVICES  # names only: no device module is imported
+
+    return ", ".join(DEVICES.names())
+
+
+DEVICE_HELP = f"Device backend (see `mobench devices`): {_device_names()}."
+
+
+def _reference_names() -> str:
+    from ..analysis.reference import REFERENCE_DEVICES  # a table of the paper's columns: light
+
+    return ", ".join(REFERENCE_DEVICES)
+
+
+REFERENCE_NAMES = _reference_names()
+#: ``--device`` of the analysis commands: stored backends, target labels or the paper's columns.
+ANALYSIS_DEVICE_HELP = (
+    f"Device (repeatable): a backend in the store ({_device_names()}: every target of it), one "
+    f"target label (e.g. cpu/ort-1.23/2t, iphone13,2/ane), or {REFERENCE_NAMES}."
+)
+DEVICE_OPTION_HELP = (
+    "A device option KEY=VALUE (repeatable), as the device declares it, e.g. threads=1, "
+    "graph_optimization=basic, compute_units=ane; `mobench devices` lists each device's options."
+)
+THREADS_HELP = "CPU threads: short for --device-option threads=N (default: physical cores; recorded)."
+
+DeviceNameOption = Annotated[str, typer.Option("--device", "-d", help=DEVICE_HELP)]
+
+
+@dataclass(frozen=True)
+class DeviceOptions:
+    """What the shared device flags say: ``--device-option KEY=VALUE`` items (``--threads N`` is
+    ``threads=N``), parsed per device by that device's own declaration (``Device.OPTIONS``)."""
+
+    items: tuple[str, ...] = ()
+
+    def for_device(self, name: str) -> dict[str, Any]:
+        """The options of device ``name``; an option it does not declare is a UsageError."""
+        if not self.items:
+            return {}
+        from ..devices import parse_device_options
+
+        return parse_device_options(name, list(self.items))
+
+    def for_devices(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """Each device's options; an option none of ``names`` declares is a UsageError."""
+        if not self.items:
+            return {n: {} for n in names}
+        from ..devices import device_options
+
+        return device_options(names, list(self.items))
+
+
+def device_options_dependency(
+    device_option: Annotated[
+        list[str] | None, typer.Option("--device-option", "-O", metavar="KEY=VALUE", help=DEVICE_OPTION_HELP)
+    ] = None,
+    threads: Annotated[int | None, typer.Option("--threads", help=THREADS_HELP)] = None,
+) -> DeviceOptions:
+    items = list(device_option or [])
+    if threads is not None:
+        items.append(f"threads={threads}")
+    return DeviceOptions(tuple(items))
+
+
+#: ``device_options: DeviceOptionsDep`` adds ``--device-option/-O`` and ``--threads`` to a command
+#: (typer-injector, as pymobiledevice3's ``ServiceProviderDep``) and hands it a :class:`DeviceOptions`.
+DeviceOptionsDep = Annotated[DeviceOptions, Depends(device_options_dependency)]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import typer
 
-from .options import DbOption
+from .options import DbOption, DeviceNameOption, DeviceOptions, DeviceOptionsDep
 
 HELP = """Time a model, profile it op by op, store the profile with its run, and show the top ops and op-type shares.
 
-cpu: ONNX Runtime's profiler (kernel time per node, averaged over --runs inferences). torch: torch.profiler (CPU time per leaf module). executorch: ExecuTorch's event tracer (ETDump), time per XNNPACK operator inside the delegate. coreml (macOS 14.4+) and iphone (iOS 17.4+): Core ML's compute plan, estimated cost per op x the measured median. The profiling overhead is stated as the profiled total against the median of an ordinary run timed just before (stored too).
+Each device profiles with its own profiler (`mobench devices` lists them): ONNX Runtime's profiler (kernel time per node, averaged over --runs inferences), torch.profiler (CPU time per leaf module), ExecuTorch's event tracer (ETDump, time per XNNPACK operator inside the delegate), or Core ML's compute plan (estimated cost per op x the measured median; a Mac, or a phone's stored runs). The profiling overhead is stated as the profiled total against the median of an ordinary run timed just before (stored too).
 
 Examples:
 
@@ -24,23 +24,12 @@ Examples:
 
 
 def profile(
-    model: str = typer.Option(..., "--model", "-m", help="Model name, e.g. mobileone_s0, s0, study_act_relu."),
-    device: str = typer.Option(
-        "cpu",
-        "--device",
-        "-d",
-        help="cpu, torch, executorch, coreml (Mac), or iphone / harness-known-cost (stored runs).",
-    ),
+    model: str = typer.Option(..., "--model", "-m", help="Model name, e.g. mobileone_s0, s0, probe_act_relu."),
+    device: DeviceNameOption = "cpu",
+    device_options: DeviceOptionsDep = DeviceOptions(),
     unfused: bool = typer.Option(False, "--unfused", help="Profile the train-time (not reparameterized) graph."),
-    runs: int | None = typer.Option(
-        None, "--runs", help="Profiled inferences (default: cpu 100, torch 30, executorch 50)."
-    ),
+    runs: int | None = typer.Option(None, "--runs", help="Profiled inferences (default: the device's profiler's)."),
     protocol_name: str = typer.Option("quick", "--protocol", "-p", help="Protocol of the unprofiled reference run."),
-    threads: int | None = typer.Option(
-        None, "--threads", help="CPU threads for cpu/torch/executorch (default: physical cores)."
-    ),
-    graph_opt: str | None = typer.Option(None, "--graph-opt", help="ONNX Runtime graph optimization (cpu)."),
-    compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units (coreml)."),
     resolution: int | None = typer.Option(None, "--resolution", help="Input resolution (default 224)."),
     exports: Path | None = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     top: int = typer.Option(12, "--top", help="How many of the slowest ops to list."),
@@ -57,8 +46,7 @@ def profile(
 
     from ..core.errors import UsageError
     from ..exporters import ExportConfig
-    from ..profiling import check_profile_device
-    from ..workflows.profile import run_profile
+    from ..workflows.profile import check_profile_device, run_profile
     from .progress import RichReporter
 
     check_profile_device(device)
@@ -69,7 +57,7 @@ def profile(
     console = Console(stderr=as_json)
     if not console.is_terminal:
         console = Console(stderr=as_json, width=160)
-    opts = {"threads": threads, "graph_opt": graph_opt, "compute_units": compute_units}
+    opts = device_options.for_device(device) if device_options.items else {}
     ec_opts = {k: v for k, v in {"resolution": resolution, "out_dir": exports}.items() if v is not None}
     ec = ExportConfig(**ec_opts).validate() if ec_opts else None
     prof = run_profile(
@@ -80,7 +68,7 @@ def profile(
         protocol_name=protocol_name,
         db=db,
         export_config=ec,
-        device_options={k: v for k, v in opts.items() if v is not None},
+        device_options=opts,
         progress=RichReporter(console),
     )
     print_profile(console, prof, top)

@@ -1,4 +1,4 @@
-"""``mobench run``: the whole local study (build, export, time, store, analyse, plot, report)."""
+"""``mobench run``: the main job (build, export, time, store, analyse, plot, report)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from pathlib import Path
 import typer
 
 from ..core.util import fmt_number
-from .options import DbOption
+from .options import DEVICE_HELP, PROTOCOL_HELP, DbOption, DeviceOptions, DeviceOptionsDep
 
-HELP = """The main job: the whole study on this machine, end to end, into one folder.
+HELP = """The main job: every step on this machine, end to end, into one folder.
 
 Builds the models, exports them (ONNX for the cpu device), times them, stores every run with its raw samples, counts complexity metrics, correlates latency with FLOPs/params beside the paper's published numbers (reference devices paper:iphone12 and paper:cpu), draws the plots and writes one HTML report.
 
 --preset picks the model set and a matching timing protocol: quick -> protocol quick (3 x 10 inferences, a smoke run); paper, figure2, mobileone -> protocol study (rounds of 20 inferences until 5 s of timing per model once >= 40 samples are in, the rounds of all models interleaved; headline = robust, the lower quartile of the per-round medians, which holds on a busy machine; RepVGG-B1 alone takes ~0.2 s a run). --protocol overrides it. MobileOne models are also timed unfused (the fused-vs-unfused figure).
 
-Resumable: a second run reuses stored runs, exports and cached metrics (--force re-times). A model that fails is stored as failed and the study goes on.
+Resumable: a second run reuses stored runs, exports and cached metrics (--force re-times). A model that fails is stored as failed and the job goes on.
 
 Output (--out, default results/): mobench.sqlite (or the store --db / $MOBENCH_DB names, e.g. a lab's postgresql:// one), exports/, plots/*.png|svg, report.html.
 
@@ -27,7 +27,7 @@ Examples:
 
   mobench run --preset mobileone --protocol modelbench --out results/s
 
-  mobench run -m s0 -m mobilenet_v3_large --threads 1
+  mobench run -m s0 -m mobilenet_v3_large --threads 1     (or --device-option threads=1)
 
   mobench run -m s0 --device cpu --device executorch --recipe fp32 --recipe int8   (runtime x recipe axis)
 
@@ -42,14 +42,12 @@ def run(
     model: list[str] | None = typer.Option(
         None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."
     ),
-    protocol_name: str | None = typer.Option(
-        None, "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper (default: from --preset)."
-    ),
+    protocol_name: str | None = typer.Option(None, "--protocol", "-p", help=PROTOCOL_HELP + " Default: from --preset."),
     devices: list[str] | None = typer.Option(
         None,
         "--device",
         "-d",
-        help="Local device backend (repeatable: a runtime axis): cpu (ONNX Runtime, default), torch, executorch, coreml (macOS).",
+        help="Local device (repeatable: a runtime axis; default cpu). " + DEVICE_HELP,
     ),
     recipes: list[str] | None = typer.Option(
         None,
@@ -59,7 +57,7 @@ def run(
     ),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
     db: DbOption = None,
-    threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: physical cores; recorded)."),
+    device_options: DeviceOptionsDep = DeviceOptions(),
     no_unfused: bool = typer.Option(False, "--no-unfused", help="Skip timing the unfused MobileOne graphs."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
     schedule: str = typer.Option(
@@ -72,7 +70,7 @@ def run(
 
     from rich.console import Console
 
-    from ..workflows.study import run_study
+    from ..workflows.main_job import run_main_job
     from .progress import RichReporter
 
     if preset is None and not model:
@@ -85,11 +83,12 @@ def run(
     axis = [(d, r) for d in (devices or ["cpu"]) for r in (recipes or [None])]
     for d, r in axis:  # bad names fail before anything runs
         check_device_recipe(d, r)
+    options = device_options.for_devices([d for d, _ in axis])
     t0 = time.perf_counter()
     results = []
     for d, r in axis:
         results.append(
-            run_study(
+            run_main_job(
                 preset=preset,
                 models=model,
                 protocol_name=protocol_name,
@@ -97,7 +96,7 @@ def run(
                 out=out,
                 force=force,
                 unfused=not no_unfused and r in (None, "fp32", "fp16"),
-                threads=threads,
+                device_options=options[d],
                 progress=RichReporter(console),
                 recipe=r,
                 schedule=schedule,
@@ -143,24 +142,31 @@ def print_speedups(console, runs, only_if_several: bool = False) -> None:
 def _print_study(console, res, device: str) -> None:
     from rich.table import Table
 
-    total = sum(res.seconds.values())
+    from ..results import Store
+    from .tables import HEADLINE_LABEL
 
-    lat = res.analysis.latency
-    stat = res.analysis.stat if hasattr(res.analysis, "stat") else "median"
-    t = Table(title=f"{device}: protocol {res.protocol}, {stat} per run (ms); paper columns are reference")
-    for c in ("model", "status", "n", "median (ms)", "paper CPU (ms)", "paper iPhone 12 (ms)"):
-        t.add_column(c, justify="left" if c in ("model", "status") else "right")
+    total = sum(res.seconds.values())
+    with Store(res.db, readonly=True) as store:  # each run's headline, as the store computed it
+        stats = {r.run_id: store.get_stats(r.run_id) or {} for r in res.records if r.run_id is not None}
+    heads = sorted({s["headline"] for s in stats.values() if s.get("headline")}) or ["median"]
+    head = heads[0] if len(heads) == 1 else "headline"
+    head_col = f"{HEADLINE_LABEL.get(head, head)} (ms)"
+    targets = ", ".join(dict.fromkeys(str(r.target.get("label")) for r in res.records if r.target.get("label")))
+    t = Table(title=f"{targets or device}: protocol {res.protocol}, {head_col} per run; paper columns are reference")
+    for c in ("model", "target", "status", "n", head_col, "paper CPU (ms)", "paper iPhone 12 (ms)"):
+        t.add_column(c, justify="left" if c in ("model", "target", "status") else "right")
     from ..analysis.reference import reference_latencies
 
     pc, pi = reference_latencies("paper:cpu"), reference_latencies("paper:iphone12")
     for r in res.records:
-        med = lat[device].get(r.model) if device in lat else None
-        status = ("reused" if r.extra.get("reused") else "ok") if r.status == "ok" else f"[red]failed[/]: {r.error}"
+        st = stats.get(r.run_id, {}) if r.status == "ok" else {}
+        status = ("reused" if r.reused else "ok") if r.status == "ok" else f"[red]failed[/]: {r.error}"
         t.add_row(
             r.model,
+            str(r.target.get("label") or device),
             status,
             str(r.n_samples or "-"),
-            fmt_number(med, 3),
+            fmt_number(st.get("headline_ms"), 3),
             fmt_number(pc.get(r.model), 2),
             fmt_number(pi.get(r.model), 2),
         )

@@ -1,4 +1,4 @@
-"""``mobench study``: the paper's latency studies (activations, blocks, branches) on any device."""
+"""``mobench study``: one of the paper's latency studies (the plugins of :mod:`mobench.studies`) on any device."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ from pathlib import Path
 
 import typer
 
-from .options import DbOption
+from .options import PROTOCOL_HELP, DbOption, DeviceNameOption, DeviceOptions, DeviceOptionsDep
 
-HELP = """Run one of the paper's latency studies on generated networks, store it, and print its table.
-
-activations: the 30-layer study CNN with ReLU, GELU, SE-ReLU, SiLU, Dynamic Shift-Max, DynamicReLU-A and DynamicReLU-B, beside the paper's Table 2 (iPhone 12). blocks: the same CNN plain, with skip connections, with squeeze-excite, and with 4 parallel conv-BN branches unfused vs fused: memory traffic beside latency. branches: a small MobileOne with k = 1, 2, 4, 8 branches, train-time vs fused.
-
-The networks (study_* in `mobench models`) are exported and timed like any model, so every device works; runs already stored are reused unless --force.
+HELP_HEAD = "Run one of the paper's latency studies on generated networks, store it, and print its table."
+HELP_TAIL = """A study names its networks (the probe family in `mobench models`); they are exported and timed like any model, so every device works; runs already stored are reused unless --force.
 
 Examples:
 
@@ -25,15 +22,28 @@ Examples:
 """
 
 
+def study_help() -> str:
+    """The command's help: the studies come from the registry (:mod:`mobench.studies`)."""
+    from ..studies import study_listing
+
+    studies = "\n\n".join(
+        f"  {s.name}: {s.title}" + (f" (paper: {s.citation})" if s.citation else "") for s in study_listing()
+    )
+    return f"{HELP_HEAD}\n\nStudies:\n\n{studies}\n\n{HELP_TAIL}"
+
+
+def _names_help() -> str:
+    from ..studies import STUDIES
+
+    return f"The study: {', '.join(STUDIES.names())}."
+
+
 def study(
-    name: str = typer.Argument(..., metavar="STUDY", help="activations, blocks or branches."),
-    device: str = typer.Option("cpu", "--device", "-d", help="Device backend: cpu, torch, coreml, iphone."),
+    name: str = typer.Argument(..., metavar="STUDY", help=_names_help()),
+    device: DeviceNameOption = "cpu",
+    device_options: DeviceOptionsDep = DeviceOptions(),
     resolution: int = typer.Option(64, "--resolution", help="Input size in pixels (64 quick, 224 full size)."),
-    protocol_name: str = typer.Option(
-        "quick", "--protocol", "-p", help="Timing protocol: quick, study, modelbench, paper."
-    ),
-    threads: int | None = typer.Option(None, "--threads", help="CPU threads for cpu/torch (default: physical cores)."),
-    compute_units: str | None = typer.Option(None, "--compute-units", help="Core ML compute units for coreml/iphone."),
+    protocol_name: str = typer.Option("quick", "--protocol", "-p", help=PROTOCOL_HELP),
     db: DbOption = None,
     exports: Path | None = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
@@ -46,16 +56,17 @@ def study(
     from ..core import protocol
     from ..core.errors import DeviceError
     from ..devices import device_class
-    from ..workflows.study_bottlenecks import check_study, run_bottleneck_study
+    from ..studies import get_study
+    from ..workflows.study_bottlenecks import run_bottleneck_study
     from .progress import RichReporter
 
-    check_study(name)
+    get_study(name)  # an unknown or broken study fails before anything runs
     device_class(device)
     config = protocol(protocol_name)
     console = Console(stderr=as_json)
     if not console.is_terminal:
         console = Console(stderr=as_json, width=160)
-    opts = {k: v for k, v in {"threads": threads, "compute_units": compute_units}.items() if v is not None}
+    opts = device_options.for_device(device)
     res = run_bottleneck_study(
         name,
         device,
@@ -90,65 +101,46 @@ def study(
 
 
 def print_study(console, res) -> None:
+    """The study's table, its failures, its citation and note."""
     from rich.table import Table
 
-    from ..analysis.profiles_view import STUDY_COLUMNS
+    from ..studies import get_study
 
+    study = get_study(res.study)
     t = Table(title=f"study {res.study} on {res.device}: {'; '.join(res.notes)} (stored as study {res.study_id})")
-    cols = STUDY_COLUMNS[res.study]
-    for _, head in cols:
-        t.add_column(head, justify="left" if head in ("activation", "network", "form", "model") else "right")
+    for c in study.columns:
+        t.add_column(c.head, justify="left" if c.text else "right")
     for r in res.rows:
-        cells = []
-        for key, _ in cols:
-            v = r.get(key)
-            cells.append(
-                f"{v:.3f}"
-                if isinstance(v, float)
-                else ("failed" if v is None and key == "latency_ms" else str(v if v is not None else "-"))
-            )
-        t.add_row(*cells)
+        t.add_row(*study.cells(r))
     console.print(t)
     for r in res.failed:
         console.print(f"[red]failed:[/] {r['label']}: {r.get('error')}")
-    if res.study == "activations":
-        console.print(
-            "paper: " + _table2_citation() + ". The paper's network is not published; mobench's "
-            "30-layer study CNN is documented in mobench.models.studies. Compare ratios to ReLU, "
-            "not milliseconds, across devices."
-        )
+    console.print(f"paper: {study.citation}")
+    if study.note:
+        console.print(study.note)
     console.print("Timings on a shared machine are noisy.")
-
-
-def _table2_citation() -> str:
-    from ..data import CITATION_TABLE2
-
-    return CITATION_TABLE2
 
 
 def _outputs(console, res, plot, report) -> None:
     import tempfile
 
-    from ..analysis.profiles_view import (
-        figure_html,
-        plot_study,
-        study_section,
-        write_sections_report,
-    )
+    from ..analysis.profiles_view import figure_html, write_sections_report
+    from ..studies import get_study
 
+    study = get_study(res.study)
     paths = []
     if plot is not None:
-        paths = plot_study(res.study, res.rows, plot)
+        paths = study.plot(res.rows, plot)
         console.print(f"plot: {', '.join(str(p) for p in paths)}")
     if report is not None:
         if not paths:
             with tempfile.TemporaryDirectory() as tmp:
-                fig = figure_html(plot_study(res.study, res.rows, Path(tmp)), f"study {res.study}")
+                fig = figure_html(study.plot(res.rows, Path(tmp)), f"study {res.study}")
         else:
             fig = figure_html(paths, f"study {res.study}")
-        secs = ["<h2>Studies</h2>", study_section(res.study, res.rows, "; ".join(res.notes)), fig]
+        secs = ["<h2>Studies</h2>", study.section(res.rows, "; ".join(res.notes)), fig]
         console.print(f"report: {write_sections_report(report, f'mobench study {res.study} ({res.device})', secs)}")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("study", help=HELP)(study)
+    app.command("study", help=study_help(), short_help=HELP_HEAD)(study)

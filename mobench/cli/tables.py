@@ -6,16 +6,11 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from ..core.configs import HEADLINES
 from ..core.util import fmt_number
 
 HEADLINE_LABEL = {"min": "min", "median": "median", "trimmed_mean": "trimmed mean", "mean": "mean", "robust": "robust"}
-_STAT_COL = {
-    "min": "min_ms",
-    "median": "median_ms",
-    "trimmed_mean": "trimmed_mean_ms",
-    "mean": "mean_ms",
-    "robust": "robust_ms",
-}
+_STAT_COL = {h: f"{h}_ms" for h in HEADLINES}
 
 
 def spread_cell(r: dict[str, Any]) -> str:
@@ -143,7 +138,7 @@ def record_row(rec, stats: dict[str, Any] | None) -> dict[str, Any]:
     import statistics
 
     row: dict[str, Any] = {
-        "run_id": rec.extra.get("run_id"),
+        "run_id": rec.run_id,
         "model": rec.model,
         "device": rec.device,
         "target": (rec.target or {}).get("label"),
@@ -151,7 +146,7 @@ def record_row(rec, stats: dict[str, Any] | None) -> dict[str, Any]:
         "status": rec.status,
         "error": rec.error,
         "n_samples": rec.n_samples,
-        "reused": rec.extra.get("reused", False),
+        "reused": rec.reused,
         "load_ms": statistics.median(rec.load_ms) if rec.load_ms else None,
         "first_inference_ms": statistics.median(rec.first_inference_ms) if rec.first_inference_ms else None,
         "inference_peak_rss_delta_mb": (rec.memory or {}).get("inference_peak_rss_delta_mb"),

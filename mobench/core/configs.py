@@ -34,6 +34,8 @@ from .errors import UsageError
 from .registry import Registry
 
 HEADLINES = ("min", "median", "trimmed_mean", "mean", "robust")
+#: Per-run statistics a latency can be read as (``--stat``): each is the stats column ``<name>_ms``.
+STATISTICS = ("median", "min", "mean", "trimmed_mean", "p90", "robust")
 INPUT_KINDS = ("tensor", "image")
 
 

@@ -52,13 +52,21 @@ class Registry(Generic[T]):
 
     ``kind`` names the thing in error messages ("model", "device"); ``hint`` is
     appended to the unknown-name error (e.g. "see `mobench devices`");
-    ``error`` is the exception class raised for an unknown name.
+    ``error`` is the exception class raised for an unknown name; ``plural`` names
+    several of the thing where adding an "s" does not ("studies").
     """
 
     def __init__(
-        self, kind: str, *, group: str | None = None, hint: str = "", error: type[Exception] = RegistryError
+        self,
+        kind: str,
+        *,
+        group: str | None = None,
+        hint: str = "",
+        error: type[Exception] = RegistryError,
+        plural: str | None = None,
     ) -> None:
         self.kind = kind
+        self.plural = plural or f"{kind}s"
         self.group = group
         self.hint = hint
         self.error = error
@@ -126,7 +134,7 @@ class Registry(Generic[T]):
         names = self.names()
         close = suggest(name, names)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        listing = f" ({self.kind}s: {', '.join(names)}" + (f"; {self.hint})" if self.hint else ")")
+        listing = f" ({self.plural}: {', '.join(names)}" + (f"; {self.hint})" if self.hint else ")")
         return self.error(f"unknown {self.kind} {name!r}{hint}{listing}")
 
     def check(self, name: str) -> str:

@@ -13,7 +13,8 @@ its *target*, never by its backend name alone. A target is
   optimization, recipe (precision), runtime and runtime version.
 
 ``Target.label`` is a short readable name (``iphone13,2/ane``,
-``cpu/ort-1.23/2t``); ``Target.key`` a stable hash of everything above, so two
+``cpu/ort-1.23/2t``) whose parts the device states (``Target.label_parts``, from its
+declaration in ``mobench.devices``); ``Target.key`` a stable hash of everything above, so two
 phones of one model, two hosts with one CPU, or two thread counts stay apart
 even when their labels read alike (:func:`unique_labels` then adds the hardware
 id to the label).
@@ -29,11 +30,7 @@ from typing import Any
 
 from .util import cpu_model, host_id
 
-#: Options that change a measurement, in label order, with their short label form.
-_LABEL_OPTIONS = ("compute_units", "threads", "graph_optimization", "resolution")
 _DEFAULT_RECIPES = (None, "", "fp32")
-#: Backends whose hardware is a phone: labelled by its model identifier, not the backend name.
-PHONE_BACKENDS = {"iphone", "harness-known-cost"}
 
 
 def _sha(text: str, n: int = 16) -> str:
@@ -45,7 +42,8 @@ def udid_hash(udid: str | None) -> str | None:
     return _sha("mobench-udid:" + udid, 12) if udid else None
 
 
-def _short_version(version: str | None) -> str | None:
+def short_version(version: str | None) -> str | None:
+    """``"1.23.2"`` -> ``"1.23"`` (the form in labels)."""
     if not version:
         return None
     parts = str(version).split(".")
@@ -69,18 +67,6 @@ def short_compute_units(cu: str | None) -> str | None:
     return SHORT_COMPUTE_UNITS.get(cu, cu) if cu else cu
 
 
-#: runtime -> short label prefix
-_RUNTIME_SHORT = {
-    "onnxruntime": "ort",
-    "torch-eager": "torch",
-    "torch": "torch",
-    "Core ML": "coreml",
-    "coreml": "coreml",
-    "known-cost": "known-cost",
-    "executorch": "et",
-}
-
-
 @dataclass(frozen=True)
 class Target:
     backend: str
@@ -90,6 +76,8 @@ class Target:
     runtime_version: str | None = None
     recipe: str | None = None  # fp32, fp16, int8 ... (the export recipe or precision)
     options: dict[str, Any] = field(default_factory=dict)
+    #: The label's parts before the recipe, as the device states them (not part of the identity).
+    label_parts: tuple[str, ...] = field(default=(), compare=False)
 
     # -- identity -------------------------------------------------------------------
     def identity(self) -> dict[str, Any]:
@@ -109,32 +97,14 @@ class Target:
 
     @property
     def label(self) -> str:
-        o = self.options
-        rt = _RUNTIME_SHORT.get(self.runtime or "", self.runtime)
-        ver = _short_version(self.runtime_version)
-        parts: list[str]
-        if self.backend in PHONE_BACKENDS:
-            parts = [(self.hardware or "unknown-phone").lower()]
-            if self.backend != "iphone":
-                parts.insert(0, self.backend)
-            if o.get("compute_units"):
-                parts.append(str(o["compute_units"]))
-        else:
+        """The device's label parts (or backend, runtime-version and options), then a non-default recipe."""
+        parts = list(self.label_parts)
+        if not parts:
             parts = [self.backend]
-            if rt and rt != self.backend:
-                parts.append(f"{rt}-{ver}" if ver else str(rt))
-            elif ver:
-                parts.append(ver)
-            if o.get("compute_units"):
-                parts.append(str(o["compute_units"]))
-            if o.get("threads") is not None:
-                parts.append(f"{o['threads']}t")
-            go = o.get("graph_optimization")
-            if go and go != "all":
-                parts.append(f"opt-{go}")
-            res = o.get("resolution")
-            if res and res != 224:
-                parts.append(f"{res}px")
+            if self.runtime:
+                ver = short_version(self.runtime_version)
+                parts.append(f"{self.runtime}-{ver}" if ver else self.runtime)
+            parts += [f"{k}={v}" for k, v in sorted(self.options.items()) if v is not None]
         if self.recipe not in _DEFAULT_RECIPES:
             parts.append(str(self.recipe))
         return "/".join(parts)
@@ -144,14 +114,23 @@ class Target:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Target:
+        """The target of a stored ``to_dict()``; its stored label gives the label parts back."""
+        recipe = d.get("recipe")
+        parts: list[str] = []
+        label = d.get("label")
+        if isinstance(label, str) and label:
+            parts = label.split("/")
+            if recipe not in _DEFAULT_RECIPES and parts and parts[-1] == str(recipe):
+                parts = parts[:-1]
         return cls(
             backend=d["backend"],
             hardware=d.get("hardware"),
             hardware_id=d.get("hardware_id"),
             runtime=d.get("runtime"),
             runtime_version=d.get("runtime_version"),
-            recipe=d.get("recipe"),
+            recipe=recipe,
             options=dict(d.get("options") or {}),
+            label_parts=tuple(parts),
         )
 
 
@@ -162,9 +141,10 @@ def host_target(
     runtime_version: str | None,
     recipe: str | None = None,
     cpu: str | None = None,
+    label: tuple[str, ...] = (),
     **options: Any,
 ) -> Target:
-    """A target on this host (CPU model + host id)."""
+    """A target on this host (CPU model + host id); ``label``: its label parts (see :attr:`Target.label_parts`)."""
     if cpu is None:
         cpu = cpu_model()
     return Target(
@@ -175,91 +155,8 @@ def host_target(
         runtime_version=runtime_version,
         recipe=recipe,
         options={k: v for k, v in options.items() if v is not None},
+        label_parts=tuple(label),
     )
-
-
-def phone_target(
-    backend: str,
-    *,
-    model_identifier: str | None,
-    udid: str | None,
-    compute_units: str | None,
-    runtime: str | None,
-    runtime_version: str | None = None,
-    recipe: str | None = None,
-    udid_sha: str | None = None,
-) -> Target:
-    """A target on a phone (model identifier + UDID hash + compute units)."""
-    return Target(
-        backend=backend,
-        hardware=model_identifier,
-        hardware_id=udid_sha or udid_hash(udid),
-        runtime=runtime,
-        runtime_version=runtime_version,
-        recipe=recipe,
-        options={"compute_units": compute_units} if compute_units else {},
-    )
-
-
-def target_of(
-    device: str, device_info: dict[str, Any] | None, provenance: dict[str, Any] | None, precision: str | None = None
-) -> Target:
-    """The target of a run from what every run records (device info, provenance, precision).
-
-    Used for runs whose device did not state its target, and to migrate runs stored
-    before targets existed: their host id was not recorded, so a run from a host of the
-    same name as this one is taken as this host's, and any other host's name stands in.
-    """
-    info = dict(device_info or {})
-    prov = dict(provenance or {})
-    versions = prov.get("versions") or {}
-    if isinstance(info.get("target"), dict):
-        return Target.from_dict(info["target"])
-    runtime = info.get("runtime")
-    rv = info.get("runtime_version")
-    if runtime in (None, "onnxruntime") and (info.get("ort_version") or device == "cpu"):
-        runtime, rv = "onnxruntime", rv or info.get("ort_version") or versions.get("onnxruntime")
-    elif runtime in ("torch-eager", "torch") or info.get("torch_version"):
-        runtime, rv = runtime or "torch-eager", rv or info.get("torch_version") or versions.get("torch")
-    elif runtime == "coreml" or info.get("coremltools_version"):
-        runtime, rv = "coreml", rv or info.get("coremltools_version") or versions.get("coremltools")
-    measured_on = prov.get("measured_on") or {}
-    model_id = info.get("device_model") or info.get("model_identifier") or measured_on.get("model_identifier")
-    if device in ("iphone", "harness-known-cost") or measured_on:
-        engine = info.get("engine") or measured_on.get("engine")
-        if engine == "known-cost":
-            runtime = "known-cost"
-        return phone_target(
-            device,
-            model_identifier=model_id,
-            udid=info.get("udid"),
-            udid_sha=info.get("udid_sha256"),
-            compute_units=short_compute_units(info.get("compute_units")),
-            runtime=runtime or "Core ML",
-            runtime_version=rv or info.get("os_version"),
-            recipe=precision,
-        )
-    hid = info.get("host_id") or prov.get("host_id") or _legacy_host_id(prov.get("host"))
-    opts = {k: info.get(k) for k in _LABEL_OPTIONS if info.get(k) is not None}
-    return Target(
-        backend=device,
-        hardware=info.get("cpu_model") or prov.get("cpu"),
-        hardware_id=hid,
-        runtime=runtime,
-        runtime_version=rv,
-        recipe=precision,
-        options=opts,
-    )
-
-
-def _legacy_host_id(host: str | None) -> str | None:
-    """The host id of a run stored before runs recorded one: this host's id when the run names
-    this host, so runs measured here before keep being reused; else ``host:<name>``."""
-    import socket
-
-    if not host:
-        return None
-    return host_id() if host == socket.gethostname() else f"host:{host}"
 
 
 def unique_labels(targets: Iterable[tuple[str, str, str | None]]) -> dict[str, str]:

@@ -15,13 +15,12 @@ is listed as unavailable with the import error as the reason.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import DeviceError, UsageError, one_line
 from ..core.registry import Registry, RegistryLoadError
-from .base import Device, LocalDevice
+from .base import Device, DeviceOption, DeviceProfiler, LocalDevice
 
 #: name -> "module:Class"; ``description`` is shown when the module cannot be imported.
 #: Other distributions add devices through the ``mobench.devices`` entry-point group.
@@ -43,9 +42,13 @@ DEVICES.register(
 __all__ = [
     "DEVICES",
     "Device",
+    "DeviceOption",
+    "DeviceProfiler",
     "DeviceStatus",
     "LocalDevice",
     "device_class",
+    "device_options",
+    "export_options",
     "get_device",
     "list_devices",
     "parse_device_options",
@@ -58,6 +61,7 @@ class DeviceStatus:
     available: bool
     reason: str
     description: str
+    options: str = ""  # the declared options, e.g. "threads (int), graph_optimization (disable|basic|...)"
 
 
 def device_class(name: str) -> type[Device]:
@@ -71,30 +75,14 @@ def device_class(name: str) -> type[Device]:
 def get_device(name: str, **options: Any) -> Device:
     """An instance of backend ``name`` with ``options`` (``None`` values mean "default").
 
-    Unknown names raise ``UsageError``; options the backend does not take raise
-    ``DeviceError`` naming the ones it does.
+    Unknown names raise ``UsageError``; options the backend does not declare, or bad
+    values, raise ``DeviceError`` naming the ones it takes.
     """
-    cls = device_class(name)
-    opts = {k: v for k, v in options.items() if v is not None}
-    params = {} if cls.__init__ is Device.__init__ else inspect.signature(cls.__init__).parameters
-    takes_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    accepted = [k for k, p in params.items() if k != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
-    unknown = sorted(set(opts) - set(accepted))
-    if unknown and not takes_kw:
-        raise DeviceError(
-            f"device {name!r} does not take option(s) {', '.join(unknown)}"
-            + (f" (it takes: {', '.join(accepted)})" if accepted else " (it takes none)")
-        )
-    return cls(**opts)
+    return device_class(name)(**{k: v for k, v in options.items() if v is not None})
 
 
-def parse_device_options(name: str, items: list[str] | None) -> dict[str, Any]:
-    """``["threads=2", "graph_optimization=basic"]`` -> constructor options of backend ``name``,
-    each checked against what the backend declares (``Device.OPTIONS``); bad input is a UsageError."""
-    if not items:
-        return {}
-    cls = device_class(name)
-    declared = getattr(cls, "OPTIONS", {}) or {}
+def _parse(name: str, cls: type[Device], items: list[str], strict: bool) -> dict[str, Any]:
+    declared = {o.name: o for o in cls.OPTIONS}
     out: dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
@@ -103,19 +91,53 @@ def parse_device_options(name: str, items: list[str] | None) -> dict[str, Any]:
             raise UsageError(f"--device-option takes KEY=VALUE, not {item!r}")
         opt = declared.get(key)
         if opt is None:
-            takes = ", ".join(sorted(declared)) or "none"
+            if not strict:
+                continue
+            takes = ", ".join(declared) or "none"
             raise UsageError(f"device {name!r} has no option {key!r} (its options: {takes})")
-        text = text.strip()
-        if opt.choices and text not in opt.choices:
-            raise UsageError(f"device option {key}={text!r} for {name!r}: choose one of {', '.join(opt.choices)}")
         try:
             value = opt.parse(text)
         except ValueError as exc:
-            raise UsageError(f"device option {key}={text!r} for {name!r}: {exc}") from None
-        if opt.param in out:
-            raise UsageError(f"--device-option {key} given twice")
-        out[opt.param] = value
+            raise UsageError(f"device option {key}={text.strip()!r} for {name!r}: {exc}") from None
+        if key in out and out[key] != value:
+            raise UsageError(f"--device-option {key} given twice ({out[key]!r} and {value!r})")
+        out[key] = value
     return out
+
+
+def parse_device_options(name: str, items: list[str] | None) -> dict[str, Any]:
+    """``["threads=2", "graph_optimization=basic"]`` -> the options of backend ``name``, each parsed
+    and checked by its declaration (``Device.OPTIONS``); bad input is a one-line UsageError."""
+    if not items:
+        return {}
+    return _parse(name, device_class(name), list(items), strict=True)
+
+
+def device_options(names: list[str], items: list[str] | None) -> dict[str, dict[str, Any]]:
+    """``--device-option`` items for several devices at once: each device gets the options it
+    declares; an option that none of ``names`` declares is a UsageError."""
+    items = list(items or [])
+    out = {n: _parse(n, device_class(n), items, strict=len(names) == 1) for n in dict.fromkeys(names)}
+    for item in items:
+        key = item.partition("=")[0].strip().replace("-", "_")
+        if not any(key in opts for opts in out.values()):
+            takes = {n: [o.name for o in device_class(n).OPTIONS] for n in out}
+            listing = "; ".join(f"{n}: {', '.join(t) or 'none'}" for n, t in takes.items())
+            raise UsageError(f"no chosen device has an option {key!r} ({listing})")
+    return out
+
+
+def export_options(cls: type[Device], export_config: Any) -> dict[str, Any]:
+    """The options a device without artifacts takes from an export config (``DeviceOption.from_export``:
+    the fused form, resolution and checkpoint an exporter would use)."""
+    if export_config is None:
+        return {}
+    return {o.name: getattr(export_config, o.from_export) for o in cls.OPTIONS if o.from_export}
+
+
+def describe_options(cls: type[Device]) -> str:
+    """``threads (int), graph_optimization (disable|basic|extended|all)``: what ``--device-option`` takes."""
+    return ", ".join(f"{o.name} ({'|'.join(o.choices) if o.choices else o.type.__name__})" for o in cls.OPTIONS)
 
 
 def list_devices() -> list[DeviceStatus]:
@@ -134,7 +156,11 @@ def list_devices() -> list[DeviceStatus]:
             ok, reason = False, f"availability check failed: {one_line(exc)}"
         out.append(
             DeviceStatus(
-                name, bool(ok), "" if ok else (reason or "unavailable"), getattr(cls, "description", "") or desc
+                name,
+                bool(ok),
+                "" if ok else (reason or "unavailable"),
+                getattr(cls, "description", "") or desc,
+                describe_options(cls),
             )
         )
     return out

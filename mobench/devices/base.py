@@ -34,71 +34,237 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from ..core.errors import DeviceError
 from ..core.records import RunRecord
-from ..core.util import cpu_model, host_provenance, physical_cores
+from ..core.target import Target, host_target, short_version
+from ..core.util import cpu_model, host_provenance, package_version, physical_cores
 
 _MB = 1024 * 1024
 
 
+OptionScope = Literal["target", "run", "session"]
+_TYPES = (int, float, str, bool)
+
+
 @dataclass(frozen=True)
 class DeviceOption:
-    """An option a backend takes through ``--device-option KEY=VALUE``."""
+    """One option of a device, declared once: everything else reads this declaration.
 
-    param: str  # the backend's constructor argument
-    parse: Callable[[str], Any]  # text -> value (raises ValueError on bad text)
+    ``--device-option NAME=VALUE`` parses text with it, the device's constructor
+    checks and stores it (``device.options[name]`` and the attribute ``device.<name>``),
+    the reuse key, the target and its label and ``info()`` are derived from it, and
+    ``mobench devices`` lists it.
+
+    ``scope`` says what the option changes: ``target`` a property of where the model is
+    timed (reuse key, the target's options and label: threads, compute units);
+    ``run`` the measurement but not the target (reuse key only: the model's fused form,
+    the phone's UDID); ``session`` only how the device is reached (transport, timeout).
+    """
+
+    name: str
+    type: type = str  # int, float, str or bool
+    default: Any = None  # None: the device picks (and records) one
     help: str = ""
     choices: tuple[str, ...] = ()
+    scope: OptionScope = "target"
+    label: str | None = None  # its part of the target label, e.g. "{}t"; None: not in the label
+    label_default: bool = True  # False: left out of the label at its default value
+    minimum: float | None = None  # for numbers
+    from_export: str | None = None  # the ExportConfig field a sweep takes its value from (devices without artifacts)
+    stored_as: str | None = None  # its name in the reuse keys of stored runs, when that differs from ``name``
+
+    @property
+    def changes_measurement(self) -> bool:
+        return self.scope != "session"
+
+    @property
+    def key_name(self) -> str:
+        return self.stored_as or self.name
+
+    def parse(self, text: str) -> Any:
+        """Command-line text -> a checked value (``ValueError`` with the reason if bad)."""
+        text = text.strip()
+        if self.type is bool:
+            t = text.lower()
+            if t in ("1", "true", "yes", "on"):
+                value: Any = True
+            elif t in ("0", "false", "no", "off"):
+                value = False
+            else:
+                raise ValueError("must be true or false")
+        elif self.type is int:
+            try:
+                value = int(text)
+            except ValueError:
+                raise ValueError("must be an integer") from None
+        elif self.type is float:
+            try:
+                value = float(text)
+            except ValueError:
+                raise ValueError("must be a number") from None
+        else:
+            value = text
+        return self.check(value)
+
+    def check(self, value: Any) -> Any:
+        """``value`` if it is a valid setting (``None`` means the default), else ``ValueError``."""
+        if value is None:
+            return None
+        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, self.type) or (self.type is int and isinstance(value, bool)):
+            raise ValueError(f"must be {'an' if self.type is int else 'a'} {self.type.__name__}, not {value!r}")
+        if self.choices and value not in self.choices:
+            raise ValueError(f"choose one of {', '.join(self.choices)}")
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"must be >= {self.minimum:g}")
+        return value
+
+    def label_part(self, value: Any) -> str | None:
+        if self.label is None or value is None or (not self.label_default and value == self.default):
+            return None
+        return self.label.format(value)
 
 
-def positive_int(text: str) -> int:
-    v = int(text)
-    if v < 1:
-        raise ValueError("must be a positive integer")
-    return v
+@dataclass(frozen=True)
+class DeviceProfiler:
+    """How a device profiles a model op by op (``Device.profiler()``).
+
+    ``function`` is the ``"module:function"`` of the profiler in ``mobench.profiling``
+    (named, not imported: devices and profiling are sibling layers), called as
+    ``function(device, model, artifact, config, runs=..., median_ms=...) -> Profile``.
+    ``from_stored_runs``: the profile is read from stored runs (a phone's report), not made here.
+    """
+
+    description: str
+    function: str | None = None
+    default_runs: int | None = None
+    from_stored_runs: bool = False
 
 
-def yes_no(text: str) -> bool:
-    t = text.strip().lower()
-    if t in ("1", "true", "yes", "on"):
-        return True
-    if t in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("must be true or false")
+#: The hooks every device class must define (checked when the class is defined).
+_DEVICE_HOOKS = ("run", "target", "profiler")
+_LOCAL_HOOKS = ("load", "make_input", "bind")
 
 
 class Device(abc.ABC):
-    """A place where models are timed (see ``mobench.devices`` for the registry)."""
+    """A place where models are timed (see ``mobench.devices`` for the registry).
 
-    name: str = ""
-    artifact_format: str | None = None  # an export format name (mobench.exporters.FORMATS), or None (torch eager)
-    description: str = ""
-    #: What ``--device-option KEY=VALUE`` may set on this backend (KEY -> option).
-    OPTIONS: dict[str, DeviceOption] = {}
+    A device is one class in one file: ``name``, ``artifact_format``, ``description``,
+    its runtime (``runtime``, ``runtime_label``, ``runtime_package``), its options
+    (``OPTIONS``, a tuple of :class:`DeviceOption`), its capabilities (``runs_batches``)
+    and the hooks ``run``, ``target`` and ``profiler`` (``load``, ``make_input`` and
+    ``bind`` for a :class:`LocalDevice`). A concrete subclass missing any of them is a
+    ``TypeError`` when it is defined (pass ``abstract=True`` for an intermediate base).
+    """
+
+    name: ClassVar[str] = ""
+    artifact_format: ClassVar[str | None] = None  # an export format name (mobench.exporters.FORMATS), or None
+    description: ClassVar[str] = ""
+    #: Every option the device takes, declared once (see :class:`DeviceOption`).
+    OPTIONS: ClassVar[tuple[DeviceOption, ...]] = ()
+    runtime: ClassVar[str] = ""  # what runs the model, as stored in the target (e.g. onnxruntime)
+    runtime_label: ClassVar[str] = ""  # its short form in target labels (e.g. ort); default: ``runtime``
+    runtime_package: ClassVar[str | None] = None  # the distribution whose version is the runtime version
+    #: Capability: ``run_many(items, config, progress=)`` times a whole sweep in one go (e.g. one app launch).
+    runs_batches: ClassVar[bool] = False
+
+    options: dict[str, Any]
+    given: frozenset[str]
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not abstract:
+            _check_device_class(cls)
 
     def __init__(self, **options: Any) -> None:
-        if options:
-            raise DeviceError(f"device {self.name!r} takes no options {sorted(options)}; see `mobench devices`")
+        declared = {o.name: o for o in self.OPTIONS}
+        unknown = sorted(set(options) - set(declared))
+        if unknown:
+            takes = ", ".join(declared) or "none"
+            raise DeviceError(f"device {self.name!r} does not take option(s) {', '.join(unknown)} (it takes: {takes})")
+        values: dict[str, Any] = {}
+        for name, opt in declared.items():
+            try:
+                value = opt.check(options.get(name))
+            except ValueError as exc:
+                what = f" ({opt.help})" if opt.help else ""
+                raise DeviceError(f"device {self.name!r} option {name}={options.get(name)!r}{what}: {exc}") from None
+            values[name] = opt.default if value is None else value
+        self.given = frozenset(k for k, v in options.items() if v is not None)
+        self.options = values
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def set_option(self, name: str, value: Any) -> None:
+        """Record the value an option resolved to (e.g. the thread count a default picked)."""
+        self.options[name] = value
+        setattr(self, name, value)
+
+    @classmethod
+    def option(cls, name: str) -> DeviceOption | None:
+        return next((o for o in cls.OPTIONS if o.name == name), None)
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
         """``(True, "")`` if usable here, else ``(False, reason)``."""
         return True, ""
 
+    @classmethod
+    def runtime_version(cls) -> str | None:
+        return package_version(cls.runtime_package) if cls.runtime_package else None
+
     def info(self) -> dict[str, Any]:
-        """What is recorded about this device with every run."""
-        return {}
+        """What is recorded about this device with every run: runtime, version and every option."""
+        return {
+            "runtime": self.runtime or None,
+            "runtime_version": self.runtime_version(),
+            **{o.name: self.options[o.name] for o in self.OPTIONS},
+        }
 
     def options_key(self) -> dict[str, Any]:
         """Resolved options that change the measurement (part of a run's reuse key)."""
-        return {}
+        return {o.key_name: self.options[o.name] for o in self.OPTIONS if o.changes_measurement}
 
-    def target(self, artifact: Any = None):
+    def label_parts(self) -> tuple[str, ...]:
+        """The target label before the recipe: the device, its runtime and version, its labelled options."""
+        rt = self.runtime_label or self.runtime
+        ver = short_version(self.runtime_version())
+        parts = [self.name]
+        if rt and rt != self.name:
+            parts.append(f"{rt}-{ver}" if ver else rt)
+        elif ver:
+            parts.append(ver)
+        for o in self.OPTIONS:
+            if o.scope == "target":
+                part = o.label_part(self.options[o.name])
+                if part:
+                    parts.append(part)
+        return tuple(parts)
+
+    def host_target(self, artifact: Any = None, recipe: str | None = None) -> Target:
+        """This device on this host as a :class:`Target`, from its declaration (recipe: the artifact's)."""
+        man = getattr(artifact, "manifest", None) or {}
+        return host_target(
+            self.name,
+            runtime=self.runtime or None,
+            runtime_version=self.runtime_version(),
+            recipe=recipe or man.get("precision"),
+            label=self.label_parts(),
+            **{o.name: self.options[o.name] for o in self.OPTIONS if o.scope == "target"},
+        )
+
+    @abc.abstractmethod
+    def target(self, artifact: Any = None) -> Target | None:
         """The :class:`~mobench.core.target.Target` a run of ``artifact`` measures, when it is known
         before the run (``None`` when only the run tells, e.g. which phone answered)."""
-        return None
+
+    @classmethod
+    @abc.abstractmethod
+    def profiler(cls) -> DeviceProfiler | None:
+        """How this device profiles op by op, or ``None`` when it cannot."""
 
     def artifact_fields(self, artifact: Any) -> dict[str, Any]:
         """The RunRecord fields that say what was timed, from the artifact's manifest."""
@@ -116,6 +282,41 @@ class Device(abc.ABC):
     @abc.abstractmethod
     def run(self, model_name: str, artifact: Any, config: Any, *, progress: Callable | None = None) -> RunRecord:
         """Time ``model_name`` (from ``artifact`` if the device needs one) with ``config``."""
+
+    def run_many(
+        self, items: list[tuple[str, Any]], config: Any, *, progress: Callable[[str, str], None] | None = None
+    ) -> dict[str, RunRecord]:
+        """Time every ``(model, artifact)`` in one go; devices with ``runs_batches`` implement it."""
+        raise DeviceError(f"device {self.name!r} times one model at a time")
+
+
+def _check_device_class(cls: type) -> None:
+    """``TypeError`` now, not at the first run, when a device class misses a hook or declares badly."""
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    hooks = _DEVICE_HOOKS + (_LOCAL_HOOKS if any(b.__name__ == "LocalDevice" for b in cls.__mro__) else ())
+    missing = [h for h in hooks if getattr(getattr(cls, h, None), "__isabstractmethod__", False)]
+    if missing:
+        raise TypeError(f"device class {where} does not define {', '.join(missing)}")
+    name = cls.__dict__.get("name", getattr(cls, "name", ""))
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"device class {where} has no name")
+    if getattr(cls, "runs_batches", False) and cls.run_many is Device.run_many:  # type: ignore[attr-defined]
+        raise TypeError(f"device class {where} declares runs_batches but does not define run_many")
+    opts = getattr(cls, "OPTIONS", ())
+    if not isinstance(opts, tuple) or not all(isinstance(o, DeviceOption) for o in opts):
+        raise TypeError(f"device class {where}: OPTIONS must be a tuple of DeviceOption")
+    names = [o.name for o in opts]
+    if len(set(names)) != len(names):
+        raise TypeError(f"device class {where} declares an option twice: {names}")
+    for o in opts:
+        if not o.name.isidentifier() or o.type not in _TYPES:
+            raise TypeError(
+                f"device class {where}: bad option {o.name!r} (a name, and a type in int, float, str, bool)"
+            )
+        try:
+            o.check(o.default)
+        except ValueError as exc:
+            raise TypeError(f"device class {where}: default of option {o.name!r} {exc}") from None
 
 
 class _Memory:
@@ -171,17 +372,20 @@ class _Memory:
         return self._peak_seen
 
 
-class LocalDevice(Device):
-    """A backend that runs in this process: implements the protocol around hooks."""
+class LocalDevice(Device, abstract=True):
+    """A backend that runs in this process: implements the protocol around three hooks."""
 
-    def load(self, model_name: str, artifact: Any) -> Any:  # pragma: no cover - abstract hook
-        raise NotImplementedError
+    @abc.abstractmethod
+    def load(self, model_name: str, artifact: Any) -> Any:
+        """Load the model (from ``artifact`` when the device takes one); returns a handle."""
 
-    def make_input(self, handle: Any, artifact: Any, config: Any) -> Any:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def make_input(self, handle: Any, artifact: Any, config: Any) -> Any:
+        """The seeded benchmark input for ``handle``, made before the clock starts."""
 
-    def bind(self, handle: Any, inputs: Any) -> Callable[[], Any]:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def bind(self, handle: Any, inputs: Any) -> Callable[[], Any]:
+        """A zero-argument callable that runs one inference of ``handle`` on ``inputs``."""
 
     def unload(self, handle: Any) -> None:
         del handle
@@ -319,7 +523,7 @@ class TimingSession:
         if self.rounds_done >= cfg.rounds:
             self.done = True
         elif self._budget_ns is not None and self._spent_ns >= self._budget_ns and rec.n_samples >= cfg.min_inferences:
-            rec.extra["stopped_by_budget"] = True
+            rec.stopped_by_budget = True
             self.done = True
 
     def close(self) -> None:
@@ -359,18 +563,24 @@ def seeded_tensor(shape: list[int] | tuple[int, ...], seed: int, dtype: str = "f
     return rng.standard_normal(tuple(int(s) for s in shape)).astype(dtype)
 
 
-def cpu_threads(threads: int | None) -> int:
-    """The intra-op thread count of a CPU backend: ``threads`` checked, or the physical cores."""
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise DeviceError(f"--threads must be a positive integer, not {threads!r}")
-    return threads or physical_cores()
+#: The ``threads`` option of a CPU backend (resolved to the physical cores when not given).
+THREADS = DeviceOption(
+    "threads", int, None, "intra-op threads (default: physical cores; recorded)", label="{}t", minimum=1
+)
 
 
-def cpu_info(threads: int, threads_default: bool) -> dict[str, Any]:
+def resolve_threads(device: Device) -> int:
+    """Set a CPU backend's ``threads`` to the physical cores when not given; returns it."""
+    if device.options.get("threads") is None:
+        device.set_option("threads", physical_cores())
+    return int(device.options["threads"])
+
+
+def cpu_info(device: Device) -> dict[str, Any]:
     """What a CPU backend records about its threads and the host CPU."""
     return {
-        "threads": threads,
-        "threads_default": threads_default,
+        "threads": device.options["threads"],
+        "threads_default": "threads" not in device.given,
         "cpu_model": cpu_model(),
         "physical_cores": physical_cores(),
         "logical_cores": os.cpu_count(),

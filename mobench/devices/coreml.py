@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DeviceError
-from ..core.target import host_target
-from ..core.util import cpu_model, package_version
-from .base import DeviceOption, LocalDevice, seeded_tensor
+from ..core.util import cpu_model
+from .base import DeviceOption, DeviceProfiler, LocalDevice, seeded_tensor
 
 COMPUTE_UNITS = {"all": "ALL", "cpu": "CPU_ONLY", "gpu": "CPU_AND_GPU", "ane": "CPU_AND_NE"}
 
@@ -26,13 +25,10 @@ COMPUTE_UNITS = {"all": "ALL", "cpu": "CPU_ONLY", "gpu": "CPU_AND_GPU", "ane": "
 class CoreMLDevice(LocalDevice):
     name = "coreml"
     artifact_format = "coreml"
-    description = "Core ML on this Mac via coremltools (option: compute_units all|cpu|gpu|ane)"
-    OPTIONS = {"compute_units": DeviceOption("compute_units", str, "Core ML compute units", tuple(COMPUTE_UNITS))}
-
-    def __init__(self, compute_units: str = "all") -> None:
-        if compute_units not in COMPUTE_UNITS:
-            raise DeviceError(f"unknown compute units {compute_units!r}; choose one of {', '.join(COMPUTE_UNITS)}")
-        self.compute_units = compute_units
+    description = "Core ML on this Mac via coremltools"
+    runtime, runtime_label, runtime_package = "coreml", "coreml", "coremltools"
+    OPTIONS = (DeviceOption("compute_units", str, "all", "Core ML compute units", tuple(COMPUTE_UNITS), label="{}"),)
+    compute_units: str
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
@@ -48,25 +44,20 @@ class CoreMLDevice(LocalDevice):
             return False, f"coremltools has no native prediction library here ({exc})"
         return True, ""
 
-    def options_key(self) -> dict[str, Any]:
-        return {"compute_units": self.compute_units}
-
     def target(self, artifact: Any = None):
-        man = getattr(artifact, "manifest", None) or {}
-        return host_target(
-            self.name,
-            runtime="coreml",
-            runtime_version=package_version("coremltools"),
-            recipe=man.get("precision"),
-            compute_units=self.compute_units,
+        return self.host_target(artifact)
+
+    @classmethod
+    def profiler(cls) -> DeviceProfiler:
+        return DeviceProfiler(
+            "Core ML compute plan (estimated cost per op x measured median; macOS 14.4+)",
+            "mobench.profiling.coreml_plan:profile_coreml",
         )
 
     def info(self) -> dict[str, Any]:
-
         return {
-            "runtime": "coreml",
-            "coremltools_version": package_version("coremltools"),
-            "compute_units": self.compute_units,
+            **super().info(),
+            "coremltools_version": self.runtime_version(),
             "coreml_compute_unit": COMPUTE_UNITS[self.compute_units],
             "macos_version": platform.mac_ver()[0] or None,
             "device_model": platform.machine(),

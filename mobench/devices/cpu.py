@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DeviceError, one_line
-from ..core.target import host_target
-from ..core.util import package_version
-from .base import DeviceOption, LocalDevice, cpu_info, cpu_threads, positive_int, seeded_tensor
+from .base import THREADS, DeviceOption, DeviceProfiler, LocalDevice, cpu_info, resolve_threads, seeded_tensor
 
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 
@@ -24,20 +22,27 @@ GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 class OrtCpuDevice(LocalDevice):
     name = "cpu"
     artifact_format = "onnx"
-    description = "ONNX Runtime, CPU execution provider (options: threads, graph_optimization)"
-    OPTIONS = {
-        "threads": DeviceOption("threads", positive_int, "intra-op threads (default: physical cores)"),
-        "graph_optimization": DeviceOption("graph_opt", str, "ONNX Runtime graph optimization level", GRAPH_OPT_LEVELS),
-    }
+    description = "ONNX Runtime, CPU execution provider"
+    runtime, runtime_label, runtime_package = "onnxruntime", "ort", "onnxruntime"
+    OPTIONS = (
+        THREADS,
+        DeviceOption(
+            "graph_optimization",
+            str,
+            "all",
+            "ONNX Runtime graph optimization level",
+            GRAPH_OPT_LEVELS,
+            label="opt-{}",
+            label_default=False,
+            stored_as="graph_opt",  # the reuse keys of stored runs name it so
+        ),
+    )
+    threads: int
+    graph_optimization: str
 
-    def __init__(self, threads: int | None = None, graph_opt: str = "all") -> None:
-        if graph_opt not in GRAPH_OPT_LEVELS:
-            raise DeviceError(
-                f"unknown graph optimization level {graph_opt!r}; choose one of {', '.join(GRAPH_OPT_LEVELS)}"
-            )
-        self.threads = cpu_threads(threads)
-        self.threads_default = threads is None
-        self.graph_opt = graph_opt
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        resolve_threads(self)
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
@@ -49,30 +54,23 @@ class OrtCpuDevice(LocalDevice):
             return False, "this onnxruntime build has no CPUExecutionProvider"
         return True, ""
 
-    def options_key(self) -> dict[str, Any]:
-        return {"threads": self.threads, "graph_opt": self.graph_opt}
-
     def target(self, artifact: Any = None):
-        man = getattr(artifact, "manifest", None) or {}
-        return host_target(
-            self.name,
-            runtime="onnxruntime",
-            runtime_version=package_version("onnxruntime"),
-            recipe=man.get("precision"),
-            threads=self.threads,
-            graph_optimization=self.graph_opt,
+        return self.host_target(artifact)
+
+    @classmethod
+    def profiler(cls) -> DeviceProfiler:
+        return DeviceProfiler(
+            "ONNX Runtime profiler (kernel time per node)", "mobench.profiling.onnxruntime:profile_onnx", 100
         )
 
     def info(self) -> dict[str, Any]:
-
         return {
-            "runtime": "onnxruntime",
-            "ort_version": package_version("onnxruntime"),
+            **super().info(),
+            "ort_version": self.runtime_version(),
             "execution_provider": "CPUExecutionProvider",
             "inter_op_threads": 1,
             "execution_mode": "sequential",
-            "graph_optimization": self.graph_opt,
-            **cpu_info(self.threads, self.threads_default),
+            **cpu_info(self),
         }
 
     def session_options(self):
@@ -87,7 +85,7 @@ class OrtCpuDevice(LocalDevice):
             "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
             "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
             "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-        }[self.graph_opt]
+        }[self.graph_optimization]
         so.log_severity_level = 3
         return so
 

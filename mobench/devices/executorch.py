@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DeviceError
-from ..core.util import package_version
-from .base import LocalDevice, cpu_info, cpu_threads, seeded_tensor
+from .base import THREADS, DeviceProfiler, LocalDevice, cpu_info, resolve_threads, seeded_tensor
 
 
 def _pybindings():
@@ -30,11 +29,14 @@ def _pybindings():
 class ExecuTorchDevice(LocalDevice):
     name = "executorch"
     artifact_format = "executorch"
-    description = "ExecuTorch runtime (.pte, XNNPACK delegate) on this CPU (options: threads)"
+    description = "ExecuTorch runtime (.pte, XNNPACK delegate) on this CPU"
+    runtime, runtime_label, runtime_package = "executorch", "et", "executorch"
+    OPTIONS = (THREADS,)
+    threads: int
 
-    def __init__(self, threads: int | None = None) -> None:
-        self.threads = cpu_threads(threads)
-        self.threads_default = threads is None
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        resolve_threads(self)
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
@@ -44,8 +46,16 @@ class ExecuTorchDevice(LocalDevice):
             return False, f"executorch is not importable ({type(exc).__name__}: {exc}); pip install executorch"
         return True, ""
 
-    def options_key(self) -> dict[str, Any]:
-        return {"threads": self.threads}
+    def target(self, artifact: Any = None):
+        return self.host_target(artifact)
+
+    @classmethod
+    def profiler(cls) -> DeviceProfiler:
+        return DeviceProfiler(
+            "ExecuTorch event tracer (ETDump: time per XNNPACK operator)",
+            "mobench.profiling.executorch_profiler:profile_executorch",
+            50,
+        )
 
     def _set_threads(self) -> int | None:
         try:
@@ -59,10 +69,10 @@ class ExecuTorchDevice(LocalDevice):
     def info(self) -> dict[str, Any]:
         used = self._set_threads()
         return {
-            "runtime": "executorch",
-            "executorch_version": package_version("executorch"),
+            **super().info(),
+            "executorch_version": self.runtime_version(),
             "threadpool_threads": used,
-            **cpu_info(self.threads, self.threads_default),
+            **cpu_info(self),
         }
 
     def artifact_fields(self, artifact: Any) -> dict[str, Any]:

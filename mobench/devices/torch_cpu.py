@@ -12,31 +12,47 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core.errors import DeviceError
-from ..core.target import host_target
-from ..core.util import package_version
 from ..models import build_deployed
-from .base import DeviceOption, LocalDevice, cpu_info, cpu_threads, positive_int, seeded_tensor
+from .base import THREADS, DeviceOption, DeviceProfiler, LocalDevice, cpu_info, resolve_threads, seeded_tensor
 
 
 class TorchCpuDevice(LocalDevice):
     name = "torch"
     artifact_format = None
-    description = "eager PyTorch on the CPU (options: threads, fuse, resolution, checkpoint)"
-    OPTIONS = {
-        "threads": DeviceOption("threads", positive_int, "intra-op threads (default: physical cores)"),
-        "resolution": DeviceOption("resolution", positive_int, "input height and width (default 224)"),
-    }
+    description = "eager PyTorch on the CPU"
+    runtime, runtime_label, runtime_package = "torch-eager", "torch", "torch"
+    OPTIONS = (
+        THREADS,
+        DeviceOption(
+            "resolution",
+            int,
+            224,
+            "input height and width",
+            label="{}px",
+            label_default=False,
+            minimum=16,
+            from_export="resolution",
+        ),
+        DeviceOption(
+            "fuse",
+            bool,
+            True,
+            "time the deployed (reparameterized) graph; false: the train-time graph",
+            scope="run",
+            from_export="reparameterize",
+        ),
+        DeviceOption(
+            "checkpoint", str, None, "weights to load (a .pt/.pth file)", scope="run", from_export="checkpoint"
+        ),
+    )
+    threads: int
+    resolution: int
+    fuse: bool
+    checkpoint: str | None
 
-    def __init__(
-        self, threads: int | None = None, fuse: bool = True, resolution: int = 224, checkpoint: str | None = None
-    ) -> None:
-        if not isinstance(resolution, int) or resolution < 16:
-            raise DeviceError(f"resolution must be an integer >= 16, not {resolution!r}")
-        self.threads = cpu_threads(threads)
-        self.threads_default = threads is None
-        self.fuse = bool(fuse)
-        self.resolution = resolution
-        self.checkpoint = checkpoint
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        resolve_threads(self)
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
@@ -46,32 +62,21 @@ class TorchCpuDevice(LocalDevice):
             return False, f"torch is not installed ({exc})"
         return True, ""
 
-    def options_key(self) -> dict[str, Any]:
-        return {
-            "threads": self.threads,
-            "fuse": self.fuse,
-            "resolution": self.resolution,
-            "checkpoint": self.checkpoint,
-        }
-
     def target(self, artifact: Any = None):
-        return host_target(
-            self.name,
-            runtime="torch-eager",
-            runtime_version=package_version("torch"),
-            recipe="fp32",
-            threads=self.threads,
-            resolution=self.resolution,
+        return self.host_target(artifact, recipe="fp32")
+
+    @classmethod
+    def profiler(cls) -> DeviceProfiler:
+        return DeviceProfiler(
+            "torch.profiler (CPU time per leaf module)", "mobench.profiling.torch_profiler:profile_torch", 30
         )
 
     def info(self) -> dict[str, Any]:
-
         return {
-            "runtime": "torch-eager",
-            "torch_version": package_version("torch"),
+            **super().info(),
+            "torch_version": self.runtime_version(),
             "fused": self.fuse,
-            "resolution": self.resolution,
-            **cpu_info(self.threads, self.threads_default),
+            **cpu_info(self),
         }
 
     def artifact_fields(self, artifact: Any) -> dict[str, Any]:

@@ -15,8 +15,8 @@ A model family is one file that registers its entry points with
 from __future__ import annotations
 
 # Model families register themselves on import (one family per file).
-from . import baselines, mobileformer, mobilenext, mobileone, studies  # noqa: F401
-from ._registry import MODELS, ModelInfo, list_models, register_model, resolve_name
+from . import baselines, mobileformer, mobilenext, mobileone, probes  # noqa: F401
+from ._registry import MODELS, ModelInfo, canonical_alias, list_models, register_model, resolve_name
 from .checkpoint import load_checkpoint
 from .factory import build_deployed, create_model, model_info
 from .presets import PRESETS, resolve_models
@@ -27,6 +27,7 @@ __all__ = [
     "PRESETS",
     "ModelInfo",
     "build_deployed",
+    "canonical_alias",
     "create_model",
     "is_reparameterizable",
     "list_models",

@@ -100,6 +100,15 @@ def resolve_name(name: str) -> str:
     )
 
 
+def canonical_alias(name: str) -> str:
+    """The registered name an alias stands for, else ``name`` unchanged.
+
+    Only the alias table is read (no user-model lookup), so it is cheap enough to apply to
+    every stored run: runs stored under a model's former name read as its current one.
+    """
+    return _ALIASES.get(name, name)
+
+
 def registered_info(key: str) -> ModelInfo:
     """The :class:`ModelInfo` of a registered (not pass-through) canonical name."""
     if key not in _INFO:

@@ -68,7 +68,7 @@ def profile_from_report_run(record: Any, median_ms: float | None = None) -> Prof
     Runs of the harness's known-cost engine carry a synthetic plan; their profile's source
     says so (``known-cost-synthetic-plan``)."""
     plan = (record.extra or {}).get("compute_plan")
-    where = f"run {record.extra.get('run_id', '?')} of {record.model} on {record.device}"
+    where = f"run {record.run_id or '?'} of {record.model} on {record.device}"
     if not plan:
         raise DeviceError(f"{where} has no compute_plan section; run it with a harness that reports the compute plan")
     if not plan.get("available"):
@@ -98,12 +98,32 @@ def profile_from_report_run(record: Any, median_ms: float | None = None) -> Prof
         unprofiled_median_ms=median_ms,
         unfused=record.reparameterized is False,
         estimated=True,
-        run_id=record.extra.get("run_id"),
+        run_id=record.run_id,
         extra={
             "ops_by_device": plan.get("ops_by_device"),
             "compute_units": (record.device_info or {}).get("compute_units"),
             "note": "op times = compute-plan cost weight x measured median (MLModelBenchmarker)",
         },
+    )
+
+
+def profile_coreml(
+    device: Any, model: str, artifact: Any, config: Any, *, runs: int | None = None, median_ms: float | None = None
+) -> Profile:
+    """The compute-plan profile of a Core ML ``artifact`` on this Mac: estimated cost per op x ``median_ms``
+    (the median of an ordinary run, timed just before)."""
+    ops = compute_plan_ops(str(artifact.path), getattr(device, "compute_units", "all") or "all")
+    if median_ms is None:
+        raise DeviceError("the coreml profile needs the measured median of a run")
+    return Profile(
+        model=model,
+        device=device.name,
+        source="coreml-compute-plan",
+        ops=costs_to_ms(ops, median_ms),
+        runs=0,
+        profiled_total_ms=median_ms,
+        unprofiled_median_ms=median_ms,
+        estimated=True,
     )
 
 

@@ -94,7 +94,14 @@ def parse_events(events: list[Any], warmup: int) -> tuple[list[OpTime], list[flo
 
 
 def profile_executorch(
-    device: Any, model: str, artifact: Any, config: Any, *, runs: int = 50, warmup: int = 3
+    device: Any,
+    model: str,
+    artifact: Any,
+    config: Any,
+    *,
+    runs: int = 50,
+    warmup: int = 3,
+    median_ms: float | None = None,
 ) -> Profile:
     """Profile ``artifact`` (a ``.pte``) on the ``executorch`` device over ``runs`` inferences after ``warmup``."""
     import executorch.extension.pybindings.portable_lib as pl

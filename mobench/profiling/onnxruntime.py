@@ -60,7 +60,16 @@ def parse_trace(events: list[dict[str, Any]], warmup: int = 0) -> tuple[list[OpT
     return ops, [e["dur"] / 1000.0 for e in kept]
 
 
-def profile_onnx(device: Any, model: str, artifact: Any, config: Any, *, runs: int = 100, warmup: int = 5) -> Profile:
+def profile_onnx(
+    device: Any,
+    model: str,
+    artifact: Any,
+    config: Any,
+    *,
+    runs: int = 100,
+    warmup: int = 5,
+    median_ms: float | None = None,
+) -> Profile:
     """Profile ``artifact`` on the ``cpu`` device ``device`` over ``runs`` inferences after ``warmup``."""
     import onnxruntime as ort
 
@@ -89,7 +98,7 @@ def profile_onnx(device: Any, model: str, artifact: Any, config: Any, *, runs: i
         profiled_total_ms=sum(totals) / len(totals),
         extra={
             "ort_version": ort.__version__,
-            "graph_optimization": device.graph_opt,
+            "graph_optimization": device.graph_optimization,
             "threads": device.threads,
             "warmup": warmup,
         },

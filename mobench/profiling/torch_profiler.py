@@ -44,7 +44,16 @@ def _instrument(model) -> list[Any]:
     return handles
 
 
-def profile_torch(device: Any, model: str, config: Any, *, runs: int = 30, warmup: int = 3) -> Profile:
+def profile_torch(
+    device: Any,
+    model: str,
+    artifact: Any,
+    config: Any,
+    *,
+    runs: int = 30,
+    warmup: int = 3,
+    median_ms: float | None = None,
+) -> Profile:
     """Profile ``model`` on the ``torch`` device ``device`` over ``runs`` inferences after ``warmup``."""
     import torch
     from torch.profiler import ProfilerActivity, profile, record_function

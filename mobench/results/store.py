@@ -27,7 +27,8 @@ from ..core.configs import BenchConfig
 from ..core.errors import StoreError
 from ..core.records import RunRecord
 from ..core.statistics import compute_stats
-from ..core.target import Target, target_of
+from ..core.target import Target
+from .legacy import target_of
 from .location import DEFAULT_DB_NAME, StoreLocation, default_db_path, locate
 
 if TYPE_CHECKING:
@@ -252,8 +253,8 @@ class Store:
     def add_run(self, record: RunRecord, *, config_key: str | None = None) -> int:
         """Store ``record`` with its raw samples and statistics in one transaction; returns the run id.
 
-        ``record.extra["schedule"]`` and ``record.extra["sweep_id"]`` (set by a sweep) fill the
-        run's ``schedule`` and ``sweep_id`` columns.
+        ``record.schedule`` and ``record.sweep_id`` (set by a sweep) fill the run's ``schedule``
+        and ``sweep_id`` columns.
         """
         with self._transaction() as conn:
             return self._insert_run(conn, record, config_key)
@@ -301,9 +302,9 @@ class Store:
             sid = self._insert_sweep(conn, **sweep)
             ids = []
             for rec in (a, b):
-                rec.extra["sweep_id"] = sid
+                rec.sweep_id = sid
                 ids.append(self._insert_run(conn, rec, config_key))
-                rec.extra["run_id"] = ids[-1]
+                rec.run_id = ids[-1]
             cols = ("a_spec", "b_spec", "statistic", "ratio", "ci_low", "ci_high", "confidence", "verdict", "pairs")
             row = {k: result[k] for k in cols}
             row.update(
@@ -372,7 +373,7 @@ class Store:
             raise StoreError(f"unknown run status {record.status!r} (ok or failed)")
         prov = record.provenance or {}
         versions = prov.get("versions") or {}
-        key = config_key or record.extra.get("config_key")
+        key = config_key or record.config_key
         target = (
             Target.from_dict(record.target)
             if record.target
@@ -418,10 +419,10 @@ class Store:
             "warmup_ms_json": _j(record.warmup_ms),
             "memory_json": _j(record.memory),
             "rounds_info_json": _j(record.rounds_info),
-            "extra_json": _j(record.extra),
+            "extra_json": _j(record.stored_extra()),
             "n_samples": record.n_samples,
-            "schedule": record.extra.get("schedule"),
-            "sweep_id": record.extra.get("sweep_id"),
+            "schedule": record.schedule,
+            "sweep_id": record.sweep_id,
         }
         run_id = self._insert(conn, runs, row)
         rows = [
@@ -543,47 +544,50 @@ class Store:
             while len(samples) <= s["round"]:
                 samples.append([])
             samples[s["round"]].append(s["latency_ms"])
-        extra = json.loads(r["extra_json"])
-        extra["run_id"] = int(r["id"])
-        if r["config_key"]:
-            extra["config_key"] = r["config_key"]
-        return RunRecord(
-            model=r["model"],
-            device=r["device"],
-            status=r["status"],
-            error=r["error"],
-            artifact_format=r["artifact_format"],
-            artifact_sha256=r["artifact_sha256"],
-            artifact_path=r["artifact_path"],
-            precision=r["precision"],
-            reparameterized=None if r["reparameterized"] is None else bool(r["reparameterized"]),
-            protocol=r["protocol"],
-            config=json.loads(r["config_json"]),
-            device_info=json.loads(r["device_info_json"]),
-            provenance=json.loads(r["provenance_json"]),
-            compile_ms=r["compile_ms"],
-            load_ms=json.loads(r["load_ms_json"]),
-            first_inference_ms=json.loads(r["first_inference_ms_json"]),
-            warmup_ms=json.loads(r["warmup_ms_json"]),
-            samples_ms=samples,
-            memory=json.loads(r["memory_json"]),
-            rounds_info=json.loads(r["rounds_info_json"]),
-            extra=extra,
-            created=r["created"],
-            uuid=r["uuid"],
-            target=self._target(r).to_dict(),
+        return RunRecord.from_dict(
+            dict(
+                run_id=int(r["id"]),
+                config_key=r["config_key"] or None,
+                model=r["model"],
+                device=r["device"],
+                status=r["status"],
+                error=r["error"],
+                artifact_format=r["artifact_format"],
+                artifact_sha256=r["artifact_sha256"],
+                artifact_path=r["artifact_path"],
+                precision=r["precision"],
+                reparameterized=None if r["reparameterized"] is None else bool(r["reparameterized"]),
+                protocol=r["protocol"],
+                config=json.loads(r["config_json"]),
+                device_info=json.loads(r["device_info_json"]),
+                provenance=json.loads(r["provenance_json"]),
+                compile_ms=r["compile_ms"],
+                load_ms=json.loads(r["load_ms_json"]),
+                first_inference_ms=json.loads(r["first_inference_ms_json"]),
+                warmup_ms=json.loads(r["warmup_ms_json"]),
+                samples_ms=samples,
+                memory=json.loads(r["memory_json"]),
+                rounds_info=json.loads(r["rounds_info_json"]),
+                extra=json.loads(r["extra_json"]),
+                created=r["created"],
+                uuid=r["uuid"],
+                target=self._target(r).to_dict(),
+            )
         )
 
     @staticmethod
     def _target(r: Any) -> Target:
-        return Target(
-            backend=r["backend"] or r["device"],
-            hardware=r["hardware"],
-            hardware_id=r["hardware_id"],
-            runtime=r["runtime"],
-            runtime_version=r["runtime_version"],
-            recipe=r["recipe"],
-            options=json.loads(r["options_json"] or "{}"),
+        return Target.from_dict(
+            {
+                "backend": r["backend"] or r["device"],
+                "hardware": r["hardware"],
+                "hardware_id": r["hardware_id"],
+                "runtime": r["runtime"],
+                "runtime_version": r["runtime_version"],
+                "recipe": r["recipe"],
+                "options": json.loads(r["options_json"] or "{}"),
+                "label": r["target_label"],
+            }
         )
 
     def integrity_problems(self) -> list[str]:

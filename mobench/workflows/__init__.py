@@ -4,7 +4,7 @@ Public API::
 
     run_sweep(models, device, config, *, db, export_config, force, device_options, progress,
               schedule="interleaved", memory_budget_mb=None, also_unfused=())
-    run_study(preset=..., models=..., device=..., out=..., progress=..., schedule=...)   # `mobench run`
+    run_main_job(preset=..., models=..., device=..., out=..., progress=..., schedule=...)   # `mobench run`
     run_compare(a, b, *, device=None, config=None, db=None)                     # `mobench compare`
 
 Progress goes to a :class:`mobench.core.progress.Reporter`; nothing here renders.
@@ -13,7 +13,7 @@ Progress goes to a :class:`mobench.core.progress.Reporter`; nothing here renders
 from __future__ import annotations
 
 from .compare import CompareResult, run_compare
-from .study import StudyResult, run_study
+from .main_job import MainJobResult, run_main_job
 from .sweep import ArtifactIntegrityError, run_sweep
 
-__all__ = ["ArtifactIntegrityError", "CompareResult", "StudyResult", "run_compare", "run_study", "run_sweep"]
+__all__ = ["ArtifactIntegrityError", "CompareResult", "MainJobResult", "run_compare", "run_main_job", "run_sweep"]

@@ -39,7 +39,7 @@ from ..exporters import ExportConfig, check_recipe
 from ..exporters.recipes import RECIPES
 from ..models import model_info, resolve_models
 from ..results import Store
-from .sweep import TimedSweep, Unit, make_device, time_units
+from .sweep import TimedSweep, Unit, make_device, sweep_device_options, time_units
 
 FUSION_VARIANTS = ("fused", "unfused")
 PRECISION_VARIANTS = tuple(RECIPES.names())  # export recipes (fp32, fp16, int8, ...)
@@ -69,14 +69,20 @@ class Side:
         return ":".join(parts) + f"@{self.device}"
 
 
+def side_device(spec: str, default_device: str = "cpu") -> str:
+    """The device of a side ``MODEL[:VARIANT...][@DEVICE]`` (``default_device`` without ``@``)."""
+    text = (spec or "").strip()
+    return text.rsplit("@", 1)[1] if "@" in text else default_device
+
+
 def parse_side(spec: str, default_device: str = "cpu") -> Side:
     """A :class:`Side` from ``MODEL[:VARIANT...][@DEVICE]`` (``UsageError`` / ``ModelNotFoundError`` if bad)."""
     text = (spec or "").strip()
     if not text:
         raise UsageError("an empty side to compare; write MODEL[:VARIANT][@DEVICE], e.g. mobileone_s0:unfused")
-    device = default_device
+    device = side_device(text, default_device)
     if "@" in text:
-        text, device = text.rsplit("@", 1)
+        text = text.rsplit("@", 1)[0]
         if not device or not text:
             raise UsageError(f"bad side {spec!r}: write MODEL[:VARIANT][@DEVICE], e.g. s0@torch")
     tokens = text.split(":")
@@ -196,8 +202,8 @@ def verdict(low: float, high: float) -> str:
     return "no detectable difference"
 
 
-def _unit(side: Side, config: BenchConfig, threads: int | None, exports: Any = None) -> Unit:
-    opts: dict[str, Any] = {"threads": threads} if threads else {}
+def _unit(side: Side, config: BenchConfig, options: dict[str, Any], exports: Any = None) -> Unit:
+    opts: dict[str, Any] = dict(options)
     export_config = None
     try:
         eager = device_class(side.device).artifact_format is None
@@ -206,8 +212,9 @@ def _unit(side: Side, config: BenchConfig, threads: int | None, exports: Any = N
     if eager:  # built from the registry (e.g. torch): fusion is a device option, no export precision
         if side.precision not in (None, "fp32"):
             raise UsageError(f"{side.spec}: the {side.device} device runs fp32 only")
-        if side.unfused:
-            opts["fuse"] = False
+        if side.unfused:  # the device takes the unfused form from an export config (DeviceOption.from_export)
+            ec = ExportConfig(input_kind=config.input_kind, reparameterize=False)
+            opts = sweep_device_options(side.device, [side.model], ec, opts)
     else:
         if side.precision is not None:
             try:  # a recipe the device's format lacks: one line listing the ones it has
@@ -235,7 +242,7 @@ def run_compare(
     device: str | None = None,
     config: BenchConfig | None = None,
     db: Any = None,
-    threads: int | None = None,
+    device_options: dict[str, dict[str, Any]] | None = None,
     store: bool = True,
     exports: Any = None,
     progress: Reporter | None = None,
@@ -245,12 +252,14 @@ def run_compare(
     Bad input (unknown model, variant or device; a device that cannot run a side;
     a side that fails to export or run) raises before anything is stored.
     ``exports``: the folder of exported artifacts (default: the exporters' default).
+    ``device_options``: each device's options (device name -> options).
     """
     config = config or COMPARE_CONFIG
     sa, sb = parse_side(a, device or "cpu"), parse_side(b, device or "cpu")
     if sa.label == sb.label:
         raise UsageError(f"{a!r} and {b!r} are the same measurement ({sa.label}); compare two different things")
-    units = [_unit(sa, config, threads, exports), _unit(sb, config, threads, exports)]
+    opts = device_options or {}
+    units = [_unit(s, config, opts.get(s.device, {}), exports) for s in (sa, sb)]
     if store:  # an unusable store is bad input too: find out before timing
         own = not isinstance(db, Store)
         st = Store(db) if own else db
@@ -291,5 +300,5 @@ def _timed_compare(
         row = {k: v for k, v in res.to_dict().items() if k not in ("compare_id", "a_run_id", "b_run_id", "a", "b")}
         row.update(a_spec=sa.spec, b_spec=sb.spec)
         res.compare_id = st.add_compare(timed.records[0], timed.records[1], timed.sweep_row(), row)
-        res.run_ids = (timed.records[0].extra.get("run_id"), timed.records[1].extra.get("run_id"))
+        res.run_ids = (timed.records[0].run_id, timed.records[1].run_id)
     return res

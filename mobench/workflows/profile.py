@@ -1,14 +1,14 @@
 """``run_profile``: time a model as usual, profile it, and store the profile linked to that run.
 
-For ``cpu``, ``torch``, ``executorch`` and ``coreml`` the model is first timed through the
+On a device that profiles here (its ``profiler()`` names a function) the model is first timed through the
 normal sweep (a fresh run, stored with its raw samples): its median is the
 unprofiled reference that states the profiling overhead (profiled total against
 unprofiled median), and, for Core ML, the time the compute plan's costs are
 scaled by. Then the profiler runs on the same artifact with the same device
-options. For ``iphone`` (and ``harness-known-cost``, the Swift harness's synthetic
-engine) the profile comes from the newest stored run of the model on that device
-whose report carries compute-plan costs (runs reach the store through ``mobench ios``
-plans).
+options. On a device whose profiler reads stored runs (a phone; and the device name the
+Swift harness's synthetic engine is stored as) the profile comes from the newest stored
+run of the model on that device whose report carries compute-plan costs (runs reach the
+store through ``mobench ios`` plans).
 """
 
 from __future__ import annotations
@@ -19,21 +19,47 @@ from ..core.configs import protocol
 from ..core.errors import DeviceError
 from ..core.profiles import Profile
 from ..core.progress import Reporter
-from ..devices import get_device
-from ..devices.iphone.constants import IPHONE
+from ..devices import DEVICES, device_class, get_device
+from ..devices.remote import KINDS
 from ..exporters import ExportConfig, find_artifact
 from ..models import resolve_models
-from ..profiling import check_profile_device, profile_artifact
+from ..profiling import profile_artifact
 from ..profiling.coreml_plan import profile_from_report_run
 from ..results import Store
 from ..results.profiles import add_profile
-from .sweep import run_sweep
+from .sweep import run_sweep, sweep_device_options
 
 
 def stored_run_devices() -> set[str]:
     """Devices profiled from stored remote-harness runs whose report carries ``compute_plan.ops``:
-    the device names every engine of a remote kind is stored as (``iphone``, ``harness-known-cost``)."""
-    return {device for device, _ in IPHONE.engines.values()}
+    the device names every engine of every remote kind is stored as (``iphone``, ``harness-known-cost``)."""
+    return {device for kind in KINDS.values() for device, _ in kind.engines.values()}
+
+
+def profile_devices() -> dict[str, str]:
+    """Every device that can profile, with how (from each device's ``profiler()``, and the stored-run devices)."""
+    out: dict[str, str] = {}
+    for name in DEVICES.names():
+        try:
+            spec = device_class(name).profiler()
+        except Exception:  # a device that cannot load here is left out
+            continue
+        if spec is not None:
+            out[name] = spec.description
+    for name in sorted(stored_run_devices() - set(out)):
+        out[name] = "compute plan from stored harness reports"
+    return out
+
+
+def check_profile_device(name: str) -> None:
+    """Raise a one-line :class:`DeviceError` unless ``name`` is a device that can profile."""
+    if name in stored_run_devices():
+        return
+    if name in DEVICES:
+        if device_class(name).profiler() is not None:
+            return
+        raise DeviceError(f"cannot profile on {name!r}: the device has no profiler")
+    raise DeviceError(f"cannot profile on {name!r}: profiles come from {', '.join(profile_devices())}")
 
 
 def run_profile(
@@ -54,7 +80,7 @@ def run_profile(
     own = not isinstance(db, Store)
     store = Store(db) if own else db
     try:
-        if device in stored_run_devices():
+        if device in stored_run_devices() or _profiler(device).from_stored_runs:
             prof = _from_stored(store, name, device, unfused)
         else:
             prof = _local(store, name, device, unfused, runs, protocol_name, export_config, device_options, progress)
@@ -65,6 +91,12 @@ def run_profile(
             store.close()
 
 
+def _profiler(device: str):
+    spec = device_class(device).profiler()
+    assert spec is not None  # check_profile_device said so
+    return spec
+
+
 def _local(store, name, device, unfused, runs, protocol_name, export_config, device_options, progress) -> Profile:
     config = protocol(protocol_name)
     opts = dict(device_options or {})
@@ -73,15 +105,14 @@ def _local(store, name, device, unfused, runs, protocol_name, export_config, dev
         from dataclasses import replace
 
         ec = replace(ec, reparameterize=False)
-    if device == "torch":
-        opts["fuse"] = ec.reparameterize
-        opts.setdefault("resolution", ec.resolution)
+    opts = sweep_device_options(device, [name], ec, opts)  # the options the timing run gets
     (rec,) = run_sweep(
         [name], device, config, db=store, export_config=ec, force=True, device_options=opts, progress=progress
     )
     if rec.status != "ok":
         raise DeviceError(f"cannot profile {name} on {device}: its timing run failed ({rec.error})")
-    stats = store.get_stats(rec.extra["run_id"]) or {}
+    assert rec.run_id is not None  # run_sweep stored it
+    stats = store.get_stats(rec.run_id) or {}
     median = stats.get("median_ms")
     dev = get_device(device, **opts)
     art = None
@@ -90,7 +121,7 @@ def _local(store, name, device, unfused, runs, protocol_name, export_config, dev
         if art is None:
             raise DeviceError(f"the {dev.artifact_format} export of {name} timed a moment ago is gone")
     prof = profile_artifact(dev, name, art, config, runs=runs, median_ms=median)
-    prof.run_id = rec.extra["run_id"]
+    prof.run_id = rec.run_id
     prof.unprofiled_median_ms = median
     prof.unfused = unfused
     return prof

@@ -24,9 +24,9 @@ from typing import Any
 from ..core.configs import BenchConfig, config_key, protocol
 from ..core.errors import ArtifactExistsError, DeviceError, MobenchError, UsageError, one_line
 from ..core.progress import Reporter, Tick, reporter_or_null
-from ..core.records import RunRecord
+from ..core.records import FailureStage, RunRecord
 from ..core.util import host_provenance, sha256_path
-from ..devices import LocalDevice, get_device
+from ..devices import LocalDevice, device_class, export_options, get_device
 from ..exporters import ExportConfig, find_or_export
 from ..exporters.config import DEFAULT_RESOLUTION
 from ..exporters.model_file import as_artifact
@@ -37,7 +37,7 @@ from .model_files import check_device
 from .schedule import DEFAULT_SCHEDULE, check_schedule, default_budget_mb, estimate_mb, memory_groups, run_schedule
 
 
-def _failed(model: str, device, config: BenchConfig, error: str, stage: str, **fields: Any) -> RunRecord:
+def _failed(model: str, device, config: BenchConfig, error: str, stage: FailureStage, **fields: Any) -> RunRecord:
     try:
         info = device.info()
     except Exception:  # the failure record must not fail
@@ -61,7 +61,7 @@ def _failed(model: str, device, config: BenchConfig, error: str, stage: str, **f
         target = None
     if target is not None:
         rec.target = target.to_dict()
-    rec.extra["stage"] = stage
+    rec.failed_at = stage
     return rec
 
 
@@ -165,15 +165,29 @@ def make_device(device: str, options: dict[str, Any] | None):
     return dev
 
 
-def _torch_resolution(names: list[str]) -> int:
-    """The one input size the torch device feeds this sweep: 224, or the size a user factory declares."""
-    sizes = {lookup(n).input_size if is_user_key(n) else 224 for n in names}
+def _sweep_resolution(device: str, names: list[str]) -> int:
+    """The one input size a device without artifacts feeds this sweep: 224, or the size a user factory declares."""
+    sizes = {lookup(n).input_size if is_user_key(n) else DEFAULT_RESOLUTION for n in names}
     if len(sizes) > 1:
         raise UsageError(
             f"these models take different input sizes ({', '.join(map(str, sorted(sizes)))}); "
-            "the torch device times one size per sweep: bench them separately"
+            f"the {device} device times one size per sweep: bench them separately"
         )
     return sizes.pop()
+
+
+def sweep_device_options(device: str, names: list[str], export_config: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """A device's options for a sweep: the ones given, else (a device without artifacts) what the
+    export config says (``DeviceOption.from_export``), else the models' own input size."""
+    cls = device_class(device)
+    opts = {k: v for k, v in given.items() if v is not None}
+    if cls.artifact_format is None:
+        for k, v in export_options(cls, export_config).items():
+            opts.setdefault(k, v)
+        res = cls.option("resolution")
+        if res is not None and res.from_export and opts.get("resolution") in (None, DEFAULT_RESOLUTION):
+            opts["resolution"] = _sweep_resolution(device, names)
+    return opts
 
 
 def run_sweep(
@@ -194,9 +208,9 @@ def run_sweep(
 
     Returns one :class:`RunRecord` per model, in order, then one per model of
     ``also_unfused`` timed as its train-time (unfused) graph in the same sweep;
-    reused runs come from the store with ``extra["reused"] = True``; every stored
-    record carries ``extra["run_id"]``. A missing or corrupt artifact is bad input,
-    not a model failure: its record has ``status="failed"`` and ``extra["stored"] = False``.
+    reused runs come from the store with ``reused=True``; every stored record carries
+    its ``run_id``. A missing or corrupt artifact is bad input, not a model failure: its
+    record has ``status="failed"`` and ``failed_at="artifact"`` and is not stored.
     ``db`` is a path, a :class:`~mobench.results.Store` or ``None``
     (``results/mobench.sqlite``). ``schedule``: ``interleaved`` (default: the rounds of
     all models, loaded together within ``memory_budget_mb``, in a seeded shuffled order)
@@ -207,31 +221,24 @@ def run_sweep(
     check_schedule(schedule)
     names = resolve_models(list(models))
     unfused_names = resolve_models(list(also_unfused)) if also_unfused else []
-    opts = dict(device_options or {})
-    if device == "torch" and export_config is not None:
-        opts.setdefault("fuse", getattr(export_config, "reparameterize", True))
-        opts.setdefault("resolution", getattr(export_config, "resolution", 224))
-        opts.setdefault("checkpoint", getattr(export_config, "checkpoint", None))
-    if device == "torch" and opts.get("resolution") is None:
-        opts["resolution"] = _torch_resolution(names)
-    dev = make_device(device, opts)
+    given = dict(device_options or {})
+    dev = make_device(device, sweep_device_options(device, names, export_config, given))
     for name in names:
         if is_artifact(name):
             check_device(name, dev)  # a model file runs only where its format runs: bad input, before anything
     units = [Unit(n, n, dev, export_config, config_key(config, **dev.options_key())) for n in names]
     if unfused_names:
-        if dev.artifact_format is None:  # eager torch: the unfused graph is a device option
-            udev = make_device(device, {**opts, "fuse": False})
-            uec = export_config
+        uec = replace(export_config or ExportConfig(input_kind=config.input_kind), reparameterize=False)
+        if dev.artifact_format is None:  # no artifact: the unfused graph is a device option (from_export)
+            udev = make_device(device, sweep_device_options(device, unfused_names, uec, given))
         else:
             udev = dev
-            uec = replace(export_config or ExportConfig(input_kind=config.input_kind), reparameterize=False)
         ukey = config_key(config, **udev.options_key())
         units += [Unit(f"{n}:unfused", n, udev, uec, ukey, unfused=True) for n in unfused_names]
     own_store = not isinstance(db, Store)
     store = Store(db) if own_store else db
     try:
-        if getattr(dev, "run_many", None) is not None and not any(u.unfused for u in units):
+        if dev.runs_batches and not any(u.unfused for u in units):
             return _batched(units, dev, config, store, force, progress)
         return time_units(
             units,
@@ -258,7 +265,7 @@ def _batched(units: list[Unit], dev, config, store: Store, force: bool, progress
             rec, art = _prepare(u, config, store, force, tick)
             if rec is not None:
                 done[u.label] = rec
-                tick(u.label, "reused" if rec.extra.get("reused") else rec.status, True)
+                tick(u.label, "reused" if rec.reused else rec.status, True)
             else:
                 pending.append((u, art))
         if pending:
@@ -304,7 +311,7 @@ def time_units(
             rec, art = _prepare(u, config, store, force, tick)
             if rec is not None:
                 records[u_i] = rec
-                tick(u.label, "reused" if rec.extra.get("reused") else rec.status, True)
+                tick(u.label, "reused" if rec.reused else rec.status, True)
                 continue
             try:
                 sess = (
@@ -353,15 +360,14 @@ def time_units(
                 msg, tb = errors.get(k, ("the device returned no record", None))
                 art = sess.art if isinstance(sess, _WholeRun) else sess.artifact
                 rec = _failed(u.model, u.device, config, msg, "run", **u.device.artifact_fields(art))
-                if tb:
-                    rec.extra["traceback"] = tb
+                rec.traceback = tb
             else:
                 rec = sess.record
-            rec.extra["schedule"] = schedule
-            rec.extra["sweep_id"] = sweep_id
-            rec.extra["round_slots"] = [j for j, x in enumerate(order) if x == k]
+            rec.schedule = schedule
+            rec.sweep_id = sweep_id
+            rec.round_slots = [j for j, x in enumerate(order) if x == k]
             if u.unfused:
-                rec.extra["variant"] = "unfused"
+                rec.variant = "unfused"
             records[u_i] = _store(rec, u, store)
             tick(labels[k], "timed" if rec.status == "ok" else "failed", True)
 
@@ -390,18 +396,18 @@ def time_units(
 
 
 def _store(rec: RunRecord, u: Unit, store: Store | None) -> RunRecord:
-    rec.extra["config_key"] = u.key
+    rec.config_key = u.key
     if is_user_key(u.model):
-        rec.extra["model_source"] = lookup(u.model).to_dict()
+        rec.model_source = lookup(u.model).to_dict()
     if store is not None:
-        rec.extra["run_id"] = store.add_run(rec, config_key=u.key)
+        rec.run_id = store.add_run(rec, config_key=u.key)
     return rec
 
 
 def _run_failure(u: Unit, config, art, exc: Exception) -> RunRecord:
     rec = _failed(u.model, u.device, config, one_line(exc), "run", **u.device.artifact_fields(art))
     if not isinstance(exc, MobenchError):
-        rec.extra["traceback"] = traceback.format_exc(limit=8)
+        rec.traceback = traceback.format_exc(limit=8)
     return rec
 
 
@@ -414,9 +420,7 @@ def _prepare(u: Unit, config, store: Store | None, force: bool, tick: Tick):
         try:
             art = _artifact(name, dev, config, export_config, step=lambda what: tick(u.label, f"export: {what}"))
         except ArtifactIntegrityError as exc:
-            rec = _failed(name, dev, config, str(exc), "artifact", artifact_format=dev.artifact_format)
-            rec.extra["stored"] = False
-            return rec, None
+            return _failed(name, dev, config, str(exc), "artifact", artifact_format=dev.artifact_format), None
         except Exception as exc:
             rec = _failed(
                 name,
@@ -427,7 +431,7 @@ def _prepare(u: Unit, config, store: Store | None, force: bool, tick: Tick):
                 artifact_format=dev.artifact_format,
                 reparameterized=getattr(export_config, "reparameterize", True),
             )
-            rec.extra["traceback"] = traceback.format_exc(limit=8) if not isinstance(exc, MobenchError) else None
+            rec.traceback = traceback.format_exc(limit=8) if not isinstance(exc, MobenchError) else None
             return _store(rec, u, store), None
     sha = (art.manifest or {}).get("sha256") if art is not None else None
     if not force and store is not None:
@@ -435,6 +439,6 @@ def _prepare(u: Unit, config, store: Store | None, force: bool, tick: Tick):
         found = store.find_run(name, dev.name, sha, u.key, planned.key if planned is not None else None)
         if found is not None:
             rec = store.get_run(found)
-            rec.extra["reused"] = True
+            rec.reused = True
             return rec, None
     return None, art

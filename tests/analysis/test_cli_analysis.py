@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -86,11 +87,20 @@ def test_report_from_store(run_cli, fake_store, tmp_path, fake_metrics, monkeypa
 
 @pytest.mark.slow
 def test_run_quick_end_to_end(run_cli, tmp_path):
-    """The README's first command: the whole quick study into a fresh folder, then resumed."""
+    """The README's first command: the main job (quick preset) into a fresh folder, then resumed."""
     out = tmp_path / "results"
     code, stdout, err = run_cli(["run", "--preset", "quick", "--out", str(out)])
     assert code == 0, err
     assert (out / "mobench.sqlite").exists() and (out / "report.html").exists()
+    # the first screen: each model's headline latency on its target, titled by the statistic
+    assert "median (ms)" in stdout  # protocol quick's headline
+    printed = {}
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in re.split(r"[│|]", line) if c.strip()]
+        if len(cells) == 7 and cells[0] in ("mobileone_s0", "mobilenet_v3_small", "mobilenet_v2_100"):
+            assert cells[1].startswith("cpu/ort-") and cells[2] == "ok"
+            printed[cells[0]] = float(cells[4])
+    assert len(printed) == 3 and all(v > 0 for v in printed.values()), stdout
     pngs = sorted(p.stem for p in (out / "plots").glob("*.png"))
     for stem in (
         "latency_vs_macs",
@@ -109,6 +119,9 @@ def test_run_quick_end_to_end(run_cli, tmp_path):
     assert set(ok["model"]) >= {"mobileone_s0", "mobilenet_v3_small", "mobilenet_v2_100"}
     s0 = ok[ok["model"] == "mobileone_s0"]
     assert sorted(s0["reparameterized"]) == [False, True]  # S0 timed fused and unfused
+    fused = ok[~((ok["model"] == "mobileone_s0") & ~ok["reparameterized"].astype(bool))]  # the table's runs
+    for m, ms in printed.items():  # the printed figure is the stored headline of that run
+        assert ms == pytest.approx(float(fused[fused["model"] == m]["headline_ms"].iloc[-1]), abs=1e-3)
     n_runs = len(runs)
     code, stdout, _ = run_cli(["run", "--preset", "quick", "--out", str(out)])
     assert code == 0 and "reused" in stdout

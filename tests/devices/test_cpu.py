@@ -24,7 +24,7 @@ def test_ort_matches_a_bare_session(tiny_onnx):
     import numpy as np
     import onnxruntime as ort
 
-    dev = get_device("cpu", threads=1, graph_opt="basic")
+    dev = get_device("cpu", threads=1, graph_optimization="basic")
     sess = dev.load("tiny", tiny_onnx)
     feed = dev.make_input(sess, tiny_onnx, protocol("quick"))
     (name,) = feed

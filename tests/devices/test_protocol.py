@@ -5,16 +5,24 @@ import time
 import pytest
 
 from mobench.core import BenchConfig
-from mobench.devices.base import LocalDevice
+from mobench.devices.base import DeviceOption, LocalDevice
 
 
 class Fake(LocalDevice):
     name = "fake"
     artifact_format = None
+    OPTIONS = (DeviceOption("load_s", float, 0.0), DeviceOption("predict_s", float, 0.0))
 
-    def __init__(self, load_s=0.0, predict_s=0.0):
-        self.load_s, self.predict_s = load_s, predict_s
+    def __init__(self, **options):
+        super().__init__(**options)
         self.loads = self.inputs = self.calls = 0
+
+    def target(self, artifact=None):
+        return None
+
+    @classmethod
+    def profiler(cls):
+        return None
 
     def load(self, model_name, artifact):
         self.loads += 1
@@ -70,7 +78,7 @@ def test_time_budget_stops_after_min_inferences():
     cfg = BenchConfig(name="b", warmup=0, rounds=100, inferences=2, time_budget_s=0.02, min_inferences=6)
     rec = Fake(predict_s=0.004).run("m", None, cfg)
     assert 6 <= rec.n_samples < 20
-    assert rec.extra.get("stopped_by_budget") is True
+    assert rec.stopped_by_budget is True
     slow_min = BenchConfig(name="b", warmup=0, rounds=100, inferences=2, time_budget_s=0.001, min_inferences=10)
     assert Fake(predict_s=0.002).run("m", None, slow_min).n_samples == 10
 

@@ -41,12 +41,12 @@ def test_unknown_device_suggests():
 
 
 def test_options_are_checked():
-    with pytest.raises(DeviceError, match="takes: threads, graph_opt"):
+    with pytest.raises(DeviceError, match="takes: threads, graph_optimization"):
         get_device("cpu", compute_units="ane")
     with pytest.raises(DeviceError):
         get_device("cpu", threads=0)
-    with pytest.raises(DeviceError, match="graph optimization"):
-        get_device("cpu", graph_opt="max")
-    dev = get_device("cpu", threads=1, graph_opt=None)  # None means default
-    assert isinstance(dev, Device) and dev.threads == 1 and dev.graph_opt == "all"
+    with pytest.raises(DeviceError, match="graph_optimization='max' .*: choose one of"):
+        get_device("cpu", graph_optimization="max")
+    dev = get_device("cpu", threads=1, graph_optimization=None)  # None means default
+    assert isinstance(dev, Device) and dev.threads == 1 and dev.graph_optimization == "all"
     assert dev.info()["threads"] == 1 and dev.info()["threads_default"] is False

@@ -194,10 +194,11 @@ def read_sources(folder: Path) -> dict[str, str]:
 
 
 def swift_files(root: Path = HARNESS) -> list[Path]:
-    """The harness's own Swift files (not SwiftPM's build folder, not Package.swift)."""
+    """The harness's own Swift files (not SwiftPM's build folder, not Package.swift, not the
+    stand-in SDK modules of tools/apple-typecheck, which swiftc compiles, nor its symlinks)."""
+    skip = {".build", ".swiftpm", "apple-typecheck"}
     return sorted(p for p in root.rglob("*.swift")
-                  if ".build" not in p.relative_to(root).parts and ".swiftpm" not in p.relative_to(root).parts
-                  and p.name != "Package.swift")
+                  if not skip.intersection(p.relative_to(root).parts) and p.name != "Package.swift")
 
 
 # --------------------------------------------------------------------------- schema

@@ -86,7 +86,7 @@ def test_torch_profiler_per_module(tmp_path):
     from mobench.profiling import profile_artifact
 
     dev = get_device("torch", threads=1, resolution=64, fuse=False)
-    p = profile_artifact(dev, "study_blk_branches4", None, protocol("quick"), runs=5)
+    p = profile_artifact(dev, "probe_blk_branches4", None, protocol("quick"), runs=5)
     fams = {k: s for k, _, s in op_type_shares(p)}
     assert {"Conv", "BatchNorm2d", "ReLU", "MobileOneBlock"} <= set(fams)  # the block's own ops: branch sums
     assert max(fams, key=fams.get) in ("Conv", "BatchNorm2d")
@@ -102,7 +102,7 @@ def test_torch_profiler_attributes_dynamic_activations_to_themselves():
     from mobench.profiling import profile_artifact
 
     dev = get_device("torch", threads=1, resolution=64)
-    p = profile_artifact(dev, "study_act_dyrelu_b", None, protocol("quick"), runs=3)
+    p = profile_artifact(dev, "probe_act_dyrelu_b", None, protocol("quick"), runs=3)
     fams = {k: s for k, _, s in op_type_shares(p)}
     # the pooling, gating and max of DY-ReLU are the module's own work; its FCs are Linear rows
     assert fams["DynamicReLU"] > 0.05 and fams["Linear"] > 0
@@ -157,7 +157,7 @@ def test_coreml_compute_plan_on_a_mac(tmp_path):
     from mobench.workflows.profile import run_profile
 
     prof = run_profile(
-        "study_mobileone_k1",
+        "probe_mobileone_k1",
         "coreml",
         db=tmp_path / "m.sqlite",
         export_config=ExportConfig(resolution=64, out_dir=tmp_path / "exp"),
@@ -168,5 +168,5 @@ def test_coreml_compute_plan_on_a_mac(tmp_path):
     assert {o.device for o in prof.ops} <= {"cpu", "gpu", "neural_engine", None}
     from mobench.exporters import find_artifact
 
-    art = find_artifact("study_mobileone_k1", "coreml", ExportConfig(resolution=64, out_dir=tmp_path / "exp"))
+    art = find_artifact("probe_mobileone_k1", "coreml", ExportConfig(resolution=64, out_dir=tmp_path / "exp"))
     assert any(op["operator"].endswith("conv") for op in compute_plan_ops(str(art.path)))

@@ -14,13 +14,13 @@ from mobench.core.profiles import (
     stage_times,
 )
 from mobench.core.records import RunRecord
-from mobench.profiling import check_profile_device
 from mobench.profiling.coreml_plan import (
     compute_plan_supported,
     costs_to_ms,
     profile_from_report_run,
 )
 from mobench.profiling.onnxruntime import parse_trace
+from mobench.workflows.profile import check_profile_device
 
 
 def _run(ts, dur):
@@ -102,7 +102,8 @@ def _iphone_record(plan, samples=((2.0, 2.2, 1.8), (2.0, 2.1))):
         reparameterized=True,
         samples_ms=[list(s) for s in samples],
         device_info={"compute_units": "all"},
-        extra={"run_id": 7, "compute_plan": plan},
+        run_id=7,
+        extra={"compute_plan": plan},
     )
 
 
@@ -188,8 +189,8 @@ def test_known_cost_runs_profile_as_themselves():
         artifact_format="coreml",
         samples_ms=[[1.5, 1.6, 1.4]],
         device_info={"engine": "known-cost"},
+        run_id=3,
         extra={
-            "run_id": 3,
             "compute_plan": {
                 "available": True,
                 "ops": [

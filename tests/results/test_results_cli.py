@@ -46,7 +46,7 @@ def test_devices_lists_all(run_cli):
         (["bench", "--model", "mobileone_s9", "--device", "cpu"], "mobileone_s9"),
         (["bench", "--model", "mobileone_s0", "--device", "tpu"], "unknown device"),
         (["bench", "--model", "mobileone_s0", "--protocol", "fastest"], "unknown protocol"),
-        (["bench", "--model", "mobileone_s0", "--device", "cpu", "--compute-units", "ane"], "does not take"),
+        (["bench", "--model", "mobileone_s0", "--device", "cpu", "-O", "compute_units=ane"], "has no option"),
         (["bench", "--model", "mobileone_s0", "--device", "coreml"], "needs macOS"),
         (["bench"], "no models given"),
     ],

@@ -12,7 +12,9 @@ from legacy_stores import legacy_schema_sql
 
 from mobench.core import protocol
 from mobench.core.records import RunRecord
-from mobench.core.target import Target, host_id, host_target, phone_target, unique_labels
+from mobench.core.target import Target, host_id, host_target, unique_labels
+from mobench.devices.cpu import OrtCpuDevice
+from mobench.devices.remote.ingest import phone_target
 from mobench.results import SCHEMA_VERSION, Store, load
 
 
@@ -25,14 +27,12 @@ def _strict(text: str):
 
 # -- targets ------------------------------------------------------------------------------
 def test_labels_and_keys(monkeypatch):
-    cpu = host_target(
-        "cpu", runtime="onnxruntime", runtime_version="1.32.0", threads=2, graph_optimization="all", cpu="Some CPU"
-    )
-    assert cpu.label == "cpu/ort-1.32/2t"
-    basic = host_target(
-        "cpu", runtime="onnxruntime", runtime_version="1.32.0", threads=2, graph_optimization="basic", cpu="Some CPU"
-    )
+    monkeypatch.setattr(OrtCpuDevice, "runtime_version", classmethod(lambda cls: "1.32.0"))
+    cpu = OrtCpuDevice(threads=2).target()
+    assert cpu.label == "cpu/ort-1.32/2t" and cpu.runtime == "onnxruntime" and cpu.runtime_version == "1.32.0"
+    basic = OrtCpuDevice(threads=2, graph_optimization="basic").target()
     assert basic.label == "cpu/ort-1.32/2t/opt-basic" and basic.key != cpu.key
+    assert Target.from_dict(basic.to_dict()).label == basic.label  # the stored label reads back
     ane = phone_target(
         "iphone",
         model_identifier="iPhone13,2",
@@ -55,9 +55,9 @@ def test_labels_and_keys(monkeypatch):
     assert Target.from_dict(ane.to_dict()) == ane
     # the host id: overridable, so tests can be two hosts
     monkeypatch.setenv("MOBENCH_HOST_ID", "host-a")
-    a = host_target("cpu", runtime="onnxruntime", runtime_version="1.32.0", threads=2, cpu="X")
+    a = OrtCpuDevice(threads=2).target()
     monkeypatch.setenv("MOBENCH_HOST_ID", "host-b")
-    b = host_target("cpu", runtime="onnxruntime", runtime_version="1.32.0", threads=2, cpu="X")
+    b = OrtCpuDevice(threads=2).target()
     assert host_id() == "host-b" and a.label == b.label and a.key != b.key
     shown = unique_labels([(a.key, a.label, a.hardware_id), (b.key, b.label, b.hardware_id)])
     assert shown == {a.key: "cpu/ort-1.32/2t@host-a", b.key: "cpu/ort-1.32/2t@host-b"}
@@ -275,14 +275,20 @@ def test_round1_store_migrates_with_every_run(tmp_path, run_cli):
     res = _strict(out)
     assert sorted(res["latency_ms"]) == ["iphone13,2/all", "iphone13,2/ane"]
     assert not any("measured on this host" in n for n in res["notes"])
-    assert any("the phone iPhone13,2, not this host" in n for n in res["notes"])
+    assert any("the device iPhone13,2, not this host" in n for n in res["notes"])
 
 
 # -- merging stores from two hosts -----------------------------------------------------------
 def _rec(model: str, ms: float) -> RunRecord:
     cfg = protocol("quick").with_(rounds=1, inferences=3)
     tgt = host_target(
-        "cpu", runtime="onnxruntime", runtime_version="1.23.2", threads=2, graph_optimization="all", cpu="Same CPU"
+        "cpu",
+        runtime="onnxruntime",
+        runtime_version="1.23.2",
+        threads=2,
+        graph_optimization="all",
+        cpu="Same CPU",
+        label=("cpu", "ort-1.23", "2t"),
     )
     return RunRecord(
         model=model,

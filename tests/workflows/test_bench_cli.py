@@ -91,11 +91,11 @@ def test_device_options_are_checked_and_make_targets(tmp_path, run_cli):
     for opts, message in (
         (
             ["--device-option", "graph_optimization=basic"],
-            "device 'torch' has no option 'graph_optimization' (its options: resolution, threads)",
+            "device 'torch' has no option 'graph_optimization' (its options: threads, resolution, fuse, checkpoint)",
         ),
         (["--device-option", "threads"], "--device-option takes KEY=VALUE"),
-        (["--device-option", "threads=0"], "device option threads='0' for 'torch': must be a positive integer"),
-        (["--device-option", "threads=2", "--threads", "1"], "sets threads to 2 but another flag sets it to 1"),
+        (["--device-option", "threads=0"], "device option threads='0' for 'torch': must be >= 1"),
+        (["--device-option", "threads=2", "--threads", "1"], "--device-option threads given twice (2 and 1)"),
     ):
         code, _, err = run_cli(base + opts)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err

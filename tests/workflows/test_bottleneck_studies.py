@@ -7,16 +7,17 @@ import json
 import pytest
 
 from mobench.core.configs import protocol
-from mobench.models.studies import ACTIVATIONS, BRANCH_KS
-from mobench.workflows.study_bottlenecks import run_bottleneck_study, study_plan
+from mobench.models.probes import ACTIVATIONS, BRANCH_KS
+from mobench.studies import get_study
+from mobench.workflows.study_bottlenecks import run_bottleneck_study
 
 TINY = protocol("quick").with_(rounds=2, inferences=8)
 
 
 def test_study_plans():
-    assert [r["label"] for r in study_plan("activations")] == list(ACTIVATIONS.values())
-    assert len(study_plan("blocks")) == 5
-    br = study_plan("branches")
+    assert [r["label"] for r in get_study("activations").plan()] == list(ACTIVATIONS.values())
+    assert len(get_study("blocks").plan()) == 5
+    br = get_study("branches").plan()
     assert sorted((r["k"], r["form"]) for r in br) == sorted((k, f) for k in BRANCH_KS for f in ("unfused", "fused"))
 
 

@@ -9,7 +9,7 @@ import pytest
 from mobench.core import BenchConfig
 from mobench.core.errors import DeviceError, ModelNotFoundError, UsageError
 from mobench.devices import DEVICES
-from mobench.devices.base import LocalDevice
+from mobench.devices.base import DeviceOption, LocalDevice
 from mobench.workflows.compare import parse_side, ratio_ci, run_compare, verdict
 
 
@@ -59,11 +59,17 @@ class SleepDevice(LocalDevice):
     name = "sleepy"
     artifact_format = None
 
-    def __init__(self, threads: int = 1, fuse: bool = True):
-        self.fuse = fuse
+    OPTIONS = (
+        DeviceOption("threads", int, 1, scope="session"),
+        DeviceOption("fuse", bool, True, scope="run", from_export="reparameterize"),
+    )
 
-    def options_key(self):
-        return {"fuse": self.fuse}
+    def target(self, artifact=None):
+        return None
+
+    @classmethod
+    def profiler(cls):
+        return None
 
     def load(self, model_name, artifact):
         if model_name == "timm:test_vit2":
@@ -150,7 +156,7 @@ def test_int8_against_fp32_on_onnx_runtime(tmp_path):
         device="cpu",
         config=cfg,
         db=db,
-        threads=1,
+        device_options={"cpu": {"threads": 1}},
         exports=tmp_path / "exports",
     )
     assert res.verdict in ("faster", "slower", "no detectable difference") and res.pairs == 4

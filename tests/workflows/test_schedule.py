@@ -7,7 +7,7 @@ import pytest
 from mobench.core import BenchConfig
 from mobench.core.errors import UsageError
 from mobench.devices import DEVICES
-from mobench.devices.base import LocalDevice
+from mobench.devices.base import DeviceOption, LocalDevice
 from mobench.results import Store
 from mobench.workflows import run_sweep
 from mobench.workflows.schedule import check_schedule, memory_groups, run_schedule
@@ -85,11 +85,17 @@ class CountingDevice(LocalDevice):
     loaded = 0
     max_loaded = 0
 
-    def __init__(self, threads: int = 1, fuse: bool = True):
-        self.threads, self.fuse = threads, fuse
+    OPTIONS = (
+        DeviceOption("threads", int, 1),
+        DeviceOption("fuse", bool, True, scope="run", from_export="reparameterize"),
+    )
 
-    def options_key(self):
-        return {"threads": self.threads, "fuse": self.fuse}
+    def target(self, artifact=None):
+        return None
+
+    @classmethod
+    def profiler(cls):
+        return None
 
     def load(self, model_name, artifact):
         CountingDevice.loaded += 1
@@ -122,10 +128,10 @@ def test_interleaved_sweep_keeps_models_loaded_and_stores_the_round_order(tmp_pa
     assert [r.status for r in recs] == ["ok"] * 3
     assert CountingDevice.max_loaded == 3 and CountingDevice.loaded == 0
     with Store(db) as st:
-        sweep = st.get_sweep(recs[0].extra["sweep_id"])
+        sweep = st.get_sweep(recs[0].sweep_id)
         assert sweep["schedule"] == "interleaved" and sweep["seed"] == 7
         assert sweep["labels"] == M and sorted(sweep["round_order"]) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
-        assert recs[1].extra["round_slots"] == [j for j, x in enumerate(sweep["round_order"]) if x == 1]
+        assert recs[1].round_slots == [j for j, x in enumerate(sweep["round_order"]) if x == 1]
         rows = st.list_runs()
         assert {r["schedule"] for r in rows} == {"interleaved"} and rows[0]["robust_ms"] is not None
 
@@ -134,7 +140,7 @@ def test_contiguous_sweep_loads_one_model_at_a_time(tmp_path, counting):
     recs = run_sweep(M, "counting", CFG, db=tmp_path / "r.sqlite", schedule="contiguous")
     assert CountingDevice.max_loaded == 1 and all(r.status == "ok" for r in recs)
     with Store(tmp_path / "r.sqlite") as st:
-        assert st.get_sweep(recs[0].extra["sweep_id"])["round_order"] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+        assert st.get_sweep(recs[0].sweep_id)["round_order"] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
 
 
 class Ticks:
@@ -157,13 +163,13 @@ def test_over_the_memory_budget_the_sweep_runs_in_groups_and_says_so(tmp_path, c
     assert CountingDevice.max_loaded == 2  # 300 MB assumed per model without an artifact
     assert any("memory budget" in what and "2 groups" in what for _, what in ticks.seen)
     with Store(tmp_path / "r.sqlite") as st:
-        assert st.get_sweep(recs[0].extra["sweep_id"])["groups"] == [[0, 1], [2]]
+        assert st.get_sweep(recs[0].sweep_id)["groups"] == [[0, 1], [2]]
 
 
 def test_unfused_variants_join_the_same_sweep(tmp_path, counting):
     recs = run_sweep(M[:2], "counting", CFG, db=tmp_path / "r.sqlite", also_unfused=[M[0]])
-    assert len(recs) == 3 and recs[2].extra["variant"] == "unfused"
-    assert recs[2].device_info == {} and recs[2].extra["sweep_id"] == recs[0].extra["sweep_id"]
+    assert len(recs) == 3 and recs[2].variant == "unfused"
+    assert recs[2].device_info["fuse"] is False and recs[2].sweep_id == recs[0].sweep_id
     con = sqlite3.connect(tmp_path / "r.sqlite")
     keys = {r[0] for r in con.execute("SELECT config_key FROM runs")}
     assert len(keys) == 2  # fuse=False is part of the unfused run's key

@@ -8,7 +8,7 @@ import pytest
 from mobench.core import BenchConfig
 from mobench.core.errors import DeviceError, ModelNotFoundError, StoreError, UsageError
 from mobench.devices import DEVICES
-from mobench.devices.base import LocalDevice
+from mobench.devices.base import DeviceOption, LocalDevice
 from mobench.results import Store, load
 from mobench.workflows import run_sweep
 from mobench.workflows import sweep as sweep_mod
@@ -23,12 +23,14 @@ class FakeDevice(LocalDevice):
     name = "fake"
     artifact_format = None
     loads = 0
+    OPTIONS = (DeviceOption("threads", int, 1),)
 
-    def __init__(self, threads: int = 1):
-        self.threads = threads
+    def target(self, artifact=None):
+        return None
 
-    def options_key(self):
-        return {"threads": self.threads}
+    @classmethod
+    def profiler(cls):
+        return None
 
     def load(self, model_name, artifact):
         if model_name == M3:
@@ -80,13 +82,13 @@ def test_stores_reuses_and_forces(tmp_path, fake_devices):
     assert by_model == {M1: ("ok", 6), M2: ("ok", 6), M3: ("failed", 0)}
     assert FakeDevice.loads == 2
     again = run_sweep([M1, M2, M3], "fake", CFG, db=db)
-    assert [r.extra.get("reused", False) for r in again] == [True, True, False]  # failures retried
+    assert [r.reused for r in again] == [True, True, False]  # failures retried
     assert again[0].samples_ms == recs[0].samples_ms
     assert FakeDevice.loads == 2 and len(load(db)) == 4
     other = run_sweep([M1], "fake", CFG, db=db, device_options={"threads": 2})
-    assert not other[0].extra.get("reused")  # different options, new run
+    assert not other[0].reused  # different options, new run
     forced = run_sweep([M1], "fake", CFG, db=db, force=True)
-    assert not forced[0].extra.get("reused") and len(load(db)) == 6
+    assert not forced[0].reused and len(load(db)) == 6
 
 
 def test_export_failure_is_stored_and_sweep_goes_on(tmp_path, fake_devices, fake_exporter):
@@ -97,7 +99,7 @@ def test_export_failure_is_stored_and_sweep_goes_on(tmp_path, fake_devices, fake
     assert recs[0].artifact_sha256 and recs[0].artifact_format == "onnx"
     assert fake_exporter == [M1, M2]
     again = run_sweep([M1], "fakeonnx", CFG, db=db)
-    assert again[0].extra.get("reused")
+    assert again[0].reused
 
 
 def test_corrupt_artifact_is_caught_before_timing(tmp_path, fake_devices, fake_exporter, tiny_onnx, monkeypatch):
@@ -111,7 +113,7 @@ def test_corrupt_artifact_is_caught_before_timing(tmp_path, fake_devices, fake_e
     db = tmp_path / "r.sqlite"
     rec, ok = run_sweep([M1, M2], "fakeonnx", CFG, db=db)
     assert rec.status == "failed" and "sha256" in rec.error and "--force" in rec.error
-    assert rec.extra["stored"] is False and FakeDevice.loads == 1  # M2 still ran
+    assert rec.failed_at == "artifact" and FakeDevice.loads == 1  # M2 still ran
     assert list(load(db)["model"]) == [M2]  # nothing stored for M1
 
 
@@ -123,7 +125,7 @@ def test_refused_existing_export_is_an_integrity_error(tmp_path, fake_devices, f
 
     monkeypatch.setattr(sweep_mod, "find_or_export", export)
     (rec,) = run_sweep([M1], "fakeonnx", CFG, db=tmp_path / "r.sqlite")
-    assert rec.extra["stored"] is False and "does not match its manifest" in rec.error
+    assert rec.failed_at == "artifact" and "does not match its manifest" in rec.error
     assert "mobench export --model timm:test_vit --format onnx --force" in rec.error
     assert len(load(tmp_path / "r.sqlite")) == 0
 
@@ -151,6 +153,7 @@ class FakeRemoteDevice(FakeOnnxDevice):
 
     name = "fakeremote"
     batches: list = []
+    runs_batches = True
 
     def run_many(self, items, config, *, progress=None):
         from mobench.core.records import RunRecord
@@ -182,4 +185,4 @@ def test_remote_device_times_a_sweep_as_one_plan(tmp_path, fake_devices, fake_ex
     assert recs[1].error.startswith("export:") and "returned no run" in recs[2].error
     assert len(load(db)) == 3
     again = run_sweep([M1, M3], "fakeremote", CFG, db=db)
-    assert again[0].extra.get("reused") and FakeRemoteDevice.batches == [[M1, M3], [M3]]  # the store's reuse
+    assert again[0].reused and FakeRemoteDevice.batches == [[M1, M3], [M3]]  # the store's reuse

@@ -21,7 +21,7 @@ def test_export_time_store_reuse(tmp_path):
     assert rec.artifact_format == "onnx" and len(rec.artifact_sha256) == 64 and rec.n_samples == 8
     assert rec.device_info["threads"] == 1 and rec.provenance["versions"]["onnxruntime"]
     (again,) = run_sweep(["timm:test_efficientnet"], "cpu", CFG, db=db, export_config=ec, device_options={"threads": 1})
-    assert again.extra.get("reused") and again.extra["run_id"] == rec.extra["run_id"]
+    assert again.reused and again.run_id == rec.run_id
     df = load(db)
     assert len(df) == 1 and df.loc[0, "format"] == "onnx" and df.loc[0, "threads"] == 1
     assert len(load_samples(db)) == 8

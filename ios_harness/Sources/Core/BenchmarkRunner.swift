@@ -80,7 +80,7 @@ struct BenchmarkRunner {
             result.error = nil
         } catch {
             result.status = .failed
-            result.error = Text.truncated(Self.describe(error), toScalars: 4000)
+            result.error = SchemaText.truncated(Self.describe(error), toScalars: 4000)
         }
         result.finished = WallClock.timestamp()
         events(.runFinished(index: index, result: result))

@@ -32,8 +32,8 @@ struct OperationTally: Equatable, Sendable {
         }
         var entry = operation
         // The schema's maxLength of name and operator, in Unicode scalars.
-        entry.name = Text.truncated(entry.name, toScalars: 1000)
-        entry.operatorName = Text.truncated(entry.operatorName, toScalars: 200)
+        entry.name = SchemaText.truncated(entry.name, toScalars: 1000)
+        entry.operatorName = SchemaText.truncated(entry.operatorName, toScalars: 200)
         if let cost = entry.estimatedCost, !(cost.isFinite && cost >= 0 && cost <= 1) {
             entry.estimatedCost = nil
         }

@@ -85,7 +85,7 @@ enum DeviceInfo {
     /// The `device` object of the report, read now.
     static func describe(probe: DeviceProbe) -> DeviceDescription {
         DeviceDescription(
-            modelIdentifier: Text.truncated(modelIdentifier(), toScalars: 64),
+            modelIdentifier: SchemaText.truncated(modelIdentifier(), toScalars: 64),
             osName: osName(),
             osVersion: osVersion(),
             osBuild: osBuild(),

@@ -173,7 +173,7 @@ final class HarnessSession: @unchecked Sendable {
         var report = Report(
             schemaVersion: supportedSchemaVersion,
             planId: plan.planId,
-            appVersion: Text.truncated(DeviceInfo.appVersion(), toScalars: 64),
+            appVersion: SchemaText.truncated(DeviceInfo.appVersion(), toScalars: 64),
             protocolVersion: harnessProtocolVersion,
             clock: .continuousClock,
             started: started,

@@ -62,11 +62,11 @@ final class CoreLogicTests: XCTestCase {
         // "e" + combining acute accent: 1 Character, 2 scalars (JSON Schema counts 2).
         let accented = String(repeating: "e\u{301}", count: 3)
         XCTAssertEqual(accented.count, 3)
-        let cut = Text.truncated(accented, toScalars: 5)
+        let cut = SchemaText.truncated(accented, toScalars: 5)
         XCTAssertEqual(cut.unicodeScalars.count, 5)
-        XCTAssertEqual(Text.truncated("short", toScalars: 10), "short")
+        XCTAssertEqual(SchemaText.truncated("short", toScalars: 10), "short")
         let flags = String(repeating: "\u{1F1E9}\u{1F1EA}", count: 2000)  // 2,000 Characters, 4,000 scalars
-        XCTAssertEqual(Text.truncated(flags + "x", toScalars: 4000).unicodeScalars.count, 4000)
+        XCTAssertEqual(SchemaText.truncated(flags + "x", toScalars: 4000).unicodeScalars.count, 4000)
     }
 
     // MARK: Statistics

@@ -97,18 +97,20 @@ final class LoopTests: XCTestCase {
     func testAKnownCostIsMeasuredWithinTolerance() throws {
         let documents = try TestResources.fixtureDocuments(for: self)
         let cost = 4.0
-        let costs = KnownCostEngine.Costs(predictMs: cost, compileMs: 0, coldLoadMs: 6, warmLoadMs: 2)
+        // Cold and warm loads far apart, so scheduler delays on a loaded machine cannot swap them.
+        let costs = KnownCostEngine.Costs(predictMs: cost, compileMs: 0, coldLoadMs: 60, warmLoadMs: 2)
         let result = runner(documents, protocol: proto(warmup: 1, rounds: 2, inferences: 10, reload: true), costs: costs)
             .run(try fixturePlan(documents).runs[0], index: 0, cache: CompileCache()) { _ in }
         XCTAssertEqual(result.status, .ok, result.error ?? "")
         let samples = result.samplesMs.flatMap { $0 }
         // Never less than the cost (a monotonic clock cannot run short) ...
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(samples.min()), cost)
-        // ... and, on a shared 2-core machine, the median within 1 ms above it.
-        XCTAssertLessThan(Statistics.median(samples), cost + 1.0, "\(samples)")
-        XCTAssertGreaterThanOrEqual(try XCTUnwrap(result.coldLoadMs?.first), 6)
+        // ... and the median near it: well under two costs even when a shared, loaded machine
+        // delays some wake-ups by several milliseconds (the loop adds no timed work of its own).
+        XCTAssertLessThan(Statistics.median(samples), 2 * cost, "\(samples)")
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(result.coldLoadMs?.first), 60)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(result.warmLoadMs?.first), 2)
-        XCTAssertLessThan(try XCTUnwrap(result.warmLoadMs?.first), 6)
+        XCTAssertLessThan(try XCTUnwrap(result.warmLoadMs?.first), 60)
     }
 
     func testCompileFailureIsAFailedRun() throws {

@@ -6,34 +6,30 @@ import XCTest
 @testable import MobenchHarness
 #endif
 
-/// Finds the files the tests read: the golden examples (the very files the
-/// host's tests validate, mobench/devices/iphone/schema/examples/), the JSON
-/// Schemas next to them, and Tests/Fixtures (tiny_cnn.mlpackage + its plan,
-/// hashed by the host). `swift test` reads them in place in the repository;
-/// the Xcode test bundle carries them as resources.
+/// Finds the files the tests read: the golden examples and the JSON Schemas
+/// (generated copies of the host's mobench/devices/iphone/schema/, kept in
+/// Tests/Schemas by tools/sync_schemas.py, whose equality with the source the
+/// host's tests check) and Tests/Fixtures (tiny_cnn.mlpackage + its plan,
+/// hashed by the host). `swift test` reads them inside the package, so the
+/// package's tests pass wherever ios_harness/ is copied; the Xcode test bundle
+/// carries them as resources.
 enum TestResources {
-    /// ios_harness/ in the repository (from this file's path).
+    /// ios_harness/ (from this file's path).
     static var harnessRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     static var schemaDirectory: URL {
-        harnessRoot.deletingLastPathComponent().appendingPathComponent("mobench/devices/iphone/schema")
+        harnessRoot.appendingPathComponent("Tests/Schemas")
     }
 
+    /// A golden example (`plan`, `report`).
     static func goldenURL(_ name: String) throws -> URL {
         #if SWIFT_PACKAGE
-        let url = schemaDirectory.appendingPathComponent("examples/\(name).json")
+        return try existing(schemaDirectory.appendingPathComponent("examples/\(name).json"))
         #else
-        let url = try XCTUnwrap(
-            Bundle(for: BundleToken.self).url(forResource: name, withExtension: "json"),
-            "\(name).json is missing from the test bundle's resources"
-        )
+        return try bundled(name, "json")
         #endif
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("\(url.path) is not there")
-        }
-        return url
     }
 
     static func goldenData(_ name: String) throws -> Data {
@@ -43,15 +39,25 @@ enum TestResources {
     /// A JSON Schema file of the host (`plan`, `report`, `progress`).
     static func schemaURL(_ name: String) throws -> URL {
         #if SWIFT_PACKAGE
-        let url = schemaDirectory.appendingPathComponent("\(name).schema.json")
+        return try existing(schemaDirectory.appendingPathComponent("\(name).schema.json"))
         #else
-        let url = try XCTUnwrap(
-            Bundle(for: BundleToken.self).url(forResource: "\(name).schema", withExtension: "json"),
-            "\(name).schema.json is missing from the test bundle's resources"
-        )
+        return try bundled("\(name).schema", "json")
         #endif
+    }
+
+    /// A missing file is a failure, never a skip: the package carries every file its tests read.
+    private static func existing(_ url: URL) throws -> URL {
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("the host's schemas are not next to this build (\(url.path))")
+            throw MissingResource(
+                description: "\(url.path) is missing; regenerate the copy with `python ios_harness/tools/sync_schemas.py`"
+            )
+        }
+        return url
+    }
+
+    private static func bundled(_ name: String, _ ext: String) throws -> URL {
+        guard let url = Bundle(for: BundleToken.self).url(forResource: name, withExtension: ext) else {
+            throw MissingResource(description: "\(name).\(ext) is missing from the test bundle's resources")
         }
         return url
     }
@@ -91,6 +97,11 @@ enum TestResources {
 }
 
 private final class BundleToken {}
+
+/// A file the tests need is not where the package keeps it.
+struct MissingResource: Error, CustomStringConvertible {
+    let description: String
+}
 
 /// A probe whose states the test scripts: thermal state and Low Power Mode
 /// per call, a fixed footprint.

@@ -27,7 +27,8 @@ from ...core.errors import DeviceError, UsageError
 from ...core.records import RunRecord
 from ...core.registry import Registry
 from ...core.util import atomic_write_json, safe_filename, sha256_path
-from ..base import Device, DeviceOption
+from ..base import Device, DeviceOption, DeviceProfiler
+from ..remote import reuse_key_options
 from ..remote.ingest import to_records
 from ..remote.plan import make_plan, parse_compute_units
 from ..remote.session import run_session
@@ -35,7 +36,14 @@ from .constants import BUNDLE_ID, IPHONE, PLAN_FILE, PROTOCOL_VERSION, SCHEMA_VE
 from .discovery import list_iphones
 from .transport import Transport
 
-__all__ = ["BUNDLE_ID", "IPhoneDevice", "PROTOCOL_VERSION", "SCHEMA_VERSION", "TRANSPORTS", "make_transport"]
+__all__ = [
+    "BUNDLE_ID",
+    "IPhoneDevice",
+    "PROTOCOL_VERSION",
+    "SCHEMA_VERSION",
+    "TRANSPORTS",
+    "make_transport",
+]
 
 
 #: How the host reaches the app: name -> "module:Transport subclass". Other
@@ -75,37 +83,42 @@ class IPhoneDevice(Device):
     name = "iphone"
     artifact_format = "coreml"
     description = "a tethered iPhone running the mobench harness app (Core ML)"
-    OPTIONS = {
-        "compute_units": DeviceOption(
+    runtime = "Core ML"
+    runs_batches = True  # one plan, one app launch for a whole sweep
+    OPTIONS = (
+        DeviceOption(
             "compute_units",
             str,
-            "Core ML compute units",
+            "all",
+            "Core ML compute units (one per run; `mobench ios run` times several)",
             ("all", "cpu", "gpu", "ane", "cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine"),
         ),
-        "udid": DeviceOption("udid", str, "the phone's UDID (default: the one attached)"),
-        "transport": DeviceOption("transport", str, "pymobiledevice3, devicectl or folder"),
-    }
+        DeviceOption("udid", str, None, "the phone's UDID (default: the one attached)", scope="run"),
+        DeviceOption(
+            "transport",
+            str,
+            "pymobiledevice3",
+            "how the host reaches the app",
+            tuple(TRANSPORTS.names()),
+            scope="session",
+        ),
+        DeviceOption("timeout", float, 3600.0, "seconds to wait for the app's report", minimum=1, scope="session"),
+        DeviceOption("bundle_id", str, None, "the harness app's bundle id", scope="session"),
+    )
+    compute_units: str
+    udid: str | None
+    transport: str
+    timeout: float
+    bundle_id: str | None
 
-    def __init__(
-        self,
-        *,
-        udid: str | None = None,
-        compute_units: str = "all",
-        transport: str = "pymobiledevice3",
-        timeout: float = 3600.0,
-        bundle_id: str | None = None,
-    ) -> None:
-
-        units = parse_compute_units(compute_units, IPHONE)
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        units = parse_compute_units(self.compute_units, IPHONE)
         if len(units) != 1:
             raise UsageError(
                 "the iphone device times one compute-units setting per run; use `mobench ios run` for several"
             )
-        self.udid = udid
-        self.compute_units = units[0]
-        self.transport_kind = transport
-        self.timeout = timeout
-        self.bundle_id = bundle_id
+        self.set_option("compute_units", units[0])  # the plan's MLComputeUnits name
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
@@ -121,18 +134,26 @@ class IPhoneDevice(Device):
             return False, f"iPhone {phones[0].udid} is not ready: {phones[0].next_step}"
         return True, ""
 
+    def target(self, artifact: Any = None) -> None:
+        """Unknown before the run: the phone that answers (its model, OS) makes the target."""
+        return None
+
+    @classmethod
+    def profiler(cls) -> DeviceProfiler:
+        return DeviceProfiler("Core ML compute plan from the harness report (iOS 17.4+)", from_stored_runs=True)
+
     def info(self) -> dict[str, Any]:
         return {
             "udid": self.udid,
             "compute_units": self.compute_units,
-            "transport": self.transport_kind,
-            "runtime": "Core ML",
+            "transport": self.transport,
+            "runtime": self.runtime,
             "app_bundle_id": self.bundle_id or default_bundle_id(),
             "protocol_version": PROTOCOL_VERSION,
         }
 
     def options_key(self) -> dict[str, Any]:
-        return {"compute_units": self.compute_units, "udid": self.udid}
+        return reuse_key_options(self.compute_units, self.udid)
 
     def run(self, model_name: str, artifact: Any, config: Any, *, progress: Callable | None = None) -> RunRecord:
         def per_model(model: str, what: str) -> None:
@@ -176,7 +197,7 @@ class IPhoneDevice(Device):
                 if progress is not None and model and p.get("round") is not None:
                     progress(model, f"round {int(p['round'])}/{int(getattr(config, 'rounds', 1))}")
 
-            transport = make_transport(self.transport_kind, udid=self.udid, bundle_id=self.bundle_id)
+            transport = make_transport(self.transport, udid=self.udid, bundle_id=self.bundle_id)
             result = run_session(
                 plan_dir, transport, timeout=self.timeout, store=False, on_progress=on_progress, kind=IPHONE
             )

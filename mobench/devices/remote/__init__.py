@@ -20,7 +20,20 @@ from typing import Any
 from ...core.errors import UsageError
 from ...core.registry import Registry
 
-__all__ = ["KINDS", "RemoteKind", "remote_kind"]
+__all__ = ["KINDS", "RemoteKind", "remote_kind", "reuse_key", "reuse_key_options"]
+
+
+def reuse_key_options(compute_units: str, udid: str | None) -> dict[str, Any]:
+    """The device options in a remote run's reuse key: the plan's compute units and the phone's UDID."""
+    return {"compute_units": compute_units, "udid": udid}
+
+
+def reuse_key(config: Any, compute_units: str, udid: str | None) -> str:
+    """A remote run's reuse key, one for ``bench --device iphone``, ``ios run`` and ingest: the
+    protocol config plus :func:`reuse_key_options` (see :func:`mobench.core.configs.config_key`)."""
+    from ...core.configs import config_key
+
+    return config_key(config, **reuse_key_options(compute_units, udid))
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ...core.configs import PROTOCOLS, BenchConfig, config_key
+from ...core.configs import PROTOCOLS, BenchConfig
 from ...core.errors import SchemaError, UsageError
 from ...core.records import RunRecord
-from ...core.target import phone_target, short_compute_units, udid_hash
+from ...core.target import Target, short_compute_units, udid_hash
 from ...core.util import host_provenance
 from ...results import Store
-from . import RemoteKind, remote_kind
+from . import RemoteKind, remote_kind, reuse_key
 from .constants import STDOUT_LINE_KEY
 from .schema import loads_json, report_from_lines, validate_report
 
@@ -57,6 +57,40 @@ def run_sha256(run: dict[str, Any]) -> str:
 
 def report_key(plan_id: str, run_id: str) -> str:
     return f"{plan_id}/{run_id}"
+
+
+def phone_target(
+    backend: str,
+    *,
+    model_identifier: str | None,
+    udid: str | None,
+    compute_units: str | None,
+    runtime: str | None,
+    runtime_version: str | None = None,
+    recipe: str | None = None,
+    udid_sha: str | None = None,
+    kind: RemoteKind | str | None = None,
+) -> Target:
+    """A target on a phone (model identifier + UDID hash + compute units).
+
+    Labelled by the phone, not the backend (``iphone13,2/ane``); a device name other
+    than the kind's own (the harness's synthetic engine) leads the label, so its runs
+    never read as the phone's."""
+    parts = [(model_identifier or "unknown-phone").lower()]
+    if backend != remote_kind(kind).name:
+        parts.insert(0, backend)
+    if compute_units:
+        parts.append(str(compute_units))
+    return Target(
+        backend=backend,
+        hardware=model_identifier,
+        hardware_id=udid_sha or udid_hash(udid),
+        runtime=runtime,
+        runtime_version=runtime_version,
+        recipe=recipe,
+        options={"compute_units": compute_units} if compute_units else {},
+        label_parts=tuple(parts),
+    )
 
 
 def _config(report: dict[str, Any]) -> dict[str, Any]:
@@ -140,8 +174,7 @@ def to_records(
                 extra[key] = run[key]
         if source:
             extra["report_source"] = source
-        if bench_config is not None:
-            extra["config_key"] = config_key(bench_config, compute_units=run["compute_units"], udid=udid)
+        key = reuse_key(bench_config, run["compute_units"], udid) if bench_config is not None else None
         target = phone_target(
             device,
             model_identifier=dev["model_identifier"],
@@ -151,6 +184,7 @@ def to_records(
             runtime=engine,
             runtime_version=f"{dev['os_name']} {dev['os_version']}",
             recipe=recipe,
+            kind=kind,
         )
         records.append(
             RunRecord(
@@ -190,6 +224,7 @@ def to_records(
                 memory=mem,
                 rounds_info=[dict(r) for r in run["rounds"]],
                 extra=extra,
+                config_key=key,
                 created=run.get("finished") or report["finished"],
                 target=target.to_dict(),
             )

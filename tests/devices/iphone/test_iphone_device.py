@@ -8,7 +8,7 @@ import pytest
 from iphone_helpers import STANDIN_CMD, write_payload_package
 
 from mobench.core.configs import BenchConfig
-from mobench.core.errors import DeviceError, UsageError
+from mobench.core.errors import DeviceError
 from mobench.devices import device_class, get_device
 from mobench.devices.base import Device
 from mobench.devices.iphone import TRANSPORTS, IPhoneDevice
@@ -26,7 +26,7 @@ def test_options():
     assert dev.compute_units == "cpuAndNeuralEngine" and dev.info()["udid"] == "U1"
     with pytest.raises(DeviceError, match="does not take option.*threads"):
         get_device("iphone", threads=4)
-    with pytest.raises(UsageError, match="one compute-units setting"):
+    with pytest.raises(DeviceError, match=r"compute units \(one per run.*choose one of all, cpu"):
         get_device("iphone", compute_units="all,ane")
 
 

@@ -18,7 +18,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from mobench.core.target import target_of
+from mobench.results.legacy import target_of
 
 revision = "0002"
 down_revision = "0001"

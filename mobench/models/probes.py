@@ -1,13 +1,13 @@
 # pyright: reportOperatorIssue=false, reportCallIssue=false
 # (torch types every submodule access as Tensor | Module, so these checks misfire on nn.Module code)
-"""Generated networks for the paper's latency studies (MobileOne, Section 3, Tables 2-3).
+"""Probe networks: generated CNNs that isolate one cause of latency (MobileOne, Section 3, Tables 2-3).
 
 The MobileOne paper (Vasu et al., CVPR 2023, arXiv:2206.04040) explains mobile
 latency by its causes: the activation function (Table 2: a 30-layer CNN, identical
 but for the activation, timed on an iPhone 12), multi-branch and squeeze-excite
 blocks (memory traffic and synchronization), and over-parameterization, whose
 cost reparameterization removes. The paper does not publish the 30-layer CNN; the
-one here is mobench's own, small and fully specified by :class:`StudyNetConfig`:
+one here is mobench's own, small and fully specified by :class:`ProbeNetConfig`:
 
 * stem: 3x3 stride-2 conv-BN-act, ``stem_width`` channels;
 * four stages of ``layers_per_stage`` 3x3 conv-BN-act layers at ``widths``; the
@@ -22,13 +22,15 @@ replaces every conv-BN-act with a MobileOne block of ``k`` conv-BN branches
 The activations (each documented at its class): ReLU, GELU, SE-ReLU, SiLU,
 Dynamic Shift-Max (MicroNet), DY-ReLU-A and DY-ReLU-B (Dynamic ReLU).
 
-The branches study uses a small MobileOne (:func:`study_mobileone`): the
+The ``branches`` study uses a small MobileOne (:func:`probe_mobileone`): the
 MobileOne architecture of :mod:`mobench.models.mobileone` with widths 16/32/64/128,
 (2, 2, 2, 1) depthwise+pointwise block pairs, and ``k`` = 1, 2, 4 or 8.
 
-Every network is registered in the model registry (family ``study``) so it
-exports and times through the normal path: ``study_act_relu`` ...
-``study_blk_skip``, ``study_blk_branches4``, ``study_mobileone_k1`` ... ``_k8``.
+Every network is registered in the model registry (family ``probe``) so it
+exports and times through the normal path: ``probe_act_relu`` ...
+``probe_blk_skip``, ``probe_blk_branches4``, ``probe_mobileone_k1`` ... ``_k8``. The
+``mobench study`` plugins (:mod:`mobench.studies`) time them. Each keeps its earlier
+name ``study_*`` as an alias, so runs stored under that name still resolve to it.
 """
 
 from __future__ import annotations
@@ -47,12 +49,12 @@ from .mobileone import MobileOne, MobileOneBlock, MobileOneConfig, SEBlock
 __all__ = [
     "ACTIVATIONS",
     "BRANCH_KS",
-    "MOBILEONE_STUDY_CONFIG",
+    "MOBILEONE_PROBE_CONFIG",
     "DynamicReLU",
     "DynamicShiftMax",
-    "StudyNet",
-    "StudyNetConfig",
-    "study_mobileone",
+    "ProbeNet",
+    "ProbeNetConfig",
+    "probe_mobileone",
 ]
 
 #: Activation name -> label used in tables (the order of the paper's Table 2).
@@ -170,12 +172,12 @@ def _activation(name: str, channels: int) -> nn.Module:
         return DynamicReLU(channels, "A")
     if name == "dyrelu_b":
         return DynamicReLU(channels, "B")
-    raise UsageError(f"unknown study activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    raise UsageError(f"unknown probe activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
 
 
 @dataclass(frozen=True)
-class StudyNetConfig:
-    """The 30-layer study CNN (see the module docstring)."""
+class ProbeNetConfig:
+    """The 30-layer probe CNN (see the module docstring)."""
 
     activation: str = "relu"
     stem_width: int = 16
@@ -204,15 +206,15 @@ class ConvLayer(nn.Module):
         return self.act(y + x if self.skip else y)
 
 
-class StudyNet(nn.Module):
-    """The study CNN of :class:`StudyNetConfig`; ``inference_mode`` builds MobileOne blocks fused."""
+class ProbeNet(nn.Module):
+    """The probe CNN of :class:`ProbeNetConfig`; ``inference_mode`` builds MobileOne blocks fused."""
 
     def __init__(
-        self, config: StudyNetConfig, *, inference_mode: bool = False, num_classes: int = 1000, in_chans: int = 3
+        self, config: ProbeNetConfig, *, inference_mode: bool = False, num_classes: int = 1000, in_chans: int = 3
     ) -> None:
         super().__init__()
         if config.activation not in ACTIVATIONS:
-            raise UsageError(f"unknown study activation {config.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+            raise UsageError(f"unknown probe activation {config.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
         self.config = config
 
         def layer(c_in: int, c_out: int, stride: int) -> nn.Module:
@@ -239,63 +241,75 @@ class StudyNet(nn.Module):
         return self.linear(torch.flatten(self.gap(x), 1))
 
 
-#: The small MobileOne of the branches study (k set per network).
-MOBILEONE_STUDY_CONFIG = MobileOneConfig((0.25, 0.25, 0.25, 0.25), num_blocks=(2, 2, 2, 1))
+#: The small MobileOne of the ``branches`` study (k set per network).
+MOBILEONE_PROBE_CONFIG = MobileOneConfig((0.25, 0.25, 0.25, 0.25), num_blocks=(2, 2, 2, 1))
 
 
-def study_mobileone(k: int, *, inference_mode: bool = False, num_classes: int = 1000, in_chans: int = 3) -> MobileOne:
+def probe_mobileone(k: int, *, inference_mode: bool = False, num_classes: int = 1000, in_chans: int = 3) -> MobileOne:
     """MobileOne with widths 16/32/64/128 (stem 16), (2, 2, 2, 1) block pairs and ``k`` branches."""
     return MobileOne(
-        replace(MOBILEONE_STUDY_CONFIG, num_conv_branches=k),
+        replace(MOBILEONE_PROBE_CONFIG, num_conv_branches=k),
         inference_mode=inference_mode,
         num_classes=num_classes,
         in_chans=in_chans,
     )
 
 
-def _studynet_entry(name: str, config: StudyNetConfig, doc: str) -> None:
-    def fn(*, inference_mode: bool = False, num_classes: int = 1000, **kw: Any) -> StudyNet:
-        return StudyNet(config, inference_mode=inference_mode, num_classes=num_classes, **kw)
+def _old_name(name: str) -> str:
+    """The name this network had before the family was called ``probe`` (stored runs use it)."""
+    return "study_" + name.removeprefix("probe_")
+
+
+def _probenet_entry(name: str, config: ProbeNetConfig, doc: str) -> None:
+    def fn(*, inference_mode: bool = False, num_classes: int = 1000, **kw: Any) -> ProbeNet:
+        return ProbeNet(config, inference_mode=inference_mode, num_classes=num_classes, **kw)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
-    register_model(family="study", reparameterizable=bool(config.branches), config=config, description=doc)(fn)
+    register_model(
+        family="probe",
+        reparameterizable=bool(config.branches),
+        config=config,
+        description=doc,
+        aliases=(_old_name(name),),
+    )(fn)
 
 
 def _mobileone_entry(k: int) -> None:
-    name = f"study_mobileone_k{k}"
+    name = f"probe_mobileone_k{k}"
 
     def fn(*, inference_mode: bool = False, num_classes: int = 1000, **kw: Any) -> MobileOne:
-        return study_mobileone(k, inference_mode=inference_mode, num_classes=num_classes, **kw)
+        return probe_mobileone(k, inference_mode=inference_mode, num_classes=num_classes, **kw)
 
     fn.__name__ = fn.__qualname__ = name
-    doc = f"Branches study: small MobileOne (widths 16-128) with k={k} conv-BN branches per block."
+    doc = f"Branches probe: small MobileOne (widths 16-128) with k={k} conv-BN branches per block."
     fn.__doc__ = doc
     register_model(
-        family="study",
+        family="probe",
         reparameterizable=True,
-        config=replace(MOBILEONE_STUDY_CONFIG, num_conv_branches=k),
+        aliases=(_old_name(name),),
+        config=replace(MOBILEONE_PROBE_CONFIG, num_conv_branches=k),
         description=doc,
     )(fn)
 
 
 for _act, _label in ACTIVATIONS.items():
-    _studynet_entry(
-        f"study_act_{_act}",
-        StudyNetConfig(activation=_act),
-        f"Activations study: the 30-layer study CNN with {_label}.",
+    _probenet_entry(
+        f"probe_act_{_act}",
+        ProbeNetConfig(activation=_act),
+        f"Activations probe: the 30-layer probe CNN with {_label}.",
     )
-_studynet_entry(
-    "study_blk_skip",
-    StudyNetConfig(skip=True),
-    "Blocks study: the 30-layer study CNN (ReLU) with a skip connection around every stride-1 layer.",
+_probenet_entry(
+    "probe_blk_skip",
+    ProbeNetConfig(skip=True),
+    "Blocks probe: the 30-layer probe CNN (ReLU) with a skip connection around every stride-1 layer.",
 )
-#: k of the blocks study's multi-branch network
+#: k of the blocks probe's multi-branch network
 BLOCKS_BRANCHES = 4
-_studynet_entry(
-    f"study_blk_branches{BLOCKS_BRANCHES}",
-    StudyNetConfig(branches=BLOCKS_BRANCHES),
-    f"Blocks study: the 30-layer study CNN with {BLOCKS_BRANCHES} parallel conv-BN branches per layer "
+_probenet_entry(
+    f"probe_blk_branches{BLOCKS_BRANCHES}",
+    ProbeNetConfig(branches=BLOCKS_BRANCHES),
+    f"Blocks probe: the 30-layer probe CNN with {BLOCKS_BRANCHES} parallel conv-BN branches per layer "
     "(MobileOne blocks; fuses to the plain CNN).",
 )
 for _k in BRANCH_KS:

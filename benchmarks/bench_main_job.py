@@ -1,11 +1,11 @@
-"""How long does `mobench run` take here? Times the quick (and optionally paper) study per stage.
+"""How long does `mobench run` take here? Times the quick (and optionally paper) preset per stage.
 
 Prints wall time per stage and the ratio to its time budget (quick: 180 s,
 paper: 900 s, exports included), for a fresh output folder and for the resumed
 second run (which must reuse everything). Timings on a shared 2-core machine are noisy.
 
-    python benchmarks/bench_study.py              # quick preset
-    python benchmarks/bench_study.py --paper      # also the paper preset (~10-15 min)
+    python benchmarks/bench_main_job.py           # quick preset
+    python benchmarks/bench_main_job.py --paper   # also the paper preset (~10-15 min)
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ BUDGET_S = {"quick": 180.0, "paper": 900.0}
 
 
 def one(preset: str, out: Path) -> float:
-    from mobench.workflows.study import run_study
+    from mobench.workflows.main_job import run_main_job
 
     t0 = time.perf_counter()
-    res = run_study(preset=preset, out=out)
+    res = run_main_job(preset=preset, out=out)
     total = time.perf_counter() - t0
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in res.seconds.items())
     ok = sum(r.status == "ok" for r in res.records)
@@ -39,7 +39,7 @@ def main() -> None:
     args = ap.parse_args()
     presets = ["quick"] + (["paper"] if args.paper else [])
     for preset in presets:
-        with tempfile.TemporaryDirectory(prefix=f"mobench-study-{preset}-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"mobench-run-{preset}-") as tmp:
             out = Path(tmp) / "results"
             print(f"{preset}: fresh folder")
             first = one(preset, out)

@@ -1,37 +1,47 @@
-"""The study networks: shapes, parameter counts worked out by hand, fusing, the activations' maths."""
+"""The probe networks: shapes, parameter counts worked out by hand, fusing, the activations' maths."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from mobench.models import build_deployed, create_model, list_models
+from mobench.models import build_deployed, canonical_alias, create_model, list_models, model_info, resolve_name
 from mobench.models.complexity import count_params
-from mobench.models.studies import (
+from mobench.models.probes import (
     ACTIVATIONS,
     BRANCH_KS,
     DynamicReLU,
     DynamicShiftMax,
-    StudyNet,
-    StudyNetConfig,
+    ProbeNet,
+    ProbeNetConfig,
 )
 
-STUDY_NETS = list_models("study_*")
+PROBE_NETS = list_models("probe_*")
 
-# Output widths of the 29 conv layers of the study CNN: stem 16, then 7 layers each at 16, 32, 64, 128.
+# Output widths of the 29 conv layers of the probe CNN: stem 16, then 7 layers each at 16, 32, 64, 128.
 LAYER_WIDTHS = [16] * 8 + [32] * 7 + [64] * 7 + [128] * 7
 
 
-def test_every_study_network_is_registered():
+def test_every_probe_network_is_registered():
     expected = (
-        {f"study_act_{a}" for a in ACTIVATIONS}
-        | {"study_blk_skip", "study_blk_branches4"}
-        | {f"study_mobileone_k{k}" for k in BRANCH_KS}
+        {f"probe_act_{a}" for a in ACTIVATIONS}
+        | {"probe_blk_skip", "probe_blk_branches4"}
+        | {f"probe_mobileone_k{k}" for k in BRANCH_KS}
     )
-    assert set(STUDY_NETS) == expected
+    assert set(PROBE_NETS) == expected
+    assert {model_info(n).family for n in PROBE_NETS} == {"probe"}
 
 
-@pytest.mark.parametrize("name", STUDY_NETS)
+@pytest.mark.parametrize("name", PROBE_NETS)
+def test_former_study_names_resolve(name):
+    """Runs stored before the family was renamed name ``study_*``: the old name still resolves."""
+    old = "study_" + name.removeprefix("probe_")
+    assert resolve_name(old) == name
+    assert canonical_alias(old) == name
+    assert canonical_alias(name) == name
+
+
+@pytest.mark.parametrize("name", PROBE_NETS)
 def test_forward_shape_small_input(name):
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
@@ -42,10 +52,10 @@ def test_forward_shape_small_input(name):
 
 
 def test_thirty_weight_layers():
-    net = create_model("study_act_relu")
+    net = create_model("probe_act_relu")
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
     linears = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
-    assert len(convs) + len(linears) == 30 == StudyNetConfig().weight_layers
+    assert len(convs) + len(linears) == 30 == ProbeNetConfig().weight_layers
     assert [c.out_channels for c in convs] == LAYER_WIDTHS
     assert [c.stride[0] for c in convs].count(2) == 5  # stem + first layer of each stage
 
@@ -61,8 +71,8 @@ def test_relu_cnn_params_by_hand():
     total = stem + stage1 + stage2 + stage3 + stage4 + fc
     assert total == 1_406_936
     for act in ("relu", "gelu", "silu"):
-        assert count_params(create_model(f"study_act_{act}")) == total
-    assert count_params(create_model("study_blk_skip")) == total  # skips add no parameters
+        assert count_params(create_model(f"probe_act_{act}")) == total
+    assert count_params(create_model("probe_blk_skip")) == total  # skips add no parameters
 
 
 @pytest.mark.parametrize(
@@ -82,10 +92,10 @@ def test_activation_params_by_hand(act, per_layer):
     extra = sum(per_layer(c) for c in LAYER_WIDTHS)
     expected = {"se_relu": 78_408, "dyrelu_a": 40_380, "dyrelu_b": 197_928, "dyshiftmax": 197_928}[act]
     assert extra == expected
-    assert count_params(create_model(f"study_act_{act}")) == 1_406_936 + expected
+    assert count_params(create_model(f"probe_act_{act}")) == 1_406_936 + expected
 
 
-def test_study_mobileone_params_by_hand():
+def test_probe_mobileone_params_by_hand():
     # fused: stem 3->16 3x3 (448); per stage dw 3x3 (9C + C) and pw 1x1 (Cin*Cout + Cout) pairs
     stem = 9 * 3 * 16 + 16
     stage1 = 2 * ((9 * 16 + 16) + (16 * 16 + 16))
@@ -98,13 +108,13 @@ def test_study_mobileone_params_by_hand():
     c_out = 2 * (16 + 16) + (16 + 32 + 32 + 32) + (32 + 64 + 64 + 64) + (64 + 128)
     per_branch = (stage1 + stage2 + stage3 + stage4) + c_out
     assert per_branch == 19_728
-    unfused = {k: count_params(create_model(f"study_mobileone_k{k}")) for k in BRANCH_KS}
+    unfused = {k: count_params(create_model(f"probe_mobileone_k{k}")) for k in BRANCH_KS}
     for k in BRANCH_KS:
-        assert count_params(build_deployed(f"study_mobileone_k{k}")) == fused
+        assert count_params(build_deployed(f"probe_mobileone_k{k}")) == fused
         assert unfused[k] - unfused[1] == (k - 1) * per_branch
 
 
-@pytest.mark.parametrize("name", ["study_blk_branches4", "study_mobileone_k4"])
+@pytest.mark.parametrize("name", ["probe_blk_branches4", "probe_mobileone_k4"])
 def test_fused_form_computes_the_same_function(name):
     torch.manual_seed(0)
     net = create_model(name)
@@ -157,5 +167,5 @@ def test_dynamic_shift_max_mixes_shifted_channels():
 def test_unknown_activation_is_a_usage_error():
     from mobench.core.errors import UsageError
 
-    with pytest.raises(UsageError, match="unknown study activation"):
-        StudyNet(StudyNetConfig(activation="swish2"))
+    with pytest.raises(UsageError, match="unknown probe activation"):
+        ProbeNet(ProbeNetConfig(activation="swish2"))

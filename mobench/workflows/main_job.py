@@ -1,4 +1,4 @@
-"""``run_study``: the whole local study behind ``mobench run``, end to end and resumable.
+"""``run_main_job``: the main job behind ``mobench run``, end to end and resumable.
 
 build -> export -> time on the local device -> store (with raw samples) -> count
 metrics -> analyse against the paper's numbers -> plot -> HTML report, all under
@@ -11,7 +11,7 @@ one output folder::
 
 A second run reuses stored runs, exports and cached metrics, so it only does
 what is missing. A model that fails to export or run is stored as a failed run
-and the study goes on.
+and the job goes on.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from ..exporters import ExportConfig
 from ..models import model_info, resolve_models
 from ..results import Store, StoreLocation, load_samples, locate
 from ..results.location import ENV_VAR
+from ..studies import stored_study_sections
 from .schedule import check_schedule
 from .sweep import run_sweep
 
@@ -48,11 +49,11 @@ DEFAULT_PROTOCOL = "study"
 RUN_METRICS = ["macs", "params", "memory", "activations", "layers", "branches", "depth"]
 PLOT_METRICS = ["macs", "params", "memory"]
 # The protocol's headline -> the per-run latency the analysis correlates (robust for ``study``).
-STUDY_STAT = {"robust": "robust", "min": "min", "median": "median", "trimmed_mean": "trimmed_mean", "mean": "mean"}
+HEADLINE_STAT = {"robust": "robust", "min": "min", "median": "median", "trimmed_mean": "trimmed_mean", "mean": "mean"}
 
 
 @dataclass
-class StudyResult:
+class MainJobResult:
     out: Path
     db: StoreLocation
     report: Path | None
@@ -92,7 +93,7 @@ def _reparameterizable(names: list[str]) -> list[str]:
     return out
 
 
-def run_study(
+def run_main_job(
     *,
     preset: str | None = "quick",
     models: list[str] | None = None,
@@ -103,11 +104,12 @@ def run_study(
     unfused: bool = True,
     threads: int | None = None,
     progress: Reporter | None = None,
+    device_options: dict[str, Any] | None = None,
     schedule: str = "interleaved",
     recipe: str | None = None,
     db: str | None = None,
-) -> StudyResult:
-    """Run the whole study; see the module docstring. Raises only for bad input.
+) -> MainJobResult:
+    """Run the main job; see the module docstring. Raises only for bad input.
 
     ``db`` is the results store (a path or a database URL); default ``$MOBENCH_DB``, else
     ``OUT/mobench.sqlite``.
@@ -132,7 +134,7 @@ def run_study(
         raise UsageError(f"cannot create output folder {out}: {exc.strerror or exc}") from exc
     store = locate(db if db is not None else os.environ.get(ENV_VAR) or out / "mobench.sqlite")
     seconds: dict[str, float] = {}
-    opts = {"threads": threads} if threads else None
+    opts = {**({"threads": threads} if threads else {}), **(device_options or {})}
     ec = ExportConfig(out_dir=out / "exports", input_kind=config.input_kind, recipe=recipe)
     fmt = device_class(device).artifact_format
     run_recipe = ec.recipe_for(fmt) if fmt else "fp32"
@@ -163,7 +165,7 @@ def run_study(
 
     t0 = time.perf_counter()
     runs = load_runs(store)
-    # this study's runs only: the same folder may hold runs of other presets or protocols
+    # this job's runs only: the same folder may hold runs of other presets or protocols
     runs = runs[
         (runs["device"] == device)
         & (runs["protocol"] == config.name)
@@ -177,7 +179,7 @@ def run_study(
         counted=counted,
         count_missing=False,
         models=None,
-        stat=STUDY_STAT.get(config.headline, "median"),
+        stat=HEADLINE_STAT.get(config.headline, "median"),
     )
     result.notes.append(f"{device}: protocol {config.name!r} ({_describe(config)})")
     seconds["analysis"] = time.perf_counter() - t0
@@ -195,12 +197,12 @@ def run_study(
         f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed."
     )
     with Store(store) as st:  # profiles and latency studies kept in the same store get their sections
-        extra = stored_sections(st)
+        extra = stored_sections(st) + stored_study_sections(st)
     report = write_report(
-        out / "report.html", result, runs, plots, title="mobench study report", summary=summary, extra_sections=extra
+        out / "report.html", result, runs, plots, title="mobench report", summary=summary, extra_sections=extra
     )
     seconds["report"] = time.perf_counter() - t0
-    return StudyResult(
+    return MainJobResult(
         out=out,
         db=store,
         report=report,
