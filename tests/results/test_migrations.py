@@ -86,7 +86,8 @@ def test_an_older_store_opens_in_analyze_and_report(tmp_path, run_cli):
     code, out, err = run_cli(["analyze", "--db", str(db1), "--device", "cpu", "--json", "--bootstrap", "100"])
     assert code == 0, err
     assert "upgraded results database" in err and (tmp_path / "one.sqlite.bak-1").exists()
-    assert json.loads(out)["devices"] == ["cpu/ort-1.20/2t"]
+    [device] = json.loads(out)["devices"]  # the schema-1 runs' target, derived on upgrade
+    assert device.startswith("cpu/") and device.endswith("/2t")
 
     db3 = tmp_path / "three.sqlite"
     shutil.copyfile(legacy_file(3), db3)
