@@ -52,7 +52,7 @@ print(json.dumps({"open_s": t1 - t0, "store_s": t2 - t1}))
 def records(protocol_name: str) -> list[dict]:
     from mobench.core.configs import protocol
     from mobench.models import resolve_models
-    from mobench.workflows.study import _reparameterizable
+    from mobench.workflows.main_job import _reparameterizable
 
     cfg = protocol(protocol_name)
     names = resolve_models(None, "paper")
