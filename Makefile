@@ -7,7 +7,7 @@ VENV ?= .venv
 STAMP := $(VENV)/.mobench-installed
 PRESET ?= quick
 
-.PHONY: study test test-all lint install clean
+.PHONY: study test test-slow test-all lint install clean
 
 $(STAMP): pyproject.toml scripts/install.sh
 	MOBENCH_VENV=$(VENV) bash scripts/install.sh
@@ -32,6 +32,11 @@ lint: $(STAMP)
 	$(VENV)/bin/pyright --pythonpath $(VENV)/bin/python
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+# The slow suite (whole zoo, quantized recipes over MobileOne, end-to-end runs): CI runs it after
+# `make test`, so main cannot go red in tests nobody runs.
+test-slow: $(STAMP)
+	$(VENV)/bin/python -m pytest -m slow
 
 test-all: $(STAMP)
 	$(VENV)/bin/python -m pytest -m ""

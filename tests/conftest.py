@@ -87,7 +87,7 @@ def make_tiny_onnx(path, size: int = 16):
         manifest_path=None,
         manifest={
             "sha256": sha256_path(path),
-            "precision": "fp32",
+            "recipe": {"name": "fp32", "parity_rule": {}},
             "reparameterized": True,
             "input": {"name": "input", "shape": [1, 3, size, size], "dtype": "float32"},
             "output": {"name": "logits"},

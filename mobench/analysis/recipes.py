@@ -1,7 +1,7 @@
 """Runtime x recipe: each run's headline latency as a speed-up over the same model's fp32 run.
 
 ``speedup_table(runs)`` takes the runs frame of :func:`mobench.results.load_runs`
-(one row per stored run, ``precision`` holding the export recipe) and returns
+(one row per stored run, ``recipe`` holding the export recipe) and returns
 one row per (model, device, recipe) with the median latency of the newest ok
 run, the same device's fp32 median for that model, and ``speedup = fp32 /
 recipe`` (> 1: the recipe is faster). Runs of different protocols are not
@@ -23,7 +23,7 @@ def speedup_table(runs: Any) -> Any:
     ok = runs[runs["status"] == "ok"].copy()
     if ok.empty:
         return pd.DataFrame(columns=COLUMNS)
-    ok["recipe"] = ok["precision"].fillna("fp32")
+    ok["recipe"] = ok["recipe"].fillna("fp32")
     ok = ok.sort_values("created")
     newest_proto = ok.groupby(["model", "device"])["protocol"].last().rename("_proto")
     ok = ok.join(newest_proto, on=["model", "device"])

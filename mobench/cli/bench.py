@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ..core.jsonout import dumps
+from ..exporters.config import recipes_help
 from .options import (
     PROTOCOL_HELP,
     DbOption,
@@ -61,9 +62,8 @@ def bench(
         None,
         "--recipe",
         "-r",
-        help="Export recipe of the device's format (fp32, fp16, int8, ...; see `mobench export --help`); default: the format's default.",
+        help=f"Export recipe of the device's format: {recipes_help()}.",
     ),
-    precision: str | None = typer.Option(None, "--precision", hidden=True, help="Former name of --recipe."),
     db: DbOption = None,
     force: bool = typer.Option(False, "--force", help="Time again even if the same run is stored."),
     as_json: bool = typer.Option(
@@ -116,7 +116,7 @@ def bench(
     names = resolve_models(model, preset)
     options = device_options.for_device(device)
     export_config = None
-    chosen = check_device_recipe(device, recipe, precision)
+    chosen = check_device_recipe(device, recipe)
     if unfused or chosen:  # a device without artifacts takes the fused form from it (DeviceOption.from_export)
         from ..exporters import ExportConfig
 
@@ -167,8 +167,8 @@ def bench(
         raise typer.Exit(1)
 
 
-def check_device_recipe(device: str, recipe: str | None, precision: str | None = None) -> str | None:
-    """The recipe for ``device`` (``--recipe`` or its alias ``--precision``), checked against the device's format.
+def check_device_recipe(device: str, recipe: str | None) -> str | None:
+    """The recipe for ``device`` (``--recipe``), checked against the device's format.
 
     A one-line :class:`UsageError` lists the valid recipes when the name is unknown or
     the device's format lacks it; the eager ``torch`` device runs fp32 only.
@@ -177,9 +177,7 @@ def check_device_recipe(device: str, recipe: str | None, precision: str | None =
     from ..devices import DEVICES, device_class
     from ..exporters import ExportConfig, check_recipe
 
-    if recipe and precision and recipe != precision:
-        raise UsageError(f"--recipe {recipe} and --precision {precision} disagree; pass only --recipe")
-    chosen = recipe or precision
+    chosen = recipe
     if chosen is None:
         return None
     ExportConfig(recipe=chosen).validate()  # unknown recipe: lists every recipe

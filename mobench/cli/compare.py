@@ -10,7 +10,7 @@ from .options import DEVICE_HELP, DbOption, DeviceOptions, DeviceOptionsDep
 
 HELP = """Is A faster than B? Times both in interleaved ABAB rounds and reports the ratio A/B with a bootstrap CI.
 
-A side is MODEL\\[:VARIANT...]\\[@DEVICE]: a model name (`mobench models`), optional variants unfused (the train-time graph) and fp32/fp16 (export precision), and optional @DEVICE (default --device, else cpu). Both sides are loaded, then round i of A and round i of B run back to back, so a slow period of a busy machine hits both alike; the figure is the ratio of their robust latencies (lower quartile of the round medians) with a paired bootstrap CI. Verdict: faster (CI below 1), slower (CI above 1) or no detectable difference. The result, both runs and the round order are stored in one transaction; bad input stores nothing.
+A side is MODEL\\[:VARIANT...]\\[@DEVICE]: a model name (`mobench models`), optional variants unfused (the train-time graph) and an export recipe (fp32, fp16, int8 ...), and optional @DEVICE (default --device, else cpu). Both sides are loaded, then round i of A and round i of B run back to back, so a slow period of a busy machine hits both alike; the figure is the ratio of their robust latencies (lower quartile of the round medians) with a paired bootstrap CI. Verdict: faster (CI below 1), slower (CI above 1) or no detectable difference. The result, both runs and the round order are stored in one transaction; bad input stores nothing.
 
 Examples:
 
@@ -20,7 +20,7 @@ Examples:
 
   mobench compare s0@cpu s0@torch --json                  (runtimes: ONNX Runtime vs eager torch)
 
-  mobench compare s1:fp16@coreml s1@coreml                (precisions, on a Mac)
+  mobench compare s1:fp16@coreml s1@coreml                (recipes, on a Mac)
 """
 
 

@@ -7,13 +7,14 @@ from pathlib import Path
 import typer
 
 from ..core.jsonout import dumps
+from ..exporters.config import FORMATS, export_format, format_options_help, formats_help, recipes_help
 from .options import ModelsOption, PresetOption
 
-HELP = """Export models to Core ML (.mlpackage), ONNX (.onnx) and/or ExecuTorch (.pte), checked and described by a manifest.
+HELP = """Export models to the registered formats ({formats}), checked and described by a manifest.
 
-Each export is fused first (MobileOne, RepVGG) unless --no-reparam, converted with a recipe (fp32, fp16 or a quantization scheme), checked structurally (op histogram: a fused MobileOne S0 has 43 convs and no batch_norm; quantized graphs hold their quantize ops; ExecuTorch programs delegate every conv), checked for numerical parity against PyTorch fp32 (ONNX Runtime and ExecuTorch on every export; Core ML only on macOS; quantized recipes by logit cosine similarity and top-1 agreement), and written atomically to OUT/<stem>/<stem>.<ext> with OUT/<stem>/manifest.json.
+Each export is fused first (MobileOne, RepVGG) unless --no-reparam, converted with a recipe (fp32, fp16 or a quantization scheme), checked structurally (op histogram: a fused MobileOne S0 has 43 convs and no batch_norm; quantized graphs hold their quantize ops; ExecuTorch programs delegate every conv), checked for numerical parity against PyTorch fp32 (ONNX Runtime and ExecuTorch on every export; Core ML only on macOS; quantized recipes against fp32 by logit cosine similarity and error relative to the spread of the fp32 logits), and written atomically to OUT/<stem>/<stem>.<ext> with OUT/<stem>/manifest.json.
 
-Non-default options give the stem a suffix so variants coexist: mobileone_s0_unfused, mobileone_s0_image, mobileone_s0_fp32 (Core ML), mobileone_s0_int8, mobileone_s0_palettize4, mobileone_s0_r256, mobileone_s0_ios17, mobileone_s0_opset18, mobileone_s0_coreml (ExecuTorch Core ML delegate).
+Non-default options give the stem a suffix so variants coexist: mobileone_s0_unfused, mobileone_s0_image, mobileone_s0_fp32 (Core ML), mobileone_s0_int8, mobileone_s0_palettize4, mobileone_s0_r256, and the format's own options: mobileone_s0_ios17 (Core ML target=iOS17), mobileone_s0_opset18 (ONNX opset=18), mobileone_s0_coreml (ExecuTorch delegate=coreml).
 
 Examples:
 
@@ -29,13 +30,12 @@ Examples:
 
   mobench export --model s0 --format executorch --recipe int8  # XNNPACK, PT2E int8
 
-  mobench export --model s0 --format coreml --input image --target iOS17
+  mobench export --model s0 --format coreml --input image --format-option target=iOS17
+
+  mobench export --model s0 --format executorch --format-option delegate=coreml
 
   mobench export --preset paper --format onnx --out /tmp/exports --force
-"""
-
-
-from ..exporters.config import formats_help, recipes_help  # noqa: E402  (light: no converter imports)
+""".replace("{formats}", "; ".join(f"{f}: {export_format(f).description}" for f in FORMATS.names()))
 
 
 def register(app: typer.Typer) -> None:
@@ -47,9 +47,10 @@ def export_cmd(
     preset: PresetOption = None,
     fmt: str = typer.Option("all", "--format", "-f", help=f"{formats_help()}."),
     recipe: str | None = typer.Option(None, "--recipe", "-r", help=f"Numeric recipe per format: {recipes_help()}."),
-    precision: str | None = typer.Option(None, "--precision", hidden=True, help="Former name of --recipe."),
-    delegate: str = typer.Option(
-        "xnnpack", "--delegate", help="ExecuTorch backend delegate: xnnpack (CPU) or coreml (Apple targets)."
+    format_option: list[str] = typer.Option(
+        [],
+        "--format-option",
+        help=f"KEY=VALUE: an option of a format (repeatable); each format takes the keys it has. {format_options_help()}.",
     ),
     calibration_dir: Path | None = typer.Option(
         None,
@@ -61,10 +62,6 @@ def export_cmd(
         "--input",
         help="tensor: float NCHW input, feed normalized data; image: RGB image input (Core ML ImageType; ONNX float 0..255) with ImageNet normalization inside the model.",
     ),
-    target: str = typer.Option(
-        "iOS16", "--target", help="Core ML minimum deployment target: iOS15, iOS16, iOS17, iOS18."
-    ),
-    opset: int = typer.Option(17, "--opset", help="ONNX opset."),
     resolution: int = typer.Option(224, "--resolution", help="Input height and width in pixels."),
     checkpoint: Path | None = typer.Option(
         None,
@@ -88,31 +85,34 @@ def export_cmd(
     from rich.table import Table
 
     from ..core.errors import ExportError
-    from ..exporters import ExportConfig, default_recipe, expand_formats, export_many, format_recipes
+    from ..exporters import (
+        ExportConfig,
+        check_recipe,
+        default_recipe,
+        expand_formats,
+        export_many,
+        format_recipes,
+    )
+    from ..exporters.config import parse_format_options
+    from ..exporters.manifest import manifest_recipe
     from ..models import resolve_models
     from .progress import RichReporter
 
     names = resolve_models(model, preset)
     formats = expand_formats(fmt)
-    from ..exporters import check_recipe
-
-    chosen = recipe or precision
-    if chosen is not None and fmt == "all":  # 'all' means every format that has this recipe
-        formats = [f for f in formats if chosen in format_recipes(f)] or formats
+    if recipe is not None and fmt == "all":  # 'all' means every format that has this recipe
+        formats = [f for f in formats if recipe in format_recipes(f)] or formats
     for f in formats:
-        if chosen is not None:
-            check_recipe(f, chosen)
+        if recipe is not None:
+            check_recipe(f, recipe)
     kwargs = {}
     if out is not None:
         kwargs["out_dir"] = out
     config = ExportConfig(
         recipe=recipe,
-        precision=precision,
-        delegate=delegate,
+        format_options=parse_format_options(format_option, formats),
         calibration_dir=str(calibration_dir) if calibration_dir is not None else None,
         input_kind=input_kind,
-        target=target,
-        opset=opset,
         resolution=resolution,
         checkpoint=str(checkpoint) if checkpoint is not None else None,
         reparameterize=not no_reparam,
@@ -135,7 +135,7 @@ def export_cmd(
                         "seconds": round(r.seconds, 2),
                         "path": str(r.artifact.path) if r.artifact else None,
                         "manifest": str(r.artifact.manifest_path) if r.artifact else None,
-                        "recipe": (r.artifact.manifest.get("precision") if r.artifact else None),
+                        "recipe": (manifest_recipe(r.artifact.manifest) if r.artifact else None),
                         "parity": (r.artifact.manifest["parity"]["status"] if r.artifact else None),
                     }
                     for r in results
@@ -156,14 +156,17 @@ def export_cmd(
                 convs = man["structural_check"]["counts"].get("graph_convs", "")
                 par = man["parity"]
                 if par["status"] == "passed" and "min_cosine_measured" in par:
-                    par_text = f"ok (cos {par['min_cosine_measured']:.3f}, top-1 {par['top1_agreement']:.2f})"
+                    par_text = (
+                        f"ok (cos {par['min_cosine_measured']:.3f}, "
+                        f"error {par.get('max_spread_error_measured', float('nan')):.2f} of spread)"
+                    )
                 elif par["status"] == "passed":
                     par_text = f"ok ({par.get('rel_err') or 0:.0e})"
                 elif "macOS" in (par.get("reason") or ""):
                     par_text = "needs macOS"
                 else:
                     par_text = f"{par['status']}: {par.get('reason')}"
-                rec = man.get("precision", "")
+                rec = manifest_recipe(man) or ""
                 fmt_text = r.format if rec == default_recipe(r.format) else f"{r.format} {rec}"
                 table.add_row(
                     r.model, fmt_text, "[green]ok[/]", f"{r.seconds:.1f}", str(convs), par_text, str(r.artifact.path)

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from ..core.jsonout import dumps
+from ..exporters.config import format_recipes
 from .options import (
     DbOption,
     InferencesOption,
@@ -200,15 +201,12 @@ def plan_cmd(
         None,
         "--recipe",
         "-r",
-        help="Core ML recipe of the models: fp16 (default), fp32, int8, w8, palettize6, palettize4, w8a8 (recorded in the plan).",
+        help=f"Core ML recipe of the models: {', '.join(format_recipes('coreml'))} (the first is the default; recorded in the plan).",
     ),
-    precision: str | None = typer.Option(None, "--precision", hidden=True, help="Former name of --recipe."),
 ) -> None:
     console = _console()
     cfg = _config(protocol_name, rounds, inferences, warmup, trim, reload_per_round)
-    result = _build_plan(
-        model, preset, compute_units, cfg, out, with_onnx, force, console, thermal_wait, recipe=recipe or precision
-    )
+    result = _build_plan(model, preset, compute_units, cfg, out, with_onnx, force, console, thermal_wait, recipe=recipe)
     p = result.plan
     console.print(
         f"plan {p['plan_id']}: {len(p['runs'])} run(s) of {len({r['model'] for r in p['runs']})} model(s), "

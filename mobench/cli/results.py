@@ -109,7 +109,7 @@ def show_cmd(
     t.add_row("created", str(rec.created))
     t.add_row(
         "artifact",
-        f"{rec.artifact_format} {rec.precision or ''} reparameterized={rec.reparameterized} sha256={rec.artifact_sha256 or '-'}",
+        f"{rec.artifact_format} {rec.recipe or ''} reparameterized={rec.reparameterized} sha256={rec.artifact_sha256 or '-'}",
     )
     t.add_row("config", json.dumps(rec.config))
     if stats:

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ..core.util import fmt_number
+from ..exporters.config import recipes_help
 from .options import DEVICE_HELP, PROTOCOL_HELP, DbOption, DeviceOptions, DeviceOptionsDep
 
 HELP = """The main job: every step on this machine, end to end, into one folder.
@@ -53,7 +54,7 @@ def run(
         None,
         "--recipe",
         "-r",
-        help="Export recipe (repeatable: a recipe axis), e.g. fp32, int8; default: each format's default.",
+        help=f"Export recipe (repeatable: a recipe axis): {recipes_help()}.",
     ),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
     db: DbOption = None,

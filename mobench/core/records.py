@@ -49,7 +49,7 @@ class RunRecord:
     artifact_format: str | None = None  # onnx, coreml, torch
     artifact_sha256: str | None = None
     artifact_path: str | None = None
-    precision: str | None = None  # fp32, fp16
+    recipe: str | None = None  # the export recipe: fp32, fp16, int8 ... (stores before version 5: "precision")
     reparameterized: bool | None = None
     protocol: str | None = None  # preset name of the config: modelbench, paper, quick, custom
     config: dict[str, Any] = field(default_factory=dict)  # BenchConfig as a dict
@@ -96,6 +96,9 @@ class RunRecord:
         """A record from :meth:`to_dict` output or a stored row's fields; the keys runs were stored
         with inside ``extra`` (``stage``, ``sweep_id``, ``run_id`` ...) become their fields."""
         d = dict(d)
+        if "precision" in d:  # records written before the recipe rename
+            legacy = d.pop("precision")
+            d["recipe"] = d.get("recipe") or legacy
         extra = dict(d.get("extra") or {})
         for name, key in _STORED_IN_EXTRA.items():
             if key in extra:

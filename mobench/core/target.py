@@ -10,7 +10,7 @@ its *target*, never by its backend name alone. A target is
   ``/etc/machine-id`` or of a generated id kept in the user's cache folder,
   overridable with ``MOBENCH_HOST_ID``; for a phone a hash of its UDID);
 - the options that change a measurement: compute units, threads, graph
-  optimization, recipe (precision), runtime and runtime version.
+  optimization, recipe, runtime and runtime version.
 
 ``Target.label`` is a short readable name (``iphone13,2/ane``,
 ``cpu/ort-1.23/2t``) whose parts the device states (``Target.label_parts``, from its
@@ -74,7 +74,7 @@ class Target:
     hardware_id: str | None = None  # host id or UDID hash
     runtime: str | None = None
     runtime_version: str | None = None
-    recipe: str | None = None  # fp32, fp16, int8 ... (the export recipe or precision)
+    recipe: str | None = None  # fp32, fp16, int8 ... (the export recipe)
     options: dict[str, Any] = field(default_factory=dict)
     #: The label's parts before the recipe, as the device states them (not part of the identity).
     label_parts: tuple[str, ...] = field(default=(), compare=False)

@@ -40,6 +40,7 @@ from ..core.errors import DeviceError
 from ..core.records import RunRecord
 from ..core.target import Target, host_target, short_version
 from ..core.util import cpu_model, host_provenance, package_version, physical_cores
+from ..exporters.manifest import manifest_recipe
 
 _MB = 1024 * 1024
 
@@ -251,7 +252,7 @@ class Device(abc.ABC):
             self.name,
             runtime=self.runtime or None,
             runtime_version=self.runtime_version(),
-            recipe=recipe or man.get("precision"),
+            recipe=recipe or manifest_recipe(man),
             label=self.label_parts(),
             **{o.name: self.options[o.name] for o in self.OPTIONS if o.scope == "target"},
         )
@@ -275,7 +276,7 @@ class Device(abc.ABC):
             "artifact_format": getattr(artifact, "format", None) or self.artifact_format,
             "artifact_sha256": man.get("sha256"),
             "artifact_path": str(getattr(artifact, "path", "") or "") or None,
-            "precision": man.get("precision"),
+            "recipe": manifest_recipe(man),
             "reparameterized": man.get("reparameterized"),
         }
 

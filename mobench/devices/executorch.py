@@ -6,7 +6,7 @@ pybindings, the only knob the Python runtime exposes; it is process-wide) and
 the count read back from the pool (``_threadpool_get_thread_count``) is what is
 recorded. Same protocols, store and memory figures as ``cpu`` (see ``devices.base``).
 
-A Core ML delegated program (``--delegate coreml``) only runs on Apple
+A Core ML delegated program (``--format-option delegate=coreml``) only runs on Apple
 hardware: this device times XNNPACK (or undelegated) programs.
 """
 

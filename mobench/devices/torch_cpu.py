@@ -80,7 +80,7 @@ class TorchCpuDevice(LocalDevice):
         }
 
     def artifact_fields(self, artifact: Any) -> dict[str, Any]:
-        return {"artifact_format": "torch", "precision": "fp32", "reparameterized": self.fuse}
+        return {"artifact_format": "torch", "recipe": "fp32", "reparameterized": self.fuse}
 
     def load(self, model_name: str, artifact: Any):
         import torch

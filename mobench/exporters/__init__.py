@@ -1,5 +1,6 @@
 """Exporters: one registry of formats (Core ML .mlpackage, ONNX, ExecuTorch .pte) and recipes, with
-structural checks, parity and a manifest.
+structural checks, parity and a manifest. A format is one file (an :class:`ExportFormat` subclass,
+see :mod:`.format`) over one pipeline (:mod:`.pipeline`).
 
 Library API (usable without the CLI)::
 
@@ -32,9 +33,11 @@ from .config import (
     check_recipe,
     default_recipe,
     expand_formats,
+    export_format,
     format_recipes,
 )
-from .manifest import SCHEMA_VERSION, read_manifest, validate_manifest
+from .format import Converted, ConvertJob, ExportFormat, FormatOptions
+from .manifest import SCHEMA_VERSION, manifest_recipe, read_manifest, validate_manifest
 from .recipes import RECIPES, Recipe
 
 # ``export``, ``export_many`` and ``find_artifact`` live in ``pipeline``, which builds models and so
@@ -61,6 +64,12 @@ def __getattr__(name: str):
 __all__ = [
     "Artifact",
     "ArtifactExistsError",
+    "ConvertJob",
+    "Converted",
+    "ExportFormat",
+    "FormatOptions",
+    "export_format",
+    "manifest_recipe",
     "ExportConfig",
     "ExportResult",
     "FORMATS",

@@ -14,64 +14,36 @@ from typing import Any
 from ..core.errors import UsageError
 from ..core.registry import Registry
 from ..core.util import default_results_dir, safe_filename
+from .format import ExportFormat, FormatOptions
 from .recipes import RECIPES
 
-#: Export formats, registered once: name -> the format's module (``convert(...)``, imported on
-#: first use). The meta is plain data read without importing the converter: the artifact's
-#: extension, the recipes the format offers (first = default), its own options (whose
-#: non-default values suffix the artifact's stem) and the op names its structural checks count.
-#: Other distributions add formats through the ``mobench.exporters`` entry-point group.
-FORMATS: Registry[Any] = Registry("export format", group="mobench.exporters", hint="or 'all' on the command line")
-FORMATS.register(
-    "coreml",
-    "mobench.exporters.coreml:",
-    extension=".mlpackage",
-    recipes=("fp16", "fp32", "int8", "w8", "palettize6", "palettize4", "w8a8"),
-    options=("target",),
-    ops={"conv": ("conv",), "batch_norm": ("batch_norm",), "add": ("add",)},
-    description="Core ML ML program (.mlpackage), coremltools",
-    image_type=True,
+#: Export formats, registered once: name -> the format's :class:`~.format.ExportFormat` subclass
+#: (``"module:Class"``, imported on first use; a format module imports its converter's library only
+#: when it converts, so listing formats and recipes stays light). Everything about a format (its
+#: extension, recipes, options class, op names) lives in its own file. Other distributions add
+#: formats through the ``mobench.exporters`` entry-point group.
+FORMATS: Registry[type[ExportFormat]] = Registry(
+    "export format", group="mobench.exporters", hint="or 'all' on the command line"
 )
-FORMATS.register(
-    "onnx",
-    "mobench.exporters.onnx:",
-    extension=".onnx",
-    recipes=("fp32", "fp16", "int8", "int8-dynamic"),
-    options=("opset",),
-    ops={
-        "conv": ("Conv", "QLinearConv", "ConvInteger"),
-        "batch_norm": ("BatchNormalization",),
-        "add": ("Add", "Sum", "QLinearAdd"),
-    },
-    description="ONNX graph (.onnx), torch.onnx + onnxruntime.quantization",
-)
-FORMATS.register(
-    "executorch",
-    "mobench.exporters.executorch:",
-    extension=".pte",
-    recipes=("fp32", "int8"),
-    options=("delegate",),  # target: only with the Core ML delegate
-    ops={
-        "conv": ("aten.convolution.default",),
-        "batch_norm": ("aten._native_batch_norm_legit_no_training.default", "aten.native_batch_norm.default"),
-        "add": ("aten.add.Tensor",),
-    },
-    description="ExecuTorch program (.pte), XNNPACK (default) or Core ML delegate",
-)
+FORMATS.register("coreml", "mobench.exporters.coreml:CoreMLFormat")
+FORMATS.register("onnx", "mobench.exporters.onnx:OnnxFormat")
+FORMATS.register("executorch", "mobench.exporters.executorch:ExecuTorchFormat")
+
 INPUT_KINDS: tuple[str, ...] = ("tensor", "image")
-TARGETS: tuple[str, ...] = ("iOS15", "iOS16", "iOS17", "iOS18")
-DELEGATES: tuple[str, ...] = ("xnnpack", "coreml")
-DEFAULT_TARGET = "iOS16"
-DEFAULT_OPSET = 17
-DEFAULT_DELEGATE = "xnnpack"
 DEFAULT_RESOLUTION = 224
-# Opsets the TorchScript ONNX exporter of torch 2.8+ writes (and ONNX Runtime >= 1.20 runs).
-OPSET_RANGE = (13, 20)
+
+
+def export_format(fmt: str) -> type[ExportFormat]:
+    """The format class registered as ``fmt`` (unknown names: the registry's close-match error)."""
+    cls = FORMATS.get(fmt)
+    if not (isinstance(cls, type) and issubclass(cls, ExportFormat)):
+        raise UsageError(f"export format {fmt!r} is registered with {cls!r}, not an ExportFormat subclass")
+    return cls
 
 
 def format_recipes(fmt: str) -> tuple[str, ...]:
     """The recipes ``fmt`` offers; the first is its default."""
-    return tuple(FORMATS.meta(fmt).get("recipes") or ("fp32",))
+    return tuple(export_format(fmt).recipes)
 
 
 def default_recipe(fmt: str) -> str:
@@ -79,11 +51,12 @@ def default_recipe(fmt: str) -> str:
 
 
 def extension(fmt: str) -> str:
-    return FORMATS.meta(fmt).get("extension", "")
+    return export_format(fmt).extension
 
 
-def format_options(fmt: str) -> tuple[str, ...]:
-    return tuple(FORMATS.meta(fmt).get("options") or ())
+def format_options(fmt: str) -> type[FormatOptions]:
+    """The options class of ``fmt``."""
+    return export_format(fmt).options
 
 
 def all_recipes() -> list[str]:
@@ -115,11 +88,49 @@ def recipes_help() -> str:
     )
 
 
+def format_options_help() -> str:
+    """``coreml: target (iOS16) ...; onnx: opset (17) ...`` (for CLI help), read from each format's options class."""
+    parts = []
+    for f in FORMATS.names():
+        fields = format_options(f).fields()
+        if fields:
+            opts = ", ".join(f"{x.name}={x.default} ({x.metadata.get('help', '')})" for x in fields)
+            parts.append(f"{f}: {opts}")
+    return "; ".join(parts)
+
+
+def parse_format_options(items: list[str] | tuple[str, ...], formats: list[str]) -> tuple[FormatOptions, ...]:
+    """``["opset=18", "target=iOS17"]`` -> each format's options object holding the keys it declares.
+
+    A key that none of ``formats`` declares is a one-line :class:`UsageError` naming each format's options.
+    """
+    values: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--format-option takes KEY=VALUE, not {item!r}")
+        values[key.strip()] = value.strip()
+    out: list[FormatOptions] = []
+    used: set[str] = set()
+    for f in formats:
+        cls = format_options(f)
+        names = {x.name for x in cls.fields()}
+        mine = {k: v for k, v in values.items() if k in names}
+        used |= mine.keys()
+        if mine:
+            out.append(cls.from_dict(mine))
+    unused = [k for k in values if k not in used]
+    if unused:
+        have = "; ".join(f"{f}: {', '.join(x.name for x in format_options(f).fields()) or 'none'}" for f in formats)
+        raise UsageError(f"no selected export format has the option {unused[0]!r} ({have})")
+    return tuple(out)
+
+
 # ImageNet normalization, the preprocessing every model of the zoo was trained with.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-# Parity tolerance: max|out - ref| <= RTOL[precision] * max|ref| + ATOL.
+# Parity tolerance: max|out - ref| <= RTOL[recipe] * max|ref| + ATOL.
 # Relative to the largest reference logit, not element-wise: near-zero logits have
 # no meaningful relative error, and the scale of random-weight logits varies by
 # orders of magnitude between models. Measured for fp32 over the whole `paper`
@@ -138,55 +149,55 @@ def _default_out_dir() -> Path:
 
 @dataclass(frozen=True)
 class ExportConfig:
-    """How to export. ``recipe=None`` means the format's default (Core ML fp16, ONNX and ExecuTorch fp32).
+    """How to export. ``recipe=None`` means each format's default (Core ML fp16, ONNX and ExecuTorch fp32).
 
-    ``precision`` is the former name of ``recipe`` and still accepted (both with different values: an error).
+    ``format_options`` holds typed options of individual formats (``OnnxOptions(opset=18)``,
+    ``CoreMLOptions(target="iOS17")``); a format without an entry there uses its defaults.
     """
 
     recipe: str | None = None  # None = the format's default; see format_recipes()
     input_kind: str = "tensor"  # "tensor" | "image"
-    target: str = DEFAULT_TARGET  # Core ML minimum deployment target
-    opset: int = DEFAULT_OPSET  # ONNX opset
     resolution: int = DEFAULT_RESOLUTION
     checkpoint: str | None = None
     reparameterize: bool = True  # False = --no-reparam (the paper's ablation)
     out_dir: Path = field(default_factory=_default_out_dir)
     force: bool = False
     check_parity: bool = True
-    precision: str | None = None  # alias of recipe
-    delegate: str = DEFAULT_DELEGATE  # ExecuTorch backend delegate: xnnpack | coreml
     calibration_dir: str | None = None  # images for static quantization (default: seeded synthetic inputs)
+    format_options: tuple[FormatOptions, ...] = ()
 
     def validate(self) -> ExportConfig:
         """Raise :class:`UsageError` for an option no exporter accepts; return self."""
-        if self.recipe is not None and self.precision is not None and self.recipe != self.precision:
-            raise UsageError(f"--recipe {self.recipe} and --precision {self.precision} disagree; pass only --recipe")
-        name = self.recipe or self.precision
-        if name is not None and name not in all_recipes():
-            raise UsageError(f"unknown recipe {name!r}; valid recipes: {', '.join(all_recipes())}")
+        if self.recipe is not None and self.recipe not in all_recipes():
+            raise UsageError(f"unknown recipe {self.recipe!r}; valid recipes: {', '.join(all_recipes())}")
         if self.input_kind not in INPUT_KINDS:
             raise UsageError(f"unknown input kind {self.input_kind!r}; use one of: {', '.join(INPUT_KINDS)}")
-        if self.target not in TARGETS:
-            close = [t for t in TARGETS if t.lower() == str(self.target).lower()]
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise UsageError(f"unknown Core ML target {self.target!r}{hint}; use one of: {', '.join(TARGETS)}")
-        if not isinstance(self.opset, int) or not OPSET_RANGE[0] <= self.opset <= OPSET_RANGE[1]:
-            raise UsageError(f"ONNX opset must be an integer in {OPSET_RANGE[0]}..{OPSET_RANGE[1]}, not {self.opset!r}")
-        if self.delegate not in DELEGATES:
-            raise UsageError(f"unknown ExecuTorch delegate {self.delegate!r}; use one of: {', '.join(DELEGATES)}")
         if not isinstance(self.resolution, int) or not 32 <= self.resolution <= 1024:
             raise UsageError(f"resolution must be an integer in 32..1024 pixels, not {self.resolution!r}")
         if self.checkpoint is not None and not Path(self.checkpoint).is_file():
             raise UsageError(f"checkpoint {self.checkpoint} does not exist (pass the path of a .pth/.pth.tar file)")
         if self.calibration_dir is not None and not Path(self.calibration_dir).is_dir():
             raise UsageError(f"calibration folder {self.calibration_dir} does not exist (pass a folder of images)")
+        kinds = [type(o) for o in self.format_options]
+        for o in self.format_options:
+            if not isinstance(o, FormatOptions):
+                raise UsageError(f"format_options holds {o!r}, not a format's options object")
+            if kinds.count(type(o)) > 1:
+                raise UsageError(f"format_options holds two {type(o).__name__} objects; pass one")
+            o.validate()
         return self
 
     def recipe_for(self, fmt: str) -> str:
         """The recipe ``fmt`` is exported with (checked: a one-line error if ``fmt`` lacks it)."""
-        return check_recipe(fmt, self.recipe or self.precision or default_recipe(fmt))
+        return check_recipe(fmt, self.recipe or default_recipe(fmt))
 
-    precision_for = recipe_for
+    def options_for(self, fmt: str) -> FormatOptions:
+        """``fmt``'s options: the entry of :attr:`format_options` of its class, else its defaults."""
+        cls = format_options(fmt)
+        for o in self.format_options:
+            if type(o) is cls:
+                return o
+        return cls()
 
 
 @dataclass(frozen=True)
@@ -234,21 +245,13 @@ def expand_formats(formats: str | list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
-#: Format options: name -> (default, stem suffix for a non-default value).
-_OPTION_SUFFIX = {
-    "target": (DEFAULT_TARGET, lambda v: str(v).lower()),
-    "opset": (DEFAULT_OPSET, lambda v: f"opset{v}"),
-    "delegate": (DEFAULT_DELEGATE, lambda v: str(v)),
-}
-
-
 def artifact_stem(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: str | None = None) -> str:
     """The canonical name for default options, plus one suffix per non-default option.
 
     Order: ``_unfused``, ``_image``, recipe (``_fp32`` for Core ML, ``_int8``,
-    ``_palettize4``, ...), ``_r<resolution>``, the format's own options
-    (``_ios<N>``, ``_opset<N>``, ``_coreml`` delegate), ``_ckpt<sha8>``. So
-    variants coexist: ``mobileone_s0``, ``mobileone_s0_unfused``,
+    ``_palettize4``, ...), ``_r<resolution>``, the format's own options (its options
+    class's ``stem_suffixes``: ``_ios<N>``, ``_opset<N>``, ``_coreml`` delegate),
+    ``_ckpt<sha8>``. So variants coexist: ``mobileone_s0``, ``mobileone_s0_unfused``,
     ``mobileone_s0_image_fp32``, ``mobileone_s0_int8``.
     """
     check_format(fmt)
@@ -262,43 +265,45 @@ def artifact_stem(model_name: str, fmt: str, config: ExportConfig, checkpoint_sh
         parts.append(recipe)
     if config.resolution != DEFAULT_RESOLUTION:
         parts.append(f"r{config.resolution}")
-    for opt in format_options(fmt):
-        default, suffix = _OPTION_SUFFIX[opt]
-        value = getattr(config, opt)
-        if value != default:
-            parts.append(suffix(value))
+    parts += [safe_filename(p) for p in config.options_for(fmt).stem_suffixes()]
     if config.checkpoint is not None and checkpoint_sha256:
         parts.append(f"ckpt{checkpoint_sha256[:8]}")
     return "_".join(parts)
 
 
+#: Keys every manifest's config fingerprint has held (``None`` where a format does not use them);
+#: kept so that artifacts exported before formats declared their own options are still found.
+_FINGERPRINT_COMMON = {"target": None, "opset": None}
+
+
 def config_fingerprint(fmt: str, config: ExportConfig, checkpoint_sha256: str | None) -> dict[str, Any]:
     """The options that determine an artifact's content (stored in, and matched against, the manifest)."""
+    recipe = config.recipe_for(fmt)
     fp: dict[str, Any] = {
         "format": fmt,
-        "precision": config.recipe_for(fmt),
+        "recipe": recipe,
         "input_kind": config.input_kind,
-        "target": config.target if "target" in format_options(fmt) else None,
-        "opset": config.opset if "opset" in format_options(fmt) else None,
+        **_FINGERPRINT_COMMON,
         "resolution": config.resolution,
         "reparameterize": config.reparameterize,
         "checkpoint_sha256": checkpoint_sha256,
     }
-    if "delegate" in format_options(fmt):
-        fp["delegate"] = config.delegate
-        if config.delegate == "coreml":  # the Core ML delegate converts for a deployment target
-            fp["target"] = config.target
-    if config.calibration_dir and recipe_is_calibrated(fp["precision"]):
+    fp.update(config.options_for(fmt).fingerprint())
+    if config.calibration_dir and RECIPES.get(recipe).calibrated:
         fp["calibration_dir"] = str(Path(config.calibration_dir).resolve())
     return fp
 
 
-def recipe_is_calibrated(name: str) -> bool:
-    """Recipes whose result depends on calibration inputs (static activation quantization)."""
-    return name in ("int8", "w8a8")
+def stored_fingerprint(entry: dict[str, Any]) -> dict[str, Any]:
+    """A manifest entry's fingerprint in today's keys (manifests before the rename say ``precision``)."""
+    fp = dict(entry.get("config") or {})
+    if "precision" in fp and "recipe" not in fp:
+        fp["recipe"] = fp.pop("precision")
+    return fp
 
 
 def config_dict(config: ExportConfig) -> dict[str, Any]:
     d = asdict(config)
     d["out_dir"] = str(config.out_dir)
+    d["format_options"] = {type(o).__name__: asdict(o) for o in config.format_options}
     return d

@@ -30,20 +30,38 @@ import io
 import logging
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.errors import ExportError, one_line
-from .calibration import calibration_inputs, parity_inputs, torch_outputs
-from .checks import compare, compare_quantized
-from .prepare import Prepared, image_preprocessing
-from .recipes import recipe
+from ..core.errors import ExportError, UsageError, one_line
+from .format import Converted, ConvertJob, ExportFormat, FormatOptions, option
+
+if TYPE_CHECKING:
+    from .prepare import Prepared
 
 TENSOR_INPUT = "input"
 IMAGE_INPUT = "image"
 OUTPUT_NAME = "logits"
 PARITY_SKIPPED = "Core ML prediction needs macOS"
+TARGETS: tuple[str, ...] = ("iOS15", "iOS16", "iOS17", "iOS18")
+DEFAULT_TARGET = "iOS16"
+
+
+@dataclass(frozen=True)
+class CoreMLOptions(FormatOptions):
+    target: str = option(DEFAULT_TARGET, "minimum deployment target: " + ", ".join(TARGETS))
+
+    def validate(self) -> CoreMLOptions:
+        if self.target not in TARGETS:
+            close = [t for t in TARGETS if t.lower() == str(self.target).lower()]
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise UsageError(f"unknown Core ML target {self.target!r}{hint}; use one of: {', '.join(TARGETS)}")
+        return self
+
+    def stem_suffixes(self) -> list[str]:
+        return [self.target.lower()] if self.target != DEFAULT_TARGET else []
 
 
 @contextlib.contextmanager
@@ -110,133 +128,152 @@ def _dtype(code: int) -> str:
     )
 
 
-def convert(
-    prep: Prepared,
-    config,
-    precision: str,
-    out_dir: Path,
-    stem: str,
-    name: str,
-    metadata: dict[str, str],
-    step: Callable[[str], None],
-) -> dict[str, Any]:
-    """Write ``out_dir/<stem>.mlpackage``; return what the manifest needs to know about it."""
-    import torch
+class CoreMLFormat(ExportFormat):
+    """Core ML ML program (.mlpackage), coremltools; parity on macOS only."""
 
-    step("loading coremltools")
-    ct = import_coremltools()
-    path = out_dir / f"{stem}.mlpackage"
-    shape = tuple(int(d) for d in prep.example.shape)
+    name = "coreml"
+    extension = ".mlpackage"
+    description = "Core ML ML program (.mlpackage), coremltools"
+    recipes = ("fp16", "fp32", "int8", "w8", "palettize6", "palettize4", "w8a8")
+    options = CoreMLOptions
+    ops = {"conv": ("conv",), "batch_norm": ("batch_norm",), "add": ("add",)}
+    image_type = True
 
-    step("torch.export")
-    try:
-        with _quiet():
-            program = torch.export.export(prep.model, (prep.example,)).run_decompositions({})
-    except Exception as exc:
-        raise ExportError(f"{name}: torch.export cannot capture this model for Core ML: {one_line(exc)}") from exc
+    def convert(self, job: ConvertJob) -> Converted:
+        """Write ``job.path`` (``<stem>.mlpackage``) and describe it."""
+        import torch
 
-    if config.input_kind == "image":
-        pre = image_preprocessing("coreml")
-        ct_input = ct.ImageType(
-            name=IMAGE_INPUT,
-            shape=shape,
-            scale=pre["image_type_scale"],
-            bias=pre["image_type_bias"],
-            color_layout=ct.colorlayout.RGB,
-        )
-        input_name = IMAGE_INPUT
-    else:
-        ct_input = ct.TensorType(name=TENSOR_INPUT, shape=shape)
-        input_name = TENSOR_INPUT
+        from .prepare import image_preprocessing
 
-    step("converting to Core ML")
-    try:
-        with _quiet():
-            mlmodel = ct.convert(
-                program,
-                inputs=[ct_input],
-                outputs=[ct.TensorType(name=OUTPUT_NAME)],
-                convert_to="mlprogram",
-                minimum_deployment_target=getattr(ct.target, config.target),
-                compute_precision=ct.precision.FLOAT32 if precision == "fp32" else ct.precision.FLOAT16,
-                skip_model_load=True,
+        assert isinstance(job.options, CoreMLOptions)
+        target = job.options.target
+        prep, recipe, name, config, metadata = job.prep, job.recipe, job.model, job.config, job.metadata
+        job.step("loading coremltools")
+        ct = import_coremltools()
+        path = job.path
+        shape = job.input_shape
+
+        job.step("torch.export")
+        try:
+            with _quiet():
+                program = torch.export.export(prep.model, (prep.example,)).run_decompositions({})
+        except Exception as exc:
+            raise ExportError(f"{name}: torch.export cannot capture this model for Core ML: {one_line(exc)}") from exc
+
+        if config.input_kind == "image":
+            pre = image_preprocessing(self.name)
+            ct_input = ct.ImageType(
+                name=IMAGE_INPUT,
+                shape=shape,
+                scale=pre["image_type_scale"],
+                bias=pre["image_type_bias"],
+                color_layout=ct.colorlayout.RGB,
             )
-    except Exception as exc:
-        raise ExportError(f"{name}: coremltools cannot convert this model: {one_line(exc)}") from exc
+            input_name = IMAGE_INPUT
+        else:
+            ct_input = ct.TensorType(name=TENSOR_INPUT, shape=shape)
+            input_name = TENSOR_INPUT
 
-    applied: dict[str, Any] = {"scheme": f"{precision} compute precision"}
-    if precision not in ("fp16", "fp32"):
-        step(f"coremltools.optimize ({precision})")
-        mlmodel, applied = optimize(mlmodel, precision, prep, config, name)
+        job.step("converting to Core ML")
+        try:
+            with _quiet():
+                mlmodel = ct.convert(
+                    program,
+                    inputs=[ct_input],
+                    outputs=[ct.TensorType(name=OUTPUT_NAME)],
+                    convert_to="mlprogram",
+                    minimum_deployment_target=getattr(ct.target, target),
+                    compute_precision=ct.precision.FLOAT32 if recipe == "fp32" else ct.precision.FLOAT16,
+                    skip_model_load=True,
+                )
+        except Exception as exc:
+            raise ExportError(f"{name}: coremltools cannot convert this model: {one_line(exc)}") from exc
 
-    spec_inputs = [i.name for i in mlmodel.get_spec().description.input]
-    spec_outputs = [o.name for o in mlmodel.get_spec().description.output]
-    if spec_inputs != [input_name] or spec_outputs != [OUTPUT_NAME]:
-        raise ExportError(
-            f"{name}: converted model has inputs {spec_inputs} / outputs {spec_outputs}, "
-            f"expected ['{input_name}'] / ['{OUTPUT_NAME}']"
+        applied: dict[str, Any] = {"scheme": f"{recipe} compute precision"}
+        if recipe not in ("fp16", "fp32"):
+            job.step(f"coremltools.optimize ({recipe})")
+            mlmodel, applied = optimize(mlmodel, recipe, prep, config, name, target)
+
+        spec_inputs = [i.name for i in mlmodel.get_spec().description.input]
+        spec_outputs = [o.name for o in mlmodel.get_spec().description.output]
+        if spec_inputs != [input_name] or spec_outputs != [OUTPUT_NAME]:
+            raise ExportError(
+                f"{name}: converted model has inputs {spec_inputs} / outputs {spec_outputs}, "
+                f"expected ['{input_name}'] / ['{OUTPUT_NAME}']"
+            )
+
+        mlmodel.short_description = metadata["description"]
+        mlmodel.author = metadata["author"]
+        mlmodel.license = metadata["license"]
+        mlmodel.version = metadata["version"]
+        mlmodel.input_description[input_name] = metadata["input_description"]
+        mlmodel.output_description[OUTPUT_NAME] = metadata["output_description"]
+        for k, v in metadata.items():
+            if k.startswith("mobench."):
+                mlmodel.user_defined_metadata[k] = str(v)
+
+        job.step("saving .mlpackage")
+        try:
+            with _quiet():
+                mlmodel.save(str(path))
+                spec = ct.utils.load_spec(str(path))  # read back: the checks describe the file on disk
+        except Exception as exc:
+            raise ExportError(f"{name}: cannot save or re-read the .mlpackage: {one_line(exc)}") from exc
+        histogram = op_histogram_from_spec(spec)
+
+        out_desc = spec.description.output[0]
+        out_shape = [int(d) for d in out_desc.type.multiArrayType.shape] or job.output_shape
+        in_desc = spec.description.input[0]
+        if config.input_kind == "image":
+            in_dtype, layout = "uint8 image", "RGB image (H x W)"
+        else:
+            # With fp16 compute precision coremltools 9 gives the torch.export program
+            # float16 multiarray I/O (iOS16+), so no cast ops around the graph.
+            in_dtype = _dtype(in_desc.type.multiArrayType.dataType)
+            layout = "NCHW"
+        return Converted(
+            path=path,
+            op_histogram=histogram,
+            target=target,
+            input={"name": input_name, "shape": list(shape), "dtype": in_dtype, "layout": layout},
+            recipe_applied=applied,
+            checks=compression_checks(histogram, recipe, eligible_weights(prep.model)),
+            output={"name": OUTPUT_NAME, "shape": out_shape, "dtype": _dtype(out_desc.type.multiArrayType.dataType)},
+            exporter={
+                "name": "coremltools ct.convert of torch.export program (run_decompositions({}))",
+                "convert_to": "mlprogram",
+                "compute_precision": "fp32" if recipe == "fp32" else "fp16",
+                "minimum_deployment_target": target,
+                "spec_version": int(spec.specificationVersion),
+            },
         )
 
-    mlmodel.short_description = metadata["description"]
-    mlmodel.author = metadata["author"]
-    mlmodel.license = metadata["license"]
-    mlmodel.version = metadata["version"]
-    mlmodel.input_description[input_name] = metadata["input_description"]
-    mlmodel.output_description[OUTPUT_NAME] = metadata["output_description"]
-    for k, v in metadata.items():
-        if k.startswith("mobench."):
-            mlmodel.user_defined_metadata[k] = str(v)
+    def parity_skipped(self, job: ConvertJob) -> str | None:
+        if sys.platform != "darwin":
+            return PARITY_SKIPPED
+        if job.config.input_kind == "image" and job.recipe not in ("fp16", "fp32"):
+            return "quantized Core ML parity is run on tensor inputs only"
+        return None
 
-    step("saving .mlpackage")
-    try:
-        with _quiet():
-            mlmodel.save(str(path))
-            spec = ct.utils.load_spec(str(path))  # read back: the checks describe the file on disk
-    except Exception as exc:
-        raise ExportError(f"{name}: cannot save or re-read the .mlpackage: {one_line(exc)}") from exc
-    histogram = op_histogram_from_spec(spec)
+    def predict(self, path: Path, inputs: Sequence[Any], job: ConvertJob) -> list[Any]:
+        """Core ML predictions (macOS only, CPU compute units); image inputs are fed as RGB images."""
+        import numpy as np
 
-    parity: dict[str, Any]
-    if not config.check_parity:
-        parity = {"status": "skipped", "reason": "parity check disabled (check_parity=False)"}
-    elif sys.platform != "darwin":
-        parity = {"status": "skipped", "reason": PARITY_SKIPPED}
-    else:
-        step("Core ML parity")
-        parity = run_parity(path, prep, precision, input_name, config.input_kind)
-        if parity["status"] == "failed":
-            raise ExportError(f"{name}: Core ML output differs from PyTorch: {parity['reason']}")
-    if parity["status"] == "skipped" and precision not in ("fp16", "fp32"):
-        parity["rule"] = recipe(precision).parity_rule()
+        ct = import_coremltools()
+        model = ct.models.MLModel(str(path), compute_units=ct.ComputeUnit.CPU_ONLY)
+        input_name = IMAGE_INPUT if job.config.input_kind == "image" else TENSOR_INPUT
+        outs = []
+        for x in inputs:
+            feed: Any = x
+            if job.config.input_kind == "image":
+                from PIL import Image
 
-    out_desc = spec.description.output[0]
-    out_shape = [int(d) for d in out_desc.type.multiArrayType.shape] or [int(d) for d in prep.reference_output.shape]
-    in_desc = spec.description.input[0]
-    if config.input_kind == "image":
-        in_dtype, layout = "uint8 image", "RGB image (H x W)"
-    else:
-        # With fp16 compute precision coremltools 9 gives the torch.export program
-        # float16 multiarray I/O (iOS16+), so no cast ops around the graph.
-        in_dtype = _dtype(in_desc.type.multiArrayType.dataType)
-        layout = "NCHW"
-    return {
-        "path": path,
-        "op_histogram": histogram,
-        "parity": parity,
-        "opset": None,
-        "target": config.target,
-        "input": {"name": input_name, "shape": list(shape), "dtype": in_dtype, "layout": layout},
-        "recipe_applied": applied,
-        "extra_checks": compression_checks(histogram, precision, eligible_weights(prep.model)),
-        "output": {"name": OUTPUT_NAME, "shape": out_shape, "dtype": _dtype(out_desc.type.multiArrayType.dataType)},
-        "exporter": {
-            "name": "coremltools ct.convert of torch.export program (run_decompositions({}))",
-            "convert_to": "mlprogram",
-            "compute_precision": "fp32" if precision == "fp32" else "fp16",
-            "minimum_deployment_target": config.target,
-            "spec_version": int(spec.specificationVersion),
-        },
-    }
+                feed = Image.fromarray(np.asarray(x)[0].transpose(1, 2, 0).astype(np.uint8), mode="RGB")
+            outs.append(model.predict({input_name: feed})[OUTPUT_NAME])
+        return outs
+
+    def runtime(self) -> str:
+        return f"Core ML (coremltools {import_coremltools().__version__}, CPU_ONLY)"
 
 
 W8A8_TARGETS = ("iOS17", "iOS18")
@@ -263,30 +300,32 @@ def eligible_weights(module, threshold: int | None = None) -> int:
     )
 
 
-def compression_checks(histogram: dict[str, int], precision: str, eligible: int = 1) -> list[dict[str, Any]]:
+def compression_checks(histogram: dict[str, int], recipe: str, eligible: int = 1) -> list[dict[str, Any]]:
     """A weight-compressed program holds its decompression ops (if it has weights large enough to compress)."""
-    if precision not in COMPRESSION_OPS:
+    if recipe not in COMPRESSION_OPS:
         return []
-    found = {op: histogram[op] for op in COMPRESSION_OPS[precision] if histogram.get(op)}
+    found = {op: histogram[op] for op in COMPRESSION_OPS[recipe] if histogram.get(op)}
     return [
         {
             "name": "compressed_weights",
             "passed": bool(found) or eligible == 0,
-            "expected": f"any of {list(COMPRESSION_OPS[precision])} ({eligible} weight tensors >= {WEIGHT_THRESHOLD} elements)",
+            "expected": f"any of {list(COMPRESSION_OPS[recipe])} ({eligible} weight tensors >= {WEIGHT_THRESHOLD} elements)",
             "actual": found,
-            "detail": f"the {precision} program decompresses its weights at load time",
+            "detail": f"the {recipe} program decompresses its weights at load time",
         }
     ]
 
 
-def optimize(mlmodel, precision: str, prep: Prepared, config, name: str):
+def optimize(mlmodel, recipe: str, prep: Prepared, config, name: str, target: str):
     """Apply the recipe with ``coremltools.optimize.coreml``; return the model and what was applied."""
     import coremltools.optimize.coreml as cto
 
-    if precision == "w8a8":
-        if config.target not in W8A8_TARGETS:
+    from .calibration import calibration_inputs
+
+    if recipe == "w8a8":
+        if target not in W8A8_TARGETS:
             raise ExportError(
-                f"{name}: recipe w8a8 needs --target iOS17 or later (activation quantization), not {config.target}"
+                f"{name}: recipe w8a8 needs target iOS17 or later (--format-option target=iOS17), not {target}"
             )
         if sys.platform != "darwin":
             raise ExportError(
@@ -295,7 +334,7 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str):
             )
     try:
         with _quiet():
-            if precision in ("w8", "int8", "w8a8"):
+            if recipe in ("w8", "int8", "w8a8"):
                 wcfg = cto.OptimizationConfig(
                     global_config=cto.OpLinearQuantizerConfig(
                         mode="linear_symmetric",
@@ -304,7 +343,7 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str):
                         weight_threshold=WEIGHT_THRESHOLD,
                     )
                 )
-                if precision == "w8a8":
+                if recipe == "w8a8":
                     acfg = cto.OptimizationConfig(
                         global_config=cto.experimental.OpActivationLinearQuantizerConfig(mode="linear_symmetric")
                     )
@@ -313,11 +352,11 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str):
                 mlmodel = cto.linear_quantize_weights(mlmodel, config=wcfg)
                 applied = {
                     "scheme": "int8 symmetric per-channel weights"
-                    + (" + int8 activations" if precision == "w8a8" else ""),
+                    + (" + int8 activations" if recipe == "w8a8" else ""),
                     "tool": "coremltools.optimize.coreml.linear_quantize_weights",
                 }
             else:
-                nbits = int(precision.removeprefix("palettize"))
+                nbits = int(recipe.removeprefix("palettize"))
                 pcfg = cto.OptimizationConfig(
                     global_config=cto.OpPalettizerConfig(mode="kmeans", nbits=nbits, weight_threshold=WEIGHT_THRESHOLD)
                 )
@@ -329,45 +368,5 @@ def optimize(mlmodel, precision: str, prep: Prepared, config, name: str):
     except ExportError:
         raise
     except Exception as exc:
-        raise ExportError(f"{name}: coremltools.optimize cannot apply {precision}: {one_line(exc)}") from exc
+        raise ExportError(f"{name}: coremltools.optimize cannot apply {recipe}: {one_line(exc)}") from exc
     return mlmodel, applied
-
-
-def run_parity(path: Path, prep: Prepared, precision: str, input_name: str, input_kind: str) -> dict[str, Any]:
-    """Predict with Core ML (macOS only, CPU compute units) and compare with PyTorch."""
-    import numpy as np
-
-    ct = import_coremltools()
-    if precision not in ("fp16", "fp32"):
-        if input_kind == "image":
-            return {"status": "skipped", "reason": "quantized Core ML parity is run on tensor inputs only"}
-        try:
-            model = ct.models.MLModel(str(path), compute_units=ct.ComputeUnit.CPU_ONLY)
-            inputs = parity_inputs(prep, input_kind)
-            outs = [model.predict({input_name: x})[OUTPUT_NAME] for x in inputs]
-        except Exception as exc:
-            return {
-                "status": "failed",
-                "reason": f"Core ML cannot predict: {one_line(exc)}",
-                "runtime": f"coremltools {ct.__version__}",
-            }
-        return compare_quantized(
-            outs, torch_outputs(prep, inputs), precision, f"Core ML (coremltools {ct.__version__}, CPU_ONLY)"
-        )
-    try:
-        model = ct.models.MLModel(str(path), compute_units=ct.ComputeUnit.CPU_ONLY)
-        if input_kind == "image":
-            from PIL import Image
-
-            pixels = prep.reference_input[0].permute(1, 2, 0).numpy().astype(np.uint8)
-            feed = Image.fromarray(pixels, mode="RGB")
-        else:
-            feed = prep.reference_input.numpy()
-        out = model.predict({input_name: feed})[OUTPUT_NAME]
-    except Exception as exc:
-        return {
-            "status": "failed",
-            "reason": f"Core ML cannot predict: {one_line(exc)}",
-            "runtime": f"coremltools {ct.__version__}",
-        }
-    return compare(out, prep.reference_output.numpy(), precision, f"Core ML (coremltools {ct.__version__}, CPU_ONLY)")

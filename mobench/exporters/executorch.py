@@ -3,7 +3,7 @@
 The program is lowered with ``to_edge_transform_and_lower`` to a backend
 delegate: XNNPACK by default (``XnnpackPartitioner``, the CPU backend of
 Android and iOS builds), or Core ML (``CoreMLPartitioner``, for Apple targets;
-``--delegate coreml``). ``int8`` quantizes with PT2E before lowering: the
+``--format-option delegate=coreml``). ``int8`` quantizes with PT2E before lowering: the
 ``XNNPACKQuantizer`` with its symmetric per-channel config, calibrated on
 :func:`.calibration.calibration_inputs`.
 
@@ -24,22 +24,47 @@ import contextlib
 import io
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.errors import ExportError, one_line
+from ..core.errors import ExportError, UsageError, one_line
 from ..core.util import package_version
-from .calibration import (
-    calibration_inputs,
-    calibration_source,
-    parity_inputs,
-    torch_outputs,
-)
-from .checks import compare, compare_quantized
-from .prepare import Prepared
+from .coreml import DEFAULT_TARGET, TARGETS
+from .format import Converted, ConvertJob, ExportFormat, FormatOptions, option
+
+if TYPE_CHECKING:
+    from .prepare import Prepared
 
 PARITY_SKIPPED_COREML = "a Core ML delegated ExecuTorch program runs only on Apple hardware"
+DELEGATES: tuple[str, ...] = ("xnnpack", "coreml")
+DEFAULT_DELEGATE = "xnnpack"
+
+
+@dataclass(frozen=True)
+class ExecuTorchOptions(FormatOptions):
+    delegate: str = option(DEFAULT_DELEGATE, "backend delegate: xnnpack (CPU) or coreml (Apple targets)")
+    target: str = option(DEFAULT_TARGET, "Core ML minimum deployment target of the coreml delegate")
+
+    def validate(self) -> ExecuTorchOptions:
+        if self.delegate not in DELEGATES:
+            raise UsageError(f"unknown ExecuTorch delegate {self.delegate!r}; use one of: {', '.join(DELEGATES)}")
+        if self.target not in TARGETS:
+            raise UsageError(f"unknown Core ML target {self.target!r}; use one of: {', '.join(TARGETS)}")
+        return self
+
+    def stem_suffixes(self) -> list[str]:
+        out = [self.delegate] if self.delegate != DEFAULT_DELEGATE else []
+        if self.delegate == "coreml" and self.target != DEFAULT_TARGET:
+            out.append(self.target.lower())
+        return out
+
+    def fingerprint(self) -> dict[str, Any]:
+        fp: dict[str, Any] = {"delegate": self.delegate}
+        if self.delegate == "coreml":  # the Core ML delegate converts for a deployment target
+            fp["target"] = self.target
+        return fp
 
 
 @contextlib.contextmanager
@@ -99,6 +124,8 @@ def quantize_pt2e(prep: Prepared, config) -> Any:
     )
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
+    from .calibration import calibration_inputs
+
     captured = torch.export.export(prep.model, (prep.example,)).module()
     quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
     prepared = prepare_pt2e(captured, quantizer)
@@ -151,89 +178,97 @@ def delegation_checks(deleg: dict[str, Any], delegate: str) -> list[dict[str, An
     ]
 
 
-def convert(
-    prep: Prepared,
-    config,
-    precision: str,
-    out_dir: Path,
-    stem: str,
-    name: str,
-    metadata: dict[str, str],
-    step: Callable[[str], None],
-) -> dict[str, Any]:
-    """Write ``out_dir/<stem>.pte``; return what the manifest needs to know about it."""
-    import torch
+class ExecuTorchFormat(ExportFormat):
+    """ExecuTorch program (.pte); parity on ``executorch.runtime`` (XNNPACK programs)."""
 
-    step("loading executorch")
-    try:
-        from executorch.exir import to_edge_transform_and_lower
-    except ImportError as exc:
-        raise ExportError(f"executorch is not installed ({exc}); pip install executorch") from None
-    if precision not in ("fp32", "int8"):
-        raise ExportError(f"{name}: ExecuTorch has no recipe {precision!r}")
-    path = out_dir / f"{stem}.pte"
-    delegate = getattr(config, "delegate", "xnnpack")
-    part = partitioner(delegate, config.target)
+    name = "executorch"
+    extension = ".pte"
+    description = "ExecuTorch program (.pte), XNNPACK (default) or Core ML delegate"
+    recipes = ("fp32", "int8")
+    options = ExecuTorchOptions
+    ops = {
+        "conv": ("aten.convolution.default",),
+        "batch_norm": ("aten._native_batch_norm_legit_no_training.default", "aten.native_batch_norm.default"),
+        "add": ("aten.add.Tensor",),
+    }
 
-    step("torch.export")
-    try:
-        with _quiet():
-            float_program = torch.export.export(prep.model, (prep.example,))
-            histogram = aten_histogram(float_program.run_decompositions().graph_module)
-    except Exception as exc:
-        raise ExportError(f"{name}: torch.export cannot capture this model for ExecuTorch: {one_line(exc)}") from exc
-    applied: dict[str, Any] = {"scheme": "fp32"}
-    program = float_program
-    if precision == "int8":
-        step("PT2E int8 quantization (XNNPACK quantizer)")
+    def convert(self, job: ConvertJob) -> Converted:
+        """Write ``job.path`` (``<stem>.pte``) and describe it."""
+        import torch
+
+        assert isinstance(job.options, ExecuTorchOptions)
+        prep, recipe, name, config = job.prep, job.recipe, job.model, job.config
+        job.step("loading executorch")
+        try:
+            from executorch.exir import to_edge_transform_and_lower
+        except ImportError as exc:
+            raise ExportError(f"executorch is not installed ({exc}); pip install executorch") from None
+        path = job.path
+        delegate = job.options.delegate
+        part = partitioner(delegate, job.options.target)
+
+        job.step("torch.export")
         try:
             with _quiet():
-                program = torch.export.export(quantize_pt2e(prep, config), (prep.example,))
+                float_program = torch.export.export(prep.model, (prep.example,))
+                histogram = aten_histogram(float_program.run_decompositions().graph_module)
         except Exception as exc:
-            raise ExportError(f"{name}: PT2E int8 quantization failed: {one_line(exc)}") from exc
-        applied = {
-            "scheme": "PT2E static int8, XNNPACKQuantizer symmetric per-channel weights, per-tensor activations",
-            "calibration": calibration_source(config),
-        }
+            raise ExportError(
+                f"{name}: torch.export cannot capture this model for ExecuTorch: {one_line(exc)}"
+            ) from exc
+        applied: dict[str, Any] = {"scheme": "fp32"}
+        program = float_program
+        if recipe == "int8":
+            from .calibration import calibration_source
 
-    step(f"lowering to {delegate}")
-    try:
-        with _quiet():
-            edge = to_edge_transform_and_lower(program, partitioner=[part])
-            deleg = delegation(edge.exported_program().graph_module)
-            et_program = edge.to_executorch()
-            path.write_bytes(et_program.buffer)
-    except Exception as exc:
-        raise ExportError(f"{name}: ExecuTorch cannot lower this model to {delegate}: {one_line(exc)}") from exc
+            job.step("PT2E int8 quantization (XNNPACK quantizer)")
+            try:
+                with _quiet():
+                    program = torch.export.export(quantize_pt2e(prep, config), (prep.example,))
+            except Exception as exc:
+                raise ExportError(f"{name}: PT2E int8 quantization failed: {one_line(exc)}") from exc
+            applied = {
+                "scheme": "PT2E static int8, XNNPACKQuantizer symmetric per-channel weights, per-tensor activations",
+                "calibration": calibration_source(config),
+            }
 
-    parity: dict[str, Any]
-    if not config.check_parity:
-        parity = {"status": "skipped", "reason": "parity check disabled (check_parity=False)"}
-    elif delegate != "xnnpack":
-        parity = {"status": "skipped", "reason": PARITY_SKIPPED_COREML}
-    else:
-        step("ExecuTorch runtime parity")
-        parity = run_parity(path, prep, precision, config.input_kind)
-        if parity["status"] != "passed":
-            raise ExportError(f"{name}: ExecuTorch output differs from PyTorch: {parity['reason']}")
-    out_shape = [int(d) for d in prep.reference_output.shape]
-    return {
-        "path": path,
-        "op_histogram": histogram,
-        "extra_checks": delegation_checks(deleg, delegate),
-        "extra_counts": {"delegation": deleg},
-        "parity": parity,
-        "opset": None,
-        "target": None,
-        "input": {"name": "x", "shape": [int(d) for d in prep.example.shape], "dtype": "float32", "layout": "NCHW"},
-        "output": {"name": "output", "shape": out_shape, "dtype": "float32"},
-        "recipe_applied": applied,
-        "exporter": {
-            "name": "executorch to_edge_transform_and_lower of torch.export program",
-            "delegate": delegate,
-            "executorch_version": _version(),
-        },
-    }
+        job.step(f"lowering to {delegate}")
+        try:
+            with _quiet():
+                edge = to_edge_transform_and_lower(program, partitioner=[part])
+                deleg = delegation(edge.exported_program().graph_module)
+                et_program = edge.to_executorch()
+                path.write_bytes(et_program.buffer)
+        except Exception as exc:
+            raise ExportError(f"{name}: ExecuTorch cannot lower this model to {delegate}: {one_line(exc)}") from exc
+        return Converted(
+            path=path,
+            op_histogram=histogram,
+            checks=delegation_checks(deleg, delegate),
+            counts={"delegation": deleg},
+            input={"name": "x", "shape": list(job.input_shape), "dtype": "float32", "layout": "NCHW"},
+            output={"name": "output", "shape": job.output_shape, "dtype": "float32"},
+            recipe_applied=applied,
+            exporter={
+                "name": "executorch to_edge_transform_and_lower of torch.export program",
+                "delegate": delegate,
+                "executorch_version": _version(),
+            },
+        )
+
+    def parity_skipped(self, job: ConvertJob) -> str | None:
+        assert isinstance(job.options, ExecuTorchOptions)
+        return PARITY_SKIPPED_COREML if job.options.delegate != "xnnpack" else None
+
+    def predict(self, path: Path, inputs: Sequence[Any], job: ConvertJob) -> list[Any]:
+        """``executorch.runtime`` outputs of the saved program for ``inputs``."""
+        import torch
+
+        method = load_method(path)
+        return [method.execute([torch.from_numpy(x)])[0].numpy().copy() for x in inputs]
+
+    def runtime(self) -> str:
+        return f"executorch {_version()} runtime (XNNPACK, CPU)"
 
 
 def _version() -> str | None:
@@ -247,20 +282,3 @@ def load_method(path: Path):
     with _quiet():
         program = Runtime.get().load_program(str(path))
         return program.load_method("forward")
-
-
-def run_parity(path: Path, prep: Prepared, recipe_name: str, input_kind: str) -> dict[str, Any]:
-    """Run the saved ``.pte`` with ``executorch.runtime`` and compare with PyTorch fp32."""
-    import torch
-
-    runtime = f"executorch {_version()} runtime (XNNPACK, CPU)"
-    try:
-        method = load_method(path)
-        if recipe_name == "fp32":
-            out = method.execute([prep.example])[0]
-            return compare(out.numpy(), prep.reference_output.numpy(), "fp32", runtime)
-        inputs = parity_inputs(prep, input_kind)
-        outs = [method.execute([torch.from_numpy(x)])[0].numpy().copy() for x in inputs]
-    except Exception as exc:
-        return {"status": "failed", "reason": f"ExecuTorch cannot run the program: {one_line(exc)}", "runtime": runtime}
-    return compare_quantized(outs, torch_outputs(prep, inputs), recipe_name, runtime)

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..core.errors import SchemaError, UsageError
 from ..core.util import atomic_write_json
-from .config import FORMATS, all_recipes
+from .config import FORMATS, all_recipes, export_format
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -36,6 +36,8 @@ _INT_OR_NULL = {"type": ["integer", "null"]}
 # JSON schema of one artifact entry (validated on write and on read).
 ENTRY_SCHEMA: dict[str, Any] = {
     "type": "object",
+    # the recipe: ``recipe.name``; manifests written before the recipe entry existed say ``precision``
+    "anyOf": [{"required": ["recipe"]}, {"required": ["precision"]}],
     "required": [
         "model",
         "family",
@@ -49,7 +51,6 @@ ENTRY_SCHEMA: dict[str, Any] = {
         "weights",
         "input",
         "output",
-        "precision",
         "target",
         "opset",
         "resolution",
@@ -110,7 +111,7 @@ ENTRY_SCHEMA: dict[str, Any] = {
                 "dtype": {"type": "string"},
             },
         },
-        "precision": {"type": "string"},
+        "precision": {"type": "string"},  # manifests written before the recipe entry named the recipe
         "recipe": {"type": "object", "required": ["name", "parity_rule"]},
         "target": _STR_OR_NULL,
         "opset": _INT_OR_NULL,
@@ -168,7 +169,22 @@ def manifest_schema() -> dict[str, Any]:
     props = arts["additionalProperties"]["properties"]
     props["format"] = {"enum": formats}
     props["precision"] = {"enum": all_recipes()}
+    props["recipe"] = {
+        "type": "object",
+        "required": ["name", "parity_rule"],
+        "properties": {"name": {"enum": all_recipes()}},
+    }
     return schema
+
+
+def manifest_recipe(entry: dict[str, Any]) -> str | None:
+    """The recipe an artifact was exported with (``recipe.name``; older manifests: ``precision``)."""
+    rec = entry.get("recipe")
+    if isinstance(rec, dict) and rec.get("name"):
+        return str(rec["name"])
+    if isinstance(rec, str):
+        return rec
+    return entry.get("precision")
 
 
 def validate_manifest(doc: Any, where: str | os.PathLike = "manifest") -> dict:
@@ -196,7 +212,7 @@ def manifest_path(folder: str | os.PathLike) -> Path:
 def read_manifest(path: str | os.PathLike) -> dict:
     """Read and validate a manifest, given its file or the artifact folder that holds it."""
     p = Path(path)
-    exts = {m.get("extension") for m in (FORMATS.meta(f) for f in FORMATS.names())}
+    exts = {export_format(f).extension for f in FORMATS.names()}
     if p.is_dir() or p.suffix in exts:
         p = manifest_path(p if p.is_dir() and p.suffix not in exts else p.parent)
     if not p.is_file():

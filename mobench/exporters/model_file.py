@@ -28,7 +28,7 @@ def as_artifact(key: str):
         "sha256": um.sha256,
         "file": path.name,
         "source": "model file",
-        "precision": None,
+        "recipe": None,
         "reparameterized": None,
         "params": um.params,
         "macs": um.macs,

@@ -1,10 +1,16 @@
-"""export -> structural check -> parity -> metadata stamp -> atomic commit.
+"""capture -> convert -> structural check -> parity -> manifest -> save, for every format.
+
+The pipeline owns every step but one: the format (:class:`~.format.ExportFormat`, one
+file per format) converts the captured module and runs its saved artifact
+(``convert`` / ``predict``). Parity is judged here, by the recipe's rule
+(:mod:`.recipes`): float recipes element-wise against PyTorch, quantized recipes
+against the fp32 PyTorch model on seeded inputs.
 
 Every export is built in a temporary folder next to the target
-(``OUT/.<stem>.<format>.XXXX.partial``) and renamed into ``OUT/<stem>/`` only
-once it passed its checks, so an interrupted or failed export never leaves half
-a package and never touches an existing artifact (with ``force`` the old one is
-replaced only after the new one is complete).
+(``OUT/.<stem>.<format>.XXXX.partial``) and moved into ``OUT/<stem>/`` by
+:func:`save_artifact` only once it passed its checks, so an interrupted or failed
+export never leaves half a package and never touches an existing artifact (with
+``force`` the old one is replaced only after the new one is complete).
 """
 
 from __future__ import annotations
@@ -24,9 +30,9 @@ from ..core.progress import Reporter, reporter_or_null
 from ..core.util import sha256_path, tool_versions
 from ..models import model_info, resolve_name
 from . import manifest as _manifest
-from .checks import failed_summary, structural_checks
+from .calibration import parity_inputs, torch_outputs
+from .checks import compare, compare_quantized, failed_summary, structural_checks
 from .config import (
-    FORMATS,
     PARITY_ATOL,
     PARITY_RTOL,
     Artifact,
@@ -37,9 +43,12 @@ from .config import (
     config_dict,
     config_fingerprint,
     expand_formats,
+    export_format,
     extension,
+    stored_fingerprint,
 )
-from .prepare import complexity, image_preprocessing, prepare, tensor_preprocessing
+from .format import Converted, ConvertJob, ExportFormat
+from .prepare import Prepared, complexity, image_preprocessing, prepare, tensor_preprocessing
 from .recipes import recipe as _recipe
 
 LICENSE_NOTE = (
@@ -84,7 +93,7 @@ def _variant(info) -> str:
     return name[len(prefix) :] if name.startswith(prefix) else name
 
 
-def _metadata(info, fmt: str, precision: str, config: ExportConfig, prep, stem: str) -> dict[str, str]:
+def _metadata(info, fmt: str, recipe: str, config: ExportConfig, prep, stem: str) -> dict[str, str]:
     weights = prep.weights
     wdesc = (
         f"checkpoint {Path(weights['checkpoint']).name}"
@@ -102,7 +111,7 @@ def _metadata(info, fmt: str, precision: str, config: ExportConfig, prep, stem: 
     else:
         in_desc = f"float32 tensor 1x3x{res}x{res} (NCHW), ImageNet-normalized RGB: (pixel/255 - mean) / std"
     return {
-        "description": f"{info.name} ({info.description or info.family}), {form}, {precision}, {wdesc}. Exported by mobench {__version__}.",
+        "description": f"{info.name} ({info.description or info.family}), {form}, {recipe}, {wdesc}. Exported by mobench {__version__}.",
         "author": "mobench",
         "license": LICENSE_NOTE,
         "version": __version__,
@@ -112,7 +121,7 @@ def _metadata(info, fmt: str, precision: str, config: ExportConfig, prep, stem: 
         "mobench.family": info.family,
         "mobench.stem": stem,
         "mobench.format": fmt,
-        "mobench.precision": precision,
+        "mobench.recipe": recipe,
         "mobench.reparameterized": str(prep.reparameterized).lower(),
         "mobench.input_kind": config.input_kind,
         "mobench.resolution": str(res),
@@ -121,7 +130,7 @@ def _metadata(info, fmt: str, precision: str, config: ExportConfig, prep, stem: 
     }
 
 
-def _recipe_entry(name: str, result: dict) -> dict[str, Any]:
+def _recipe_entry(name: str, converted: Converted) -> dict[str, Any]:
     """The manifest's record of the recipe: what it is, its parity rule, and how the format applied it."""
     r = _recipe(name)
     return {
@@ -129,16 +138,126 @@ def _recipe_entry(name: str, result: dict) -> dict[str, Any]:
         "quantized": r.quantized,
         "description": r.description,
         "parity_rule": r.parity_rule(PARITY_RTOL.get(name), PARITY_ATOL if not r.quantized else None),
-        "applied": result.get("recipe_applied"),
+        "applied": converted.recipe_applied,
     }
 
 
-def _converter(fmt: str):
-    return FORMATS.get(fmt)
+def capture(model: str, fmt: str, config: ExportConfig, ckpt_sha: str | None, cache: dict | None) -> Prepared:
+    """The module to convert, its reference input/output and structural expectations (:func:`.prepare.prepare`).
+
+    ``cache`` (from :func:`export_many`) shares one built model between the formats of a model
+    (tensor input builds the same module for every format; image input wraps it per format).
+    """
+    key = (model, fmt if config.input_kind == "image" else None, config.resolution, config.reparameterize, ckpt_sha)
+    prep = cache.get(key) if cache is not None else None
+    if prep is None:
+        prep = prepare(model, fmt, config, ckpt_sha)
+        if cache is not None:
+            cache.clear()  # keep one model in memory, not the whole preset
+            cache[key] = prep
+    return prep
 
 
-def _commit(tmp_artifact: Path, folder: Path, target: Path, fmt: str, entry: dict, force: bool) -> dict:
-    """Rename the finished artifact into place and record it in the manifest, atomically.
+def check_structure(fmt: str, job: ConvertJob, converted: Converted) -> dict[str, Any]:
+    """The structural checks of :mod:`.checks` plus the format's own; ExportError if any fails."""
+    structure = structural_checks(converted.op_histogram, fmt, job.prep.expectations, job.prep.reparameterized)
+    structure["checks"] += converted.checks  # the format's own (delegation, quantize ops, compressed weights)
+    structure["counts"].update(converted.counts)
+    structure["status"] = "passed" if all(c["passed"] for c in structure["checks"]) else "failed"
+    if structure["status"] != "passed":
+        raise ExportError(f"{job.model}: structural check failed: {failed_summary(structure)}")
+    return structure
+
+
+def check_parity(exporter: ExportFormat, job: ConvertJob, converted: Converted) -> dict[str, Any]:
+    """Run the saved artifact (the format's ``predict``) and judge it by the recipe's rule; ExportError if it fails.
+
+    Float recipes: the reference input, element-wise against PyTorch's output. Quantized
+    recipes: the example and seeded inputs against the fp32 PyTorch model, never by a
+    loosened float tolerance. The record says what was measured, and why it was skipped.
+    """
+    recipe = _recipe(job.recipe)
+    if not job.config.check_parity:
+        parity: dict[str, Any] = {"status": "skipped", "reason": "parity check disabled (check_parity=False)"}
+    elif (why := exporter.parity_skipped(job)) is not None:
+        parity = {"status": "skipped", "reason": why}
+    else:
+        job.step(f"{exporter.name} parity")
+        prep = job.prep
+        try:
+            runtime = exporter.runtime()
+            if recipe.quantized:
+                inputs = parity_inputs(prep, job.config.input_kind)
+                outs = exporter.predict(converted.path, inputs, job)
+            else:
+                outs = exporter.predict(converted.path, [prep.reference_input.numpy()], job)
+        except MobenchError:
+            raise
+        except Exception as exc:  # the runtime cannot load or run the artifact
+            raise ExportError(
+                f"{job.model}: {exporter.name} cannot run the exported artifact: {one_line(exc)}"
+            ) from exc
+        if recipe.quantized:
+            parity = compare_quantized(outs, torch_outputs(prep, inputs), job.recipe, runtime)
+        else:
+            parity = compare(outs[0], prep.reference_output.numpy(), job.recipe, runtime)
+        if parity["status"] != "passed":
+            raise ExportError(f"{job.model}: {exporter.name} output differs from PyTorch: {parity['reason']}")
+    if parity["status"] == "skipped" and recipe.quantized:
+        parity["rule"] = recipe.parity_rule()
+    return parity
+
+
+def manifest_entry(
+    info, fmt: str, job: ConvertJob, converted: Converted, structure: dict, parity: dict, t0: float, ckpt_sha
+) -> dict[str, Any]:
+    """The manifest entry of an export that passed its checks (schema: :mod:`.manifest`)."""
+    prep, config = job.prep, job.config
+    job.step("counting params and MACs")
+    params, macs = complexity(
+        prep.core, config.resolution, info.name, deployed_form=prep.reparameterized or not prep.reparameterizable
+    )
+    job.step("hashing")
+    path = converted.path
+    size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+    preprocessing = image_preprocessing(fmt) if config.input_kind == "image" else tensor_preprocessing()
+    return {
+        "model": info.name,
+        "family": info.family,
+        "variant": _variant(info),
+        "kind": info.kind,
+        "source": info.source,
+        "paper_name": info.paper_name,
+        "format": fmt,
+        "stem": job.stem,
+        "file": f"{job.stem}{job.extension}",
+        "size_bytes": int(size),
+        "reparameterizable": prep.reparameterizable,
+        "reparameterized": prep.reparameterized,
+        "weights": prep.weights,
+        "input": {**converted.input, "kind": config.input_kind, "preprocessing": preprocessing},
+        "output": converted.output,
+        "recipe": _recipe_entry(job.recipe, converted),
+        "target": converted.target,
+        "opset": converted.opset,
+        "resolution": config.resolution,
+        "params": params,
+        "macs": macs,
+        "op_histogram": converted.op_histogram,
+        "structural_check": structure,
+        "parity": parity,
+        "sha256": sha256_path(path),
+        "versions": tool_versions(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "export_seconds": round(time.perf_counter() - t0, 3),
+        "exporter": converted.exporter,
+        "config": config_fingerprint(fmt, config, ckpt_sha),
+        "options": config_dict(config),
+    }
+
+
+def save_artifact(tmp_artifact: Path, folder: Path, target: Path, fmt: str, entry: dict, force: bool) -> dict:
+    """Move the finished artifact into place and record it in the manifest, atomically (the one save step).
 
     With ``force`` the previous artifact is moved aside first and restored if
     anything fails before the manifest is written.
@@ -183,93 +302,46 @@ def export(
     config = config if config is not None else ExportConfig()
     check_format(fmt)
     config.validate()
+    exporter = export_format(fmt)()
     info = model_info(model_name)  # ModelNotFoundError for unknown names
     out_dir = Path(config.out_dir)
     _check_writable(out_dir)
     ckpt_sha = _checkpoint_sha(config)
-    precision = config.recipe_for(fmt)  # the recipe (kept in the manifest's "precision" field)
+    recipe = config.recipe_for(fmt)
     stem, folder, target = _target_paths(info.name, fmt, config, ckpt_sha)
     if target.exists() and not config.force:
         raise ArtifactExistsError(f"{target} already exists; pass --force to replace it")
 
     t0 = time.perf_counter()
     step("building model")
-
-    # export_many shares one built model between the formats of a model (tensor input
-    # builds the same module for both; image input wraps it per format).
-    key = (info.name, fmt if config.input_kind == "image" else None, config.resolution, config.reparameterize, ckpt_sha)
-    prep = _prepared.get(key) if _prepared is not None else None
-    if prep is None:
-        prep = prepare(info.name, fmt, config, ckpt_sha)
-        if _prepared is not None:
-            _prepared.clear()  # keep one model in memory, not the whole preset
-            _prepared[key] = prep
-    metadata = _metadata(info, fmt, precision, config, prep, stem)
+    prep = capture(info.name, fmt, config, ckpt_sha, _prepared)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.{fmt}.", suffix=".partial", dir=out_dir))
     except OSError as exc:
         raise UsageError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from exc
+    job = ConvertJob(
+        prep=prep,
+        recipe=recipe,
+        options=config.options_for(fmt),
+        config=config,
+        out_dir=tmp,
+        stem=stem,
+        model=info.name,
+        metadata=_metadata(info, fmt, recipe, config, prep, stem),
+        step=step,
+        extension=exporter.extension,
+    )
     try:
-        result = _converter(fmt).convert(prep, config, precision, tmp, stem, info.name, metadata, step)
+        converted = exporter.convert(job)
+        if not isinstance(converted, Converted):
+            raise ExportError(f"{info.name}: format {fmt} returned {type(converted).__name__}, not a Converted")
         step("structural checks")
-        structure = structural_checks(result["op_histogram"], fmt, prep.expectations, prep.reparameterized)
-        structure["checks"] += result.get("extra_checks") or []  # the format's own (delegation, quant ops)
-        structure["counts"].update(result.get("extra_counts") or {})
-        structure["status"] = "passed" if all(c["passed"] for c in structure["checks"]) else "failed"
-        if structure["status"] != "passed":
-            raise ExportError(f"{info.name}: structural check failed: {failed_summary(structure)}")
-        step("counting params and MACs")
-        params, macs = complexity(
-            prep.core, config.resolution, info.name, deployed_form=prep.reparameterized or not prep.reparameterizable
-        )
-        step("hashing")
-        artifact_tmp = Path(result["path"])
-        size = (
-            sum(p.stat().st_size for p in artifact_tmp.rglob("*") if p.is_file())
-            if artifact_tmp.is_dir()
-            else artifact_tmp.stat().st_size
-        )
-        if config.input_kind == "image":
-            preprocessing = image_preprocessing(fmt)
-        else:
-            preprocessing = tensor_preprocessing()
-        entry: dict[str, Any] = {
-            "model": info.name,
-            "family": info.family,
-            "variant": _variant(info),
-            "kind": info.kind,
-            "source": info.source,
-            "paper_name": info.paper_name,
-            "format": fmt,
-            "stem": stem,
-            "file": target.name,
-            "size_bytes": int(size),
-            "reparameterizable": prep.reparameterizable,
-            "reparameterized": prep.reparameterized,
-            "weights": prep.weights,
-            "input": {**result["input"], "kind": config.input_kind, "preprocessing": preprocessing},
-            "output": result["output"],
-            "precision": precision,
-            "recipe": _recipe_entry(precision, result),
-            "target": result["target"],
-            "opset": result["opset"],
-            "resolution": config.resolution,
-            "params": params,
-            "macs": macs,
-            "op_histogram": result["op_histogram"],
-            "structural_check": structure,
-            "parity": result["parity"],
-            "sha256": sha256_path(artifact_tmp),
-            "versions": tool_versions(),
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "export_seconds": round(time.perf_counter() - t0, 3),
-            "exporter": result["exporter"],
-            "config": config_fingerprint(fmt, config, ckpt_sha),
-            "options": config_dict(config),
-        }
+        structure = check_structure(fmt, job, converted)
+        parity = check_parity(exporter, job, converted)
+        entry = manifest_entry(info, fmt, job, converted, structure, parity, t0, ckpt_sha)
         step("writing")
-        _commit(artifact_tmp, folder, target, fmt, entry, config.force)
+        save_artifact(converted.path, folder, target, fmt, entry, config.force)
     except MobenchError:
         raise
     except Exception as exc:  # a converter's own exception: one line, with its reason
@@ -297,7 +369,7 @@ def find_artifact(model_name: str, fmt: str, config: ExportConfig | None = None)
         entry = _manifest.read_manifest(mp)["artifacts"].get(fmt)
     except MobenchError:
         return None
-    if not entry or entry.get("config") != config_fingerprint(fmt, config, ckpt_sha):
+    if not entry or stored_fingerprint(entry) != config_fingerprint(fmt, config, ckpt_sha):
         return None
     if entry.get("sha256") != sha256_path(target):
         return None

@@ -16,7 +16,7 @@ from typing import Any
 from ..core.errors import ExportError, MobenchError, one_line
 from ..models import complexity as cx
 from ..models import create_model, is_reparameterizable, model_info, reparameterize_model
-from .config import FORMATS, IMAGENET_MEAN, IMAGENET_STD, ExportConfig
+from .config import IMAGENET_MEAN, IMAGENET_STD, ExportConfig, export_format
 
 SEED = 0
 CALIBRATION_BATCHES = 1
@@ -70,7 +70,7 @@ class Normalize:
 
 def has_image_type(fmt: str) -> bool:
     """Whether ``fmt`` has an image input type that scales and biases pixels itself (Core ML's ImageType)."""
-    return bool(FORMATS.meta(fmt).get("image_type"))
+    return bool(export_format(fmt).image_type)
 
 
 def image_preprocessing(fmt: str) -> dict[str, Any]:

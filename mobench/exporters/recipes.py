@@ -2,8 +2,8 @@
 
 A recipe names what a deployment engineer picks besides the format: ``fp32``,
 ``fp16``, or a quantization scheme. Which recipes a format offers is part of
-that format's registration (:data:`mobench.exporters.config.FORMATS`, meta
-``recipes``); this module holds what a recipe *is* and how its parity is judged.
+the format's class (``recipes``, :mod:`mobench.exporters.format`); this module
+holds what a recipe *is* and how its parity is judged.
 
 Parity rules
 ------------
@@ -14,26 +14,33 @@ with rtol 5e-4 (fp32) and 2e-2 (fp16), measured margins documented in
 palettized model is a different function, so it is compared with the fp32
 PyTorch model on several seeded inputs by
 
-* cosine similarity of the logit vectors (the minimum over the inputs), and
-* top-1 agreement (share of inputs whose arg-max class is unchanged).
+* cosine similarity of the logit vectors (the minimum over the inputs): the direction, and
+* the error relative to the spread of the fp32 logits, ``rms(out - ref) / std(ref)`` (the
+  maximum over the inputs): scale and offset too, which cosine cannot see (an output
+  scaled by 2 has cosine 1 and spread error 1).
 
-Thresholds and why. The zoo is exported with random weights (BatchNorm
-statistics calibrated on random batches, see :mod:`.prepare`); such a network
-has no trained class structure, its logits sit close together (MobileOne-S0:
-std 0.34, max 1.08) and small perturbations are amplified, so 8-bit schemes
-agree less with fp32 here than on trained weights. Measured on MobileOne-S0
-(8 inputs, reference input + 7 seeded): ONNX Runtime static QDQ int8 min cosine
-0.932, top-1 4/8 (MinMax, uint8 or int8 activations alike; percentile
-calibration 0.876, per-tensor weights 0.919); ExecuTorch PT2E int8 (XNNPACK)
-min cosine 0.943, mean 0.956, top-1 4/8. A broken quantization (wrong scale, a missing
-requantize, clipped activations, a collapsed output) gives a cosine near 0 and a
-top-1 agreement near 1/1000 per input. The thresholds sit below the measured
-values with room for other models and CPUs, and far above a broken model:
+Top-1 agreement is recorded but not judged. The zoo is exported with random weights
+(BatchNorm statistics calibrated on random batches, see :mod:`.prepare`); such a network
+has no trained class structure and its 1000 logits sit close together (MobileOne-S1:
+std 0.5-1.2, the top classes a small fraction of a std apart), so an 8-bit error of a
+third of the spread reorders the first places: ONNX Runtime static int8 of S1 agreed on
+0 of 8 arg-max classes at a cosine of 0.97, while the fp32 top-1 was in the int8 top 5 on
+6 of 8 inputs (chance: 0.5%). Top-1 agreement measures that crowding, not the
+quantization; the spread error measures the quantization whatever the logits look like.
 
-* int8, int8-dynamic, w8a8: min cosine >= 0.90, top-1 agreement >= 0.25;
-* w8 (8-bit weights, float activations, the smallest change): >= 0.95, >= 0.25;
-* palettize6 / palettize4 (6-/4-bit look-up tables per weight tensor): >= 0.90 /
-  >= 0.80, top-1 >= 0.25 / >= 0.125 (a 16-entry table of random weights is a coarse
+Measured (8 inputs: the export's example + 7 seeded; 224x224; ONNX Runtime 1.32 CPU,
+ExecuTorch 1.5.1 XNNPACK) over MobileOne S0-S4, MobileNetV2 and MobileNetV3-Small:
+ONNX static QDQ int8 min cosine >= 0.945, max spread error <= 0.58 (S2); ONNX dynamic int8
+(U8U8) and ExecuTorch PT2E int8 within the same bounds (S0 dynamic: cosine 0.90, spread
+error 0.59). A broken quantization gives a constant output (spread error 1, cosine ~0),
+a scaled output (x2: spread error 1), an unrelated one (about 1.4, cosine ~0) or inf/NaN:
+ONNX dynamic int8 with signed weights saturated the CPU's 16-bit sums and came out scaled
+by 1.6-2.1 (spread error up to 1.36, cosine still 0.93) and fails. Thresholds:
+
+* int8, int8-dynamic, w8a8: min cosine >= 0.90, spread error <= 0.80;
+* w8 (8-bit weights, float activations, the smallest change): >= 0.95, <= 0.50;
+* palettize6 / palettize4 (6-/4-bit look-up tables per weight tensor): >= 0.90 / >= 0.80,
+  spread error <= 0.80 / <= 0.95 (a 16-entry table of random weights is a coarse
   approximation; Core ML parity runs on macOS only, so these are not measured here).
 
 Core ML predictions need macOS, so there the rule is recorded and the check
@@ -60,7 +67,8 @@ class Recipe:
     description: str
     quantized: bool
     min_cosine: float | None = None  # quantized recipes: minimum cosine similarity of the logits
-    min_top1: float | None = None  # quantized recipes: minimum top-1 agreement with fp32
+    max_spread_error: float | None = None  # quantized recipes: max rms(out - ref) / std(ref) against fp32
+    calibrated: bool = False  # its result depends on calibration inputs (static activation quantization)
 
     def parity_rule(self, rtol: float | None = None, atol: float | None = None) -> dict[str, Any]:
         """What the manifest records as this recipe's parity criterion."""
@@ -76,10 +84,10 @@ class Recipe:
             "kind": "quantized",
             "reference": "PyTorch fp32 on seeded inputs",
             "min_cosine": self.min_cosine,
-            "min_top1_agreement": self.min_top1,
+            "max_spread_error": self.max_spread_error,
             "samples": PARITY_SAMPLES,
             "seed": PARITY_SEED,
-            "criterion": "min cosine(logits) >= min_cosine and top-1 agreement >= min_top1_agreement",
+            "criterion": "min cosine(logits) >= min_cosine and max rms(out-ref)/std(ref) <= max_spread_error",
         }
 
 
@@ -93,19 +101,22 @@ for _r in (
         "XNNPACK quantizer; Core ML: 8-bit linear weights)",
         True,
         0.90,
-        0.25,
+        0.80,
+        calibrated=True,
     ),
     Recipe(
         "int8-dynamic",
         "8-bit weights, activations quantized at run time (ONNX Runtime dynamic quantization)",
         True,
         0.90,
-        0.25,
+        0.80,
     ),
-    Recipe("w8", "8-bit linear weight quantization, float activations", True, 0.95, 0.25),
-    Recipe("palettize6", "6-bit weight palettization (k-means look-up table per tensor)", True, 0.90, 0.25),
-    Recipe("palettize4", "4-bit weight palettization (k-means look-up table per tensor)", True, 0.80, 0.125),
-    Recipe("w8a8", "8-bit weights and 8-bit activations (calibrated; Core ML iOS17+)", True, 0.90, 0.25),
+    Recipe("w8", "8-bit linear weight quantization, float activations", True, 0.95, 0.50),
+    Recipe("palettize6", "6-bit weight palettization (k-means look-up table per tensor)", True, 0.90, 0.80),
+    Recipe("palettize4", "4-bit weight palettization (k-means look-up table per tensor)", True, 0.80, 0.95),
+    Recipe(
+        "w8a8", "8-bit weights and 8-bit activations (calibrated; Core ML iOS17+)", True, 0.90, 0.80, calibrated=True
+    ),
 ):
     RECIPES.register(_r.name, _r)
 

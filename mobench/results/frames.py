@@ -22,7 +22,6 @@ RUN_COLUMNS = [
     "device",
     "target",
     "format",
-    "precision",
     "reparameterized",
     "protocol",
     "headline",

@@ -63,9 +63,9 @@ def _host_label(backend: str, runtime: str | None, version: str | None, opts: di
 
 
 def target_of(
-    device: str, device_info: dict[str, Any] | None, provenance: dict[str, Any] | None, precision: str | None = None
+    device: str, device_info: dict[str, Any] | None, provenance: dict[str, Any] | None, recipe: str | None = None
 ) -> Target:
-    """The target of a run from what every run records (device info, provenance, precision).
+    """The target of a run from what every run records (device info, provenance, recipe).
 
     Used for runs whose device did not state its target, and to migrate runs stored
     before targets existed: their host id was not recorded, so a run from a host of the
@@ -103,7 +103,7 @@ def target_of(
             hardware_id=info.get("udid_sha256") or udid_hash(info.get("udid")),
             runtime=runtime or "Core ML",
             runtime_version=rv or info.get("os_version"),
-            recipe=precision,
+            recipe=recipe,
             options={"compute_units": cu} if cu else {},
             label_parts=tuple(parts),
         )
@@ -115,7 +115,7 @@ def target_of(
         hardware_id=hid,
         runtime=runtime,
         runtime_version=rv,
-        recipe=precision,
+        recipe=recipe,
         options=opts,
         label_parts=_host_label(device, runtime, rv, opts),
     )

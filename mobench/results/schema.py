@@ -35,7 +35,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSIONS = sorted(int(p.name[:4]) for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 SCHEMA_VERSION = VERSIONS[-1]
 assert VERSIONS == list(range(1, SCHEMA_VERSION + 1))  # one revision per version, none skipped
-LEGACY_VERSIONS = range(1, 5)  # versions an SQLite store may carry in user_version only
+LEGACY_VERSIONS = range(1, 6)  # versions an SQLite store may carry in user_version only
 _PG_LOCK = 0x6D6F62656E6368  # "mobench": the advisory lock that serialises schema changes
 
 

@@ -377,7 +377,7 @@ class Store:
         target = (
             Target.from_dict(record.target)
             if record.target
-            else target_of(record.device, record.device_info, prov, record.precision)
+            else target_of(record.device, record.device_info, prov, record.recipe)
         )
         record.target = target.to_dict()
         record.uuid = record.uuid or uuid.uuid4().hex
@@ -390,7 +390,6 @@ class Store:
             "artifact_format": record.artifact_format,
             "artifact_sha256": record.artifact_sha256,
             "artifact_path": record.artifact_path,
-            "precision": record.precision,
             "reparameterized": None if record.reparameterized is None else int(bool(record.reparameterized)),
             "protocol": record.protocol,
             "config_key": key,
@@ -407,7 +406,7 @@ class Store:
             "hardware_id": target.hardware_id,
             "runtime": target.runtime,
             "runtime_version": target.runtime_version,
-            "recipe": target.recipe,
+            "recipe": target.recipe if target.recipe is not None else record.recipe,
             "options_json": _j(target.options),
             "target_key": target.key,
             "target_label": target.label,
@@ -512,7 +511,7 @@ class Store:
                 args.append(val)
         sql = (
             "SELECT r.id AS run_id, r.created, r.status, r.error, r.model, r.device, r.artifact_format, "
-            "r.precision, r.reparameterized, r.protocol, r.n_samples, r.target_label, r.target_key, "
+            "r.recipe, r.reparameterized, r.protocol, r.n_samples, r.target_label, r.target_key, "
             "r.schedule, r.sweep_id, "
             + ", ".join(f"s.{c.name}" for c in stats.columns if c.name != "run_id")
             + " FROM runs r "
@@ -555,7 +554,7 @@ class Store:
                 artifact_format=r["artifact_format"],
                 artifact_sha256=r["artifact_sha256"],
                 artifact_path=r["artifact_path"],
-                precision=r["precision"],
+                recipe=r["recipe"],
                 reparameterized=None if r["reparameterized"] is None else bool(r["reparameterized"]),
                 protocol=r["protocol"],
                 config=json.loads(r["config_json"]),

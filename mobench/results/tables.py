@@ -42,7 +42,6 @@ runs = Table(
     Column("artifact_format", Text),
     Column("artifact_sha256", Text),
     Column("artifact_path", Text),
-    Column("precision", Text),
     Column("reparameterized", Integer),
     Column("protocol", Text),
     Column("config_key", Text),

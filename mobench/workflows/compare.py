@@ -11,7 +11,7 @@ A side is written ``MODEL[:VARIANT...][@DEVICE]``:
 
 So ``mobileone_s0`` vs ``mobileone_s0:unfused`` compares the deployed and the
 train-time graph, ``s0:int8`` vs ``s0`` int8 against fp32 on ONNX Runtime, and
-``s0:fp16@coreml`` vs ``s0:fp32@coreml`` two Core ML precisions.
+``s0:fp16@coreml`` vs ``s0:fp32@coreml`` two Core ML recipes.
 :func:`parse_side` is the one place that reads a spec; a side is a :class:`Side`.
 
 Both sides are loaded, then timed in strict ABAB rounds (``mobench.workflows.schedule``):
@@ -42,8 +42,8 @@ from ..results import Store
 from .sweep import TimedSweep, Unit, make_device, sweep_device_options, time_units
 
 FUSION_VARIANTS = ("fused", "unfused")
-PRECISION_VARIANTS = tuple(RECIPES.names())  # export recipes (fp32, fp16, int8, ...)
-VARIANTS = FUSION_VARIANTS + PRECISION_VARIANTS
+RECIPE_VARIANTS = tuple(RECIPES.names())  # export recipes (fp32, fp16, int8, ...)
+VARIANTS = FUSION_VARIANTS + RECIPE_VARIANTS
 VERDICTS = ("faster", "slower", "no detectable difference")
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 5000
@@ -61,11 +61,11 @@ class Side:
     model: str  # canonical model name
     device: str
     unfused: bool = False
-    precision: str | None = None
+    recipe: str | None = None
 
     @property
     def label(self) -> str:
-        parts = [self.model] + (["unfused"] if self.unfused else []) + ([self.precision] if self.precision else [])
+        parts = [self.model] + (["unfused"] if self.unfused else []) + ([self.recipe] if self.recipe else [])
         return ":".join(parts) + f"@{self.device}"
 
 
@@ -91,11 +91,10 @@ def parse_side(spec: str, default_device: str = "cpu") -> Side:
         variants.insert(0, tokens.pop().lower())
     model = ":".join(tokens)
     fusion = [v for v in variants if v in FUSION_VARIANTS]
-    precision = [v for v in variants if v in PRECISION_VARIANTS]
-    if len(fusion) > 1 or len(precision) > 1:
+    recipe = [v for v in variants if v in RECIPE_VARIANTS]
+    if len(fusion) > 1 or len(recipe) > 1:
         raise UsageError(
-            f"bad side {spec!r}: give at most one of {'/'.join(FUSION_VARIANTS)} "
-            f"and one of {'/'.join(PRECISION_VARIANTS)}"
+            f"bad side {spec!r}: give at most one of {'/'.join(FUSION_VARIANTS)} and one of {'/'.join(RECIPE_VARIANTS)}"
         )
     try:
         (name,) = resolve_models([model])
@@ -107,7 +106,7 @@ def parse_side(spec: str, default_device: str = "cpu") -> Side:
     unfused = fusion == ["unfused"]
     if unfused and not model_info(name).reparameterizable:
         raise UsageError(f"{name} has no unfused form (only reparameterizable models such as MobileOne do)")
-    return Side(spec=spec, model=name, device=device, unfused=unfused, precision=precision[0] if precision else None)
+    return Side(spec=spec, model=name, device=device, unfused=unfused, recipe=recipe[0] if recipe else None)
 
 
 @dataclass
@@ -209,22 +208,22 @@ def _unit(side: Side, config: BenchConfig, options: dict[str, Any], exports: Any
         eager = device_class(side.device).artifact_format is None
     except DeviceError as exc:
         raise DeviceError(f"{side.spec}: {exc}") from None
-    if eager:  # built from the registry (e.g. torch): fusion is a device option, no export precision
-        if side.precision not in (None, "fp32"):
+    if eager:  # built from the registry (e.g. torch): fusion is a device option, no export recipe
+        if side.recipe not in (None, "fp32"):
             raise UsageError(f"{side.spec}: the {side.device} device runs fp32 only")
         if side.unfused:  # the device takes the unfused form from an export config (DeviceOption.from_export)
             ec = ExportConfig(input_kind=config.input_kind, reparameterize=False)
             opts = sweep_device_options(side.device, [side.model], ec, opts)
     else:
-        if side.precision is not None:
+        if side.recipe is not None:
             try:  # a recipe the device's format lacks: one line listing the ones it has
-                check_recipe(str(device_class(side.device).artifact_format), side.precision)
+                check_recipe(str(device_class(side.device).artifact_format), side.recipe)
             except UsageError as exc:
                 raise UsageError(f"{side.spec}: {exc}") from None
-        if side.unfused or side.precision or exports is not None:
+        if side.unfused or side.recipe or exports is not None:
             kw = {"out_dir": exports} if exports is not None else {}
             export_config = ExportConfig(
-                recipe=side.precision, input_kind=config.input_kind, reparameterize=not side.unfused, **kw
+                recipe=side.recipe, input_kind=config.input_kind, reparameterize=not side.unfused, **kw
             )
     try:
         dev = make_device(side.device, opts)

@@ -170,7 +170,7 @@ def run_main_job(
         (runs["device"] == device)
         & (runs["protocol"] == config.name)
         & runs["model"].isin(names)
-        & (runs["precision"].fillna("fp32") == run_recipe)
+        & (runs["recipe"].fillna("fp32") == run_recipe)
     ]
     result = analyze(
         [device, "paper:iphone12", "paper:cpu"],

@@ -12,7 +12,7 @@ def _run(model: str, ms: float) -> RunRecord:
         model=model,
         device="cpu",
         artifact_format="onnx",
-        precision="fp32",
+        recipe="fp32",
         reparameterized=True,
         protocol="quick",
         config={"name": "quick", "warmup": 1, "rounds": 1, "inferences": 3, "trim": 0, "headline": "median"},

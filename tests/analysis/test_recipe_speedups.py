@@ -5,11 +5,11 @@ import pandas as pd
 from mobench.analysis.recipes import speedup_table
 
 
-def _row(model, device, precision, median, created, status="ok", protocol="quick", reparameterized=True):
+def _row(model, device, recipe, median, created, status="ok", protocol="quick", reparameterized=True):
     return dict(
         model=model,
         device=device,
-        precision=precision,
+        recipe=recipe,
         median_ms=median,
         created=created,
         status=status,

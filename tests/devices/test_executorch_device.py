@@ -62,7 +62,7 @@ def test_executorch_run_records_threads_and_matches_eager(tiny_pte):
     dev = get_device("executorch", threads=1)
     rec = dev.run("tiny", art, protocol("quick"))
     assert rec.status == "ok" and rec.n_samples == 30 and rec.artifact_format == "executorch"
-    assert rec.precision == "fp32" and rec.artifact_sha256 == art.manifest["sha256"]
+    assert rec.recipe == "fp32" and rec.artifact_sha256 == art.manifest["sha256"]
     info = rec.device_info
     assert info["runtime"] == "executorch" and info["threads"] == 1 and info["threadpool_threads"] == 1
     assert info["executorch_version"]

@@ -45,7 +45,7 @@ class ScratchDevice(LocalDevice):
         return DeviceProfiler("one op: the wait", f"{__name__}:profile_scratch", 5)
 
     def artifact_fields(self, artifact):
-        return {"artifact_format": None, "precision": "fp32", "reparameterized": self.fuse}
+        return {"artifact_format": None, "recipe": "fp32", "reparameterized": self.fuse}
 
     def load(self, model_name, artifact):
         return self.delay_us * (1 if self.fuse else 2) / 1e6

@@ -115,7 +115,7 @@ def s0_coreml(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def mnv3_onnx_fp16(tmp_path_factory):
-    return _export(tmp_path_factory, "mobilenet_v3_small", "onnx", precision="fp16")
+    return _export(tmp_path_factory, "mobilenet_v3_small", "onnx", recipe="fp16")
 
 
 @pytest.fixture(scope="session")

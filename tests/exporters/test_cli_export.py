@@ -14,8 +14,12 @@ from mobench.exporters import onnx as onnx_exporter
     [
         (["--model", "nosuch_net", "--format", "onnx"], "unknown model 'nosuch_net'"),
         (["--model", "s0", "--format", "tflite"], "unknown export format 'tflite'"),
-        (["--model", "s0", "--format", "onnx", "--precision", "int4"], "unknown recipe"),
-        (["--model", "s0", "--format", "coreml", "--target", "iOS99"], "unknown Core ML target"),
+        (["--model", "s0", "--format", "onnx", "--recipe", "int4"], "unknown recipe"),
+        (["--model", "s0", "--format", "coreml", "--format-option", "target=iOS99"], "unknown Core ML target"),
+        (
+            ["--model", "s0", "--format", "onnx", "--format-option", "target=iOS17"],
+            "no selected export format has the option",
+        ),
         (["--model", "s0", "--format", "onnx", "--input", "video"], "unknown input kind"),
         (["--preset", "nosuch", "--format", "onnx"], "unknown preset"),
     ],
@@ -49,14 +53,14 @@ def test_export_then_exists_without_force(tmp_path, run_cli, tiny_rep):
 
 
 def test_multi_model_failure_table_and_exit_code(tmp_path, run_cli, tiny_rep, tiny_plain, monkeypatch):
-    real = onnx_exporter.convert
+    real = onnx_exporter.OnnxFormat.convert
 
-    def convert(prep, config, precision, out_dir, stem, name, *a, **k):
-        if name == tiny_plain:
+    def convert(self, job):
+        if job.model == tiny_plain:
             raise NotImplementedError("unsupported op 'aten::unfold'")
-        return real(prep, config, precision, out_dir, stem, name, *a, **k)
+        return real(self, job)
 
-    monkeypatch.setattr(onnx_exporter, "convert", convert)
+    monkeypatch.setattr(onnx_exporter.OnnxFormat, "convert", convert)
     code, out, err = run_cli(
         [
             "export",
@@ -89,3 +93,31 @@ def test_multi_model_failure_table_and_exit_code(tmp_path, run_cli, tiny_rep, ti
 def test_help_has_examples(run_cli):
     code, out, _ = run_cli(["export", "--help"])
     assert code == 0 and "mobench export --model s0 --format coreml" in out and "--no-reparam" in out
+
+
+def _help(run_cli, argv, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")
+    code, out, _ = run_cli([*argv, "--help"])
+    assert code == 0
+    return " ".join(out.replace("│", " ").split())
+
+
+@pytest.mark.parametrize("argv", [["export"], ["bench"], ["run"]])
+def test_helps_list_the_registered_formats_and_recipes(run_cli, monkeypatch, argv):
+    """Every help that lists recipes (and formats) says what the registry holds, nothing hand-kept."""
+    from mobench.exporters import FORMATS, format_recipes
+
+    text = _help(run_cli, argv, monkeypatch)
+    for f in FORMATS.names():
+        assert f"{f}: {', '.join(format_recipes(f))}" in text
+    assert "--precision" not in text
+    if argv == ["export"]:
+        assert f"{', '.join(FORMATS.names())} or all" in text
+        assert "--target" not in text and "--opset" not in text and "--delegate" not in text
+
+
+def test_ios_plan_help_lists_the_core_ml_recipes(run_cli, monkeypatch):
+    from mobench.exporters import format_recipes
+
+    text = _help(run_cli, ["ios", "plan"], monkeypatch)
+    assert ", ".join(format_recipes("coreml")) in text and "--precision" not in text

@@ -48,9 +48,9 @@ def test_s0_mlpackage_interface_and_metadata(s0_coreml):
     assert spec.description.input[0].shortDescription and spec.description.output[0].shortDescription
     user = dict(meta.userDefined)
     assert user["mobench.model"] == "mobileone_s0" and user["mobench.reparameterized"] == "true"
-    assert user["mobench.precision"] == "fp16"
+    assert user["mobench.recipe"] == "fp16"
     m = s0_coreml.manifest
-    assert m["precision"] == "fp16" and m["target"] == "iOS16" and m["opset"] is None
+    assert m["recipe"]["name"] == "fp16" and m["target"] == "iOS16" and m["opset"] is None
     assert m["sha256"] == sha256_path(s0_coreml.path)
     assert read_manifest(s0_coreml.manifest_path)["artifacts"]["coreml"] == m
 

@@ -29,7 +29,7 @@ def test_written_manifest_validates_and_reads_from_folder_or_file(doc):
         "reparameterized",
         "input",
         "output",
-        "precision",
+        "recipe",
         "opset",
         "params",
         "macs",
@@ -49,6 +49,8 @@ def test_written_manifest_validates_and_reads_from_folder_or_file(doc):
         (lambda d: d["artifacts"]["onnx"].pop("sha256"), "'sha256' is a required property"),
         (lambda d: d["artifacts"]["onnx"].update(sha256="xyz"), "sha256"),
         (lambda d: d["artifacts"]["onnx"].update(precision="fp8"), "precision"),
+        (lambda d: d["artifacts"]["onnx"]["recipe"].update(name="fp8"), "recipe/name"),
+        (lambda d: d["artifacts"]["onnx"].pop("recipe"), "is not valid under any of the given schemas"),
         (lambda d: d["artifacts"]["onnx"]["parity"].update(status="maybe"), "parity/status"),
         (lambda d: d["artifacts"].update(tflite=d["artifacts"]["onnx"]), "tflite"),
         (lambda d: d.update(schema_version=0), "schema_version"),
@@ -75,3 +77,16 @@ def test_read_manifest_errors(tmp_path, doc):
     art.manifest_path.write_text("{not json")
     with pytest.raises(SchemaError, match="not readable JSON"):
         read_manifest(art.manifest_path)
+
+
+def test_a_manifest_from_before_the_recipe_entry_still_reads(doc):
+    """Older manifests name the recipe in ``precision`` only; they validate and say their recipe."""
+    from mobench.exporters import manifest_recipe
+
+    _, d = doc
+    old = copy.deepcopy(d)
+    entry = old["artifacts"]["onnx"]
+    entry.pop("recipe")
+    entry["precision"] = "fp32"
+    validate_manifest(old)
+    assert manifest_recipe(entry) == "fp32" and manifest_recipe(d["artifacts"]["onnx"]) == "fp32"

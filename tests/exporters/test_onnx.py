@@ -35,7 +35,7 @@ def test_fused_s0_parity_and_interface(s0_onnx):
         "kind": "tensor",
     }
     assert m["output"]["name"] == "logits" and m["output"]["shape"] == [1, 1000]
-    assert m["opset"] == 17 and m["precision"] == "fp32" and m["target"] is None
+    assert m["opset"] == 17 and m["recipe"]["name"] == "fp32" and m["target"] is None
     model = onnx.load(str(s0_onnx.path))
     assert [i.name for i in model.graph.input] == ["input"] and [o.name for o in model.graph.output] == ["logits"]
     assert {p.key: p.value for p in model.metadata_props}["mobench.model"] == "mobileone_s0"
@@ -79,7 +79,11 @@ def test_unfused_s0_really_contains_the_branches(s0_unfused_onnx, s0_onnx):
 def test_fp16_baseline_keeps_float32_interface(mnv3_onnx_fp16):
     m = mnv3_onnx_fp16.manifest
     assert mnv3_onnx_fp16.path.name == "mobilenet_v3_small_fp16.onnx"
-    assert m["precision"] == "fp16" and m["parity"]["status"] == "passed" and m["parity"]["rtol"] == pytest.approx(2e-2)
+    assert (
+        m["recipe"]["name"] == "fp16"
+        and m["parity"]["status"] == "passed"
+        and m["parity"]["rtol"] == pytest.approx(2e-2)
+    )
     model = onnx.load(str(mnv3_onnx_fp16.path))
     assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
     fp16_weights = [t for t in model.graph.initializer if t.data_type == onnx.TensorProto.FLOAT16]

@@ -20,14 +20,14 @@ def _tree(folder):
 
 def _fail_after_writing(monkeypatch, exc):
     """Make the ONNX converter write its file, then fail (as a crash mid-export would)."""
-    real = onnx_exporter.convert
+    real = onnx_exporter.OnnxFormat.convert
 
-    def convert(prep, config, precision, out_dir, stem, *args, **kw):
-        result = real(prep, config, precision, out_dir, stem, *args, **kw)
-        assert result["path"].exists()  # the partial output really was on disk
+    def convert(self, job):
+        result = real(self, job)
+        assert result.path.exists()  # the partial output really was on disk
         raise exc
 
-    monkeypatch.setattr(onnx_exporter, "convert", convert)
+    monkeypatch.setattr(onnx_exporter.OnnxFormat, "convert", convert)
 
 
 def test_export_writes_artifact_and_manifest(tiny_rep, cfg):
@@ -128,7 +128,7 @@ def test_find_artifact_matches_config_and_hash(tiny_rep, cfg):
     art = export(tiny_rep, "onnx", cfg)
     found = find_artifact(tiny_rep, "onnx", cfg)
     assert found is not None and found.path == art.path and found.manifest == art.manifest
-    assert find_artifact(tiny_rep, "onnx", dataclasses.replace(cfg, precision="fp16")) is None
+    assert find_artifact(tiny_rep, "onnx", dataclasses.replace(cfg, recipe="fp16")) is None
     assert find_artifact(tiny_rep, "onnx", dataclasses.replace(cfg, reparameterize=False)) is None
     with open(art.path, "ab") as fh:  # a changed file no longer matches its sha256
         fh.write(b"\0")
@@ -170,14 +170,14 @@ def test_checkpoint_is_loaded_and_recorded(tiny_rep, cfg, tmp_path):
 
 
 def test_export_many_goes_on_after_a_converter_failure(tiny_rep, tiny_plain, cfg, monkeypatch):
-    real = onnx_exporter.convert
+    real = onnx_exporter.OnnxFormat.convert
 
-    def convert(prep, config, precision, out_dir, stem, name, *a, **k):
-        if name == tiny_plain:
+    def convert(self, job):
+        if job.model == tiny_plain:
             raise NotImplementedError("Conversion for op 'fancy_attention' not implemented")
-        return real(prep, config, precision, out_dir, stem, name, *a, **k)
+        return real(self, job)
 
-    monkeypatch.setattr(onnx_exporter, "convert", convert)
+    monkeypatch.setattr(onnx_exporter.OnnxFormat, "convert", convert)
     results = export_many([tiny_plain, tiny_rep], "onnx", cfg)
     assert [(r.model, r.ok) for r in results] == [(tiny_plain, False), (tiny_rep, True)]
     assert "fancy_attention" in results[0].error and results[0].artifact is None

@@ -62,8 +62,11 @@ def test_unfused_s0_coreml_keeps_branches(tmp_path):
     assert m["op_histogram"]["add"] >= 43 and m["structural_check"]["status"] == "passed"
 
 
-# Quantized recipes over the MobileOne family and two CNN baselines (parity by the recipe's rule).
-QUANT_MODELS = [*PRESETS["mobileone"], "mobilenet_v2_100", "mobilenet_v3_small"]
+# Quantized recipes (parity by the recipe's rule) over the smallest and the largest MobileOne, S1
+# (whose int8 top-1 agreement with fp32 is 0 of 8 at a cosine of 0.97: the case the spread error
+# is for) and a CNN baseline with squeeze-excite and hard-swish; S2 and S3 sit between S1 and S4
+# (their figures: mobench/exporters/recipes.py). Fewer models keep the slow suite in CI's budget.
+QUANT_MODELS = ["mobileone_s0", "mobileone_s1", "mobileone_s4", "mobilenet_v3_small"]
 QUANT_CELLS = [
     ("onnx", "int8"),
     ("onnx", "int8-dynamic"),
@@ -83,10 +86,13 @@ def test_recipes_over_mobileone_and_baselines(tmp_path, fmt, recipe):
     assert not failed
     for r in results:
         m = r.artifact.manifest
-        assert m["precision"] == recipe and m["structural_check"]["status"] == "passed", (
+        assert m["recipe"]["name"] == recipe and m["structural_check"]["status"] == "passed", (
             r.model,
             m["structural_check"],
         )
         assert m["parity"]["status"] in ("passed", "skipped"), (r.model, m["parity"])
         if fmt != "coreml":
             assert m["parity"]["status"] == "passed"
+            if m["recipe"]["quantized"]:  # measured against fp32, and recorded
+                assert m["parity"]["min_cosine_measured"] >= m["recipe"]["parity_rule"]["min_cosine"]
+                assert m["parity"]["max_spread_error_measured"] <= m["recipe"]["parity_rule"]["max_spread_error"]

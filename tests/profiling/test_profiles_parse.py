@@ -20,6 +20,7 @@ from mobench.profiling.coreml_plan import (
     profile_from_report_run,
 )
 from mobench.profiling.onnxruntime import parse_trace
+from mobench.results.schema import SCHEMA_VERSION
 from mobench.workflows.profile import check_profile_device
 
 
@@ -243,7 +244,7 @@ def test_store_migrates_to_v4_and_keeps_profiles_linked_to_runs(tmp_path):
     db = tmp_path / "old.sqlite"
     make_legacy_store(db, 1)  # a version-1 store, as an older mobench wrote it
     with Store(db) as store:
-        assert store.schema_version == 4
+        assert store.schema_version == SCHEMA_VERSION
         rec = _iphone_record(PLAN)
         run_id = store.add_run(rec)
         prof = profile_from_report_run(store.get_run(run_id))

@@ -28,7 +28,11 @@ def _content(path):
             if not cols:
                 continue
             if table == "runs":
-                cols = [c for c in cols if c not in ("torch_version", "ort_version", "coremltools_version")]
+                # dropped by schema 2 (their values live on in runtime_version and provenance) and
+                # schema 5 (precision became recipe; checked below)
+                cols = [
+                    c for c in cols if c not in ("torch_version", "ort_version", "coremltools_version", "precision")
+                ]
             out[table] = (cols, con.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY 1, 2, 3").fetchall())
         return out
     finally:
@@ -65,6 +69,14 @@ def test_every_older_store_opens_in_results_list_with_a_backup(version, tmp_path
         assert not bak.exists() and "upgraded" not in err
     after = _content(db)
     _same_or_grown(before, after)
+    con = sqlite3.connect(bak if version < SCHEMA_VERSION else db)
+    old_cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+    recipe_was = "precision" if "precision" in old_cols else "recipe"
+    old_recipes = [r[0] for r in con.execute(f"SELECT {recipe_was} FROM runs ORDER BY id")]
+    con.close()
+    con = sqlite3.connect(db)
+    assert [r[0] for r in con.execute("SELECT recipe FROM runs ORDER BY id")] == old_recipes  # precision -> recipe
+    con.close()
     with Store(db, readonly=True) as st:
         assert st.schema_version == SCHEMA_VERSION and st.integrity_problems() == []
         if version >= 2:  # uuids are kept; schema-1 runs get content-derived ones

@@ -16,7 +16,7 @@ PROMISED = [
     "model",
     "device",
     "format",
-    "precision",
+    "recipe",
     "reparameterized",
     "protocol",
     "n_samples",
@@ -54,7 +54,7 @@ def record(model="m0", samples=((1.0, 2.0, 3.0, 4.0), (2.0, 3.0, 4.0, 5.0)), sta
         config=cfg.to_dict(),
         artifact_format="onnx",
         artifact_sha256="ab" * 32,
-        precision="fp32",
+        recipe="fp32",
         reparameterized=True,
         device_info={"threads": 2, "runtime": "onnxruntime"},
         provenance={

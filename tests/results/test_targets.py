@@ -297,7 +297,7 @@ def _rec(model: str, ms: float) -> RunRecord:
         config=cfg.to_dict(),
         artifact_format="onnx",
         artifact_sha256="cd" * 32,
-        precision="fp32",
+        recipe="fp32",
         reparameterized=True,
         device_info={"threads": 2, "runtime": "onnxruntime"},
         provenance={"host": f"host-{host_id()}", "cpu": "Same CPU"},

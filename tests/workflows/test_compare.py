@@ -15,10 +15,10 @@ from mobench.workflows.compare import parse_side, ratio_ci, run_compare, verdict
 
 def test_parse_side_reads_model_variants_and_device():
     s = parse_side("s0:unfused@torch")
-    assert (s.model, s.unfused, s.precision, s.device) == ("mobileone_s0", True, None, "torch")
+    assert (s.model, s.unfused, s.recipe, s.device) == ("mobileone_s0", True, None, "torch")
     assert s.label == "mobileone_s0:unfused@torch"
     s = parse_side("mobileone_s1:FP16:unfused", default_device="coreml")
-    assert (s.model, s.unfused, s.precision, s.device) == ("mobileone_s1", True, "fp16", "coreml")
+    assert (s.model, s.unfused, s.recipe, s.device) == ("mobileone_s1", True, "fp16", "coreml")
     assert parse_side("timm:resnet18").model == "timm:resnet18"
     assert parse_side("s0:fused").unfused is False
 
@@ -137,7 +137,7 @@ def test_cli_bad_input_is_one_line_and_nonzero(tmp_path, capsys):
 
 
 def test_a_recipe_is_a_variant_checked_against_the_device_format(tmp_path):
-    assert parse_side("s0:int8").precision == "int8" and parse_side("s0:palettize4@coreml").device == "coreml"
+    assert parse_side("s0:int8").recipe == "int8" and parse_side("s0:palettize4@coreml").device == "coreml"
     db = tmp_path / "c.sqlite"
     with pytest.raises(UsageError, match="format onnx has no recipe 'palettize4'; onnx recipes: fp32, fp16, int8"):
         run_compare("s0", "s0:palettize4@cpu", db=db)
@@ -162,5 +162,5 @@ def test_int8_against_fp32_on_onnx_runtime(tmp_path):
     assert res.verdict in ("faster", "slower", "no detectable difference") and res.pairs == 4
     assert res.ci_low <= res.ratio <= res.ci_high
     con = sqlite3.connect(db)
-    recipes = dict(con.execute("SELECT r.model || ':' || COALESCE(r.precision, ''), r.recipe FROM runs r").fetchall())
-    assert sorted(recipes.values(), key=str) == ["fp32", "int8"], recipes
+    recipes = [r for (r,) in con.execute("SELECT r.recipe FROM runs r").fetchall()]
+    assert sorted(recipes, key=str) == ["fp32", "int8"], recipes

@@ -27,6 +27,7 @@ from ...core.errors import DeviceError, UsageError
 from ...core.records import RunRecord
 from ...core.registry import Registry
 from ...core.util import atomic_write_json, safe_filename, sha256_path
+from ...exporters.manifest import manifest_recipe
 from ..base import Device, DeviceOption, DeviceProfiler
 from ..remote import reuse_key_options
 from ..remote.ingest import to_records
@@ -204,11 +205,11 @@ class IPhoneDevice(Device):
         out: dict[str, RunRecord] = {}
         for rec in to_records(result.report, source=str(result.report_path), udid=self.udid, kind=IPHONE):
             man = manifests.get(rec.model, {})
-            rec.precision, rec.reparameterized = man.get("precision"), man.get("reparameterized")
+            rec.recipe, rec.reparameterized = manifest_recipe(man), man.get("reparameterized")
             rec.config = config.to_dict() if hasattr(config, "to_dict") else rec.config
             rec.protocol = getattr(config, "name", rec.protocol)
             if rec.target:
-                rec.target["recipe"] = rec.precision
+                rec.target["recipe"] = rec.recipe
                 rec.target = {k: v for k, v in rec.target.items() if k not in ("key", "label")}
             out[rec.model] = rec
         return out

@@ -120,7 +120,7 @@ def to_records(
     kind: RemoteKind | str | None = None,
     config: Any = None,
 ) -> list[RunRecord]:
-    """One RunRecord per run of a validated report (``plan`` adds what the host knows: precision, ...).
+    """One RunRecord per run of a validated report (``plan`` adds what the host knows: recipe, ...).
 
     Each run's target is the phone (model identifier, and a hash of its UDID when the host
     knows it: ``udid`` or the plan's ``host.udid_sha256``), the engine as runtime with the OS
@@ -142,7 +142,7 @@ def to_records(
     records = []
     for run in report["runs"]:
         art = artifacts.get(run["file"]) or {}
-        recipe = (plan_runs.get(run["run_id"]) or {}).get("recipe") or art.get("precision")
+        recipe = (plan_runs.get(run["run_id"]) or {}).get("recipe") or art.get("recipe") or art.get("precision")
         mem = dict(run.get("memory") or {})
         if mem:
             mem["method"] = "task_vm_info.phys_footprint (MiB)"
@@ -195,7 +195,7 @@ def to_records(
                 artifact_format=remote_kind(kind).artifact_format,
                 artifact_sha256=run["sha256"],
                 artifact_path=run["file"],
-                precision=recipe,
+                recipe=recipe,
                 reparameterized=art.get("reparameterized"),
                 protocol=config["name"],
                 config=config,

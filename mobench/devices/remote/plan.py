@@ -27,6 +27,7 @@ from typing import Any
 from ...core.errors import ExportError, MobenchError, UsageError, one_line
 from ...core.util import atomic_dir, atomic_write_json, host_provenance, safe_filename, sha256_path
 from ...exporters import ExportConfig, export
+from ...exporters.manifest import manifest_recipe
 from ...exporters.model_file import as_artifact
 from ...models.user import is_artifact, lookup
 from . import RemoteKind, remote_kind
@@ -181,7 +182,10 @@ def build_plan(
                 dest = tmp / f"{stem}{kind.artifact_suffix}"
                 shutil.move(str(art.path), dest)
                 man = getattr(art, "manifest", None) or {}
-                artifacts[dest.name] = {k: man.get(k) for k in ("precision", "reparameterized", "sha256") if k in man}
+                artifacts[dest.name] = {
+                    "recipe": manifest_recipe(man),
+                    **{k: man[k] for k in ("reparameterized", "sha256") if k in man},
+                }
                 if with_onnx and not _is_model_file(model):  # a model file has no ONNX companion
                     onnx_art = export_fn(model, "onnx", work / stem / "onnx", "tensor")
                     shutil.move(str(onnx_art.path), tmp / f"{stem}.onnx")
@@ -195,7 +199,7 @@ def build_plan(
             detail = "; ".join(f"{m}: {e}" for m, e in skipped.items())
             raise ExportError(f"no model could be exported for the plan ({detail})")
         host = {"provenance": host_provenance(), "extra_files": extra_files, "skipped": skipped, "artifacts": artifacts}
-        recipes = {f: str(a["precision"]) for f, a in artifacts.items() if a.get("precision")}
+        recipes = {f: str(a["recipe"]) for f, a in artifacts.items() if a.get("recipe")}
         plan = make_plan(
             entries,
             compute_units,

@@ -8,7 +8,8 @@ what a user of that version has on disk. Run from the repository root to remake 
 
 The runs are synthetic but shaped like real ones: ok runs of several rounds with raw samples
 (statistics computed by that version's store), a failed run, and, from schema 3 on, a sweep and
-a comparison; schema 4 adds a study row.
+a comparison; schema 4 adds a study row. Schema 5 (the last hand-kept one) folded
+``precision`` into ``recipe``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 
 # schema version -> the last commit whose store code wrote it
-COMMITS = {1: "0c049e5", 2: "c187ba0", 3: "aeb0a18", 4: "1d1eee0"}
+COMMITS = {1: "0c049e5", 2: "c187ba0", 3: "aeb0a18", 4: "1d1eee0", 5: "420e8cb"}
 
 CHILD = r"""
 import random, sys
@@ -39,7 +40,10 @@ def record(i, model, device, status="ok"):
     rec.artifact_format = {"cpu": "onnx", "torch": "torch", "coreml": "coreml"}[device]
     rec.artifact_sha256 = f"{i:064x}"
     rec.artifact_path = f"/cache/{model}/{rec.artifact_format}"
-    rec.precision = "fp32" if i % 2 else "fp16"
+    if hasattr(rec, "precision"):  # the recipe's name until schema 5
+        rec.precision = "fp32" if i % 2 else "fp16"
+    else:
+        rec.recipe = "fp32" if i % 2 else "fp16"
     rec.reparameterized = bool(i % 2)
     rec.protocol = "quick"
     rec.config = {"name": "quick", "warmup": 2, "rounds": 3, "inferences": 10, "trim": 1}
@@ -97,5 +101,6 @@ def make(version: int, commit: str) -> Path:
 
 
 if __name__ == "__main__":
-    for v, c in COMMITS.items():
-        print(make(v, c))
+    wanted = [int(a) for a in sys.argv[1:]] or list(COMMITS)  # e.g. `make_stores.py 5`: only that one
+    for v in wanted:
+        print(make(v, COMMITS[v]))
