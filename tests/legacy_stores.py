@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 LEGACY_DIR = Path(__file__).resolve().parent / "results" / "legacy"
-LEGACY_VERSIONS = (1, 2, 3, 4, 5)
+LEGACY_VERSIONS = (1, 2, 3, 4, 5, 6, 7)
 
 
 def legacy_file(version: int) -> Path:

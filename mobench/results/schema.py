@@ -6,7 +6,7 @@ version is that number (``SCHEMA_VERSION`` is the newest file's). A new column i
 ``Column`` in ``tables.py`` plus one revision with ``op.add_column``; an old revision is
 never edited.
 
-Stores written before the revisions existed (schema 1 to 4) kept their version in SQLite's
+Stores written before the revisions existed (schema 1 to 7) kept their version in SQLite's
 ``PRAGMA user_version``; they are stamped with that revision and upgraded from there. After
 an upgrade ``user_version`` is set too, so an older mobench refuses the store instead of
 misreading it.
@@ -35,7 +35,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSIONS = sorted(int(p.name[:4]) for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 SCHEMA_VERSION = VERSIONS[-1]
 assert VERSIONS == list(range(1, SCHEMA_VERSION + 1))  # one revision per version, none skipped
-LEGACY_VERSIONS = range(1, 6)  # versions an SQLite store may carry in user_version only
+LEGACY_VERSIONS = range(1, 8)  # versions an SQLite store may carry in user_version only
 _PG_LOCK = 0x6D6F62656E6368  # "mobench": the advisory lock that serialises schema changes
 
 

@@ -76,6 +76,10 @@ runs = Table(
     # schema 3: how rounds were scheduled
     Column("schedule", Text),
     Column("sweep_id", Integer, ForeignKey("sweeps.id", ondelete="SET NULL")),
+    # schema 6: the inputs the run fed (mobench.core.inputs.Inputs)
+    Column("inputs_json", Text),
+    Column("input_label", Text),
+    Column("input_data_sha256", Text),
     Index("runs_lookup", "model", "device", "artifact_sha256", "config_key", "status"),
     Index("runs_uuid", "uuid", unique=True),
     Index("runs_target", "target_key", "model", "status"),
@@ -122,6 +126,13 @@ stats = Table(
     Column("robust_ms", Double),
     Column("round_spread", Double),
     Column("rounds_disagree", Integer),
+    # schema 7: how precise the run is, and the round-spread limit its own noise predicts
+    Column("round_spread_limit", Double),
+    Column("headline_ci_low_ms", Double),
+    Column("headline_ci_high_ms", Double),
+    Column("ci_half_width", Double),
+    Column("target_ci", Double),
+    Column("target_ci_met", Integer),
 )
 
 sweeps = Table(
@@ -156,7 +167,7 @@ compares = Table(
     Column(
         "verdict",
         Text,
-        CheckConstraint("verdict IN ('faster', 'slower', 'no detectable difference')"),
+        CheckConstraint("verdict IN ('faster', 'slower', 'no detectable difference', 'too busy to tell')"),
         nullable=False,
     ),
     Column("pairs", Integer, nullable=False),

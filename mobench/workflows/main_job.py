@@ -28,7 +28,7 @@ from ..analysis.plots import PlotData, make_plots
 from ..analysis.profiles_view import stored_sections
 from ..analysis.report import write_report
 from ..analysis.tables import load_runs
-from ..core.configs import protocol
+from ..core.configs import customize, protocol
 from ..core.errors import UsageError
 from ..core.progress import Reporter, reporter_or_null
 from ..devices import device_class
@@ -41,8 +41,8 @@ from .schedule import check_schedule
 from .sweep import run_sweep
 
 # --preset -> default --protocol. ``quick`` is the smoke test (30 samples per model);
-# everything else uses ``study``: rounds of 20 until 5 s of timing per model once at
-# least 40 samples are in (RepVGG-B1, ~0.2 s per run here, costs seconds, not minutes).
+# everything else uses ``study``: rounds of 20 until the headline's 95% CI is within +-2%,
+# between 1 s and 10 s of timing per model (RepVGG-B1, ~0.2 s per run here, costs seconds).
 PRESET_PROTOCOL = {"quick": "quick"}
 DEFAULT_PROTOCOL = "study"
 # Metrics analysed by ``mobench run`` and the ones drawn as latency-vs-metric figures.
@@ -108,6 +108,7 @@ def run_main_job(
     schedule: str = "interleaved",
     recipe: str | None = None,
     db: str | None = None,
+    precision: dict[str, Any] | None = None,
 ) -> MainJobResult:
     """Run the main job; see the module docstring. Raises only for bad input.
 
@@ -116,6 +117,8 @@ def run_main_job(
 
     ``recipe`` picks the export recipe of the device's format (default: the format's
     default); the analysis then covers that device's runs of that recipe only.
+    ``precision``: overrides of the protocol's stop rule (``target_ci_pct``,
+    ``min_time_s``, ``time_budget_s``; ``None`` values keep the protocol's).
     """
 
     if device.startswith("paper:"):
@@ -126,7 +129,7 @@ def run_main_job(
     check_schedule(schedule)
     names = resolve_models(models, preset)
     proto = protocol_for(preset, protocol_name)
-    config = protocol(proto)
+    config = customize(protocol(proto), **(precision or {}))
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -219,6 +222,13 @@ def run_main_job(
 
 
 def _describe(config) -> str:
+    if config.time_budget_s and config.target_ci_pct is not None:
+        return (
+            f"up to {config.rounds} rounds x {config.inferences} inferences, stopping once the headline's "
+            f"95% CI is within +-{config.target_ci_pct:g}% (after {config.min_time_s:g} s of timing and "
+            f">= {config.min_inferences} samples) or at {config.time_budget_s:g} s; "
+            f"{config.warmup} warm-up per round; headline {config.headline}"
+        )
     if config.time_budget_s:
         return (
             f"up to {config.rounds} rounds x {config.inferences} inferences, stopping after "

@@ -56,7 +56,7 @@ def test_every_older_store_opens_in_results_list_with_a_backup(version, tmp_path
 
     code, out, err = run_cli(["results", "list", "--db", str(db)])
     assert code == 0, err
-    assert "mobileone_s0" in out and "failed" in out
+    assert "mobileone_s0" in out and "resnet18" in out  # ok runs and the failed one
     bak = tmp_path / f"mobench.sqlite.bak-{version}"
     if version < SCHEMA_VERSION:
         lines = [line for line in err.splitlines() if line.strip()]
@@ -86,8 +86,9 @@ def test_every_older_store_opens_in_results_list_with_a_backup(version, tmp_path
         else:
             assert all(r["uuid"].startswith("v1-") for r in st._query("SELECT uuid FROM runs"))
     # a second command finds it current: no second backup, no message
-    code, _, err = run_cli(["results", "list", "--db", str(db)])
+    code, out, err = run_cli(["results", "list", "--db", str(db), "--status", "failed"])
     assert code == 0 and "upgraded" not in err
+    assert "resnet18" in out and "mobileone_s0" not in out  # the failed run kept its status
 
 
 def test_an_older_store_opens_in_analyze_and_report(tmp_path, run_cli):
@@ -227,3 +228,30 @@ def test_mobench_db_sets_the_default(tmp_path, monkeypatch, run_cli):
     code, out, _ = run_cli(["results", "list"])
     assert code == 0 and "mobileone_s1" in out and str(db) in out.replace("\n", "")
     assert locate(None).path == db and locate("other.sqlite").path.name == "other.sqlite"
+
+
+@pytest.mark.parametrize("version", [v for v in LEGACY_VERSIONS if v >= 6])
+def test_inputs_and_precision_of_hand_kept_stores_read_back(version, tmp_path):
+    """Stores written by the hand-kept schema 6 and 7 code are stamped, not rebuilt: a run's input
+    spec (schema 6) and its precision statistics and a "too busy to tell" compare (schema 7) read
+    back as they were written."""
+    db = tmp_path / "mobench.sqlite"
+    shutil.copyfile(legacy_file(version), db)
+    con = sqlite3.connect(db)
+    stats_before = con.execute("SELECT run_id, headline_ms, robust_ms FROM stats ORDER BY run_id").fetchall()
+    con.close()
+    df = load(db).set_index("run_id")
+    assert df.loc[2, "inputs"] == "x: [1, 3, 256, 256] float32 image"
+    assert df.loc[2, "input_data_sha256"] == "ab" * 32
+    with Store(db, readonly=True) as st:
+        assert st.get_run(2).inputs["label"] == "x=1x3x256x256+data=ababababab"
+        assert st.get_run(1).inputs == {}
+        verdicts = [c["verdict"] for c in st.list_compares()]
+        stats_after = [tuple(r.values()) for r in st._query("SELECT run_id, headline_ms, robust_ms FROM stats")]
+        limits = [r["round_spread_limit"] for r in st._query("SELECT round_spread_limit FROM stats")]
+    assert sorted(stats_after) == stats_before
+    if version >= 7:  # written by the schema-7 code: precision kept
+        assert "too busy to tell" in verdicts and None not in limits
+        assert df["ci_half_width"].notna().sum() == len(stats_after)
+    else:  # runs timed before precision was stored keep NULL there
+        assert set(limits) == {None} and df["ci_half_width"].isna().all()

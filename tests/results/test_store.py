@@ -278,3 +278,37 @@ def test_a_version_1_store_migrates_to_version_3(tmp_path):
             "rounds_disagree",
         }
         assert st.list_compares() == []
+
+
+def test_version_4_store_migrates_to_precision_columns_and_too_busy_verdicts(tmp_path):
+    """A store written before runs stated their precision keeps its compares, gains the new
+    columns, and then takes a "too busy to tell" comparison."""
+    from legacy_stores import make_legacy_store
+
+    db = make_legacy_store(tmp_path / "v4.sqlite", 4, with_runs=True)
+    con = sqlite3.connect(db)
+    compares_before = con.execute("SELECT * FROM compares ORDER BY id").fetchall()
+    con.close()
+    assert compares_before
+    with Store(db, quiet=True) as st:
+        cols = {r["name"] for r in st._query("PRAGMA table_info(stats)")}
+        assert {"ci_half_width", "headline_ci_low_ms", "round_spread_limit", "target_ci", "target_ci_met"} <= cols
+        sql = st._query("SELECT sql FROM sqlite_master WHERE name = 'compares'")[0]["sql"]
+        assert "too busy to tell" in sql
+        assert [tuple(r.values()) for r in st._query("SELECT * FROM compares ORDER BY id")] == compares_before
+        sweep = dict(schedule="abab", seed=1, labels=["a", "b"], round_order=[0, 1], groups=[[0, 1]])
+        result = dict(
+            a_spec="cpu:a",
+            b_spec="cpu:b",
+            statistic="robust_ms",
+            ratio=1.0,
+            ci_low=0.9,
+            ci_high=1.1,
+            confidence=0.95,
+            verdict="too busy to tell",
+            pairs=12,
+        )
+        cid = st.add_compare(record("a"), record("b"), sweep, result)
+        assert st._query("SELECT verdict FROM compares WHERE id = ?", (cid,))[0]["verdict"] == "too busy to tell"
+        with pytest.raises(StoreError, match="CHECK constraint"):  # still refuses a verdict nobody gives
+            st.add_compare(record("a"), record("b"), sweep, dict(result, verdict="maybe"))

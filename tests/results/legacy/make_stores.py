@@ -8,8 +8,9 @@ what a user of that version has on disk. Run from the repository root to remake 
 
 The runs are synthetic but shaped like real ones: ok runs of several rounds with raw samples
 (statistics computed by that version's store), a failed run, and, from schema 3 on, a sweep and
-a comparison; schema 4 adds a study row. Schema 5 (the last hand-kept one) folded
-``precision`` into ``recipe``.
+a comparison; schema 4 adds a study row. Schema 5 folded ``precision`` into ``recipe``; schema 6
+added the inputs a run fed (from schema 6 on, one run records them); schema 7 (the last hand-kept
+one) added the precision statistics and a "too busy to tell" comparison.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 
 # schema version -> the last commit whose store code wrote it
-COMMITS = {1: "0c049e5", 2: "c187ba0", 3: "aeb0a18", 4: "1d1eee0", 5: "420e8cb"}
+COMMITS = {1: "0c049e5", 2: "c187ba0", 3: "aeb0a18", 4: "1d1eee0", 5: "420e8cb", 6: "b0d0aff", 7: "24c2d9c"}
 
 CHILD = r"""
 import random, sys
@@ -63,6 +64,14 @@ def record(i, model, device, status="ok"):
     else:
         rec.error = "ExportError: cannot export"
     rec.extra = {"config_key": f"key{i}", "n": i}
+    if version >= 6 and i == 2:
+        from mobench.core.inputs import Inputs
+        rec.inputs = Inputs.from_dict({
+            "inputs": [{"name": "x", "shape": [1, 3, 256, 256], "symbols": ["batch", None, "h", "w"],
+                        "fixed": [False, True, False, False], "dtype": "float32", "kind": "image",
+                        "source": "onnx"}],
+            "data": {"path": "/data/x.npz", "sha256": "ab" * 32}, "notes": [], "default": False,
+        }).to_dict()
     return rec
 
 
@@ -77,6 +86,9 @@ with Store(out) as st:
         result = dict(a_spec="cpu:s0", b_spec="cpu:s1", statistic="robust_ms", ratio=0.8, ci_low=0.7,
                       ci_high=0.9, confidence=0.95, verdict="faster", pairs=3, note="x")
         st.add_compare(record(5, "mobileone_s0", "cpu"), record(6, "mobileone_s1", "cpu"), sweep, result)
+    if version >= 7:
+        busy = dict(result, verdict="too busy to tell", ratio=1.01, ci_low=0.9, ci_high=1.1)
+        st.add_compare(record(7, "mobileone_s0", "cpu"), record(8, "mobileone_s0", "cpu"), sweep, busy)
     if version >= 4:
         from mobench.results.profiles import add_study
         add_study(st, "branches", "cpu", 224, [{"k": 1, "run_ids": [1, 2]}], {"note": "x"})
