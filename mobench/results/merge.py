@@ -145,7 +145,7 @@ def _merge(store: Store, sources: list[tuple[str, str, Store]]) -> list[MergeRes
     """Insert the runs of the checked ``sources`` (shown as, recorded as, store) in one transaction."""
     from sqlalchemy import select
 
-    from .tables import runs, samples, stats
+    from .tables import runs, samples, stats, sweeps
 
     results: list[MergeResult] = []
     cols = [c.name for c in runs.columns if c.name not in ("id", "sweep_id")]  # sweep ids are per store
@@ -153,6 +153,7 @@ def _merge(store: Store, sources: list[tuple[str, str, Store]]) -> list[MergeRes
     with store._transaction() as conn:
         for shown, name, src in sources:
             res = MergeResult(source=shown)
+            sweep_ids: dict[int, int] = {}  # the source's sweep id -> its copy here
             for row in src._select(select(runs).order_by(runs.c.id)):
                 if conn.execute(select(runs.c.id).where(runs.c.uuid == row["uuid"])).first() is not None:
                     res.duplicates += 1
@@ -161,6 +162,15 @@ def _merge(store: Store, sources: list[tuple[str, str, Store]]) -> list[MergeRes
                 extra = json.loads(values.get("extra_json") or "{}")
                 extra.setdefault("merged_from", {"path": name, "run_id": row["id"], "merged": merged_at})
                 values["extra_json"] = _j(extra)
+                old_sweep = row["sweep_id"]
+                if old_sweep is not None:  # the run's sweep comes along (its schedule, host check)
+                    if old_sweep not in sweep_ids:
+                        sw = src._select(select(sweeps).where(sweeps.c.id == old_sweep))
+                        if sw:
+                            sweep_ids[old_sweep] = store._insert(
+                                conn, sweeps, {k: v for k, v in dict(sw[0]).items() if k != "id"}
+                            )
+                    values["sweep_id"] = sweep_ids.get(old_sweep)
                 new_id = store._insert(conn, runs, values)
                 xs = src._select(
                     select(samples.c.round, samples.c.idx, samples.c.latency_ms).where(samples.c.run_id == row["id"])

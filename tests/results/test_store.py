@@ -312,3 +312,28 @@ def test_version_4_store_migrates_to_precision_columns_and_too_busy_verdicts(tmp
         assert st._query("SELECT verdict FROM compares WHERE id = ?", (cid,))[0]["verdict"] == "too busy to tell"
         with pytest.raises(StoreError, match="CHECK constraint"):  # still refuses a verdict nobody gives
             st.add_compare(record("a"), record("b"), sweep, dict(result, verdict="maybe"))
+
+
+def test_merge_brings_each_run_with_its_sweep(tmp_path):
+    """A merged run keeps its sweep (schedule and the host check shown with it), copied once for
+    the runs that share it; a run of no sweep stays without one."""
+    from mobench.results import merge_stores
+
+    src, dst = tmp_path / "src.sqlite", tmp_path / "dst.sqlite"
+    with Store(dst, quiet=True) as st:  # the target already has a sweep: the ids differ
+        st.add_sweep("interleaved", 1, ["x"], [0], [[0]])
+    with Store(src, quiet=True) as st:
+        sid = st.add_sweep("abab", 7, ["a", "b"], [0, 1, 1, 0], [[0, 1]], {"host_check": {"line": "host: quiet"}})
+        for name in ("a", "b"):
+            st.add_run(record(name, sweep_id=sid, schedule="abab"))
+        st.add_run(record("c"))
+    [res] = merge_stores(dst, [src])
+    assert len(res.added) == 3
+    df = load(dst).set_index("model")
+    assert list(df.loc[["a", "b"], "host_check"]) == ["host: quiet", "host: quiet"]
+    assert df["host_check"].isna()["c"]
+    with Store(dst, readonly=True) as st:
+        rows = st._query("SELECT schedule, seed, extra_json FROM sweeps ORDER BY id")
+        assert [(r["schedule"], r["seed"]) for r in rows] == [("interleaved", 1), ("abab", 7)]
+        sweep_of = {r["model"]: r["sweep_id"] for r in st._query("SELECT model, sweep_id FROM runs")}
+    assert sweep_of["a"] == sweep_of["b"] == 2 and sweep_of["c"] is None
