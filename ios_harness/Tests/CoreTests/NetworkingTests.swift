@@ -79,6 +79,49 @@ final class NetworkingTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: documents.appendingPathComponent("plan.json").path))
     }
 
+    func testASessionKeepsAReportTheHostDidNotAcknowledgeAndSendsItOnTheNextStart() async throws {
+        _ = try serveFixture()
+        StubServer.shared.route("POST", "/report", status: 503, body: Data(#"{"error": "busy"}"#.utf8))
+        let documents = try TestResources.temporaryDirectory(for: self)
+        let options = try LaunchOptions.parse(["--server", Self.server.absoluteString, "--token", Self.token, "--autostart"])
+        func makeSession() -> HarnessSession {
+            let session = HarnessSession(
+                documents: documents, options: options,
+                engine: KnownCostEngine(costs: KnownCostEngine.Costs(predictMs: 0.1, compileMs: 0, coldLoadMs: 0, warmLoadMs: 0))
+            )
+            session.urlSession = urlSession()
+            session.echoRunLines = false
+            session.probe = ScriptedProbe()
+            session.retry = Self.quickRetry
+            return session
+        }
+        let first = makeSession()
+        let failed = await first.start { _ in }
+        XCTAssertNil(failed)   // the host never acknowledged it
+        let kept = first.outbox.pending()
+        XCTAssertEqual(kept.count, 1)
+        let keptBody = try Data(contentsOf: kept[0])
+        let firstPosts = StubServer.shared.requests.filter { $0.method == "POST" && $0.path == "/report" }
+        XCTAssertEqual(firstPosts.count, Self.quickRetry.attempts)
+        XCTAssertEqual(Set(firstPosts.compactMap(\.body)), [keptBody])   // what was posted is what is kept
+
+        StubServer.shared.reset()
+        _ = try serveFixture()   // the host answers again
+        let statuses = StatusLog()
+        let second = makeSession()
+        let finished = await second.start { event in
+            if case .status(let text) = event { statuses.add(text) }
+        }
+        let report = try XCTUnwrap(finished)
+        let posts = StubServer.shared.requests.filter { $0.method == "POST" && $0.path == "/report" }.compactMap(\.body)
+        XCTAssertEqual(posts.count, 2)
+        XCTAssertEqual(posts.first, keptBody)   // the kept report first, as it was
+        XCTAssertEqual(try JSONDecoder().decode(Report.self, from: posts[1]).planId, report.planId)
+        XCTAssertNotEqual(posts[0], posts[1])
+        XCTAssertEqual(second.outbox.pending(), [])   // both acknowledged
+        XCTAssertTrue(statuses.all.contains("Sent 1 report(s) kept from an earlier session"), "\(statuses.all)")
+    }
+
     func testAWrongTokenIsAClearError() async throws {
         StubServer.shared.route("GET", "/plan.json", status: 401, body: Data(#"{"error": "unauthorized"}"#.utf8))
         let connection = HostConnection(server: Self.server, token: Self.token, session: urlSession())
@@ -317,5 +360,23 @@ final class StubProtocol: URLProtocol {
             data.append(buffer, count: count)
         }
         return data
+    }
+}
+
+/// The status lines a session reported (its events arrive from other threads).
+final class StatusLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func add(_ line: String) {
+        lock.lock()
+        lines.append(line)
+        lock.unlock()
+    }
+
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines
     }
 }
