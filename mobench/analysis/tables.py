@@ -11,13 +11,12 @@ is shown (:func:`device_label`).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from ..core.configs import STATISTICS
 from ..core.errors import StoreError, UsageError
 from ..models import canonical_alias, model_info
-from ..results import load
+from ..results import load, locate
 from .reference import REFERENCE_DEVICES, is_reference, reference_latencies
 
 # CLI name -> store column of the per-run statistic used as "the" latency.
@@ -101,7 +100,7 @@ def load_runs(db=None):
     A run stored under a model's former name (a registered alias) reads as its current name,
     so it meets the model's metrics and its newer runs.
     """
-    if db is not None and not Path(db).exists():
+    if db is not None and not locate(db).exists():
         raise StoreError(f"no results store at {db}; run `mobench run` or `mobench bench` first, or pass --db PATH")
 
     runs = load(db)

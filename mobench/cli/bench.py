@@ -109,7 +109,7 @@ def bench(
     from ..core.configs import customize, protocol
     from ..core.errors import DeviceError, UsageError
     from ..models import resolve_models
-    from ..results import Store, default_db_path
+    from ..results import Store, locate
     from ..workflows import run_sweep
     from ..workflows.schedule import check_schedule
     from .progress import RichReporter
@@ -160,7 +160,7 @@ def bench(
     with Store(db, readonly=True) as store:  # the statistics add_run computed and stored with each run
         rows = [record_row(rec, store.get_stats(rec.run_id) if rec.run_id else None) for rec in records]
     where = ", ".join(dict.fromkeys(str(r.target["label"]) for r in records if r.target.get("label"))) or device
-    title = f"{where} - protocol {config.name} - {len(records)} run(s) stored in {db or default_db_path()}"
+    title = f"{where} - protocol {config.name} - {len(records)} run(s) stored in {locate(db)}"
     console.print(runs_table(rows, title=title))
     from .tables import disagree_note
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import typer
 
 from .options import (
     DEVICE_HELP,
+    DbOption,
     DeviceOptions,
     DeviceOptionsDep,
     InputDataOption,
@@ -50,7 +50,7 @@ def compare(
     target_ci: TargetCiOption = None,
     min_time: MinTimeOption = None,
     max_time: MaxTimeOption = None,
-    db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    db: DbOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print ratio, CI and verdict as JSON on stdout."),
 ) -> None:
     from rich.console import Console

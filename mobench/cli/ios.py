@@ -380,15 +380,15 @@ def run_cmd(
         raise typer.Exit(1)
 
 
-def _stored_runs(plan_dir: Path, cfg, udid: str | None, db: Path | None) -> list[tuple[str, int]]:
+def _stored_runs(plan_dir: Path, cfg, udid: str | None, db: str | None) -> list[tuple[str, int]]:
     """``(plan run id, stored run id)`` of the plan's runs the store already holds: the reuse key of
     ``mobench bench --device iphone`` (model, artifact sha256, protocol config, compute units, UDID)."""
     from ..devices.iphone.constants import IPHONE
     from ..devices.remote import reuse_key
     from ..devices.remote.schema import read_json
-    from ..results import Store, default_db_path
+    from ..results import Store, locate
 
-    if not Path(db if db is not None else default_db_path()).exists():
+    if not locate(db).exists():
         return []
     plan = read_json(plan_dir / "plan.json")
     out = []
@@ -489,6 +489,10 @@ def serve_cmd(
                 done.set()
         elif kind in ("rejected", "error"):
             console.print(f"[red]{kind}[/] {data.get('error')}")
+        elif kind == "dropped":
+            console.print(
+                f"[yellow]dropped[/] client {data.get('client')} disconnected mid-request ({data.get('error')})"
+            )
 
     server = make_server(plan, host=host, port=port, token=token, db=db, on_event=on_event)
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -13,7 +13,10 @@ from typing import Annotated, Any
 import typer
 from typer_injector import Depends
 
-DB_HELP = "Results database (default results/mobench.sqlite)."
+DB_HELP = (
+    "Results database: an SQLite file (default $MOBENCH_DB, else results/mobench.sqlite) or a database URL "
+    "(postgresql://user@host/db) that several hosts share."
+)
 PRESET_HELP = (
     "A model set: quick, mobileone, figure2, paper, a plug-in preset, or a preset file my.toml (models = [...])."
 )
@@ -47,7 +50,7 @@ def _protocols_help() -> str:
 
 PROTOCOL_HELP = _protocols_help()
 
-DbOption = Annotated[Path | None, typer.Option("--db", help=DB_HELP)]
+DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
 ModelsOption = Annotated[
     list[str] | None,
     typer.Option(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .options import DeviceNameOption, DeviceOptions, DeviceOptionsDep, InputDataOption, InputOption
+from .options import DbOption, DeviceNameOption, DeviceOptions, DeviceOptionsDep, InputDataOption, InputOption
 
 HELP = """Time a model, profile it op by op, store the profile with its run, and show the top ops and op-type shares.
 
@@ -35,7 +35,7 @@ def profile(
     resolution: int | None = typer.Option(None, "--resolution", help="Input resolution (default 224)."),
     exports: Path | None = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     top: int = typer.Option(12, "--top", help="How many of the slowest ops to list."),
-    db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    db: DbOption = None,
     plot: Path | None = typer.Option(
         None, "--plot", help="Also draw the op-type shares of every stored profile on this device into this folder."
     ),

@@ -11,6 +11,7 @@ from ..exporters.config import recipes_help
 from .options import (
     DEVICE_HELP,
     PROTOCOL_HELP,
+    DbOption,
     DeviceOptions,
     DeviceOptionsDep,
     InputDataOption,
@@ -28,7 +29,7 @@ Builds the models, exports them (ONNX for the cpu device), times them, stores ev
 
 Resumable: a second run reuses stored runs, exports and cached metrics (--force re-times). A model that fails is stored as failed and the job goes on.
 
-Output (--out, default results/): mobench.sqlite, exports/, plots/*.png|svg, report.html.
+Output (--out, default results/): mobench.sqlite (or the store --db / $MOBENCH_DB names, e.g. a lab's postgresql:// one), exports/, plots/*.png|svg, report.html.
 
 Examples:
 
@@ -69,6 +70,7 @@ def run(
         help=f"Export recipe (repeatable: a recipe axis): {recipes_help()}.",
     ),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
+    db: DbOption = None,
     device_options: DeviceOptionsDep = DeviceOptions(),
     no_unfused: bool = typer.Option(False, "--no-unfused", help="Skip timing the unfused MobileOne graphs."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
@@ -126,6 +128,7 @@ def run(
                 recipe=r,
                 precision=dict(target_ci_pct=target_ci, min_time_s=min_time, time_budget_s=max_time),
                 schedule=schedule,
+                db=db,
             )
         )
         _print_study(console, results[-1], d)

@@ -10,6 +10,7 @@ from typing import Any
 from ..core.errors import StoreError, UsageError
 from ..core.target import unique_labels
 from ..core.util import atomic_write_bytes
+from .location import StoreLocation
 from .store import Store
 
 RUN_COLUMNS = [
@@ -97,7 +98,7 @@ def _median(values: list[float]) -> float | None:
 
 def _inputs(inputs_json: str | None, extra: dict[str, Any]) -> tuple[str | None, str | None]:
     """The run's input spec (``x: [1, 3, 640, 640] float32; ...``) and its ``--input-data`` sha256:
-    the inputs stored with the run, else (runs stored before schema version 5) the model record
+    the inputs stored with the run, else (runs stored before schema version 6) the model record
     stored with it (model files and factories; None for the zoo)."""
     src = extra.get("model_source") or {}
     chosen = json.loads(inputs_json) if inputs_json else src.get("chosen")
@@ -119,13 +120,13 @@ def _inputs(inputs_json: str | None, extra: dict[str, Any]) -> tuple[str | None,
     return None, None
 
 
-def _open(db: str | os.PathLike | Store | None) -> tuple[Store, bool]:
+def _open(db: str | os.PathLike | StoreLocation | Store | None) -> tuple[Store, bool]:
     if isinstance(db, Store):
         return db, False
     return Store(db, readonly=True), True
 
 
-def load(db: str | os.PathLike | Store | None = None):
+def load(db: str | os.PathLike | StoreLocation | Store | None = None):
     """One row per run (see ``RUN_COLUMNS``): statistics, provenance, device fields flattened.
 
     ``load_ms`` / ``first_inference_ms`` are medians over the run's (re)loads.
@@ -183,7 +184,7 @@ def load(db: str | os.PathLike | Store | None = None):
     return df
 
 
-def load_samples(db: str | os.PathLike | Store | None = None, *, run_ids: list[int] | None = None):
+def load_samples(db: str | os.PathLike | StoreLocation | Store | None = None, *, run_ids: list[int] | None = None):
     """Every raw sample: ``run_id, model, device, target (stored label), protocol, round, index, latency_ms``."""
     import pandas as pd
 
@@ -191,7 +192,7 @@ def load_samples(db: str | os.PathLike | Store | None = None, *, run_ids: list[i
     try:
         sql = (
             "SELECT x.run_id, r.model, r.device, r.target_label AS target, r.protocol, x.round, "
-            "x.idx AS 'index', x.latency_ms "
+            'x.idx AS "index", x.latency_ms '
             "FROM samples x JOIN runs r ON r.id = x.run_id"
         )
         args: tuple = ()
@@ -226,7 +227,9 @@ def render(df, fmt: str) -> bytes:
     return buf.getvalue()
 
 
-def export(db: str | os.PathLike | None, out: str | os.PathLike, fmt: str, *, samples: bool = False) -> Path:
+def export(
+    db: str | os.PathLike | StoreLocation | None, out: str | os.PathLike, fmt: str, *, samples: bool = False
+) -> Path:
     """Write the runs table (or, with ``samples``, every raw sample) to ``out`` atomically."""
     df = load_samples(db) if samples else load(db)
     out = Path(out)

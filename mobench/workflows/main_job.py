@@ -16,6 +16,7 @@ and the job goes on.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,8 @@ from ..core.progress import Reporter, reporter_or_null
 from ..devices import device_class
 from ..exporters import ExportConfig
 from ..models import model_info, resolve_models
-from ..results import Store, load_samples
+from ..results import Store, StoreLocation, load_samples, locate
+from ..results.location import ENV_VAR
 from ..studies import stored_study_sections
 from .schedule import check_schedule
 from .sweep import run_sweep
@@ -53,7 +55,7 @@ HEADLINE_STAT = {"robust": "robust", "min": "min", "median": "median", "trimmed_
 @dataclass
 class MainJobResult:
     out: Path
-    db: Path
+    db: StoreLocation
     report: Path | None
     plots: dict[str, list[Path]]
     skipped_plots: dict[str, str]
@@ -105,9 +107,13 @@ def run_main_job(
     device_options: dict[str, Any] | None = None,
     schedule: str = "interleaved",
     recipe: str | None = None,
+    db: str | None = None,
     precision: dict[str, Any] | None = None,
 ) -> MainJobResult:
     """Run the main job; see the module docstring. Raises only for bad input.
+
+    ``db`` is the results store (a path or a database URL); default ``$MOBENCH_DB``, else
+    ``OUT/mobench.sqlite``.
 
     ``recipe`` picks the export recipe of the device's format (default: the format's
     default); the analysis then covers that device's runs of that recipe only.
@@ -129,7 +135,7 @@ def run_main_job(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create output folder {out}: {exc.strerror or exc}") from exc
-    db = out / "mobench.sqlite"
+    store = locate(db if db is not None else os.environ.get(ENV_VAR) or out / "mobench.sqlite")
     seconds: dict[str, float] = {}
     opts = {**({"threads": threads} if threads else {}), **(device_options or {})}
     ec = ExportConfig(out_dir=out / "exports", input_kind=config.input_kind, recipe=recipe)
@@ -145,7 +151,7 @@ def run_main_job(
         names,
         device,
         config,
-        db=db,
+        db=store,
         export_config=ec,
         force=force,
         device_options=opts,
@@ -161,7 +167,7 @@ def run_main_job(
     seconds["metrics"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    runs = load_runs(db)
+    runs = load_runs(store)
     # this job's runs only: the same folder may hold runs of other presets or protocols
     runs = runs[
         (runs["device"] == device)
@@ -182,7 +188,7 @@ def run_main_job(
     seconds["analysis"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    samples = load_samples(db)
+    samples = load_samples(store)
     samples = samples[samples["run_id"].isin(runs["run_id"])]
     plots, skipped = _plots_with_progress(PlotData(result, runs, samples), out / "plots", progress)
     seconds["plots"] = time.perf_counter() - t0
@@ -193,15 +199,15 @@ def run_main_job(
         f"mobench run: preset {preset or '-'}, {len(names)} models, device {device} ({run_recipe}), "
         f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed."
     )
-    with Store(db) as store:  # profiles and latency studies kept in the same store get their sections
-        extra = stored_sections(store) + stored_study_sections(store)
+    with Store(store) as st:  # profiles and latency studies kept in the same store get their sections
+        extra = stored_sections(st) + stored_study_sections(st)
     report = write_report(
         out / "report.html", result, runs, plots, title="mobench report", summary=summary, extra_sections=extra
     )
     seconds["report"] = time.perf_counter() - t0
     return MainJobResult(
         out=out,
-        db=db,
+        db=store,
         report=report,
         plots=plots,
         skipped_plots=skipped,

@@ -29,7 +29,7 @@ from ..core.records import FailureStage, RunRecord
 from ..core.util import host_provenance, sha256_path
 from ..devices import LocalDevice, device_class, export_options, get_device
 from ..devices.base import TimingSession
-from ..exporters import ExportConfig, export, find_artifact
+from ..exporters import ExportConfig, find_or_export
 from ..exporters.config import DEFAULT_RESOLUTION
 from ..exporters.model_file import as_artifact
 from ..exporters.pipeline import check_inputs
@@ -89,15 +89,13 @@ def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=
         ec = dataclasses.replace(ec, resolution=lookup(model).input_size)  # the size its factory declared
     fmt = device.artifact_format
     fix = f"re-export it: mobench export --model {model} --format {fmt} --force"
-    art = None if getattr(ec, "force", False) else find_artifact(model, fmt, ec)
-    if art is None:
-        try:
-            art = export(model, fmt, ec, progress=step)
-        except ArtifactExistsError as exc:
-            # find_artifact refused the file that is there: it no longer matches its manifest
-            raise ArtifactIntegrityError(
-                f"the {fmt} export of {model} on disk does not match its manifest (corrupt or changed); {fix}"
-            ) from exc
+    try:
+        art = find_or_export(model, fmt, ec, progress=step)  # one export however many processes ask at once
+    except ArtifactExistsError as exc:
+        # the file in place is not the artifact its manifest describes
+        raise ArtifactIntegrityError(
+            f"the {fmt} export of {model} on disk does not match its manifest (corrupt or changed); {fix}"
+        ) from exc
     want = (art.manifest or {}).get("sha256")
     if not os.path.exists(art.path):
         raise ArtifactIntegrityError(f"artifact {art.path} of {model} is missing; {fix}")
