@@ -13,6 +13,8 @@ from .options import (
     DeviceOptions,
     DeviceOptionsDep,
     InferencesOption,
+    InputDataOption,
+    InputOption,
     ModelsOption,
     PresetOption,
     ProtocolOption,
@@ -48,12 +50,18 @@ Examples:
   mobench bench -m s0 --device executorch --recipe int8      (ExecuTorch XNNPACK, PT2E int8)
 
   mobench bench -m s0 --device cpu --recipe int8             (ONNX Runtime, static QDQ int8)
+
+  mobench bench -m det.onnx --input x=1x3x640x640              (a detector with free height and width)
+
+  mobench bench -m vad.onnx --input-data vad_inputs.npz        (several inputs, values from a file)
 """
 
 
 def bench(
     model: ModelsOption = None,
     preset: PresetOption = None,
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     device: DeviceNameOption = "cpu",
     device_options: DeviceOptionsDep = DeviceOptions(),
     protocol_name: ProtocolOption = "modelbench",
@@ -113,7 +121,9 @@ def bench(
         time_budget_s=time_budget,
         min_inferences=min_inferences,
     )
-    names = resolve_models(model, preset)
+    from .options import apply_inputs
+
+    names = apply_inputs(resolve_models(model, preset), inputs, input_data)
     options = device_options.for_device(device)
     export_config = None
     chosen = check_device_recipe(device, recipe)
@@ -155,6 +165,9 @@ def bench(
             f"[yellow]note:[/] the 1-minute load average reached {busy[0]:.1f} on {busy[1]} cores while "
             "timing: other processes shared the CPU, so expect noisy figures (compare mins and CIs)."
         )
+    from .options import say_input_notes
+
+    say_input_notes(names, console)
     if as_json:
         typer.echo(dumps(rows, indent=1))
     if bad:

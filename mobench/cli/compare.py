@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .options import DEVICE_HELP, DeviceOptions, DeviceOptionsDep
+from .options import DEVICE_HELP, DeviceOptions, DeviceOptionsDep, InputDataOption, InputOption
 
 HELP = """Is A faster than B? Times both in interleaved ABAB rounds and reports the ratio A/B with a bootstrap CI.
 
@@ -22,6 +22,8 @@ Examples:
   mobench compare s0@cpu s0@torch --json                  (runtimes: ONNX Runtime vs eager torch)
 
   mobench compare s1:fp16@coreml s1@coreml                (recipes, on a Mac)
+
+  mobench compare old.onnx new.onnx --input x=1x3x640x640   (a regression check for your CI)
 """
 
 
@@ -32,6 +34,8 @@ def compare(
         None, "--device", "-d", help="Device of a side without @DEVICE (default cpu). " + DEVICE_HELP
     ),
     device_options: DeviceOptionsDep = DeviceOptions(),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     rounds: int | None = typer.Option(None, "--rounds", help="Most round pairs (default 60)."),
     inferences: int | None = typer.Option(None, "--inferences", help="Timed inferences per round (default 10)."),
     time_budget: float | None = typer.Option(
@@ -50,8 +54,16 @@ def compare(
     }
     config = COMPARE_CONFIG.with_(**overrides)
     console = Console(stderr=True)
+    from ..core.inputs import InputChoice
+
+    choice = InputChoice.parse(inputs, input_data)
     opts = device_options.for_devices([side_device(s, device or "cpu") for s in (a, b)])
-    res = run_compare(a, b, device=device, config=config, db=db, device_options=opts, progress=RichReporter(console))
+    res = run_compare(
+        a, b, device=device, config=config, db=db, device_options=opts, progress=RichReporter(console), inputs=choice
+    )
+    from .options import say_input_notes
+
+    say_input_notes([res.a.model, res.b.model], console)
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=1))
         return

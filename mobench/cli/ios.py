@@ -13,6 +13,8 @@ from ..exporters.config import format_recipes
 from .options import (
     DbOption,
     InferencesOption,
+    InputDataOption,
+    InputOption,
     ModelsOption,
     PresetOption,
     ProtocolOption,
@@ -87,6 +89,8 @@ def _build_plan(
     console,
     thermal_wait: float | None = None,
     recipe: str | None = None,
+    inputs: list[str] | None = None,
+    input_data: Path | None = None,
 ):
     from ..devices.remote.plan import build_plan, parse_compute_units
     from ..models import resolve_models
@@ -98,7 +102,9 @@ def _build_plan(
 
         ExportConfig(recipe=recipe).validate()
         check_recipe("coreml", recipe)
-    names = resolve_models(models, preset)
+    from .options import apply_inputs
+
+    names = apply_inputs(resolve_models(models, preset), inputs, input_data)
     with progress_bar(console, transient=True) as bar:
         task = bar.add_task("export", total=len(names))
 
@@ -203,10 +209,25 @@ def plan_cmd(
         "-r",
         help=f"Core ML recipe of the models: {', '.join(format_recipes('coreml'))} (the first is the default; recorded in the plan).",
     ),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
 ) -> None:
     console = _console()
     cfg = _config(protocol_name, rounds, inferences, warmup, trim, reload_per_round)
-    result = _build_plan(model, preset, compute_units, cfg, out, with_onnx, force, console, thermal_wait, recipe=recipe)
+    result = _build_plan(
+        model,
+        preset,
+        compute_units,
+        cfg,
+        out,
+        with_onnx,
+        force,
+        console,
+        thermal_wait,
+        recipe=recipe,
+        inputs=inputs,
+        input_data=input_data,
+    )
     p = result.plan
     console.print(
         f"plan {p['plan_id']}: {len(p['runs'])} run(s) of {len({r['model'] for r in p['runs']})} model(s), "

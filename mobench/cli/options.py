@@ -158,3 +158,35 @@ def device_options_dependency(
 #: ``device_options: DeviceOptionsDep`` adds ``--device-option/-O`` and ``--threads`` to a command
 #: (typer-injector, as pymobiledevice3's ``ServiceProviderDep``) and hands it a :class:`DeviceOptions`.
 DeviceOptionsDep = Annotated[DeviceOptions, Depends(device_options_dependency)]
+
+
+# --input / --input-data: one pair for every command that times, counts, plans or exports a model
+INPUT_HELP = (
+    "Fix a model input's dims (repeatable): NAME=DIMS, e.g. x=1x3x640x640 (sr=scalar for rank 0). "
+    "Needed for every free dim but a leading batch (set to 1). Model files and factories."
+)
+INPUT_DATA_HELP = (
+    "A .npz file of named arrays fed exactly as given (every model input, its dtype; shapes checked). "
+    "Its sha256 is stored with the run."
+)
+InputOption = Annotated[list[str] | None, typer.Option("--input", "-i", help=INPUT_HELP, metavar="NAME=DIMS")]
+InputDataOption = Annotated[Path | None, typer.Option("--input-data", help=INPUT_DATA_HELP, metavar="FILE.npz")]
+
+
+def apply_inputs(names: list[str], inputs: list[str] | None, input_data: Path | None) -> list[str]:
+    """The measured names of ``names`` with the chosen inputs (one-line UsageError for bad input)."""
+    from ..core.inputs import InputChoice
+    from ..models.chosen_inputs import choose_all
+
+    return choose_all(names, InputChoice.parse(inputs, input_data))[0]
+
+
+def say_input_notes(names: list[str], console=None) -> None:
+    """Print what a rule fixed in the inputs of ``names`` (a free batch set to 1), after the command's output."""
+    from ..models.chosen_inputs import input_notes
+
+    for note in input_notes(names):
+        if console is not None:
+            console.print(f"note: {note}", markup=False, highlight=False)
+        else:
+            typer.echo(f"note: {note}", err=True)

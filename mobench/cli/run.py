@@ -8,7 +8,7 @@ import typer
 
 from ..core.util import fmt_number
 from ..exporters.config import recipes_help
-from .options import DEVICE_HELP, PROTOCOL_HELP, DeviceOptions, DeviceOptionsDep
+from .options import DEVICE_HELP, PROTOCOL_HELP, DeviceOptions, DeviceOptionsDep, InputDataOption, InputOption
 
 HELP = """The main job: every step on this machine, end to end, into one folder.
 
@@ -44,6 +44,8 @@ def run(
         None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."
     ),
     protocol_name: str | None = typer.Option(None, "--protocol", "-p", help=PROTOCOL_HELP + " Default: from --preset."),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     devices: list[str] | None = typer.Option(
         None,
         "--device",
@@ -79,6 +81,16 @@ def run(
     if not console.is_terminal:
         console = Console(width=150)
     from .bench import check_device_recipe
+
+    if model or inputs or input_data:  # --input applies to the models given with --model
+        from ..models import resolve_models
+        from .options import apply_inputs
+
+        model = apply_inputs(resolve_models(model or []), inputs, input_data) if model else model
+        if not model:
+            from ..core.errors import UsageError
+
+            raise UsageError("--input / --input-data apply to the models given with --model (files and factories)")
 
     axis = [(d, r) for d in (devices or ["cpu"]) for r in (recipes or [None])]
     for d, r in axis:  # bad names fail before anything runs

@@ -64,6 +64,7 @@ class RunRecord:
     rounds_info: list[dict[str, Any]] = field(default_factory=list)  # per round: thermal state, low power ...
     extra: dict[str, Any] = field(default_factory=dict)  # free-form provenance (e.g. a phone report's ids)
     target: dict[str, Any] = field(default_factory=dict)  # mobench.core.target.Target.to_dict()
+    inputs: dict[str, Any] = field(default_factory=dict)  # mobench.core.inputs.Inputs.to_dict() of what was fed
     uuid: str | None = None  # stable run identity across stores; the store fills it
     created: str | None = None  # ISO 8601 UTC; the store fills it if empty
     # -- how the run was made and kept (set by the sweep and the store) --------------------------

@@ -556,6 +556,36 @@ def _round_info(index: int) -> dict[str, Any]:
     return info
 
 
+def run_inputs(artifact: Any, model: str | None = None):
+    """The :class:`~mobench.core.inputs.Inputs` a run feeds: the resolved inputs of the artifact's
+    manifest (model files, chosen inputs), else its one exported input, else the model's own."""
+    from ..core.inputs import Inputs, spec
+
+    man = getattr(artifact, "manifest", None) or {}
+    if man.get("inputs"):
+        return Inputs.from_dict(man["inputs"])
+    inp = man.get("input") or {}
+    if inp.get("shape") and all(isinstance(x, int) and x > 0 for x in inp["shape"]):
+        return Inputs((spec(inp.get("name") or "x", inp["shape"], inp.get("dtype") or "float32"),))
+    key = model or man.get("model")
+    from ..models.user import is_user_key
+
+    if key and is_user_key(key):
+        from ..models.chosen_inputs import inputs_of
+
+        return inputs_of(key)
+    raise DeviceError("the artifact's manifest has no input shape; re-export it with --force")
+
+
+def input_feed(artifact: Any, config: Any, model: str | None = None) -> dict[str, Any]:
+    """Every input of a run by name, each in its own dtype (see :func:`mobench.core.inputs.feed`)."""
+    from ..core.inputs import feed
+
+    if config.input_kind != "tensor":
+        raise DeviceError(f"this device takes tensor input, not {config.input_kind!r}")
+    return feed(run_inputs(artifact, model), config.seed)
+
+
 def seeded_tensor(shape: list[int] | tuple[int, ...], seed: int, dtype: str = "float32"):
     """The benchmark input: standard-normal values from a seeded generator."""
     import numpy as np

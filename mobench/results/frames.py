@@ -18,6 +18,8 @@ RUN_COLUMNS = [
     "status",
     "error",
     "model",
+    "inputs",
+    "input_data_sha256",
     "device",
     "target",
     "format",
@@ -86,6 +88,30 @@ def _median(values: list[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
+def _inputs(inputs_json: str | None, extra: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The run's input spec (``x: [1, 3, 640, 640] float32; ...``) and its ``--input-data`` sha256:
+    the inputs stored with the run, else (runs stored before schema version 5) the model record
+    stored with it (model files and factories; None for the zoo)."""
+    src = extra.get("model_source") or {}
+    chosen = json.loads(inputs_json) if inputs_json else src.get("chosen")
+    if chosen:
+        from ..core.inputs import Inputs
+
+        inputs = Inputs.from_dict(chosen)
+        return "; ".join(s.describe() for s in inputs.specs), (inputs.data.sha256 if inputs.data else None)
+    if src.get("inputs"):
+        from ..core.errors import UsageError
+        from ..core.inputs import InputSpec, resolve
+
+        specs = [InputSpec.from_dict(s) for s in src["inputs"]]
+        try:
+            specs = list(resolve(str(src.get("label") or ""), specs).specs)
+        except UsageError:
+            pass
+        return "; ".join(s.describe() for s in specs), None
+    return None, None
+
+
 def _open(db: str | os.PathLike | Store | None) -> tuple[Store, bool]:
     if isinstance(db, Store):
         return db, False
@@ -133,6 +159,7 @@ def load(db: str | os.PathLike | Store | None = None):
             rec["device_model"] = info.get("model_identifier")
         for k in _MEMORY_FIELDS:
             rec[k] = mem.get(k)
+        rec["inputs"], rec["input_data_sha256"] = _inputs(d.get("inputs_json"), json.loads(d.get("extra_json") or "{}"))
         out.append(rec)
     labels = unique_labels(
         (r["target_key"] or f"run{r['run_id']}", r["target_label"] or r["device"], r["hardware_id"]) for r in out

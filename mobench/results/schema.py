@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from .legacy import target_of
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _V1 = """
 CREATE TABLE runs (
@@ -272,7 +272,16 @@ def _v5_fold_precision_into_recipe(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE runs DROP COLUMN precision")
 
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
+# Version 6: the inputs a run fed (mobench.core.inputs.Inputs): every input's name, shape and
+# dtype as JSON, the measurement's input label (``x=1x3x640x640``, also the suffix of a chosen-inputs
+# model name) and the sha256 of an --input-data file. Older runs keep NULL: the zoo's default input.
+_V6 = """
+ALTER TABLE runs ADD COLUMN inputs_json TEXT;
+ALTER TABLE runs ADD COLUMN input_label TEXT;
+ALTER TABLE runs ADD COLUMN input_data_sha256 TEXT
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
 MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_backfill,
     5: _v5_fold_precision_into_recipe,

@@ -343,6 +343,10 @@ class Store:
             "n_samples": record.n_samples,
             "schedule": record.schedule,
             "sweep_id": record.sweep_id,
+            # the inputs fed (schema version 5)
+            "inputs_json": _j(record.inputs) if record.inputs else None,
+            "input_label": (record.inputs or {}).get("label") or None,
+            "input_data_sha256": ((record.inputs or {}).get("data") or {}).get("sha256"),
         }
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
@@ -481,6 +485,7 @@ class Store:
                 memory=json.loads(r["memory_json"]),
                 rounds_info=json.loads(r["rounds_info_json"]),
                 extra=json.loads(r["extra_json"]),
+                inputs=json.loads(r["inputs_json"]) if r["inputs_json"] else {},
                 created=r["created"],
                 uuid=r["uuid"],
                 target=self._target(r).to_dict(),

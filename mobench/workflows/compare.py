@@ -25,6 +25,7 @@ out of the interval. The verdict: ``faster`` when the whole CI is below 1,
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +33,14 @@ import numpy as np
 
 from ..core.configs import BenchConfig, config_key
 from ..core.errors import DeviceError, UsageError
+from ..core.inputs import InputChoice
 from ..core.progress import Reporter
 from ..core.statistics import ROBUST_QUANTILE, round_medians
 from ..devices import device_class
 from ..exporters import ExportConfig, check_recipe
 from ..exporters.recipes import RECIPES
 from ..models import model_info, resolve_models
+from ..models.chosen_inputs import choose
 from ..results import Store
 from .sweep import TimedSweep, Unit, make_device, sweep_device_options, time_units
 
@@ -245,16 +248,21 @@ def run_compare(
     store: bool = True,
     exports: Any = None,
     progress: Reporter | None = None,
+    inputs: InputChoice | None = None,
 ) -> CompareResult:
     """Time A and B in ABAB rounds, compare them and store the result (see the module docstring).
 
     Bad input (unknown model, variant or device; a device that cannot run a side;
     a side that fails to export or run) raises before anything is stored.
     ``exports``: the folder of exported artifacts (default: the exporters' default).
+    ``inputs``: ``--input`` / ``--input-data``, applied to both sides (each side is then measured
+    at that shape; see :mod:`mobench.models.chosen_inputs`).
     ``device_options``: each device's options (device name -> options).
     """
     config = config or COMPARE_CONFIG
     sa, sb = parse_side(a, device or "cpu"), parse_side(b, device or "cpu")
+    sa = dataclasses.replace(sa, model=choose(sa.model, inputs))
+    sb = dataclasses.replace(sb, model=choose(sb.model, inputs))
     if sa.label == sb.label:
         raise UsageError(f"{a!r} and {b!r} are the same measurement ({sa.label}); compare two different things")
     opts = device_options or {}

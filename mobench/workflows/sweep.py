@@ -31,6 +31,7 @@ from ..exporters import ExportConfig, export, find_artifact
 from ..exporters.config import DEFAULT_RESOLUTION
 from ..exporters.model_file import as_artifact
 from ..models import resolve_models
+from ..models.chosen_inputs import export_size, inputs_of
 from ..models.user import is_artifact, is_user_key, lookup
 from ..results import Store
 from .model_files import check_device
@@ -228,6 +229,8 @@ def run_sweep(
     for name in names:
         if is_artifact(name):
             check_device(name, dev)  # a model file runs only where its format runs: bad input, before anything
+        elif is_user_key(name) and dev.artifact_format is not None:
+            export_size(name)  # a factory of several or non-square inputs is not exported: bad input, before anything
     units = [Unit(n, n, dev, export_config, config_key(config, **dev.options_key())) for n in names]
     if unfused_names:
         uec = replace(export_config or ExportConfig(input_kind=config.input_kind), reparameterize=False)
@@ -401,6 +404,11 @@ def _store(rec: RunRecord, u: Unit, store: Store | None) -> RunRecord:
     rec.config_key = u.key
     if is_user_key(u.model):
         rec.model_source = lookup(u.model).to_dict()
+        if not rec.inputs:
+            try:
+                rec.inputs = inputs_of(u.model).to_dict()
+            except MobenchError:  # a failed record of a model whose inputs do not resolve
+                pass
     if store is not None:
         rec.run_id = store.add_run(rec, config_key=u.key)
     return rec
