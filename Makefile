@@ -33,8 +33,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
-# The slow suite (whole zoo, quantized recipes over MobileOne, end-to-end runs): CI runs it after
-# `make test`, so main cannot go red in tests nobody runs.
+# The slow suite (whole zoo, quantized recipes over MobileOne, end-to-end runs, full-size studies).
 test-slow: $(STAMP)
 	$(VENV)/bin/python -m pytest -m slow
 

@@ -172,9 +172,11 @@ def _r(x) -> str:
 
 
 def _disagree(rec) -> bool:
-    from mobench.core.statistics import ROUND_DISAGREE, round_spread
+    """The stored flag's rule: the rounds' spread beyond the limit the run's own noise predicts."""
+    from mobench.core.statistics import ROUND_DISAGREE, round_spread, spread_limit
 
-    return round_spread(rec.samples_ms) > ROUND_DISAGREE
+    limit = spread_limit(rec.samples_ms, int((rec.config or {}).get("seed", 0) or 0))
+    return round_spread(rec.samples_ms) > (ROUND_DISAGREE if limit is None else limit)
 
 
 def main() -> int:

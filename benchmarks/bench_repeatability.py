@@ -1,63 +1,161 @@
-"""Repeatability: the same run twice back to back; prints the ratio of medians and the CVs.
+"""Repeatability: the same study twice in two processes, then once beside this project's pytest.
 
-    python benchmarks/bench_repeatability.py                          # mobileone_s0, cpu, modelbench
-    python benchmarks/bench_repeatability.py --protocol paper --device torch
+Each run is ``mobench run`` (``run_main_job``) of ``--preset`` (default paper) in a fresh child
+process, re-timing every model (exports reused from the first run). Printed side by side:
 
-Nothing is stored (a throw-away database); the artifact export is reused.
+* quiet run 2 against quiet run 1: rank agreement (Spearman of the per-model headline
+  latencies), how many models' headlines lie within 5% of their other run (MLPerf Mobile's
+  run-to-run rule) and within 3%;
+* the run beside pytest (``python -m pytest tests/core tests/models``, restarted until the run
+  ends) against quiet run 1: rank agreement and how far rho(latency, MACs) moved;
+* each run's wall time and how many runs met their precision target.
+
+Goals: quiet rank agreement >= 0.99, every model within 5% and >= 90% within 3%; beside pytest
+rank agreement >= 0.97 and rho moves by at most 0.05. The quiet runs mean what they say only
+on an otherwise quiet machine.
+
+    python benchmarks/bench_repeatability.py                                 # paper preset
+    python benchmarks/bench_repeatability.py -m mobileone_s0 -m mobilenet_v3_small -m resnet18
+    python benchmarks/bench_repeatability.py --preset quick --no-pytest      # development
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
+import time
+from pathlib import Path
+
+GOAL_RANK_QUIET = 0.99
+GOAL_WITHIN_5 = 1.0
+GOAL_WITHIN_3 = 0.90
+GOAL_RANK_PYTEST = 0.97
+GOAL_RHO_SHIFT = 0.05
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="mobileone_s0")
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--protocol", default="modelbench")
-    ap.add_argument("--threads", type=int, default=None)
-    args = ap.parse_args()
+def child(args) -> None:
+    """One study in this process; its figures go to ``--child`` as JSON."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_load_robustness import _figures
 
-    from mobench.core import protocol
-    from mobench.core.statistics import compute_stats
-    from mobench.workflows import run_sweep
+    from mobench.workflows.main_job import run_main_job
 
-    cfg = protocol(args.protocol)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = os.path.join(tmp, "rep.sqlite")
-        runs = []
-        for i in range(2):
-            (rec,) = run_sweep(
-                [args.model], args.device, cfg, db=db, force=True, device_options={"threads": args.threads}
-            )
-            if rec.status != "ok":
-                raise SystemExit(f"run {i + 1} failed: {rec.error}")
-            s = compute_stats(rec.samples_ms, cfg)
-            runs.append(s)
-            print(
-                f"run {i + 1}: n={s['n']} median {s['median_ms']:.3f} ms "
-                f"(95% CI {s['median_ci_low_ms']:.3f}-{s['median_ci_high_ms']:.3f}), min {s['min_ms']:.3f}, "
-                f"headline {s['headline']} {s['headline_ms']:.3f}, CV {100 * s['cv']:.1f}%, "
-                f"outliers {100 * s['outlier_fraction']:.1f}%"
-            )
-    a, b = runs
-    print(
-        f"{args.model} on {args.device}, protocol {cfg.name}: ratio of medians run2/run1 = "
-        f"{b['median_ms'] / a['median_ms']:.3f}; of mins = {b['min_ms'] / a['min_ms']:.3f}; of the headline "
-        f"({a['headline']}) = {b['headline_ms'] / a['headline_ms']:.3f}; CVs {100 * a['cv']:.1f}% / {100 * b['cv']:.1f}%"
+    t0 = time.perf_counter()
+    res = run_main_job(
+        preset=None if args.model else args.preset,
+        models=args.model,
+        out=args.out,
+        device=args.device,
+        force=True,
+        precision=dict(target_ci_pct=args.target_ci),
     )
+    wall = time.perf_counter() - t0
+    rho, lat = _figures(res, args.device)
+    met = sum(1 for r in res.records if r.status == "ok" and r.stopped_by == "precision")
+    Path(args.child).write_text(
+        json.dumps(
+            {
+                "latency": {str(k): float(v) for k, v in lat.items()},
+                "rho": rho,
+                "seconds": wall,
+                "timing_s": res.seconds.get("benchmark"),
+                "met": met,
+                "runs": sum(1 for r in res.records if r.status == "ok"),
+            }
+        )
+    )
+
+
+def _run(args, label: str, fig: Path) -> dict:
+    cmd = [sys.executable, __file__, "--child", str(fig), "--out", str(args.out), "--device", args.device]
+    cmd += [x for m in args.model or [] for x in ("-m", m)] or ["--preset", args.preset]
+    if args.target_ci is not None:
+        cmd += ["--target-ci", str(args.target_ci)]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    d = json.loads(fig.read_text())
+    print(
+        f"{label:13s} {len(d['latency'])} models, {time.perf_counter() - t0:.0f} s (study {d['seconds']:.0f} s, "
+        f"timing {d['timing_s'] or 0:.0f} s); rho(latency, MACs) {d['rho']:.3f}; stopped at the precision target: "
+        f"{d['met']}/{d['runs']}",
+        flush=True,
+    )
+    return d
+
+
+def _beside_pytest():
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/core", "tests/models"]
+    return subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _compare(a: dict, b: dict) -> tuple[float, float, float, list[float]]:
+    from scipy.stats import spearmanr
+
+    common = sorted(set(a["latency"]) & set(b["latency"]))
+    x, y = [a["latency"][m] for m in common], [b["latency"][m] for m in common]
+    ratios = [q / p for p, q in zip(x, y, strict=True)]
+    within5 = sum(abs(r - 1) <= 0.05 for r in ratios) / len(ratios)
+    within3 = sum(abs(r - 1) <= 0.03 for r in ratios) / len(ratios)
+    return float(spearmanr(x, y).statistic), within5, within3, ratios
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", default="paper")
+    ap.add_argument("--model", "-m", action="append", default=None, help="models instead of a preset (repeatable)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--target-ci", type=float, default=None, help="the study's --target-ci (default: the protocol's)")
+    ap.add_argument("--no-pytest", action="store_true", help="skip the run beside pytest")
+    ap.add_argument("--out", type=Path, default=None, help="study folder shared by the runs (default: a temp dir)")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args)
+        return 0
+    args.out = args.out or Path(tempfile.mkdtemp(prefix="mobench-repeat-"))
     try:
         load = os.getloadavg()[0]
-        print(
-            f"1-minute load average now {load:.1f} on {os.cpu_count()} logical cores "
-            "(other processes on the machine widen every figure but the min)"
-        )
     except OSError:
-        pass
+        load = float("nan")
+    print(f"study folder {args.out}; load average now {load:.1f} on {os.cpu_count()} CPUs", flush=True)
+    figs = args.out / "figures"
+    figs.mkdir(parents=True, exist_ok=True)
+    q1 = _run(args, "quiet run 1", figs / "q1.json")
+    q2 = _run(args, "quiet run 2", figs / "q2.json")
+    rank, w5, w3, ratios = _compare(q1, q2)
+    met = rank >= GOAL_RANK_QUIET and w5 >= GOAL_WITHIN_5 and w3 >= GOAL_WITHIN_3
+    print(
+        f"run 2 vs run 1: rank agreement {rank:.3f} (goal >= {GOAL_RANK_QUIET}); within 5%: {w5:.0%} (goal 100%); "
+        f"within 3%: {w3:.0%} (goal >= 90%); ratios {min(ratios):.3f}-{max(ratios):.3f} "
+        f"{'MET' if met else 'MISSED'}"
+    )
+    if not args.no_pytest:
+        proc = _beside_pytest()
+        try:
+            time.sleep(3)
+            pt = _run(args, "beside pytest", figs / "pytest.json")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        rank_p, w5p, _, ratios_p = _compare(q1, pt)
+        shift = abs(pt["rho"] - q1["rho"])
+        ok = rank_p >= GOAL_RANK_PYTEST and shift <= GOAL_RHO_SHIFT
+        met &= ok
+        print(
+            f"beside pytest vs run 1: rank agreement {rank_p:.3f} (goal >= {GOAL_RANK_PYTEST}); rho moved {shift:.3f} "
+            f"(goal <= {GOAL_RHO_SHIFT}); within 5%: {w5p:.0%}; ratios {min(ratios_p):.3f}-{max(ratios_p):.3f} "
+            f"{'MET' if ok else 'MISSED'}"
+        )
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -26,7 +26,15 @@ from .correlation import (
 )
 from .metrics import Metric, metrics_table, parse_metrics
 from .reference import is_reference, published_complexity, reference_latencies
-from .tables import DEFAULT_STAT, available_devices, latency_table, load_runs, resolve_devices, stat_column
+from .tables import (
+    DEFAULT_STAT,
+    available_devices,
+    latency_table,
+    load_runs,
+    precision_table,
+    resolve_devices,
+    stat_column,
+)
 
 COMPLEXITY_SOURCES = ("auto", "paper", "counted")
 REFERENCE_SET = "figure2"  # the paper's Table 1 / Figure 2 correlation set
@@ -44,6 +52,8 @@ class AnalysisResult:
     complexity: Any = None  # counted metrics DataFrame (or None)
     complexity_errors: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: measured target -> model -> headline, ci_half_width (fraction), target_ci_met (``tables.precision_table``)
+    precision: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +67,7 @@ class AnalysisResult:
             "complexity_errors": self.complexity_errors,
             "notes": self.notes,
             "latency_ms": {d: {m: float(v) for m, v in self.latency[d].dropna().items()} for d in self.latency.columns},
+            "precision": {d: p for d, p in self.precision.items() if d in self.devices},
         }
 
     def to_frame(self):
@@ -218,4 +229,5 @@ def analyze(
         complexity=counted,
         complexity_errors=errors,
         notes=notes,
+        precision=precision_table(runs),
     )

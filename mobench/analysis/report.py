@@ -16,7 +16,6 @@ from typing import Any
 from .. import __version__
 from ..core.configs import PROTOCOLS
 from ..core.errors import UsageError
-from ..core.statistics import ROUND_DISAGREE
 from ..core.util import atomic_write_text, fmt_number, host_provenance
 from ..data import CITATION
 from .correlation import TABLE1_TOLERANCE
@@ -245,6 +244,7 @@ def _latencies(result, runs) -> str:
                 _f(d["p90_ms"], 3),
                 _f(d["cv"], 3),
                 _f(d.get("robust_ms"), 3),
+                _precision(d),
                 _spread(d),
                 _e(d.get("schedule") or "-"),
                 _f(d.get("load_ms"), 1),
@@ -267,6 +267,7 @@ def _latencies(result, runs) -> str:
             "p90 (ms)",
             "CV",
             "robust (ms)",
+            "headline 95% CI",
             "rounds spread",
             "schedule",
             "load (ms)",
@@ -281,9 +282,18 @@ def _latencies(result, runs) -> str:
         if not split.empty:
             table += (
                 f"<p class='warn'>{len(split)} of {len(latest)} runs have rounds that disagree (upper "
-                f"quartile of the round medians more than {ROUND_DISAGREE:.0%} above the lower one; flagged "
-                f"in 'rounds spread'): {_e(', '.join(split['model']))}. The machine changed while they "
-                "were timed; robust = lower quartile of the round medians is the figure to trust.</p>"
+                "quartile of the round medians further above the lower one than the run's own within-round "
+                f"noise predicts; flagged in 'rounds spread'): {_e(', '.join(split['model']))}. The machine "
+                "changed while they were timed; robust = lower quartile of the round medians is the figure "
+                "to trust.</p>"
+            )
+    if "target_ci_met" in latest:
+        missed = latest[latest["target_ci_met"].fillna(1).astype(float) == 0]
+        if not missed.empty:
+            table += (
+                f"<p class='warn'>{len(missed)} of {len(latest)} runs reached their maximum timing time "
+                f"without their precision target (marked in 'headline 95% CI'): {_e(', '.join(missed['model']))}."
+                "</p>"
             )
     noisy = latest[latest["cv"] > NOISY_CV] if "cv" in latest else latest.iloc[0:0]
     if not noisy.empty:
@@ -301,8 +311,31 @@ def _latencies(result, runs) -> str:
     return table
 
 
+def _precision(d: dict) -> str:
+    """The headline's 95% CI half-width, and whether the run met its precision target."""
+    v = d.get("ci_half_width")
+    if v is None or v != v:
+        return "-"
+    met, target = d.get("target_ci_met"), d.get("target_ci")
+    txt = f"&plusmn;{v:.1%}"
+    if target is not None and target == target:
+        txt += f" (target &plusmn;{target:.0%}: {'met' if met else '&#9888; missed, hit the maximum time'})"
+    return txt
+
+
+def _host_checks(runs) -> str:
+    """The host check stored with each sweep of the runs shown (one line per distinct check)."""
+    if runs is None or runs.empty or "host_check" not in runs:
+        return ""
+    lines = [x for x in runs["host_check"].dropna().unique() if x]
+    if not lines:
+        return "<p>No host check stored with these runs (timed before mobench checked the host).</p>"
+    items = "".join(f"<li>{_e(x)}</li>" for x in lines)
+    return f"<p>Host check before timing (mobench doctor; one line per distinct result):</p><ul>{items}</ul>"
+
+
 def _spread(d: dict) -> str:
-    """The rounds' spread, with a flag when they disagree (``core.statistics.ROUND_DISAGREE``)."""
+    """The rounds' spread, with a flag when they disagree (beyond the run's own ``round_spread_limit``)."""
     v = d.get("round_spread")
     if v is None or v != v:
         return "-"
@@ -387,6 +420,7 @@ def render_report(
         f"<p>{_e(summary)}</p>" if summary else "",
         "<h2>Environment</h2>",
         _environment(runs),
+        _host_checks(runs),
         "<h2>Protocol</h2>",
         _protocols(runs),
         "<h2>Correlation of latency with cost metrics</h2>",

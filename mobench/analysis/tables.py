@@ -11,12 +11,12 @@ is shown (:func:`device_label`).
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 from ..core.configs import STATISTICS
 from ..core.errors import StoreError, UsageError
 from ..models import canonical_alias, model_info
-from ..results import load
+from ..results import load, locate
 from .reference import REFERENCE_DEVICES, is_reference, reference_latencies
 
 # CLI name -> store column of the per-run statistic used as "the" latency.
@@ -100,7 +100,7 @@ def load_runs(db=None):
     A run stored under a model's former name (a registered alias) reads as its current name,
     so it meets the model's metrics and its newer runs.
     """
-    if db is not None and not Path(db).exists():
+    if db is not None and not locate(db).exists():
         raise StoreError(f"no results store at {db}; run `mobench run` or `mobench bench` first, or pass --db PATH")
 
     runs = load(db)
@@ -149,6 +149,25 @@ def measured_latency_table(runs, stat: str = DEFAULT_STAT):
     if latest.empty:
         return pd.DataFrame()
     return latest.pivot(index="model", columns=_target_col(latest), values=col)
+
+
+def precision_table(runs) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per measured target and model (the newest deployed run): the headline statistic's name, the
+    half-width of its 95% CI as a fraction, and whether the run met its precision target (None: no target)."""
+    if runs is None or runs.empty or "ci_half_width" not in runs:
+        return {}
+    deployed, _ = split_fused(runs)
+    latest = latest_per_model(deployed)
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    tc = _target_col(latest) if not latest.empty else "target"
+    for _, r in latest.iterrows():
+        hw, met = r.get("ci_half_width"), r.get("target_ci_met")
+        out.setdefault(str(r[tc]), {})[str(r["model"])] = {
+            "headline": r.get("headline"),
+            "ci_half_width": None if hw is None or hw != hw else float(hw),
+            "target_ci_met": None if met is None or met != met else bool(met),
+        }
+    return out
 
 
 def latency_table(devices: list[str], runs=None, stat: str = DEFAULT_STAT):

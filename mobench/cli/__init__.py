@@ -44,6 +44,7 @@ _COMMAND_MODULES = [
     "bench",
     "compare",
     "devices",
+    "doctor",
     "results",
     "analyze",
     "ios",

@@ -53,10 +53,10 @@ Examples:
 _DEVICE_HELP = ANALYSIS_DEVICE_HELP
 
 
-def _default_db(db: Path | None) -> Path:
-    from ..results import default_db_path
+def _default_db(db: str | None):
+    from ..results import locate
 
-    return Path(db) if db is not None else Path(default_db_path())
+    return locate(db)
 
 
 def _analysis(device, metric, db, stat, complexity, model, preset, n_boot, progress=True):
@@ -163,7 +163,7 @@ def plot_cmd(
     kinds = parse_kinds(kind)
     result, runs, dbp = _analysis(device, metric, db, stat, "auto", None, None, 2000)
     samples = load_samples(dbp) if runs is not None and not runs.empty else None
-    out = out or dbp.parent / "plots"
+    out = out or dbp.folder / "plots"
     written, skipped = make_plots(PlotData(result, runs, samples), out, kinds)
     for paths in written.values():
         typer.echo(f"wrote {', '.join(str(p) for p in paths)}")
@@ -192,7 +192,7 @@ def report_cmd(
 
     result, runs, dbp = _analysis(device, metric, db, stat, "auto", None, None, 2000)
     samples = load_samples(dbp) if runs is not None and not runs.empty else None
-    out = out or dbp.parent
+    out = out or dbp.folder
     written, skipped = make_plots(PlotData(result, runs, samples), out / "plots")
     path = write_report(
         out / "report.html", result, runs, written, title="mobench report", extra_sections=_stored_sections(dbp)
@@ -202,7 +202,7 @@ def report_cmd(
         typer.echo(f"skipped plot {k}: {why}", err=True)
 
 
-def _stored_sections(dbp: Path) -> list[str]:
+def _stored_sections(dbp) -> list[str]:
     """The profiles and latency studies kept in the store, as report sections."""
     if not dbp.exists():
         return []

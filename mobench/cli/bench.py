@@ -13,10 +13,15 @@ from .options import (
     DeviceOptions,
     DeviceOptionsDep,
     InferencesOption,
+    InputDataOption,
+    InputOption,
+    MaxTimeOption,
+    MinTimeOption,
     ModelsOption,
     PresetOption,
     ProtocolOption,
     RoundsOption,
+    TargetCiOption,
     TrimOption,
     WarmupOption,
 )
@@ -48,12 +53,18 @@ Examples:
   mobench bench -m s0 --device executorch --recipe int8      (ExecuTorch XNNPACK, PT2E int8)
 
   mobench bench -m s0 --device cpu --recipe int8             (ONNX Runtime, static QDQ int8)
+
+  mobench bench -m det.onnx --input x=1x3x640x640              (a detector with free height and width)
+
+  mobench bench -m vad.onnx --input-data vad_inputs.npz        (several inputs, values from a file)
 """
 
 
 def bench(
     model: ModelsOption = None,
     preset: PresetOption = None,
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     device: DeviceNameOption = "cpu",
     device_options: DeviceOptionsDep = DeviceOptions(),
     protocol_name: ProtocolOption = "modelbench",
@@ -79,6 +90,9 @@ def bench(
     min_inferences: int | None = typer.Option(
         None, "--min-inferences", help="Samples to collect before a time budget may stop the run."
     ),
+    target_ci: TargetCiOption = None,
+    min_time: MinTimeOption = None,
+    max_time: MaxTimeOption = None,
     schedule: str = typer.Option(
         "interleaved",
         "--schedule",
@@ -95,7 +109,7 @@ def bench(
     from ..core.configs import customize, protocol
     from ..core.errors import DeviceError, UsageError
     from ..models import resolve_models
-    from ..results import Store, default_db_path
+    from ..results import Store, locate
     from ..workflows import run_sweep
     from ..workflows.schedule import check_schedule
     from .progress import RichReporter
@@ -110,10 +124,14 @@ def bench(
         inferences=inferences,
         warmup=warmup,
         trim=trim,
-        time_budget_s=time_budget,
+        time_budget_s=max_time if max_time is not None else time_budget,
         min_inferences=min_inferences,
+        target_ci_pct=target_ci,
+        min_time_s=min_time,
     )
-    names = resolve_models(model, preset)
+    from .options import apply_inputs
+
+    names = apply_inputs(resolve_models(model, preset), inputs, input_data)
     options = device_options.for_device(device)
     export_config = None
     chosen = check_device_recipe(device, recipe)
@@ -142,7 +160,7 @@ def bench(
     with Store(db, readonly=True) as store:  # the statistics add_run computed and stored with each run
         rows = [record_row(rec, store.get_stats(rec.run_id) if rec.run_id else None) for rec in records]
     where = ", ".join(dict.fromkeys(str(r.target["label"]) for r in records if r.target.get("label"))) or device
-    title = f"{where} - protocol {config.name} - {len(records)} run(s) stored in {db or default_db_path()}"
+    title = f"{where} - protocol {config.name} - {len(records)} run(s) stored in {locate(db)}"
     console.print(runs_table(rows, title=title))
     from .tables import disagree_note
 
@@ -155,6 +173,9 @@ def bench(
             f"[yellow]note:[/] the 1-minute load average reached {busy[0]:.1f} on {busy[1]} cores while "
             "timing: other processes shared the CPU, so expect noisy figures (compare mins and CIs)."
         )
+    from .options import say_input_notes
+
+    say_input_notes(names, console)
     if as_json:
         typer.echo(dumps(rows, indent=1))
     if bad:

@@ -8,7 +8,7 @@ import typer
 
 from ..core.jsonout import dumps
 from ..exporters.config import FORMATS, export_format, format_options_help, formats_help, recipes_help
-from .options import ModelsOption, PresetOption
+from .options import InputDataOption, InputOption, ModelsOption, PresetOption
 
 HELP = """Export models to the registered formats ({formats}), checked and described by a manifest.
 
@@ -30,12 +30,35 @@ Examples:
 
   mobench export --model s0 --format executorch --recipe int8  # XNNPACK, PT2E int8
 
-  mobench export --model s0 --format coreml --input image --format-option target=iOS17
+  mobench export --model s0 --format coreml --input-kind image --format-option target=iOS17
 
   mobench export --model s0 --format executorch --format-option delegate=coreml
 
+  mobench export --model net.py:build --format onnx --input x=1x3x320x320   (a factory at another size)
+
   mobench export --preset paper --format onnx --out /tmp/exports --force
 """.replace("{formats}", "; ".join(f"{f}: {export_format(f).description}" for f in FORMATS.names()))
+
+
+def _is_user_key(name: str) -> bool:
+    from ..models.user import is_user_key
+
+    return is_user_key(name)
+
+
+def _factory_resolution(names: list[str], resolution: int) -> int:
+    """The export resolution of factories with chosen inputs: S of their one square 1x3xSxS input, the same
+    S for all (a factory of other inputs is exported with its own inputs, whatever the resolution)."""
+    from ..core.errors import UsageError
+    from ..models.chosen_inputs import export_inputs, export_size
+    from ..models.user import is_user_key, lookup
+
+    sizes = {
+        export_size(n) for n in names if is_user_key(n) and lookup(n).kind == "factory" and export_inputs(n) is None
+    }
+    if len(sizes) > 1:
+        raise UsageError(f"--input gives these factories different sizes ({sorted(sizes)}); export them separately")
+    return sizes.pop() if sizes else resolution
 
 
 def register(app: typer.Typer) -> None:
@@ -57,9 +80,11 @@ def export_cmd(
         "--calibration-dir",
         help="A folder of images to calibrate static quantization on (default: seeded synthetic inputs).",
     ),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     input_kind: str = typer.Option(
         "tensor",
-        "--input",
+        "--input-kind",
         help="tensor: float NCHW input, feed normalized data; image: RGB image input (Core ML ImageType; ONNX float 0..255) with ImageNet normalization inside the model.",
     ),
     resolution: int = typer.Option(224, "--resolution", help="Input height and width in pixels."),
@@ -84,7 +109,7 @@ def export_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from ..core.errors import ExportError
+    from ..core.errors import ExportError, UsageError
     from ..exporters import (
         ExportConfig,
         check_recipe,
@@ -96,9 +121,20 @@ def export_cmd(
     from ..exporters.config import parse_format_options
     from ..exporters.manifest import manifest_recipe
     from ..models import resolve_models
+    from .options import apply_inputs
     from .progress import RichReporter
 
+    kinds = [v for v in inputs or [] if "=" not in v]  # the former --input tensor|image
+    if len(kinds) > 1 or (kinds and input_kind != "tensor" and kinds[0] != input_kind):
+        raise UsageError(f"--input-kind is given more than once ({', '.join(kinds)})")
+    input_kind = kinds[0] if kinds else input_kind
+    dims = [v for v in inputs or [] if "=" in v]
     names = resolve_models(model, preset)
+    if dims or input_data is not None:
+        names = apply_inputs(names, dims, input_data)
+        resolution = _factory_resolution(names, resolution)
+    elif resolution == 224 and names and all(_is_user_key(n) for n in names):
+        resolution = _factory_resolution(names, resolution)  # the size the factories declare, as bench exports them
     formats = expand_formats(fmt)
     if recipe is not None and fmt == "all":  # 'all' means every format that has this recipe
         formats = [f for f in formats if recipe in format_recipes(f)] or formats

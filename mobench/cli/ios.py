@@ -13,6 +13,8 @@ from ..exporters.config import format_recipes
 from .options import (
     DbOption,
     InferencesOption,
+    InputDataOption,
+    InputOption,
     ModelsOption,
     PresetOption,
     ProtocolOption,
@@ -87,6 +89,8 @@ def _build_plan(
     console,
     thermal_wait: float | None = None,
     recipe: str | None = None,
+    inputs: list[str] | None = None,
+    input_data: Path | None = None,
 ):
     from ..workflows.ios_run import make_ios_plan
     from .progress import progress_bar
@@ -107,6 +111,8 @@ def _build_plan(
             force=force,
             thermal_wait=thermal_wait,
             recipe=recipe,
+            inputs=inputs,
+            input_data=input_data,
             on_export=on_model,
         )
     for model, err in result.skipped.items():
@@ -196,10 +202,25 @@ def plan_cmd(
         "-r",
         help=f"Core ML recipe of the models: {', '.join(format_recipes('coreml'))} (the first is the default; recorded in the plan).",
     ),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
 ) -> None:
     console = _console()
     cfg = _config(protocol_name, rounds, inferences, warmup, trim, reload_per_round)
-    result = _build_plan(model, preset, compute_units, cfg, out, with_onnx, force, console, thermal_wait, recipe=recipe)
+    result = _build_plan(
+        model,
+        preset,
+        compute_units,
+        cfg,
+        out,
+        with_onnx,
+        force,
+        console,
+        thermal_wait,
+        recipe=recipe,
+        inputs=inputs,
+        input_data=input_data,
+    )
     p = result.plan
     console.print(
         f"plan {p['plan_id']}: {len(p['runs'])} run(s) of {len({r['model'] for r in p['runs']})} model(s), "
@@ -278,6 +299,8 @@ def run_cmd(
         "--force",
         help="Time again runs the store already holds (same model, artifact, protocol, compute units).",
     ),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
 ) -> None:
     from ..workflows.ios_run import IosRunConfig, run_ios
     from .progress import progress_bar
@@ -302,6 +325,8 @@ def run_cmd(
         poll=poll,
         db=db,
         force=force,
+        inputs=tuple(inputs or ()),
+        input_data=input_data,
     )
     with progress_bar(console, transient=True) as bar:
         task = bar.add_task("export", total=None)
@@ -329,8 +354,8 @@ def run_cmd(
     result = res.session
     ingest = result.ingest
     assert ingest is not None  # run_session stores the report unless told not to
-    from ..core.util import default_results_dir
     from ..devices.iphone.constants import IPHONE
+    from ..results import locate
 
     engine = result.report.get("engine") or IPHONE.default_engine
     _print_runs(
@@ -346,7 +371,7 @@ def run_cmd(
     )
     s = ingest.summary()
     console.print(
-        f"stored {s['stored']} run(s) ({s['duplicates']} already stored) in {db or default_results_dir() / 'mobench.sqlite'}; "
+        f"stored {s['stored']} run(s) ({s['duplicates']} already stored) in {locate(db)}; "
         f"report kept at {result.report_path}"
     )
     if all(r.status != "ok" for r in ingest.records):
@@ -442,6 +467,10 @@ def serve_cmd(
                 done.set()
         elif kind in ("rejected", "error"):
             console.print(f"[red]{kind}[/] {data.get('error')}")
+        elif kind == "dropped":
+            console.print(
+                f"[yellow]dropped[/] client {data.get('client')} disconnected mid-request ({data.get('error')})"
+            )
 
     server = make_server(plan, host=host, port=port, token=token, db=db, on_event=on_event)
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -7,6 +7,7 @@ import dataclasses
 import typer
 
 from ..core.jsonout import dumps
+from .options import InputDataOption, InputOption
 
 models_app = typer.Typer(
     help="List the model zoo (params and MACs of the deployed, fused form at 224x224) or show one model.",
@@ -129,17 +130,24 @@ def list_cmd(
 
 @models_app.command("show")
 def show_cmd(
-    name: str = typer.Argument(..., help="Model name or alias, e.g. s0, mobileone_s0, timm:resnet18."),
+    name: str = typer.Argument(..., help="Model name or alias, e.g. s0, mobileone_s0, timm:resnet18, m.onnx."),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     counts: bool = typer.Option(True, "--counts/--no-counts", help="Include params and MACs."),
 ) -> None:
-    """Show one model's registry entry and configuration."""
+    """Show one model's registry entry, its inputs and configuration; params and MACs at the chosen inputs."""
     from rich.console import Console
     from rich.pretty import Pretty
     from rich.table import Table
 
-    from ..models import model_info
+    from ..models import model_info, resolve_models
+    from ..models.user import is_user_key
+    from .options import apply_inputs
 
+    (name,) = resolve_models([name])
+    if is_user_key(name) or inputs or input_data is not None:
+        (name,) = apply_inputs([name], inputs, input_data)
     info = model_info(name)
     data = {
         "name": info.name,
@@ -157,10 +165,20 @@ def show_cmd(
             else info.config
         ),
     }
+    if is_user_key(name):
+        from ..models.chosen_inputs import declared, inputs_of
+
+        data["inputs"] = [s.describe() for s in declared(name)]
+        data["chosen_inputs"] = [s.describe() for s in inputs_of(name).specs]
+        data["input_notes"] = list(inputs_of(name).notes)
     if counts:
         from ..models.complexity import model_complexity
 
-        data.update({k: v for k, v in model_complexity(info.name).items() if k in ("params_m", "macs_m")})
+        cx = model_complexity(info.name)
+        data.update({k: v for k, v in cx.items() if k in ("params_m", "macs_m")})
+        for k in ("params", "macs"):
+            if cx.get(f"{k}_m") is None:
+                data[f"{k}_note"] = "not counted: " + (cx.get(f"{k}_note") or "this model kind is not counted")
     if as_json:
         typer.echo(dumps(data, indent=2))
         return

@@ -13,7 +13,10 @@ from typing import Annotated, Any
 import typer
 from typer_injector import Depends
 
-DB_HELP = "Results database (default results/mobench.sqlite)."
+DB_HELP = (
+    "Results database: an SQLite file (default $MOBENCH_DB, else results/mobench.sqlite) or a database URL "
+    "(postgresql://user@host/db) that several hosts share."
+)
 PRESET_HELP = (
     "A model set: quick, mobileone, figure2, paper, a plug-in preset, or a preset file my.toml (models = [...])."
 )
@@ -47,7 +50,7 @@ def _protocols_help() -> str:
 
 PROTOCOL_HELP = _protocols_help()
 
-DbOption = Annotated[Path | None, typer.Option("--db", help=DB_HELP)]
+DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
 ModelsOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -158,3 +161,59 @@ def device_options_dependency(
 #: ``device_options: DeviceOptionsDep`` adds ``--device-option/-O`` and ``--threads`` to a command
 #: (typer-injector, as pymobiledevice3's ``ServiceProviderDep``) and hands it a :class:`DeviceOptions`.
 DeviceOptionsDep = Annotated[DeviceOptions, Depends(device_options_dependency)]
+
+
+# --input / --input-data: one pair for every command that times, counts, plans or exports a model
+INPUT_HELP = (
+    "Fix a model input's dims (repeatable): NAME=DIMS, e.g. x=1x3x640x640 (sr=scalar for rank 0). "
+    "Needed for every free dim but a leading batch (set to 1). Model files and factories."
+)
+INPUT_DATA_HELP = (
+    "A .npz file of named arrays fed exactly as given (every model input, its dtype; shapes checked). "
+    "Its sha256 is stored with the run."
+)
+InputOption = Annotated[list[str] | None, typer.Option("--input", "-i", help=INPUT_HELP, metavar="NAME=DIMS")]
+InputDataOption = Annotated[Path | None, typer.Option("--input-data", help=INPUT_DATA_HELP, metavar="FILE.npz")]
+
+
+def apply_inputs(names: list[str], inputs: list[str] | None, input_data: Path | None) -> list[str]:
+    """The measured names of ``names`` with the chosen inputs (one-line UsageError for bad input)."""
+    from ..core.inputs import InputChoice
+    from ..models.chosen_inputs import choose_all
+
+    return choose_all(names, InputChoice.parse(inputs, input_data))[0]
+
+
+def say_input_notes(names: list[str], console=None) -> None:
+    """Print what a rule fixed in the inputs of ``names`` (a free batch set to 1), after the command's output."""
+    from ..models.chosen_inputs import input_notes
+
+    for note in input_notes(names):
+        if console is not None:
+            console.print(f"note: {note}", markup=False, highlight=False)
+        else:
+            typer.echo(f"note: {note}", err=True)
+
+
+TargetCiOption = Annotated[
+    float | None,
+    typer.Option(
+        "--target-ci",
+        metavar="PCT",
+        help="Stop timing a model once the 95% CI of its headline is within +-PCT per cent (between "
+        "--min-time and --max-time; default 2 for the study protocol and compare, none for the others).",
+    ),
+]
+MinTimeOption = Annotated[
+    float | None,
+    typer.Option("--min-time", metavar="S", help="Least seconds of timing per model before --target-ci may stop it."),
+]
+MaxTimeOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-time",
+        metavar="S",
+        help="Most seconds of timing per model (the protocol's time budget); a run that reaches it short of "
+        "--target-ci says so.",
+    ),
+]

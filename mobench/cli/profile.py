@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .options import DeviceNameOption, DeviceOptions, DeviceOptionsDep
+from .options import DbOption, DeviceNameOption, DeviceOptions, DeviceOptionsDep, InputDataOption, InputOption
 
 HELP = """Time a model, profile it op by op, store the profile with its run, and show the top ops and op-type shares.
 
@@ -27,13 +27,15 @@ def profile(
     model: str = typer.Option(..., "--model", "-m", help="Model name, e.g. mobileone_s0, s0, probe_act_relu."),
     device: DeviceNameOption = "cpu",
     device_options: DeviceOptionsDep = DeviceOptions(),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     unfused: bool = typer.Option(False, "--unfused", help="Profile the train-time (not reparameterized) graph."),
     runs: int | None = typer.Option(None, "--runs", help="Profiled inferences (default: the device's profiler's)."),
     protocol_name: str = typer.Option("quick", "--protocol", "-p", help="Protocol of the unprofiled reference run."),
     resolution: int | None = typer.Option(None, "--resolution", help="Input resolution (default 224)."),
     exports: Path | None = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     top: int = typer.Option(12, "--top", help="How many of the slowest ops to list."),
-    db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    db: DbOption = None,
     plot: Path | None = typer.Option(
         None, "--plot", help="Also draw the op-type shares of every stored profile on this device into this folder."
     ),
@@ -46,10 +48,13 @@ def profile(
 
     from ..core.errors import UsageError
     from ..exporters import ExportConfig
+    from ..models import resolve_models
     from ..workflows.profile import check_profile_device, run_profile
+    from .options import apply_inputs
     from .progress import RichReporter
 
     check_profile_device(device)
+    (model,) = apply_inputs(resolve_models([model]), inputs, input_data)
     if top < 1:
         raise UsageError(f"--top must be a positive integer, not {top}")
     if runs is not None and runs < 1:
@@ -72,6 +77,9 @@ def profile(
         progress=RichReporter(console),
     )
     print_profile(console, prof, top)
+    from .options import say_input_notes
+
+    say_input_notes([model], console)
     if plot is not None or report is not None:
         _outputs(console, db, device, plot, report)
     if as_json:

@@ -30,6 +30,14 @@ class RichReporter:
         self.console = console
         self.enabled = enabled
 
+    def note(self, text: str) -> None:
+        """A line printed above the progress bars, which stays (``mobench.core.progress.note``)."""
+        if self.enabled:
+            from rich.console import Console
+            from rich.markup import escape
+
+            (self.console or Console(stderr=True)).print(f"[yellow]{escape(text)}[/]")
+
     @contextlib.contextmanager
     def phase(self, name: str, total: int | None = None) -> Iterator[Tick]:
         if not self.enabled:

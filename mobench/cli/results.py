@@ -10,7 +10,7 @@ import typer
 from ..core.jsonout import dumps
 from .options import DbOption
 
-HELP = """List, show, export and delete stored runs (default store results/mobench.sqlite; --db to choose).
+HELP = """List, show, export, merge, upgrade and delete stored runs (default store $MOBENCH_DB or results/mobench.sqlite; --db to choose a file or a postgresql:// URL).
 
 Examples:
 
@@ -23,6 +23,8 @@ Examples:
   mobench results export --format parquet --samples --out samples.parquet
 
   mobench results delete 3 --yes
+
+  mobench results upgrade --db old.sqlite
 """
 
 results_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
@@ -49,7 +51,7 @@ def list_cmd(
     limit: int = typer.Option(50, "--limit", help="At most this many runs (0 = all)."),
 ) -> None:
     from ..core.errors import UsageError
-    from ..results import default_db_path, load
+    from ..results import load, locate
     from .tables import runs_table
 
     if status not in (None, "ok", "failed"):
@@ -67,7 +69,7 @@ def list_cmd(
     if not rows:
         typer.echo("no runs stored" + (" that match" if any((model, device, status, protocol)) else ""))
         return
-    _console().print(runs_table(rows, title=f"runs in {db or default_db_path()}", show_device=True))
+    _console().print(runs_table(rows, title=f"runs in {locate(db)}", show_device=True))
 
 
 def _isna(v) -> bool:
@@ -187,20 +189,33 @@ def delete_cmd(
     ),
 )
 def merge_cmd(
-    others: list[Path] = typer.Argument(..., help="Results databases to merge in."),
+    others: list[str] = typer.Argument(..., help="Results databases to merge in (files or database URLs)."),
     db: DbOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print what was merged as JSON."),
 ) -> None:
-    from ..results import default_db_path, merge_stores
+    from ..results import locate, merge_stores
 
     results = merge_stores(db, list(others))
     if as_json:
         typer.echo(dumps([r.to_dict() for r in results], indent=1))
         return
     for r in results:
-        typer.echo(
-            f"{r.source}: {len(r.added)} run(s) added, {r.duplicates} already present (into {db or default_db_path()})"
-        )
+        typer.echo(f"{r.source}: {len(r.added)} run(s) added, {r.duplicates} already present (into {locate(db)})")
+
+
+@results_app.command(
+    "upgrade",
+    help=(
+        "Bring a store written by an older mobench to this version's schema, in one transaction "
+        "(an SQLite file is first copied to FILE.bak-OLDVERSION). Every command does this on "
+        "opening an older store; this does it explicitly, e.g. for a shared server database."
+        "\n\nExample: mobench results upgrade --db postgresql://lab@dbhost/mobench"
+    ),
+)
+def upgrade_cmd(db: DbOption = None) -> None:
+    from ..results import upgrade
+
+    typer.echo(str(upgrade(db)))
 
 
 def register(app: typer.Typer) -> None:

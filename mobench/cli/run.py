@@ -8,17 +8,28 @@ import typer
 
 from ..core.util import fmt_number
 from ..exporters.config import recipes_help
-from .options import DEVICE_HELP, PROTOCOL_HELP, DeviceOptions, DeviceOptionsDep
+from .options import (
+    DEVICE_HELP,
+    PROTOCOL_HELP,
+    DbOption,
+    DeviceOptions,
+    DeviceOptionsDep,
+    InputDataOption,
+    InputOption,
+    MaxTimeOption,
+    MinTimeOption,
+    TargetCiOption,
+)
 
 HELP = """The main job: every step on this machine, end to end, into one folder.
 
 Builds the models, exports them (ONNX for the cpu device), times them, stores every run with its raw samples, counts complexity metrics, correlates latency with FLOPs/params beside the paper's published numbers (reference devices paper:iphone12 and paper:cpu), draws the plots and writes one HTML report.
 
---preset picks the model set and a matching timing protocol: quick -> protocol quick (3 x 10 inferences, a smoke run); paper, figure2, mobileone -> protocol study (rounds of 20 inferences until 5 s of timing per model once >= 40 samples are in, the rounds of all models interleaved; headline = robust, the lower quartile of the per-round medians, which holds on a busy machine; RepVGG-B1 alone takes ~0.2 s a run). --protocol overrides it. MobileOne models are also timed unfused (the fused-vs-unfused figure).
+--preset picks the model set and a matching timing protocol: quick -> protocol quick (3 x 10 inferences, a smoke run); paper, figure2, mobileone -> protocol study (rounds of 20 inferences until the 95% CI of each model's headline is within +-2% (--target-ci), between 1 s and 10 s of timing per model, the rounds of all models interleaved; headline = robust, the lower quartile of the per-round medians, which holds on a busy machine; RepVGG-B1 alone takes ~0.2 s a run). --protocol overrides it. MobileOne models are also timed unfused (the fused-vs-unfused figure).
 
 Resumable: a second run reuses stored runs, exports and cached metrics (--force re-times). A model that fails is stored as failed and the job goes on.
 
-Output (--out, default results/): mobench.sqlite, exports/, plots/*.png|svg, report.html.
+Output (--out, default results/): mobench.sqlite (or the store --db / $MOBENCH_DB names, e.g. a lab's postgresql:// one), exports/, plots/*.png|svg, report.html.
 
 Examples:
 
@@ -44,6 +55,8 @@ def run(
         None, "--model", "-m", help="Model name (repeatable); with --preset, added to the set."
     ),
     protocol_name: str | None = typer.Option(None, "--protocol", "-p", help=PROTOCOL_HELP + " Default: from --preset."),
+    inputs: InputOption = None,
+    input_data: InputDataOption = None,
     devices: list[str] | None = typer.Option(
         None,
         "--device",
@@ -57,6 +70,7 @@ def run(
         help=f"Export recipe (repeatable: a recipe axis): {recipes_help()}.",
     ),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder (store, exports, plots, report)."),
+    db: DbOption = None,
     device_options: DeviceOptionsDep = DeviceOptions(),
     no_unfused: bool = typer.Option(False, "--no-unfused", help="Skip timing the unfused MobileOne graphs."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
@@ -65,6 +79,9 @@ def run(
         "--schedule",
         help="interleaved (default: rounds of all models in a seeded shuffled order) or contiguous.",
     ),
+    target_ci: TargetCiOption = None,
+    min_time: MinTimeOption = None,
+    max_time: MaxTimeOption = None,
 ) -> None:
     import time
 
@@ -79,6 +96,16 @@ def run(
     if not console.is_terminal:
         console = Console(width=150)
     from .bench import check_device_recipe
+
+    if model or inputs or input_data:  # --input applies to the models given with --model
+        from ..models import resolve_models
+        from .options import apply_inputs
+
+        model = apply_inputs(resolve_models(model or []), inputs, input_data) if model else model
+        if not model:
+            from ..core.errors import UsageError
+
+            raise UsageError("--input / --input-data apply to the models given with --model (files and factories)")
 
     axis = [(d, r) for d in (devices or ["cpu"]) for r in (recipes or [None])]
     for d, r in axis:  # bad names fail before anything runs
@@ -99,7 +126,9 @@ def run(
                 device_options=options[d],
                 progress=RichReporter(console),
                 recipe=r,
+                precision=dict(target_ci_pct=target_ci, min_time_s=min_time, time_budget_s=max_time),
                 schedule=schedule,
+                db=db,
             )
         )
         _print_study(console, results[-1], d)

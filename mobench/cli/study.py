@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .options import PROTOCOL_HELP, DeviceNameOption, DeviceOptions, DeviceOptionsDep
+from .options import PROTOCOL_HELP, DbOption, DeviceNameOption, DeviceOptions, DeviceOptionsDep
 
 HELP_HEAD = "Run one of the paper's latency studies on generated networks, store it, and print its table."
 HELP_TAIL = """A study names its networks (the probe family in `mobench models`); they are exported and timed like any model, so every device works; runs already stored are reused unless --force.
@@ -44,7 +44,7 @@ def study(
     device_options: DeviceOptionsDep = DeviceOptions(),
     resolution: int = typer.Option(64, "--resolution", help="Input size in pixels (64 quick, 224 full size)."),
     protocol_name: str = typer.Option("quick", "--protocol", "-p", help=PROTOCOL_HELP),
-    db: Path | None = typer.Option(None, "--db", help="Results database (default results/mobench.sqlite)."),
+    db: DbOption = None,
     exports: Path | None = typer.Option(None, "--exports", help="Export folder (default results/exports)."),
     force: bool = typer.Option(False, "--force", help="Time again even if the same runs are stored."),
     plot: Path | None = typer.Option(None, "--plot", help="Draw the study's figure into this folder."),

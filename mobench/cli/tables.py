@@ -22,18 +22,34 @@ def spread_cell(r: dict[str, Any]) -> str:
     return f"[bold yellow]{txt} ![/]" if r.get("rounds_disagree") else txt
 
 
-def disagree_note(rows: Iterable[dict[str, Any]]) -> str | None:
-    """A line naming the runs whose rounds disagree (None when none do)."""
-    from ..core.statistics import ROUND_DISAGREE
+def ci_cell(r: dict[str, Any]) -> str:
+    """The headline's 95% CI half-width (``±1.2%``), marked when the run missed its precision target."""
+    v = r.get("ci_half_width")
+    if r.get("status") != "ok" or v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    txt = f"±{100 * v:.1f}%"
+    return f"[yellow]{txt} ✗[/]" if r.get("target_ci_met") == 0 else txt
 
-    bad = [str(r.get("model")) for r in rows if r.get("status") == "ok" and r.get("rounds_disagree")]
-    if not bad:
-        return None
-    return (
-        f"[yellow]note:[/] rounds disagree (spread > {100 * ROUND_DISAGREE:.0f}%, marked !) for "
-        f"{', '.join(bad)}: the machine changed while they were timed; the robust figure "
-        "(lower quartile of round medians) is the one to trust, or time them again."
-    )
+
+def disagree_note(rows: Iterable[dict[str, Any]]) -> str | None:
+    """A line naming the runs whose rounds disagree or that missed their precision target (None when none)."""
+    rows = [r for r in rows if r.get("status") == "ok"]
+    bad = [str(r.get("model")) for r in rows if r.get("rounds_disagree")]
+    missed = [str(r.get("model")) for r in rows if r.get("target_ci_met") == 0]
+    notes = []
+    if bad:
+        notes.append(
+            "[yellow]note:[/] rounds disagree (spread beyond what each run's own noise predicts, marked !) for "
+            f"{', '.join(bad)}: the machine changed while they were timed; the robust figure "
+            "(lower quartile of round medians) is the one to trust, or time them again."
+        )
+    if missed:
+        notes.append(
+            "[yellow]note:[/] reached the maximum time short of the precision target (marked ✗): "
+            f"{', '.join(missed)}; their CI is wider than asked (--target-ci), time them on a quieter machine "
+            "or raise --max-time."
+        )
+    return "\n".join(notes) or None
 
 
 def _pct(v: Any) -> str:
@@ -62,8 +78,9 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
     caption += (
         " Times in ms; 95% CI = bootstrap CI of the median; CV = std/mean; load/1st = load and first inference; "
         "ΔRSS = peak resident-memory growth of the process during load or timed inference; "
-        "robust = lower quartile of the round medians; rounds ± = upper/lower quartile of the round "
-        "medians - 1, ! when over 20% (the rounds disagree)."
+        "robust = lower quartile of the round medians; ±CI = half-width of the headline's 95% CI, ✗ when "
+        "the run hit its maximum time short of --target-ci; rounds ± = upper/lower quartile of the round "
+        "medians - 1, ! when beyond what the run's own within-round noise predicts (the rounds disagree)."
     )
     table = Table(title=title, caption=caption, caption_justify="left")
 
@@ -83,6 +100,7 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
         ("CV", {"justify": "right"}),
         (star("trimmed_mean", "trim. mean"), {"justify": "right"}),
         (star("robust", "robust"), {"justify": "right"}),
+        ("±CI", {"justify": "right", "no_wrap": True}),
         ("rounds ±", {"justify": "right", "no_wrap": True}),
         ("load", {"justify": "right"}),
         ("1st", {"justify": "right"}),
@@ -90,7 +108,7 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
         ("status", {}),
     ]
     if single == "mean":
-        cols.insert(-9, ("mean *", {"justify": "right"}))
+        cols.insert(-10, ("mean *", {"justify": "right"}))
     for name, kw in cols:
         table.add_column(name, **kw)
     for r in rows:
@@ -121,6 +139,7 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
             _pct(r.get("cv")) if ok else "-",
             cell("trimmed_mean"),
             cell("robust"),
+            ci_cell(r),
             spread_cell(r),
             fmt_number(r.get("load_ms"), 0),
             fmt_number(r.get("first_inference_ms")),
@@ -128,7 +147,7 @@ def runs_table(rows: Iterable[dict[str, Any]], *, title: str | None = None, show
             status,
         ]
         if single == "mean":
-            vals.insert(-9, cell("mean"))
+            vals.insert(-10, cell("mean"))
         table.add_row(*vals)
     return table
 

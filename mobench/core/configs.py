@@ -18,9 +18,12 @@ Named protocols (``protocol(name)``):
     Smoke runs and tests: 3 rounds x 10, headline = median.
 ``study``
     The default of ``mobench run``: up to 50 rounds x 20 inferences, stopping
-    after ``time_budget_s`` of timing once at least ``min_inferences`` samples
-    are in (so a 0.2 s model costs seconds, not minutes); headline = robust
-    (lower quartile of the per-round medians: see ``core.statistics``).
+    by precision: once the 95 % CI of the headline is within +-2 %
+    (``target_ci_pct``), after at least ``min_time_s`` (1 s) of timing and 40
+    samples, or at ``time_budget_s`` (10 s) of timing whatever the CI (the run
+    then says it missed its target); headline = robust (lower quartile of the
+    per-round medians: see ``core.statistics``). A steady model stops in about
+    a second, a noisy one gets up to ten.
 """
 
 from __future__ import annotations
@@ -53,7 +56,12 @@ class BenchConfig:
     * ``seed``: seeds the input tensor and the bootstrap.
     * ``time_budget_s`` / ``min_inferences``: stop after the last round that
       took the timed phase past the budget, once at least ``min_inferences``
-      samples are in (``None`` = run every round).
+      samples are in (``None`` = run every round). With a precision target
+      this is the maximum timing time.
+    * ``target_ci_pct`` / ``min_time_s``: stop by precision: once the 95 % CI
+      of the headline is within +-``target_ci_pct`` per cent, but not before
+      ``min_time_s`` of timing (``core.statistics.stop_reason``). ``None`` =
+      no target.
     * ``headline``: the statistic tables lead with (min, median, trimmed_mean, mean,
       robust = lower quartile of the per-round medians, see ``core.statistics``).
     """
@@ -69,6 +77,8 @@ class BenchConfig:
     time_budget_s: float | None = None
     min_inferences: int = 0
     headline: str = "median"
+    target_ci_pct: float | None = None
+    min_time_s: float = 0.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -82,6 +92,12 @@ class BenchConfig:
             problems.append("trim must be >= 0 and leave samples (2 * trim < inferences)")
         if self.time_budget_s is not None and self.time_budget_s <= 0:
             problems.append("time_budget_s must be > 0 or None")
+        if self.target_ci_pct is not None and not 0 < self.target_ci_pct < 100:
+            problems.append("target_ci_pct must be a percentage between 0 and 100 (exclusive) or None")
+        if self.min_time_s < 0:
+            problems.append("min_time_s must be >= 0")
+        if self.time_budget_s is not None and self.min_time_s > self.time_budget_s:
+            problems.append("min_time_s must not exceed time_budget_s (the maximum)")
         if self.min_inferences < 0:
             problems.append("min_inferences must be >= 0")
         if self.headline not in HEADLINES:
@@ -155,9 +171,11 @@ PROTOCOLS.register(
         inferences=20,
         trim=2,
         reload_per_round=False,
-        time_budget_s=5.0,
+        time_budget_s=10.0,
         min_inferences=40,
         headline="robust",
+        target_ci_pct=2.0,
+        min_time_s=1.0,
     ),
 )
 

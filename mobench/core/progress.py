@@ -40,3 +40,11 @@ NULL_REPORTER = NullReporter()
 
 def reporter_or_null(reporter: Reporter | None) -> Reporter:
     return reporter if reporter is not None else NULL_REPORTER
+
+
+def note(reporter: Reporter | None, text: str) -> None:
+    """A line that must stay in view (e.g. the host check before timing), unlike a tick's status:
+    a reporter with a ``note(text)`` method shows it; others ignore it."""
+    show = getattr(reporter, "note", None)
+    if show is not None:
+        show(text)

@@ -21,6 +21,7 @@ _STORED_IN_EXTRA = {
     "failed_at": "stage",
     "traceback": "traceback",
     "stopped_by_budget": "stopped_by_budget",
+    "stopped_by": "stopped_by",
     "schedule": "schedule",
     "sweep_id": "sweep_id",
     "round_slots": "round_slots",
@@ -64,6 +65,7 @@ class RunRecord:
     rounds_info: list[dict[str, Any]] = field(default_factory=list)  # per round: thermal state, low power ...
     extra: dict[str, Any] = field(default_factory=dict)  # free-form provenance (e.g. a phone report's ids)
     target: dict[str, Any] = field(default_factory=dict)  # mobench.core.target.Target.to_dict()
+    inputs: dict[str, Any] = field(default_factory=dict)  # mobench.core.inputs.Inputs.to_dict() of what was fed
     uuid: str | None = None  # stable run identity across stores; the store fills it
     created: str | None = None  # ISO 8601 UTC; the store fills it if empty
     # -- how the run was made and kept (set by the sweep and the store) --------------------------
@@ -73,6 +75,7 @@ class RunRecord:
     failed_at: FailureStage | None = None  # where a failed run failed
     traceback: str | None = None  # of an unexpected error (a bug), for the report
     stopped_by_budget: bool = False  # the time budget ended the run before its last round
+    stopped_by: str | None = None  # why the timing ended: rounds, precision, max time (core.statistics.stop_reason)
     schedule: str | None = None  # how its sweep ordered the rounds (interleaved, contiguous, abab)
     sweep_id: int | None = None  # the stored sweep it was timed in
     round_slots: list[int] = field(default_factory=list)  # its rounds' places in the sweep's round order

@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 
 from ..core.errors import DeviceError
 from ..core.records import RunRecord
+from ..core.statistics import STOP_MAX_TIME, stop_reason
 from ..core.target import Target, host_target, short_version
 from ..core.util import cpu_model, host_provenance, package_version, physical_cores
 from ..exporters.manifest import manifest_recipe
@@ -317,7 +318,10 @@ class TimingSession:
     rounds the model stays loaded, so a scheduler can keep several sessions open
     and interleave their rounds (``mobench.workflows.schedule``). The time budget
     counts this session's own rounds (warm-up and timed inferences), not the wall
-    time since its first round, so it means the same interleaved or not.
+    time since its first round, so it means the same interleaved or not. With a
+    precision target (``target_ci_pct``) the run stops as soon as the headline's
+    CI is narrow enough, between ``min_time_s`` and the budget
+    (:func:`~mobench.core.statistics.stop_reason`).
     ``close()`` unloads the model and fills in the memory figures; ``record`` is
     the :class:`RunRecord`.
     """
@@ -346,11 +350,15 @@ class TimingSession:
         self._handle: Any = None
         self._predict: Callable[[], Any] | None = None
         self._inputs: Any = None
-        self._budget_ns = None if config.time_budget_s is None else int(config.time_budget_s * 1e9)
         self._spent_ns = 0
         self.rounds_done = 0
         self.done = False
         self.closed = False
+
+    @property
+    def spent_s(self) -> float:
+        """Seconds of timing so far: this session's rounds (warm-up and timed inferences), loads excluded."""
+        return self._spent_ns / 1e9
 
     @property
     def loaded(self) -> bool:
@@ -421,11 +429,18 @@ class TimingSession:
         rec.rounds_info.append(info)
         self.rounds_done += 1
         self._spent_ns += pc() - r0
-        if self.rounds_done >= cfg.rounds:
-            self.done = True
-        elif self._budget_ns is not None and self._spent_ns >= self._budget_ns and rec.n_samples >= cfg.min_inferences:
-            rec.stopped_by_budget = True
-            self.done = True
+        self._apply_stop_rule()
+
+    def _apply_stop_rule(self) -> None:
+        """Finish after all rounds, at the precision target, or at the time budget (the maximum):
+        ``core.statistics.stop_reason`` decides; its answer is the record's ``stopped_by``."""
+        reason = stop_reason(self.record.samples_ms, self.config, self._spent_ns / 1e9)
+        if reason is None:
+            return
+        self.done = True
+        self.record.stopped_by = reason
+        if reason == STOP_MAX_TIME:
+            self.record.stopped_by_budget = True
 
     def close(self) -> None:
         """Unload the model and record the memory figures (idempotent)."""
@@ -454,6 +469,38 @@ def _round_info(index: int) -> dict[str, Any]:
     except (OSError, AttributeError):
         pass
     return info
+
+
+def run_inputs(artifact: Any, model: str | None = None):
+    """The :class:`~mobench.core.inputs.Inputs` a run feeds: the resolved inputs of the artifact's
+    manifest (model files, chosen inputs), else its one exported input, else the model's own."""
+    from ..core.inputs import Inputs, spec
+
+    man = getattr(artifact, "manifest", None) or {}
+    if man.get("inputs"):
+        return Inputs.from_dict(man["inputs"])
+    inp = man.get("input") or {}
+    if inp.get("shape") and all(isinstance(x, int) and x > 0 for x in inp["shape"]):
+        if inp.get("kind") == "image":  # a Core ML image input: 8-bit RGB pixels (the manifest's dtype describes it)
+            return Inputs((spec(inp.get("name") or "x", inp["shape"], "uint8", kind="image"),))
+        return Inputs((spec(inp.get("name") or "x", inp["shape"], inp.get("dtype") or "float32"),))
+    key = model or man.get("model")
+    from ..models.user import is_user_key
+
+    if key and is_user_key(key):
+        from ..models.chosen_inputs import inputs_of
+
+        return inputs_of(key)
+    raise DeviceError("the artifact's manifest has no input shape; re-export it with --force")
+
+
+def input_feed(artifact: Any, config: Any, model: str | None = None) -> dict[str, Any]:
+    """Every input of a run by name, each in its own dtype (see :func:`mobench.core.inputs.feed`)."""
+    from ..core.inputs import feed
+
+    if config.input_kind != "tensor":
+        raise DeviceError(f"this device takes tensor input, not {config.input_kind!r}")
+    return feed(run_inputs(artifact, model), config.seed)
 
 
 def seeded_tensor(shape: list[int] | tuple[int, ...], seed: int, dtype: str = "float32"):

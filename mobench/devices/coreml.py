@@ -80,6 +80,22 @@ class CoreMLDevice(LocalDevice):
 
     def make_input(self, handle, artifact: Any, config: Any):
         man = getattr(artifact, "manifest", None) or {}
+        if man.get("inputs"):  # a model file: every input by name, images as pixel buffers
+            from ..core.inputs import Inputs, feed
+
+            inputs = Inputs.from_dict(man["inputs"])
+            arrays = feed(inputs, config.seed)
+            out: dict[str, Any] = {}
+            for s in inputs.specs:
+                a = arrays[s.name]
+                if s.kind == "image":
+                    from PIL import Image
+
+                    pixels = (a.reshape(a.shape[-3:]).transpose(1, 2, 0) * 63).astype("uint8")
+                    out[s.name] = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+                else:
+                    out[s.name] = a
+            return out
         spec_in = man.get("input") or {}
         desc = handle.get_spec().description.input[0]
         name = spec_in.get("name") or desc.name

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DeviceError, one_line
-from .base import THREADS, DeviceOption, DeviceProfiler, LocalDevice, cpu_info, resolve_threads, seeded_tensor
+from .base import THREADS, DeviceOption, DeviceProfiler, LocalDevice, cpu_info, input_feed, resolve_threads
 
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 
@@ -108,17 +108,14 @@ class OrtCpuDevice(LocalDevice):
     def make_input(self, handle, artifact: Any, config: Any):
         if config.input_kind != "tensor":
             raise DeviceError(f"the cpu device takes tensor input, not {config.input_kind!r}")
-        (inp,) = handle.get_inputs()[:1] or (None,)
-        if inp is None:
+        if not handle.get_inputs():
             raise DeviceError("the ONNX model has no input")
         man = getattr(artifact, "manifest", None) or {}
-        shape = (man.get("input") or {}).get("shape") or inp.shape
-        if any(not isinstance(s, int) or s < 1 for s in shape):
-            raise DeviceError(f"cannot make an input for dynamic shape {shape}; export with a fixed shape")
-        dtype = {"tensor(float)": "float32", "tensor(float16)": "float16"}.get(inp.type)
-        if dtype is None:
-            raise DeviceError(f"unsupported ONNX input type {inp.type}")
-        return {inp.name: seeded_tensor(shape, config.seed, dtype)}
+        feed = input_feed(artifact, config)
+        graph = [i.name for i in handle.get_inputs()]
+        if not man.get("inputs") and len(feed) == 1 and len(graph) == 1:  # an export's one input, by position
+            return {graph[0]: next(iter(feed.values()))}
+        return feed
 
     def bind(self, handle, inputs) -> Callable[[], Any]:
         run = handle.run

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DeviceError
-from .base import THREADS, DeviceProfiler, LocalDevice, cpu_info, resolve_threads, seeded_tensor
+from .base import THREADS, DeviceProfiler, LocalDevice, cpu_info, input_feed, resolve_threads
 
 
 def _pybindings():
@@ -107,11 +107,7 @@ class ExecuTorchDevice(LocalDevice):
 
         if config.input_kind != "tensor":
             raise DeviceError(f"the executorch device takes tensor input, not {config.input_kind!r}")
-        man = getattr(artifact, "manifest", None) or {}
-        shape = (man.get("input") or {}).get("shape")
-        if not shape:
-            raise DeviceError("the artifact's manifest has no input shape; re-export it with --force")
-        return [torch.from_numpy(seeded_tensor(shape, config.seed, "float32"))]
+        return [torch.from_numpy(a) for a in input_feed(artifact, config).values()]
 
     def bind(self, handle, inputs) -> Callable[[], Any]:
         execute = handle.execute

@@ -9,10 +9,13 @@ Runs under ``torch.inference_mode()`` with ``threads`` intra-op threads.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import DeviceError
+from ..core.inputs import feed
 from ..models import build_deployed
+from ..models.user import is_user_key
 from .base import THREADS, DeviceOption, DeviceProfiler, LocalDevice, cpu_info, resolve_threads, seeded_tensor
 
 
@@ -86,22 +89,48 @@ class TorchCpuDevice(LocalDevice):
         import torch
 
         torch.set_num_threads(self.threads)
-        return build_deployed(model_name, checkpoint=self.checkpoint, fuse=self.fuse).eval()
+        return _Loaded(build_deployed(model_name, checkpoint=self.checkpoint, fuse=self.fuse).eval(), model_name)
 
     def make_input(self, handle, artifact: Any, config: Any):
+        """A user model's inputs (every one, by name, in its dtype); a registered model's 1x3xRxR tensor."""
         import torch
 
         if config.input_kind != "tensor":
             raise DeviceError(f"the torch device takes tensor input, not {config.input_kind!r}")
-        return torch.from_numpy(seeded_tensor((1, 3, self.resolution, self.resolution), config.seed))
+        if is_user_key(handle.model):
+            from ..models.chosen_inputs import inputs_of
+            from ..models.user import lookup
+
+            inputs = inputs_of(handle.model)
+            arrays = {k: torch.from_numpy(v) for k, v in feed(inputs, config.seed).items()}
+            return arrays, lookup(handle.model).input_call
+        x = torch.from_numpy(seeded_tensor((1, 3, self.resolution, self.resolution), config.seed))
+        return {"x": x}, "positional"
 
     def bind(self, handle, inputs) -> Callable[[], Any]:
         import torch
 
-        model = handle
+        model = handle.module
+        arrays, call = inputs
+        if call == "keyword":
 
-        def predict():
+            def predict():
+                with torch.inference_mode():
+                    return model(**arrays)
+
+            return predict
+        args = tuple(arrays.values())
+
+        def predict_positional():
             with torch.inference_mode():
-                return model(inputs)
+                return model(*args)
 
-        return predict
+        return predict_positional
+
+
+@dataclass
+class _Loaded:
+    """A built module and the model name it was built from (which says what inputs it takes)."""
+
+    module: Any
+    model: str

@@ -45,10 +45,15 @@ from .recipes import RECIPES, Recipe
 # the formats and recipes from this package) does not pay for torch.
 _PIPELINE = ("export", "export_many", "find_artifact")
 if TYPE_CHECKING:
+    from .cache import find_or_export
     from .pipeline import export, export_many, find_artifact
 
 
 def __getattr__(name: str):
+    if name == "find_or_export":
+        from .cache import find_or_export
+
+        return find_or_export
     if name in _PIPELINE:
         from . import pipeline
 
@@ -82,6 +87,7 @@ __all__ = [
     "export",
     "export_many",
     "find_artifact",
+    "find_or_export",
     "read_manifest",
     "validate_manifest",
 ]

@@ -31,12 +31,12 @@ import logging
 import sys
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ExportError, UsageError, one_line
-from .format import Converted, ConvertJob, ExportFormat, FormatOptions, option
+from .format import Converted, ConvertJob, ExportFormat, FormatOptions, first_input, option
 
 if TYPE_CHECKING:
     from .prepare import Prepared
@@ -128,6 +128,27 @@ def _dtype(code: int) -> str:
     )
 
 
+#: The dtypes a Core ML multi-array input holds (coremltools 9: ``ct.TensorType(dtype=...)``);
+#: an int64 input is fed as int32 (Core ML has no 64-bit integer arrays), the rest are refused.
+COREML_DTYPES = {"float32": "float32", "float16": "float16", "int32": "int32", "int64": "int32"}
+
+
+def tensor_types(ct, job: ConvertJob) -> list[Any]:
+    """One ``ct.TensorType`` per input of a factory (its name, shape and a dtype Core ML holds)."""
+    import numpy as np
+
+    out = []
+    for sp in job.input_specs or ():
+        if sp.dtype not in COREML_DTYPES:
+            raise UsageError(
+                f"{job.model}: input {sp.describe()}: Core ML multi-array inputs hold "
+                f"{', '.join(COREML_DTYPES)}, not {sp.dtype}; export this model to onnx or executorch"
+            )
+        shape = tuple(int(x or 0) for x in sp.shape)
+        out.append(ct.TensorType(name=sp.name, shape=shape, dtype=np.dtype(COREML_DTYPES[sp.dtype]).type))
+    return out
+
+
 class CoreMLFormat(ExportFormat):
     """Core ML ML program (.mlpackage), coremltools; parity on macOS only."""
 
@@ -156,7 +177,7 @@ class CoreMLFormat(ExportFormat):
         job.step("torch.export")
         try:
             with _quiet():
-                program = torch.export.export(prep.model, (prep.example,)).run_decompositions({})
+                program = torch.export.export(prep.model, prep.example_args).run_decompositions({})
         except Exception as exc:
             raise ExportError(f"{name}: torch.export cannot capture this model for Core ML: {one_line(exc)}") from exc
 
@@ -173,13 +194,15 @@ class CoreMLFormat(ExportFormat):
         else:
             ct_input = ct.TensorType(name=TENSOR_INPUT, shape=shape)
             input_name = TENSOR_INPUT
+        ct_inputs = [ct_input] if job.input_specs is None else tensor_types(ct, job)
+        input_names = [i.name for i in ct_inputs]
 
         job.step("converting to Core ML")
         try:
             with _quiet():
                 mlmodel = ct.convert(
                     program,
-                    inputs=[ct_input],
+                    inputs=ct_inputs,
                     outputs=[ct.TensorType(name=OUTPUT_NAME)],
                     convert_to="mlprogram",
                     minimum_deployment_target=getattr(ct.target, target),
@@ -196,17 +219,18 @@ class CoreMLFormat(ExportFormat):
 
         spec_inputs = [i.name for i in mlmodel.get_spec().description.input]
         spec_outputs = [o.name for o in mlmodel.get_spec().description.output]
-        if spec_inputs != [input_name] or spec_outputs != [OUTPUT_NAME]:
+        if spec_inputs != input_names or spec_outputs != [OUTPUT_NAME]:
             raise ExportError(
                 f"{name}: converted model has inputs {spec_inputs} / outputs {spec_outputs}, "
-                f"expected ['{input_name}'] / ['{OUTPUT_NAME}']"
+                f"expected {input_names} / ['{OUTPUT_NAME}']"
             )
 
         mlmodel.short_description = metadata["description"]
         mlmodel.author = metadata["author"]
         mlmodel.license = metadata["license"]
         mlmodel.version = metadata["version"]
-        mlmodel.input_description[input_name] = metadata["input_description"]
+        for n in input_names:
+            mlmodel.input_description[n] = metadata["input_description"]
         mlmodel.output_description[OUTPUT_NAME] = metadata["output_description"]
         for k, v in metadata.items():
             if k.startswith("mobench."):
@@ -235,10 +259,15 @@ class CoreMLFormat(ExportFormat):
             path=path,
             op_histogram=histogram,
             target=target,
-            input={"name": input_name, "shape": list(shape), "dtype": in_dtype, "layout": layout},
+            input={"name": input_name, "shape": list(shape), "dtype": in_dtype, "layout": layout}
+            if job.input_specs is None
+            else first_input(job, input_name, layout),
             recipe_applied=applied,
             checks=compression_checks(histogram, recipe, eligible_weights(prep.model)),
             output={"name": OUTPUT_NAME, "shape": out_shape, "dtype": _dtype(out_desc.type.multiArrayType.dataType)},
+            inputs=None
+            if job.input_specs is None
+            else tuple(replace(sp, dtype=COREML_DTYPES[sp.dtype]) for sp in job.input_specs),
             exporter={
                 "name": "coremltools ct.convert of torch.export program (run_decompositions({}))",
                 "convert_to": "mlprogram",
@@ -262,6 +291,7 @@ class CoreMLFormat(ExportFormat):
         ct = import_coremltools()
         model = ct.models.MLModel(str(path), compute_units=ct.ComputeUnit.CPU_ONLY)
         input_name = IMAGE_INPUT if job.config.input_kind == "image" else TENSOR_INPUT
+        names = [sp.name for sp in job.input_specs] if job.input_specs is not None else [input_name]
         outs = []
         for x in inputs:
             feed: Any = x
@@ -269,7 +299,13 @@ class CoreMLFormat(ExportFormat):
                 from PIL import Image
 
                 feed = Image.fromarray(np.asarray(x)[0].transpose(1, 2, 0).astype(np.uint8), mode="RGB")
-            outs.append(model.predict({input_name: feed})[OUTPUT_NAME])
+            arrays = (feed,)
+            if job.input_specs is not None:  # each input in the dtype the model holds (int64 as int32)
+                arrays = tuple(
+                    np.asarray(a).astype(COREML_DTYPES[sp.dtype])
+                    for a, sp in zip(job.arrays(feed), job.input_specs, strict=True)
+                )
+            outs.append(model.predict(dict(zip(names, arrays, strict=True)))[OUTPUT_NAME])
         return outs
 
     def runtime(self) -> str:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import ExportError, UsageError, one_line
 from ..core.util import package_version
 from .coreml import DEFAULT_TARGET, TARGETS
-from .format import Converted, ConvertJob, ExportFormat, FormatOptions, option
+from .format import Converted, ConvertJob, ExportFormat, FormatOptions, first_input, option
 
 if TYPE_CHECKING:
     from .prepare import Prepared
@@ -210,7 +210,7 @@ class ExecuTorchFormat(ExportFormat):
         job.step("torch.export")
         try:
             with _quiet():
-                float_program = torch.export.export(prep.model, (prep.example,))
+                float_program = torch.export.export(prep.model, prep.example_args)
                 histogram = aten_histogram(float_program.run_decompositions().graph_module)
         except Exception as exc:
             raise ExportError(
@@ -246,7 +246,7 @@ class ExecuTorchFormat(ExportFormat):
             op_histogram=histogram,
             checks=delegation_checks(deleg, delegate),
             counts={"delegation": deleg},
-            input={"name": "x", "shape": list(job.input_shape), "dtype": "float32", "layout": "NCHW"},
+            input=first_input(job, "x", "NCHW"),
             output={"name": "output", "shape": job.output_shape, "dtype": "float32"},
             recipe_applied=applied,
             exporter={
@@ -265,7 +265,7 @@ class ExecuTorchFormat(ExportFormat):
         import torch
 
         method = load_method(path)
-        return [method.execute([torch.from_numpy(x)])[0].numpy().copy() for x in inputs]
+        return [method.execute([torch.from_numpy(a) for a in job.arrays(x)])[0].numpy().copy() for x in inputs]
 
     def runtime(self) -> str:
         return f"executorch {_version()} runtime (XNNPACK, CPU)"

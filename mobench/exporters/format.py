@@ -32,6 +32,7 @@ from ..core.errors import UsageError
 from .recipes import RECIPES
 
 if TYPE_CHECKING:
+    from ..core.inputs import InputSpec
     from .config import ExportConfig
     from .prepare import Prepared
 
@@ -133,12 +134,33 @@ class ConvertJob:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """The shape the module is exported with (batch 1)."""
-        return tuple(int(d) for d in self.prep.example.shape)
+        """The shape the module is exported with (batch 1; of its first input when it has several)."""
+        return tuple(int(d) for d in self.prep.example_args[0].shape)
+
+    @property
+    def input_specs(self) -> tuple[InputSpec, ...] | None:
+        """A factory's own inputs (name, shape, dtype), each a graph input of that name and dtype;
+        None for the one ``1x3xSxS`` float32 input every registered model takes."""
+        return self.prep.inputs.specs if self.prep.inputs is not None else None
+
+    @staticmethod
+    def arrays(sample: Any) -> tuple[Any, ...]:
+        """One parity sample as its arrays in input order (a sample of a one-input model is its array)."""
+        return tuple(sample) if isinstance(sample, tuple) else (sample,)
 
     @property
     def output_shape(self) -> list[int]:
         return [int(d) for d in self.prep.reference_output.shape]
+
+
+def first_input(job: ConvertJob, name: str, layout: str) -> dict[str, Any]:
+    """:attr:`Converted.input` of an artifact: its one image tensor (``name``, float32, ``layout``), or
+    the first of a factory's own inputs (the manifest's ``inputs`` then lists every one)."""
+    specs = job.input_specs
+    if specs is None:
+        return {"name": name, "shape": list(job.input_shape), "dtype": "float32", "layout": layout}
+    first = specs[0]
+    return {"name": first.name, "shape": [int(x or 0) for x in first.shape], "dtype": first.dtype, "layout": "as given"}
 
 
 @dataclass(frozen=True)
@@ -155,6 +177,9 @@ class Converted:
     target: str | None = None
     checks: list[dict[str, Any]] = field(default_factory=list)  # the format's own structural checks
     counts: dict[str, Any] = field(default_factory=dict)  # extra structural counts (delegation, ...)
+    #: A factory's inputs as the artifact takes them, where the format holds an input in another
+    #: dtype (Core ML: int64 as int32); None: as :attr:`ConvertJob.input_specs` says.
+    inputs: tuple[InputSpec, ...] | None = None
 
 
 class ExportFormat(ABC):
@@ -202,7 +227,8 @@ class ExportFormat(ABC):
 
     @abstractmethod
     def predict(self, path: Path, inputs: Sequence[Any], job: ConvertJob) -> list[Any]:
-        """Run the saved artifact on each input (numpy arrays in the graph's input space); the logits."""
+        """Run the saved artifact on each sample (numpy arrays in the graph's input space; a model of
+        several inputs gets a tuple of arrays per sample, see :meth:`ConvertJob.arrays`); the outputs."""
 
     def runtime(self) -> str:
         """What :meth:`predict` runs on, for the parity record (``onnxruntime 1.31 CPU``)."""

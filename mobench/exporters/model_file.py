@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..core.errors import DeviceError
 from ..core.util import sha256_path
+from ..models.chosen_inputs import inputs_of
 from ..models.user import lookup
 from .config import Artifact
 
@@ -33,5 +34,6 @@ def as_artifact(key: str):
         "params": um.params,
         "macs": um.macs,
         "input": um.input if (um.input.get("shape") and all(um.input["shape"])) else {},
+        "inputs": inputs_of(key).to_dict(),  # every input, its dims fixed (mobench.core.inputs)
     }
     return Artifact(model=key, format=um.format or "", path=path, manifest_path=path, manifest=manifest)

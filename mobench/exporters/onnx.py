@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ExportError, UsageError, one_line
-from .format import Converted, ConvertJob, ExportFormat, FormatOptions, option
+from .format import Converted, ConvertJob, ExportFormat, FormatOptions, first_input, option
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "logits"
@@ -108,14 +108,14 @@ def toposort(graph) -> None:
     graph.node.extend(nodes[i] for i in order)
 
 
-def _export_torchscript(module, example, path: Path, opset: int) -> None:
+def _export_torchscript(module, args: tuple, path: Path, opset: int, input_names: list[str]) -> None:
     import torch
 
     torch.onnx.export(
         module,
-        (example,),
+        args,
         str(path),
-        input_names=[INPUT_NAME],
+        input_names=input_names,
         output_names=[OUTPUT_NAME],
         opset_version=opset,
         do_constant_folding=True,
@@ -123,14 +123,14 @@ def _export_torchscript(module, example, path: Path, opset: int) -> None:
     )
 
 
-def _export_dynamo(module, example, path: Path, opset: int) -> None:
+def _export_dynamo(module, args: tuple, path: Path, opset: int, input_names: list[str]) -> None:
     import torch
 
     torch.onnx.export(
         module,
-        (example,),
+        args,
         str(path),
-        input_names=[INPUT_NAME],
+        input_names=input_names,
         output_names=[OUTPUT_NAME],
         opset_version=opset,
         dynamo=True,
@@ -180,6 +180,8 @@ class OnnxFormat(ExportFormat):
         prep, recipe, name, out_dir = job.prep, job.recipe, job.model, job.out_dir
         path = job.path
         job.step("exporting to ONNX")
+        specs = job.input_specs
+        names = [sp.name for sp in specs] if specs is not None else [INPUT_NAME]
         errors = []
         exporter = None
         for label, fn in (
@@ -188,7 +190,7 @@ class OnnxFormat(ExportFormat):
         ):
             try:
                 with _quiet():
-                    fn(prep.model, prep.example, path, opset)
+                    fn(prep.model, prep.example_args, path, opset, names)
                 exporter = label
                 break
             except Exception as exc:  # converter failure: try the other exporter, keep the reason
@@ -228,16 +230,23 @@ class OnnxFormat(ExportFormat):
 
         histogram = op_histogram(model)
         graph_in = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
-        if [i.name for i in graph_in] != [INPUT_NAME] or [o.name for o in model.graph.output] != [OUTPUT_NAME]:
+        if [i.name for i in graph_in] != names or [o.name for o in model.graph.output] != [OUTPUT_NAME]:
             raise ExportError(
                 f"{name}: exported graph has inputs {[i.name for i in graph_in]} / outputs "
-                f"{[o.name for o in model.graph.output]}, expected ['{INPUT_NAME}'] / ['{OUTPUT_NAME}']"
+                f"{[o.name for o in model.graph.output]}, expected {names} / ['{OUTPUT_NAME}']"
             )
+        if specs is not None:
+            graph_dtypes = [onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type).name for i in graph_in]
+            if graph_dtypes != [sp.dtype for sp in specs]:
+                raise ExportError(
+                    f"{name}: exported graph takes {dict(zip(names, graph_dtypes, strict=True))}, "
+                    f"expected {dict(zip(names, [sp.dtype for sp in specs], strict=True))}"
+                )
         return Converted(
             path=path,
             op_histogram=histogram,
             opset=_model_opset(model),
-            input={"name": INPUT_NAME, "shape": list(job.input_shape), "dtype": "float32", "layout": "NCHW"},
+            input=first_input(job, INPUT_NAME, "NCHW"),
             output={"name": OUTPUT_NAME, "shape": job.output_shape, "dtype": "float32"},
             recipe_applied=applied,
             checks=quantization_checks(histogram, recipe),
@@ -252,7 +261,8 @@ class OnnxFormat(ExportFormat):
     def predict(self, path: Path, inputs: Sequence[Any], job: ConvertJob) -> list[Any]:
         """ONNX Runtime (CPU execution provider) outputs for ``inputs``."""
         session = _session(path)
-        return [session.run([OUTPUT_NAME], {INPUT_NAME: x})[0] for x in inputs]
+        names = [i.name for i in session.get_inputs()]
+        return [session.run([OUTPUT_NAME], dict(zip(names, job.arrays(x), strict=True)))[0] for x in inputs]
 
     def runtime(self) -> str:
         import onnxruntime as ort

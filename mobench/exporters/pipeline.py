@@ -15,6 +15,7 @@ export never leaves half a package and never touches an existing artifact (with
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import os
 import shutil
@@ -26,9 +27,11 @@ from typing import Any
 
 from .. import __version__
 from ..core.errors import ArtifactExistsError, ExportError, MobenchError, UsageError, one_line
+from ..core.inputs import listing
 from ..core.progress import Reporter, reporter_or_null
 from ..core.util import sha256_path, tool_versions
 from ..models import model_info, resolve_name
+from ..models.chosen_inputs import export_inputs
 from . import manifest as _manifest
 from .calibration import parity_inputs, torch_outputs
 from .checks import compare, compare_quantized, failed_summary, structural_checks
@@ -45,6 +48,7 @@ from .config import (
     expand_formats,
     export_format,
     extension,
+    format_recipes,
     stored_fingerprint,
 )
 from .format import Converted, ConvertJob, ExportFormat
@@ -106,7 +110,9 @@ def _metadata(info, fmt: str, recipe: str, config: ExportConfig, prep, stem: str
         else ("unfused train-time graph (--no-reparam)" if prep.reparameterizable else "as built")
     )
     res = config.resolution
-    if config.input_kind == "image":
+    if prep.inputs is not None:
+        in_desc = f"{listing(prep.inputs.specs)} (a factory's own inputs, fed as given)"
+    elif config.input_kind == "image":
         in_desc = f"{res}x{res} RGB image (BGRA/ARGB pixel buffers accepted); ImageNet normalization is applied inside the model"
     else:
         in_desc = f"float32 tensor 1x3x{res}x{res} (NCHW), ImageNet-normalized RGB: (pixel/255 - mean) / std"
@@ -125,6 +131,7 @@ def _metadata(info, fmt: str, recipe: str, config: ExportConfig, prep, stem: str
         "mobench.reparameterized": str(prep.reparameterized).lower(),
         "mobench.input_kind": config.input_kind,
         "mobench.resolution": str(res),
+        **({"mobench.inputs": listing(prep.inputs.specs)} if prep.inputs is not None else {}),
         "mobench.weights": wdesc,
         "mobench.version": __version__,
     }
@@ -140,6 +147,16 @@ def _recipe_entry(name: str, converted: Converted) -> dict[str, Any]:
         "parity_rule": r.parity_rule(PARITY_RTOL.get(name), PARITY_ATOL if not r.quantized else None),
         "applied": converted.recipe_applied,
     }
+
+
+def check_inputs(model: str, fmt: str, recipe: str) -> None:
+    """Refuse, in one line and before any work, a quantized recipe for a factory of its own inputs:
+    calibration and quantized parity (every quantized recipe) feed one ``1x3xHxW`` image tensor (:mod:`.calibration`)."""
+    if _recipe(recipe).quantized and (inputs := export_inputs(model)) is not None:
+        raise UsageError(
+            f"{model} takes {listing(inputs.specs)}: the quantized recipe {recipe} is calibrated and parity-checked on one 1x3xHxW image input; "
+            f"export it with a float recipe ({', '.join(r for r in format_recipes(fmt) if not _recipe(r).quantized)})"
+        )
 
 
 def capture(model: str, fmt: str, config: ExportConfig, ckpt_sha: str | None, cache: dict | None) -> Prepared:
@@ -190,7 +207,8 @@ def check_parity(exporter: ExportFormat, job: ConvertJob, converted: Converted) 
                 inputs = parity_inputs(prep, job.config.input_kind)
                 outs = exporter.predict(converted.path, inputs, job)
             else:
-                outs = exporter.predict(converted.path, [prep.reference_input.numpy()], job)
+                sample = prep.reference_input if prep.inputs is not None else prep.reference_input.numpy()
+                outs = exporter.predict(converted.path, [sample], job)
         except MobenchError:
             raise
         except Exception as exc:  # the runtime cannot load or run the artifact
@@ -220,7 +238,10 @@ def manifest_entry(
     job.step("hashing")
     path = converted.path
     size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
-    preprocessing = image_preprocessing(fmt) if config.input_kind == "image" else tensor_preprocessing()
+    if prep.inputs is not None:
+        preprocessing: dict[str, Any] = {"formula": "none: every input is fed as given"}
+    else:
+        preprocessing = image_preprocessing(fmt) if config.input_kind == "image" else tensor_preprocessing()
     return {
         "model": info.name,
         "family": info.family,
@@ -236,6 +257,7 @@ def manifest_entry(
         "reparameterized": prep.reparameterized,
         "weights": prep.weights,
         "input": {**converted.input, "kind": config.input_kind, "preprocessing": preprocessing},
+        **({"inputs": _inputs_entry(prep.inputs, converted)} if prep.inputs is not None else {}),
         "output": converted.output,
         "recipe": _recipe_entry(job.recipe, converted),
         "target": converted.target,
@@ -254,6 +276,13 @@ def manifest_entry(
         "config": config_fingerprint(fmt, config, ckpt_sha),
         "options": config_dict(config),
     }
+
+
+def _inputs_entry(inputs, converted: Converted) -> dict[str, Any]:
+    """The manifest's ``inputs``: every input of the artifact (name, shape, dtype), as the devices feed it."""
+    if converted.inputs is not None:
+        inputs = dataclasses.replace(inputs, specs=tuple(converted.inputs))
+    return inputs.to_dict()
 
 
 def save_artifact(tmp_artifact: Path, folder: Path, target: Path, fmt: str, entry: dict, force: bool) -> dict:
@@ -308,6 +337,7 @@ def export(
     _check_writable(out_dir)
     ckpt_sha = _checkpoint_sha(config)
     recipe = config.recipe_for(fmt)
+    check_inputs(info.name, fmt, recipe)
     stem, folder, target = _target_paths(info.name, fmt, config, ckpt_sha)
     if target.exists() and not config.force:
         raise ArtifactExistsError(f"{target} already exists; pass --force to replace it")

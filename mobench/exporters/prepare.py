@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.errors import ExportError, MobenchError, one_line
+from ..core.errors import ExportError, MobenchError, UsageError, one_line
+from ..core.inputs import Inputs, feed, listing
 from ..models import complexity as cx
 from ..models import create_model, is_reparameterizable, model_info, reparameterize_model
+from ..models.chosen_inputs import export_inputs
 from .config import IMAGENET_MEAN, IMAGENET_STD, ExportConfig, export_format
 
 SEED = 0
@@ -37,6 +39,15 @@ class Prepared:
     reparameterized: bool
     weights: dict[str, Any]
     expectations: dict[str, Any] = field(default_factory=dict)
+    #: A factory's inputs by name, shape and dtype when they are not the zoo's one ``1x3xSxS``
+    #: float32 tensor: then ``example`` is a tuple of tensors (one per input, in order) and
+    #: ``reference_input`` the tuple of their numpy arrays (:func:`mobench.core.inputs.feed`).
+    inputs: Inputs | None = None
+
+    @property
+    def example_args(self) -> tuple[Any, ...]:
+        """The positional arguments the module is captured with (one tensor per input)."""
+        return self.example if isinstance(self.example, tuple) else (self.example,)
 
 
 class Normalize:
@@ -66,6 +77,31 @@ class Normalize:
                 return self.inner((x + self.bias) * self.multiply)
 
         return _Normalized(model).eval()
+
+
+class Positional:
+    """Factory of the wrapper that takes a factory's inputs positionally, in its input order.
+
+    Every converter captures ``module(*args)``; a factory whose example was a dict is called
+    by keyword (:func:`mobench.models.user.call_module`), so the wrapper maps the positional
+    arguments to those names. The converters name each graph input after its spec.
+    """
+
+    @staticmethod
+    def wrap(model, names: tuple[str, ...], call: str):
+        import torch.nn as nn
+
+        from ..models.user import call_module
+
+        class _Positional(nn.Module):
+            def __init__(self, inner: nn.Module) -> None:
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, *args):
+                return call_module(self.inner, dict(zip(names, args, strict=True)), call)
+
+        return _Positional(model).eval()
 
 
 def has_image_type(fmt: str) -> bool:
@@ -117,7 +153,7 @@ def tensor_preprocessing() -> dict[str, Any]:
     }
 
 
-def _calibrate_bn(model, resolution: int) -> bool:
+def _calibrate_bn(model, resolution: int, forward: Any = None) -> bool:
     """Set BatchNorm running statistics from N(0, 1) inputs (random weights only).
 
     Randomly initialised deep nets with BN statistics at their defaults (mean 0,
@@ -126,7 +162,8 @@ def _calibrate_bn(model, resolution: int) -> bool:
     Calibrated statistics keep activations O(1), as trained weights would (S0:
     max |logit| 1-3). Latency does not depend on the values. Calibrating at a
     lower resolution is not good enough: at 64x64 the deep layers' 2x2 maps are
-    dominated by padding and S0's logits still reach ~5e3.
+    dominated by padding and S0's logits still reach ~5e3. ``forward`` (a model of
+    other inputs) runs the calibration pass on its own seeded inputs instead.
     """
     import torch
     import torch.nn as nn
@@ -142,7 +179,10 @@ def _calibrate_bn(model, resolution: int) -> bool:
             m.train()
         with torch.no_grad():
             for _ in range(CALIBRATION_BATCHES):
-                model(torch.randn(CALIBRATION_BATCH_SIZE, 3, resolution, resolution))
+                if forward is not None:
+                    forward()
+                else:
+                    model(torch.randn(CALIBRATION_BATCH_SIZE, 3, resolution, resolution))
     finally:
         for m, momentum, training in saved:
             m.momentum = momentum
@@ -199,6 +239,9 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
 
     info = model_info(model_name)
     res = config.resolution
+    inputs = export_inputs(info.name)
+    if inputs is not None:
+        return _prepare_inputs(info, config, checkpoint_sha256, inputs)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
         try:
@@ -260,6 +303,74 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
         reparameterized=bool(config.reparameterize and reparameterizable),
         weights=weights,
         expectations=exp,
+    )
+
+
+def _weights(config: ExportConfig, checkpoint_sha256: str | None) -> dict[str, Any]:
+    return {
+        "source": "checkpoint" if config.checkpoint else "random",
+        "seed": None if config.checkpoint else SEED,
+        "bn_calibrated": False,
+        "checkpoint": str(config.checkpoint) if config.checkpoint else None,
+        "checkpoint_sha256": checkpoint_sha256,
+    }
+
+
+def _prepare_inputs(info, config: ExportConfig, checkpoint_sha256: str | None, inputs: Inputs) -> Prepared:
+    """:func:`prepare` for a factory of its own inputs: the module called positionally with one
+    tensor per input, captured and checked on the seeded feed every device feeds (SEED)."""
+    import torch
+
+    from ..models.user import lookup
+
+    if config.input_kind != "tensor":
+        raise UsageError(
+            f"{info.name} takes {listing(inputs.specs)}: --input-kind image applies to one 1x3xSxS input; "
+            "export it with --input-kind tensor"
+        )
+    names = tuple(s.name for s in inputs.specs)
+    arrays = feed(inputs, SEED)
+    example = tuple(torch.from_numpy(arrays[n].copy()) for n in names)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SEED)
+        try:
+            train_model = create_model(info.name, inference_mode=False, checkpoint=config.checkpoint)
+        except MobenchError:
+            raise
+        except Exception as exc:
+            raise ExportError(f"{info.name}: cannot build the model: {one_line(exc)}") from exc
+        weights = _weights(config, checkpoint_sha256)
+        call = lookup(info.name).input_call
+        try:
+            if not config.checkpoint:
+                wrapped = Positional.wrap(train_model, names, call)
+                weights["bn_calibrated"] = _calibrate_bn(train_model, 0, lambda: wrapped(*example))
+            reparameterizable = bool(is_reparameterizable(train_model))
+            core = reparameterize_model(train_model) if (config.reparameterize and reparameterizable) else train_model
+            core = core.eval()
+            exp = expectations(train_model, core, reparameterized=config.reparameterize and reparameterizable)
+            module = Positional.wrap(core, names, call)
+            with torch.no_grad():
+                reference_output = module(*example)
+        except MobenchError:
+            raise
+        except Exception as exc:
+            raise ExportError(
+                f"{info.name}: PyTorch cannot run the model on {listing(inputs.specs)}: {one_line(exc)}"
+            ) from exc
+    if not isinstance(reference_output, torch.Tensor):
+        raise ExportError(f"{info.name}: the model returns {type(reference_output).__name__}, not one output tensor")
+    return Prepared(
+        model=module,
+        core=core,
+        example=example,
+        reference_input=tuple(arrays[n] for n in names),
+        reference_output=reference_output,
+        reparameterizable=reparameterizable,
+        reparameterized=bool(config.reparameterize and reparameterizable),
+        weights=weights,
+        expectations=exp,
+        inputs=inputs,
     )
 
 

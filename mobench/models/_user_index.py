@@ -17,7 +17,9 @@ from ..core.errors import ModelNotFoundError
 from ..core.util import atomic_write_json, cache_dir
 
 SHA_CHARS = 10
-_KEY = re.compile(rf"^(?P<label>.+)@(?P<sha>[0-9a-f]{{{SHA_CHARS}}})$")
+# ``label@sha[:10]``, plus ``+x=1x3x640x640`` when the measurement fixes inputs other than the model's default
+# (characters a shell and rich's markup leave alone)
+_KEY = re.compile(rf"^(?P<label>.+?)@(?P<sha>[0-9a-f]{{{SHA_CHARS}}})(?:\+(?P<inputs>[^\s]*))?$")
 DEFAULT_INPUT_SIZE = 224
 
 
@@ -38,6 +40,14 @@ class UserModel:
     macs: int | None = None
     input: dict[str, Any] = field(default_factory=dict)  # artifact input name/shape/kind
     reparameterizable: bool = False
+    # Every input as declared by the model (mobench.core.inputs.InputSpec.to_dict), in order
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    input_call: str = "positional"  # how a factory's module takes its inputs: positional or keyword
+    # A measurement with chosen inputs (key ``base+label``): mobench.core.inputs.Inputs.to_dict()
+    base: str | None = None
+    chosen: dict[str, Any] | None = None
+    params_note: str = ""  # why params is None
+    macs_note: str = ""  # why macs is None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -86,7 +96,8 @@ def lookup(key: str) -> UserModel:
         raise ModelNotFoundError(
             f"model {key!r} is not known on this machine; pass its file again (--model path/to/file)"
         )
-    um = UserModel(**data)
+    known = set(UserModel.__dataclass_fields__)
+    um = UserModel(**{k: v for k, v in data.items() if k in known})
     KNOWN[key] = um
     return um
 

@@ -18,7 +18,8 @@ from math import prod
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import UsageError, one_line
+from ..core.errors import MobenchError, UsageError, one_line
+from ..core.inputs import InputDim, Inputs, InputSpec, feed, resolve, spec
 from ..core.util import sha256_path
 from . import onnx_complexity as oc
 from ._user_index import SHA_CHARS, UserModel, lookup, remember
@@ -53,6 +54,8 @@ def resolve_artifact(path_str: str) -> str:
         pass
     reader = {"onnx": _read_onnx, "coreml": _read_coreml, "executorch": _read_pte}[fmt]
     info = reader(path)
+    specs = info.get("inputs") or []
+    first = specs[0] if specs else None
     um = UserModel(
         key=key,
         kind="artifact",
@@ -62,14 +65,27 @@ def resolve_artifact(path_str: str) -> str:
         format=fmt,
         params=info.get("params"),
         macs=info.get("macs"),
-        input=info.get("input") or {},
-        input_size=_square_size(info.get("input") or {}),
+        params_note=info.get("params_note") or "",
+        macs_note=info.get("macs_note") or "",
+        input=_first_input(first),
+        input_size=_square_size(first),
+        inputs=[s.to_dict() for s in specs],
     )
     return remember(um).key
 
 
-def _square_size(inp: dict[str, Any]) -> int:
-    shape = inp.get("shape") or []
+def _first_input(spec: InputSpec | None) -> dict[str, Any]:
+    """The first input in the one-input form older code reads (shape with None where free)."""
+    if spec is None:
+        return {}
+    shape = list(spec.shape)
+    if len(shape) >= 2 and shape[0] is None:
+        shape[0] = 1
+    return {"name": spec.name, "shape": shape, "dtype": spec.dtype, "kind": spec.kind}
+
+
+def _square_size(spec: InputSpec | None) -> int:
+    shape = list(spec.shape) if spec is not None else []
     if len(shape) == 4 and shape[2] and shape[2] == shape[3]:
         return int(shape[2])
     return 224
@@ -89,8 +105,38 @@ def _read_onnx(path: Path) -> dict[str, Any]:
         onnx.checker.check_model(model)
     except Exception as exc:
         raise _corrupt(path, "ONNX", exc) from None
-    macs, reason = oc.count_macs(model)
-    return {"params": oc.count_params(model), "macs": macs, "macs_note": reason, "input": oc.input_info(model)}
+    specs = oc.input_specs(model)
+    params = oc.count_params(model)
+    try:  # MACs at the model's default inputs; with free dims other than batch they wait for --input
+        inputs = resolve(path.name, specs)
+    except UsageError:
+        macs, reason = None, "free input dims: counted at the shapes given with --input"
+    else:
+        macs, reason = _onnx_macs(model, inputs)
+    return {
+        "params": params,
+        "params_note": "" if params is not None else "the graph holds no floating-point weights mobench can find",
+        "macs": macs,
+        "macs_note": reason,
+        "inputs": specs,
+    }
+
+
+def _onnx_macs(model, inputs: Inputs) -> tuple[int | None, str]:
+    def feeds():
+        try:
+            return feed(inputs, 0)
+        except MobenchError:  # e.g. a dtype mobench does not feed: static shapes only
+            return None
+
+    return oc.count_macs(model, inputs.shapes(), feeds())
+
+
+def onnx_counts(path: str, inputs: Inputs) -> tuple[int | None, str]:
+    """MACs of an ONNX file at the chosen ``inputs`` (``(None, reason)`` when not counted)."""
+    import onnx
+
+    return _onnx_macs(onnx.load(path), inputs)
 
 
 def _read_coreml(path: Path) -> dict[str, Any]:
@@ -102,19 +148,52 @@ def _read_coreml(path: Path) -> dict[str, Any]:
         spec = ct.utils.load_spec(str(path))
     except Exception as exc:
         raise _corrupt(path, "Core ML", exc) from None
-    inp: dict[str, Any] = {}
-    if spec.description.input:
-        d = spec.description.input[0]
+    params = coreml_params(spec)
+    return {
+        "params": params,
+        "params_note": "" if params is not None else "not an ML program: weights are not read",
+        "macs": None,
+        "macs_note": "Core ML files are not counted",
+        "inputs": coreml_input_specs(spec),
+    }
+
+
+_COREML_DTYPES = {65568: "float32", 65552: "float16", 65600: "float64", 131104: "int32", 131080: "int8"}
+
+
+def coreml_input_specs(spec) -> list[InputSpec]:
+    """Every input of a Core ML model description: multi-arrays (their dtype; dims that an enumerated or
+    range flexible shape lets vary keep the default size, changeable with ``--input``) and images
+    (``[1, C, H, W]`` uint8 pixels)."""
+    out: list[InputSpec] = []
+    for d in spec.description.input:
         which = d.type.WhichOneof("Type")
-        if which == "imageType":
-            inp = {
-                "name": d.name,
-                "shape": [1, 3, int(d.type.imageType.height), int(d.type.imageType.width)],
-                "kind": "image",
-            }
-        elif which == "multiArrayType":
-            inp = {"name": d.name, "shape": [int(s) for s in d.type.multiArrayType.shape], "kind": "tensor"}
-    return {"params": coreml_params(spec), "macs": None, "input": inp}
+        if which == "multiArrayType":
+            ma = d.type.multiArrayType
+            shape = [int(x) for x in ma.shape]
+            varies = [False] * len(shape)
+            flex = ma.WhichOneof("ShapeFlexibility")
+            if flex == "enumeratedShapes":
+                for es in ma.enumeratedShapes.shapes:
+                    for i, x in enumerate(es.shape[: len(shape)]):
+                        varies[i] = varies[i] or int(x) != shape[i]
+            elif flex == "shapeRange":
+                for i, r in enumerate(list(ma.shapeRange.sizeRanges)[: len(shape)]):
+                    varies[i] = int(r.lowerBound) != int(r.upperBound)
+            dims = tuple(InputDim(x, None, not v) for x, v in zip(shape, varies, strict=True))
+            out.append(InputSpec(d.name, dims, _COREML_DTYPES.get(int(ma.dataType), "float32")))
+        elif which == "imageType":
+            im = d.type.imageType
+            channels = 1 if int(im.colorSpace) == 10 else 3  # GRAYSCALE
+            flexible = im.WhichOneof("SizeFlexibility") is not None
+            dims = (
+                InputDim(1),
+                InputDim(channels),
+                InputDim(int(im.height), None, not flexible),
+                InputDim(int(im.width), None, not flexible),
+            )
+            out.append(InputSpec(d.name, dims, "uint8", kind="image"))
+    return out
 
 
 def coreml_params(spec) -> int | None:
@@ -152,18 +231,51 @@ def _read_pte(path: Path) -> dict[str, Any]:
         raise _corrupt(path, "ExecuTorch", exc) from None
     if len(head) < 8 or head[4:6] != b"ET":
         raise UsageError(f"{path.name} is not a readable ExecuTorch program (corrupt?): no ET flatbuffer identifier")
-    inp: dict[str, Any] = {}
+    specs: list[InputSpec] = []
     try:
         from executorch.runtime import Runtime
 
         program = Runtime.get().load_program(str(path))
-        meta = program.metadata("forward")
-        inp = {"shape": [int(s) for s in meta.input_tensor_meta(0).sizes()], "kind": "tensor"}
+        specs = pte_input_specs(program.metadata("forward"))
     except ImportError:
         pass
     except Exception as exc:
         raise _corrupt(path, "ExecuTorch", exc) from None
-    return {"params": None, "macs": None, "input": inp}
+    return {
+        "params": None,
+        "params_note": "ExecuTorch programs are not counted",
+        "macs": None,
+        "macs_note": "ExecuTorch programs are not counted",
+        "inputs": specs,
+    }
+
+
+# torch ScalarType codes (c10/core/ScalarType.h) -> numpy dtype names
+_SCALAR_TYPES = {
+    0: "uint8",
+    1: "int8",
+    2: "int16",
+    3: "int32",
+    4: "int64",
+    5: "float16",
+    6: "float32",
+    7: "float64",
+    11: "bool",
+}
+
+
+def pte_input_specs(meta) -> list[InputSpec]:
+    """The tensor inputs of an ExecuTorch method (its metadata holds no names: ``x``, or ``x0``, ``x1``, ...)."""
+    n = int(meta.num_inputs())
+    out = []
+    for i in range(n):
+        try:
+            tm = meta.input_tensor_meta(i)
+        except Exception:  # a non-tensor input (an int or bool argument): nothing to feed as a tensor
+            continue
+        dtype = _SCALAR_TYPES.get(int(tm.dtype()), f"scalar_type_{int(tm.dtype())}")
+        out.append(spec("x" if n == 1 else f"x{i}", [int(x) for x in tm.sizes()], dtype))
+    return out
 
 
 def complexity(key: str) -> dict[str, Any]:
@@ -172,6 +284,9 @@ def complexity(key: str) -> dict[str, Any]:
     return {
         "model": key,
         "input_size": um.input_size,
+        "inputs": (um.chosen or {}).get("label") or "",
+        "params_note": um.params_note or None,
+        "macs_note": um.macs_note or None,
         "params": um.params,
         "macs": um.macs,
         "params_m": None if um.params is None else round(um.params / 1e6, 3),

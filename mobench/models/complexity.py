@@ -50,8 +50,9 @@ def explicit_attention(model) -> Iterator[None]:
             m.fused_attn = True
 
 
-def count_flops_by_op(model, input_size: int = 224) -> dict[str, int]:
-    """FLOPs per aten op for one forward pass on a 1x3xSxS input (flops, not MACs)."""
+def count_flops_by_op(model, input_size: int = 224, example: Callable[[], Any] | None = None) -> dict[str, int]:
+    """FLOPs per aten op for one forward pass on a 1x3xSxS input (flops, not MACs); ``example``, when
+    given, runs the forward pass itself (a model of several inputs)."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -61,15 +62,36 @@ def count_flops_by_op(model, input_size: int = 224) -> dict[str, int]:
     counter = FlopCounterMode(display=False)
     try:
         with explicit_attention(model), counter:
-            model(x)
+            if example is None:
+                model(x)
+            else:
+                example()
     finally:
         model.train(was_training)
     return {str(k): int(v) for k, v in counter.get_flop_counts().get("Global", {}).items()}
 
 
-def count_macs(model, input_size: int = 224) -> int:
+def count_macs(model, input_size: int = 224, example: Callable[[], Any] | None = None) -> int:
     """Multiply-adds of one forward pass at ``input_size`` (flops / 2)."""
-    return sum(count_flops_by_op(model, input_size).values()) // 2
+    return sum(count_flops_by_op(model, input_size, example).values()) // 2
+
+
+def _factory_forward(name: str, model) -> Callable[[], Any] | None:
+    """A forward pass of a factory's module on its chosen inputs, or None for one square RGB tensor."""
+    from .chosen_inputs import inputs_of
+
+    um = lookup(name)
+    inputs = inputs_of(name)
+    shapes = [s.shape for s in inputs.specs]
+    if len(shapes) == 1 and shapes[0] == (1, 3, um.input_size, um.input_size) and inputs.specs[0].dtype == "float32":
+        return None
+    import torch
+
+    from ..core.inputs import feed
+    from .user import call_module
+
+    arrays = {k: torch.from_numpy(v) for k, v in feed(inputs, 0).items()}
+    return lambda: call_module(model, arrays, um.input_call)
 
 
 def cache_path() -> Path:
@@ -140,7 +162,8 @@ def model_complexity(name: str, input_size: int | None = None, *, use_cache: boo
     def count() -> dict[str, Any]:
         model = build_deployed(name)
         params = count_params(model)
-        macs = count_macs(model, input_size)
+        example = _factory_forward(name, model) if is_user_key(name) else None
+        macs = count_macs(model, input_size, example)
         return {
             "model": name,
             "input_size": input_size,

@@ -4,9 +4,12 @@ Accepted ``--model`` forms besides registered names and ``timm:`` / ``torchvisio
 
 ``path/to/file.py:function`` or ``package.module:function``
     A factory. ``function()`` is called without arguments and returns either a
-    ``torch.nn.Module`` taking a ``1 x 3 x 224 x 224`` tensor, or a pair
-    ``(module, size)`` where ``size`` is ``S`` or ``(3, S, S)`` (mobench times
-    square RGB inputs, the way every exporter and device here feeds models).
+    ``torch.nn.Module`` taking a ``1 x 3 x 224 x 224`` tensor, a pair
+    ``(module, size)`` where ``size`` is ``S`` or ``(3, S, S)``, or a pair
+    ``(module, example)`` where ``example`` is a tensor, a tuple of tensors
+    (passed positionally) or a dict name -> tensor (passed by keyword). The
+    example's names, shapes and dtypes are the model's inputs
+    (:mod:`mobench.core.inputs`); ``--input`` may change any of its dims.
     The model is built, fused if any block has ``reparameterize()``, counted,
     exported and timed like a registered model.
 ``path/to/model.onnx``, ``model.mlpackage``, ``model.pte``
@@ -29,10 +32,12 @@ import importlib.util
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import UsageError, one_line
+from ..core.inputs import DTYPES, InputDim, InputSpec
 from ..core.util import sha256_path
 from ._info import ModelInfo
 from ._user_index import (
@@ -56,7 +61,9 @@ __all__ = [
     "SHA_CHARS",
     "UserModel",
     "builder",
+    "FactoryResult",
     "call_factory",
+    "call_module",
     "index_path",
     "is_artifact",
     "is_user_key",
@@ -176,8 +183,52 @@ def _input_size(value: Any, label: str) -> int:
     return int(size)
 
 
-def call_factory(fn, label: str):
-    """``(module, input_size)`` from a factory, checked; UsageError for a wrong return value."""
+@dataclass(frozen=True)
+class FactoryResult:
+    """What a factory returned, checked: the module and its inputs."""
+
+    module: Any
+    size: int
+    inputs: tuple[InputSpec, ...]
+    call: str  # "positional" or "keyword"
+
+
+def _example_specs(module, example: Any, label: str) -> tuple[tuple[InputSpec, ...], str]:
+    """Input specs from a factory's example: names from the dict keys, else from ``forward``'s parameters."""
+    import inspect
+
+    import torch
+
+    def one(name: str, t: Any) -> InputSpec:
+        if not isinstance(t, torch.Tensor):
+            raise UsageError(f"{label}: example input {name!r} is a {type(t).__name__}, not a torch.Tensor")
+        dtype = str(t.dtype).removeprefix("torch.")
+        if dtype not in DTYPES:
+            raise UsageError(f"{label}: example input {name!r} is {dtype}; mobench feeds {', '.join(DTYPES)}")
+        return InputSpec(name, tuple(InputDim(int(x), None, False) for x in t.shape), dtype)
+
+    if isinstance(example, dict):
+        if not example:
+            raise UsageError(f"{label}: the example dict is empty")
+        return tuple(one(str(k), v) for k, v in example.items()), "keyword"
+    tensors = list(example) if isinstance(example, (tuple, list)) else [example]
+    try:
+        params = [
+            p.name
+            for p in inspect.signature(module.forward).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        params = []
+    names = [params[i] if i < len(params) else f"x{i}" for i in range(len(tensors))]
+    if len(set(names)) != len(names):
+        names = [f"x{i}" for i in range(len(tensors))]
+    return tuple(one(n, t) for n, t in zip(names, tensors, strict=True)), "positional"
+
+
+def call_factory(fn, label: str) -> FactoryResult:
+    """The module and its inputs from a factory, checked; UsageError for a wrong return value."""
+    import torch
     from torch import nn
 
     try:
@@ -185,28 +236,56 @@ def call_factory(fn, label: str):
     except Exception as exc:
         raise UsageError(f"{label}: the factory raised {one_line(exc, with_type=True)}") from None
     size = DEFAULT_INPUT_SIZE
+    example: Any = None
     if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], nn.Module):
-        out, size = out[0], _input_size(out[1], label)
+        second = out[1]
+        is_example = isinstance(second, (torch.Tensor, dict)) or (
+            isinstance(second, (tuple, list)) and any(isinstance(t, torch.Tensor) for t in second)
+        )
+        if is_example:
+            out, example = out[0], second
+        else:
+            out, size = out[0], _input_size(second, label)
     if not isinstance(out, nn.Module):
         raise UsageError(
             f"{label}: the factory returned {type(out).__name__}, not a torch.nn.Module "
-            "(or a pair (module, input size))"
+            "(or a pair (module, input size) or (module, example inputs))"
         )
-    return out.eval(), size
+    if example is None:
+        specs: tuple[InputSpec, ...] = (InputSpec("x", tuple(InputDim(s, None, False) for s in (1, 3, size, size))),)
+        call = "positional"
+    else:
+        specs, call = _example_specs(out, example, label)
+        shape = specs[0].shape
+        if len(specs) == 1 and len(shape) == 4 and shape[2] == shape[3]:
+            size = int(shape[2] or DEFAULT_INPUT_SIZE)
+    return FactoryResult(out.eval(), size, specs, call)
 
 
-def _check_forward(model, size: int, label: str) -> None:
+def call_module(model, inputs: dict[str, Any], call: str):
+    """Run ``model`` on named inputs the way its factory declared (positionally or by keyword)."""
+    if call == "keyword":
+        return model(**inputs)
+    return model(*inputs.values())
+
+
+def _check_forward(res: FactoryResult, label: str) -> None:
     import torch
 
+    from ..core.inputs import Inputs, feed
+
+    texts = [f"{s.name}={s.shape_text()}" for s in res.inputs]
+    shapes = ", ".join(texts) if len(texts) > 1 else res.inputs[0].shape_text() if texts else "no inputs"
     try:
+        arrays = feed(Inputs(res.inputs), 0)
         with torch.no_grad():
-            y = model(torch.randn(1, 3, size, size))
+            y = call_module(res.module, {k: torch.from_numpy(v) for k, v in arrays.items()}, res.call)
     except Exception as exc:
-        raise UsageError(
-            f"{label}: the forward pass fails at 1x3x{size}x{size}: {one_line(exc, with_type=True)}"
-        ) from None
-    if not isinstance(y, torch.Tensor):
-        raise UsageError(f"{label}: the forward pass returns {type(y).__name__}, not one output tensor")
+        raise UsageError(f"{label}: the forward pass fails at {shapes}: {one_line(exc, with_type=True)}") from None
+    if not isinstance(y, torch.Tensor) and not (
+        isinstance(y, (tuple, list)) and y and all(isinstance(t, torch.Tensor) for t in y)
+    ):
+        raise UsageError(f"{label}: the forward pass returns {type(y).__name__}, not tensors")
 
 
 def _resolve_factory(path: str | None, module: str | None, fn: str) -> str:
@@ -218,8 +297,8 @@ def _resolve_factory(path: str | None, module: str | None, fn: str) -> str:
     if key in KNOWN and key in _BUILDERS:
         return key
     builder = _function(mod, fn, label)
-    model, size = call_factory(builder, label)
-    _check_forward(model, size, label)
+    res = call_factory(builder, label)
+    _check_forward(res, label)
     _BUILDERS[key] = builder
     remember(
         UserModel(
@@ -230,8 +309,10 @@ def _resolve_factory(path: str | None, module: str | None, fn: str) -> str:
             path=path,
             module=module,
             function=fn,
-            input_size=size,
-            reparameterizable=is_reparameterizable(model),
+            input_size=res.size,
+            inputs=[s.to_dict() for s in res.inputs],
+            input_call=res.call,
+            reparameterizable=is_reparameterizable(res.module),
         )
     )
     return key
@@ -268,8 +349,7 @@ def user_info(key: str):
     else:
 
         def build(*, inference_mode: bool = False, **kw):
-            model, _ = call_factory(builder(key), um.label)
-            return model
+            return call_factory(builder(key), um.label).module
 
         fn = build
         family = Path(um.path).stem if um.path else (um.module or "user").rsplit(".", 1)[-1]

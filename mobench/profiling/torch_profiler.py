@@ -58,17 +58,17 @@ def profile_torch(
     import torch
     from torch.profiler import ProfilerActivity, profile, record_function
 
-    net = device.load(model, None)
-    x = device.make_input(net, None, config)
-    handles = _instrument(net)
+    handle = device.load(model, None)
+    predict = device.bind(handle, device.make_input(handle, None, config))  # every input of the model
+    handles = _instrument(handle.module)
     try:
         with torch.inference_mode():
             for _ in range(warmup):
-                net(x)
+                predict()
             with profile(activities=[ProfilerActivity.CPU]) as prof:
                 for _ in range(runs):
                     with record_function(_RUN):
-                        net(x)
+                        predict()
     finally:
         for h in handles:
             h.remove()

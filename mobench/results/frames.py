@@ -10,6 +10,7 @@ from typing import Any
 from ..core.errors import StoreError, UsageError
 from ..core.target import unique_labels
 from ..core.util import atomic_write_bytes
+from .location import StoreLocation
 from .store import Store
 
 RUN_COLUMNS = [
@@ -18,6 +19,8 @@ RUN_COLUMNS = [
     "status",
     "error",
     "model",
+    "inputs",
+    "input_data_sha256",
     "device",
     "target",
     "format",
@@ -42,7 +45,14 @@ RUN_COLUMNS = [
     "outlier_fraction",
     "robust_ms",
     "round_spread",
+    "round_spread_limit",
     "rounds_disagree",
+    "headline_ci_low_ms",
+    "headline_ci_high_ms",
+    "ci_half_width",
+    "target_ci",
+    "target_ci_met",
+    "host_check",
     "schedule",
     "sweep_id",
     "load_ms",
@@ -86,13 +96,37 @@ def _median(values: list[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
-def _open(db: str | os.PathLike | Store | None) -> tuple[Store, bool]:
+def _inputs(inputs_json: str | None, extra: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The run's input spec (``x: [1, 3, 640, 640] float32; ...``) and its ``--input-data`` sha256:
+    the inputs stored with the run, else (runs stored before schema version 6) the model record
+    stored with it (model files and factories; None for the zoo)."""
+    src = extra.get("model_source") or {}
+    chosen = json.loads(inputs_json) if inputs_json else src.get("chosen")
+    if chosen:
+        from ..core.inputs import Inputs
+
+        inputs = Inputs.from_dict(chosen)
+        return "; ".join(s.describe() for s in inputs.specs), (inputs.data.sha256 if inputs.data else None)
+    if src.get("inputs"):
+        from ..core.errors import UsageError
+        from ..core.inputs import InputSpec, resolve
+
+        specs = [InputSpec.from_dict(s) for s in src["inputs"]]
+        try:
+            specs = list(resolve(str(src.get("label") or ""), specs).specs)
+        except UsageError:
+            pass
+        return "; ".join(s.describe() for s in specs), None
+    return None, None
+
+
+def _open(db: str | os.PathLike | StoreLocation | Store | None) -> tuple[Store, bool]:
     if isinstance(db, Store):
         return db, False
     return Store(db, readonly=True), True
 
 
-def load(db: str | os.PathLike | Store | None = None):
+def load(db: str | os.PathLike | StoreLocation | Store | None = None):
     """One row per run (see ``RUN_COLUMNS``): statistics, provenance, device fields flattened.
 
     ``load_ms`` / ``first_inference_ms`` are medians over the run's (re)loads.
@@ -105,8 +139,10 @@ def load(db: str | os.PathLike | Store | None = None):
         rows = store._query(
             "SELECT r.*, s.n, s.rounds, s.min_ms, s.mean_ms, s.median_ms, s.p90_ms, s.p99_ms, s.std_ms, "
             "s.cv, s.trimmed_mean_ms, s.low_ms, s.high_ms, s.median_ci_low_ms, s.median_ci_high_ms, "
-            "s.outlier_fraction, s.robust_ms, s.round_spread, s.rounds_disagree, "
-            "s.headline, s.headline_ms FROM runs r LEFT JOIN stats s ON s.run_id = r.id "
+            "s.outlier_fraction, s.robust_ms, s.round_spread, s.round_spread_limit, s.rounds_disagree, "
+            "s.headline_ci_low_ms, s.headline_ci_high_ms, s.ci_half_width, s.target_ci, s.target_ci_met, "
+            "s.headline, s.headline_ms, sw.extra_json AS sweep_extra_json FROM runs r "
+            "LEFT JOIN stats s ON s.run_id = r.id LEFT JOIN sweeps sw ON sw.id = r.sweep_id "
             "ORDER BY r.id"
         )
     finally:
@@ -117,7 +153,9 @@ def load(db: str | os.PathLike | Store | None = None):
         d = dict(r)
         info = json.loads(d.pop("device_info_json") or "{}")
         mem = json.loads(d.pop("memory_json") or "{}")
+        host = (json.loads(d.pop("sweep_extra_json") or "{}") or {}).get("host_check") or {}
         rec = {
+            "host_check": host.get("line"),
             "run_id": d["id"],
             "format": d["artifact_format"],
             "reparameterized": None if d["reparameterized"] is None else bool(d["reparameterized"]),
@@ -133,6 +171,7 @@ def load(db: str | os.PathLike | Store | None = None):
             rec["device_model"] = info.get("model_identifier")
         for k in _MEMORY_FIELDS:
             rec[k] = mem.get(k)
+        rec["inputs"], rec["input_data_sha256"] = _inputs(d.get("inputs_json"), json.loads(d.get("extra_json") or "{}"))
         out.append(rec)
     labels = unique_labels(
         (r["target_key"] or f"run{r['run_id']}", r["target_label"] or r["device"], r["hardware_id"]) for r in out
@@ -145,7 +184,7 @@ def load(db: str | os.PathLike | Store | None = None):
     return df
 
 
-def load_samples(db: str | os.PathLike | Store | None = None, *, run_ids: list[int] | None = None):
+def load_samples(db: str | os.PathLike | StoreLocation | Store | None = None, *, run_ids: list[int] | None = None):
     """Every raw sample: ``run_id, model, device, target (stored label), protocol, round, index, latency_ms``."""
     import pandas as pd
 
@@ -153,7 +192,7 @@ def load_samples(db: str | os.PathLike | Store | None = None, *, run_ids: list[i
     try:
         sql = (
             "SELECT x.run_id, r.model, r.device, r.target_label AS target, r.protocol, x.round, "
-            "x.idx AS 'index', x.latency_ms "
+            'x.idx AS "index", x.latency_ms '
             "FROM samples x JOIN runs r ON r.id = x.run_id"
         )
         args: tuple = ()
@@ -188,7 +227,9 @@ def render(df, fmt: str) -> bytes:
     return buf.getvalue()
 
 
-def export(db: str | os.PathLike | None, out: str | os.PathLike, fmt: str, *, samples: bool = False) -> Path:
+def export(
+    db: str | os.PathLike | StoreLocation | None, out: str | os.PathLike, fmt: str, *, samples: bool = False
+) -> Path:
     """Write the runs table (or, with ``samples``, every raw sample) to ``out`` atomically."""
     df = load_samples(db) if samples else load(db)
     out = Path(out)

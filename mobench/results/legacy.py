@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.target import Target, short_version, udid_hash
+from ..core.target import Target, short_compute_units, short_version, udid_hash
 from ..core.util import host_id
 
 #: Runtime names earlier versions recorded -> their short form in labels.
@@ -29,16 +29,6 @@ _RUNTIME_SHORT = {
 }
 #: Options that were part of a host target's label, in label order, as earlier versions wrote them.
 _LABEL_OPTIONS = ("compute_units", "threads", "graph_optimization", "resolution")
-#: Core ML's compute-unit names (MLComputeUnits and coremltools) -> the short form in labels.
-_SHORT_COMPUTE_UNITS = {
-    "cpuOnly": "cpu",
-    "cpuAndGPU": "gpu",
-    "cpuAndNeuralEngine": "ane",
-    "ALL": "all",
-    "CPU_ONLY": "cpu",
-    "CPU_AND_GPU": "gpu",
-    "CPU_AND_NE": "ane",
-}
 
 
 def _host_label(backend: str, runtime: str | None, version: str | None, opts: dict[str, Any]) -> tuple[str, ...]:
@@ -91,7 +81,7 @@ def target_of(
         if engine == "known-cost":
             runtime = "known-cost"
         cu = info.get("compute_units")
-        cu = _SHORT_COMPUTE_UNITS.get(cu, cu) if cu else cu
+        cu = short_compute_units(cu)
         parts = [(model_id or "unknown-phone").lower()]
         if runtime == "known-cost":  # the harness's synthetic engine was stored under its own device name
             parts.insert(0, device)

@@ -41,12 +41,10 @@ def add_profile(store: Store, profile: Profile) -> int:
         "ops_json": json.dumps(d["ops"]),
         "extra_json": json.dumps(profile.extra, sort_keys=True, default=str),
     }
+    from .tables import profiles
+
     with store._transaction() as conn:
-        cur = conn.execute(
-            f"INSERT INTO profiles ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", tuple(row.values())
-        )
-        assert cur.lastrowid is not None  # set by every INSERT
-        return int(cur.lastrowid)
+        return store._insert(conn, profiles, row)
 
 
 def _profile(r: Any) -> Profile:
@@ -95,7 +93,7 @@ def list_profiles(
 def get_profile(store: Store, profile_id: int) -> Profile:
     rows = store._query("SELECT * FROM profiles WHERE id = ?", (int(profile_id),))
     if not rows:
-        raise StoreError(f"no profile {profile_id} in {store.path}")
+        raise StoreError(f"no profile {profile_id} in {store.location}")
     return _profile(rows[0])
 
 
@@ -108,20 +106,18 @@ def add_study(
     extra: dict[str, Any] | None = None,
 ) -> int:
     """Store one study result (its table rows, each naming its run ids); returns its id."""
+    row = {
+        "created": _now(),
+        "study": study,
+        "device": device,
+        "resolution": int(resolution),
+        "rows_json": json.dumps(rows, default=str),
+        "extra_json": json.dumps(extra or {}, sort_keys=True, default=str),
+    }
+    from .tables import studies
+
     with store._transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO studies (created, study, device, resolution, rows_json, extra_json) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                _now(),
-                study,
-                device,
-                int(resolution),
-                json.dumps(rows, default=str),
-                json.dumps(extra or {}, sort_keys=True, default=str),
-            ),
-        )
-        assert cur.lastrowid is not None  # set by every INSERT
-        return int(cur.lastrowid)
+        return store._insert(conn, studies, row)
 
 
 def list_studies(store: Store, study: str | None = None) -> list[dict[str, Any]]:

@@ -1,10 +1,12 @@
-"""The results store: SQLite (WAL), one transaction per run.
+"""The results store: SQLite (WAL) or PostgreSQL, one transaction per run.
 
-``Store(path)`` opens or creates the database and migrates it to the current
-schema. ``add_run`` writes the run row, every raw sample and the statistics in
-one transaction, so a crash or a ``kill -9`` in the middle of a sweep leaves
-every finished run intact and no half-written one. Every failure to open, read
-or write surfaces as one ``StoreError`` that says what to do.
+``Store(db)`` opens or creates the database named by ``db`` (a path, a SQLAlchemy URL, or
+``None`` for ``$MOBENCH_DB`` / ``results/mobench.sqlite``) and upgrades an older store in
+place (:mod:`mobench.results.schema`). ``add_run`` writes the run row, every raw sample and
+the statistics in one transaction, so a crash or a ``kill -9`` in the middle of a sweep
+leaves every finished run intact and no half-written one, and several processes may write to
+one store at once. Every failure to open, read or write surfaces as one ``StoreError`` that
+says what to do.
 """
 
 from __future__ import annotations
@@ -12,50 +14,81 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sqlite3
+import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.configs import BenchConfig
 from ..core.errors import StoreError
 from ..core.records import RunRecord
 from ..core.statistics import compute_stats
 from ..core.target import Target
-from ..core.util import default_results_dir
 from .legacy import target_of
-from .schema import MIGRATION_STEPS, MIGRATIONS, SCHEMA_VERSION
+from .location import DEFAULT_DB_NAME, StoreLocation, default_db_path, locate
 
-DEFAULT_DB_NAME = "mobench.sqlite"
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
-
-def default_db_path() -> Path:
-
-    return default_results_dir() / DEFAULT_DB_NAME
+__all__ = ["DEFAULT_DB_NAME", "Store", "default_db_path"]
 
 
 def _j(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, default=str)
 
 
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@lru_cache(maxsize=256)
+def _named(sql: str) -> tuple[Any, int]:
+    """``sql`` with its ``?`` placeholders as ``:p0, :p1 ...`` (portable across databases)."""
+    from sqlalchemy import text
+
+    n = 0
+
+    def sub(_m: re.Match) -> str:
+        nonlocal n
+        n += 1
+        return f":p{n - 1}"
+
+    return text(re.sub(r"\?", sub, sql)), n
+
+
 class Store:
     """The results database. Use as a context manager or call :meth:`close`.
 
-    ``readonly=True`` opens an existing database for reading only (for
-    ``results list/show/export``), without creating or migrating anything.
+    ``readonly=True`` opens an existing database for reading only (for ``results list/show/
+    export``, ``analyze``, ``report``): nothing is created, but an older store is upgraded
+    in place first (with a backup copy of an SQLite file), so its runs can be read.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, *, readonly: bool = False) -> None:
-        self.path = Path(path) if path is not None else default_db_path()
+    def __init__(
+        self,
+        path: str | os.PathLike | StoreLocation | None = None,
+        *,
+        readonly: bool = False,
+        upgrade: bool = True,
+        quiet: bool = False,
+    ) -> None:
+        self.location = locate(path)
+        self.path: Path | None = self.location.path
         self.readonly = readonly
-        self._conn = self._open()
+        self.upgrade = upgrade
+        self.quiet = quiet
+        self.upgraded_from: int | None = None  # the schema version an upgrade on opening started from
+        self.backup: Path | None = None
+        self._engine, self._conn = self._open()
 
     # -- opening --------------------------------------------------------------------
-    def _open(self) -> sqlite3.Connection:
+    def _check_file(self) -> None:
         p = self.path
+        assert p is not None
         if p.exists() and p.is_dir():
             raise StoreError(f"results database {p} is a folder; pass --db with a file path")
         if self.readonly:
@@ -63,72 +96,85 @@ class Store:
                 raise StoreError(f"no results database at {p}; run `mobench bench` first or pass --db")
             if not os.access(p, os.R_OK):
                 raise StoreError(f"results database {p} is not readable; check its permissions")
-        else:
-            try:
-                p.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(
-                    f"cannot create folder {p.parent} for the results database: {exc.strerror or exc}"
-                ) from exc
-            if p.exists() and (not os.access(p, os.R_OK | os.W_OK) or not p.stat().st_mode & 0o222):
-                raise StoreError(
-                    f"results database {p} is read-only or unreadable; fix its permissions or pass --db PATH"
-                )
-            if not p.exists() and not os.access(p.parent, os.W_OK):
-                raise StoreError(f"cannot create {p}: folder {p.parent} is not writable; pass --db PATH")
+            return
         try:
-            if self.readonly:
-                conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-            else:
-                conn = sqlite3.connect(str(p), timeout=30)
-            conn.isolation_level = None  # explicit BEGIN/COMMIT
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA foreign_keys = ON")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                conn.close()
-                raise StoreError(
-                    f"results database {p} has schema version {version}, newer than this mobench "
-                    f"understands ({SCHEMA_VERSION}); upgrade mobench or pass --db with another file"
-                )
-            if not self.readonly:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                self._migrate(conn, version)
-            elif version < SCHEMA_VERSION:
-                conn.close()
-                raise StoreError(
-                    f"results database {p} has an old schema ({version}); open it once with `mobench bench` to migrate"
-                )
-            return conn
-        except sqlite3.DatabaseError as exc:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
             raise StoreError(
-                f"results database {p} is unusable ({exc}); it may be corrupt or not a mobench database: pass --db with another file"
+                f"cannot create folder {p.parent} for the results database: {exc.strerror or exc}"
+            ) from exc
+        if p.exists() and (not os.access(p, os.R_OK | os.W_OK) or not p.stat().st_mode & 0o222):
+            raise StoreError(f"results database {p} is read-only or unreadable; fix its permissions or pass --db PATH")
+        if not p.exists() and not os.access(p.parent, os.W_OK):
+            raise StoreError(f"cannot create {p}: folder {p.parent} is not writable; pass --db PATH")
+
+    def _open(self):
+        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+        from .engine import make_engine
+        from .schema import SCHEMA_VERSION, check_version, ensure_current
+
+        loc = self.location
+        if loc.path is not None:
+            self._check_file()
+        engine = None
+        try:
+            engine = make_engine(loc, readonly=self.readonly)
+            conn = engine.connect()
+            try:
+                if not self.readonly:
+                    self.upgraded_from, self.backup = ensure_current(conn, loc, announce=not self.quiet)
+                elif (version := check_version(conn, loc)) < SCHEMA_VERSION:
+                    if version == 0:
+                        raise StoreError(
+                            f"results database {loc} holds no mobench results yet; run `mobench bench --db {loc}` "
+                            f"first (or create the store with `mobench results upgrade --db {loc}`)"
+                        )
+                    if not self.upgrade:
+                        raise StoreError(
+                            f"results database {loc} has an old schema ({version}); upgrade it first: "
+                            f"mobench results upgrade --db {loc}"
+                        )
+                    self._upgrade_aside()
+            except BaseException:
+                conn.close()
+                raise
+            return engine, conn
+        except StoreError:
+            if engine is not None:
+                engine.dispose()
+            raise
+        except (SQLAlchemyError, DBAPIError, OSError) as exc:
+            if engine is not None:
+                engine.dispose()
+            raise StoreError(
+                f"results database {loc} is unusable ({_first_line(exc)}); it may be corrupt, unreachable or not "
+                "a mobench database: pass --db with another one"
             ) from exc
 
-    @staticmethod
-    def _migrate(conn: sqlite3.Connection, version: int) -> None:
-        if version == 0:
-            tables = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
-            if tables:
-                raise StoreError("the file is an SQLite database but not a mobench results store")
-        for v in sorted(k for k in MIGRATIONS if version < k <= SCHEMA_VERSION):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for stmt in filter(None, (s.strip() for s in MIGRATIONS[v].split(";"))):
-                    conn.execute(stmt)
-                if v in MIGRATION_STEPS:
-                    MIGRATION_STEPS[v](conn)
-                conn.execute(f"PRAGMA user_version = {v}")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+    def _upgrade_aside(self) -> None:
+        """Upgrade an older store opened read-only, through a writing connection of its own."""
+        from .engine import make_engine
+        from .schema import ensure_current
+
+        if self.path is not None and (not os.access(self.path, os.W_OK) or not self.path.stat().st_mode & 0o222):
+            raise StoreError(
+                f"results database {self.path} has an old schema and is read-only, so it cannot be upgraded in "
+                "place; make it writable (or copy it) and run `mobench results upgrade --db` on it"
+            )
+        engine = make_engine(self.location)
+        try:
+            with engine.connect() as conn:
+                self.upgraded_from, self.backup = ensure_current(conn, self.location, announce=not self.quiet)
+        finally:
+            engine.dispose()
 
     # -- plumbing -------------------------------------------------------------------
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._conn.close()
+        with contextlib.suppress(Exception):
+            self._engine.dispose()
 
     def __enter__(self) -> Store:
         return self
@@ -137,36 +183,71 @@ class Store:
         self.close()
 
     @property
-    def schema_version(self) -> int:
-        return self._conn.execute("PRAGMA user_version").fetchone()[0]
+    def dialect(self) -> str:
+        return self._conn.dialect.name
 
-    def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+    @property
+    def schema_version(self) -> int:
+        from .schema import stored_version
+
+        with self._conn.begin():
+            return stored_version(self._conn, self.location)
+
+    def _query(self, sql: str, args: tuple = ()) -> list[Any]:
+        """Rows (mappings: ``row["col"]``, ``dict(row)``) of ``sql`` with ``?`` placeholders."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        stmt, n = _named(sql)
         try:
-            return self._conn.execute(sql, args).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read results database {self.path} ({exc})") from exc
+            with self._conn.begin():
+                return list(self._conn.execute(stmt, {f"p{i}": a for i, a in enumerate(args[:n])}).mappings())
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read results database {self.location} ({_first_line(exc)})") from exc
+
+    def _select(self, stmt: Any) -> list[Any]:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with self._conn.begin():
+                return list(self._conn.execute(stmt).mappings())
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read results database {self.location} ({_first_line(exc)})") from exc
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[Connection]:
+        """One writing transaction (SQLite: BEGIN IMMEDIATE); a failure rolls all of it back."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         if self.readonly:
-            raise StoreError(f"results database {self.path} is open read-only")
+            raise StoreError(f"results database {self.location} is open read-only")
+        self._conn.info["write"] = True
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot write results database {self.path} ({exc}); is it read-only or locked?") from exc
+            tx = self._conn.begin()
+        except SQLAlchemyError as exc:
+            self._conn.info["write"] = False
+            raise StoreError(
+                f"cannot write results database {self.location} ({_first_line(exc)}); is it read-only or locked?"
+            ) from exc
         try:
             yield self._conn
-            self._conn.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            with contextlib.suppress(sqlite3.DatabaseError):
-                self._conn.execute("ROLLBACK")
+            tx.commit()
+        except SQLAlchemyError as exc:
+            with contextlib.suppress(SQLAlchemyError):
+                tx.rollback()
             raise StoreError(
-                f"cannot write results database {self.path} ({exc}); nothing of this run was stored"
+                f"cannot write results database {self.location} ({_first_line(exc)}); nothing of this run was stored"
             ) from exc
         except BaseException:
-            with contextlib.suppress(sqlite3.DatabaseError):
-                self._conn.execute("ROLLBACK")
+            with contextlib.suppress(SQLAlchemyError):
+                tx.rollback()
             raise
+        finally:
+            self._conn.info["write"] = False
+
+    @staticmethod
+    def _insert(conn: Connection, table: Any, row: dict[str, Any]) -> int:
+        """Insert one row (a key that is no column of ``table`` is an error); its new id."""
+        return int(conn.execute(table.insert().values(row).returning(table.c.id)).scalar_one())
 
     # -- writing --------------------------------------------------------------------
     def add_run(self, record: RunRecord, *, config_key: str | None = None) -> int:
@@ -193,9 +274,11 @@ class Store:
 
     def set_sweep_order(self, sweep_id: int, round_order: list[int]) -> None:
         """Record the round order of a sweep whose row was written before its timing."""
+        from .tables import sweeps
+
         with self._transaction() as conn:
             conn.execute(
-                "UPDATE sweeps SET round_order_json = ? WHERE id = ?", (json.dumps(round_order), int(sweep_id))
+                sweeps.update().where(sweeps.c.id == int(sweep_id)).values(round_order_json=json.dumps(round_order))
             )
 
     def add_compare(
@@ -213,6 +296,8 @@ class Store:
         ``b_spec``, ``statistic``, ``ratio``, ``ci_low``, ``ci_high``, ``confidence``,
         ``verdict`` and ``pairs`` (anything else goes to ``extra_json``).
         """
+        from .tables import compares
+
         with self._transaction() as conn:
             sid = self._insert_sweep(conn, **sweep)
             ids = []
@@ -223,17 +308,13 @@ class Store:
             cols = ("a_spec", "b_spec", "statistic", "ratio", "ci_low", "ci_high", "confidence", "verdict", "pairs")
             row = {k: result[k] for k in cols}
             row.update(
-                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                created=_now(),
                 a_run_id=ids[0],
                 b_run_id=ids[1],
                 sweep_id=sid,
                 extra_json=_j({k: v for k, v in result.items() if k not in cols}),
             )
-            cur = conn.execute(
-                f"INSERT INTO compares ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", tuple(row.values())
-            )
-            assert cur.lastrowid is not None  # set by every INSERT
-            return int(cur.lastrowid)
+            return self._insert(conn, compares, row)
 
     def list_compares(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Stored comparisons, newest first."""
@@ -248,15 +329,15 @@ class Store:
     def get_sweep(self, sweep_id: int) -> dict[str, Any]:
         rows = self._query("SELECT * FROM sweeps WHERE id = ?", (int(sweep_id),))
         if not rows:
-            raise StoreError(f"no sweep {sweep_id} in {self.path}")
+            raise StoreError(f"no sweep {sweep_id} in {self.location}")
         d = dict(rows[0])
         for k in ("labels", "round_order", "groups", "extra"):
             d[k] = json.loads(d.pop(f"{k}_json"))
         return d
 
-    @staticmethod
     def _insert_sweep(
-        conn: sqlite3.Connection,
+        self,
+        conn: Connection,
         schedule: str,
         seed: int | None,
         labels: list[str],
@@ -264,32 +345,30 @@ class Store:
         groups: list[list[int]],
         extra: dict[str, Any] | None = None,
     ) -> int:
-        cur = conn.execute(
-            "INSERT INTO sweeps (created, schedule, seed, labels_json, round_order_json, groups_json, extra_json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                schedule,
-                seed,
-                json.dumps(labels),
-                json.dumps(round_order),
-                json.dumps(groups),
-                _j(extra or {}),
-            ),
-        )
-        assert cur.lastrowid is not None  # set by every INSERT
-        return int(cur.lastrowid)
+        from .tables import sweeps
 
-    def _insert_run(self, conn: sqlite3.Connection, record: RunRecord, config_key: str | None) -> int:
+        row = {
+            "created": _now(),
+            "schedule": schedule,
+            "seed": seed,
+            "labels_json": json.dumps(labels),
+            "round_order_json": json.dumps(round_order),
+            "groups_json": json.dumps(groups),
+            "extra_json": _j(extra or {}),
+        }
+        return self._insert(conn, sweeps, row)
 
-        created = record.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    def _insert_run(self, conn: Connection, record: RunRecord, config_key: str | None) -> int:
+        from .tables import runs, samples, stats
+
+        created = record.created or _now()
         record.created = created
-        stats = None
+        st = None
         if record.status == "ok":
             if not record.n_samples:
                 raise StoreError(f"run of {record.model} has status ok but no samples; store it as failed")
             cfg = BenchConfig.from_dict(record.config) if record.config else None
-            stats = compute_stats(record.samples_ms, cfg)
+            st = compute_stats(record.samples_ms, cfg)
         elif record.status != "failed":
             raise StoreError(f"unknown run status {record.status!r} (ok or failed)")
         prov = record.provenance or {}
@@ -343,31 +422,30 @@ class Store:
             "n_samples": record.n_samples,
             "schedule": record.schedule,
             "sweep_id": record.sweep_id,
+            # the inputs fed (schema version 6)
+            "inputs_json": _j(record.inputs) if record.inputs else None,
+            "input_label": (record.inputs or {}).get("label") or None,
+            "input_data_sha256": ((record.inputs or {}).get("data") or {}).get("sha256"),
         }
-        cols = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        cur = conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", tuple(row.values()))
-        assert cur.lastrowid is not None  # set by every INSERT
-        run_id = int(cur.lastrowid)
-        conn.executemany(
-            "INSERT INTO samples (run_id, round, idx, latency_ms) VALUES (?, ?, ?, ?)",
-            ((run_id, r, i, float(v)) for r, vals in enumerate(record.samples_ms) for i, v in enumerate(vals)),
-        )
-        if stats is not None:
-            s = {k: v for k, v in stats.items()}
-            s["run_id"] = run_id
-            conn.execute(
-                f"INSERT INTO stats ({', '.join(s)}) VALUES ({', '.join('?' for _ in s)})",
-                tuple(s.values()),
-            )
+        run_id = self._insert(conn, runs, row)
+        rows = [
+            {"run_id": run_id, "round": r, "idx": i, "latency_ms": float(v)}
+            for r, vals in enumerate(record.samples_ms)
+            for i, v in enumerate(vals)
+        ]
+        if rows:
+            conn.execute(samples.insert(), rows)
+        if st is not None:
+            conn.execute(stats.insert().values({**st, "run_id": run_id}))  # a statistic without a column fails
         return run_id
 
     def delete_run(self, run_id: int) -> None:
         """Delete a run with its samples and statistics (``StoreError`` if there is no such run)."""
+        from .tables import runs
+
         with self._transaction() as conn:
-            cur = conn.execute("DELETE FROM runs WHERE id = ?", (int(run_id),))
-            if cur.rowcount == 0:
-                raise StoreError(f"no run {run_id} in {self.path}; see `mobench results list`")
+            if conn.execute(runs.delete().where(runs.c.id == int(run_id))).rowcount == 0:
+                raise StoreError(f"no run {run_id} in {self.location}; see `mobench results list`")
 
     # -- reading --------------------------------------------------------------------
     def find_run(
@@ -378,36 +456,45 @@ class Store:
         With ``target_key`` only a run on that target counts (a run merged from another
         host or phone with the same backend and options is not this host's measurement).
         """
-        sql = (
-            "SELECT id FROM runs WHERE model = ? AND device = ? AND artifact_sha256 IS ? "
-            "AND config_key = ? AND status = 'ok'"
+        from sqlalchemy import select
+
+        from .tables import runs
+
+        c = runs.c
+        stmt = select(c.id).where(c.model == model, c.device == device, c.config_key == config_key, c.status == "ok")
+        stmt = stmt.where(
+            c.artifact_sha256.is_(None) if artifact_sha256 is None else c.artifact_sha256 == artifact_sha256
         )
-        args: tuple = (model, device, artifact_sha256, config_key)
         if target_key is not None:
-            sql += " AND target_key = ?"
-            args += (target_key,)
-        rows = self._query(sql + " ORDER BY id DESC LIMIT 1", args)
+            stmt = stmt.where(c.target_key == target_key)
+        rows = self._select(stmt.order_by(c.id.desc()).limit(1))
         return int(rows[0]["id"]) if rows else None
 
     def find_by_extra(self, device: str | None = None, **match: Any) -> list[int]:
         """Ids of runs whose ``extra`` has every ``key=value`` of ``match`` (oldest first).
 
         For de-duplicating ingested reports, e.g.
-        ``store.find_by_extra("iphone", report_key=k, report_run_sha256=h)``.
+        ``store.find_by_extra("iphone", report_key=k, report_run_sha256=h)``. The JSON is
+        compared here rather than in SQL, the same way on every database.
         """
-        import re
+        from sqlalchemy import select
 
-        where, args = [], []
-        if device is not None:
-            where.append("device = ?")
-            args.append(device)
-        for key, val in match.items():
+        from .tables import runs
+
+        for key in match:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
                 raise StoreError(f"bad extra key {key!r}")
-            where.append(f"json_extract(extra_json, '$.{key}') = ?")
-            args.append(val)
-        sql = "SELECT id FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-        return [int(r["id"]) for r in self._query(sql, tuple(args))]
+        stmt = select(runs.c.id, runs.c.extra_json)
+        if device is not None:
+            stmt = stmt.where(runs.c.device == device)
+        for key in match:  # narrows the rows to parse; the test is below
+            stmt = stmt.where(runs.c.extra_json.contains(f'"{key}": '))
+        out = []
+        for r in self._select(stmt.order_by(runs.c.id)):
+            extra = json.loads(r["extra_json"] or "{}")
+            if all(key in extra and extra[key] == val for key, val in match.items()):
+                out.append(int(r["id"]))
+        return out
 
     def list_runs(
         self,
@@ -419,6 +506,8 @@ class Store:
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Summary rows (run fields + statistics), newest first."""
+        from .tables import stats
+
         where, args = [], []
         for col, val in (("r.model", model), ("r.device", device), ("r.status", status), ("r.protocol", protocol)):
             if val is not None:
@@ -427,7 +516,9 @@ class Store:
         sql = (
             "SELECT r.id AS run_id, r.created, r.status, r.error, r.model, r.device, r.artifact_format, "
             "r.recipe, r.reparameterized, r.protocol, r.n_samples, r.target_label, r.target_key, "
-            "r.schedule, r.sweep_id, s.* FROM runs r "
+            "r.schedule, r.sweep_id, "
+            + ", ".join(f"s.{c.name}" for c in stats.columns if c.name != "run_id")
+            + " FROM runs r "
             "LEFT JOIN stats s ON s.run_id = r.id"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY r.id DESC"
@@ -447,7 +538,7 @@ class Store:
         """The stored run as a :class:`RunRecord` (raw samples included)."""
         rows = self._query("SELECT * FROM runs WHERE id = ?", (int(run_id),))
         if not rows:
-            raise StoreError(f"no run {run_id} in {self.path}; see `mobench results list`")
+            raise StoreError(f"no run {run_id} in {self.location}; see `mobench results list`")
         r = rows[0]
         samples: list[list[float]] = []
         for s in self._query(
@@ -481,6 +572,7 @@ class Store:
                 memory=json.loads(r["memory_json"]),
                 rounds_info=json.loads(r["rounds_info_json"]),
                 extra=json.loads(r["extra_json"]),
+                inputs=json.loads(r["inputs_json"]) if r["inputs_json"] else {},
                 created=r["created"],
                 uuid=r["uuid"],
                 target=self._target(r).to_dict(),
@@ -488,7 +580,7 @@ class Store:
         )
 
     @staticmethod
-    def _target(r: sqlite3.Row) -> Target:
+    def _target(r: Any) -> Target:
         return Target.from_dict(
             {
                 "backend": r["backend"] or r["device"],
@@ -503,8 +595,11 @@ class Store:
         )
 
     def integrity_problems(self) -> list[str]:
-        """SQLite's integrity check plus mobench's own: every run's samples match its statistics."""
-        problems = [row[0] for row in self._query("PRAGMA integrity_check") if row[0] != "ok"]
+        """The database's own integrity check (SQLite) plus mobench's: every run's samples match its statistics."""
+        problems = []
+        if self.dialect == "sqlite":
+            problems = [row["integrity_check"] for row in self._query("PRAGMA integrity_check")]
+            problems = [p for p in problems if p != "ok"]
         for row in self._query(
             "SELECT r.id, r.status, r.n_samples, s.n AS stat_n, "
             "(SELECT COUNT(*) FROM samples x WHERE x.run_id = r.id) AS stored "
@@ -517,142 +612,37 @@ class Store:
         return problems
 
 
-# -- merging other stores ----------------------------------------------------------------
-@dataclass
-class MergeResult:
-    source: str
-    added: list[int] = field(default_factory=list)  # new run ids in this store
-    duplicates: int = 0  # runs this store already held (same uuid)
+@dataclass(frozen=True)
+class Upgrade:
+    """What :func:`upgrade` did: the store's schema before and after, and the backup copy made."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "added": len(self.added),
-            "already_present": self.duplicates,
-            "run_ids": self.added,
-        }
+    location: StoreLocation
+    old_version: int
+    new_version: int
+    backup: Path | None
 
-
-def _snapshot(other: Path, tmpdir: Path) -> Path:
-    """A private, migrated copy of the store ``other`` (which itself is never written)."""
-    if not other.exists():
-        raise StoreError(f"cannot merge {other}: no such file")
-    if other.is_dir():
-        raise StoreError(f"cannot merge {other}: it is a folder, not a results database")
-    copy = tmpdir / "other.sqlite"
-    try:
-        src = sqlite3.connect(f"{other.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-        try:
-            version = src.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"cannot merge {other}: its schema version {version} is newer than this mobench "
-                    f"understands ({SCHEMA_VERSION}); upgrade mobench first"
-                )
-            if version == 0:
-                raise StoreError(f"cannot merge {other}: not a mobench results store (no mobench schema in it)")
-            problems = [r[0] for r in src.execute("PRAGMA quick_check").fetchall() if r[0] != "ok"]
-            if problems:
-                raise StoreError(f"cannot merge {other}: the database is corrupt ({problems[0]})")
-            dst = sqlite3.connect(str(copy))
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
-        finally:
-            src.close()
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot merge {other}: not a readable SQLite database ({exc})") from None
-    try:
-        with Store(copy) as st:  # migrates the copy; refuses a database that is not a mobench store
-            problems = st.integrity_problems()
-    except StoreError as exc:
-        msg = str(exc).replace(str(copy), str(other))
-        raise StoreError(f"cannot merge {other}: {msg}") from None
-    if problems:
-        raise StoreError(f"cannot merge {other}: {problems[0]}")
-    return copy
+    def __str__(self) -> str:
+        if self.old_version == 0:
+            return f"created the results store in {self.location} (schema {self.new_version})"
+        if self.old_version == self.new_version:
+            return f"results database {self.location} is at schema {self.new_version}; nothing to do"
+        kept = f"; the old store is kept as {self.backup}" if self.backup else " (in one transaction)"
+        return f"upgraded results database {self.location} from schema {self.old_version} to {self.new_version}{kept}"
 
 
-def merge_stores(store: Store | str | os.PathLike | None, others: list[str | os.PathLike]) -> list[MergeResult]:
-    """Bring the runs of ``others`` into ``store`` in one transaction.
+def upgrade(db: str | os.PathLike | StoreLocation | None = None) -> Upgrade:
+    """Bring the existing store ``db`` to this mobench's schema, in one transaction after a backup."""
+    from .schema import SCHEMA_VERSION
 
-    ``store`` is an open :class:`Store`, or a database path (``None``: the default) that is
-    opened, or created, only once every other file has passed its checks. Every file is
-    checked first (readable SQLite, a mobench store, not newer than this mobench, integrity
-    and samples-vs-statistics checks) on a private copy, so a refused file leaves ``store``
-    untouched (and creates no database). A run whose ``uuid`` is already in ``store`` is not
-    stored again; a merged run keeps its provenance (host, CPU, versions, target) and
-    records where it came from in ``extra.merged_from``.
-    """
-    import tempfile
-
-    if not others:
-        raise StoreError("nothing to merge: name one or more results databases")
-    target = store.path if isinstance(store, Store) else Path(store) if store is not None else default_db_path()
-    with tempfile.TemporaryDirectory(prefix="mobench-merge-") as tmp:
-        copies = []
-        for i, other in enumerate(others):  # every file is checked before the database is opened or created
-            p = Path(other)
-            if p.exists() and target.exists() and p.resolve() == target.resolve():
-                raise StoreError(f"cannot merge {p} into itself")
-            d = Path(tmp) / str(i)
-            d.mkdir()
-            copies.append((p, _snapshot(p, d)))
-        if not isinstance(store, Store):
-            with Store(target) as opened:
-                return _merge_copies(opened, copies)
-        return _merge_copies(store, copies)
+    where = locate(db)
+    if where.path is not None and not where.path.exists():
+        raise StoreError(f"no results database at {where.path}; nothing to upgrade (pass --db)")
+    with Store(where, quiet=True) as st:
+        old = SCHEMA_VERSION if st.upgraded_from is None else st.upgraded_from
+        return Upgrade(where, old, SCHEMA_VERSION, st.backup)
 
 
-def _merge_copies(store: Store, copies: list[tuple[Path, Path]]) -> list[MergeResult]:
-    """Insert the runs of the checked private ``copies`` (source path, copy) in one transaction."""
-    results: list[MergeResult] = []
-    mine = [r[1] for r in store._query("PRAGMA table_info(runs)")]
-    merged_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    with store._transaction() as conn:
-        for src_path, copy in copies:
-            res = MergeResult(source=str(src_path))
-            src = sqlite3.connect(str(copy))
-            src.row_factory = sqlite3.Row
-            try:
-                theirs = [r[1] for r in src.execute("PRAGMA table_info(runs)")]
-                cols = [c for c in mine if c in theirs and c not in ("id", "sweep_id")]  # sweep ids are per store
-                for row in src.execute("SELECT * FROM runs ORDER BY id").fetchall():
-                    if conn.execute("SELECT 1 FROM runs WHERE uuid = ?", (row["uuid"],)).fetchone():
-                        res.duplicates += 1
-                        continue
-                    values = {c: row[c] for c in cols}
-                    extra = json.loads(values.get("extra_json") or "{}")
-                    extra.setdefault(
-                        "merged_from", {"path": str(src_path.resolve()), "run_id": row["id"], "merged": merged_at}
-                    )
-                    values["extra_json"] = _j(extra)
-                    cur = conn.execute(
-                        f"INSERT INTO runs ({', '.join(values)}) VALUES ({', '.join('?' for _ in values)})",
-                        tuple(values.values()),
-                    )
-                    assert cur.lastrowid is not None  # an INSERT into a rowid table
-                    new_id = int(cur.lastrowid)
-                    conn.executemany(
-                        "INSERT INTO samples (run_id, round, idx, latency_ms) VALUES (?, ?, ?, ?)",
-                        (
-                            (new_id, s["round"], s["idx"], s["latency_ms"])
-                            for s in src.execute(
-                                "SELECT round, idx, latency_ms FROM samples WHERE run_id = ?", (row["id"],)
-                            )
-                        ),
-                    )
-                    st = src.execute("SELECT * FROM stats WHERE run_id = ?", (row["id"],)).fetchone()
-                    if st is not None:
-                        s = dict(st)
-                        s["run_id"] = new_id
-                        conn.execute(
-                            f"INSERT INTO stats ({', '.join(s)}) VALUES ({', '.join('?' for _ in s)})",
-                            tuple(s.values()),
-                        )
-                    res.added.append(new_id)
-            finally:
-                src.close()
-            results.append(res)
-    return results
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)  # the database driver's own message, without SQLAlchemy's SQL echo
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -14,44 +14,81 @@ train-time graph, ``s0:int8`` vs ``s0`` int8 against fp32 on ONNX Runtime, and
 ``s0:fp16@coreml`` vs ``s0:fp32@coreml`` two Core ML recipes.
 :func:`parse_side` is the one place that reads a spec; a side is a :class:`Side`.
 
-Both sides are loaded, then timed in strict ABAB rounds (``mobench.workflows.schedule``):
-round i of A and round i of B are neighbours in time and see the same machine.
-The figure is the ratio A/B of the robust latencies (lower quartile of the
-per-round medians, ``mobench.core.statistics``), with a bootstrap CI that
-resamples the (A, B) round pairs together, so the load both sides shared cancels
-out of the interval. The verdict: ``faster`` when the whole CI is below 1,
-``slower`` when it is above 1, else ``no detectable difference``.
+Both sides are loaded (``compare X X`` of one name loads it twice: the noise-floor
+check), then timed in short rounds of 5 inferences in counterbalanced pairs, A B
+then B A (the ``abba`` schedule of ``mobench.workflows.schedule``), with a 5 ms
+pause between the two sides of a pair, meant to let the threads of the side just
+timed go idle (no clear effect was measurable on a shared machine; README). Each pair gives the log ratio of its two round medians; an AB pair and the
+BA pair after it are averaged into one *quartet* value, in which an effect of
+going first cancels. The figure is exp(median of the quartet values) with the
+distribution-free 95 % CI of that median (sign-test order statistics), so the
+interval widens with the pairs' disagreement and a pair hit by a burst the other
+side missed is an outlier, not a shift. Timing stops once the CI is within
++-``target_ci_pct`` (2 %), after ``min_time_s`` (2 s) per side and before
+``time_budget_s`` (20 s): on its width only, never on where it lies.
+
+Verdict: ``faster`` when the whole CI lies below 1/1.03, ``slower`` when it lies
+above 1.03 (a difference of more than :data:`MIN_EFFECT` = 3 % at 95 % confidence),
+``no detectable difference`` when it does not and is within +-5 %
+(:data:`BUSY_HALF_WIDTH`), else ``too busy to tell``: the pairs disagreed so much
+that even a 5 % difference could hide in the interval. The 3 % margin is measured:
+two loads of one model, compared on a shared 2-core machine, came out up to ~16 %
+apart with CIs that excluded 1 (README, "Can compare be trusted?"), a difference
+between two instances the pairs inside one comparison cannot see; a CI that must
+clear 3 % turns those into "no detectable difference" or "too busy to tell".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from ..core.configs import BenchConfig, config_key
 from ..core.errors import DeviceError, UsageError
+from ..core.inputs import InputChoice
 from ..core.progress import Reporter
-from ..core.statistics import ROBUST_QUANTILE, round_medians
+from ..core.statistics import ROBUST_QUANTILE, quantile_ci, round_medians
 from ..devices import device_class
 from ..exporters import ExportConfig, check_recipe
 from ..exporters.recipes import RECIPES
 from ..models import model_info, resolve_models
+from ..models.chosen_inputs import choose
 from ..results import Store
 from .sweep import TimedSweep, Unit, make_device, sweep_device_options, time_units
 
 FUSION_VARIANTS = ("fused", "unfused")
 RECIPE_VARIANTS = tuple(RECIPES.names())  # export recipes (fp32, fp16, int8, ...)
 VARIANTS = FUSION_VARIANTS + RECIPE_VARIANTS
-VERDICTS = ("faster", "slower", "no detectable difference")
+FASTER, SLOWER, SAME, TOO_BUSY = "faster", "slower", "no detectable difference", "too busy to tell"
+VERDICTS = (FASTER, SLOWER, SAME, TOO_BUSY)
 CONFIDENCE = 0.95
-BOOTSTRAP_RESAMPLES = 5000
+#: A CI that contains 1 and is wider than +-5 % cannot tell a 5 % difference from none.
+BUSY_HALF_WIDTH = 0.05
+#: The smallest difference a verdict calls faster/slower: the whole CI must lie beyond it.
+MIN_EFFECT = 0.03
+#: Pause between the two sides of a pair (see the module docstring and README).
+QUIESCE_S = 0.005
+#: Fewest round pairs: 6 quartets, what a 95 % order-statistic CI of a median needs.
+MIN_PAIRS = 12
+SCHEDULE = "abba"
 
-#: Rounds of 10 inferences, 1 warm-up each, ABAB until one side has had 5 s of timing
-#: (at least 60 inferences each, so a slow model still gets 6 round pairs).
+#: Rounds of 5 inferences, 1 warm-up each, in ABBA pairs until the ratio's CI is within +-2 %
+#: (after 2 s of timing per side and 60 inferences each) or a side has had 20 s of timing.
 COMPARE_CONFIG = BenchConfig(
-    name="compare", warmup=1, rounds=60, inferences=10, trim=1, time_budget_s=5.0, min_inferences=60, headline="robust"
+    name="compare",
+    warmup=1,
+    rounds=4000,
+    inferences=5,
+    trim=1,
+    time_budget_s=20.0,
+    min_inferences=60,
+    headline="robust",
+    target_ci_pct=2.0,
+    min_time_s=2.0,
 )
 
 
@@ -121,7 +158,10 @@ class CompareResult:
     pairs: int
     a_ms: float
     b_ms: float
-    statistic: str = "ratio of robust latencies (lower quartile of round medians), paired bootstrap"
+    half_width: float = float("nan")  # half the CI's width, in log-ratio (~ a fraction of the ratio)
+    target_ci_pct: float | None = None
+    target_met: bool | None = None
+    statistic: str = "exp(median of AB+BA quartet mean log ratios of round medians), sign-test CI; ABBA rounds of 5"
     compare_id: int | None = None
     run_ids: tuple[int | None, int | None] = (None, None)
     records: list[Any] = field(default_factory=list, repr=False)
@@ -141,6 +181,9 @@ class CompareResult:
             "confidence": self.confidence,
             "verdict": self.verdict,
             "pairs": self.pairs,
+            "half_width": self.half_width,
+            "target_ci_pct": self.target_ci_pct,
+            "target_met": self.target_met,
             "statistic": self.statistic,
             "compare_id": self.compare_id,
             "a_run_id": self.run_ids[0],
@@ -154,54 +197,91 @@ class CompareResult:
             return f"{self.a.label} is faster than {self.b.label}: {1 / self.ratio:.2f}x ({ci})"
         if self.verdict == "slower":
             return f"{self.a.label} is slower than {self.b.label}: {self.ratio:.2f}x ({ci})"
+        if self.verdict == TOO_BUSY:
+            return (
+                f"the machine was too busy to tell {self.a.label} from {self.b.label}: the CI is wider than "
+                f"+-{100 * BUSY_HALF_WIDTH:.0f}% ({ci}); run it again when the machine is quieter"
+            )
         return f"no detectable difference between {self.a.label} and {self.b.label} ({ci})"
+
+    def precision_note(self) -> str:
+        """One line on the precision target, empty when there was none or it was met."""
+        if self.target_ci_pct is None or self.target_met:
+            return ""
+        return (
+            f"stopped at the maximum time with the CI at +-{100 * self.half_width:.1f}%, "
+            f"short of the +-{self.target_ci_pct:g}% target"
+        )
 
 
 def _robust(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.quantile(x, ROBUST_QUANTILE, axis=axis)
 
 
-def ratio_ci(
-    a_rounds: np.ndarray,
-    b_rounds: np.ndarray,
-    *,
-    seed: int = 0,
-    confidence: float = CONFIDENCE,
-    n_resamples: int = BOOTSTRAP_RESAMPLES,
-) -> tuple[float, float, float]:
-    """(ratio, low, high): robust(A)/robust(B) of paired per-round medians and its bootstrap CI.
-
-    scipy.stats.bootstrap with ``paired=True`` resamples round pairs together, so a
-    slow period that hit both rounds of a pair moves both in the same resample.
-    """
+def quartets(a_rounds: np.ndarray, b_rounds: np.ndarray) -> np.ndarray:
+    """Mean log ratio log(A/B) of every AB pair and the BA pair after it (an odd last pair is dropped)."""
     a, b = np.asarray(a_rounds, dtype=float), np.asarray(b_rounds, dtype=float)
-    ratio = float(_robust(a) / _robust(b))
-    if len(a) < 2 or (np.all(a == a[0]) and np.all(b == b[0])):
-        return ratio, ratio, ratio
-    from scipy.stats import bootstrap
+    n = min(len(a), len(b))
+    d = np.log(a[:n] / b[:n])
+    m = n - n % 2
+    return (d[0:m:2] + d[1:m:2]) / 2.0
 
-    res = bootstrap(
-        (a, b),
-        lambda x, y, axis=-1: _robust(x, axis) / _robust(y, axis),
-        paired=True,
-        vectorized=True,
-        n_resamples=n_resamples,
-        confidence_level=confidence,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
-    return ratio, float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+def ratio_ci(
+    a_rounds: np.ndarray, b_rounds: np.ndarray, *, confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
+    """(ratio, low, high): A/B from paired round medians in ABBA order and its CI (module docstring).
+
+    ``nan`` bounds when there are fewer than 6 quartets (12 pairs).
+    """
+    e = quartets(a_rounds, b_rounds)
+    if e.size == 0:
+        return math.nan, math.nan, math.nan
+    lo, hi = quantile_ci(e, 0.5, confidence)
+    return math.exp(float(np.median(e))), math.exp(lo), math.exp(hi)
+
+
+def half_width(low: float, high: float) -> float:
+    """Half the CI's width in log-ratio (0.02 ~ +-2 %); ``inf`` when the CI is not known."""
+    if not (math.isfinite(low) and math.isfinite(high)) or low <= 0:
+        return math.inf
+    return math.log(high / low) / 2.0
 
 
 def verdict(low: float, high: float) -> str:
-    if high < 1.0:
-        return "faster"
-    if low > 1.0:
-        return "slower"
-    return "no detectable difference"
+    """The verdict of a ratio's CI (module docstring): beyond +-3 % with confidence, else precise or not."""
+    if math.isfinite(high) and high < 1.0 / (1.0 + MIN_EFFECT):
+        return FASTER
+    if math.isfinite(low) and low > 1.0 + MIN_EFFECT:
+        return SLOWER
+    if half_width(low, high) > BUSY_HALF_WIDTH:
+        return TOO_BUSY
+    return SAME
 
 
-def _unit(side: Side, config: BenchConfig, options: dict[str, Any], exports: Any = None) -> Unit:
+def _precise_enough(config: BenchConfig) -> Any:
+    """The stop rule of a comparison: the ratio's CI within +-target, after ``min_time_s`` per side."""
+    target = config.target_ci_pct
+    checks = {"n": 0}
+
+    def stop(sessions: list[Any]) -> bool:
+        if target is None or len(sessions) != 2:
+            return False
+        checks["n"] += 1
+        spent = min(getattr(s, "spent_s", 0.0) for s in sessions)
+        if spent < config.min_time_s or checks["n"] % 4:  # every 4th cycle: a CI costs ~1 ms
+            return False
+        ra, rb = (round_medians(s.record.samples_ms) for s in sessions)
+        if min(len(ra), len(rb)) < MIN_PAIRS:
+            return False
+        _, lo, hi = ratio_ci(ra, rb)
+        return half_width(lo, hi) <= target / 100.0
+
+    return stop
+
+
+def side_unit(side: Side, config: BenchConfig, options: dict[str, Any], exports: Any = None) -> Unit:
+    """The sweep :class:`Unit` that times ``side`` (its device made with ``options``, its export config chosen)."""
     opts: dict[str, Any] = dict(options)
     export_config = None
     try:
@@ -245,42 +325,67 @@ def run_compare(
     store: bool = True,
     exports: Any = None,
     progress: Reporter | None = None,
+    inputs: InputChoice | None = None,
 ) -> CompareResult:
-    """Time A and B in ABAB rounds, compare them and store the result (see the module docstring).
+    """Time A and B in ABBA rounds, compare them and store the result (see the module docstring).
 
-    Bad input (unknown model, variant or device; a device that cannot run a side;
-    a side that fails to export or run) raises before anything is stored.
-    ``exports``: the folder of exported artifacts (default: the exporters' default).
+    ``compare X X`` of one name is the noise-floor check: X is loaded twice and
+    timed against itself. Bad input (unknown model, variant or device; a device
+    that cannot run a side; a side that fails to export or run) raises before
+    anything is stored. ``exports``: the folder of exported artifacts (default:
+    the exporters' default).
+    ``inputs``: ``--input`` / ``--input-data``, applied to both sides (each side is then measured
+    at that shape; see :mod:`mobench.models.chosen_inputs`).
     ``device_options``: each device's options (device name -> options).
     """
     config = config or COMPARE_CONFIG
+    if config.rounds < MIN_PAIRS:
+        raise UsageError(
+            f"compare needs at least {MIN_PAIRS} round pairs for its CI; --rounds {config.rounds} is fewer"
+        )
     sa, sb = parse_side(a, device or "cpu"), parse_side(b, device or "cpu")
-    if sa.label == sb.label:
-        raise UsageError(f"{a!r} and {b!r} are the same measurement ({sa.label}); compare two different things")
+    sa = dataclasses.replace(sa, model=choose(sa.model, inputs))
+    sb = dataclasses.replace(sb, model=choose(sb.model, inputs))
     opts = device_options or {}
-    units = [_unit(s, config, opts.get(s.device, {}), exports) for s in (sa, sb)]
+    units = [side_unit(s, config, opts.get(s.device, {}), exports) for s in (sa, sb)]
+    if sa.label == sb.label:  # the noise-floor check: two loads of one thing, told apart in progress and store
+        units[0].label, units[1].label = f"{sa.label} (A)", f"{sb.label} (B)"
     if store:  # an unusable store is bad input too: find out before timing
         own = not isinstance(db, Store)
         st = Store(db) if own else db
     try:
-        return _timed_compare(sa, sb, units, config, st if store else None, progress)
+        return compare_units(sa, sb, units, config, st if store else None, progress)
     finally:
         if store and own:
             st.close()
 
 
-def _timed_compare(
-    sa: Side, sb: Side, units: list[Unit], config: BenchConfig, st: Any, progress: Reporter | None
+def compare_units(
+    sa: Side, sb: Side, units: list[Unit], config: BenchConfig, st: Any = None, progress: Reporter | None = None
 ) -> CompareResult:
+    """Time two prepared :class:`Unit` s as A and B and compare them (``run_compare`` after parsing;
+    a benchmark script calls it with units it built itself, e.g. a model at two input sizes)."""
+    # Each side stops only at its maximum time; the ratio's precision decides the rest.
+    side_config = replace(config, target_ci_pct=None)
     timed = time_units(
-        units, config, store=None, force=True, progress=progress, schedule="abab", memory_budget_mb=float("inf")
+        units,
+        side_config,
+        store=None,
+        force=True,
+        progress=progress,
+        schedule=SCHEDULE,
+        memory_budget_mb=float("inf"),
+        stop=_precise_enough(config),
+        pause_s=QUIESCE_S,
     )
     for side, rec in zip((sa, sb), timed.records, strict=False):
         if rec.status != "ok":
             raise DeviceError(f"{side.spec} could not be timed ({rec.error}); nothing stored")
     ra, rb = (round_medians(r.samples_ms) for r in timed.records)
     n = min(len(ra), len(rb))
-    ratio, lo, hi = ratio_ci(ra[:n], rb[:n], seed=config.seed)
+    ratio, lo, hi = ratio_ci(ra[:n], rb[:n])
+    hw = half_width(lo, hi)
+    target = config.target_ci_pct
     res = CompareResult(
         a=sa,
         b=sb,
@@ -292,6 +397,9 @@ def _timed_compare(
         pairs=n,
         a_ms=float(_robust(ra[:n])),
         b_ms=float(_robust(rb[:n])),
+        half_width=hw,
+        target_ci_pct=target,
+        target_met=None if target is None else bool(hw <= target / 100.0),
         records=timed.records,
         sweep=timed,
     )

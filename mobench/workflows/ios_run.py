@@ -17,6 +17,7 @@ from typing import Any
 
 from ..core.configs import BenchConfig
 from ..core.errors import UsageError
+from ..core.inputs import InputChoice
 from ..core.util import default_results_dir
 from ..devices.iphone import make_transport
 from ..devices.iphone.constants import IPHONE
@@ -25,7 +26,8 @@ from ..devices.remote.plan import PlanResult, build_plan, parse_compute_units, w
 from ..devices.remote.schema import read_json
 from ..devices.remote.session import SessionResult, run_session
 from ..models import resolve_models
-from ..results import Store, default_db_path
+from ..models.chosen_inputs import choose_all
+from ..results import Store, locate
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,10 @@ class IosRunConfig:
     bundle_id: str | None = None
     timeout: float = 3600.0
     poll: float = 2.0
-    db: Path | None = None
+    db: str | None = None  # a store path or URL (default: $MOBENCH_DB or results/mobench.sqlite)
     force: bool = False
+    inputs: tuple[str, ...] = ()  # --input NAME=SHAPE choices for a plan made here
+    input_data: Path | None = None
 
 
 @dataclass
@@ -65,10 +69,10 @@ class IosRunResult:
         return self.built.skipped if self.built is not None else {}
 
 
-def stored_plan_runs(plan_dir: Path, config: BenchConfig, udid: str | None, db: Path | None) -> list[tuple[str, int]]:
+def stored_plan_runs(plan_dir: Path, config: BenchConfig, udid: str | None, db: str | None) -> list[tuple[str, int]]:
     """``(plan run id, stored run id)`` of the plan's runs the store already holds (same model,
     artifact sha256 and reuse key: protocol config, compute units, UDID)."""
-    if not Path(db if db is not None else default_db_path()).exists():
+    if not locate(db).exists():
         return []
     plan = read_json(plan_dir / "plan.json")
     out = []
@@ -91,6 +95,8 @@ def make_ios_plan(
     force: bool = False,
     thermal_wait: float | None = None,
     recipe: str | None = None,
+    inputs: list[str] | None = None,
+    input_data: Path | None = None,
     on_export: Callable[[str, int, int], None] | None = None,
 ) -> PlanResult:
     """Export the models for the iPhone and write the plan folder (``mobench ios plan``)."""
@@ -100,7 +106,7 @@ def make_ios_plan(
 
         ExportConfig(recipe=recipe).validate()
         check_recipe(IPHONE.artifact_format, recipe)
-    names = resolve_models(list(models), preset)
+    names = choose_all(resolve_models(list(models), preset), InputChoice.parse(inputs, input_data))[0]
     return build_plan(
         names,
         out,
@@ -138,6 +144,8 @@ def run_ios(
             with_onnx=cfg.transport == "folder",
             thermal_wait=cfg.thermal_wait,
             recipe=cfg.recipe,
+            inputs=list(cfg.inputs),
+            input_data=cfg.input_data,
             on_export=on_export,
         )
         result = IosRunResult(plan_dir=built.path, built=built)

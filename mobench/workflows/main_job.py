@@ -16,6 +16,7 @@ and the job goes on.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,20 +28,21 @@ from ..analysis.plots import PlotData, make_plots
 from ..analysis.profiles_view import stored_sections
 from ..analysis.report import write_report
 from ..analysis.tables import load_runs
-from ..core.configs import protocol
+from ..core.configs import customize, protocol
 from ..core.errors import UsageError
 from ..core.progress import Reporter, reporter_or_null
 from ..devices import device_class
 from ..exporters import ExportConfig
 from ..models import model_info, resolve_models
-from ..results import Store, load_samples
+from ..results import Store, StoreLocation, load_samples, locate
+from ..results.location import ENV_VAR
 from ..studies import stored_study_sections
 from .schedule import check_schedule
 from .sweep import run_sweep
 
 # --preset -> default --protocol. ``quick`` is the smoke test (30 samples per model);
-# everything else uses ``study``: rounds of 20 until 5 s of timing per model once at
-# least 40 samples are in (RepVGG-B1, ~0.2 s per run here, costs seconds, not minutes).
+# everything else uses ``study``: rounds of 20 until the headline's 95% CI is within +-2%,
+# between 1 s and 10 s of timing per model (RepVGG-B1, ~0.2 s per run here, costs seconds).
 PRESET_PROTOCOL = {"quick": "quick"}
 DEFAULT_PROTOCOL = "study"
 # Metrics analysed by ``mobench run`` and the ones drawn as latency-vs-metric figures.
@@ -53,7 +55,7 @@ HEADLINE_STAT = {"robust": "robust", "min": "min", "median": "median", "trimmed_
 @dataclass
 class MainJobResult:
     out: Path
-    db: Path
+    db: StoreLocation
     report: Path | None
     plots: dict[str, list[Path]]
     skipped_plots: dict[str, str]
@@ -105,11 +107,18 @@ def run_main_job(
     device_options: dict[str, Any] | None = None,
     schedule: str = "interleaved",
     recipe: str | None = None,
+    db: str | None = None,
+    precision: dict[str, Any] | None = None,
 ) -> MainJobResult:
     """Run the main job; see the module docstring. Raises only for bad input.
 
+    ``db`` is the results store (a path or a database URL); default ``$MOBENCH_DB``, else
+    ``OUT/mobench.sqlite``.
+
     ``recipe`` picks the export recipe of the device's format (default: the format's
     default); the analysis then covers that device's runs of that recipe only.
+    ``precision``: overrides of the protocol's stop rule (``target_ci_pct``,
+    ``min_time_s``, ``time_budget_s``; ``None`` values keep the protocol's).
     """
 
     if device.startswith("paper:"):
@@ -120,13 +129,13 @@ def run_main_job(
     check_schedule(schedule)
     names = resolve_models(models, preset)
     proto = protocol_for(preset, protocol_name)
-    config = protocol(proto)
+    config = customize(protocol(proto), **(precision or {}))
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create output folder {out}: {exc.strerror or exc}") from exc
-    db = out / "mobench.sqlite"
+    store = locate(db if db is not None else os.environ.get(ENV_VAR) or out / "mobench.sqlite")
     seconds: dict[str, float] = {}
     opts = {**({"threads": threads} if threads else {}), **(device_options or {})}
     ec = ExportConfig(out_dir=out / "exports", input_kind=config.input_kind, recipe=recipe)
@@ -142,7 +151,7 @@ def run_main_job(
         names,
         device,
         config,
-        db=db,
+        db=store,
         export_config=ec,
         force=force,
         device_options=opts,
@@ -158,7 +167,7 @@ def run_main_job(
     seconds["metrics"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    runs = load_runs(db)
+    runs = load_runs(store)
     # this job's runs only: the same folder may hold runs of other presets or protocols
     runs = runs[
         (runs["device"] == device)
@@ -179,7 +188,7 @@ def run_main_job(
     seconds["analysis"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    samples = load_samples(db)
+    samples = load_samples(store)
     samples = samples[samples["run_id"].isin(runs["run_id"])]
     plots, skipped = _plots_with_progress(PlotData(result, runs, samples), out / "plots", progress)
     seconds["plots"] = time.perf_counter() - t0
@@ -190,15 +199,15 @@ def run_main_job(
         f"mobench run: preset {preset or '-'}, {len(names)} models, device {device} ({run_recipe}), "
         f"protocol {config.name} ({_describe(config)}); {n_ok}/{len(records)} models timed."
     )
-    with Store(db) as store:  # profiles and latency studies kept in the same store get their sections
-        extra = stored_sections(store) + stored_study_sections(store)
+    with Store(store) as st:  # profiles and latency studies kept in the same store get their sections
+        extra = stored_sections(st) + stored_study_sections(st)
     report = write_report(
         out / "report.html", result, runs, plots, title="mobench report", summary=summary, extra_sections=extra
     )
     seconds["report"] = time.perf_counter() - t0
     return MainJobResult(
         out=out,
-        db=db,
+        db=store,
         report=report,
         plots=plots,
         skipped_plots=skipped,
@@ -213,6 +222,13 @@ def run_main_job(
 
 
 def _describe(config) -> str:
+    if config.time_budget_s and config.target_ci_pct is not None:
+        return (
+            f"up to {config.rounds} rounds x {config.inferences} inferences, stopping once the headline's "
+            f"95% CI is within +-{config.target_ci_pct:g}% (after {config.min_time_s:g} s of timing and "
+            f">= {config.min_inferences} samples) or at {config.time_budget_s:g} s; "
+            f"{config.warmup} warm-up per round; headline {config.headline}"
+        )
     if config.time_budget_s:
         return (
             f"up to {config.rounds} rounds x {config.inferences} inferences, stopping after "

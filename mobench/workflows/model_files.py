@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..core.errors import UsageError
 from ..devices import DEVICES, device_class
+from ..models.chosen_inputs import inputs_of
 from ..models.user import lookup
 
 
@@ -20,8 +21,8 @@ def devices_for_format(fmt: str) -> list[str]:
 
 
 def check_device(key: str, device) -> None:
-    """UsageError unless ``device`` runs the format of model file ``key`` and the file's input
-    shape is fixed (a device synthesizes the input from it)."""
+    """UsageError unless ``device`` runs the format of model file ``key`` and every input dim is fixed
+    (by the file, by ``--input`` / ``--input-data``, or a free batch set to 1)."""
     um = lookup(key)
     if getattr(device, "artifact_format", None) != um.format:
         runs = devices_for_format(um.format or "")
@@ -30,9 +31,4 @@ def check_device(key: str, device) -> None:
             f"{device.artifact_format or 'PyTorch modules'}: use --device "
             + (" or ".join(runs) if runs else f"<a device for {um.format}> (none is registered here)")
         )
-    shape = um.input.get("shape")
-    if um.format == "onnx" and (not shape or not all(shape)):
-        dims = "x".join("?" if not d else str(d) for d in shape or [])
-        raise UsageError(
-            f"{um.label} has no fixed input shape ({dims or 'no input'}); export it with a fixed height and width"
-        )
+    inputs_of(key)  # one line listing every input and an --input line to copy when a dim is free

@@ -22,7 +22,9 @@ from ..core.progress import Reporter
 from ..devices import DEVICES, device_class, get_device
 from ..devices.remote import KINDS
 from ..exporters import ExportConfig, find_artifact
+from ..exporters.model_file import as_artifact
 from ..models import resolve_models
+from ..models.user import is_artifact
 from ..profiling import profile_artifact
 from ..profiling.coreml_plan import profile_from_report_run
 from ..results import Store
@@ -116,7 +118,9 @@ def _local(store, name, device, unfused, runs, protocol_name, export_config, dev
     median = stats.get("median_ms")
     dev = get_device(device, **opts)
     art = None
-    if dev.artifact_format is not None:
+    if dev.artifact_format is not None and is_artifact(name):  # a model file is its own artifact
+        art = as_artifact(name)
+    elif dev.artifact_format is not None:
         art = find_artifact(name, dev.artifact_format, ec)
         if art is None:
             raise DeviceError(f"the {dev.artifact_format} export of {name} timed a moment ago is gone")

@@ -19,6 +19,12 @@ Schedules:
     A and round i of B are neighbours in time, so their ratio sees the same
     machine. When one model is finished (rounds or time budget), all are, so
     every round has its partner.
+``abba``
+    Counterbalanced pairs, what ``mobench compare`` uses: A B, then B A, then A
+    B ... so each side goes first in half of the pairs and an effect of going
+    first or second (a runtime's threads still spinning from the side just
+    timed, a cache the other side just filled) cancels within every AB + BA
+    quartet instead of biasing the ratio. Pairs stay pairs as in ``abab``.
 
 Models that do not fit in the memory budget together are timed in groups, one
 group after another (:func:`memory_groups`); a group is loaded, interleaved and
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +44,8 @@ from typing import Any
 
 from ..core.errors import MobenchError, UsageError, one_line
 
-SCHEDULES = ("interleaved", "contiguous", "abab")
+SCHEDULES = ("interleaved", "contiguous", "abab", "abba")
+PAIRED = ("abab", "abba")
 DEFAULT_SCHEDULE = "interleaved"
 
 #: Resident memory assumed for a model whose artifact size is unknown (eager torch):
@@ -127,6 +135,8 @@ def run_schedule(
     on_done: Callable[[int], None] | None = None,
     round_order: list[int] | None = None,
     errors: dict[int, tuple[str, str | None]] | None = None,
+    stop: Callable[[], bool] | None = None,
+    pause_s: float = 0.0,
 ) -> ScheduleResult:
     """Run every session's rounds in the order ``schedule`` says (see the module docstring).
 
@@ -136,7 +146,12 @@ def run_schedule(
     ``on_round(i)`` is called after every round of session ``i``, ``on_done(i)``
     once when session ``i`` is finished (or failed). ``round_order`` and ``errors``,
     when given, are filled as the rounds run (so a caller sees them even if the
-    schedule is interrupted) and become the result's.
+    schedule is interrupted) and become the result's. ``stop()``, when given, is
+    asked after every cycle of a paired schedule and ends all sessions when it says
+    so (``compare`` stops there once its ratio is precise enough). ``pause_s``:
+    seconds of sleep between two rounds of different sessions, outside any timed
+    phase, so a runtime's worker threads still spinning after one side's round
+    have gone idle before the other side's round starts.
     """
     check_schedule(schedule)
     groups = groups or [list(range(len(sessions)))]
@@ -170,13 +185,20 @@ def run_schedule(
                         on_done(i)
                 continue
             active = [i for i in group if not sessions[i].done]
+            cycles = 0
             while active:
                 cycle = list(active)
                 if schedule == "interleaved":
                     rng.shuffle(cycle)
+                elif schedule == "abba" and cycles % 2:
+                    cycle.reverse()
+                cycles += 1
                 for i in cycle:
+                    if pause_s and res.round_order and res.round_order[-1] != i:
+                        time.sleep(pause_s)
                     step(i)
-                if schedule == "abab" and any(sessions[i].done for i in active):
+                paired = schedule in PAIRED
+                if paired and (any(sessions[i].done for i in active) or (stop is not None and stop())):
                     for i in active:  # pairs stay pairs: when one side is finished, so are the others
                         sessions[i].done = True
                 for i in [i for i in active if sessions[i].done]:

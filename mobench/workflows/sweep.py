@@ -23,14 +23,18 @@ from typing import Any
 
 from ..core.configs import BenchConfig, config_key, protocol
 from ..core.errors import ArtifactExistsError, DeviceError, MobenchError, UsageError, one_line
-from ..core.progress import Reporter, Tick, reporter_or_null
+from ..core.hostcheck import HostCheck, check_host
+from ..core.progress import Reporter, Tick, note, reporter_or_null
 from ..core.records import FailureStage, RunRecord
 from ..core.util import host_provenance, sha256_path
 from ..devices import LocalDevice, device_class, export_options, get_device
-from ..exporters import ExportConfig, export, find_artifact
+from ..devices.base import TimingSession
+from ..exporters import ExportConfig, find_or_export
 from ..exporters.config import DEFAULT_RESOLUTION
 from ..exporters.model_file import as_artifact
+from ..exporters.pipeline import check_inputs
 from ..models import resolve_models
+from ..models.chosen_inputs import inputs_of
 from ..models.user import is_artifact, is_user_key, lookup
 from ..results import Store
 from .model_files import check_device
@@ -85,15 +89,13 @@ def _artifact(model: str, device, config: BenchConfig, export_config: Any, step=
         ec = dataclasses.replace(ec, resolution=lookup(model).input_size)  # the size its factory declared
     fmt = device.artifact_format
     fix = f"re-export it: mobench export --model {model} --format {fmt} --force"
-    art = None if getattr(ec, "force", False) else find_artifact(model, fmt, ec)
-    if art is None:
-        try:
-            art = export(model, fmt, ec, progress=step)
-        except ArtifactExistsError as exc:
-            # find_artifact refused the file that is there: it no longer matches its manifest
-            raise ArtifactIntegrityError(
-                f"the {fmt} export of {model} on disk does not match its manifest (corrupt or changed); {fix}"
-            ) from exc
+    try:
+        art = find_or_export(model, fmt, ec, progress=step)  # one export however many processes ask at once
+    except ArtifactExistsError as exc:
+        # the file in place is not the artifact its manifest describes
+        raise ArtifactIntegrityError(
+            f"the {fmt} export of {model} on disk does not match its manifest (corrupt or changed); {fix}"
+        ) from exc
     want = (art.manifest or {}).get("sha256")
     if not os.path.exists(art.path):
         raise ArtifactIntegrityError(f"artifact {art.path} of {model} is missing; {fix}")
@@ -146,15 +148,19 @@ class TimedSweep:
     round_order: list[int] = field(default_factory=list)  # index into labels of every round
     groups: list[list[int]] = field(default_factory=list)
     budget_mb: float | None = None
+    host: HostCheck | None = None  # the host check before timing (local devices only)
 
     def sweep_row(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"memory_budget_mb": self.budget_mb}
+        if self.host is not None:
+            extra["host_check"] = self.host.to_dict()
         return dict(
             schedule=self.schedule,
             seed=self.seed,
             labels=self.labels,
             round_order=self.round_order,
             groups=self.groups,
-            extra={"memory_budget_mb": self.budget_mb},
+            extra=extra,
         )
 
 
@@ -228,6 +234,10 @@ def run_sweep(
     for name in names:
         if is_artifact(name):
             check_device(name, dev)  # a model file runs only where its format runs: bad input, before anything
+        elif is_user_key(name) and dev.artifact_format is not None:
+            # a quantized recipe of a factory of its own inputs: bad input, before anything
+            ec = export_config if export_config is not None else ExportConfig(input_kind=config.input_kind)
+            check_inputs(name, dev.artifact_format, ec.recipe_for(dev.artifact_format))
     units = [Unit(n, n, dev, export_config, config_key(config, **dev.options_key())) for n in names]
     if unfused_names:
         uec = replace(export_config or ExportConfig(input_kind=config.input_kind), reparameterize=False)
@@ -297,11 +307,15 @@ def time_units(
     progress: Reporter | None = None,
     schedule: str = DEFAULT_SCHEDULE,
     memory_budget_mb: float | None = None,
+    stop: Any = None,
+    pause_s: float = 0.0,
 ) -> TimedSweep:
     """Export, time (in ``schedule`` order) and, with a ``store``, store every unit.
 
     Without a store nothing is stored or reused and a failed unit's record has
-    ``status="failed"`` (the caller decides what to keep).
+    ``status="failed"`` (the caller decides what to keep). ``stop(sessions)`` and
+    ``pause_s`` go to :func:`~mobench.workflows.schedule.run_schedule` (``stop`` is
+    given the timing sessions).
     """
     records: list[RunRecord | None] = [None] * len(units)
     sessions: list[Any] = []
@@ -346,7 +360,14 @@ def time_units(
                 f"memory budget of {budget:.0f} MB: interleaving in {len(groups)} groups, one after another",
             )
         labels = [units[i].label for i in timed]
-        result = TimedSweep(records=[], schedule=schedule, seed=seed, labels=labels, groups=groups, budget_mb=budget)
+        # The host is looked at before timing on this machine (a tethered phone's run is not timed here);
+        # the line goes to the progress and is stored with the sweep.
+        host = check_host() if any(isinstance(s, TimingSession) for s in sessions) else None
+        if host is not None:
+            note(progress, host.line())
+        result = TimedSweep(
+            records=[], schedule=schedule, seed=seed, labels=labels, groups=groups, budget_mb=budget, host=host
+        )
         # The sweep row goes in first and every run is stored as soon as its timing ends, so an
         # interrupted sweep keeps its finished runs (a second run resumes from them).
         sweep_id = store.add_sweep(**result.sweep_row()) if store is not None and sessions else None
@@ -386,6 +407,8 @@ def time_units(
                 on_done=finish,
                 round_order=order,
                 errors=errors,
+                stop=None if stop is None else (lambda: stop(sessions)),
+                pause_s=pause_s,
             )
         finally:
             if sweep_id is not None and store is not None:
@@ -401,6 +424,11 @@ def _store(rec: RunRecord, u: Unit, store: Store | None) -> RunRecord:
     rec.config_key = u.key
     if is_user_key(u.model):
         rec.model_source = lookup(u.model).to_dict()
+        if not rec.inputs:
+            try:
+                rec.inputs = inputs_of(u.model).to_dict()
+            except MobenchError:  # a failed record of a model whose inputs do not resolve
+                pass
     if store is not None:
         rec.run_id = store.add_run(rec, config_key=u.key)
     return rec

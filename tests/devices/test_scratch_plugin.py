@@ -98,7 +98,7 @@ def test_a_one_file_device_is_picked_up_everywhere(run_cli, scratch):
 
     # compare: the unfused graph comes from the device's declared from_export option
     code, out, err = run_cli(
-        ["compare", "mobileone_s0@scratch", "mobileone_s0:unfused@scratch", "--rounds", "6", "--inferences", "3"]
+        ["compare", "mobileone_s0@scratch", "mobileone_s0:unfused@scratch", "--rounds", "12", "--inferences", "3"]
         + ["--db", str(db), "--json"]
     )
     assert code == 0, err

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from mobench.core.errors import DeviceError, StoreError
@@ -232,6 +230,8 @@ def test_executorch_can_profile():
 
 
 def test_store_migrates_to_v4_and_keeps_profiles_linked_to_runs(tmp_path):
+    from legacy_stores import make_legacy_store
+
     from mobench.results import Store
     from mobench.results.profiles import (
         add_profile,
@@ -240,14 +240,9 @@ def test_store_migrates_to_v4_and_keeps_profiles_linked_to_runs(tmp_path):
         list_profiles,
         list_studies,
     )
-    from mobench.results.schema import MIGRATIONS
 
     db = tmp_path / "old.sqlite"
-    conn = sqlite3.connect(db)  # a version-1 store, as an older mobench wrote it
-    conn.executescript(MIGRATIONS[1])
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
-    conn.close()
+    make_legacy_store(db, 1)  # a version-1 store, as an older mobench wrote it
     with Store(db) as store:
         assert store.schema_version == SCHEMA_VERSION
         rec = _iphone_record(PLAN)

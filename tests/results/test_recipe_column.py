@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from legacy_stores import make_legacy_store
+
 from mobench.core import protocol
 from mobench.results import Store, load
-from mobench.results.schema import MIGRATION_STEPS, MIGRATIONS
 
 _COLUMNS = (
     "created, status, model, device, artifact_format, precision, recipe, config_json, device_info_json, "
@@ -18,13 +19,8 @@ _COLUMNS = (
 
 def _v4_store(path, rows):
     """A store at version 4 (both columns) holding runs with the given (precision, recipe)."""
+    make_legacy_store(path, 4)  # the tables as schema 4 wrote them
     conn = sqlite3.connect(str(path))
-    conn.executescript(MIGRATIONS[1])
-    for v in (2, 3, 4):
-        for stmt in filter(None, (s.strip() for s in MIGRATIONS[v].split(";"))):
-            conn.execute(stmt)
-        if v in MIGRATION_STEPS:
-            MIGRATION_STEPS[v](conn)
     cfg = json.dumps(protocol("quick").to_dict())
     for i, (precision, recipe) in enumerate(rows):
         vals = (
@@ -57,8 +53,11 @@ def test_precision_folds_into_recipe_and_nothing_is_lost(tmp_path):
     db = tmp_path / "v4.sqlite"
     _v4_store(db, [("int8", "int8"), ("fp16", None), (None, "fp32"), (None, None), ("fp16", "fp32")])
     with Store(db) as st:
-        cols = [r[1] for r in st._conn.execute("PRAGMA table_info(runs)").fetchall()]
-        got = st._conn.execute("SELECT model, recipe, extra_json FROM runs ORDER BY id").fetchall()
+        cols = [r["name"] for r in st._query("PRAGMA table_info(runs)")]
+        got = [
+            (r["model"], r["recipe"], r["extra_json"])
+            for r in st._query("SELECT model, recipe, extra_json FROM runs ORDER BY id")
+        ]
     assert "precision" not in cols and "recipe" in cols
     assert [(m, r) for m, r, _ in got] == [("m0", "int8"), ("m1", "fp16"), ("m2", "fp32"), ("m3", None), ("m4", "fp32")]
     extras = [json.loads(e) for _, _, e in got]
@@ -76,5 +75,5 @@ def test_precision_folds_into_recipe_and_nothing_is_lost(tmp_path):
 
 def test_a_new_store_has_one_recipe_column(tmp_path):
     with Store(tmp_path / "new.sqlite") as st:
-        cols = [r[1] for r in st._conn.execute("PRAGMA table_info(runs)").fetchall()]
+        cols = [r["name"] for r in st._query("PRAGMA table_info(runs)")]
     assert cols.count("recipe") == 1 and "precision" not in cols

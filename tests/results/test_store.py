@@ -97,7 +97,7 @@ def test_roundtrip_find_delete(tmp_path, store_problems):
         st.delete_run(rid)
         with pytest.raises(StoreError, match="no run"):
             st.get_run(rid)
-        n = st._conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+        n = st._query("SELECT COUNT(*) AS n FROM samples")[0]["n"]
         assert n == 0 and st.get_stats(rid) is None
         with pytest.raises(StoreError):
             st.delete_run(rid)
@@ -121,8 +121,8 @@ def test_failure_inside_the_transaction_leaves_nothing(tmp_path, monkeypatch):
     with Store(tmp_path / "r.sqlite") as st:
         with pytest.raises(StoreError, match="nothing of this run was stored"):
             st.add_run(record())
-        assert st._conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
-        assert st._conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 0
+        assert st._query("SELECT COUNT(*) AS n FROM runs")[0]["n"] == 0
+        assert st._query("SELECT COUNT(*) AS n FROM samples")[0]["n"] == 0
 
 
 def test_load_frames_and_export(tmp_path):
@@ -204,43 +204,136 @@ def test_corrupt_foreign_and_readonly_files(tmp_path):
         Store(tmp_path)
 
 
-def test_migrations_run_in_order_and_keep_data(tmp_path, monkeypatch):
-    import mobench.results.store as store_mod
+NEW_REVISION = """
+import sqlalchemy as sa
+from alembic import op
 
+revision = "{rev}"
+down_revision = "{down}"
+
+
+def upgrade():
+    {body}
+"""
+
+
+def _with_revision(tmp_path, monkeypatch, body: str) -> int:
+    """A copy of the migrations with one more revision (``body`` its upgrade), made current."""
+    import shutil
+
+    import mobench.results.schema as schema
+
+    version = schema.SCHEMA_VERSION + 1
+    mig = tmp_path / f"migrations{version}"
+    if not mig.exists():
+        shutil.copytree(schema.MIGRATIONS_DIR, mig, ignore=shutil.ignore_patterns("__pycache__"))
+    (mig / "versions" / f"{version:04d}_test.py").write_text(
+        NEW_REVISION.format(rev=f"{version:04d}", down=f"{version - 1:04d}", body=body)
+    )
+    monkeypatch.setattr(schema, "MIGRATIONS_DIR", mig)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", version)
+    return version
+
+
+def test_a_new_column_is_one_revision_and_a_broken_one_rolls_back(tmp_path, monkeypatch):
     db = tmp_path / "r.sqlite"
     with Store(db) as st:
         rid = st.add_run(record())
-    v2 = dict(store_mod.MIGRATIONS)
-    v2[SCHEMA_VERSION + 1] = "ALTER TABLE runs ADD COLUMN note TEXT; CREATE INDEX runs_note ON runs (note)"
-    monkeypatch.setattr(store_mod, "MIGRATIONS", v2)
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    v = _with_revision(
+        tmp_path,
+        monkeypatch,
+        'op.add_column("runs", sa.Column("note", sa.Text))\n    op.create_index("runs_note", "runs", ["note"])',
+    )
     with Store(db) as st:
-        assert st.schema_version == SCHEMA_VERSION + 1
-        cols = [r[1] for r in st._conn.execute("PRAGMA table_info(runs)")]
+        assert st.schema_version == v and st.backup is not None and st.backup.name == f"r.sqlite.bak-{v - 1}"
+        cols = [r["name"] for r in st._query("PRAGMA table_info(runs)")]
         assert "note" in cols and st.get_run(rid).samples_ms[0] == [1.0, 2.0, 3.0, 4.0]
-    v2[SCHEMA_VERSION + 2] = "ALTER TABLE runs ADD COLUMN bad bad bad ("  # a broken migration
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
-    with pytest.raises(StoreError):
+    (tmp_path / f"migrations{v}").rename(tmp_path / f"migrations{v + 1}")
+    monkeypatch.undo()
+    import mobench.results.schema as schema
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", v)
+    _with_revision(tmp_path, monkeypatch, 'op.execute("ALTER TABLE runs ADD COLUMN bad bad bad (")')  # broken
+    with pytest.raises(StoreError, match="nothing was changed"):
         Store(db)
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", v)
     with Store(db) as st:  # rolled back: still at the last good version
-        assert st.schema_version == SCHEMA_VERSION + 1 and len(st.find_by_extra()) == 1
+        assert st.schema_version == v and len(st.find_by_extra()) == 1
 
 
 def test_a_version_1_store_migrates_to_version_3(tmp_path):
-    import sqlite3
 
-    from mobench.results.schema import MIGRATIONS, SCHEMA_VERSION
+    from legacy_stores import make_legacy_store
 
-    db = tmp_path / "old.sqlite"
-    con = sqlite3.connect(db)
-    con.executescript(MIGRATIONS[1])
-    con.execute("PRAGMA user_version = 1")
-    con.commit()
-    con.close()
+    from mobench.results.schema import SCHEMA_VERSION
+
+    db = make_legacy_store(tmp_path / "old.sqlite", 1)
     with Store(db) as st:
         assert st.schema_version == SCHEMA_VERSION >= 3
-        cols = {r[1] for r in st._query("PRAGMA table_info(runs)")}
+        cols = {r["name"] for r in st._query("PRAGMA table_info(runs)")}
         assert {"schedule", "sweep_id"} <= cols
-        assert {r[1] for r in st._query("PRAGMA table_info(stats)")} >= {"robust_ms", "round_spread", "rounds_disagree"}
+        assert {r["name"] for r in st._query("PRAGMA table_info(stats)")} >= {
+            "robust_ms",
+            "round_spread",
+            "rounds_disagree",
+        }
         assert st.list_compares() == []
+
+
+def test_version_4_store_migrates_to_precision_columns_and_too_busy_verdicts(tmp_path):
+    """A store written before runs stated their precision keeps its compares, gains the new
+    columns, and then takes a "too busy to tell" comparison."""
+    from legacy_stores import make_legacy_store
+
+    db = make_legacy_store(tmp_path / "v4.sqlite", 4, with_runs=True)
+    con = sqlite3.connect(db)
+    compares_before = con.execute("SELECT * FROM compares ORDER BY id").fetchall()
+    con.close()
+    assert compares_before
+    with Store(db, quiet=True) as st:
+        cols = {r["name"] for r in st._query("PRAGMA table_info(stats)")}
+        assert {"ci_half_width", "headline_ci_low_ms", "round_spread_limit", "target_ci", "target_ci_met"} <= cols
+        sql = st._query("SELECT sql FROM sqlite_master WHERE name = 'compares'")[0]["sql"]
+        assert "too busy to tell" in sql
+        assert [tuple(r.values()) for r in st._query("SELECT * FROM compares ORDER BY id")] == compares_before
+        sweep = dict(schedule="abab", seed=1, labels=["a", "b"], round_order=[0, 1], groups=[[0, 1]])
+        result = dict(
+            a_spec="cpu:a",
+            b_spec="cpu:b",
+            statistic="robust_ms",
+            ratio=1.0,
+            ci_low=0.9,
+            ci_high=1.1,
+            confidence=0.95,
+            verdict="too busy to tell",
+            pairs=12,
+        )
+        cid = st.add_compare(record("a"), record("b"), sweep, result)
+        assert st._query("SELECT verdict FROM compares WHERE id = ?", (cid,))[0]["verdict"] == "too busy to tell"
+        with pytest.raises(StoreError, match="CHECK constraint"):  # still refuses a verdict nobody gives
+            st.add_compare(record("a"), record("b"), sweep, dict(result, verdict="maybe"))
+
+
+def test_merge_brings_each_run_with_its_sweep(tmp_path):
+    """A merged run keeps its sweep (schedule and the host check shown with it), copied once for
+    the runs that share it; a run of no sweep stays without one."""
+    from mobench.results import merge_stores
+
+    src, dst = tmp_path / "src.sqlite", tmp_path / "dst.sqlite"
+    with Store(dst, quiet=True) as st:  # the target already has a sweep: the ids differ
+        st.add_sweep("interleaved", 1, ["x"], [0], [[0]])
+    with Store(src, quiet=True) as st:
+        sid = st.add_sweep("abab", 7, ["a", "b"], [0, 1, 1, 0], [[0, 1]], {"host_check": {"line": "host: quiet"}})
+        for name in ("a", "b"):
+            st.add_run(record(name, sweep_id=sid, schedule="abab"))
+        st.add_run(record("c"))
+    [res] = merge_stores(dst, [src])
+    assert len(res.added) == 3
+    df = load(dst).set_index("model")
+    assert list(df.loc[["a", "b"], "host_check"]) == ["host: quiet", "host: quiet"]
+    assert df["host_check"].isna()["c"]
+    with Store(dst, readonly=True) as st:
+        rows = st._query("SELECT schedule, seed, extra_json FROM sweeps ORDER BY id")
+        assert [(r["schedule"], r["seed"]) for r in rows] == [("interleaved", 1), ("abab", 7)]
+        sweep_of = {r["model"]: r["sweep_id"] for r in st._query("SELECT model, sweep_id FROM runs")}
+    assert sweep_of["a"] == sweep_of["b"] == 2 and sweep_of["c"] is None

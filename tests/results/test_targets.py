@@ -8,6 +8,7 @@ import json
 import sqlite3
 
 import pytest
+from legacy_stores import legacy_schema_sql
 
 from mobench.core import protocol
 from mobench.core.records import RunRecord
@@ -15,7 +16,6 @@ from mobench.core.target import Target, host_id, host_target, unique_labels
 from mobench.devices.cpu import OrtCpuDevice
 from mobench.devices.remote.ingest import phone_target
 from mobench.results import SCHEMA_VERSION, Store, load
-from mobench.results.schema import MIGRATIONS
 
 
 def _strict(text: str):
@@ -133,7 +133,7 @@ def _v1_run(conn, *, model, device, info, prov, samples, status="ok", error=None
 
 def make_v1_store(path):
     conn = sqlite3.connect(str(path))
-    conn.executescript(MIGRATIONS[1])
+    conn.executescript(legacy_schema_sql(1))
     prov = {"host": "lab1", "cpu": "Intel Xeon", "versions": {"onnxruntime": "1.17.0", "python": "3.11"}}
     _v1_run(
         conn,
@@ -189,7 +189,7 @@ def test_runs_stored_here_before_targets_are_still_reused(tmp_path, monkeypatch)
     monkeypatch.setenv("MOBENCH_HOST_ID", "this-host")
     db = tmp_path / "old.sqlite"
     conn = sqlite3.connect(str(db))
-    conn.executescript(MIGRATIONS[1])
+    conn.executescript(legacy_schema_sql(1))
     dev = OrtCpuDevice(threads=2)
     info = dev.info()
     _v1_run(
@@ -218,7 +218,8 @@ def _content(path):
     ).fetchall()
     samples = conn.execute("SELECT * FROM samples ORDER BY run_id, round, idx").fetchall()
     v1_cols = [
-        r[1] for r in sqlite3.connect(":memory:").executescript(MIGRATIONS[1]).execute("PRAGMA table_info(stats)")
+        r[1]
+        for r in sqlite3.connect(":memory:").executescript(legacy_schema_sql(1)).execute("PRAGMA table_info(stats)")
     ]
     stats = conn.execute(f"SELECT {', '.join(v1_cols)} FROM stats ORDER BY run_id").fetchall()  # the columns v1 had
     conn.close()
@@ -231,7 +232,7 @@ def test_round1_store_migrates_with_every_run(tmp_path, run_cli):
     with Store(db) as st:
         assert st.schema_version == SCHEMA_VERSION
         assert st.integrity_problems() == []
-        cols = {r[1] for r in st._query("PRAGMA table_info(runs)")}
+        cols = {r["name"] for r in st._query("PRAGMA table_info(runs)")}
     assert not {"torch_version", "ort_version", "coremltools_version"} & cols
     assert {
         "backend",

@@ -54,6 +54,15 @@ def test_abab_alternates_and_stops_both_when_one_is_done():
     assert res.round_order == [0, 1, 0, 1, 0, 1]
 
 
+def test_abba_counterbalances_the_order_and_stop_ends_the_pairs():
+    res = run_schedule([FakeSession(100), FakeSession(100)], "abba", stop=lambda: False)
+    assert res.round_order[:8] == [0, 1, 1, 0, 0, 1, 1, 0] and len(res.round_order) == 200
+    calls = []
+    s = [FakeSession(100), FakeSession(100)]
+    res = run_schedule(s, "abba", stop=lambda: calls.append(1) or len(calls) == 3, pause_s=0.001)
+    assert res.round_order == [0, 1, 1, 0, 0, 1] and all(x.closed for x in s)
+
+
 def test_a_failing_session_is_dropped_and_the_others_go_on():
     s = [FakeSession(3), FakeSession(3, fail_at=1), FakeSession(3)]
     res = run_schedule(s, "interleaved", seed=0)
@@ -199,3 +208,37 @@ def test_an_interrupted_sweep_keeps_the_runs_that_finished(tmp_path, counting, m
         rows = st.list_runs()
         assert sorted(r["model"] for r in rows) == sorted(M[:2])
         assert st.get_sweep(rows[0]["sweep_id"])["round_order"] == [0, 0, 0, 1, 1, 1]  # the interrupted round never ran
+
+
+def test_a_sweep_checks_the_host_before_timing_and_stores_it_with_the_sweep(tmp_path, counting):
+    from mobench.results import load
+
+    db = tmp_path / "r.sqlite"
+    seen = []
+
+    class Rep:
+        def phase(self, name, total=None):
+            import contextlib
+
+            @contextlib.contextmanager
+            def cm():
+                yield lambda label, what="", done=False: None
+
+            return cm()
+
+        def note(self, text):
+            seen.append(("sweep", text))
+
+    cfg = CFG.with_(target_ci_pct=50.0, rounds=20)
+    recs = run_sweep(M[:2], "counting", cfg, db=db, memory_budget_mb=10_000, progress=Rep())
+    lines = [what for label, what in seen if label == "sweep" and str(what).startswith("host: ")]
+    assert len(lines) == 1
+    with Store(db) as st:
+        sweep = st.get_sweep(recs[0].sweep_id)
+        assert sweep["extra"]["host_check"]["line"] == lines[0]
+        assert {f["check"] for f in sweep["extra"]["host_check"]["findings"]} >= {"load", "memory"}
+        stats = st.get_stats(recs[0].run_id)
+        assert stats is not None and stats["target_ci"] == 0.5 and stats["target_ci_met"] in (0, 1)
+    df = load(db)
+    assert list(df["host_check"]) == [lines[0]] * 2
+    assert {"ci_half_width", "round_spread_limit", "target_ci_met"} <= set(df.columns)

@@ -61,17 +61,13 @@ def fake_devices(monkeypatch):
 def fake_exporter(monkeypatch, tiny_onnx):
     calls = []
 
-    def find_artifact(model, fmt, config):
-        return None
-
-    def export(model, fmt, config, progress=None):
+    def find_or_export(model, fmt, config, progress=None):  # nothing in the cache: every call exports
         calls.append(model)
         if model == M2:
             raise RuntimeError("converter exploded")
         return tiny_onnx
 
-    monkeypatch.setattr(sweep_mod, "find_artifact", find_artifact)
-    monkeypatch.setattr(sweep_mod, "export", export)
+    monkeypatch.setattr(sweep_mod, "find_or_export", find_or_export)
     return calls
 
 
@@ -111,7 +107,7 @@ def test_corrupt_artifact_is_caught_before_timing(tmp_path, fake_devices, fake_e
     bad.write_bytes(b"garbage")
     monkeypatch.setattr(
         sweep_mod,
-        "export",
+        "find_or_export",
         lambda m, f, c, progress=None: SimpleNamespace(**{**vars(tiny_onnx), "path": bad}) if m == M1 else tiny_onnx,
     )
     db = tmp_path / "r.sqlite"
@@ -127,7 +123,7 @@ def test_refused_existing_export_is_an_integrity_error(tmp_path, fake_devices, f
     def export(m, f, c, progress=None):
         raise ArtifactExistsError("results/exports/x/x.onnx already exists; pass --force to replace it")
 
-    monkeypatch.setattr(sweep_mod, "export", export)
+    monkeypatch.setattr(sweep_mod, "find_or_export", export)
     (rec,) = run_sweep([M1], "fakeonnx", CFG, db=tmp_path / "r.sqlite")
     assert rec.failed_at == "artifact" and "does not match its manifest" in rec.error
     assert "mobench export --model timm:test_vit --format onnx --force" in rec.error

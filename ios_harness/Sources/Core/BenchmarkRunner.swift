@@ -206,7 +206,8 @@ struct BenchmarkRunner {
                     memory.footprintAfterLoadMb = Memory.mebibytes(probe.footprintBytes())
                 }
                 if input == nil {
-                    let prepared = try loaded.prepareInput()
+                    let planInputs = (planRun.inputs ?? []).map { $0.located(in: modelsDirectory) }
+                    let prepared = try loaded.prepareInput(planInputs: planInputs)
                     input = prepared
                     result.inputs = prepared.descriptions
                 }

@@ -76,6 +76,23 @@ struct CoreMLEngine: InferenceEngine {
             )
         }
 
+        /// Every input by name at the plan's shape (flexible-shape models), with the plan's values.
+        func prepareInput(planInputs: [PlanInput]) throws -> PreparedInput {
+            var planned = synthesizer
+            planned.planInputs = planInputs
+            let description = model.modelDescription
+            let byName = Dictionary(planInputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            return PreparedInput(
+                payload: try planned.makeInputs(for: description),
+                descriptions: CoreMLEngine.describeInputs(description).map { d in
+                    guard d.kind == .multiArray, let plan = byName[d.name] else {
+                        return d
+                    }
+                    return InputDescription(name: d.name, kind: d.kind, shape: plan.shape, dataType: d.dataType)
+                }
+            )
+        }
+
         func predict(_ input: PreparedInput) throws -> AnyObject {
             // prepareInput made the payload; the unchecked cast costs nothing in the timed region.
             let features = unsafeDowncast(input.payload, to: MLDictionaryFeatureProvider.self)

@@ -33,6 +33,8 @@ final class HarnessSession: @unchecked Sendable {
     var thermalPollSeconds = 1.0
     /// The URLSession for network mode (tests pass one with a stub protocol).
     var urlSession: URLSession = .shared
+    /// How a report post that does not get through is retried.
+    var retry = HostConnection.RetryPolicy()
 
     init(documents: URL, options: LaunchOptions, engine: any InferenceEngine) {
         self.documents = documents
@@ -51,6 +53,12 @@ final class HarnessSession: @unchecked Sendable {
 
     var writer: ReportWriter {
         ReportWriter(directory: documents, reportName: options.reportName, echoRunLines: echoRunLines)
+    }
+
+    /// Reports not yet acknowledged by the host (Documents/outbox): kept across launches and
+    /// sent before the next plan's report.
+    var outbox: HostConnection.ReportOutbox {
+        HostConnection.ReportOutbox(folder: documents.appendingPathComponent("outbox"))
     }
 
     func connection(server: URL, token: String) -> HostConnection {
@@ -104,13 +112,26 @@ final class HarnessSession: @unchecked Sendable {
             events(.failed(message))
             return nil
         }
-        let report = await run(plan, modelsDirectory: planURL.deletingLastPathComponent(), events: events)
-        if let destination = reportDestination(for: plan) {
+        let destination = reportDestination(for: plan)
+        if let destination, !outbox.pending().isEmpty {
+            // reports an earlier launch could not get acknowledged go first (the host stores a
+            // report posted twice once); one that still does not get through stays kept
             do {
-                let answer = try await destination.connection.postReport(report, to: destination.reportURL)
+                let sent = try await destination.connection.sendPending(outbox, to: destination.reportURL, retry: retry)
+                events(.status("Sent \(sent) report(s) kept from an earlier session"))
+            } catch {
+                events(.status("Reports kept from an earlier session stay in Documents/outbox: \(BenchmarkRunner.describe(error))"))
+            }
+        }
+        let report = await run(plan, modelsDirectory: planURL.deletingLastPathComponent(), events: events)
+        if let destination {
+            do {
+                let answer = try await destination.connection.postReport(
+                    report, to: destination.reportURL, retry: retry, outbox: outbox
+                )
                 events(.status("Report sent: \(answer)"))
             } catch {
-                events(.failed("The report is saved in Documents/\(options.reportName) but could not be sent: \(BenchmarkRunner.describe(error))"))
+                events(.failed("The report is saved in Documents/\(options.reportName) and kept in Documents/outbox to send on the next start, but could not be sent: \(BenchmarkRunner.describe(error))"))
                 return nil
             }
         }

@@ -37,6 +37,8 @@ protocol LoadedModel: AnyObject {
     /// An input for `predict`, synthesized from the model's description, with
     /// what the report says about it. Never timed.
     func prepareInput() throws -> PreparedInput
+    /// The same with the plan's inputs (names, shapes, dtypes, values files); see `PlanInput`.
+    func prepareInput(planInputs: [PlanInput]) throws -> PreparedInput
 
     /// One prediction. The returned output is kept alive by the caller until
     /// after the clock is read, so its release is not timed.

@@ -18,6 +18,13 @@ struct InputSynthesisError: HarnessError {
 /// The input is built once per load, outside the timed region.
 struct InputSynthesizer {
     var seed: UInt64 = 0x6D6F_6265_6E63_6801
+    /// The plan's inputs by name: their shapes replace the model's default (a flexible-shape
+    /// model runs at the plan's shape) and their values files, when given, fill the arrays.
+    var planInputs: [PlanInput] = []
+
+    func planned(_ name: String) -> PlanInput? {
+        planInputs.first { $0.name == name }
+    }
 
     func makeInputs(for description: MLModelDescription) throws -> MLDictionaryFeatureProvider {
         var generator = SplitMix64(seed: seed)
@@ -38,15 +45,26 @@ struct InputSynthesizer {
             guard let constraint = feature.multiArrayConstraint else {
                 throw InputSynthesisError(description: "input '\(feature.name)' is a multi-array without a constraint")
             }
-            let shape = try Self.concreteShape(of: constraint, name: feature.name)
+            let plan = planned(feature.name)
+            var shape = try Self.concreteShape(of: constraint, name: feature.name)
+            if let plan {
+                shape = plan.shape.isEmpty ? [1] : plan.shape  // Core ML has no rank-0 arrays
+            }
             let array = try MLMultiArray(shape: shape.map { NSNumber(value: $0) }, dataType: constraint.dataType)
-            Self.fill(array, using: &generator)
+            if let url = plan?.valuesURL {
+                try Self.copyValues(from: url, into: array, name: feature.name)
+            } else {
+                Self.fill(array, using: &generator)
+            }
             return MLFeatureValue(multiArray: array)
         case .image:
             guard let constraint = feature.imageConstraint else {
                 throw InputSynthesisError(description: "input '\(feature.name)' is an image without a constraint")
             }
-            let size = Self.concreteSize(of: constraint)
+            var size = Self.concreteSize(of: constraint)
+            if let shape = planned(feature.name)?.shape, shape.count == 4 {
+                size = (width: shape[3], height: shape[2])  // [1, C, H, W]
+            }
             let buffer = try Self.makePixelBuffer(
                 width: size.width,
                 height: size.height,
@@ -91,6 +109,22 @@ struct InputSynthesizer {
             break
         }
         throw InputSynthesisError(description: "input '\(name)' has no usable shape (shape \(shape))")
+    }
+
+    /// The plan's values (raw little-endian C-order bytes, written by the host in the model's
+    /// element type) copied into a freshly made, contiguous array; a size mismatch is an error.
+    static func copyValues(from url: URL, into array: MLMultiArray, name: String) throws {
+        let data = try Data(contentsOf: url)
+        try array.withUnsafeMutableBytes { raw, _ in
+            guard data.count == raw.count else {
+                throw InputSynthesisError(
+                    description: "values of input '\(name)' (\(url.lastPathComponent)) hold \(data.count) bytes; the array takes \(raw.count)"
+                )
+            }
+            data.withUnsafeBytes { source in
+                raw.copyMemory(from: source)
+            }
+        }
     }
 
     static func fill(_ array: MLMultiArray, using generator: inout SplitMix64) {

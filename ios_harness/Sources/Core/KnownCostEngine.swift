@@ -130,6 +130,29 @@ final class KnownCostEngine: InferenceEngine, @unchecked Sendable {
             )
         }
 
+        /// One buffer per plan input, of the plan's element count, in the plan's order.
+        func prepareInput(planInputs: [PlanInput]) throws -> PreparedInput {
+            if planInputs.isEmpty {
+                return try prepareInput()
+            }
+            for input in planInputs {
+                let size = input.dtype.size
+                // A values file is read and checked against the input's dtype and shape, as Core ML's copy does.
+                if let url = input.valuesURL {
+                    let bytes = try Data(contentsOf: url).count
+                    guard bytes == input.count * size else {
+                        throw EngineError(
+                            description: "known-cost engine: values of input '\(input.name)' (\(url.lastPathComponent)) hold \(bytes) bytes; \(input.dtype.rawValue) \(input.shape) takes \(input.count * size)"
+                        )
+                    }
+                }
+            }
+            return PreparedInput(
+                payload: planInputs.map { Buffer(count: $0.count) } as NSArray,
+                descriptions: planInputs.map(\.reportDescription)
+            )
+        }
+
         func predict(_ input: PreparedInput) throws -> AnyObject {
             if let limit = costs.predictFailsAfter, predictions >= limit {
                 throw EngineError(description: "known-cost engine: prediction \(predictions + 1) fails as configured")

@@ -18,6 +18,62 @@ struct HostConnection: Sendable {
 
     struct NetworkError: HarnessError {
         let description: String
+        /// The HTTP status of a refused request (nil: the request did not get an answer).
+        var status: Int? = nil
+    }
+
+    /// How a report post that did not get through is retried: up to `attempts` tries, pausing
+    /// `firstPause`, then twice as long each time, at most `maxPause`. A transport failure
+    /// (no answer, connection lost, timeout) and a busy host (408, 429, 5xx) are retried; a
+    /// refusal (401, 413, 422 ...) is not: sending the same report again cannot change it.
+    struct RetryPolicy: Sendable {
+        var attempts: Int = 6
+        var firstPause: Duration = .seconds(1)
+        var maxPause: Duration = .seconds(30)
+
+        /// The pause after failed attempt `attempt` (1-based): 1 s, 2 s, 4 s ... capped.
+        func pause(after attempt: Int) -> Duration {
+            var pause = firstPause
+            for _ in 1..<max(attempt, 1) {
+                pause = min(pause * 2, maxPause)
+            }
+            return min(pause, maxPause)
+        }
+
+        static func isRetryable(_ error: Error) -> Bool {
+            if error is URLError {
+                return true
+            }
+            if let error = error as? NetworkError, let status = error.status {
+                return status == 408 || status == 429 || (500..<600).contains(status)
+            }
+            return false
+        }
+    }
+
+    /// Reports waiting for the host's acknowledgment, one JSON file each (written atomically
+    /// before the first try, removed only once the host answered 2xx), so a report survives a
+    /// failed post, the app being killed, or the phone rebooting, and is sent on the next start.
+    struct ReportOutbox: Sendable {
+        var folder: URL
+
+        func put(_ body: Data, planId: String) throws -> URL {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let name = "\(LaunchOptions.isSafeRelativePath(planId) ? planId : "report")-\(ModelHasher.sha256(of: body).prefix(12)).json"
+            let url = folder.appendingPathComponent(name)
+            try body.write(to: url, options: [.atomic])
+            return url
+        }
+
+        /// The reports still waiting, oldest name first.
+        func pending() -> [URL] {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            return names.filter { $0.hasSuffix(".json") }.sorted().map { folder.appendingPathComponent($0) }
+        }
+
+        func acknowledged(_ url: URL) {
+            try? FileManager.default.removeItem(at: url)
+        }
     }
 
     /// One entry of `GET /files`.
@@ -130,7 +186,37 @@ struct HostConnection: Sendable {
     }
 
     /// Posts the report; returns the host's answer (`{"stored": n, "duplicates": m}`).
-    func postReport(_ report: Report, to reportURL: URL?) async throws -> String {
+    ///
+    /// A post that does not get through is retried with backoff (`retry`); the host stores a
+    /// report posted twice once, so a retry after a lost answer is harmless. With an `outbox`
+    /// the report is kept there until the host acknowledged it.
+    func postReport(
+        _ report: Report, to reportURL: URL?, retry: RetryPolicy = RetryPolicy(), outbox: ReportOutbox? = nil
+    ) async throws -> String {
+        let body = try ReportWriter.encoder(pretty: false).encode(report)
+        let kept = try outbox?.put(body, planId: report.planId)
+        let answer = try await postReportBody(body, to: reportURL, retry: retry)
+        if let kept {
+            outbox?.acknowledged(kept)
+        }
+        return answer
+    }
+
+    /// Sends every report an earlier session left in `outbox`; returns how many the host acknowledged.
+    /// A report the host refuses stays in the outbox (and the error is thrown).
+    @discardableResult
+    func sendPending(_ outbox: ReportOutbox, to reportURL: URL?, retry: RetryPolicy = RetryPolicy()) async throws -> Int {
+        var sent = 0
+        for url in outbox.pending() {
+            let body = try Data(contentsOf: url)
+            _ = try await postReportBody(body, to: reportURL, retry: retry)
+            outbox.acknowledged(url)
+            sent += 1
+        }
+        return sent
+    }
+
+    private func postReportBody(_ body: Data, to reportURL: URL?, retry: RetryPolicy) async throws -> String {
         var request: URLRequest
         if let reportURL {
             request = URLRequest(url: reportURL, timeoutInterval: 120)
@@ -140,10 +226,23 @@ struct HostConnection: Sendable {
         }
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = try ReportWriter.encoder(pretty: false).encode(report)
-        let (data, response) = try await session.data(for: request)
-        try check(response, body: data, what: "POST /report")
-        return String(decoding: data, as: UTF8.self)
+        request.httpBody = body
+        var attempt = 1
+        while true {
+            do {
+                let (data, response) = try await session.data(for: request)
+                try check(response, body: data, what: "POST /report")
+                return String(decoding: data, as: UTF8.self)
+            } catch where RetryPolicy.isRetryable(error) && attempt < retry.attempts {
+                try await Task.sleep(for: retry.pause(after: attempt))
+                attempt += 1
+            } catch where RetryPolicy.isRetryable(error) {
+                throw NetworkError(
+                    description: "POST /report did not get through after \(attempt) attempts (\(BenchmarkRunner.describe(error))); the report is kept and sent again on the next start",
+                    status: (error as? NetworkError)?.status
+                )
+            }
+        }
     }
 
     // MARK: - Plumbing
@@ -190,7 +289,7 @@ struct HostConnection: Sendable {
             default:
                 hint = ""
             }
-            throw NetworkError(description: "\(what) failed with HTTP \(http.statusCode) \(text)\(hint)")
+            throw NetworkError(description: "\(what) failed with HTTP \(http.statusCode) \(text)\(hint)", status: http.statusCode)
         }
     }
 }

@@ -61,6 +61,9 @@ struct PlanRun: Codable, Equatable, Sendable {
     /// The export recipe of the model file (fp16, int8, palettize4 ...): recorded by the host,
     /// carried here so a plan read back says what it holds; the app runs the file as it is.
     var recipe: String?
+    /// Every input the app feeds, by name, as the host resolved them (absent: synthesized from
+    /// the model description alone).
+    var inputs: [PlanInput]?
 
     enum CodingKeys: String, CodingKey {
         case runId = "run_id"
@@ -69,6 +72,97 @@ struct PlanRun: Codable, Equatable, Sendable {
         case sha256
         case computeUnits = "compute_units"
         case recipe
+        case inputs
+    }
+}
+
+/// How the app feeds a plan input: a multi-array or a pixel buffer.
+enum PlanInputKind: String, Codable, Sendable {
+    case tensor
+    case image
+}
+
+/// The element type of a plan input (numpy names, as the host writes them).
+enum PlanDType: String, Codable, Sendable {
+    case float32
+    case float16
+    case float64
+    case int64
+    case int32
+    case int16
+    case int8
+    case uint8
+    case bool
+
+    /// Bytes of one element.
+    var size: Int {
+        switch self {
+        case .float64, .int64: return 8
+        case .float32, .int32: return 4
+        case .float16, .int16: return 2
+        case .int8, .uint8, .bool: return 1
+        }
+    }
+}
+
+/// One model input as the plan fixes it: every dim set (a flexible-shape model gets this shape),
+/// its element type, and optionally a file of its values beside the plan (raw little-endian
+/// C-order bytes of `dtype`).
+struct PlanInput: Codable, Equatable, Sendable {
+    var name: String
+    var shape: [Int]
+    var dtype: PlanDType
+    var kind: PlanInputKind
+    /// A file name in the plan; `located(in:)` makes it a path on this device.
+    var valuesFile: String?
+    var valuesSha256: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case shape
+        case dtype
+        case kind
+        case valuesFile = "values_file"
+        case valuesSha256 = "values_sha256"
+    }
+
+    init(
+        name: String, shape: [Int], dtype: PlanDType, kind: PlanInputKind, valuesFile: String? = nil,
+        valuesSha256: String? = nil
+    ) {
+        self.name = name
+        self.shape = shape
+        self.dtype = dtype
+        self.kind = kind
+        self.valuesFile = valuesFile
+        self.valuesSha256 = valuesSha256
+    }
+
+    /// This input with its values file as a path in `directory` (the app's Documents).
+    func located(in directory: URL) -> PlanInput {
+        var copy = self
+        copy.valuesFile = valuesFile.map { directory.appendingPathComponent($0).path }
+        return copy
+    }
+
+    /// The values file (a path once `located(in:)`), nil when the input gets seeded values.
+    var valuesURL: URL? {
+        valuesFile.map { URL(fileURLWithPath: $0) }
+    }
+
+    /// Elements of the input (1 for a scalar).
+    var count: Int { shape.reduce(1, *) }
+
+    /// What the report says about this input.
+    var reportDescription: InputDescription {
+        InputDescription(name: name, kind: kind == .image ? .image : .multiArray, shape: shape, dataType: dtype.rawValue)
+    }
+}
+
+extension LoadedModel {
+    /// The default for a runtime that synthesizes its inputs from the model alone.
+    func prepareInput(planInputs: [PlanInput]) throws -> PreparedInput {
+        try prepareInput()
     }
 }
 

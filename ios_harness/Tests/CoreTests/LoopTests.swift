@@ -280,3 +280,57 @@ final class LoopTests: XCTestCase {
         XCTAssertLessThan(Timing.milliseconds(since: start), 450)
     }
 }
+
+/// A plan run with several inputs of several dtypes: the known-cost engine feeds every one of
+/// them by name at the plan's shape, and the report says so.
+final class PlanInputTests: XCTestCase {
+    func testEveryPlanInputIsFedByNameAndReported() throws {
+        let documents = try TestResources.fixtureDocuments(for: self)
+        var run = try Plan.decode(from: Data(contentsOf: documents.appendingPathComponent("plan.json"))).runs[0]
+        run.inputs = [
+            PlanInput(name: "input", shape: [1, 512], dtype: .float32, kind: .tensor),
+            PlanInput(name: "state", shape: [2, 1, 128], dtype: .float32, kind: .tensor),
+            PlanInput(name: "sr", shape: [], dtype: .int64, kind: .tensor),
+        ]
+        let engine = KnownCostEngine(costs: KnownCostEngine.Costs(predictMs: 0.1, compileMs: 1, coldLoadMs: 1, warmLoadMs: 0.1))
+        let loop = BenchmarkRunner(
+            modelsDirectory: documents,
+            measurementProtocol: MeasurementProtocol(warmup: 0, rounds: 1, inferences: 2, trim: 0, reloadPerRound: false),
+            engine: engine, probe: ScriptedProbe(), appState: AppStateLog()
+        )
+        let result = loop.run(run, index: 0, cache: CompileCache()) { _ in }
+        XCTAssertNil(result.error)
+        XCTAssertEqual(result.inputs?.map(\.name), ["input", "state", "sr"])
+        XCTAssertEqual(result.inputs?.map(\.shape), [[1, 512], [2, 1, 128], []])
+        XCTAssertEqual(result.inputs?.map(\.dataType), ["float32", "float32", "int64"])
+    }
+
+    func testAValuesFileOfTheWrongSizeFailsTheRunWithItsName() throws {
+        let documents = try TestResources.fixtureDocuments(for: self)
+        try Data(count: 3).write(to: documents.appendingPathComponent("k.bin"))
+        var run = try Plan.decode(from: Data(contentsOf: documents.appendingPathComponent("plan.json"))).runs[0]
+        run.inputs = [PlanInput(name: "k", shape: [1, 4], dtype: .int32, kind: .tensor, valuesFile: "k.bin")]
+        let engine = KnownCostEngine(costs: KnownCostEngine.Costs(predictMs: 0.1, compileMs: 1, coldLoadMs: 1, warmLoadMs: 0.1))
+        let loop = BenchmarkRunner(
+            modelsDirectory: documents,
+            measurementProtocol: MeasurementProtocol(warmup: 0, rounds: 1, inferences: 1, trim: 0, reloadPerRound: false),
+            engine: engine, probe: ScriptedProbe(), appState: AppStateLog()
+        )
+        let result = loop.run(run, index: 0, cache: CompileCache()) { _ in }
+        XCTAssertTrue(result.error?.contains("'k'") ?? false, result.error ?? "no error")
+        XCTAssertTrue(result.error?.contains("3 bytes") ?? false, result.error ?? "no error")
+    }
+
+    func testAnUnknownDtypeIsRefusedWhenThePlanIsRead() throws {
+        let json = #"{"name": "z", "shape": [2], "dtype": "complex64", "kind": "tensor"}"#
+        XCTAssertThrowsError(try JSONDecoder().decode(PlanInput.self, from: Data(json.utf8)))
+    }
+
+    func testTheGoldenPlanHoldsAMultiInputRun() throws {
+        let plan = try Plan.decode(from: TestResources.goldenData("plan"))
+        let multi = try XCTUnwrap(plan.runs.first { ($0.inputs?.count ?? 0) >= 3 })
+        XCTAssertEqual(multi.inputs?.map(\.dtype), [.float32, .float32, .int32])
+        XCTAssertEqual(multi.inputs?.first?.valuesFile, "silero_vad.input.bin")
+        XCTAssertEqual(multi.inputs?.last?.shape, [])
+    }
+}

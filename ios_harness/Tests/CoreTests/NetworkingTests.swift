@@ -79,6 +79,49 @@ final class NetworkingTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: documents.appendingPathComponent("plan.json").path))
     }
 
+    func testASessionKeepsAReportTheHostDidNotAcknowledgeAndSendsItOnTheNextStart() async throws {
+        _ = try serveFixture()
+        StubServer.shared.route("POST", "/report", status: 503, body: Data(#"{"error": "busy"}"#.utf8))
+        let documents = try TestResources.temporaryDirectory(for: self)
+        let options = try LaunchOptions.parse(["--server", Self.server.absoluteString, "--token", Self.token, "--autostart"])
+        func makeSession() -> HarnessSession {
+            let session = HarnessSession(
+                documents: documents, options: options,
+                engine: KnownCostEngine(costs: KnownCostEngine.Costs(predictMs: 0.1, compileMs: 0, coldLoadMs: 0, warmLoadMs: 0))
+            )
+            session.urlSession = urlSession()
+            session.echoRunLines = false
+            session.probe = ScriptedProbe()
+            session.retry = Self.quickRetry
+            return session
+        }
+        let first = makeSession()
+        let failed = await first.start { _ in }
+        XCTAssertNil(failed)   // the host never acknowledged it
+        let kept = first.outbox.pending()
+        XCTAssertEqual(kept.count, 1)
+        let keptBody = try Data(contentsOf: kept[0])
+        let firstPosts = StubServer.shared.requests.filter { $0.method == "POST" && $0.path == "/report" }
+        XCTAssertEqual(firstPosts.count, Self.quickRetry.attempts)
+        XCTAssertEqual(Set(firstPosts.compactMap(\.body)), [keptBody])   // what was posted is what is kept
+
+        StubServer.shared.reset()
+        _ = try serveFixture()   // the host answers again
+        let statuses = StatusLog()
+        let second = makeSession()
+        let finished = await second.start { event in
+            if case .status(let text) = event { statuses.add(text) }
+        }
+        let report = try XCTUnwrap(finished)
+        let posts = StubServer.shared.requests.filter { $0.method == "POST" && $0.path == "/report" }.compactMap(\.body)
+        XCTAssertEqual(posts.count, 2)
+        XCTAssertEqual(posts.first, keptBody)   // the kept report first, as it was
+        XCTAssertEqual(try JSONDecoder().decode(Report.self, from: posts[1]).planId, report.planId)
+        XCTAssertNotEqual(posts[0], posts[1])
+        XCTAssertEqual(second.outbox.pending(), [])   // both acknowledged
+        XCTAssertTrue(statuses.all.contains("Sent 1 report(s) kept from an earlier session"), "\(statuses.all)")
+    }
+
     func testAWrongTokenIsAClearError() async throws {
         StubServer.shared.route("GET", "/plan.json", status: 401, body: Data(#"{"error": "unauthorized"}"#.utf8))
         let connection = HostConnection(server: Self.server, token: Self.token, session: urlSession())
@@ -111,6 +154,67 @@ final class NetworkingTests: XCTestCase {
         } catch {
             XCTAssertTrue(BenchmarkRunner.describe(error).contains("larger than the server accepts"))
         }
+    }
+
+    private static let quickRetry = HostConnection.RetryPolicy(attempts: 4, firstPause: .milliseconds(5), maxPause: .milliseconds(20))
+
+    func testAFailedPostIsRetriedWithBackoffAndKeptUntilAcknowledged() async throws {
+        let ok = Data(#"{"stored": 1, "duplicates": 0}"#.utf8)
+        StubServer.shared.route("POST", "/report", status: 200, body: ok)
+        StubServer.shared.queue("POST", "/report", [(StubServer.connectionLost, Data()), (503, Data(#"{"error": "busy"}"#.utf8))])
+        let outbox = HostConnection.ReportOutbox(folder: try TestResources.temporaryDirectory(for: self).appendingPathComponent("outbox"))
+        let connection = HostConnection(server: Self.server, token: Self.token, session: urlSession())
+        let report = try JSONDecoder().decode(Report.self, from: TestResources.goldenData("report"))
+        let answer = try await connection.postReport(report, to: nil, retry: Self.quickRetry, outbox: outbox)
+        XCTAssertEqual(answer, String(decoding: ok, as: UTF8.self))
+        let posts = StubServer.shared.requests.filter { $0.method == "POST" }
+        XCTAssertEqual(posts.count, 3)   // lost, busy, stored
+        XCTAssertEqual(Set(posts.compactMap(\.body)).count, 1)   // the same report each time
+        XCTAssertEqual(outbox.pending(), [])   // acknowledged: no longer kept
+    }
+
+    func testARefusedReportIsNotRetriedAndStaysUntilSent() async throws {
+        StubServer.shared.route("POST", "/report", status: 422, body: Data(#"{"error": "schema"}"#.utf8))
+        let outbox = HostConnection.ReportOutbox(folder: try TestResources.temporaryDirectory(for: self).appendingPathComponent("outbox"))
+        let connection = HostConnection(server: Self.server, token: Self.token, session: urlSession())
+        let report = try JSONDecoder().decode(Report.self, from: TestResources.goldenData("report"))
+        do {
+            _ = try await connection.postReport(report, to: nil, retry: Self.quickRetry, outbox: outbox)
+            XCTFail("a 422 must throw")
+        } catch {
+            XCTAssertTrue(BenchmarkRunner.describe(error).contains("HTTP 422"))
+        }
+        XCTAssertEqual(StubServer.shared.requests.count, 1)   // a refusal is final
+        XCTAssertEqual(outbox.pending().count, 1)
+        StubServer.shared.route("POST", "/report", status: 200, body: Data(#"{"stored": 1, "duplicates": 0}"#.utf8))
+        let sent = try await connection.sendPending(outbox, to: nil, retry: Self.quickRetry)
+        XCTAssertEqual(sent, 1)
+        XCTAssertEqual(outbox.pending(), [])
+        let bodies = StubServer.shared.requests.compactMap(\.body)
+        XCTAssertEqual(bodies.count, 2)
+        XCTAssertEqual(bodies[0], bodies[1])   // the kept report is the one first posted
+    }
+
+    func testRetriesStopAfterTheLastAttemptAndKeepTheReport() async throws {
+        StubServer.shared.route("POST", "/report", status: 503, body: Data(#"{"error": "busy"}"#.utf8))
+        let outbox = HostConnection.ReportOutbox(folder: try TestResources.temporaryDirectory(for: self).appendingPathComponent("outbox"))
+        let connection = HostConnection(server: Self.server, token: Self.token, session: urlSession())
+        let report = try JSONDecoder().decode(Report.self, from: TestResources.goldenData("report"))
+        do {
+            _ = try await connection.postReport(report, to: nil, retry: Self.quickRetry, outbox: outbox)
+            XCTFail("a host busy every time must throw")
+        } catch {
+            let message = BenchmarkRunner.describe(error)
+            XCTAssertTrue(message.contains("after 4 attempts"), message)
+            XCTAssertTrue(message.contains("HTTP 503"), message)
+        }
+        XCTAssertEqual(StubServer.shared.requests.count, 4)
+        XCTAssertEqual(outbox.pending().count, 1)
+    }
+
+    func testBackoffDoublesUpToItsCap() {
+        let policy = HostConnection.RetryPolicy(attempts: 8, firstPause: .seconds(1), maxPause: .seconds(30))
+        XCTAssertEqual((1...7).map { policy.pause(after: $0) }, [1, 2, 4, 8, 16, 30, 30].map { Duration.seconds($0) })
     }
 
     func testAMissingOrDamagedFileStopsTheDownload() async throws {
@@ -153,8 +257,12 @@ struct SeenRequest: Sendable {
 final class StubServer: @unchecked Sendable {
     static let shared = StubServer()
 
+    /// A status that makes the stub fail the request without an answer (URLError.networkConnectionLost).
+    static let connectionLost = -1
+
     private let lock = NSLock()
     private var routes: [String: (status: Int, body: Data)] = [:]
+    private var queued: [String: [(status: Int, body: Data)]] = [:]
     private var seen: [SeenRequest] = []
 
     func route(_ method: String, _ path: String, status: Int, body: Data) {
@@ -163,10 +271,18 @@ final class StubServer: @unchecked Sendable {
         routes["\(method) \(path)"] = (status, body)
     }
 
+    /// Answers to give, in order, before the route's own answer.
+    func queue(_ method: String, _ path: String, _ answers: [(status: Int, body: Data)]) {
+        lock.lock()
+        defer { lock.unlock() }
+        queued["\(method) \(path)", default: []] += answers
+    }
+
     func reset() {
         lock.lock()
         defer { lock.unlock() }
         routes = [:]
+        queued = [:]
         seen = []
     }
 
@@ -183,7 +299,13 @@ final class StubServer: @unchecked Sendable {
         guard request.authorization == "Bearer \(NetworkingTests.token)" else {
             return (401, Data(#"{"error": "unauthorized"}"#.utf8))
         }
-        return routes["\(request.method) \(request.path)"] ?? (404, Data(#"{"error": "unknown path"}"#.utf8))
+        let key = "\(request.method) \(request.path)"
+        if var answers = queued[key], !answers.isEmpty {
+            let next = answers.removeFirst()
+            queued[key] = answers
+            return next
+        }
+        return routes[key] ?? (404, Data(#"{"error": "unknown path"}"#.utf8))
     }
 }
 
@@ -206,6 +328,10 @@ final class StubProtocol: URLProtocol {
             body: request.httpBody ?? request.httpBodyStream.map(Self.read)
         )
         let answer = StubServer.shared.answer(seen)
+        if answer.status == StubServer.connectionLost {
+            client?.urlProtocol(self, didFailWithError: URLError(.networkConnectionLost))
+            return
+        }
         let response = HTTPURLResponse(
             url: url, statusCode: answer.status, httpVersion: "HTTP/1.1",
             headerFields: ["Content-Length": "\(answer.body.count)"]
@@ -234,5 +360,23 @@ final class StubProtocol: URLProtocol {
             data.append(buffer, count: count)
         }
         return data
+    }
+}
+
+/// The status lines a session reported (its events arrive from other threads).
+final class StatusLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func add(_ line: String) {
+        lock.lock()
+        lines.append(line)
+        lock.unlock()
+    }
+
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines
     }
 }

@@ -29,6 +29,7 @@ from ...core.util import atomic_dir, atomic_write_json, host_provenance, safe_fi
 from ...exporters import ExportConfig, export
 from ...exporters.manifest import manifest_recipe
 from ...exporters.model_file import as_artifact
+from ...models.chosen_inputs import export_inputs
 from ...models.user import is_artifact, lookup
 from . import RemoteKind, remote_kind
 from .constants import PLAN_FILE, SCHEMA_VERSION
@@ -74,8 +75,12 @@ def make_plan(
     host: dict[str, Any] | None = None,
     thermal_wait_s: float | None = None,
     recipes: dict[str, str] | None = None,
+    inputs: dict[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """A validated plan dict from ``(model, file, sha256)`` entries x compute units.
+
+    ``inputs``: per model file, every input the app feeds (name, shape, dtype, kind, and
+    the raw values file written from ``--input-data``), as :func:`plan_inputs` makes them.
 
     ``thermal_wait_s``: before each run the app waits up to this long for a
     nominal or fair thermal state (protocol ``thermal_wait_s``; the wait is recorded).
@@ -91,6 +96,7 @@ def make_plan(
                     "sha256": sha,
                     "compute_units": cu,
                     **({"recipe": recipes[file]} if recipes and recipes.get(file) else {}),
+                    **({"inputs": inputs[file]} if inputs and inputs.get(file) else {}),
                 }
             )
     plan: dict[str, Any] = {
@@ -113,9 +119,42 @@ def make_plan(
     return validate_plan(plan)
 
 
+def plan_inputs(art: Any, model: str, folder: Path, stem: str) -> list[dict[str, Any]]:
+    """The plan's ``inputs`` of one model: name, shape, dtype and kind of every input; with
+    ``--input-data``, each array written beside the plan as raw little-endian C-order bytes
+    (``<stem>.<input>.bin``, the app copies them into an MLMultiArray of that dtype and shape)."""
+    from ...core.errors import DeviceError
+    from ...core.inputs import feed
+    from ..base import run_inputs
+
+    try:
+        inputs = run_inputs(art, model)
+    except DeviceError:  # an artifact that records no input shape: the app reads the model's description
+        return []
+    arrays = feed(inputs, 0) if inputs.data is not None else {}
+    out = []
+    for s in inputs.specs:
+        entry: dict[str, Any] = {
+            "name": s.name,
+            "shape": [int(x or 0) for x in s.shape],
+            "dtype": s.dtype,
+            "kind": s.kind,
+        }
+        if s.name in arrays:
+            name = f"{stem}.{safe_filename(s.name)}.bin"
+            data = arrays[s.name].astype(arrays[s.name].dtype.newbyteorder("<"), copy=False).tobytes(order="C")
+            (folder / name).write_bytes(data)
+            entry["values_file"] = name
+            entry["values_sha256"] = sha256_path(folder / name)
+        out.append(entry)
+    return out
+
+
 def _default_export(model: str, fmt: str, out_dir: Path, input_kind: str, recipe: str | None = None):
     if is_artifact(model):
         return _model_file(model, fmt, out_dir)
+    if export_inputs(model) is not None:
+        input_kind = "tensor"  # a factory of its own inputs: each a multi-array of its name, shape and dtype
     return export(
         model, fmt, ExportConfig(input_kind=input_kind, out_dir=out_dir, recipe=recipe if fmt == "coreml" else None)
     )
@@ -170,6 +209,7 @@ def build_plan(
     entries: list[tuple[str, str, str]] = []
     extra_files: list[str] = []
     artifacts: dict[str, dict[str, Any]] = {}
+    inputs: dict[str, list[dict[str, Any]]] = {}
     with atomic_dir(out_dir, force=True) as tmp:
         work = tmp / ".exports"
         for i, model in enumerate(dict.fromkeys(models)):
@@ -186,6 +226,8 @@ def build_plan(
                     "recipe": manifest_recipe(man),
                     **{k: man[k] for k in ("reparameterized", "sha256") if k in man},
                 }
+                inputs[dest.name] = plan_inputs(art, model, tmp, stem)
+                extra_files += [i["values_file"] for i in inputs[dest.name] if "values_file" in i]
                 if with_onnx and not _is_model_file(model):  # a model file has no ONNX companion
                     onnx_art = export_fn(model, "onnx", work / stem / "onnx", "tensor")
                     shutil.move(str(onnx_art.path), tmp / f"{stem}.onnx")
@@ -208,6 +250,7 @@ def build_plan(
             host=host,
             thermal_wait_s=thermal_wait_s,
             recipes=recipes,
+            inputs=inputs,
         )
         atomic_write_json(tmp / PLAN_FILE, plan)
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the plan folder is meant to be shared/served

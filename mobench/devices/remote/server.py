@@ -14,6 +14,10 @@ Standard library only (``http.server.ThreadingHTTPServer``). Safety rules:
 * a report that is not JSON (400), does not match the schema, has an unknown
   ``schema_version`` or belongs to another plan (422) stores nothing; a report
   posted twice is stored once (ingest is serialized and de-duplicated).
+
+Load: a thread per connection and a listen backlog of ``LISTEN_BACKLOG``, so a lab's phones
+posting at once queue instead of being reset; a client that disconnects mid-request is one
+``dropped`` event (one log line), never a traceback.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from .plan import plan_files
 from .schema import loads_json, read_json, validate_plan, validate_progress, validate_report
 
 MAX_PROGRESS_BYTES = 64 * 1024
+LISTEN_BACKLOG = 128  # socketserver's default of 5 resets the 6th client arriving at once
+_DROPPED = (ConnectionError, TimeoutError)  # reset, broken pipe, aborted, timed out: the client went away
 
 
 def lan_address() -> str:
@@ -273,6 +279,18 @@ class _Handler(BaseHTTPRequestHandler):
 class PlanServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One event per failed connection instead of socketserver's traceback on stderr."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        client = client_address[0] if isinstance(client_address, tuple) else str(client_address)
+        if isinstance(exc, _DROPPED):
+            self.state.event("dropped", {"client": client, "error": f"{type(exc).__name__}: {exc}"})
+        else:
+            self.state.event("error", {"client": client, "error": f"{type(exc).__name__}: {exc}"})
 
     def __init__(self, state: ServerState, host: str, port: int) -> None:
         self.state = state

@@ -219,3 +219,25 @@ def test_console_lines_errors(golden_report, mutate):
     other = list(_lines(mutate(golden_report, _set(["plan_id"], "other-plan"))))
     with pytest.raises(SchemaError, match="from 2 plans"):
         report_from_lines([lines[0], other[1]])
+
+
+def test_plan_inputs_of_a_core_ml_image_input_are_uint8_pixels(tmp_path):
+    """A Core ML export with an image input (its manifest's dtype reads "uint8 image") is planned as
+    an 8-bit image of the exported shape: a dtype the plan schema allows."""
+    from types import SimpleNamespace
+
+    from mobench.devices.remote.plan import plan_inputs
+
+    art = SimpleNamespace(
+        manifest={
+            "input": {
+                "name": "image",
+                "shape": [1, 3, 224, 224],
+                "dtype": "uint8 image",
+                "layout": "RGB image (H x W)",
+                "kind": "image",
+            }
+        }
+    )
+    (entry,) = plan_inputs(art, "mobilenet_v3_small", tmp_path, "m")
+    assert entry == {"name": "image", "shape": [1, 3, 224, 224], "dtype": "uint8", "kind": "image"}
