@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -98,45 +97,11 @@ def _condition(load: str, on: float, off: float):
     if load == "none":
         yield
         return
-    if load == "cycle":
-        sys.path.insert(0, str(Path(__file__).parent))
-        from bench_load_robustness import SyntheticLoad
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_load_robustness import PytestLoad, SyntheticLoad
 
-        with SyntheticLoad(on, off):
-            yield
-        return
-    # beside this project's own pytest, restarted whenever it finishes
-    root = Path(__file__).resolve().parents[1]
-    cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests/core", "tests/models"]
-    procs: list[subprocess.Popen] = []
-    stop = False
-
-    def spawn():
-        procs.append(subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-
-    import threading
-
-    def keep():
-        while not stop:
-            if not procs or procs[-1].poll() is not None:
-                spawn()
-            time.sleep(0.5)
-
-    t = threading.Thread(target=keep, daemon=True)
-    t.start()
-    try:
-        time.sleep(3)  # let pytest get going
+    with SyntheticLoad(on, off) if load == "cycle" else PytestLoad():
         yield
-    finally:
-        stop = True
-        t.join(timeout=5)
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
 
 
 def main() -> int:
@@ -157,23 +122,13 @@ def main() -> int:
     ap.add_argument("--min-time", type=float, default=None, help="compare's --min-time per side (default 2 s)")
     ap.add_argument("--out", type=Path, default=None, help="folder for exports (default: a temp dir)")
     ap.add_argument(
-        "--no-spin",
-        action="store_true",
-        help="an experiment: ONNX Runtime's intra-op threads do not spin-wait between runs "
-        "(session.intra_op.allow_spinning=0; the cpu device spins, ORT's default)",
+        "--spin",
+        choices=["on", "off"],
+        default=None,
+        help="the cpu device's spin option on both sides (default: compare's own, off; `on` shows what "
+        "ONNX Runtime's spinning threads do to an interleaved comparison)",
     )
     args = ap.parse_args()
-    if args.no_spin:
-        from mobench.devices import cpu
-
-        spinning = cpu.OrtCpuDevice.session_options
-
-        def no_spin(self):
-            so = spinning(self)
-            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            return so
-
-        cpu.OrtCpuDevice.session_options = no_spin  # type: ignore[method-assign]
 
     from mobench.core.configs import customize
     from mobench.exporters import ExportConfig
@@ -192,16 +147,20 @@ def main() -> int:
         load1 = math.nan
     print(
         f"{side.label}: {args.comparisons} A/A + {args.detections} vs {args.slower_resolution} px; load {args.load}; "
-        f"{'ORT spinning off; ' if args.no_spin else ''}"
+        f"{'spin ' + args.spin + '; ' if args.spin else ''}"
         f"config {config.name}: rounds of {config.inferences}, target +-{config.target_ci_pct}%, "
         f"{config.min_time_s:g}-{config.time_budget_s:g} s per side; load average now {load1:.1f} on "
         f"{os.cpu_count()} logical cores",
         flush=True,
     )
 
+    options: dict[str, object] = {"threads": args.threads} if args.threads else {}
+    if args.spin:
+        options["spin"] = args.spin
+
     def units(slow: bool):
-        a = side_unit(side, config, {"threads": args.threads} if args.threads else {}, exports)
-        b = side_unit(side, config, {"threads": args.threads} if args.threads else {}, exports)
+        a = side_unit(side, config, options, exports)
+        b = side_unit(side, config, options, exports)
         a.label, b.label = f"{side.label} (A)", f"{side.label} (B)"
         if slow:
             ec = ExportConfig(out_dir=exports, resolution=args.slower_resolution, input_kind=config.input_kind)

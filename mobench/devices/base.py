@@ -31,8 +31,9 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from ..core.errors import DeviceError
@@ -72,6 +73,11 @@ class Device(abc.ABC):
     runtime_package: ClassVar[str | None] = None  # the distribution whose version is the runtime version
     #: Capability: ``run_many(items, config, progress=)`` times a whole sweep in one go (e.g. one app launch).
     runs_batches: ClassVar[bool] = False
+    #: Option values for a side of ``mobench compare``, where two models take turns every few
+    #: milliseconds in one process; an option the user sets wins. ONNX Runtime's intra-op threads,
+    #: for one, spin-wait after a run and take the cores from the side timed next (README, "Can
+    #: compare be trusted?").
+    COMPARE_OPTIONS: ClassVar[Mapping[str, Any]] = MappingProxyType({})
 
     options: dict[str, Any]
     given: frozenset[str]
@@ -219,6 +225,14 @@ def _check_device_class(cls: type) -> None:
             o.check(o.default)
         except ValueError as exc:
             raise TypeError(f"device class {where}: default of option {o.name!r} {exc}") from None
+    for key, value in getattr(cls, "COMPARE_OPTIONS", {}).items():
+        o = next((o for o in opts if o.name == key), None)
+        try:
+            if o is None:
+                raise ValueError("is not a declared option")
+            o.check(value)
+        except ValueError as exc:
+            raise TypeError(f"device class {where}: COMPARE_OPTIONS {key!r} {exc}") from None
 
 
 class _Memory:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ..core.errors import DeviceError, one_line
@@ -36,9 +37,24 @@ class OrtCpuDevice(LocalDevice):
             label_default=False,
             stored_as="graph_opt",  # the reuse keys of stored runs name it so
         ),
+        DeviceOption(
+            "spin",
+            str,
+            "on",
+            "whether the intra-op threads spin-wait for work after a run (ONNX Runtime's default, on) "
+            "or sleep at once (off)",
+            ("on", "off"),
+            label="spin-{}",
+            label_default=False,
+        ),
     )
+    # Measured (benchmarks/bench_compare_aa.py --spin on): with spinning on, the side of a compare
+    # timed second ran up to ~60% slower than the side timed first, as the first side's threads
+    # still spun on both cores; with it off the order effect fell to ~5% and a comparison took a tenth of the time.
+    COMPARE_OPTIONS = MappingProxyType({"spin": "off"})
     threads: int
     graph_optimization: str
+    spin: str
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -87,6 +103,8 @@ class OrtCpuDevice(LocalDevice):
             "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
         }[self.graph_optimization]
         so.log_severity_level = 3
+        if self.spin == "off":
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return so
 
     def load(self, model_name: str, artifact: Any):

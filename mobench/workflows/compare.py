@@ -17,8 +17,10 @@ train-time graph, ``s0:int8`` vs ``s0`` int8 against fp32 on ONNX Runtime, and
 Both sides are loaded (``compare X X`` of one name loads it twice: the noise-floor
 check), then timed in short rounds of 5 inferences in counterbalanced pairs, A B
 then B A (the ``abba`` schedule of ``mobench.workflows.schedule``), with a 5 ms
-pause between the two sides of a pair, meant to let the threads of the side just
-timed go idle (no clear effect was measurable on a shared machine; README). Each pair gives the log ratio of its two round medians; an AB pair and the
+pause between the two sides of a pair. Each side's device takes its
+``COMPARE_OPTIONS`` unless told otherwise: the cpu device's ONNX Runtime threads then
+sleep after a run instead of spin-waiting on the cores the other side is about to use
+(spinning made the side timed second up to ~60 % slower; README). Each pair gives the log ratio of its two round medians; an AB pair and the
 BA pair after it are averaged into one *quartet* value, in which an effect of
 going first cancels. The figure is exp(median of the quartet values) with the
 distribution-free 95 % CI of that median (sign-test order statistics), so the
@@ -75,6 +77,8 @@ QUIESCE_S = 0.005
 #: Fewest round pairs: 6 quartets, what a 95 % order-statistic CI of a median needs.
 MIN_PAIRS = 12
 SCHEDULE = "abba"
+#: Pairs between two checks of the stop rule: odd, so the side timed right after a check alternates.
+CHECK_EVERY = 3
 
 #: Rounds of 5 inferences, 1 warm-up each, in ABBA pairs until the ratio's CI is within +-2 %
 #: (after 2 s of timing per side and 60 inferences each) or a side has had 20 s of timing.
@@ -269,7 +273,10 @@ def _precise_enough(config: BenchConfig) -> Any:
             return False
         checks["n"] += 1
         spent = min(getattr(s, "spent_s", 0.0) for s in sessions)
-        if spent < config.min_time_s or checks["n"] % 4:  # every 4th cycle: a CI costs ~1 ms
+        # A CI costs ~1 ms and stirs the caches of the round timed next: every 3rd pair, an odd
+        # period, so that round is A's and B's in turn (every 4th pair made it always A's, and A
+        # came out ~2 % slower than B in A/A tests: README).
+        if spent < config.min_time_s or checks["n"] % CHECK_EVERY:
             return False
         ra, rb = (round_medians(s.record.samples_ms) for s in sessions)
         if min(len(ra), len(rb)) < MIN_PAIRS:
@@ -282,12 +289,13 @@ def _precise_enough(config: BenchConfig) -> Any:
 
 def side_unit(side: Side, config: BenchConfig, options: dict[str, Any], exports: Any = None) -> Unit:
     """The sweep :class:`Unit` that times ``side`` (its device made with ``options``, its export config chosen)."""
-    opts: dict[str, Any] = dict(options)
     export_config = None
     try:
-        eager = device_class(side.device).artifact_format is None
+        cls = device_class(side.device)
     except DeviceError as exc:
         raise DeviceError(f"{side.spec}: {exc}") from None
+    opts: dict[str, Any] = {**cls.COMPARE_OPTIONS, **options}
+    eager = cls.artifact_format is None
     if eager:  # built from the registry (e.g. torch): fusion is a device option, no export recipe
         if side.recipe not in (None, "fp32"):
             raise UsageError(f"{side.spec}: the {side.device} device runs fp32 only")
@@ -297,7 +305,7 @@ def side_unit(side: Side, config: BenchConfig, options: dict[str, Any], exports:
     else:
         if side.recipe is not None:
             try:  # a recipe the device's format lacks: one line listing the ones it has
-                check_recipe(str(device_class(side.device).artifact_format), side.recipe)
+                check_recipe(str(cls.artifact_format), side.recipe)
             except UsageError as exc:
                 raise UsageError(f"{side.spec}: {exc}") from None
         if side.unfused or side.recipe or exports is not None:

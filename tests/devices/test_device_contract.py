@@ -168,6 +168,28 @@ def test_a_device_class_missing_a_hook_fails_when_defined():
             def profiler(cls):
                 return None
 
+    with pytest.raises(TypeError, match="COMPARE_OPTIONS 'spin' is not a declared option"):
+
+        class Undeclared(LocalDevice):
+            name = "undeclared"
+            COMPARE_OPTIONS = {"spin": "off"}
+
+            def load(self, model_name, artifact):
+                return None
+
+            def make_input(self, handle, artifact, config):
+                return None
+
+            def bind(self, handle, inputs):
+                return lambda: None
+
+            def target(self, artifact=None):
+                return None
+
+            @classmethod
+            def profiler(cls):
+                return None
+
     with pytest.raises(TypeError, match="runs_batches but does not define run_many"):
 
         class Claims(Device):

@@ -219,3 +219,45 @@ def test_int8_against_fp32_on_onnx_runtime(tmp_path):
     con = sqlite3.connect(db)
     recipes = [r for (r,) in con.execute("SELECT r.recipe FROM runs r").fetchall()]
     assert sorted(recipes, key=str) == ["fp32", "int8"], recipes
+
+
+def test_each_side_takes_its_device_compare_options_unless_the_user_set_them():
+    """ONNX Runtime's threads spin-wait after a run (its default) and would take the cores from the side
+    timed next; a compare side on the cpu device runs with spinning off, and the session says so."""
+    from mobench.devices.cpu import OrtCpuDevice
+    from mobench.workflows.compare import COMPARE_CONFIG, side_unit
+
+    side = parse_side("mobileone_s0")
+    unit = side_unit(side, COMPARE_CONFIG, {})
+    assert OrtCpuDevice.COMPARE_OPTIONS["spin"] == "off"
+    assert unit.device.options["spin"] == "off" and unit.device.target().label.endswith("/spin-off")
+    so = unit.device.session_options()
+    assert so.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    mine = side_unit(side, COMPARE_CONFIG, {"spin": "on"})
+    assert mine.device.options["spin"] == "on" and "spin" not in mine.device.target().label
+    with pytest.raises(RuntimeError, match="does not have configuration"):  # ORT's default: spinning
+        mine.device.session_options().get_session_config_entry("session.intra_op.allow_spinning")
+    assert unit.key != mine.key  # stored runs of either are never reused for the other
+
+
+def test_the_side_timed_right_after_a_stop_check_alternates(sleepy, monkeypatch):
+    """A CI computation stirs the caches of the round timed next; at an even period it always fell
+    before A's round and A/A tests came out ~2 % "slower" (README): the period is odd."""
+    import mobench.workflows.compare as compare
+
+    pairs_done: list[int] = []
+    real = compare.ratio_ci
+
+    def spy(ra, rb, **kw):
+        pairs_done.append(min(len(ra), len(rb)))
+        return real(ra, rb, **kw)
+
+    monkeypatch.setattr(compare, "ratio_ci", spy)
+    cfg = BenchConfig(
+        name="compare", warmup=0, rounds=30, inferences=2, headline="robust", target_ci_pct=1e-9, min_time_s=0.0
+    )
+    run_compare("timm:test_vit", "timm:test_vit", device="sleepy", config=cfg, store=False)
+    checks = pairs_done[:-1]  # the last call is the result's own CI
+    assert len(checks) >= 4
+    # abba: pair p is A-first when p is even; the next pair after a check is pair `pairs_done`
+    assert {"A" if p % 2 == 0 else "B" for p in checks} == {"A", "B"}, checks
