@@ -99,6 +99,50 @@ class SyntheticLoad:
         self.stop()
 
 
+class PytestLoad:
+    """A real concurrent workload: this project's own pytest (``tests/core tests/models``), started
+    again whenever it finishes, until the ``with`` block ends (then terminated)."""
+
+    def __init__(self, settle_s: float = 3.0) -> None:
+        import subprocess
+        import sys
+
+        self._cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/core", "tests/models"]
+        self._root = Path(__file__).resolve().parents[1]
+        self._popen = subprocess.Popen
+        self._devnull = subprocess.DEVNULL
+        self._procs: list = []
+        self._halt = threading.Event()
+        self._keeper = threading.Thread(target=self._keep, daemon=True)
+        self.settle_s = settle_s
+        self.started = 0
+
+    def _keep(self) -> None:
+        while not self._halt.is_set():
+            if not self._procs or self._procs[-1].poll() is not None:
+                self._procs.append(self._popen(self._cmd, cwd=self._root, stdout=self._devnull, stderr=self._devnull))
+                self.started += 1
+            self._halt.wait(0.5)
+
+    def __enter__(self) -> PytestLoad:
+        self._keeper.start()
+        time.sleep(self.settle_s)  # let pytest get going
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import subprocess
+
+        self._halt.set()
+        self._keeper.join(timeout=5)
+        for p in self._procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
 def _figures(res, device: str) -> tuple[float | None, object]:
     """(rho latency vs MACs on ``device``, per-model latency Series) of a main-job result.
 
