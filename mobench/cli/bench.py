@@ -30,7 +30,7 @@ HELP = f"""Time models on a device, print a table, and store every run (raw samp
 
 --preset names a MODEL SET (quick, mobileone, figure2, paper); --protocol names a TIMING PROTOCOL. {PROTOCOL_HELP}
 
-Several models are loaded together and their rounds interleaved in a seeded, shuffled order (--schedule interleaved, the default), so a slow period of a busy machine spreads over all of them; --schedule contiguous times one model after another. The round order is stored with the runs.
+Several models are loaded together and their rounds interleaved in a seeded, shuffled order (--schedule interleaved, the default), so a slow period of a busy machine spreads over all of them (the cpu device then turns ONNX Runtime's thread spinning off, since one model's spinning threads slow the next: its label says spin-off); --schedule contiguous times one model after another. The round order is stored with the runs.
 
 What the device needs is exported first (an export whose manifest matches is reused); a run already stored for the same model, artifact and config is skipped unless --force. A model that fails to export or run is stored as failed and the sweep goes on.
 

@@ -73,14 +73,23 @@ class Device(abc.ABC):
     runtime_package: ClassVar[str | None] = None  # the distribution whose version is the runtime version
     #: Capability: ``run_many(items, config, progress=)`` times a whole sweep in one go (e.g. one app launch).
     runs_batches: ClassVar[bool] = False
-    #: Option values for a side of ``mobench compare``, where two models take turns every few
-    #: milliseconds in one process; an option the user sets wins. ONNX Runtime's intra-op threads,
-    #: for one, spin-wait after a run and take the cores from the side timed next (README, "Can
-    #: compare be trusted?").
-    COMPARE_OPTIONS: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    #: Option values the device takes when rounds of several models take turns in one process
+    #: (``mobench compare``, and sweeps of several models under a non-contiguous schedule); an
+    #: option the user sets wins. ONNX Runtime's intra-op threads, for one, spin-wait after a run
+    #: and take the cores from the model timed next (README, "Can the numbers be trusted?").
+    INTERLEAVED_OPTIONS: ClassVar[Mapping[str, Any]] = MappingProxyType({})
 
     options: dict[str, Any]
     given: frozenset[str]
+
+    @classmethod
+    def interleaved_options(cls, given: dict[str, Any]) -> dict[str, Any]:
+        """``given`` with :attr:`INTERLEAVED_OPTIONS` filling the options it leaves unset (``None``)."""
+        out = dict(given)
+        for k, v in cls.INTERLEAVED_OPTIONS.items():
+            if out.get(k) is None:
+                out[k] = v
+        return out
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -134,7 +143,7 @@ class Device(abc.ABC):
 
     def options_key(self) -> dict[str, Any]:
         """Resolved options that change the measurement (part of a run's reuse key)."""
-        return {o.key_name: self.options[o.name] for o in self.OPTIONS if o.changes_measurement}
+        return {o.key_name: self.options[o.name] for o in self.OPTIONS if o.in_key(self.options[o.name])}
 
     def label_parts(self) -> tuple[str, ...]:
         """The target label before the recipe: the device, its runtime and version, its labelled options."""
@@ -161,7 +170,7 @@ class Device(abc.ABC):
             runtime_version=self.runtime_version(),
             recipe=recipe or manifest_recipe(man),
             label=self.label_parts(),
-            **{o.name: self.options[o.name] for o in self.OPTIONS if o.scope == "target"},
+            **{o.name: v for o in self.OPTIONS if o.scope == "target" and o.in_key(v := self.options[o.name])},
         )
 
     @abc.abstractmethod
@@ -225,14 +234,14 @@ def _check_device_class(cls: type) -> None:
             o.check(o.default)
         except ValueError as exc:
             raise TypeError(f"device class {where}: default of option {o.name!r} {exc}") from None
-    for key, value in getattr(cls, "COMPARE_OPTIONS", {}).items():
+    for key, value in getattr(cls, "INTERLEAVED_OPTIONS", {}).items():
         o = next((o for o in opts if o.name == key), None)
         try:
             if o is None:
                 raise ValueError("is not a declared option")
             o.check(value)
         except ValueError as exc:
-            raise TypeError(f"device class {where}: COMPARE_OPTIONS {key!r} {exc}") from None
+            raise TypeError(f"device class {where}: INTERLEAVED_OPTIONS {key!r} {exc}") from None
 
 
 class _Memory:

@@ -46,12 +46,16 @@ class OrtCpuDevice(LocalDevice):
             ("on", "off"),
             label="spin-{}",
             label_default=False,
+            keyed_when_set=True,  # runs stored before this option existed ran with spinning on
         ),
     )
-    # Measured (benchmarks/bench_compare_aa.py --spin on): with spinning on, the side of a compare
-    # timed second ran up to ~60% slower than the side timed first, as the first side's threads
-    # still spun on both cores; with it off the order effect fell to ~5% and a comparison took a tenth of the time.
-    COMPARE_OPTIONS = MappingProxyType({"spin": "off"})
+    # Interleaved rounds of several models run with spinning off. Measured on a quiet 2-core machine
+    # (README, "Can the numbers be trusted?"): with spinning on, an A/A compare took 60 s (915 round
+    # pairs) and the side timed second in a pair ran up to ~60% slower; with it off, 6 s and ~5%. A
+    # 4-model study-protocol sweep took 41 s and reached +-2% for none of them (CV 29-59%) against
+    # 12 s, CV 6-10%. Alone (contiguous), spinning on is faster for small models (mobilenet_v3_small
+    # 1.3-1.4 ms against 2.0 ms): the default stays on, and the label says "spin-off" where it is off.
+    INTERLEAVED_OPTIONS = MappingProxyType({"spin": "off"})
     threads: int
     graph_optimization: str
     spin: str

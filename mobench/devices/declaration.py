@@ -39,6 +39,9 @@ class DeviceOption:
     minimum: float | None = None  # for numbers
     from_export: str | None = None  # the ExportConfig field a sweep takes its value from (devices without artifacts)
     stored_as: str | None = None  # its name in the reuse keys of stored runs, when that differs from ``name``
+    # True: left out of the reuse key and the target at its default value. For an option declared
+    # after runs were stored: they measured its default, and their keys must still match.
+    keyed_when_set: bool = False
 
     @property
     def changes_measurement(self) -> bool:
@@ -47,6 +50,10 @@ class DeviceOption:
     @property
     def key_name(self) -> str:
         return self.stored_as or self.name
+
+    def in_key(self, value: Any) -> bool:
+        """Whether ``value`` of this option is part of the reuse key and the target."""
+        return self.changes_measurement and not (self.keyed_when_set and value == self.default)
 
     def parse(self, text: str) -> Any:
         """Command-line text -> a checked value (``ValueError`` with the reason if bad)."""

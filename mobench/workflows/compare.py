@@ -18,7 +18,7 @@ Both sides are loaded (``compare X X`` of one name loads it twice: the noise-flo
 check), then timed in short rounds of 5 inferences in counterbalanced pairs, A B
 then B A (the ``abba`` schedule of ``mobench.workflows.schedule``), with a 5 ms
 pause between the two sides of a pair. Each side's device takes its
-``COMPARE_OPTIONS`` unless told otherwise: the cpu device's ONNX Runtime threads then
+``INTERLEAVED_OPTIONS`` unless told otherwise: the cpu device's ONNX Runtime threads then
 sleep after a run instead of spin-waiting on the cores the other side is about to use
 (spinning made the side timed second up to ~60 % slower; README). Each pair gives the log ratio of its two round medians; an AB pair and the
 BA pair after it are averaged into one *quartet* value, in which an effect of
@@ -294,7 +294,7 @@ def side_unit(side: Side, config: BenchConfig, options: dict[str, Any], exports:
         cls = device_class(side.device)
     except DeviceError as exc:
         raise DeviceError(f"{side.spec}: {exc}") from None
-    opts: dict[str, Any] = {**cls.COMPARE_OPTIONS, **options}
+    opts: dict[str, Any] = cls.interleaved_options(options)
     eager = cls.artifact_format is None
     if eager:  # built from the registry (e.g. torch): fusion is a device option, no export recipe
         if side.recipe not in (None, "fp32"):

@@ -5,8 +5,9 @@ whose manifest matches), check it against its manifest's sha256, skip the
 model if the store already holds a successful run of the same measurement
 (model, device, artifact sha256 and config key) unless ``force``. Then time
 the models that are left, by default all loaded together and their rounds
-interleaved in a seeded, shuffled order (``mobench.workflows.schedule``), and
-store the sweep's round order once and every run in its own transaction. A failure of one model (export or
+interleaved in a seeded, shuffled order (``mobench.workflows.schedule``; the
+device then takes its ``INTERLEAVED_OPTIONS``, e.g. ONNX Runtime's thread spinning
+off), and store the sweep's round order once and every run in its own transaction. A failure of one model (export or
 runtime) becomes a stored ``failed`` run and the sweep goes on; bad input
 (unknown device or model, unusable store) raises before anything is done.
 """
@@ -230,6 +231,8 @@ def run_sweep(
     names = resolve_models(list(models))
     unfused_names = resolve_models(list(also_unfused)) if also_unfused else []
     given = dict(device_options or {})
+    if schedule != "contiguous" and len(names) + len(unfused_names) > 1:  # rounds of several models take turns
+        given = device_class(device).interleaved_options(given)
     dev = make_device(device, sweep_device_options(device, names, export_config, given))
     for name in names:
         if is_artifact(name):

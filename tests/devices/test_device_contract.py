@@ -131,6 +131,19 @@ def test_the_executorch_target_says_its_threads_and_version():
     assert t.label == f"executorch/et-{version}/1t" and t.runtime_version == package_version("executorch")
 
 
+def _device_with_every_hook(**attrs):
+    """A LocalDevice subclass with every hook and ``attrs``, defined here (the definition is the check)."""
+    body = {
+        "load": lambda self, model_name, artifact: None,
+        "make_input": lambda self, handle, artifact, config: None,
+        "bind": lambda self, handle, inputs: lambda: None,
+        "target": lambda self, artifact=None: None,
+        "profiler": classmethod(lambda cls: None),
+        **attrs,
+    }
+    return type("Scratch", (LocalDevice,), body)
+
+
 def test_a_device_class_missing_a_hook_fails_when_defined():
     with pytest.raises(TypeError, match="does not define target, profiler"):
 
@@ -147,48 +160,14 @@ def test_a_device_class_missing_a_hook_fails_when_defined():
                 return lambda: None
 
     with pytest.raises(TypeError, match="declares an option twice"):
-
-        class Twice(LocalDevice):
-            name = "twice"
-            OPTIONS = (DeviceOption("threads", int), DeviceOption("threads", int))
-
-            def load(self, model_name, artifact):
-                return None
-
-            def make_input(self, handle, artifact, config):
-                return None
-
-            def bind(self, handle, inputs):
-                return lambda: None
-
-            def target(self, artifact=None):
-                return None
-
-            @classmethod
-            def profiler(cls):
-                return None
-
-    with pytest.raises(TypeError, match="COMPARE_OPTIONS 'spin' is not a declared option"):
-
-        class Undeclared(LocalDevice):
-            name = "undeclared"
-            COMPARE_OPTIONS = {"spin": "off"}
-
-            def load(self, model_name, artifact):
-                return None
-
-            def make_input(self, handle, artifact, config):
-                return None
-
-            def bind(self, handle, inputs):
-                return lambda: None
-
-            def target(self, artifact=None):
-                return None
-
-            @classmethod
-            def profiler(cls):
-                return None
+        _device_with_every_hook(name="twice", OPTIONS=(DeviceOption("threads", int), DeviceOption("threads", int)))
+    with pytest.raises(TypeError, match="INTERLEAVED_OPTIONS 'spin' is not a declared option"):
+        _device_with_every_hook(name="undeclared", INTERLEAVED_OPTIONS={"spin": "off"})
+    with pytest.raises(TypeError, match="INTERLEAVED_OPTIONS 'threads' must be an int"):
+        _device_with_every_hook(
+            name="badvalue", OPTIONS=(DeviceOption("threads", int),), INTERLEAVED_OPTIONS={"threads": "2"}
+        )
+    assert _device_with_every_hook(name="fine", OPTIONS=(DeviceOption("threads", int),)).name == "fine"
 
     with pytest.raises(TypeError, match="runs_batches but does not define run_many"):
 

@@ -229,7 +229,7 @@ def test_each_side_takes_its_device_compare_options_unless_the_user_set_them():
 
     side = parse_side("mobileone_s0")
     unit = side_unit(side, COMPARE_CONFIG, {})
-    assert OrtCpuDevice.COMPARE_OPTIONS["spin"] == "off"
+    assert OrtCpuDevice.INTERLEAVED_OPTIONS["spin"] == "off"
     assert unit.device.options["spin"] == "off" and unit.device.target().label.endswith("/spin-off")
     so = unit.device.session_options()
     assert so.get_session_config_entry("session.intra_op.allow_spinning") == "0"

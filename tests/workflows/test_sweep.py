@@ -186,3 +186,19 @@ def test_remote_device_times_a_sweep_as_one_plan(tmp_path, fake_devices, fake_ex
     assert len(load(db)) == 3
     again = run_sweep([M1, M3], "fakeremote", CFG, db=db)
     assert again[0].reused and FakeRemoteDevice.batches == [[M1, M3], [M3]]  # the store's reuse
+
+
+def test_models_that_take_turns_run_with_the_device_interleaved_options(tmp_path, tiny_onnx, monkeypatch):
+    """cpu: several models interleaved run with ONNX Runtime's spinning off (one model's spinning threads
+    slow the next); one model, or one after another, keeps ORT's default; an option the user sets wins."""
+    monkeypatch.setattr(sweep_mod, "find_or_export", lambda model, fmt, config, progress=None: tiny_onnx)
+    db = tmp_path / "r.sqlite"
+    turns = run_sweep([M1, M3], "cpu", CFG, db=db)
+    assert [r.status for r in turns] == ["ok", "ok"]
+    assert all(r.target["label"].endswith("/spin-off") and r.target["options"]["spin"] == "off" for r in turns)
+    alone = run_sweep([M1], "cpu", CFG, db=db)
+    assert not alone[0].reused and "spin" not in alone[0].target["label"]
+    in_turn = run_sweep([M1, M3], "cpu", CFG, db=db, schedule="contiguous")
+    assert [r.reused for r in in_turn] == [True, False]  # the same measurement as M1 alone
+    mine = run_sweep([M1, M3], "cpu", CFG, db=db, device_options={"spin": "on"})
+    assert [r.reused for r in mine] == [True, True]
