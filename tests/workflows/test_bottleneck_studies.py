@@ -135,9 +135,16 @@ def test_full_size_studies_on_cpu(tmp_path, study):
     assert not res.failed, res.failed
     if study == "branches":
         lat = {(r["k"], r["form"]): r["min_ms"] for r in res.rows}
-        assert lat[(8, "unfused")] > lat[(1, "unfused")], lat
+        params = {(r["k"], r["form"]): r["params_m"] for r in res.rows}
+        # the fused graph is the same for every k (the structural claim, exact) ...
+        assert len({params[(k, "fused")] for k in BRANCH_KS}) == 1, params
+        assert params[(8, "unfused")] > params[(1, "unfused")], params
+        # ... and timed: the train-time graph grows with k by more than the fused ones differ by
+        # noise (a 0.15 ms network can come out 0.25 ms beside another process: no ratio bound).
         fused = [lat[(k, "fused")] for k in BRANCH_KS]
-        assert max(fused) < 1.5 * min(fused), lat
+        growth = lat[(8, "unfused")] - lat[(1, "unfused")]
+        assert growth > 0 and max(fused) - min(fused) < growth, lat
+        assert max(fused) < lat[(8, "unfused")], lat
     if study == "activations":
         lat = {r["activation"]: r["min_ms"] for r in res.rows}
         assert lat["dyrelu_b"] > lat["relu"]
