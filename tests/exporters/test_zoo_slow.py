@@ -62,11 +62,14 @@ def test_unfused_s0_coreml_keeps_branches(tmp_path):
     assert m["op_histogram"]["add"] >= 43 and m["structural_check"]["status"] == "passed"
 
 
-# Quantized recipes (parity by the recipe's rule) over the smallest and the largest MobileOne, S1
-# (whose int8 top-1 agreement with fp32 is 0 of 8 at a cosine of 0.97: the case the spread error
-# is for) and a CNN baseline with squeeze-excite and hard-swish; S2 and S3 sit between S1 and S4
-# (their figures: mobench/exporters/recipes.py). Fewer models keep the slow suite in CI's budget.
-QUANT_MODELS = ["mobileone_s0", "mobileone_s1", "mobileone_s4", "mobilenet_v3_small"]
+# Quantized recipes (parity by the recipe's rule) over the smallest MobileOne, S1 (whose int8
+# top-1 agreement with fp32 is 0 of 8 at a cosine of 0.97: the case the spread error is for) and a
+# CNN baseline with squeeze-excite and hard-swish; on ONNX also the largest, S4 (S2 and S3 sit
+# between S1 and S4: their figures are in mobench/exporters/recipes.py). S4 through ExecuTorch and
+# Core ML's quantizers took ~2.5 of the suite's ~8 minutes (pytest --durations), so those cells stop
+# at S1; S4 reaches Core ML in fp32 above.
+QUANT_MODELS = ["mobileone_s0", "mobileone_s1", "mobilenet_v3_small"]
+QUANT_MODELS_BY_FORMAT = {"onnx": [*QUANT_MODELS, "mobileone_s4"]}
 QUANT_CELLS = [
     ("onnx", "int8"),
     ("onnx", "int8-dynamic"),
@@ -81,7 +84,9 @@ QUANT_CELLS = [
 @pytest.mark.slow
 @pytest.mark.parametrize(("fmt", "recipe"), QUANT_CELLS, ids=[f"{f}-{r}" for f, r in QUANT_CELLS])
 def test_recipes_over_mobileone_and_baselines(tmp_path, fmt, recipe):
-    results = export_many(QUANT_MODELS, fmt, ExportConfig(out_dir=tmp_path, recipe=recipe))
+    models = QUANT_MODELS_BY_FORMAT.get(fmt, QUANT_MODELS)
+    results = export_many(models, fmt, ExportConfig(out_dir=tmp_path, recipe=recipe))
+    assert [r.model for r in results] == models
     failed = [(r.model, r.error) for r in results if not r.ok]
     assert not failed
     for r in results:
