@@ -65,9 +65,9 @@ def test_unfused_s0_coreml_keeps_branches(tmp_path):
 # Quantized recipes (parity by the recipe's rule) over the smallest MobileOne, S1 (whose int8
 # top-1 agreement with fp32 is 0 of 8 at a cosine of 0.97: the case the spread error is for) and a
 # CNN baseline with squeeze-excite and hard-swish; on ONNX also the largest, S4 (S2 and S3 sit
-# between S1 and S4: their figures are in mobench/exporters/recipes.py). S4 through ExecuTorch and
-# Core ML's quantizers took ~2.5 of the suite's ~8 minutes (pytest --durations), so those cells stop
-# at S1; S4 reaches Core ML in fp32 above.
+# between S1 and S4: their figures are in mobench/exporters/recipes.py). With S4 in every cell, the
+# five ExecuTorch and Core ML cells took 255 s of the slow suite's 501 s (pytest --durations, 2
+# cores), so those cells stop at S1; S4 reaches Core ML in fp32 above.
 QUANT_MODELS = ["mobileone_s0", "mobileone_s1", "mobilenet_v3_small"]
 QUANT_MODELS_BY_FORMAT = {"onnx": [*QUANT_MODELS, "mobileone_s4"]}
 QUANT_CELLS = [
