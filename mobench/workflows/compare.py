@@ -35,7 +35,7 @@ above 1.03 (a difference of more than :data:`MIN_EFFECT` = 3 % at 95 % confidenc
 (:data:`BUSY_HALF_WIDTH`), else ``too busy to tell``: the pairs disagreed so much
 that even a 5 % difference could hide in the interval. The 3 % margin is measured:
 two loads of one model, compared on a shared 2-core machine, came out up to ~16 %
-apart with CIs that excluded 1 (README, "Can compare be trusted?"), a difference
+apart with CIs that excluded 1 (README, "Can the numbers be trusted?"), a difference
 between two instances the pairs inside one comparison cannot see; a CI that must
 clear 3 % turns those into "no detectable difference" or "too busy to tell".
 """
