@@ -12,6 +12,7 @@ from ..core.target import unique_labels
 from ..core.util import atomic_write_bytes
 from .location import StoreLocation
 from .store import Store
+from .tables import STAT_COLUMNS
 
 RUN_COLUMNS = [
     "run_id",
@@ -30,19 +31,7 @@ RUN_COLUMNS = [
     "headline_ms",
     "n_samples",
     "rounds",
-    "min_ms",
-    "mean_ms",
-    "median_ms",
-    "p90_ms",
-    "p99_ms",
-    "std_ms",
-    "cv",
-    "trimmed_mean_ms",
-    "low_ms",
-    "high_ms",
-    "median_ci_low_ms",
-    "median_ci_high_ms",
-    "outlier_fraction",
+    *STAT_COLUMNS,
     "robust_ms",
     "round_spread",
     "round_spread_limit",
