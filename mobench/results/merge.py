@@ -38,7 +38,7 @@ class MergeResult:
 
 def _snapshot(other: Path, tmpdir: Path) -> Path:
     """A private, upgraded copy of the SQLite store ``other`` (which itself is never written)."""
-    from .schema import SCHEMA_VERSION
+    from .schema import SCHEMA_VERSION, copy_sqlite, open_read_only
 
     if not other.exists():
         raise StoreError(f"cannot merge {other}: no such file")
@@ -46,7 +46,7 @@ def _snapshot(other: Path, tmpdir: Path) -> Path:
         raise StoreError(f"cannot merge {other}: it is a folder, not a results database")
     copy = tmpdir / "other.sqlite"
     try:
-        src = sqlite3.connect(f"{other.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        src = open_read_only(other)
         try:
             tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             version = src.execute("PRAGMA user_version").fetchone()[0]
@@ -63,11 +63,7 @@ def _snapshot(other: Path, tmpdir: Path) -> Path:
             problems = [r[0] for r in src.execute("PRAGMA quick_check").fetchall() if r[0] != "ok"]
             if problems:
                 raise StoreError(f"cannot merge {other}: the database is corrupt ({problems[0]})")
-            dst = sqlite3.connect(str(copy))
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
+            copy_sqlite(src, copy)
         finally:
             src.close()
     except sqlite3.DatabaseError as exc:

@@ -108,18 +108,28 @@ def backup_path(path: Path, version: int) -> Path:
     return path.with_name(f"{path.name}.bak-{version}")
 
 
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the SQLite file ``path`` (it is never written through this)."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+
+
+def copy_sqlite(src: sqlite3.Connection, dest: Path) -> None:
+    """A consistent copy of ``src``'s database (committed state, WAL included) into the file ``dest``."""
+    dst = sqlite3.connect(str(dest))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+
+
 def _backup(path: Path, version: int) -> Path:
     """A consistent copy of the SQLite store (committed state, WAL included), written aside and renamed."""
     bak = backup_path(path, version)
     tmp = bak.with_name(bak.name + f".tmp{os.getpid()}")
     try:
-        src = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        src = open_read_only(path)
         try:
-            dst = sqlite3.connect(str(tmp))
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
+            copy_sqlite(src, tmp)
         finally:
             src.close()
         os.replace(tmp, bak)
