@@ -244,19 +244,8 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
         return _prepare_inputs(info, config, checkpoint_sha256, inputs)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
-        try:
-            train_model = create_model(info.name, inference_mode=False, checkpoint=config.checkpoint)
-        except MobenchError:
-            raise
-        except Exception as exc:  # a model builder that rejects the options
-            raise ExportError(f"{info.name}: cannot build the model: {one_line(exc)}") from exc
-        weights: dict[str, Any] = {
-            "source": "checkpoint" if config.checkpoint else "random",
-            "seed": None if config.checkpoint else SEED,
-            "bn_calibrated": False,
-            "checkpoint": str(config.checkpoint) if config.checkpoint else None,
-            "checkpoint_sha256": checkpoint_sha256,
-        }
+        train_model = _train_model(info, config)
+        weights = _weights(config, checkpoint_sha256)
         try:
             if not config.checkpoint:
                 weights["bn_calibrated"] = _calibrate_bn(train_model, res)
@@ -306,6 +295,16 @@ def prepare(model_name: str, fmt: str, config: ExportConfig, checkpoint_sha256: 
     )
 
 
+def _train_model(info, config: ExportConfig):
+    """The train-time model (call under the seeded RNG); a builder that rejects the options is an ExportError."""
+    try:
+        return create_model(info.name, inference_mode=False, checkpoint=config.checkpoint)
+    except MobenchError:
+        raise
+    except Exception as exc:  # a model builder that rejects the options
+        raise ExportError(f"{info.name}: cannot build the model: {one_line(exc)}") from exc
+
+
 def _weights(config: ExportConfig, checkpoint_sha256: str | None) -> dict[str, Any]:
     return {
         "source": "checkpoint" if config.checkpoint else "random",
@@ -333,12 +332,7 @@ def _prepare_inputs(info, config: ExportConfig, checkpoint_sha256: str | None, i
     example = tuple(torch.from_numpy(arrays[n].copy()) for n in names)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
-        try:
-            train_model = create_model(info.name, inference_mode=False, checkpoint=config.checkpoint)
-        except MobenchError:
-            raise
-        except Exception as exc:
-            raise ExportError(f"{info.name}: cannot build the model: {one_line(exc)}") from exc
+        train_model = _train_model(info, config)
         weights = _weights(config, checkpoint_sha256)
         call = lookup(info.name).input_call
         try:
