@@ -16,30 +16,14 @@ import pytest
 from iphone_helpers import run_cli
 
 from mobench.devices.remote.schema import validate_report
+from two_input_model import make_two_input_mlpackage
 
 pytestmark = pytest.mark.usefixtures("results_in_tmp")
 
 
 @pytest.fixture(scope="module")
-def two_input_mlpackage(tmp_path_factory) -> Path:
-    ct = pytest.importorskip("coremltools")
-    import torch
-
-    class Two(torch.nn.Module):
-        def forward(self, x, k):
-            return x * 2.0 + k.to(torch.float32).sum()
-
-    ep = torch.export.export(Two(), (torch.randn(1, 3, 8, 8), torch.zeros(1, 4, dtype=torch.int32)))
-    ml = ct.convert(
-        ep.run_decompositions({}),
-        convert_to="mlprogram",
-        minimum_deployment_target=ct.target.iOS16,
-        compute_precision=ct.precision.FLOAT32,
-        inputs=[ct.TensorType(name="x", shape=(1, 3, 8, 8)), ct.TensorType(name="k", shape=(1, 4), dtype=np.int32)],
-    )
-    path = tmp_path_factory.mktemp("ml") / "two.mlpackage"
-    ml.save(str(path))
-    return path
+def two_input_mlpackage(tmp_path_factory):
+    return make_two_input_mlpackage(tmp_path_factory.mktemp("ml") / "two.mlpackage", fp32=True)
 
 
 def _plan(tmp_path: Path, model: Path, capsys) -> Path:

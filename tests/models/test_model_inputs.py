@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from two_input_model import make_two_input_mlpackage
 
 QUICK = ["--protocol", "quick", "--rounds", "1", "--inferences", "3", "--warmup", "1"]
 
@@ -433,23 +434,7 @@ def test_registered_models_take_no_input_option(work, run_cli):
 
 @pytest.fixture(scope="module")
 def two_input_mlpackage(tmp_path_factory):
-    ct = pytest.importorskip("coremltools")
-    import torch
-
-    class Two(torch.nn.Module):
-        def forward(self, x, k):
-            return x * 2.0 + k.to(torch.float32).sum()
-
-    ep = torch.export.export(Two(), (torch.randn(1, 3, 8, 8), torch.zeros(1, 4, dtype=torch.int32)))
-    ml = ct.convert(
-        ep.run_decompositions({}),
-        convert_to="mlprogram",
-        minimum_deployment_target=ct.target.iOS16,
-        inputs=[ct.TensorType(name="x", shape=(1, 3, 8, 8)), ct.TensorType(name="k", shape=(1, 4), dtype=np.int32)],
-    )
-    path = tmp_path_factory.mktemp("ml") / "two.mlpackage"
-    ml.save(str(path))
-    return path
+    return make_two_input_mlpackage(tmp_path_factory.mktemp("ml") / "two.mlpackage")
 
 
 def test_ios_plan_writes_every_input_and_the_values(work, run_cli, two_input_mlpackage):
