@@ -12,6 +12,7 @@ a run's rows are one transaction, and ids come from the tables' sequences.
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import TYPE_CHECKING
 
 from .location import StoreLocation
@@ -20,6 +21,22 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 BUSY_TIMEOUT_S = 30
+
+
+def _wal(c: sqlite3.Connection) -> None:
+    """WAL mode, which the file keeps once set. Switching can answer "database is locked" without
+    waiting for the busy timeout while another process opens the same new store (seen with five
+    writers starting together), so it is retried until that timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if str(c.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                c.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_creator(loc: StoreLocation, readonly: bool):
@@ -37,7 +54,7 @@ def _sqlite_creator(loc: StoreLocation, readonly: bool):
         c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
         c.execute("PRAGMA foreign_keys = ON")
         if not readonly:
-            c.execute("PRAGMA journal_mode = WAL")
+            _wal(c)
             c.execute("PRAGMA synchronous = NORMAL")
         return c
 
